@@ -1,0 +1,74 @@
+"""netwire: Python networking from raw sockets up to URLs.
+
+``import netwire`` is kept cheap: submodules are imported on first use of a name.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# name -> submodule that defines it; resolved lazily by __getattr__ below.
+_EXPORTS: dict[str, str] = {
+    # client
+    "Client": "client",
+    "request": "client",
+    "get": "client",
+    "head": "client",
+    "post": "client",
+    "put": "client",
+    "patch": "client",
+    "delete": "client",
+    "options": "client",
+    "stream": "client",
+    # models
+    "Headers": "models",
+    "Request": "models",
+    "Response": "models",
+    "Timeout": "models",
+    "Limits": "models",
+    # url
+    "URL": "url",
+}
+
+_ERRORS = (
+    "NetwireError", "InvalidURL", "URLError", "RequestError", "TransportError", "ConnectError",
+    "TLSError", "TimeoutException", "ConnectTimeout", "ReadTimeout", "WriteTimeout", "PoolTimeout",
+    "TotalTimeout", "ReadError", "WriteError", "ProtocolError", "LocalProtocolError", "ProxyError",
+    "TooManyRedirects", "UnsafeRedirect", "BodyNotReplayable", "DecodingError", "HTTPStatusError",
+    "StreamError",
+)
+for _name in _ERRORS:
+    _EXPORTS[_name] = "errors"
+
+_SUBMODULES = {
+    "client", "connection", "errors", "http11", "models", "pool", "url", "parse", "policy",
+    "decoders", "robotparser", "sockets", "error", "aio", "cli",
+}
+# "request" is both urllib's module name and our module-level function; the function wins
+# (``import netwire.request`` still gives the module, as with any package submodule).
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from .client import Client, delete, get, head, options, patch, post, put, request, stream
+    from .errors import *  # noqa: F403
+    from .models import Headers, Limits, Request, Response, Timeout
+    from .url import URL
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'netwire' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

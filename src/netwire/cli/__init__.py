@@ -1,0 +1,1 @@
+"""The ``netwire`` command line."""

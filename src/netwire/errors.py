@@ -1,0 +1,217 @@
+"""netwire's one exception hierarchy.
+
+Every failure raised by netwire derives from :class:`NetwireError`. Failures of a request
+(anything between "I want this URL" and "here is the response") also derive from
+:class:`URLError`, the class ``urllib.error`` users already catch, which is itself an
+:class:`OSError` exactly as in urllib. Timeouts additionally derive from the builtin
+:class:`TimeoutError` (``socket.timeout``), so ``except socket.timeout`` keeps working.
+
+::
+
+    NetwireError
+    ├── InvalidURL (ValueError)
+    ├── URLError (OSError)                      urllib.error.URLError's twin
+    │   ├── RequestError
+    │   │   ├── TransportError
+    │   │   │   ├── ConnectError                DNS, refused, unreachable
+    │   │   │   │   └── TLSError                handshake, verification, hostname
+    │   │   │   ├── TimeoutException (TimeoutError)
+    │   │   │   │   ├── ConnectTimeout
+    │   │   │   │   ├── ReadTimeout
+    │   │   │   │   ├── WriteTimeout
+    │   │   │   │   ├── PoolTimeout
+    │   │   │   │   └── TotalTimeout
+    │   │   │   ├── ReadError / WriteError      the peer reset or closed mid-exchange
+    │   │   │   ├── ProtocolError               the peer broke HTTP/1.1 (or we refused to)
+    │   │   │   │   └── LocalProtocolError      what we were asked to send is not valid HTTP
+    │   │   │   └── ProxyError
+    │   │   ├── TooManyRedirects
+    │   │   ├── UnsafeRedirect
+    │   │   ├── BodyNotReplayable
+    │   │   └── DecodingError
+    │   └── HTTPStatusError                     raise_for_status(); urllib's HTTPError derives from it
+    └── StreamError                             misuse of a response body (read after close, ...)
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models import Request, Response
+
+__all__ = [
+    "BodyNotReplayable",
+    "ConnectError",
+    "ConnectTimeout",
+    "DecodingError",
+    "HTTPStatusError",
+    "InvalidURL",
+    "LocalProtocolError",
+    "NetwireError",
+    "PoolTimeout",
+    "ProtocolError",
+    "ProxyError",
+    "ReadError",
+    "ReadTimeout",
+    "RequestError",
+    "StreamError",
+    "TLSError",
+    "TimeoutException",
+    "TooManyRedirects",
+    "TotalTimeout",
+    "TransportError",
+    "URLError",
+    "UnsafeRedirect",
+    "WriteError",
+    "WriteTimeout",
+]
+
+
+class NetwireError(Exception):
+    """Base of every exception netwire raises."""
+
+
+class InvalidURL(NetwireError, ValueError):
+    """A URL could not be parsed or cannot be requested."""
+
+
+class URLError(NetwireError, OSError):
+    """A request could not be completed; ``reason`` says why.
+
+    Same constructor and attributes as ``urllib.error.URLError``: ``reason`` is a string or the
+    underlying exception (a ``socket.gaierror``, an ``ssl.SSLError``, a ``TimeoutError``...).
+    """
+
+    reason: Any
+
+    def __init__(self, reason: Any, filename: str | None = None) -> None:
+        # OSError's own __init__ reinterprets (errno, strerror) pairs; keep urllib's shape instead.
+        self.args = (reason,)
+        self.reason = reason
+        if filename is not None:
+            self.filename = filename
+
+    def __str__(self) -> str:
+        return f"<urlopen error {self.reason}>"
+
+
+class RequestError(URLError):
+    """Something went wrong between sending the request and having its whole response."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: Any = None,
+        request: Request | None = None,
+    ) -> None:
+        super().__init__(reason if reason is not None else message)
+        self.args = (message,)
+        self.message = message
+        self.request = request
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class TransportError(RequestError):
+    """The connection (socket, TLS, proxy, HTTP framing) failed."""
+
+
+class ConnectError(TransportError):
+    """No connection could be made: DNS failure, refused, unreachable."""
+
+
+class TLSError(ConnectError):
+    """The TLS handshake failed: certificate not trusted, wrong host, protocol refused."""
+
+
+class TimeoutException(TransportError, builtins.TimeoutError):
+    """A deadline passed. Also a builtin ``TimeoutError`` (``socket.timeout``)."""
+
+    def __init__(self, message: str, *, request: Request | None = None) -> None:
+        super().__init__(message, reason=builtins.TimeoutError(message), request=request)
+
+
+class ConnectTimeout(TimeoutException):
+    """Connecting (TCP, TLS or proxy handshake) took longer than the connect timeout."""
+
+
+class ReadTimeout(TimeoutException):
+    """No byte of the response arrived within the read timeout."""
+
+
+class WriteTimeout(TimeoutException):
+    """Sending the request stalled for longer than the write timeout."""
+
+
+class PoolTimeout(TimeoutException):
+    """No connection became free in the pool within the pool timeout."""
+
+
+class TotalTimeout(TimeoutException):
+    """The whole request (all phases, retries and redirects) took longer than the total deadline."""
+
+
+class ReadError(TransportError):
+    """Receiving failed: the peer reset the connection or closed it before the response ended."""
+
+
+class WriteError(TransportError):
+    """Sending failed: the peer reset or closed the connection."""
+
+
+class ProtocolError(TransportError):
+    """The peer's bytes are not valid HTTP/1.1, or exceed one of the parser's limits."""
+
+
+class LocalProtocolError(ProtocolError):
+    """What the caller asked to send cannot be sent as valid HTTP/1.1 (e.g. a CR/LF in a header)."""
+
+
+class ProxyError(TransportError):
+    """The proxy refused or failed the request (CONNECT status, SOCKS reply)."""
+
+    def __init__(self, message: str, *, status: int | None = None, request: Request | None = None) -> None:
+        super().__init__(message, request=request)
+        self.status = status
+
+
+class TooManyRedirects(RequestError):
+    """More redirects than ``max_redirects``; ``history`` holds the responses of the chain."""
+
+    def __init__(self, message: str, *, history: list[Response] | None = None, request: Request | None = None) -> None:
+        super().__init__(message, request=request)
+        self.history = history or []
+
+
+class UnsafeRedirect(RequestError):
+    """A redirect that policy refuses to follow (an https -> http downgrade, an unknown scheme)."""
+
+
+class BodyNotReplayable(RequestError):
+    """A redirect or retry needs to send the body again, but it was a one-shot stream."""
+
+
+class DecodingError(RequestError):
+    """The response body could not be decoded (corrupt compression, or over the size/ratio limit)."""
+
+
+class HTTPStatusError(URLError):
+    """Raised by ``Response.raise_for_status()`` for a 4xx or 5xx response."""
+
+    def __init__(self, message: str, *, request: Request | None, response: Response) -> None:
+        super().__init__(message)
+        self.args = (message,)
+        self.message = message
+        self.request = request
+        self.response = response
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class StreamError(NetwireError, RuntimeError):
+    """A response body was used in a way its state does not allow (read after close, ...)."""
