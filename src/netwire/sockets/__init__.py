@@ -1,0 +1,1 @@
+"""TCP, UDP and raw-socket servers and clients."""
