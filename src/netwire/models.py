@@ -1,0 +1,467 @@
+"""The data netwire's client passes around: Headers, Timeout, Limits, Request, Response."""
+
+from __future__ import annotations
+
+import json as _json
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any, Protocol, Union
+
+from .errors import HTTPStatusError, StreamError
+
+if TYPE_CHECKING:
+    from .url import URL
+
+__all__ = ["Headers", "Limits", "Request", "Response", "Timeout"]
+
+HeaderTypes = Union["Headers", Mapping[str, str], Iterable[tuple[str, str]], None]
+
+
+class Headers(MutableMapping[str, str]):
+    """HTTP header fields: case-insensitive, ordered, multi-valued.
+
+    ``h[name]`` joins repeated fields with ", " (RFC 9110 5.3); ``get_list(name)`` gives them one
+    by one (use it for Set-Cookie). ``multi_items()`` is the raw list in arrival order.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, headers: HeaderTypes = None) -> None:
+        items: list[tuple[str, str]]
+        if headers is None:
+            items = []
+        elif isinstance(headers, Headers):
+            items = list(headers._items)
+        elif isinstance(headers, Mapping):
+            items = [(str(k), str(v)) for k, v in headers.items()]
+        else:
+            items = [(str(k), str(v)) for k, v in headers]
+        self._items = items
+
+    @classmethod
+    def _from_list(cls, items: list[tuple[str, str]]) -> Headers:
+        # Trusted input from the parser: no copy, no conversion.
+        h = cls.__new__(cls)
+        h._items = items
+        return h
+
+    def __getitem__(self, name: str) -> str:
+        key = name.lower()
+        values = [v for k, v in self._items if k.lower() == key]
+        if not values:
+            raise KeyError(name)
+        return values[0] if len(values) == 1 else ", ".join(values)
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        key = name.lower()
+        found: str | None = None
+        for k, v in self._items:
+            if k.lower() == key:
+                found = v if found is None else f"{found}, {v}"
+        return default if found is None else found
+
+    def get_list(self, name: str) -> list[str]:
+        """Every value of field ``name``, in order (empty list if absent)."""
+        key = name.lower()
+        return [v for k, v in self._items if k.lower() == key]
+
+    get_all = get_list
+
+    def __setitem__(self, name: str, value: str) -> None:
+        key = name.lower()
+        for i, (k, _) in enumerate(self._items):
+            if k.lower() == key:
+                self._items[i] = (name, value)
+                self._items[i + 1 :] = [(k2, v2) for k2, v2 in self._items[i + 1 :] if k2.lower() != key]
+                return
+        self._items.append((name, value))
+
+    def add(self, name: str, value: str) -> None:
+        """Append one more field ``name`` (keeps existing ones)."""
+        self._items.append((name, value))
+
+    def setdefault(self, name: str, value: str = "") -> str:  # type: ignore[override]
+        current = self.get(name)
+        if current is None:
+            self._items.append((name, value))
+            return value
+        return str(current)
+
+    def __delitem__(self, name: str) -> None:
+        key = name.lower()
+        kept = [(k, v) for k, v in self._items if k.lower() != key]
+        if len(kept) == len(self._items):
+            raise KeyError(name)
+        self._items = kept
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        key = name.lower()
+        return any(k.lower() == key for k, _ in self._items)
+
+    def __iter__(self) -> Iterator[str]:
+        seen: set[str] = set()
+        for k, _ in self._items:
+            lk = k.lower()
+            if lk not in seen:
+                seen.add(lk)
+                yield k
+
+    def __len__(self) -> int:
+        return len({k.lower() for k, _ in self._items})
+
+    def multi_items(self) -> list[tuple[str, str]]:
+        """All fields as (name, value) pairs, repeated names included, in order."""
+        return list(self._items)
+
+    def copy(self) -> Headers:
+        return Headers._from_list(list(self._items))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Headers):
+            o = other._items
+        elif isinstance(other, Mapping):
+            o = list(other.items())
+        else:
+            return NotImplemented
+        return sorted((k.lower(), v) for k, v in self._items) == sorted((k.lower(), v) for k, v in o)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Headers({self._items!r})"
+
+
+class Timeout:
+    """Deadlines for one request, in seconds (None: no limit).
+
+    ``connect``: TCP + TLS (+ proxy) handshake; ``read``: longest wait for any byte of the
+    response; ``write``: longest stall while sending; ``pool``: longest wait for a free
+    connection; ``total``: the whole request, redirects and retries included.
+    A plain number sets connect, read, write and pool alike.
+    """
+
+    __slots__ = ("connect", "pool", "read", "total", "write")
+
+    def __init__(
+        self,
+        timeout: float | None | Timeout = 30.0,
+        *,
+        connect: float | None | object = ...,
+        read: float | None | object = ...,
+        write: float | None | object = ...,
+        pool: float | None | object = ...,
+        total: float | None = None,
+    ) -> None:
+        if isinstance(timeout, Timeout):
+            base: tuple[float | None, ...] = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+            total = timeout.total if total is None else total
+        else:
+            base = (timeout,) * 4
+        self.connect: float | None = base[0] if connect is ... else connect  # type: ignore[assignment]
+        self.read: float | None = base[1] if read is ... else read  # type: ignore[assignment]
+        self.write: float | None = base[2] if write is ... else write  # type: ignore[assignment]
+        self.pool: float | None = base[3] if pool is ... else pool  # type: ignore[assignment]
+        self.total: float | None = total
+        for name in ("connect", "read", "write", "pool", "total"):
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, int | float) or v < 0):
+                raise ValueError(f"timeout {name} must be a non-negative number or None, not {v!r}")
+
+    @classmethod
+    def coerce(cls, value: float | None | Timeout) -> Timeout:
+        return value if isinstance(value, Timeout) else cls(value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Timeout) and all(
+            getattr(self, n) == getattr(other, n) for n in self.__slots__
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"Timeout(connect={self.connect}, read={self.read}, write={self.write}, "
+            f"pool={self.pool}, total={self.total})"
+        )
+
+
+class Limits:
+    """Bounds of the connection pool."""
+
+    __slots__ = ("keepalive_expiry", "max_connections", "max_connections_per_host", "max_idle_per_host")
+
+    def __init__(
+        self,
+        *,
+        max_connections: int | None = 100,
+        max_connections_per_host: int | None = 20,
+        max_idle_per_host: int = 20,
+        keepalive_expiry: float | None = 30.0,
+    ) -> None:
+        self.max_connections = max_connections
+        self.max_connections_per_host = max_connections_per_host
+        self.max_idle_per_host = max_idle_per_host
+        self.keepalive_expiry = keepalive_expiry
+
+    def __repr__(self) -> str:
+        return (
+            f"Limits(max_connections={self.max_connections}, max_connections_per_host="
+            f"{self.max_connections_per_host}, max_idle_per_host={self.max_idle_per_host}, "
+            f"keepalive_expiry={self.keepalive_expiry})"
+        )
+
+
+# A request body: bytes, a file object (read in binary), or an iterable of bytes.
+RequestContent = Union[bytes, bytearray, memoryview, str, Iterable[bytes], Any, None]
+
+
+class Request:
+    """One HTTP request: method, URL, headers, body."""
+
+    __slots__ = ("content", "extensions", "headers", "method", "url")
+
+    def __init__(
+        self,
+        method: str,
+        url: URL,
+        headers: Headers | None = None,
+        content: RequestContent = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers if headers is not None else Headers()
+        self.content = content
+        self.extensions = extensions if extensions is not None else {}
+
+    @property
+    def replayable(self) -> bool:
+        """Whether the body can be sent again (for a retry or a 307/308 redirect)."""
+        c = self.content
+        if c is None or isinstance(c, bytes | bytearray | memoryview | str):
+            return True
+        return hasattr(c, "seek") and hasattr(c, "tell") and self.extensions.get("body_start") is not None
+
+    def __repr__(self) -> str:
+        return f"<Request [{self.method} {self.url}]>"
+
+
+class BodyStream(Protocol):
+    """What a Response reads its body from (a pooled connection, or bytes already in memory)."""
+
+    def read(self, n: int = -1) -> bytes: ...
+
+    def readinto(self, buffer: memoryview) -> int: ...
+
+    def close(self) -> None: ...
+
+    @property
+    def trailers(self) -> list[tuple[str, str]]: ...
+
+
+class _BytesStream:
+    __slots__ = ("_data", "_pos")
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._pos = 0
+
+    def read(self, n: int = -1) -> bytes:
+        if n < 0:
+            chunk = self._data[self._pos :]
+        else:
+            chunk = self._data[self._pos : self._pos + n]
+        self._pos += len(chunk)
+        return chunk
+
+    def readinto(self, buffer: memoryview) -> int:
+        chunk = self.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    def close(self) -> None:
+        self._pos = len(self._data)
+
+    @property
+    def trailers(self) -> list[tuple[str, str]]:
+        return []
+
+
+class Response:
+    """An HTTP response. The body is read lazily from ``stream``; ``content`` reads it all."""
+
+    __slots__ = (
+        "_content",
+        "_stream",
+        "closed",
+        "elapsed",
+        "extensions",
+        "headers",
+        "history",
+        "http_version",
+        "reason",
+        "request",
+        "status",
+        "url",
+    )
+
+    def __init__(
+        self,
+        status: int,
+        *,
+        reason: str = "",
+        http_version: str = "1.1",
+        headers: Headers | None = None,
+        stream: BodyStream | None = None,
+        content: bytes | None = None,
+        request: Request | None = None,
+        url: URL | None = None,
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.http_version = http_version
+        self.headers = headers if headers is not None else Headers()
+        self.request = request
+        self.url = url if url is not None else (request.url if request is not None else None)
+        self.history: list[Response] = []
+        self.elapsed = 0.0
+        self.extensions: dict[str, Any] = {}
+        self._content = content
+        self._stream: BodyStream = stream if stream is not None else _BytesStream(content or b"")
+        self.closed = False
+
+    # -- body -------------------------------------------------------------------------------
+
+    def read(self, n: int = -1) -> bytes:
+        """Read and return up to ``n`` body bytes (all that is left if ``n`` < 0)."""
+        if self._content is not None and n < 0:
+            return self._content
+        if self.closed:
+            if n == 0:
+                return b""
+            raise StreamError("the response is closed; its body can no longer be read")
+        if n < 0:
+            data = self._stream.read(-1)
+            self._content = data
+            self.closed = True
+            return data
+        data = self._stream.read(n)
+        if not data and n:
+            self.closed = True
+        return data
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        """Read body bytes into ``buffer``; returns how many (0 at the end)."""
+        if self.closed:
+            return 0
+        n = self._stream.readinto(memoryview(buffer).cast("B"))
+        if n == 0 and len(buffer):
+            self.closed = True
+        return n
+
+    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        """The body in pieces: as they arrive, or of ``chunk_size`` bytes (the last may be shorter)."""
+        if self._content is not None:
+            data = self._content
+            step = chunk_size or max(len(data), 1)
+            for i in range(0, len(data), step):
+                yield data[i : i + step]
+            return
+        size = chunk_size or 64 * 1024
+        if chunk_size is None:
+            while True:
+                chunk = self.read(size)
+                if not chunk:
+                    return
+                yield chunk
+        pending = bytearray()
+        while True:
+            chunk = self.read(size)
+            if not chunk:
+                break
+            pending += chunk
+            while len(pending) >= size:
+                yield bytes(pending[:size])
+                del pending[:size]
+        if pending:
+            yield bytes(pending)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.iter_bytes()
+
+    @property
+    def content(self) -> bytes:
+        """The whole body (read on first access)."""
+        if self._content is None:
+            if self.closed:
+                raise StreamError("the response was closed before its body was read")
+            self.read()
+        assert self._content is not None
+        return self._content
+
+    @property
+    def trailers(self) -> Headers:
+        """Trailer fields of a chunked body (available once the body was read to the end)."""
+        return Headers._from_list(list(self._stream.trailers))
+
+    @property
+    def encoding(self) -> str | None:
+        """The charset named by Content-Type, if any."""
+        ctype = self.headers.get("content-type")
+        if not ctype:
+            return None
+        for param in ctype.split(";")[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "charset":
+                value = value.strip().strip('"').strip("'")
+                if value:
+                    try:
+                        import codecs
+
+                        return codecs.lookup(value).name
+                    except LookupError:
+                        return None
+        return None
+
+    @property
+    def text(self) -> str:
+        """The body decoded with the charset from the headers (UTF-8 when none is named)."""
+        # Without a charset, UTF-8: what JSON requires (RFC 8259) and what the web overwhelmingly sends.
+        return self.content.decode(self.encoding or "utf-8", errors="replace")
+
+    def json(self, **kwargs: Any) -> Any:
+        """The body parsed as JSON."""
+        return _json.loads(self.content, **kwargs)
+
+    def raise_for_status(self) -> Response:
+        """Raise HTTPStatusError for a 4xx or 5xx status; return self otherwise."""
+        if self.status >= 400:
+            kind = "client error" if self.status < 500 else "server error"
+            raise HTTPStatusError(
+                f"{self.status} {self.reason} ({kind}) for {self.url}", request=self.request, response=self
+            )
+        return self
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def is_redirect(self) -> bool:
+        return self.status in (301, 302, 303, 307, 308) and "location" in self.headers
+
+    def close(self) -> None:
+        """Release the response. If its body was not read to the end, its connection is closed."""
+        if not self.closed:
+            self.closed = True
+            self._stream.close()
+
+    def __enter__(self) -> Response:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Response [{self.status} {self.reason}]>"
