@@ -235,7 +235,7 @@ def content_length_of(body: object) -> int | None:
         if not stat.S_ISREG(st.st_mode):
             return None
         try:
-            pos = body.tell()  # type: ignore[attr-defined]
+            pos = int(body.tell())  # type: ignore[attr-defined]
         except (OSError, AttributeError):
             pos = 0
         return max(st.st_size - pos, 0)
@@ -257,6 +257,20 @@ _S_CHUNK_END = 4
 _S_TRAILERS = 5
 _S_UNTIL_CLOSE = 6
 _S_DONE = 7
+
+
+def _line_too_long(buf: bytearray, limit: int) -> bool:
+    """Whether the first line in ``buf`` (complete or not) is longer than ``limit``.
+
+    The length excludes the line ending, so a line is judged the same whether it arrives whole
+    or byte by byte (a lone CR at the end of an incomplete line may be the start of its CRLF).
+    """
+    nl = buf.find(b"\n")
+    if nl < 0:
+        n = len(buf) - 1 if buf[-1:] == b"\r" else len(buf)
+    else:
+        n = nl - 1 if nl and buf[nl - 1] == 13 else nl
+    return n > limit
 
 
 class ResponseParser:
@@ -445,8 +459,7 @@ class ResponseParser:
                 raise ProtocolError(
                     f"response head exceeds max_header_bytes={limits.max_header_bytes}"
                 )
-            nl = buf.find(b"\n")
-            if (nl < 0 and len(buf) > limits.max_line_length) or nl > limits.max_line_length:
+            if _line_too_long(buf, limits.max_line_length):
                 raise ProtocolError(f"status line exceeds max_line_length={limits.max_line_length}")
             return False
         if end > limits.max_header_bytes:
@@ -503,7 +516,10 @@ class ResponseParser:
                 if not fields:
                     raise ProtocolError(f"{what} section starts with a continuation line")
                 name, value = fields[-1]
-                fields[-1] = (name, (value + " " + line.strip(" \t")).strip(" \t"))
+                folded = line.strip(" \t")
+                if _INVALID_VALUE_CHARS.search(folded) is not None:
+                    raise ProtocolError(f"{what} {name!r} holds a CR or NUL")
+                fields[-1] = (name, (value + " " + folded).strip(" \t"))
                 continue
             colon = line.find(":")
             if colon <= 0:
@@ -591,12 +607,10 @@ class ResponseParser:
         buf = self._buf
         nl = buf.find(b"\n")
         limit = self._limits.max_chunk_line_length
-        if nl < 0:
-            if len(buf) > limit:
-                raise ProtocolError(f"chunk-size line exceeds max_chunk_line_length={limit}")
-            return False
-        if nl > limit:
+        if _line_too_long(buf, limit):
             raise ProtocolError(f"chunk-size line exceeds max_chunk_line_length={limit}")
+        if nl < 0:
+            return False
         line = bytes(buf[:nl])
         if line.endswith(b"\r"):
             line = line[:-1]
