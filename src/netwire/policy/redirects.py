@@ -1,0 +1,91 @@
+"""Redirects (RFC 9110 15.4): which request follows a 301/302/303/307/308 response."""
+
+from __future__ import annotations
+
+from ..errors import BodyNotReplayable, InvalidURL, UnsafeRedirect
+from ..models import Request, Response
+from ..url import URL
+
+__all__ = ["REDIRECT_STATUSES", "next_request", "rewind_body", "same_origin"]
+
+REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
+
+# Fields that describe the body: dropped with it when a redirect turns the request into a GET.
+_BODY_FIELDS = ("content-length", "content-type", "transfer-encoding", "content-encoding", "expect")
+# Credentials a caller gave for one origin must not follow a redirect to another (gh-77842).
+_CREDENTIAL_FIELDS = ("authorization", "cookie", "proxy-authorization")
+
+
+def same_origin(a: URL, b: URL) -> bool:
+    return a.origin_tuple == b.origin_tuple
+
+
+def next_request(request: Request, response: Response, *, allow_downgrade: bool = False) -> Request:
+    """The request to send after redirect ``response`` to ``request``.
+
+    Raises UnsafeRedirect (no or bad Location, a scheme we do not fetch, an https -> http
+    downgrade unless ``allow_downgrade``) and BodyNotReplayable (307/308 with a one-shot body).
+    """
+    location = response.headers.get("location")
+    if not location:
+        raise UnsafeRedirect(f"{response.status} redirect from {request.url} has no Location header", request=request)
+    try:
+        url = URL(location.strip(), base=request.url)
+    except InvalidURL as exc:
+        raise UnsafeRedirect(f"redirect to an invalid URL {location!r}: {exc}", request=request) from exc
+    if url.scheme not in ("http", "https", "http+unix"):
+        raise UnsafeRedirect(f"refusing to follow a redirect to {url.scheme}: URL {url}", request=request)
+    if request.url.scheme == "https" and url.scheme == "http" and not allow_downgrade:
+        raise UnsafeRedirect(
+            f"refusing to follow a redirect from https to http ({url}); pass allow_downgrade=True to allow it",
+            request=request,
+        )
+    if not url.hash and request.url.hash:
+        # RFC 9110 10.2.2: a Location without a fragment inherits the original one.
+        url = url.replace(hash=request.url.hash)
+
+    method = request.method
+    status = response.status
+    content = request.content
+    headers = request.headers.copy()
+    if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+        method = "GET"
+        content = None
+        for name in _BODY_FIELDS:
+            if name in headers:
+                del headers[name]
+    elif content is not None and not _rewind(request):
+        raise BodyNotReplayable(
+            f"{status} redirect needs the request body sent again, but it was a one-shot stream; "
+            "pass bytes or a seekable file to allow it",
+            request=request,
+        )
+    if not same_origin(request.url, url):
+        for name in _CREDENTIAL_FIELDS:
+            if name in headers:
+                del headers[name]
+        if "host" in headers:
+            del headers["host"]
+    extensions = dict(request.extensions)
+    return Request(method, url, headers, content, extensions)
+
+
+def _rewind(request: Request) -> bool:
+    """Put a replayable body back at its start; False if it cannot be sent again."""
+    content = request.content
+    if isinstance(content, bytes | bytearray | memoryview | str):
+        return True
+    rewind = getattr(content, "rewind", None)
+    if rewind is not None:
+        return bool(rewind())
+    start = request.extensions.get("body_start")
+    if start is not None and hasattr(content, "seek"):
+        content.seek(start)
+        return True
+    return False
+
+
+def rewind_body(request: Request) -> bool:
+    """Public for retries: the same rule as for redirects."""
+    return request.content is None or _rewind(request)
+
