@@ -1,0 +1,183 @@
+"""Line-echo request/response servers under 50 concurrent clients.
+
+netwire's :class:`~netwire.sockets.tcp.TCPServer` (selector loop with a line message handler, and
+the thread-per-connection Stream handler) against ``socketserver.ThreadingTCPServer`` and an
+asyncio streams server. Each server runs in its own process, the 50 clients in another (one
+selector loop driving 50 connections, each sending a line and waiting for its echo before the
+next). Reports requests per second over one run.
+
+    python bench/run.py sockets
+    python bench/bench_sockets.py            # the same, standalone
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import selectors
+import socket
+import socketserver
+import subprocess
+import sys
+import time
+from typing import Any
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.join(os.path.dirname(HERE), "src")
+MESSAGE = b"hello netwire, this is one request line\n"
+CLIENTS = 50
+
+
+# -- servers (each runs in its own process: `bench_sockets.py serve KIND`) ---------------------
+def _serve_netwire(framing: str | None) -> None:
+    sys.path.insert(0, SRC)
+    from netwire.sockets.stream import Stream
+    from netwire.sockets.tcp import Connection, TCPServer
+
+    def on_line(line: bytes, conn: Connection) -> bytes:
+        return line
+
+    def on_stream(stream: Stream) -> None:
+        while line := stream.readline():
+            stream.send_all(line)
+
+    handler: Any = on_line if framing else on_stream
+    server = TCPServer(handler, "127.0.0.1", 0, framing=framing, timeout=60)  # type: ignore[arg-type]
+    _ready(server.port)
+    server.serve_forever()
+
+
+def _serve_socketserver() -> None:
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            for line in self.rfile:
+                self.wfile.write(line)
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            pass  # clients vanish when the run ends; not interesting
+
+    server = Server(("127.0.0.1", 0), Handler)
+    _ready(server.server_address[1])
+    server.serve_forever()
+
+
+def _serve_asyncio() -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while line := await reader.readline():
+                writer.write(line)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        _ready(server.sockets[0].getsockname()[1])
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def _ready(port: int) -> None:
+    print(port, flush=True)
+
+
+# -- the client process ------------------------------------------------------------------------
+def _client(port: int, clients: int, duration: float) -> None:
+    sel = selectors.DefaultSelector()
+    socks = []
+    for _ in range(clients):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.setblocking(False)
+        socks.append(s)
+        sel.register(s, selectors.EVENT_READ, bytearray())
+    for s in socks:
+        s.send(MESSAGE)
+    count = 0
+    start = time.perf_counter()
+    end = start + duration
+    while time.perf_counter() < end:
+        for key, _ in sel.select(1.0):
+            s = key.fileobj
+            data = s.recv(65536)  # type: ignore[union-attr]
+            if not data:
+                raise SystemExit("server closed a connection")
+            buf = key.data
+            buf += data
+            while (i := buf.find(b"\n")) >= 0:
+                if bytes(buf[: i + 1]) != MESSAGE:
+                    raise SystemExit("wrong echo")
+                del buf[: i + 1]
+                count += 1
+                s.send(MESSAGE)  # type: ignore[union-attr]
+    elapsed = time.perf_counter() - start
+    for s in socks:
+        s.close()
+    print(count / elapsed, flush=True)
+
+
+SERVERS = {
+    "netwire": lambda: _serve_netwire("line"),
+    "netwire-threads": lambda: _serve_netwire(None),
+    "socketserver": _serve_socketserver,
+    "asyncio": _serve_asyncio,
+}
+NAMES = {
+    "netwire-threads": "netwire Stream threads",
+    "socketserver": "socketserver.Threading",
+    "asyncio": "asyncio streams",
+    "netwire": "netwire",
+}
+
+
+def measure(kind: str, duration: float) -> float:
+    """Requests per second of server ``kind`` under CLIENTS clients in another process."""
+    me = os.path.abspath(__file__)
+    server = subprocess.Popen([sys.executable, me, "serve", kind], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        out = subprocess.run(
+            [sys.executable, me, "client", str(port), str(CLIENTS), str(duration)],
+            capture_output=True, text=True, timeout=duration + 30, check=True,
+        )
+        return float(out.stdout.strip())
+    finally:
+        server.kill()
+        server.wait()
+
+
+def run(args: Any) -> list[dict[str, Any]]:
+    duration = 1.0 if getattr(args, "quick", False) else 4.0
+    rows = []
+    group = f"line echo, {CLIENTS} clients"
+    # netwire (the selector server) last: bench/run.py compares every row with the last netwire row.
+    for kind in ("netwire-threads", "socketserver", "asyncio", "netwire"):
+        rps = measure(kind, duration)
+        print(f"   {NAMES[kind]:28} {rps:12.0f} req/s", file=sys.stderr, flush=True)
+        rows.append({"group": group, "name": NAMES[kind], "value": rps, "unit": "req/s", "higher": True})
+    return rows
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "serve":
+        SERVERS[sys.argv[2]]()
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "client":
+        _client(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+        return
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    for row in run(parser.parse_args()):
+        print(f"{row['name']:28} {row['value']:12.0f} {row['unit']}")
+
+
+if __name__ == "__main__":
+    main()
