@@ -1,0 +1,729 @@
+"""urllib.parse's public API, with urllib.parse's results, written for netwire.
+
+Drop-in: ``from netwire import parse as urlparse_module`` and call ``urlsplit``, ``urljoin``,
+``quote``, ``parse_qsl``... exactly as with :mod:`urllib.parse`. The results are the same
+(named tuples with ``geturl()``, ``hostname``, ``port``, ``username``, ``password``,
+``encode``/``decode``), str in gives str out and bytes in gives bytes out.
+
+One deliberate difference, a security fix that later CPython releases carry and this
+interpreter (3.11.7) does not: in ``urlsplit``/``urlparse``, a netloc holding a bracketed host
+must have nothing but userinfo before the ``[`` and nothing but ``:port`` after the ``]``
+(CVE-2025-0938); otherwise ``ValueError("Invalid IPv6 URL")``. The other fixes (leading C0
+control and space stripped, CVE-2023-24329; tab and newline removed, CVE-2022-0391; bracketed
+hosts validated, CVE-2024-11168) are already in 3.11.7 and behave identically.
+
+These are not the WHATWG rules: for those, use :class:`netwire.url.URL`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, AnyStr, Final, Generic, overload
+
+__all__ = [
+    "DefragResult",
+    "DefragResultBytes",
+    "ParseResult",
+    "ParseResultBytes",
+    "SplitResult",
+    "SplitResultBytes",
+    "clear_cache",
+    "non_hierarchical",
+    "parse_qs",
+    "parse_qsl",
+    "quote",
+    "quote_from_bytes",
+    "quote_plus",
+    "scheme_chars",
+    "unquote",
+    "unquote_plus",
+    "unquote_to_bytes",
+    "unwrap",
+    "urldefrag",
+    "urlencode",
+    "urljoin",
+    "urlparse",
+    "urlsplit",
+    "urlunparse",
+    "urlunsplit",
+    "uses_fragment",
+    "uses_netloc",
+    "uses_params",
+    "uses_query",
+    "uses_relative",
+]
+
+#: Schemes whose URLs are resolved relative to a base by :func:`urljoin`.
+uses_relative: list[str] = ["", "ftp", "http", "gopher", "nntp", "imap", "wais", "file", "https", "shttp",
+                            "mms", "prospero", "rtsp", "rtsps", "rtspu", "sftp", "svn", "svn+ssh", "ws",
+                            "wss"]
+#: Schemes that have a ``//netloc`` part.
+uses_netloc: list[str] = ["", "ftp", "http", "gopher", "nntp", "telnet", "imap", "wais", "file", "mms",
+                          "https", "shttp", "snews", "prospero", "rtsp", "rtsps", "rtspu", "rsync", "svn",
+                          "svn+ssh", "sftp", "nfs", "git", "git+ssh", "ws", "wss"]
+#: Schemes whose last path segment may carry ``;params`` (split out by :func:`urlparse`).
+uses_params: list[str] = ["", "ftp", "hdl", "prospero", "http", "imap", "https", "shttp", "rtsp", "rtsps",
+                          "rtspu", "sip", "sips", "mms", "sftp", "tel"]
+#: Kept for compatibility; not used by the functions.
+non_hierarchical: list[str] = ["gopher", "hdl", "mailto", "news", "telnet", "wais", "imap", "snews", "sip",
+                               "sips"]
+uses_query: list[str] = ["", "http", "wais", "imap", "https", "shttp", "mms", "gopher", "rtsp", "rtsps",
+                         "rtspu", "sip", "sips"]
+uses_fragment: list[str] = ["", "ftp", "hdl", "http", "gopher", "news", "nntp", "wais", "https", "shttp",
+                            "snews", "file", "prospero"]
+#: The characters a scheme may hold.
+scheme_chars: Final = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-."
+
+_C0_OR_SPACE: Final = "".join(map(chr, range(0x21)))
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*:")
+_TAB_NL = frozenset("\t\r\n")
+
+
+# --------------------------------------------------------------------------------------------
+# str / bytes coercion: bytes are handled as ASCII text and the results encoded back.
+
+
+def _identity(obj: Any) -> Any:
+    return obj
+
+
+def _to_ascii_bytes(obj: Any) -> Any:
+    return obj.encode("ascii", "strict")
+
+
+def _coerce(*args: Any) -> tuple[Any, ...]:
+    """Return the args as str plus the function turning a result back into the caller's type."""
+    is_str = isinstance(args[0], str)
+    for arg in args[1:]:
+        # An empty value of the other type is accepted (e.g. scheme='' with bytes).
+        if arg and isinstance(arg, str) != is_str:
+            raise TypeError("Cannot mix str and non-str arguments")
+    if is_str:
+        return (*args, _identity)
+    return (*(a.decode("ascii", "strict") if a else "" for a in args), _to_ascii_bytes)
+
+
+# --------------------------------------------------------------------------------------------
+# Result types
+
+
+class _StrResult:
+    __slots__ = ()
+    _encoded_counterpart: Any
+
+    def encode(self, encoding: str = "ascii", errors: str = "strict") -> Any:
+        """The same result with every field encoded to bytes."""
+        return self._encoded_counterpart(*(x.encode(encoding, errors) for x in self))  # type: ignore[attr-defined]
+
+
+class _BytesResult:
+    __slots__ = ()
+    _decoded_counterpart: Any
+
+    def decode(self, encoding: str = "ascii", errors: str = "strict") -> Any:
+        """The same result with every field decoded to str."""
+        return self._decoded_counterpart(*(x.decode(encoding, errors) for x in self))  # type: ignore[attr-defined]
+
+
+class _NetlocMixin(Generic[AnyStr]):
+    """``username``, ``password``, ``hostname`` and ``port``, read from ``netloc``."""
+
+    __slots__ = ()
+    netloc: AnyStr
+
+    def _split_userinfo(self) -> tuple[AnyStr | None, AnyStr | None]:
+        netloc = self.netloc
+        at, colon = ("@", ":") if isinstance(netloc, str) else (b"@", b":")
+        userinfo, found, _ = netloc.rpartition(at)  # type: ignore[arg-type]
+        if not found:
+            return None, None
+        user, has_pw, pw = userinfo.partition(colon)  # type: ignore[arg-type]
+        return user, (pw if has_pw else None)
+
+    def _split_hostinfo(self) -> tuple[AnyStr, AnyStr | None]:
+        netloc = self.netloc
+        if isinstance(netloc, str):
+            at, lb, rb, colon = "@", "[", "]", ":"
+        else:
+            at, lb, rb, colon = b"@", b"[", b"]", b":"  # type: ignore[assignment]
+        hostinfo = netloc.rpartition(at)[2]  # type: ignore[arg-type]
+        _, bracket, inside = hostinfo.partition(lb)  # type: ignore[arg-type]
+        if bracket:
+            host, _, rest = inside.partition(rb)  # type: ignore[arg-type]
+            port = rest.partition(colon)[2]  # type: ignore[arg-type]
+        else:
+            host, _, port = hostinfo.partition(colon)  # type: ignore[arg-type]
+        return host, (port or None)
+
+    @property
+    def username(self) -> AnyStr | None:
+        """The user name from the netloc, or None."""
+        return self._split_userinfo()[0]
+
+    @property
+    def password(self) -> AnyStr | None:
+        """The password from the netloc, or None."""
+        return self._split_userinfo()[1]
+
+    @property
+    def hostname(self) -> AnyStr | None:
+        """The host, lower-cased (an IPv6 zone id keeps its case), without brackets; or None."""
+        host = self._split_hostinfo()[0]
+        if not host:
+            return None
+        pct = "%" if isinstance(host, str) else b"%"
+        name, sep, zone = host.partition(pct)  # type: ignore[arg-type]
+        return name.lower() + sep + zone  # type: ignore[no-any-return]
+
+    @property
+    def port(self) -> int | None:
+        """The port as an int, or None; ValueError when it is not a number in 0-65535."""
+        text = self._split_hostinfo()[1]
+        if text is None:
+            return None
+        if not (text.isdigit() and text.isascii()):
+            raise ValueError(f"Port could not be cast to integer value as {text!r}")
+        number = int(text)
+        if not 0 <= number <= 65535:
+            raise ValueError("Port out of range 0-65535")
+        return number
+
+
+_DefragBase = namedtuple("DefragResult", "url fragment")  # noqa: PYI024
+_SplitBase = namedtuple("SplitResult", "scheme netloc path query fragment")  # noqa: PYI024
+_ParseBase = namedtuple("ParseResult", "scheme netloc path params query fragment")  # noqa: PYI024
+
+
+class DefragResult(_DefragBase, _StrResult):
+    """``(url, fragment)`` as returned by :func:`urldefrag`."""
+
+    __slots__ = ()
+
+    def geturl(self) -> str:
+        """The URL with its fragment put back."""
+        return self.url + "#" + self.fragment if self.fragment else self.url  # type: ignore[no-any-return]
+
+
+class SplitResult(_SplitBase, _NetlocMixin[str], _StrResult):
+    """``(scheme, netloc, path, query, fragment)`` as returned by :func:`urlsplit`."""
+
+    __slots__ = ()
+
+    def geturl(self) -> str:
+        """The URL put back together (:func:`urlunsplit`)."""
+        return urlunsplit(self)
+
+
+class ParseResult(_ParseBase, _NetlocMixin[str], _StrResult):
+    """``(scheme, netloc, path, params, query, fragment)`` as returned by :func:`urlparse`."""
+
+    __slots__ = ()
+
+    def geturl(self) -> str:
+        """The URL put back together (:func:`urlunparse`)."""
+        return urlunparse(self)
+
+
+class DefragResultBytes(_DefragBase, _BytesResult):
+    """The bytes twin of :class:`DefragResult`."""
+
+    __slots__ = ()
+
+    def geturl(self) -> bytes:
+        """The URL with its fragment put back."""
+        return self.url + b"#" + self.fragment if self.fragment else self.url  # type: ignore[no-any-return]
+
+
+class SplitResultBytes(_SplitBase, _NetlocMixin[bytes], _BytesResult):
+    """The bytes twin of :class:`SplitResult`."""
+
+    __slots__ = ()
+
+    def geturl(self) -> bytes:
+        """The URL put back together (:func:`urlunsplit`)."""
+        return urlunsplit(self)
+
+
+class ParseResultBytes(_ParseBase, _NetlocMixin[bytes], _BytesResult):
+    """The bytes twin of :class:`ParseResult`."""
+
+    __slots__ = ()
+
+    def geturl(self) -> bytes:
+        """The URL put back together (:func:`urlunparse`)."""
+        return urlunparse(self)
+
+
+for _str_cls, _bytes_cls in (
+    (DefragResult, DefragResultBytes),
+    (SplitResult, SplitResultBytes),
+    (ParseResult, ParseResultBytes),
+):
+    _str_cls._encoded_counterpart = _bytes_cls
+    _bytes_cls._decoded_counterpart = _str_cls
+del _str_cls, _bytes_cls
+
+
+# --------------------------------------------------------------------------------------------
+# Splitting and joining
+
+
+def _check_bracketed_host(host: str) -> None:
+    if host.startswith("v"):
+        if re.fullmatch(r"v[a-fA-F0-9]+\..+", host, re.DOTALL) is None:
+            raise ValueError("IPvFuture address is invalid")
+        return
+    import ipaddress
+
+    if isinstance(ipaddress.ip_address(host), ipaddress.IPv4Address):
+        raise ValueError("An IPv4 address cannot be in brackets")
+
+
+def _check_brackets(netloc: str) -> None:
+    has_open = "[" in netloc
+    if has_open != ("]" in netloc):
+        raise ValueError("Invalid IPv6 URL")
+    if not has_open:
+        return
+    hostinfo = netloc.rpartition("@")[2]
+    before, bracket, inside = hostinfo.partition("[")
+    if bracket:
+        # CVE-2025-0938: nothing may stand before the bracket, nor between it and ":port".
+        if before:
+            raise ValueError("Invalid IPv6 URL")
+        host, _, after = inside.partition("]")
+        if after and after[0] != ":":
+            raise ValueError("Invalid IPv6 URL")
+    else:
+        host = hostinfo.partition(":")[0]
+    _check_bracketed_host(host)
+
+
+def _check_nfkc(netloc: str) -> None:
+    # bpo-36216: a character that NFKC-normalises to one of /?#@: would move the netloc's
+    # boundaries for whoever normalises later.
+    if netloc.isascii():
+        return
+    import unicodedata
+
+    bare = netloc.replace("@", "").replace(":", "").replace("#", "").replace("?", "")
+    normalized = unicodedata.normalize("NFKC", bare)
+    if normalized == bare:
+        return
+    for ch in "/?#@:":
+        if ch in normalized:
+            raise ValueError(f"netloc '{netloc}' contains invalid characters under NFKC normalization")
+
+
+def _netloc_end(url: str, start: int) -> int:
+    end = len(url)
+    for ch in "/?#":
+        i = url.find(ch, start, end)
+        if i >= 0:
+            end = i
+    return end
+
+
+@functools.lru_cache(typed=True)
+def _split(url: Any, scheme: Any, allow_fragments: bool) -> Any:
+    url, scheme, coerce = _coerce(url, scheme)
+    url = url.lstrip(_C0_OR_SPACE)
+    scheme = scheme.strip(_C0_OR_SPACE)
+    if "\t" in url or "\n" in url or "\r" in url:
+        url = url.replace("\t", "").replace("\r", "").replace("\n", "")
+    if "\t" in scheme or "\n" in scheme or "\r" in scheme:
+        scheme = scheme.replace("\t", "").replace("\r", "").replace("\n", "")
+    m = _SCHEME_RE.match(url)
+    if m is not None:
+        end = m.end()
+        scheme = url[: end - 1].lower()
+        url = url[end:]
+    netloc = query = fragment = ""
+    if url[:2] == "//":
+        end = _netloc_end(url, 2)
+        netloc = url[2:end]
+        url = url[end:]
+        if "[" in netloc or "]" in netloc:
+            _check_brackets(netloc)
+    if allow_fragments and "#" in url:
+        url, fragment = url.split("#", 1)
+    if "?" in url:
+        url, query = url.split("?", 1)
+    if netloc and not netloc.isascii():
+        _check_nfkc(netloc)
+    return coerce(SplitResult(scheme, netloc, url, query, fragment))
+
+
+@overload
+def urlsplit(url: str, scheme: str = "", allow_fragments: bool = True) -> SplitResult: ...
+@overload
+def urlsplit(url: bytes | bytearray, scheme: bytes | bytearray | str = "",
+             allow_fragments: bool = True) -> SplitResultBytes: ...
+def urlsplit(url: Any, scheme: Any = "", allow_fragments: bool = True) -> Any:
+    """Split a URL into ``(scheme, netloc, path, query, fragment)``.
+
+    ``scheme`` is the default when the URL has none; with ``allow_fragments`` false a ``#``
+    stays in the path or query. Percent-escapes are not decoded.
+    """
+    return _split(url, scheme, allow_fragments)
+
+
+def clear_cache() -> None:
+    """Empty the caches of :func:`urlsplit` and :func:`quote` (urllib has the same helper)."""
+    _split.cache_clear()
+    _quote_table.cache_clear()
+    _quote_safe_re.cache_clear()
+
+
+def _split_params(path: str) -> tuple[str, str]:
+    start = path.rfind("/")
+    i = path.find(";", start if start >= 0 else 0)
+    if i < 0:
+        return path, ""
+    return path[:i], path[i + 1 :]
+
+
+@overload
+def urlparse(url: str, scheme: str = "", allow_fragments: bool = True) -> ParseResult: ...
+@overload
+def urlparse(url: bytes | bytearray, scheme: bytes | bytearray | str = "",
+             allow_fragments: bool = True) -> ParseResultBytes: ...
+def urlparse(url: Any, scheme: Any = "", allow_fragments: bool = True) -> Any:
+    """Split a URL into ``(scheme, netloc, path, params, query, fragment)``.
+
+    ``params`` is what follows a ``;`` in the last path segment, for the schemes in
+    :data:`uses_params`.
+    """
+    url, scheme, coerce = _coerce(url, scheme)
+    s, netloc, path, query, fragment = _split(url, scheme, allow_fragments)
+    if s in uses_params and ";" in path:
+        path, params = _split_params(path)
+    else:
+        params = ""
+    return coerce(ParseResult(s, netloc, path, params, query, fragment))
+
+
+def urlunsplit(components: Iterable[Any]) -> Any:
+    """Join a 5-item ``(scheme, netloc, path, query, fragment)`` back into a URL."""
+    scheme, netloc, url, query, fragment, coerce = _coerce(*components)
+    if netloc or (scheme and scheme in uses_netloc and url[:2] != "//"):
+        if url and url[0] != "/":
+            url = "/" + url
+        url = "//" + netloc + url
+    if scheme:
+        url = scheme + ":" + url
+    if query:
+        url += "?" + query
+    if fragment:
+        url += "#" + fragment
+    return coerce(url)
+
+
+def urlunparse(components: Iterable[Any]) -> Any:
+    """Join a 6-item ``(scheme, netloc, path, params, query, fragment)`` back into a URL."""
+    scheme, netloc, url, params, query, fragment, coerce = _coerce(*components)
+    if params:
+        url = f"{url};{params}"
+    return coerce(urlunsplit((scheme, netloc, url, query, fragment)))
+
+
+def urljoin(base: Any, url: Any, allow_fragments: bool = True) -> Any:
+    """Resolve ``url`` against ``base`` the way urllib.parse does (RFC 3986 with its quirks)."""
+    if not base:
+        return url
+    if not url:
+        return base
+    base, url, coerce = _coerce(base, url)
+    bscheme, bnetloc, bpath, bquery, bfragment = _split(base, "", allow_fragments)
+    if bscheme in uses_params and ";" in bpath:
+        bpath, bparams = _split_params(bpath)
+    else:
+        bparams = ""
+    scheme, netloc, path, query, fragment = _split(url, bscheme, allow_fragments)
+    if scheme in uses_params and ";" in path:
+        path, params = _split_params(path)
+    else:
+        params = ""
+    if scheme != bscheme or scheme not in uses_relative:
+        return coerce(url)
+    if scheme in uses_netloc:
+        if netloc:
+            return coerce(urlunparse((scheme, netloc, path, params, query, fragment)))
+        netloc = bnetloc
+    if not path and not params:
+        return coerce(urlunparse((scheme, netloc, bpath, bparams, query or bquery, fragment)))
+    if path[:1] == "/":
+        segments = path.split("/")
+    else:
+        base_segments = bpath.split("/")
+        if base_segments[-1]:
+            base_segments.pop()
+        segments = base_segments + path.split("/")
+        # Empty inner segments collapse when merging with the base path (urllib's behaviour).
+        segments[1:-1] = [s for s in segments[1:-1] if s]
+    resolved: list[str] = []
+    for seg in segments:
+        if seg == "..":
+            if resolved:
+                resolved.pop()
+        elif seg != ".":
+            resolved.append(seg)
+    if segments[-1] in (".", ".."):
+        resolved.append("")
+    return coerce(urlunparse((scheme, netloc, "/".join(resolved) or "/", params, query, fragment)))
+
+
+def urldefrag(url: Any) -> Any:
+    """Split off the fragment: ``DefragResult(url_without_fragment, fragment)``."""
+    url, coerce = _coerce(url)
+    if "#" in url:
+        s, n, p, a, q, frag = urlparse(url)
+        defrag = urlunparse((s, n, p, a, q, ""))
+    else:
+        frag = ""
+        defrag = url
+    return coerce(DefragResult(defrag, frag))
+
+
+# --------------------------------------------------------------------------------------------
+# Quoting
+
+_ALWAYS_SAFE: Final = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+_HEX_PAIRS: Final = {
+    (a + b).encode(): bytes.fromhex(a + b) for a in "0123456789ABCDEFabcdef" for b in "0123456789ABCDEFabcdef"
+}
+
+
+@functools.lru_cache
+def _quote_table(safe: bytes) -> tuple[str, ...]:
+    allowed = _ALWAYS_SAFE.union(safe)
+    return tuple(chr(b) if b in allowed else f"%{b:02X}" for b in range(256))
+
+
+@functools.lru_cache
+def _quote_safe_re(safe: bytes) -> re.Pattern[bytes]:
+    """A pattern that finds the first byte needing an escape."""
+    allowed = sorted(_ALWAYS_SAFE.union(safe))
+    return re.compile(b"[^" + b"".join(re.escape(bytes((b,))) for b in allowed) + b"]")
+
+
+def quote_from_bytes(bs: bytes | bytearray, safe: str | bytes | bytearray = "/") -> str:
+    """Percent-encode bytes; always returns an ASCII str. ``quote_from_bytes(b'a b') == 'a%20b'``."""
+    if not isinstance(bs, (bytes, bytearray)):
+        raise TypeError("quote_from_bytes() expected bytes")
+    if not bs:
+        return ""
+    if isinstance(safe, str):
+        safe_bytes = safe.encode("ascii", "ignore")
+    else:
+        safe_bytes = bytes(c for c in safe if c < 128)
+    if _quote_safe_re(safe_bytes).search(bs) is None:
+        return bs.decode()
+    table = _quote_table(safe_bytes)
+    return "".join([table[b] for b in bs])
+
+
+def quote(
+    string: str | bytes | bytearray,
+    safe: str | bytes | bytearray = "/",
+    encoding: str | None = None,
+    errors: str | None = None,
+) -> str:
+    """Percent-encode everything but letters, digits, ``_.-~`` and ``safe`` (default ``/``).
+
+    A str is encoded first (``encoding`` default UTF-8, ``errors`` default strict); bytes must not
+    come with ``encoding`` or ``errors``.
+    """
+    if isinstance(string, str):
+        if not string:
+            return string
+        data = string.encode(encoding or "utf-8", errors or "strict")
+    else:
+        if encoding is not None:
+            raise TypeError("quote() doesn't support 'encoding' for bytes")
+        if errors is not None:
+            raise TypeError("quote() doesn't support 'errors' for bytes")
+        data = string
+    return quote_from_bytes(data, safe)
+
+
+def quote_plus(
+    string: str | bytes | bytearray,
+    safe: str | bytes | bytearray = "",
+    encoding: str | None = None,
+    errors: str | None = None,
+) -> str:
+    """Like :func:`quote`, but a space becomes ``+`` (HTML forms) and ``safe`` defaults to ''."""
+    if isinstance(string, str):
+        has_space = " " in string
+    else:
+        has_space = b" " in string
+    if not has_space:
+        return quote(string, safe, encoding, errors)
+    space: Any = " " if isinstance(safe, str) else b" "
+    return quote(string, safe + space, encoding, errors).replace(" ", "+")
+
+
+def unquote_to_bytes(string: str | bytes | bytearray) -> bytes:
+    """Decode %xx escapes into bytes: ``unquote_to_bytes('a%20b') == b'a b'``."""
+    if not string:
+        string.split  # noqa: B018 - raise AttributeError for a non-string, as urllib does
+        return b""
+    data = string.encode("utf-8") if isinstance(string, str) else bytes(string)
+    pieces = data.split(b"%")
+    if len(pieces) == 1:
+        return data
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        byte = _HEX_PAIRS.get(piece[:2])
+        if byte is None:
+            out.append(b"%")
+            out.append(piece)
+        else:
+            out.append(byte)
+            out.append(piece[2:])
+    return b"".join(out)
+
+
+_ASCII_RUN_RE = re.compile("[\x00-\x7f]+")
+
+
+def unquote(string: str | bytes, encoding: str = "utf-8", errors: str = "replace") -> str:
+    """Decode %xx escapes: ``unquote('a%20b') == 'a b'``; bad UTF-8 becomes U+FFFD by default."""
+    if isinstance(string, bytes):
+        return unquote_to_bytes(string).decode(encoding, errors)
+    if "%" not in string:
+        string.split  # noqa: B018 - a non-string fails here, as in urllib
+        return string
+    if encoding is None:
+        encoding = "utf-8"
+    if errors is None:
+        errors = "replace"
+    # Every ASCII run is decoded as a whole (escapes and literal characters together), as urllib
+    # does, so multi-byte encodings see the same byte sequences.
+    return _ASCII_RUN_RE.sub(lambda m: unquote_to_bytes(m.group()).decode(encoding, errors), string)
+
+
+def unquote_plus(string: str, encoding: str = "utf-8", errors: str = "replace") -> str:
+    """Like :func:`unquote`, and ``+`` becomes a space (HTML form values)."""
+    return unquote(string.replace("+", " "), encoding, errors)
+
+
+# --------------------------------------------------------------------------------------------
+# Query strings
+
+
+def parse_qsl(
+    qs: Any,
+    keep_blank_values: bool = False,
+    strict_parsing: bool = False,
+    encoding: str = "utf-8",
+    errors: str = "replace",
+    max_num_fields: int | None = None,
+    separator: str | bytes = "&",
+) -> list[tuple[Any, Any]]:
+    """Parse a query string into a list of ``(name, value)`` pairs, in order."""
+    qs, coerce = _coerce(qs)
+    separator, _ = _coerce(separator)
+    if not separator or not isinstance(separator, (str, bytes)):
+        raise ValueError("Separator must be of type string or bytes.")
+    if max_num_fields is not None:
+        fields = 1 + qs.count(separator) if qs else 0
+        if max_num_fields < fields:
+            raise ValueError("Max number of fields exceeded")
+    pairs: list[tuple[Any, Any]] = []
+    if not qs:
+        return pairs
+    for field in qs.split(separator):
+        if not field and not strict_parsing:
+            continue
+        name, eq, value = field.partition("=")
+        if not eq:
+            if strict_parsing:
+                raise ValueError(f"bad query field: {field!r}")
+            if not keep_blank_values:
+                continue
+        if value or keep_blank_values:
+            if "+" in name:
+                name = name.replace("+", " ")
+            if "+" in value:
+                value = value.replace("+", " ")
+            pairs.append((coerce(unquote(name, encoding, errors)), coerce(unquote(value, encoding, errors))))
+    return pairs
+
+
+def parse_qs(
+    qs: Any,
+    keep_blank_values: bool = False,
+    strict_parsing: bool = False,
+    encoding: str = "utf-8",
+    errors: str = "replace",
+    max_num_fields: int | None = None,
+    separator: str | bytes = "&",
+) -> dict[Any, list[Any]]:
+    """Parse a query string into ``{name: [values...]}``."""
+    result: dict[Any, list[Any]] = {}
+    for name, value in parse_qsl(qs, keep_blank_values, strict_parsing, encoding=encoding, errors=errors,
+                                 max_num_fields=max_num_fields, separator=separator):
+        if name in result:
+            result[name].append(value)
+        else:
+            result[name] = [value]
+    return result
+
+
+def urlencode(
+    query: Mapping[Any, Any] | Iterable[tuple[Any, Any]],
+    doseq: bool = False,
+    safe: str | bytes = "",
+    encoding: str | None = None,
+    errors: str | None = None,
+    quote_via: Callable[..., str] = quote_plus,
+) -> str:
+    """Encode a mapping or a sequence of pairs as ``name=value&...`` (form encoding by default).
+
+    With ``doseq``, a value that is a sequence (not str/bytes) gives one pair per element.
+    """
+    items: Iterable[tuple[Any, Any]]
+    if hasattr(query, "items"):
+        items = query.items()
+    else:
+        try:
+            if len(query) and not isinstance(query[0], tuple):  # type: ignore[arg-type,index]
+                raise TypeError
+        except TypeError as err:
+            raise TypeError("not a valid non-string sequence or mapping object") from err
+        items = query
+
+    def one(obj: Any) -> str:
+        if isinstance(obj, bytes):
+            return quote_via(obj, safe)
+        return quote_via(str(obj), safe, encoding, errors)
+
+    out: list[str] = []
+    for k, v in items:
+        key = one(k)
+        if not doseq or isinstance(v, (str, bytes)):
+            out.append(key + "=" + one(v))
+            continue
+        try:
+            len(v)
+        except TypeError:
+            out.append(key + "=" + one(v))
+        else:
+            for element in v:
+                out.append(key + "=" + one(element))
+    return "&".join(out)
+
+
+def unwrap(url: str) -> str:
+    """``unwrap('<URL:type://host/path>') == 'type://host/path'``."""
+    url = str(url).strip()
+    if url[:1] == "<" and url[-1:] == ">":
+        url = url[1:-1].strip()
+    if url[:4] == "URL:":
+        url = url[4:].strip()
+    return url
