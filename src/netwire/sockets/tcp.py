@@ -173,6 +173,7 @@ class TCPServer:
         self._listeners = bind_sockets(host, port, family=family, backlog=backlog, reuse_port=reuse_port)
         for sock in self._listeners:
             sock.setblocking(False)
+        self._addresses = [sock.getsockname() for sock in self._listeners]
         self._sel = selectors.DefaultSelector()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -195,12 +196,12 @@ class TCPServer:
     @property
     def address(self) -> Any:
         """The (first) listening socket's address: ``(host, port, ...)`` or the unix path."""
-        return self._listeners[0].getsockname()
+        return self._addresses[0]
 
     @property
     def addresses(self) -> list[Any]:
         """Every listening socket's address."""
-        return [s.getsockname() for s in self._listeners]
+        return list(self._addresses)
 
     @property
     def port(self) -> int:
