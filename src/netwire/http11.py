@@ -248,6 +248,7 @@ _STATUS_LINE = re.compile(r"HTTP/(\d)\.(\d) (\d{3})(?: (.*))?")
 _CHUNK_SIZE = re.compile(rb"[ \t]*([0-9A-Fa-f]{1,16})[ \t]*(?:;.*)?")
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _INVALID_VALUE_CHARS = re.compile(r"[\x00\r\n]")
+_CLEAN_SECTION = re.compile(r"(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\n\x00]*\r\n)*\r\n")
 
 _S_HEAD = 0
 _S_LENGTH = 1
@@ -436,6 +437,11 @@ class ResponseParser:
         if start == 0 and (buf[:2] == b"\r\n" or buf[:1] == b"\n"):
             # An empty section (no fields): the blank line comes first.
             return 2 if buf[:2] == b"\r\n" else 1
+        idx = buf.find(b"\r\n\r\n", start)
+        if idx >= 0 and buf.find(b"\n\n", start, idx) < 0 and buf.find(b"\n\r\n", start, idx + 1) < 0:
+            # The usual CRLF ending, and no bare-LF blank line before it.
+            self._scan_from = 0
+            return idx + 4
         m = _HEAD_END.search(buf, start)
         if m is None:
             self._scan_from = len(buf)
@@ -466,10 +472,8 @@ class ResponseParser:
             raise ProtocolError(f"response head exceeds max_header_bytes={limits.max_header_bytes}")
         text = buf[:end].decode("latin-1")
         del buf[:end]
-        lines = text.split("\n")
-        # The section ends with an empty line, giving two trailing empty strings after split.
-        del lines[-2:]
-        status_line = lines[0].removesuffix("\r")
+        nl = text.find("\n")
+        status_line = text[:nl].removesuffix("\r")
         if len(status_line) > limits.max_line_length:
             raise ProtocolError(f"status line exceeds max_line_length={limits.max_line_length}")
         m = _STATUS_LINE.fullmatch(status_line)
@@ -484,7 +488,7 @@ class ResponseParser:
         reason = reason or ""
         if "\r" in reason or "\x00" in reason:
             raise ProtocolError("status line holds a CR or NUL")
-        headers = self._fields(lines, 1, "header")
+        headers = self._section(text[nl + 1 :], "header")
         http_version = "1.1" if minor != "0" else "1.0"
 
         if 100 <= status < 200 and status != 101:
@@ -497,6 +501,27 @@ class ResponseParser:
             return True
         self._start_body(status, reason, http_version, headers, events)
         return True
+
+    def _section(self, block: str, what: str) -> list[tuple[str, str]]:
+        """The fields of a header or trailer section (``block`` ends with its blank line)."""
+        limits = self._limits
+        if len(block) <= limits.max_line_length and _CLEAN_SECTION.fullmatch(block) is not None:
+            # Common case: CRLF lines, token names, no folding, no CR/NUL in values (all checked
+            # by the one regex above), so the first colon of each line ends the name.
+            lines = block.split("\r\n")
+            del lines[-2:]
+            if len(lines) > limits.max_header_count:
+                raise ProtocolError(f"more than max_header_count={limits.max_header_count} {what} fields")
+            fields = []
+            for line in lines:
+                name, _, value = line.partition(":")
+                fields.append((name, value.strip(" \t")))
+            return fields
+        # Anything else (bare LF, obs-fold, bad bytes, long lines): line by line, with precise errors.
+        lines = block.split("\n")
+        # The section ends with an empty line, giving two trailing empty strings after split.
+        del lines[-2:]
+        return self._fields(lines, 0, what)
 
     def _fields(self, lines: list[str], start: int, what: str) -> list[tuple[str, str]]:
         limits = self._limits
@@ -541,19 +566,25 @@ class ResponseParser:
         transfer_encoding: list[str] = []
         content_lengths: list[str] = []
         for name, value in headers:
-            lname = name.lower()
-            if lname == "content-length":
-                content_lengths.append(value)
-            elif lname == "transfer-encoding":
-                transfer_encoding.extend(v.strip(" \t").lower() for v in value.split(",") if v.strip(" \t"))
-            elif lname == "connection":
+            # Compare lengths first: most fields are none of the three we need here.
+            n = len(name)
+            if n == 14:
+                if name.lower() == "content-length":
+                    content_lengths.append(value)
+            elif n == 17:
+                if name.lower() == "transfer-encoding":
+                    transfer_encoding.extend(v.strip(" \t").lower() for v in value.split(",") if v.strip(" \t"))
+            elif n == 10 and name.lower() == "connection":
                 connection_tokens += "," + value.lower()
 
-        conn = {t.strip(" \t") for t in connection_tokens.split(",")}
-        if http_version == "1.1":
-            keep_alive = "close" not in conn
+        if not connection_tokens:
+            keep_alive = http_version == "1.1"
         else:
-            keep_alive = "keep-alive" in conn and "close" not in conn
+            conn = {t.strip(" \t") for t in connection_tokens.split(",")}
+            if http_version == "1.1":
+                keep_alive = "close" not in conn
+            else:
+                keep_alive = "keep-alive" in conn and "close" not in conn
 
         # RFC 9112 6.3, in order.
         if self._method_head or status in (204, 304) or status == 101:
@@ -582,10 +613,13 @@ class ResponseParser:
                 if http_version == "1.0":
                     keep_alive = False
         elif content_lengths:
-            values = {v.strip(" \t") for cl in content_lengths for v in cl.split(",")}
-            if len(values) != 1:
-                raise ProtocolError(f"conflicting Content-Length values {sorted(values)}")
-            value = values.pop()
+            if len(content_lengths) == 1 and "," not in content_lengths[0]:
+                value = content_lengths[0]
+            else:
+                values = {v.strip(" \t") for cl in content_lengths for v in cl.split(",")}
+                if len(values) != 1:
+                    raise ProtocolError(f"conflicting Content-Length values {sorted(values)}")
+                value = values.pop()
             if not value.isdigit() or not value.isascii() or len(value) > 19:
                 raise ProtocolError(f"invalid Content-Length {value[:40]!r}")
             length = int(value)
@@ -638,8 +672,7 @@ class ResponseParser:
             raise ProtocolError(f"trailer section exceeds max_header_bytes={limit}")
         text = buf[:end].decode("latin-1")
         del buf[:end]
-        # The section ends with a blank line, giving two trailing empty strings after split.
-        trailers = self._fields(text.split("\n")[:-2], 0, "trailer")
+        trailers = self._section(text, "trailer")
         self._finish(events, trailers)
         return True
 

@@ -1,0 +1,217 @@
+"""HTTP client benchmark: netwire against its peers, one run, one nginx on loopback.
+
+Figures: sequential keep-alive GETs of a 128-byte file per second (one connection), a 64 MiB
+download in MB/s, a redirect chain of 3 and a gzip-encoded body (requests per second), and the
+time of ``import netwire`` against ``import urllib.request`` (fresh interpreters).
+Peers missing from the machine are skipped with a note (install the ``bench`` extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from servers import nginx
+
+Row = dict[str, Any]
+
+
+def _have(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _rate(fn: Callable[[], Any], n: int, warmup: int = 50) -> float:
+    for _ in range(warmup):
+        fn()
+    best = 0.0
+    for _ in range(3):
+        t = time.perf_counter()
+        for _ in range(n):
+            fn()
+        best = max(best, n / (time.perf_counter() - t))
+    return best
+
+
+def _bare_socket(base: str, path: str) -> Callable[[], bytes]:
+    host, port = base.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    req = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+
+    def once() -> bytes:
+        sock.sendall(req)
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            buf += sock.recv(65536)
+        head, _, body = buf.partition(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        while len(body) < length:
+            body += sock.recv(65536)
+        return body
+
+    return once
+
+
+def sequential_clients(base: str, path: str) -> dict[str, Callable[[], Any]]:
+    """One callable per client doing one GET and reading the body, reusing its connection."""
+    url = base + path
+    out: dict[str, Callable[[], Any]] = {}
+    import netwire
+
+    nw = netwire.Client()
+    out["netwire.Client"] = lambda: nw.get(url).content
+    out["bare socket (ceiling)"] = _bare_socket(base, path)
+    import urllib.request
+
+    out["urllib.request.urlopen"] = lambda: urllib.request.urlopen(url).read()
+    if _have("requests"):
+        import requests
+
+        s = requests.Session()
+        out["requests.Session"] = lambda: s.get(url).content
+    if _have("urllib3"):
+        import urllib3
+
+        pm = urllib3.PoolManager()
+        out["urllib3.PoolManager"] = lambda: pm.request("GET", url).data
+    if _have("httpx"):
+        import httpx
+
+        hc = httpx.Client()
+        out["httpx.Client"] = lambda: hc.get(url).content
+    if _have("pycurl"):
+        import io
+
+        import pycurl
+
+        c = pycurl.Curl()
+        c.setopt(pycurl.URL, url)
+
+        def curl_once() -> bytes:
+            buf = io.BytesIO()
+            c.setopt(pycurl.WRITEDATA, buf)
+            c.perform()
+            return buf.getvalue()
+
+        out["pycurl"] = curl_once
+    return out
+
+
+def _aiohttp_rate(url: str, n: int) -> float:
+    import aiohttp
+
+    async def main() -> float:
+        conn = aiohttp.TCPConnector(limit=1)
+        async with aiohttp.ClientSession(connector=conn) as s:
+            for _ in range(50):
+                async with s.get(url) as r:
+                    await r.read()
+            best = 0.0
+            for _ in range(3):
+                t = time.perf_counter()
+                for _ in range(n):
+                    async with s.get(url) as r:
+                        await r.read()
+                best = max(best, n / (time.perf_counter() - t))
+            return best
+
+    return asyncio.run(main())
+
+
+def _download_rate(fn: Callable[[], Any], size: int, rounds: int = 3) -> float:
+    fn()
+    times = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        data = fn()
+        times.append(time.perf_counter() - t)
+        assert len(data) == size, (len(data), size)
+    return size / min(times) / 1e6
+
+
+def _import_ms(stmt: str, rounds: int = 7) -> float:
+    times = []
+    for _ in range(rounds):
+        out = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", stmt], capture_output=True, text=True, check=True
+        ).stderr
+        # The last line's cumulative time is the top-level import (microseconds).
+        last = [ln for ln in out.splitlines() if "|" in ln][-1]
+        times.append(int(last.split("|")[1]) / 1000)
+    return statistics.median(times)
+
+
+def run(args: argparse.Namespace) -> list[Row]:
+    rows: list[Row] = []
+    n = 1000 if args.quick else 5000
+    big = 64 * 1024 * 1024
+    with nginx(big_size=big) as base:
+        group = "sequential GET 128 B (req/s)"
+        for name, fn in sequential_clients(base, "/small.bin").items():
+            print(f"   {group}: {name}", file=sys.stderr, flush=True)
+            rows.append({"group": group, "name": name, "value": _rate(fn, n), "unit": "req/s", "higher": True})
+        if _have("aiohttp"):
+            rows.append({
+                "group": group, "name": "aiohttp", "value": _aiohttp_rate(base + "/small.bin", n),
+                "unit": "req/s", "higher": True,
+            })
+
+        group = "download 64 MiB (MB/s)"
+        for name, fn in sequential_clients(base, "/big.bin").items():
+            if name == "bare socket (ceiling)":
+                continue
+            print(f"   {group}: {name}", file=sys.stderr, flush=True)
+            rows.append({"group": group, "name": name, "value": _download_rate(fn, big), "unit": "MB/s", "higher": True})
+
+        import netwire
+
+        with netwire.Client() as nw:
+            peers: dict[str, Callable[[], Any]] = {"netwire.Client": lambda: nw.get(base + "/redirect/1").content}
+            gz: dict[str, Callable[[], Any]] = {
+                "netwire.Client": lambda: nw.get(base + "/gzip/text.txt", headers={"Accept-Encoding": "gzip"}).content
+            }
+            if _have("requests"):
+                import requests
+
+                s = requests.Session()
+                peers["requests.Session"] = lambda: s.get(base + "/redirect/1").content
+                gz["requests.Session"] = lambda: s.get(base + "/gzip/text.txt").content
+            if _have("httpx"):
+                import httpx
+
+                hc = httpx.Client(follow_redirects=True)
+                peers["httpx.Client"] = lambda: hc.get(base + "/redirect/1").content
+                gz["httpx.Client"] = lambda: hc.get(base + "/gzip/text.txt").content
+            if _have("urllib3"):
+                import urllib3
+
+                pm = urllib3.PoolManager()
+                peers["urllib3.PoolManager"] = lambda: pm.request("GET", base + "/redirect/1").data
+                gz["urllib3.PoolManager"] = lambda: pm.request(
+                    "GET", base + "/gzip/text.txt", headers={"Accept-Encoding": "gzip"}
+                ).data
+            m = max(n // 5, 200)
+            for name, fn in peers.items():
+                rows.append({"group": "redirect chain of 3 (req/s)", "name": name, "value": _rate(fn, m),
+                             "unit": "req/s", "higher": True})
+            for name, fn in gz.items():
+                rows.append({"group": "gzip body 70 KB (req/s)", "name": name, "value": _rate(fn, m),
+                             "unit": "req/s", "higher": True})
+
+    group = "import time (ms)"
+    rows.append({"group": group, "name": "netwire", "value": _import_ms("import netwire"), "unit": "ms", "higher": False})
+    rows.append({"group": group, "name": "urllib.request", "value": _import_ms("import urllib.request"),
+                 "unit": "ms", "higher": False})
+    for peer in ("httpx", "requests", "pycurl"):
+        if _have(peer):
+            rows.append({"group": group, "name": peer, "value": _import_ms(f"import {peer}"), "unit": "ms",
+                         "higher": False})
+    return rows
