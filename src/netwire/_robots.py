@@ -118,6 +118,36 @@ def path_of(url: str) -> str:
     """Path, params and query of ``url``, without scheme, authority and fragment; always starts
     with ``/`` (``"/"`` when there is none). The same forgiving rules as Google's parser: a bare
     ``"example.com/a?b"`` gives ``"/a?b"``."""
+    # The hot case, http(s) URLs, with plain finds; the general rules below give the same.
+    if url.startswith("https://"):
+        start = 8
+    elif url.startswith("http://"):
+        start = 7
+    else:
+        return _path_of_any(url)
+    end = len(url)
+    cut = url.find("/", start)
+    if cut < 0:
+        cut = end
+    q = url.find("?", start, cut)
+    if q >= 0:
+        cut = q
+    q = url.find(";", start, cut)
+    if q >= 0:
+        cut = q
+    if cut == end:
+        return "/"
+    hash_pos = url.find("#", start)
+    if hash_pos >= 0:
+        if hash_pos < cut:
+            return "/"
+        path = url[cut:hash_pos]
+    else:
+        path = url[cut:]
+    return path if path[0] == "/" else "/" + path
+
+
+def _path_of_any(url: str) -> str:
     start = 2 if url.startswith("//") else 0
     m = _PATH_START_RE.search(url, start)
     early = m.start() if m else -1
@@ -258,12 +288,14 @@ class _Rule:
     correct for ``*``-only globs and linear per piece.
     """
 
-    __slots__ = ("allow", "anchored", "first", "kind", "last", "line", "lit", "mids", "priority", "text")
+    __slots__ = ("allow", "anchored", "decision", "first", "kind", "last", "line", "lit", "mids", "priority", "text")
 
     def __init__(self, allow: bool, pattern: str, line: int, text: str) -> None:
         self.allow = allow
         self.line = line
         self.text = text
+        # Decisions are immutable: one per rule, shared by every lookup it decides.
+        self.decision = Decision(allow, text, line, "matched rule")
         self.priority = len(pattern)
         self.anchored = pattern.endswith("$")
         body = pattern[:-1] if self.anchored else pattern
@@ -306,41 +338,69 @@ class _Rule:
 class _RuleIndex:
     """The rules that apply to one agent, arranged so that a lookup rarely touches most of them.
 
-    Plain prefixes live in one dict per distinct length; walking the lengths from the longest
-    down, the first hit is the longest plain match. Exact (``$``) paths are one dict lookup. Only
-    the wildcard rules are tried one by one, longest first, and only while they could still beat
-    the best match found so far.
+    * Plain prefixes live in one dict per distinct length; walking the lengths from the longest
+      down, the first hit is the longest plain match. A single ``str.startswith(tuple)`` first
+      rules them all out for most paths.
+    * Exact (``$``, no ``*``) paths are one dict lookup.
+    * Wildcard rules whose literal head is longer than ``/`` are found like plain prefixes, by
+      their head; only those are tried.
+    * The remaining "floating" wildcard rules (``/*.pdf$``, ``/*?sort=``) are tried one by one,
+      longest first and only while they could still beat the best match so far, after one
+      regular-expression search (literal alternatives only: no backtracking) for their longest
+      literal pieces has shown that at least one of them can match.
     """
 
-    __slots__ = ("exact", "globs", "lengths", "plain", "plain_any")
+    __slots__ = ("exact", "floating", "head_any", "head_lengths", "heads", "needles", "plain", "plain_any",
+                 "plain_lengths")
 
     def __init__(self, rules: Iterable[_Rule]) -> None:
         plain: dict[int, dict[str, _Rule]] = {}
         exact: dict[str, _Rule] = {}
-        globs: list[_Rule] = []
+        heads: dict[int, dict[str, list[_Rule]]] = {}
+        floating: list[_Rule] = []  # sorted below, best first
         for rule in rules:
             if rule.priority == 0:
                 continue  # an empty pattern matches nothing in particular (RFC 9309, Google)
             if rule.kind == _PLAIN:
-                bucket = plain.setdefault(len(rule.lit), {})
-                _keep_better(bucket, rule.lit, rule)
+                _keep_better(plain.setdefault(len(rule.lit), {}), rule.lit, rule)
             elif rule.kind == _EXACT:
                 _keep_better(exact, rule.lit, rule)
+            elif len(rule.first) > 1:
+                heads.setdefault(len(rule.first), {}).setdefault(rule.first, []).append(rule)
             else:
-                globs.append(rule)
-        globs.sort(key=lambda r: (r.priority, r.allow), reverse=True)
-        self.lengths = tuple(sorted(plain, reverse=True))
+                floating.append(rule)
+        order = _rank
+        for bucket in heads.values():
+            for group in bucket.values():
+                group.sort(key=order, reverse=True)
+        floating.sort(key=order, reverse=True)
         self.plain = plain
+        self.plain_lengths = tuple(sorted(plain, reverse=True))
         self.plain_any: tuple[str, ...] = tuple(k for b in plain.values() for k in b)
         self.exact = exact
-        self.globs = tuple(globs)
+        self.heads = heads
+        self.head_lengths = tuple(sorted(heads, reverse=True))
+        self.head_any: tuple[str, ...] = tuple(k for b in heads.values() for k in b)
+        # Floating rules grouped by their longest literal piece (the "needle"): a rule can only
+        # match a path that contains its needle. Groups are ranked by their best rule.
+        by_needle: dict[str, list[_Rule]] = {}
+        for rule in floating:
+            by_needle.setdefault(max((*rule.mids, rule.last), key=len), []).append(rule)
+        groups = [(needle, rules[0].priority, rules[0].allow, tuple(rules)) for needle, rules in by_needle.items()]
+        groups.sort(key=lambda g: (g[1], g[2]), reverse=True)
+        self.floating = tuple(groups)
+        self.needles: re.Pattern[str] | None = None
+        if groups and "" not in by_needle:
+            # One search rules out every floating rule for most paths. Literal alternatives only,
+            # so the engine never backtracks.
+            self.needles = re.compile("|".join(map(re.escape, sorted(by_needle, key=len, reverse=True))))
 
     def best(self, path: str) -> _Rule | None:
         best: _Rule | None = None
+        n = len(path)
         if self.plain_any and path.startswith(self.plain_any):
-            n = len(path)
             plain = self.plain
-            for length in self.lengths:
+            for length in self.plain_lengths:
                 if length <= n:
                     best = plain[length].get(path[:length])
                     if best is not None:
@@ -349,14 +409,39 @@ class _RuleIndex:
             hit = self.exact.get(path)
             if hit is not None and _better(hit, best):
                 best = hit
-        for rule in self.globs:
-            if best is not None and (rule.priority < best.priority or (rule.priority == best.priority and not rule.allow)):
-                break
-            if rule.matches(path):
-                if _better(rule, best):
-                    best = rule
-                break
+        if self.head_any and path.startswith(self.head_any):
+            heads = self.heads
+            for length in self.head_lengths:
+                if length <= n:
+                    group = heads[length].get(path[:length])
+                    if group is not None:
+                        best = _first_better(group, path, best)
+        floating = self.floating
+        if floating:
+            needles = self.needles
+            if needles is None or needles.search(path) is not None:
+                for needle, priority, allow, rules in floating:
+                    if best is not None and (priority < best.priority or (priority == best.priority and
+                                                                           (not allow or best.allow))):
+                        break
+                    if needle in path:
+                        best = _first_better(rules, path, best)
         return best
+
+
+def _rank(rule: _Rule) -> tuple[int, bool]:
+    return (rule.priority, rule.allow)
+
+
+def _first_better(rules: Iterable[_Rule], path: str, best: _Rule | None) -> _Rule | None:
+    """The first rule of ``rules`` (ranked best first) that matches and beats ``best``."""
+    for rule in rules:
+        if best is not None and (rule.priority < best.priority or (rule.priority == best.priority and
+                                                                    (not rule.allow or best.allow))):
+            return best
+        if rule.matches(path):
+            return rule
+    return best
 
 
 def _better(a: _Rule, b: _Rule | None) -> bool:
@@ -395,6 +480,8 @@ class _View:
 
 
 _ALLOW_ALL = Decision(True, None, None, "no rule matched")
+_NO_MATCH = Decision(True, None, None, "no rule of the agent's group matched")
+_ROBOTS_TXT = Decision(True, None, None, "/robots.txt is always allowed")
 
 
 class RobotsTxt:
@@ -414,7 +501,8 @@ class RobotsTxt:
         self.sitemaps: list[str] = []
         self.directives: list[Directive] = []
         self.truncated = False
-        self._views: dict[str | None, _View] = {}
+        self._views: dict[str, _View] = {}  # by the caller's agent string, as given
+        self._by_token: dict[str | None, _View] = {}
         self._lock = threading.Lock()
 
     # parsing
@@ -499,9 +587,14 @@ class RobotsTxt:
     # matching
 
     def _view(self, agent: str) -> _View:
-        token = _caller_token(agent)
-        view = self._views.get(token)
+        view = self._views.get(agent)
         if view is not None:
+            return view
+        token = _caller_token(agent)
+        view = self._by_token.get(token)
+        if view is not None:
+            with self._lock:
+                self._remember(agent, view)
             return view
         specific_groups = [g for g in self.groups if token is not None and token in g.tokens]
         global_groups = [g for g in self.groups if g.is_global and not (token is not None and token in g.tokens)]
@@ -513,10 +606,14 @@ class RobotsTxt:
             next((g.request_rate for g in chosen if g.request_rate is not None), None),
         )
         with self._lock:
-            if len(self._views) > 1024:  # bounded: agent names come from callers
-                self._views.clear()
-            self._views[token] = view
+            self._by_token[token] = view
+            self._remember(agent, view)
         return view
+
+    def _remember(self, agent: str, view: _View) -> None:
+        if len(self._views) > 1024:  # bounded: agent names come from callers
+            self._views.clear()
+        self._views[agent] = view
 
     def decide(self, agent: str, url: str) -> Decision:
         """Whether ``agent`` may fetch ``url`` (absolute URL, or a path), and which rule decided."""
@@ -524,17 +621,15 @@ class RobotsTxt:
         if self.mode == "rfc9309":
             path = normalize_path(path)
         if path == "/robots.txt":
-            return Decision(True, None, None, "/robots.txt is always allowed")
-        view = self._view(agent)
+            return _ROBOTS_TXT
+        view = self._views.get(agent) or self._view(agent)
         if view.specific is not None:
             rule = view.specific.best(path)
-            if rule is None:
-                return Decision(True, None, None, "no rule of the agent's group matched")
-            return Decision(rule.allow, rule.text, rule.line, "matched rule")
+            return _NO_MATCH if rule is None else rule.decision
         if view.global_ is not None:
             rule = view.global_.best(path)
             if rule is not None:
-                return Decision(rule.allow, rule.text, rule.line, "matched rule of the * group")
+                return rule.decision
         return _ALLOW_ALL
 
     def allowed(self, agent: str, url: str) -> bool:

@@ -1,0 +1,160 @@
+"""robots.txt benchmark: netwire.robotparser against protego and urllib.robotparser, one run.
+
+A real-world-shaped robots.txt (several groups, a few hundred rules: plain prefixes, ``*`` and
+``$`` patterns, allow overrides, sitemaps) is generated deterministically; each parser parses it
+once (timed), then answers 100,000 ``can_fetch`` calls over a fixed mix of URLs (some matching
+plain rules, some wildcard rules, most matching nothing). Peers missing from the machine are
+skipped with a note (``pip install protego``).
+
+    python bench/run.py robots            # or: python bench/bench_robots.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import random
+import sys
+import time
+import urllib.robotparser
+from collections.abc import Callable
+from typing import Any
+
+Row = dict[str, Any]
+
+CALLS = 100_000
+AGENT = "MyCrawler/2.1 (+https://example.com/bot)"
+
+_WORDS = (
+    "search account cart checkout login logout admin api static images img css js media "
+    "products product category catalog tag tags user users profile settings wishlist compare "
+    "print share feed rss comments reviews help support blog news archive download files "
+    "private tmp cgi-bin wp-admin wp-content wp-includes assets ajax export report"
+).split()
+
+
+def make_robots(seed: int = 9309) -> str:
+    """A deterministic robots.txt shaped like a big shop's: ~350 rules in 6 groups."""
+    rnd = random.Random(seed)
+    lines = ["# generated for netwire's robots benchmark", ""]
+
+    def path(depth: int) -> str:
+        return "/" + "/".join(rnd.choice(_WORDS) + ("" if rnd.random() < 0.7 else f"-{rnd.randint(1, 99)}")
+                              for _ in range(depth))
+
+    def rules(n: int) -> list[str]:
+        out = []
+        for _ in range(n):
+            kind = rnd.random()
+            if kind < 0.55:
+                out.append(f"Disallow: {path(rnd.randint(1, 3))}{'/' if rnd.random() < 0.5 else ''}")
+            elif kind < 0.70:
+                out.append(f"Allow: {path(rnd.randint(2, 4))}")
+            elif kind < 0.80:
+                out.append(f"Disallow: /*?{rnd.choice(_WORDS)}=")
+            elif kind < 0.88:
+                out.append(f"Disallow: /*.{rnd.choice(['pdf', 'zip', 'json', 'xml', 'php', 'asp'])}$")
+            elif kind < 0.95:
+                out.append(f"Disallow: {path(1)}/*/{rnd.choice(_WORDS)}")
+            else:
+                out.append(f"Allow: {path(1)}/*.{rnd.choice(['html', 'htm', 'jpg'])}$")
+        return out
+
+    for agents, n in ((["Googlebot", "Googlebot-Image"], 40), (["Bingbot"], 30), (["AhrefsBot", "SemrushBot"], 2),
+                      (["GPTBot"], 1), (["Applebot"], 25), (["*"], 250)):
+        lines += [f"User-agent: {a}" for a in agents]
+        if agents == ["*"]:
+            lines.append("Crawl-delay: 1")
+        lines += rules(n)
+        lines.append("")
+    lines += [f"Sitemap: https://www.example.com/sitemap-{i}.xml" for i in range(5)]
+    return "\n".join(lines) + "\n"
+
+
+def make_urls(n: int = 2000, seed: int = 42) -> list[str]:
+    rnd = random.Random(seed)
+    urls = []
+    for _ in range(n):
+        depth = rnd.randint(1, 4)
+        p = "/" + "/".join(rnd.choice(_WORDS + ["item", "page", "x", "2024", "en", "de"]) for _ in range(depth))
+        r = rnd.random()
+        if r < 0.2:
+            p += f"?{rnd.choice(_WORDS)}={rnd.randint(1, 50)}"
+        elif r < 0.3:
+            p += "." + rnd.choice(["pdf", "html", "jpg", "php"])
+        urls.append("https://www.example.com" + p)
+    return urls
+
+
+def _time_calls(fn: Callable[[str], bool], urls: list[str], calls: int) -> tuple[float, int]:
+    k = len(urls)
+    allowed = 0
+    t = time.perf_counter()
+    for i in range(calls):
+        allowed += fn(urls[i % k])
+    return time.perf_counter() - t, allowed
+
+
+def _rows(name: str, parse_s: float, run_s: float, calls: int) -> list[Row]:
+    return [
+        {"group": "robots: parse ~350 rules", "name": name, "value": parse_s * 1000, "unit": "ms", "higher": False},
+        {"group": f"robots: {calls // 1000}k can_fetch", "name": name, "value": calls / run_s, "unit": "calls/s",
+         "higher": True},
+    ]
+
+
+def run(args: argparse.Namespace | None = None) -> list[Row]:
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent / "src"))
+    from netwire.robotparser import RobotFileParser
+
+    quick = bool(getattr(args, "quick", False))
+    calls = 10_000 if quick else CALLS
+    text = make_robots()
+    lines = text.splitlines()
+    urls = make_urls()
+    rows: list[Row] = []
+    answers: dict[str, list[bool]] = {}
+
+    t = time.perf_counter()
+    ours = RobotFileParser()
+    ours.parse(lines)
+    parse_s = time.perf_counter() - t
+    run_s, allowed = _time_calls(lambda u: ours.can_fetch(AGENT, u), urls, calls)
+    rows += _rows("netwire", parse_s, run_s, calls)
+    answers["netwire"] = [ours.can_fetch(AGENT, u) for u in urls]
+    print(f"   netwire: {allowed}/{calls} allowed", file=sys.stderr)
+
+    if importlib.util.find_spec("protego") is not None:
+        from protego import Protego
+
+        t = time.perf_counter()
+        theirs = Protego.parse(text)
+        parse_s = time.perf_counter() - t
+        run_s, allowed = _time_calls(lambda u: theirs.can_fetch(u, AGENT), urls, calls)
+        rows += _rows("protego", parse_s, run_s, calls)
+        answers["protego"] = [theirs.can_fetch(u, AGENT) for u in urls]
+        print(f"   protego: {allowed}/{calls} allowed", file=sys.stderr)
+    else:
+        print("   protego not installed: pip install protego", file=sys.stderr)
+
+    t = time.perf_counter()
+    stdlib = urllib.robotparser.RobotFileParser()
+    stdlib.parse(lines)
+    parse_s = time.perf_counter() - t
+    run_s, allowed = _time_calls(lambda u: stdlib.can_fetch(AGENT, u), urls, calls)
+    rows += _rows("urllib.robotparser", parse_s, run_s, calls)
+    answers["urllib.robotparser"] = [stdlib.can_fetch(AGENT, u) for u in urls]
+    print(f"   urllib.robotparser: {allowed}/{calls} allowed", file=sys.stderr)
+
+    for name, got in answers.items():
+        if name != "netwire":
+            differ = sum(a != b for a, b in zip(got, answers["netwire"], strict=True))
+            print(f"   {name} disagrees with netwire on {differ} of {len(urls)} URLs", file=sys.stderr)
+    return rows
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    for row in run(parser.parse_args()):
+        print(f"{row['group']:28} {row['name']:20} {row['value']:12.1f} {row['unit']}")
