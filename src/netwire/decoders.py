@@ -1,0 +1,371 @@
+"""Streaming content decoders (RFC 9110 8.4): gzip, deflate, br, zstd, and stacks of them.
+
+``make_decoder(response.headers.get("content-encoding"))`` gives a :class:`Decoder` whose
+``decode(chunk)`` turns the next piece of the body as it came off the wire into decoded bytes,
+and whose ``flush()`` ends the stream. Memory is bounded by the chunk, not the body: every codec
+is driven in output steps of :data:`OUTPUT_STEP` bytes (zlib's ``max_length`` /
+``unconsumed_tail``, brotli's ``output_buffer_limit``, input slicing for zstd), and the size and
+ratio limits are checked after each step, so a few kilobytes of hostile input raise
+:class:`~netwire.errors.DecodingError` long before they could fill memory.
+
+``br`` needs the ``brotli`` package and ``zstd`` the ``zstandard`` package; both are imported
+only when a response uses them. :func:`accept_encoding` advertises only what is installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+from .errors import DecodingError
+
+__all__ = [
+    "DEFAULT_MAX_DECODED",
+    "DEFAULT_MAX_RATIO",
+    "OUTPUT_STEP",
+    "RATIO_GRACE",
+    "Decoder",
+    "accept_encoding",
+    "make_decoder",
+    "supported_encodings",
+]
+
+# Decoded bytes one response may produce. Generous: it guards against runaway streams; the
+# ratio limit below is what stops a bomb early.
+DEFAULT_MAX_DECODED: int | None = 4 * 1024**3
+# Decoded bytes per byte received. Real text rarely compresses beyond 20:1 and deflate alone
+# cannot exceed ~1032:1; stacked codings (gzip of gzip) are how a few KB become gigabytes.
+DEFAULT_MAX_RATIO: float | None = 200.0
+# The ratio is judged only once this much was decoded: small, very regular bodies (a page of
+# zeros) legitimately have huge ratios and are harmless.
+RATIO_GRACE = 8 * 1024 * 1024
+# The most one codec step hands on at once.
+OUTPUT_STEP = 256 * 1024
+
+_ALIASES = {"x-gzip": "gzip", "x-deflate": "deflate", "brotli": "br", "x-zstd": "zstd"}
+_OPTIONAL = {"br": "brotli", "zstd": "zstandard"}
+_available: dict[str, bool] = {}
+
+
+def _installed(coding: str) -> bool:
+    module = _OPTIONAL.get(coding)
+    if module is None:
+        return coding in ("gzip", "deflate", "identity")
+    found = _available.get(module)
+    if found is None:
+        # find_spec does not import: advertising br must not cost brotli's import time.
+        found = _available[module] = importlib.util.find_spec(module) is not None
+    return found
+
+
+def supported_encodings() -> list[str]:
+    """The content codings this installation can decode, in order of preference."""
+    return [c for c in ("gzip", "deflate", "br", "zstd") if _installed(c)]
+
+
+_accept: str | None = None
+
+
+def accept_encoding() -> str:
+    """An ``Accept-Encoding`` value listing what can be decoded here, e.g. ``"gzip, deflate, br, zstd"``."""
+    global _accept
+    if _accept is None:
+        _accept = ", ".join(supported_encodings())
+    return _accept
+
+
+# -- codecs ---------------------------------------------------------------------------------------
+# Each codec turns input into output in pieces of at most about OUTPUT_STEP bytes, lazily, so
+# the chain above can stop between any two pieces.
+
+
+class _Codec:
+    name = ""
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def finish(self) -> Iterator[bytes]:
+        raise NotImplementedError
+
+
+class _ZlibCodec(_Codec):
+    """gzip (several members allowed) and deflate (zlib-wrapped, or raw as some servers send)."""
+
+    __slots__ = ("_d", "_done", "_gzip", "_head", "_started", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._gzip = name == "gzip"
+        # deflate: whether it is zlib-wrapped is decided by the first two bytes.
+        self._d: Any = zlib.decompressobj(16 + zlib.MAX_WBITS) if self._gzip else None
+        self._head = b""
+        self._started = False
+        self._done = False
+
+    def _pick_deflate(self, data: bytes) -> None:
+        # RFC 1950 header: CM = 8, CINFO <= 7, and the 16-bit header a multiple of 31.
+        b0, b1 = data[0], data[1]
+        wrapped = (b0 & 0x0F) == 8 and (b0 >> 4) <= 7 and ((b0 << 8) | b1) % 31 == 0
+        self._d = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if not data:
+            return
+        self._started = True
+        if self._d is None:
+            data = self._head + data
+            if len(data) < 2:
+                self._head = data
+                return
+            self._head = b""
+            self._pick_deflate(data)
+        d = self._d
+        try:
+            while True:
+                if self._done:
+                    # Bytes after the end of the stream: another gzip member, or padding.
+                    if self._gzip and data[:2] == b"\x1f\x8b":
+                        d = self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                        self._done = False
+                    else:
+                        return
+                out = d.decompress(data, OUTPUT_STEP)
+                data = d.unconsumed_tail
+                if out:
+                    yield out
+                if d.eof:
+                    self._done = True
+                    data = d.unused_data + data
+                    if not data:
+                        return
+                    continue
+                # A full step may leave output inside zlib even with no input left.
+                if not data and len(out) < OUTPUT_STEP:
+                    return
+        except zlib.error as exc:
+            raise DecodingError(f"corrupt {self.name} data: {exc}") from exc
+
+    def finish(self) -> Iterator[bytes]:
+        if self._d is None:
+            if self._head:
+                raise DecodingError(f"{self.name} stream truncated: only {len(self._head)} byte(s)")
+            return
+        if not self._done:
+            try:
+                tail = self._d.flush()
+            except zlib.error as exc:
+                raise DecodingError(f"corrupt {self.name} data: {exc}") from exc
+            if tail:
+                yield tail
+            if not self._d.eof and self._started:
+                raise DecodingError(f"{self.name} stream truncated: the body ended before the compressed data did")
+
+
+class _BrotliCodec(_Codec):
+    __slots__ = ("_d", "_limited", "name")
+
+    def __init__(self) -> None:
+        import brotli  # type: ignore[import-untyped, unused-ignore]
+
+        self.name = "br"
+        self._d: Any = brotli.Decompressor()
+        # brotli >= 1.2 can cap its output per call; older versions get their input sliced.
+        self._limited = True
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if not data:
+            return
+        d = self._d
+        try:
+            if self._limited:
+                try:
+                    out = d.process(data, output_buffer_limit=OUTPUT_STEP)
+                except TypeError:
+                    self._limited = False
+                else:
+                    if out:
+                        yield out
+                    while not d.can_accept_more_data():
+                        out = d.process(b"", output_buffer_limit=OUTPUT_STEP)
+                        if not out:
+                            break
+                        yield out
+                    return
+            yield from _sliced(d.process, data)
+        except Exception as exc:
+            if isinstance(exc, DecodingError):
+                raise
+            raise DecodingError(f"corrupt br data: {exc}") from exc
+
+    def finish(self) -> Iterator[bytes]:
+        d = self._d
+        if hasattr(d, "is_finished") and not d.is_finished():
+            raise DecodingError("br stream truncated: the body ended before the compressed data did")
+        return iter(())
+
+
+class _ZstdCodec(_Codec):
+    __slots__ = ("_d", "_dctx", "_fed", "name")
+
+    def __init__(self) -> None:
+        import zstandard
+
+        self.name = "zstd"
+        self._dctx: Any = zstandard.ZstdDecompressor()
+        self._d: Any = self._dctx.decompressobj()
+        self._fed = False
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if not data:
+            return
+        self._fed = True
+        try:
+            yield from _sliced(self._process, data)
+        except Exception as exc:
+            if isinstance(exc, DecodingError):
+                raise
+            raise DecodingError(f"corrupt zstd data: {exc}") from exc
+
+    def _process(self, data: bytes) -> bytes:
+        d = self._d
+        out = d.decompress(data)
+        # A body may hold several frames; each decompressobj decodes one.
+        while d.eof and d.unused_data:
+            rest = d.unused_data
+            d = self._d = self._dctx.decompressobj()
+            out += d.decompress(rest)
+        return bytes(out)
+
+    def finish(self) -> Iterator[bytes]:
+        if self._fed and not self._d.eof:
+            raise DecodingError("zstd stream truncated: the body ended before the compressed data did")
+        return iter(())
+
+
+def _sliced(process: Any, data: bytes) -> Iterator[bytes]:
+    """Feed ``data`` to a codec without an output cap, in slices sized so each yields about one step.
+
+    The slice shrinks as the observed ratio grows, so a highly compressed stream is fed a few
+    bytes at a time and no single call can expand to much more than OUTPUT_STEP.
+    """
+    view = memoryview(data)
+    size = 4096
+    pos = 0
+    while pos < len(view):
+        piece = bytes(view[pos : pos + size])
+        pos += len(piece)
+        out = process(piece)
+        if out:
+            yield out
+            ratio = len(out) / len(piece)
+            size = int(max(16, min(65536, OUTPUT_STEP / max(ratio, 1.0))))
+
+
+# -- the chain -----------------------------------------------------------------------------------
+
+
+class Decoder:
+    """Decodes one response body through its stack of content codings, within the limits."""
+
+    __slots__ = ("_codecs", "_in", "_out", "encodings", "max_ratio", "max_size")
+
+    def __init__(
+        self,
+        encodings: list[str],
+        *,
+        max_size: int | None = DEFAULT_MAX_DECODED,
+        max_ratio: float | None = DEFAULT_MAX_RATIO,
+    ) -> None:
+        # Codings are listed in the order they were applied; decoding undoes the last first.
+        self.encodings = encodings
+        self._codecs = [_codec(name) for name in reversed(encodings)]
+        self.max_size = max_size
+        self.max_ratio = max_ratio
+        self._in = 0
+        self._out = 0
+
+    def _through(self, piece: bytes, start: int) -> Iterator[bytes]:
+        if start == len(self._codecs):
+            yield piece
+            return
+        for out in self._codecs[start].feed(piece):
+            yield from self._through(out, start + 1)
+
+    def _check(self, n: int) -> None:
+        self._out += n
+        if self.max_size is not None and self._out > self.max_size:
+            raise DecodingError(
+                f"decoded body exceeds max_size={self.max_size} bytes ({'+'.join(self.encodings)} encoded); "
+                "raise the limit if this is expected"
+            )
+        if (
+            self.max_ratio is not None
+            and self._out > RATIO_GRACE
+            and self._out > self.max_ratio * max(self._in, 1)
+        ):
+            raise DecodingError(
+                f"decompression bomb: {self._in} received bytes decoded to over {self._out} bytes "
+                f"(ratio above max_ratio={self.max_ratio:g}, {'+'.join(self.encodings)} encoded)"
+            )
+
+    def decode(self, chunk: bytes) -> bytes:
+        """The decoded bytes ``chunk`` yields (possibly b"" while a codec waits for more)."""
+        if not chunk:
+            return b""
+        self._in += len(chunk)
+        parts = []
+        for out in self._through(bytes(chunk), 0):
+            self._check(len(out))
+            parts.append(out)
+        return b"".join(parts)
+
+    def flush(self) -> bytes:
+        """End of the body: the last decoded bytes. Raises DecodingError if the data was cut short."""
+        parts = []
+        for i, codec in enumerate(self._codecs):
+            for tail in codec.finish():
+                for out in self._through(tail, i + 1):
+                    self._check(len(out))
+                    parts.append(out)
+        return b"".join(parts)
+
+    def __repr__(self) -> str:
+        return f"<Decoder {', '.join(self.encodings)}>"
+
+
+def _codec(name: str) -> _Codec:
+    if name in ("gzip", "deflate"):
+        return _ZlibCodec(name)
+    if name == "br":
+        return _BrotliCodec()
+    return _ZstdCodec()
+
+
+def make_decoder(
+    content_encoding_header: str | None,
+    *,
+    max_size: int | None = DEFAULT_MAX_DECODED,
+    max_ratio: float | None = DEFAULT_MAX_RATIO,
+) -> Decoder | None:
+    """A Decoder for a ``Content-Encoding`` value, or None when the body is to be passed through as is.
+
+    None for no header, only ``identity``, or any coding that cannot be decoded here (an unknown
+    one, or br/zstd without their package): then the caller hands over the raw bytes.
+    """
+    if not content_encoding_header:
+        return None
+    codings = []
+    for part in content_encoding_header.split(","):
+        name = part.strip(" \t").lower()
+        name = _ALIASES.get(name, name)
+        if not name or name == "identity":
+            continue
+        if not _installed(name):
+            return None
+        codings.append(name)
+    if not codings:
+        return None
+    return Decoder(codings, max_size=max_size, max_ratio=max_ratio)

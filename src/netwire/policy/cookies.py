@@ -1,0 +1,125 @@
+"""Cookies through ``http.cookiejar``: adapters that let a CookieJar read netwire's Request and Response.
+
+The jar was written for urllib.request's objects; it asks a request for ``get_full_url()``,
+``host``, ``type``, ``unverifiable``, ``origin_req_host``, ``has_header``, ``get_header``,
+``header_items`` and ``add_unredirected_header``, and a response for ``info().get_all(...)``.
+The small classes here answer those questions from our models, so any CookieJar (and any
+CookiePolicy) works unchanged. ``http.cookiejar`` itself is imported only when a jar is made.
+
+For redirects, the Cookie header a jar adds belongs to one hop: :func:`add_cookie_header`
+returns a new Request carrying it and leaves the caller's request untouched, so the next hop
+starts from the request without it and gets the cookies its own URL deserves.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..models import Headers, Request, Response
+
+if TYPE_CHECKING:
+    from http.cookiejar import CookieJar
+
+__all__ = ["add_cookie_header", "extract_cookies", "make_cookie_jar"]
+
+
+def make_cookie_jar() -> CookieJar:
+    """A fresh, empty ``http.cookiejar.CookieJar`` (imported now, not at ``import netwire``)."""
+    from http.cookiejar import CookieJar
+
+    return CookieJar()
+
+
+class _JarRequest:
+    """What a CookieJar expects of ``urllib.request.Request``, read from a netwire Request."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+        self._added: list[tuple[str, str]] = []
+        url = request.url
+        self.type = "http" if url.scheme == "http+unix" else url.scheme
+        self.host = request.headers.get("host") or url.host
+        self.unverifiable = bool(request.extensions.get("unverifiable", False))
+        self.origin_req_host = str(request.extensions.get("origin_req_host") or url.hostname)
+
+    def get_full_url(self) -> str:
+        return str(self._request.url.without_fragment())
+
+    def has_header(self, name: str) -> bool:
+        return name in self._request.headers or any(k.lower() == name.lower() for k, _ in self._added)
+
+    def get_header(self, name: str, default: Any = None) -> Any:
+        return self._request.headers.get(name, default)
+
+    def header_items(self) -> list[tuple[str, str]]:
+        return self._request.headers.multi_items() + self._added
+
+    def add_unredirected_header(self, name: str, value: str) -> None:
+        self._added.append((name, value))
+
+    # urllib.request.Request spells these as methods too; some CookiePolicy subclasses call them.
+    def get_host(self) -> str:
+        return str(self.host)
+
+    def get_type(self) -> str:
+        return self.type
+
+    def is_unverifiable(self) -> bool:
+        return self.unverifiable
+
+    def get_origin_req_host(self) -> str:
+        return self.origin_req_host
+
+
+class _HeaderMessage:
+    """The ``email.message.Message`` face of our Headers that ``info()`` must return."""
+
+    def __init__(self, headers: Headers) -> None:
+        self._headers = headers
+
+    def get_all(self, name: str, failobj: Any = None) -> Any:
+        values = self._headers.get_list(name)
+        return values if values else failobj
+
+    def get(self, name: str, failobj: Any = None) -> Any:
+        return self._headers.get(name, failobj)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._headers
+
+
+class _JarResponse:
+    def __init__(self, response: Response) -> None:
+        self._message = _HeaderMessage(response.headers)
+
+    def info(self) -> _HeaderMessage:
+        return self._message
+
+
+def add_cookie_header(jar: CookieJar, request: Request) -> Request:
+    """``request`` with the Cookie header the jar has for its URL (the same object if none).
+
+    A Cookie header the caller set stays and the jar adds nothing (urllib's rule). The
+    original request is never modified.
+    """
+    adapter = _JarRequest(request)
+    jar.add_cookie_header(adapter)  # type: ignore[arg-type]
+    if not adapter._added:
+        return request
+    headers = request.headers.copy()
+    for name, value in adapter._added:
+        headers[name] = value
+    return Request(request.method, request.url, headers, request.content, dict(request.extensions))
+
+
+def extract_cookies(jar: CookieJar, response: Response, request: Request | None = None) -> None:
+    """Store the cookies ``response`` sets (Set-Cookie) in ``jar``, as policy allows.
+
+    ``request`` is the request that produced the response (``response.request`` when None).
+    """
+    req = request if request is not None else response.request
+    if req is None:
+        raise ValueError("extract_cookies needs the request the response answers")
+    if "set-cookie" not in response.headers and "set-cookie2" not in response.headers:
+        return  # the common case: no jar work at all
+    jar.extract_cookies(_JarResponse(response), _JarRequest(req))  # type: ignore[arg-type]
