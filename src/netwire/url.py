@@ -937,20 +937,18 @@ class URL:
             fast = _fast_parse(input)
             if fast is not None:
                 return fast
+            if _plain(input):
+                medium = _medium_parse(input)
+                if medium is not None:
+                    return medium
             return _parse(input, None)
         if not isinstance(base, URL):
             base = URL(base)
         return _join(base, input)
 
-    # Immutability: attributes are set once, through object.__setattr__ in _new.
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in URL.__slots__ and not hasattr(self, "_href"):
-            object.__setattr__(self, name, value)
-            return
-        raise AttributeError(f"URL is immutable; use url.replace({name.lstrip('_')}=...)")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError("URL is immutable")
+    # Immutable by construction: every public attribute is a read-only property, and the
+    # private slots are written only in _new(). (A __setattr__ guard would cost a few microseconds
+    # per URL on the client's hot path.)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (URL, (self._href,))
@@ -1175,45 +1173,157 @@ class URL:
 
 
 def _join(base: URL, inp: str) -> URL:
-    fast = _fast_join(base, inp)
-    if fast is not None:
-        return fast
+    if _plain(inp):
+        got = _medium_join(base, inp)
+        if got is not None:
+            return got
     return _parse(inp, base)
 
 
-_FAST_REL_RE = re.compile(
-    r"(?P<path>[!$-;=@-\[\]_a-z|~]*)"
-    r"(?:\?(?P<query>[!$-&(-;=?-~]*))?"
-    r"(?:\#(?P<fragment>[!#-;=?-_a-~]*))?\Z"
+# --------------------------------------------------------------------------------------------
+# The medium path: special (non-file) URLs with an authority, and references against a special
+# base, taken apart with one regex and each component processed in bulk. It covers everything
+# the fast path refuses (IDNA and IPv6 hosts, userinfo, dot segments, characters to encode)
+# except the input shapes whose reading depends on the state machine's finer rules (several
+# '@', a missing host, backslashes after the scheme, file URLs...), which go to the full parser.
+
+_MEDIUM_RE = re.compile(
+    r"([A-Za-z][A-Za-z0-9+.\-]*)://(?:([^/\\?#@]*)@)?"
+    r"(\[[^/\\?#@\]]*\]|[^/\\?#@:\[\]]+)(?::([0-9]*))?"
+    r"([/\\][^?#]*)?(?:\?([^#]*))?(?:#(.*))?\Z",
+    re.S,
 )
+_REL_RE = re.compile(r"([^?#]*)(?:\?([^#]*))?(?:#(.*))?\Z", re.S)
+_SCHEME_PREFIX_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_SLASHES_RE = re.compile(r"[/\\]")
+_WEB_SCHEMES = frozenset(("http", "https", "ws", "wss", "ftp"))
 
 
-def _fast_join(base: URL, inp: str) -> URL | None:
-    """Resolve the common relative references (absolute path, sibling path, query, fragment)."""
-    first = inp[:1]
-    if first == "/" and inp[1:2] != "/" or first == "?" or first == "#":
-        pass
-    elif first == "" or not (first.isalnum() or first in "_-~") or ":" in inp:
-        # A scheme-relative, empty, dot-led or possibly schemed input: full parser.
-        return _fast_parse(inp) if ":" in inp else None
-    if base._scheme not in ("http", "https", "ws", "wss", "ftp"):
-        return None
-    m = _FAST_REL_RE.match(inp)
+def _plain(inp: str) -> bool:
+    """No leading or trailing C0/space and no tab or newline: nothing to strip first."""
+    return (
+        inp != ""
+        and inp[0] > " "
+        and inp[-1] > " "
+        and "\t" not in inp
+        and "\n" not in inp
+        and "\r" not in inp
+    )
+
+
+def _walk(path: list[str], text: str) -> None:
+    """Run the path state over ``text`` (segments split on '/' or '\\'), appending to ``path``."""
+    segments = _SLASHES_RE.split(text)
+    last = len(segments) - 1
+    for i, seg in enumerate(segments):
+        if seg in _DOUBLE_DOT:
+            if path:
+                path.pop()
+            if i == last:
+                path.append("")
+        elif seg in _SINGLE_DOT:
+            if i == last:
+                path.append("")
+        else:
+            path.append(_encode(seg, _PATH_T, _PATH_RE))
+
+
+def _medium_parse(inp: str) -> URL | None:
+    inp = _usv(inp)
+    m = _MEDIUM_RE.match(inp)
     if m is None:
         return None
-    path, query, fragment = m.groups()
-    if path:
-        if path[0] != "/":
-            cut = base._pathname.rfind("/")
-            path = base._pathname[: cut + 1] + path
-        if ("/." in path or "%2" in path) and _DOT_SEGMENT_RE.search(path) is not None:
-            return None
-    else:
-        path = base._pathname
+    scheme, userinfo, host, port_text, path_text, query, fragment = m.groups()
+    scheme = scheme.lower()
+    if scheme not in _WEB_SCHEMES:
+        return None
+    return _assemble(scheme, userinfo, host, port_text, path_text, query, fragment)
+
+
+def _assemble(
+    scheme: str,
+    userinfo: str | None,
+    host: str,
+    port_text: str | None,
+    path_text: str | None,
+    query: str | None,
+    fragment: str | None,
+) -> URL:
+    try:
+        username = password = ""
+        if userinfo:
+            user, _, pw = userinfo.partition(":")
+            username = _encode(user, _USERINFO_T, _USERINFO_RE)
+            password = _encode(pw, _USERINFO_T, _USERINFO_RE)
+        hostname = _parse_host(host, False)
+        port: int | None = None
+        if port_text:
+            port = int(port_text)
+            if port > 65535:
+                raise _Fail(f"port {port_text} is out of range")
+            if port == DEFAULT_PORTS[scheme]:
+                port = None
+    except _Fail as exc:
+        raise InvalidURL(f"invalid URL: {exc}") from None
+    path: list[str] = []
+    _walk(path, path_text[1:] if path_text else "")
+    if query is not None:
+        query = _encode(query, _SPECIAL_QUERY_T, _SPECIAL_QUERY_RE)
+    if fragment is not None:
+        fragment = _encode(fragment, _FRAGMENT_T, _FRAGMENT_RE)
+    return _new(scheme, username, password, hostname, port, "".join(["/" + seg for seg in path]), False,
+                query, fragment)
+
+
+def _medium_join(base: URL, inp: str) -> URL | None:
+    """Resolve a reference against a special, non-file base without the state machine."""
+    scheme = base._scheme
+    if scheme not in _WEB_SCHEMES:
+        return None
+    m = _SCHEME_PREFIX_RE.match(inp)
+    if m is not None:
+        own = inp[: m.end() - 1].lower()
+        if own != scheme and own != "file" or inp.startswith("//", m.end()):
+            # An absolute URL: the base plays no part.
+            return _fast_parse(inp) or _medium_parse(inp)
+        return None
+    first = inp[0]
+    if first == "/" or first == "\\":
+        if inp[1:2] in ("/", "\\"):
+            # Scheme-relative: the same as the absolute URL with the base's scheme.
+            text = scheme + ":" + inp
+            return _fast_parse(text) or _medium_parse(text)
+        rel = _REL_RE.match(_usv(inp))
+        assert rel is not None
+        path_text, query, fragment = rel.groups()
+        path: list[str] = []
+        _walk(path, path_text[1:])
+    elif first == "?" or first == "#":
+        rel = _REL_RE.match(_usv(inp))
+        assert rel is not None
+        _, query, fragment = rel.groups()
         if query is None:
             query = base._query
-    return _new(base._scheme, base._username, base._password, base._host, base._port, path, False,
-                query, fragment)
+        else:
+            query = _encode(query, _SPECIAL_QUERY_T, _SPECIAL_QUERY_RE)
+        if fragment is not None:
+            fragment = _encode(fragment, _FRAGMENT_T, _FRAGMENT_RE)
+        return _new(scheme, base._username, base._password, base._host, base._port, base._pathname, False,
+                    query, fragment)
+    else:
+        rel = _REL_RE.match(_usv(inp))
+        assert rel is not None
+        path_text, query, fragment = rel.groups()
+        path = base._path_list()
+        if path:
+            path.pop()
+        _walk(path, path_text)
+    if query is not None:
+        query = _encode(query, _SPECIAL_QUERY_T, _SPECIAL_QUERY_RE)
+    if fragment is not None:
+        fragment = _encode(fragment, _FRAGMENT_T, _FRAGMENT_RE)
+    return _new(scheme, base._username, base._password, base._host, base._port,
+                "".join(["/" + seg for seg in path]), False, query, fragment)
 
 
 # ---- setters (the URL interface's, on a record) -------------------------------------------

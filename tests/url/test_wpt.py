@@ -8,7 +8,7 @@ import pytest
 from url.wpt_data import load_wpt
 
 from netwire.errors import InvalidURL
-from netwire.url import URL, _fast_parse, _parse
+from netwire.url import URL, _fast_parse, _medium_join, _medium_parse, _parse, _plain
 
 URLTESTDATA = [case for case in load_wpt("urltestdata.json") if isinstance(case, dict)]
 ATTRS = ("href", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash")
@@ -52,14 +52,33 @@ def test_urltestdata(case: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("case", URLTESTDATA, ids=[_id(c) for c in URLTESTDATA])
-def test_fast_path_agrees(case: dict[str, Any]) -> None:
-    """Where the fast path accepts an input, it gives what the state machine gives."""
-    if case.get("base") is not None:
-        return
-    fast = _fast_parse(case["input"])
-    if fast is None:
-        return
-    assert fast.href == _parse(case["input"], None).href
+def test_shortcuts_agree(case: dict[str, Any]) -> None:
+    """Where the fast or medium path accepts an input, it gives what the state machine gives."""
+    base = case.get("base")
+    try:
+        expected = _parse(case["input"], None if base is None else _parse(base, None)).href
+    except InvalidURL:
+        expected = None
+    if base is None:
+        fast = _fast_parse(case["input"])
+        if fast is not None:
+            assert fast.href == expected
+        if _plain(case["input"]):
+            try:
+                medium = _medium_parse(case["input"])
+            except InvalidURL:
+                assert expected is None
+            else:
+                if medium is not None:
+                    assert medium.href == expected
+    elif _plain(case["input"]):
+        try:
+            joined = _medium_join(URL(base), case["input"])
+        except InvalidURL:
+            assert expected is None
+        else:
+            if joined is not None:
+                assert joined.href == expected
 
 
 SETTERS = [
