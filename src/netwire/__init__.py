@@ -53,10 +53,23 @@ _SUBMODULES = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from .client import Client, delete, get, head, options, patch, post, put, request, stream
+    from .client import Client as Client
+    from .client import delete as delete
+    from .client import get as get
+    from .client import head as head
+    from .client import options as options
+    from .client import patch as patch
+    from .client import post as post
+    from .client import put as put
+    from .client import request as request
+    from .client import stream as stream
     from .errors import *  # noqa: F403
-    from .models import Headers, Limits, Request, Response, Timeout
-    from .url import URL
+    from .models import Headers as Headers
+    from .models import Limits as Limits
+    from .models import Request as Request
+    from .models import Response as Response
+    from .models import Timeout as Timeout
+    from .url import URL as URL
 
 
 def __getattr__(name: str) -> Any:

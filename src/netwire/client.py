@@ -17,7 +17,7 @@ from typing import Any
 from . import __version__
 from .connection import Connection, Origin, ResponseBody, make_ssl_context, open_connection
 from .content import encode_request_body, form_urlencode, iter_file
-from .errors import InvalidURL, ReadError, TooManyRedirects, WriteError
+from .errors import InvalidURL, ReadError, RequestError, TooManyRedirects, WriteError
 from .http11 import DEFAULT_LIMITS, IncompleteResponse, ParserLimits, ResponseParser, encode_request_head
 from .models import Headers, HeaderTypes, Limits, Request, Response, Timeout
 from .policy.redirects import REDIRECT_STATUSES, next_request, rewind_body
@@ -33,6 +33,8 @@ IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELET
 _METHODS_WITH_BODY = frozenset(("POST", "PUT", "PATCH"))
 # Bodies up to this size go out in the same send as the head (one segment, no Nagle wait).
 _COALESCE_LIMIT = 64 * 1024
+# After a failed upload, how long to look for a response the server sent before closing.
+_EARLY_RESPONSE_WAIT = 2.0
 
 
 class _Unset:
@@ -65,7 +67,7 @@ class Client:
     def __init__(
         self,
         *,
-        timeout: float | None | Timeout = DEFAULT_TIMEOUT,
+        timeout: float | Timeout | None = DEFAULT_TIMEOUT,
         limits: Limits | None = None,
         verify: Any = True,
         cert: str | tuple[str, str] | None = None,
@@ -92,6 +94,8 @@ class Client:
             base[name] = value
         self.headers = base
         self._urls: dict[str, URL] = {}
+        self._routes: dict[str, tuple[Origin, Any]] = {}
+        self._heads: dict[tuple[Any, ...], bytes] = {}
         self._closed = False
 
     # -- public API -------------------------------------------------------------------------------
@@ -211,10 +215,12 @@ class Client:
         if headers is not None:
             for name, value in (headers.multi_items() if isinstance(headers, Headers) else Headers(headers).multi_items()):
                 merged[name] = value
-        body_fields, body = encode_request_body(content=content, data=data, json=json, files=files)
-        for name, value in body_fields:
-            if name not in merged:
-                merged[name] = value
+        body: Any = None
+        if content is not None or data is not None or json is not None or files is not None:
+            body_fields, body = encode_request_body(content=content, data=data, json=json, files=files)
+            for name, value in body_fields:
+                if name not in merged:
+                    merged[name] = value
         method = method.upper()
         if body is None and method in _METHODS_WITH_BODY and "content-length" not in merged:
             merged["Content-Length"] = "0"
@@ -289,16 +295,38 @@ class Client:
                 self._ssl_context = make_ssl_context(verify, self._cert)
         return self._ssl_context
 
+    def _route(self, url: URL) -> tuple[Origin, Any]:
+        """The origin and pool key of ``url`` (cached: the same URLs come back again and again)."""
+        route = self._routes.get(url.href)
+        if route is None:
+            origin = self._origin(url)
+            route = (origin, (origin, self.uds))
+            if len(self._routes) >= 256:
+                self._routes.clear()
+            self._routes[url.href] = route
+        return route
+
+    def _head(self, request: Request) -> bytes:
+        """The serialised request head, cached by (method, URL, header fields)."""
+        url = request.url
+        items = request.headers._items
+        key = (request.method, url.href, tuple(items))
+        head = self._heads.get(key)
+        if head is None:
+            fields = list(items)
+            if not any(name.lower() == "host" for name, _ in fields):
+                fields.insert(0, ("Host", url.host))
+            head = encode_request_head(request.method, url.request_target, fields)
+            if len(self._heads) >= 256:
+                self._heads.clear()
+            self._heads[key] = head
+        return head
+
     def _send_single(self, request: Request, t: Timeout, deadline: float | None) -> Response:
         url = request.url
-        origin = self._origin(url)
-        key = (origin, self.uds)
+        origin, key = self._route(url)
         method = request.method
-        headers = request.headers
-        fields = headers.multi_items()
-        if "host" not in headers:
-            fields.insert(0, ("Host", url.host))
-        head = encode_request_head(method, url.request_target, fields)
+        head = self._head(request)
         limits = self.parser_limits
         pool = self.pool
 
@@ -317,8 +345,22 @@ class Client:
             conn, reused = pool.acquire(key, connect, pool_timeout=t.pool, deadline=deadline, fresh=attempt > 0)
             parser = ResponseParser(method, limits)
             try:
-                self._send_body(conn, head, request, t.write, deadline)
-                response_head, early, _interim = conn.receive_head(parser, read_timeout=t.read, deadline=deadline)
+                try:
+                    self._send_body(conn, head, request, t.write, deadline)
+                except WriteError as write_error:
+                    # A server may answer (413, 401, 400...) and close before taking the whole
+                    # body: its answer is more useful than "broken pipe", if it sent one.
+                    try:
+                        response_head, early, _interim = conn.receive_head(
+                            parser, read_timeout=_EARLY_RESPONSE_WAIT, deadline=deadline
+                        )
+                    except RequestError:
+                        raise write_error from None
+                    parser.keep_alive = False
+                else:
+                    response_head, early, _interim = conn.receive_head(
+                        parser, read_timeout=t.read, deadline=deadline
+                    )
             except (WriteError, ReadError, IncompleteResponse) as exc:
                 pool.release(conn, False)
                 # A keep-alive connection the server closed while it sat idle fails like this

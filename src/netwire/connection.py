@@ -8,6 +8,7 @@ see the one hierarchy of :mod:`netwire.errors`.
 
 from __future__ import annotations
 
+import select
 import socket
 import ssl
 import time
@@ -37,7 +38,10 @@ from .sockets.happy_eyeballs import connect_tcp_socket
 
 __all__ = ["Connection", "Origin", "default_ssl_context", "open_connection"]
 
-_RECV_SIZE = 256 * 1024
+# recv() allocates this much before shrinking to what arrived: 64 KiB stays below malloc's mmap
+# threshold (a 256 KiB recv costs an mmap/munmap pair per call, for a 300-byte response).
+_RECV_SIZE = 64 * 1024
+_HAVE_POLL = hasattr(select, "poll")
 
 
 class Origin(NamedTuple):
@@ -196,6 +200,7 @@ class Connection:
     """A connected socket speaking HTTP/1.1, one request at a time."""
 
     __slots__ = (
+        "_poller",
         "_sock_timeout",
         "idle_since",
         "limits",
@@ -213,6 +218,7 @@ class Connection:
         self.idle_since = time.monotonic()
         self.pool_key: Any = None
         self._sock_timeout: float | None = None
+        self._poller: Any = None
 
     # -- deadlines ------------------------------------------------------------------------------
 
@@ -312,31 +318,27 @@ class Connection:
     # -- liveness ---------------------------------------------------------------------------------
 
     def is_alive(self) -> bool:
-        """True if an idle connection can still be used: not closed by the peer, no stray bytes."""
-        sock = self.sock
+        """True if an idle connection can still be used: not closed by the peer, no stray bytes.
+
+        An idle HTTP/1.1 connection has nothing to read; anything readable (EOF, a reset, bytes
+        the server should not have sent) makes it unusable. One poll(0), no exception raised.
+        """
+        poller = self._poller
         try:
-            if isinstance(sock, ssl.SSLSocket):
-                if sock.pending():
+            if poller is None and _HAVE_POLL:
+                poller = self._poller = select.poll()
+                poller.register(self.sock.fileno(), select.POLLIN)
+            if poller is not None:
+                if poller.poll(0):
                     return False
-                sock.setblocking(False)
-                self._sock_timeout = 0.0
-                try:
-                    data = sock.recv(1)
-                except ssl.SSLWantReadError:
-                    return True
-                except (BlockingIOError, InterruptedError):
-                    return True
-                return False  # EOF (b"") or unsolicited data: unusable either way
-            # A socket with a timeout polls before recv(); make it non-blocking so the peek is instant.
-            if self._sock_timeout != 0.0:
-                sock.settimeout(0.0)
-                self._sock_timeout = 0.0
-            data = sock.recv(1, socket.MSG_PEEK)
-        except (BlockingIOError, InterruptedError):
-            return True
-        except OSError:
+            elif select.select([self.sock], [], [], 0)[0]:  # Windows has no poll()
+                return False
+        except (OSError, ValueError):
             return False
-        return False  # EOF (b"") or unsolicited data: unusable either way
+        sock = self.sock
+        # TLS: a record may already sit decrypted in the SSL object (pending) without the fd
+        # being readable; an idle connection has none.
+        return not (isinstance(sock, ssl.SSLSocket) and sock.pending())
 
     def close(self) -> None:
         try:

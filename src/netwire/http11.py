@@ -229,16 +229,28 @@ def content_length_of(body: object) -> int | None:
         try:
             st = os.fstat(fileno())
         except (OSError, ValueError):
-            return None
-        import stat
+            pass  # not a real file (BytesIO raises here): try seeking below
+        else:
+            import stat
 
-        if not stat.S_ISREG(st.st_mode):
-            return None
+            if not stat.S_ISREG(st.st_mode):
+                return None  # a pipe, socket or tty: its length is not known in advance
+            try:
+                pos = body.tell()  # type: ignore[attr-defined]
+            except (OSError, AttributeError):
+                pos = 0
+            return max(st.st_size - int(pos), 0)
+    seek, tell = getattr(body, "seek", None), getattr(body, "tell", None)
+    if seek is not None and tell is not None:
         try:
-            pos = int(body.tell())  # type: ignore[attr-defined]
-        except (OSError, AttributeError):
-            pos = 0
-        return max(st.st_size - pos, 0)
+            if hasattr(body, "seekable") and not body.seekable():
+                return None
+            pos = tell()
+            end = seek(0, os.SEEK_END)
+            seek(pos)
+        except (OSError, ValueError):
+            return None
+        return max(int(end) - int(pos), 0)
     return None
 
 

@@ -24,6 +24,7 @@ class Headers(MutableMapping[str, str]):
     """
 
     __slots__ = ("_items",)
+    _items: list[tuple[str, str]]
 
     def __init__(self, headers: HeaderTypes = None) -> None:
         items: list[tuple[str, str]]
@@ -51,7 +52,7 @@ class Headers(MutableMapping[str, str]):
             raise KeyError(name)
         return values[0] if len(values) == 1 else ", ".join(values)
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> Any:
         key = name.lower()
         found: str | None = None
         for k, v in self._items:
@@ -79,7 +80,7 @@ class Headers(MutableMapping[str, str]):
         """Append one more field ``name`` (keeps existing ones)."""
         self._items.append((name, value))
 
-    def setdefault(self, name: str, value: str = "") -> str:  # type: ignore[override]
+    def setdefault(self, name: str, value: str = "") -> str:
         current = self.get(name)
         if current is None:
             self._items.append((name, value))
@@ -145,12 +146,12 @@ class Timeout:
 
     def __init__(
         self,
-        timeout: float | None | Timeout = 30.0,
+        timeout: float | Timeout | None = 30.0,
         *,
-        connect: float | None | object = ...,
-        read: float | None | object = ...,
-        write: float | None | object = ...,
-        pool: float | None | object = ...,
+        connect: float | object | None = ...,
+        read: float | object | None = ...,
+        write: float | object | None = ...,
+        pool: float | object | None = ...,
         total: float | None = None,
     ) -> None:
         if isinstance(timeout, Timeout):
@@ -169,7 +170,7 @@ class Timeout:
                 raise ValueError(f"timeout {name} must be a non-negative number or None, not {v!r}")
 
     @classmethod
-    def coerce(cls, value: float | None | Timeout) -> Timeout:
+    def coerce(cls, value: float | Timeout | None) -> Timeout:
         return value if isinstance(value, Timeout) else cls(value)
 
     def __eq__(self, other: object) -> bool:
@@ -212,8 +213,8 @@ class Limits:
         )
 
 
-# A request body: bytes, a file object (read in binary), or an iterable of bytes.
-RequestContent = Union[bytes, bytearray, memoryview, str, Iterable[bytes], Any, None]
+# A request body: bytes, str, a binary file object, or an iterable of bytes (see content.py).
+RequestContent = Any
 
 
 class Request:

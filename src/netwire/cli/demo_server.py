@@ -82,7 +82,7 @@ class DemoServer(socketserver.ThreadingTCPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def __enter__(self) -> DemoServer:
         self._thread.start()
