@@ -277,6 +277,7 @@ def _lines(data: bytes) -> list[bytes]:
 # -- patterns -----------------------------------------------------------------------------------
 
 _PLAIN, _EXACT, _GLOB = 0, 1, 2
+_MAX_NEEDLES = 64
 
 
 class _Rule:
@@ -390,9 +391,10 @@ class _RuleIndex:
         groups.sort(key=lambda g: (g[1], g[2]), reverse=True)
         self.floating = tuple(groups)
         self.needles: re.Pattern[str] | None = None
-        if groups and "" not in by_needle:
+        if groups and "" not in by_needle and len(by_needle) <= _MAX_NEEDLES:
             # One search rules out every floating rule for most paths. Literal alternatives only,
-            # so the engine never backtracks.
+            # so the engine never backtracks; but it tries each at every position, so a file
+            # with thousands of them goes through the plain loop instead.
             self.needles = re.compile("|".join(map(re.escape, sorted(by_needle, key=len, reverse=True))))
 
     def best(self, path: str) -> _Rule | None:
