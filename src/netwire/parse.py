@@ -21,7 +21,7 @@ import functools
 import re
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, AnyStr, Final, Generic, overload
+from typing import Any, AnyStr, Final, Generic, cast, overload
 
 __all__ = [
     "DefragResult",
@@ -137,10 +137,10 @@ class _NetlocMixin(Generic[AnyStr]):
     def _split_userinfo(self) -> tuple[AnyStr | None, AnyStr | None]:
         netloc = self.netloc
         at, colon = ("@", ":") if isinstance(netloc, str) else (b"@", b":")
-        userinfo, found, _ = netloc.rpartition(at)  # type: ignore[arg-type]
+        userinfo, found, _ = netloc.rpartition(at)
         if not found:
             return None, None
-        user, has_pw, pw = userinfo.partition(colon)  # type: ignore[arg-type]
+        user, has_pw, pw = userinfo.partition(colon)
         return user, (pw if has_pw else None)
 
     def _split_hostinfo(self) -> tuple[AnyStr, AnyStr | None]:
@@ -148,14 +148,14 @@ class _NetlocMixin(Generic[AnyStr]):
         if isinstance(netloc, str):
             at, lb, rb, colon = "@", "[", "]", ":"
         else:
-            at, lb, rb, colon = b"@", b"[", b"]", b":"  # type: ignore[assignment]
-        hostinfo = netloc.rpartition(at)[2]  # type: ignore[arg-type]
-        _, bracket, inside = hostinfo.partition(lb)  # type: ignore[arg-type]
+            at, lb, rb, colon = b"@", b"[", b"]", b":"
+        hostinfo = netloc.rpartition(at)[2]
+        _, bracket, inside = hostinfo.partition(lb)
         if bracket:
-            host, _, rest = inside.partition(rb)  # type: ignore[arg-type]
-            port = rest.partition(colon)[2]  # type: ignore[arg-type]
+            host, _, rest = inside.partition(rb)
+            port = rest.partition(colon)[2]
         else:
-            host, _, port = hostinfo.partition(colon)  # type: ignore[arg-type]
+            host, _, port = hostinfo.partition(colon)
         return host, (port or None)
 
     @property
@@ -175,8 +175,8 @@ class _NetlocMixin(Generic[AnyStr]):
         if not host:
             return None
         pct = "%" if isinstance(host, str) else b"%"
-        name, sep, zone = host.partition(pct)  # type: ignore[arg-type]
-        return name.lower() + sep + zone  # type: ignore[no-any-return]
+        name, sep, zone = host.partition(pct)
+        return name.lower() + sep + zone
 
     @property
     def port(self) -> int | None:
@@ -192,9 +192,9 @@ class _NetlocMixin(Generic[AnyStr]):
         return number
 
 
-_DefragBase = namedtuple("DefragResult", "url fragment")  # noqa: PYI024
-_SplitBase = namedtuple("SplitResult", "scheme netloc path query fragment")  # noqa: PYI024
-_ParseBase = namedtuple("ParseResult", "scheme netloc path params query fragment")  # noqa: PYI024
+_DefragBase = namedtuple("_DefragBase", "url fragment")
+_SplitBase = namedtuple("_SplitBase", "scheme netloc path query fragment")
+_ParseBase = namedtuple("_ParseBase", "scheme netloc path params query fragment")
 
 
 class DefragResult(_DefragBase, _StrResult):
@@ -204,7 +204,7 @@ class DefragResult(_DefragBase, _StrResult):
 
     def geturl(self) -> str:
         """The URL with its fragment put back."""
-        return self.url + "#" + self.fragment if self.fragment else self.url  # type: ignore[no-any-return]
+        return cast(str, self.url + "#" + self.fragment if self.fragment else self.url)
 
 
 class SplitResult(_SplitBase, _NetlocMixin[str], _StrResult):
@@ -214,7 +214,7 @@ class SplitResult(_SplitBase, _NetlocMixin[str], _StrResult):
 
     def geturl(self) -> str:
         """The URL put back together (:func:`urlunsplit`)."""
-        return urlunsplit(self)
+        return cast(str, urlunsplit(self))
 
 
 class ParseResult(_ParseBase, _NetlocMixin[str], _StrResult):
@@ -224,7 +224,7 @@ class ParseResult(_ParseBase, _NetlocMixin[str], _StrResult):
 
     def geturl(self) -> str:
         """The URL put back together (:func:`urlunparse`)."""
-        return urlunparse(self)
+        return cast(str, urlunparse(self))
 
 
 class DefragResultBytes(_DefragBase, _BytesResult):
@@ -234,7 +234,7 @@ class DefragResultBytes(_DefragBase, _BytesResult):
 
     def geturl(self) -> bytes:
         """The URL with its fragment put back."""
-        return self.url + b"#" + self.fragment if self.fragment else self.url  # type: ignore[no-any-return]
+        return cast(bytes, self.url + b"#" + self.fragment if self.fragment else self.url)
 
 
 class SplitResultBytes(_SplitBase, _NetlocMixin[bytes], _BytesResult):
@@ -244,7 +244,7 @@ class SplitResultBytes(_SplitBase, _NetlocMixin[bytes], _BytesResult):
 
     def geturl(self) -> bytes:
         """The URL put back together (:func:`urlunsplit`)."""
-        return urlunsplit(self)
+        return cast(bytes, urlunsplit(self))
 
 
 class ParseResultBytes(_ParseBase, _NetlocMixin[bytes], _BytesResult):
@@ -254,7 +254,7 @@ class ParseResultBytes(_ParseBase, _NetlocMixin[bytes], _BytesResult):
 
     def geturl(self) -> bytes:
         """The URL put back together (:func:`urlunparse`)."""
-        return urlunparse(self)
+        return cast(bytes, urlunparse(self))
 
 
 for _str_cls, _bytes_cls in (
@@ -437,7 +437,7 @@ def urljoin(base: Any, url: Any, allow_fragments: bool = True) -> Any:
     if not url:
         return base
     base, url, coerce = _coerce(base, url)
-    bscheme, bnetloc, bpath, bquery, bfragment = _split(base, "", allow_fragments)
+    bscheme, bnetloc, bpath, bquery, _ = _split(base, "", allow_fragments)
     if bscheme in uses_params and ";" in bpath:
         bpath, bparams = _split_params(bpath)
     else:
@@ -537,6 +537,7 @@ def quote(
     A str is encoded first (``encoding`` default UTF-8, ``errors`` default strict); bytes must not
     come with ``encoding`` or ``errors``.
     """
+    data: bytes | bytearray
     if isinstance(string, str):
         if not string:
             return string

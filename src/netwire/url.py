@@ -557,7 +557,7 @@ def _basic_parse(
                 state = S_HOST
             else:
                 buf += c
-        elif state == S_HOST or state == S_HOSTNAME:
+        elif state in (S_HOST, S_HOSTNAME):
             if override and url.scheme == "file":
                 p -= 1
                 state = S_FILE_HOST
@@ -795,10 +795,11 @@ def _fast_parse(inp: str) -> URL | None:
         return None
     last = host.rstrip(".") if host.endswith(".") else host
     dot = last.rfind(".")
-    if last[dot + 1 : dot + 2].isdigit() or last == "":
-        # Might be an IPv4 address (or end in a number): only the canonical form stays here.
-        if host.endswith(".") or _CANONICAL_IPV4_RE.match(host) is None:
-            return None
+    # Might be an IPv4 address (or end in a number): only the canonical form stays here.
+    if (last[dot + 1 : dot + 2].isdigit() or last == "") and (
+        host.endswith(".") or _CANONICAL_IPV4_RE.match(host) is None
+    ):
+        return None
     if path is None:
         path = "/"
     elif ("/." in path or "%2" in path) and _DOT_SEGMENT_RE.search(path) is not None:
@@ -926,11 +927,11 @@ class URL:
     _fragment: str | None
     _href: str
 
-    def __new__(cls, input: str | URL, base: str | URL | None = None) -> URL:  # noqa: A002
+    def __new__(cls, input: str | URL, base: str | URL | None = None) -> URL:
         if isinstance(input, URL):
             if base is None:
                 return input
-            input = input._href  # noqa: A001
+            input = input._href
         elif not isinstance(input, str):
             raise TypeError(f"URL() wants a str, not {type(input).__name__}")
         if base is None:
@@ -1283,7 +1284,7 @@ def _medium_join(base: URL, inp: str) -> URL | None:
     m = _SCHEME_PREFIX_RE.match(inp)
     if m is not None:
         own = inp[: m.end() - 1].lower()
-        if own != scheme and own != "file" or inp.startswith("//", m.end()):
+        if (own != scheme and own != "file") or inp.startswith("//", m.end()):
             # An absolute URL: the base plays no part.
             return _fast_parse(inp) or _medium_parse(inp)
         return None

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from parse.corpus import QS, urls, relatives
 
 import netwire.parse as N
+from parse.corpus import QS, relatives, urls
 
 SETTINGS = settings(max_examples=400, deadline=None, database=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -109,7 +109,7 @@ def check_join(base: Any, rel: Any, allow_fragments: bool = True) -> None:
 
 
 CORPUS = urls(2500)
-BASES = urls(60, seed=7) + ["http://a/b/c/d;p?q", "https://example.com/dir/file.html?x=1#top", "file:///tmp/a/b"]
+BASES = [*urls(60, seed=7), "http://a/b/c/d;p?q", "https://example.com/dir/file.html?x=1#top", "file:///tmp/a/b"]
 RELS = relatives(400)
 
 
@@ -135,13 +135,13 @@ def test_corpus_join() -> None:
         check_join("http://a/b/c/d;p?q", url)
 
 
-URL_ALPHABET = st.sampled_from(list("aZ09:/?#[]@!$&'()*+,;=%-._~ \t\n\x00\x7féü\u3002\uff03") + ["//", "://", "%2e", "..", "[::1]", "http"])
+URL_ALPHABET = st.sampled_from([*"aZ09:/?#[]@!$&'()*+,;=%-._~ \t\n\x00\x7féü\u3002\uff03", "//", "://", "%2e", "..", "[::1]", "http"])
 url_text = st.lists(URL_ALPHABET, max_size=30).map("".join)
 structured = st.builds(
     lambda s, u, h, p, path, q, f: f"{s}://{u}{h}{p}{path}{q}{f}",
     st.sampled_from(["http", "HTTPS", "ftp", "x-y", "", "1a"]),
     st.sampled_from(["", "u@", "u:p@", "[x]@"]),
-    st.sampled_from(["h", "H.example", "[::1]", "[::1]x", "x[::1]", "[v7.x]", "[1.2.3.4]", "[", "]", "é.com", "ℂ.com", "a\uff03b"]),
+    st.sampled_from(["h", "H.example", "[::1]", "[::1]x", "x[::1]", "[v7.x]", "[1.2.3.4]", "[", "]", "é.com", "\u2102.com", "a\uff03b"]),
     st.sampled_from(["", ":1", ":99999", ":x", ":"]),
     url_text, st.sampled_from(["", "?a=b", "?#"]), st.sampled_from(["", "#f", "#"]),
 )
@@ -189,7 +189,7 @@ def test_hypothesis_unquote(text: str, encoding: str, errors: str) -> None:
     assert outcome(N.unquote, data, encoding, errors) == outcome(U.unquote, data, encoding, errors)
 
 
-query_text = st.lists(st.sampled_from(QS + ["&", ";", "=", "+", "%41", "é"]), max_size=6).map("".join)
+query_text = st.lists(st.sampled_from([*QS, "&", ";", "=", "+", "%41", "é"]), max_size=6).map("".join)
 
 
 @SETTINGS
@@ -252,7 +252,7 @@ def test_security_difference(url: str) -> None:
     netloc = raw_netloc(url)
     assert netloc is not None
     if fixed_release_rejects(netloc):
-        with pytest.raises(ValueError, match="Invalid IPv6 URL|invalid|appear"):
+        with pytest.raises(ValueError, match=r"Invalid IPv6 URL|invalid|appear"):
             N.urlsplit(url)
     else:
         assert N.urlsplit(url) == U.urlsplit(url)

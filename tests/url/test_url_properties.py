@@ -140,7 +140,7 @@ def test_search_params() -> None:
     assert url.search == "?b=2&a=1&a=3&c=%20x+y"  # the original is untouched
     assert url.replace(search_params={"k": "v"}).search == "?k=v"
     assert url.with_search_params(URLSearchParams()).href == "https://h/p#f"
-    assert len(params) == 3 and params.size == 3 and "d" in params and list(params)[0] == ("a", "0")
+    assert len(params) == 3 and params.size == 3 and "d" in params and next(iter(params)) == ("a", "0")
     assert URLSearchParams("?x=1") == URLSearchParams([("x", "1")])
     sorted_params = URLSearchParams([("\U0001f600", "1"), ("\ufb01", "2")])
     sorted_params.sort()  # UTF-16 code units: the surrogate pair (0xD83D...) sorts before U+FB01

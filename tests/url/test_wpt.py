@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from url.wpt_data import load_wpt
 
 from netwire.errors import InvalidURL
 from netwire.url import URL, _fast_parse, _medium_join, _medium_parse, _parse, _plain
+from url.wpt_data import load_wpt
 
 URLTESTDATA = [case for case in load_wpt("urltestdata.json") if isinstance(case, dict)]
 ATTRS = ("href", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash")
