@@ -63,7 +63,7 @@ def ping_group_allows(gid: int | None = None) -> bool | None:
     """Whether Linux's ``ping_group_range`` lets group ``gid`` (default: ours) open unprivileged
     ICMP sockets; ``None`` where there is no such setting (not Linux)."""
     try:
-        with open(PING_GROUP_RANGE) as f:
+        with open(PING_GROUP_RANGE, "rb") as f:
             low, high = (int(x) for x in f.read().split())
     except (OSError, ValueError):
         return None
@@ -76,8 +76,8 @@ def _needs_message(family: int) -> str:
     parts = [f"sending {name} ICMP echo requests needs one of:"]
     if sys.platform.startswith("linux"):
         try:
-            with open(PING_GROUP_RANGE) as f:
-                current = " ".join(f.read().split())
+            with open(PING_GROUP_RANGE, "rb") as f:
+                current = " ".join(f.read().decode().split())
         except OSError:
             current = "unknown"
         parts.append(
