@@ -8,6 +8,7 @@ see the one hierarchy of :mod:`netwire.errors`.
 
 from __future__ import annotations
 
+import io
 import select
 import socket
 import ssl
@@ -42,6 +43,8 @@ __all__ = ["Connection", "Origin", "default_ssl_context", "open_connection"]
 # threshold (a 256 KiB recv costs an mmap/munmap pair per call, for a 300-byte response).
 _RECV_SIZE = 64 * 1024
 _HAVE_POLL = hasattr(select, "poll")
+# Bodies above this size are read in place through io.BufferedReader (see ResponseBody._read_all).
+_SMALL_BODY = 256 * 1024
 
 
 class Origin(NamedTuple):
@@ -436,15 +439,16 @@ class ResponseBody:
 
     def _read_all(self) -> bytes:
         parser = self._parser
-        if not self._done and not self._pending and parser.direct_body_remaining:
-            # Content-Length body with nothing buffered: read it straight into one buffer.
-            size = parser.direct_body_remaining
-            buf = bytearray(size)
-            view = memoryview(buf)
-            got = 0
-            while got < size:
-                got += self._recv_direct(view[got:])
-            return bytes(buf)
+        if not self._done and parser.direct_body_remaining > _SMALL_BODY:
+            # A big Content-Length body: let io.BufferedReader build the result bytes object
+            # and fill it in place (the bytes that came with the head first, then straight from
+            # the socket), so a 64 MiB body is never copied after it arrives.
+            pending, self._pending = self._pending, bytearray()
+            total = len(pending) + parser.direct_body_remaining
+            data = io.BufferedReader(_DirectBody(self, pending), buffer_size=1).read(total)
+            if self._conn is not None:  # read() came back short: the body was cut (or failed)
+                self._recv_direct(memoryview(bytearray(1)))  # raises IncompleteResponse
+            return data
         parts = [bytes(self._pending)]
         self._pending = bytearray()
         while not self._done:
@@ -488,3 +492,27 @@ class ResponseBody:
         self._pending = bytearray()
         if not self._done:
             self._fail()
+
+
+class _DirectBody(io.RawIOBase):
+    """A raw stream over one Content-Length body: the already-received bytes, then the socket."""
+
+    def __init__(self, body: ResponseBody, pending: bytearray) -> None:
+        super().__init__()
+        self._body = body
+        self._pending = pending
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        pending = self._pending
+        if pending:
+            n = min(len(pending), len(buffer))
+            buffer[:n] = pending[:n]
+            del pending[:n]
+            return n
+        if self._body._conn is None:
+            return 0
+        view = memoryview(buffer).cast("B")
+        return self._body._recv_direct(view[: self._body._parser.direct_body_remaining])
