@@ -282,7 +282,23 @@ def _domain_to_ascii(domain: str) -> str:
     return result
 
 
+_HOST_CACHE: dict[tuple[str, bool], str] = {}
+_HOST_CACHE_MAX = 1024
+
+
 def _parse_host(text: str, opaque: bool) -> str:
+    """The host parser, with a small cache: a client meets the same few hosts again and again."""
+    key = (text, opaque)
+    host = _HOST_CACHE.get(key)
+    if host is None:
+        host = _parse_host_uncached(text, opaque)
+        if len(_HOST_CACHE) >= _HOST_CACHE_MAX:
+            _HOST_CACHE.clear()
+        _HOST_CACHE[key] = host
+    return host
+
+
+def _parse_host_uncached(text: str, opaque: bool) -> str:
     """The host parser; returns the serialised host."""
     if text[:1] == "[":
         if text[-1:] != "]":
@@ -791,8 +807,6 @@ def _fast_parse(inp: str) -> URL | None:
     scheme, host, port_text, path, query, fragment = m.groups()
     scheme = scheme.lower()
     host = host.lower()
-    if "xn--" in host:
-        return None
     last = host.rstrip(".") if host.endswith(".") else host
     dot = last.rfind(".")
     # Might be an IPv4 address (or end in a number): only the canonical form stays here.
@@ -1229,6 +1243,22 @@ def _walk(path: list[str], text: str) -> None:
             path.append(_encode(seg, _PATH_T, _PATH_RE))
 
 
+_ANY_DOT_SEGMENT_RE = re.compile(r"/(?:\.|%2[eE]){1,2}(?=/|\Z)")
+
+
+def _pathname(text: str) -> str:
+    """The serialised path of a special URL from its raw text (which starts with '/' or '\\')."""
+    # Encoding never touches '/', '\\', '.' or '%', so it can come before the split.
+    text = _encode(text, _PATH_T, _PATH_RE)
+    if "\\" in text:
+        text = text.replace("\\", "/")
+    if ("/." in text or "/%" in text) and _ANY_DOT_SEGMENT_RE.search(text) is not None:
+        path: list[str] = []
+        _walk(path, text[1:])
+        return "".join(["/" + seg for seg in path])
+    return text
+
+
 def _medium_parse(inp: str) -> URL | None:
     inp = _usv(inp)
     m = _MEDIUM_RE.match(inp)
@@ -1266,14 +1296,12 @@ def _assemble(
                 port = None
     except _Fail as exc:
         raise InvalidURL(f"invalid URL: {exc}") from None
-    path: list[str] = []
-    _walk(path, path_text[1:] if path_text else "")
+    pathname = _pathname(path_text) if path_text else "/"
     if query is not None:
         query = _encode(query, _SPECIAL_QUERY_T, _SPECIAL_QUERY_RE)
     if fragment is not None:
         fragment = _encode(fragment, _FRAGMENT_T, _FRAGMENT_RE)
-    return _new(scheme, username, password, hostname, port, "".join(["/" + seg for seg in path]), False,
-                query, fragment)
+    return _new(scheme, username, password, hostname, port, pathname, False, query, fragment)
 
 
 def _medium_join(base: URL, inp: str) -> URL | None:
