@@ -165,19 +165,21 @@ class _ZlibCodec(_Codec):
 
 
 class _BrotliCodec(_Codec):
-    __slots__ = ("_d", "_limited", "name")
+    __slots__ = ("_d", "_fed", "_limited", "name")
 
     def __init__(self) -> None:
         import brotli  # type: ignore[import-untyped, unused-ignore]
 
         self.name = "br"
         self._d: Any = brotli.Decompressor()
+        self._fed = False
         # brotli >= 1.2 can cap its output per call; older versions get their input sliced.
         self._limited = True
 
     def feed(self, data: bytes) -> Iterator[bytes]:
         if not data:
             return
+        self._fed = True
         d = self._d
         try:
             if self._limited:
@@ -186,13 +188,13 @@ class _BrotliCodec(_Codec):
                 except TypeError:
                     self._limited = False
                 else:
-                    if out:
+                    # More output may wait inside the decoder whatever can_accept_more_data()
+                    # says: drain it with empty input until it gives nothing.
+                    while out:
                         yield out
-                    while not d.can_accept_more_data():
-                        out = d.process(b"", output_buffer_limit=OUTPUT_STEP)
-                        if not out:
+                        if d.is_finished() and d.can_accept_more_data():
                             break
-                        yield out
+                        out = d.process(b"", output_buffer_limit=OUTPUT_STEP)
                     return
             yield from _sliced(d.process, data)
         except Exception as exc:
@@ -202,7 +204,7 @@ class _BrotliCodec(_Codec):
 
     def finish(self) -> Iterator[bytes]:
         d = self._d
-        if hasattr(d, "is_finished") and not d.is_finished():
+        if self._fed and hasattr(d, "is_finished") and not d.is_finished():
             raise DecodingError("br stream truncated: the body ended before the compressed data did")
         return iter(())
 
@@ -252,7 +254,8 @@ def _sliced(process: Any, data: bytes) -> Iterator[bytes]:
     bytes at a time and no single call can expand to much more than OUTPUT_STEP.
     """
     view = memoryview(data)
-    size = 4096
+    # Start small: until the first output shows the ratio, assume the worst.
+    size = 64
     pos = 0
     while pos < len(view):
         piece = bytes(view[pos : pos + size])

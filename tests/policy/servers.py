@@ -1,0 +1,209 @@
+"""Launchers for real proxy servers on loopback: dante (SOCKS5) and tinyproxy (HTTP, CONNECT).
+
+Each starts the Debian binary in the foreground with a generated config on a free port of
+127.0.0.1, waits until it accepts connections, and stops it (SIGTERM, then SIGKILL) on exit::
+
+    with tinyproxy(connect_ports=[8443]) as proxy:
+        proxy.url  # "http://127.0.0.1:<port>"
+
+    with dante(auth=("user", "pw")) as socks:   # root only: dante checks system passwords
+        socks.url  # "socks5://127.0.0.1:<port>"
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "DANTED",
+    "TINYPROXY",
+    "ServerProcess",
+    "dante",
+    "ensure_system_user",
+    "free_port",
+    "is_root",
+    "tinyproxy",
+    "wait_for_port",
+]
+
+DANTED = shutil.which("danted") or "/usr/sbin/danted"
+TINYPROXY = shutil.which("tinyproxy") or "/usr/bin/tinyproxy"
+
+
+def is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port that was free a moment ago (the kernel's pick for a bind to port 0)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(host: str, port: int, *, timeout: float = 10.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Return once ``host:port`` accepts a TCP connection; raise if ``proc`` dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with status {proc.returncode} before listening on {host}:{port}")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"nothing listening on {host}:{port} after {timeout} s") from None
+            time.sleep(0.02)
+
+
+@dataclass
+class ServerProcess:
+    """A running server: its process, where it listens, and where its output goes."""
+
+    proc: subprocess.Popen[bytes]
+    host: str
+    port: int
+    scheme: str
+    workdir: Path
+    log: Path
+    auth: tuple[str, str] | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+    def url_with_auth(self, scheme: str | None = None) -> str:
+        """The URL with the credentials as userinfo (percent-encoded)."""
+        from urllib.parse import quote  # tests may use the stdlib; netwire itself may not
+
+        assert self.auth is not None
+        user, password = (quote(x, safe="") for x in self.auth)
+        return f"{scheme or self.scheme}://{user}:{password}@{self.host}:{self.port}"
+
+    def output(self) -> str:
+        try:
+            return self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def _launch(argv: list[str], workdir: Path, host: str, port: int, scheme: str) -> ServerProcess:
+    log = workdir / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=workdir)
+    server = ServerProcess(proc, host, port, scheme, workdir, log)
+    try:
+        wait_for_port(host, port, proc=proc)
+    except BaseException:
+        server.stop()
+        raise RuntimeError(f"{argv[0]} did not start:\n{server.output()}") from None
+    return server
+
+
+def ensure_system_user(name: str, password: str) -> None:
+    """Create (or reset) a login-less system user with ``password``: dante's username method
+    checks credentials against the system password database. Root only."""
+    if not is_root():
+        raise PermissionError("creating a system user for dante's username auth needs root")
+    exists = subprocess.run(["id", "-u", name], capture_output=True).returncode == 0
+    if not exists:
+        subprocess.run(["useradd", "-M", "-s", "/usr/sbin/nologin", name], check=True, capture_output=True)
+    subprocess.run(["chpasswd"], input=f"{name}:{password}\n".encode(), check=True, capture_output=True)
+
+
+@contextmanager
+def dante(*, auth: tuple[str, str] | None = None, host: str = "127.0.0.1") -> Iterator[ServerProcess]:
+    """A dante SOCKS5 server on ``host``; with ``auth``, RFC 1929 username/password only.
+
+    ``auth`` needs root (a system user is created for it, see :func:`ensure_system_user`).
+    """
+    if auth is not None:
+        ensure_system_user(*auth)
+    port = free_port(host)
+    with tempfile.TemporaryDirectory(prefix="netwire-dante-") as tmp:
+        workdir = Path(tmp)
+        unprivileged = "nobody" if is_root() else os.environ.get("USER", "nobody")
+        privileged = "root" if is_root() else unprivileged
+        conf = workdir / "danted.conf"
+        conf.write_text(
+            "logoutput: stderr\n"
+            f"internal: {host} port = {port}\n"
+            f"external: {host}\n"
+            "clientmethod: none\n"
+            f"socksmethod: {'username' if auth else 'none'}\n"
+            f"user.privileged: {privileged}\n"
+            f"user.unprivileged: {unprivileged}\n"
+            "client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }\n"
+            "client pass { from: ::/0 to: ::/0 }\n"
+            "socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }\n"
+            "socks pass { from: ::/0 to: ::/0 }\n"
+        )
+        server = _launch([DANTED, "-f", str(conf), "-N", "1", "-p", str(workdir / "danted.pid")], workdir, host, port, "socks5")
+        server.auth = auth
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@contextmanager
+def tinyproxy(
+    *,
+    connect_ports: Iterable[int] = (),
+    basic_auth: tuple[str, str] | None = None,
+    host: str = "127.0.0.1",
+) -> Iterator[ServerProcess]:
+    """A tinyproxy HTTP proxy on ``host`` allowing loopback clients.
+
+    CONNECT is allowed only to ``connect_ports`` (none: CONNECT is refused with 403, which
+    tests use for refusals). ``basic_auth`` makes it require Proxy-Authorization.
+    """
+    port = free_port(host)
+    with tempfile.TemporaryDirectory(prefix="netwire-tinyproxy-") as tmp:
+        workdir = Path(tmp)
+        lines = [
+            f"Port {port}",
+            f"Listen {host}",
+            "Timeout 30",
+            "MaxClients 50",
+            "Allow 127.0.0.1",
+            "Allow ::1",
+            "DisableViaHeader Yes",
+            "LogLevel Info",
+        ]
+        if is_root():
+            os.chmod(workdir, 0o755)
+            lines += ["User nobody", "Group nogroup"]
+        ports = list(connect_ports)
+        # Without any ConnectPort line tinyproxy allows CONNECT everywhere; an impossible port keeps it closed.
+        lines += [f"ConnectPort {p}" for p in ports] or ["ConnectPort 1"]
+        if basic_auth is not None:
+            lines.append(f"BasicAuth {basic_auth[0]} {basic_auth[1]}")
+        conf = workdir / "tinyproxy.conf"
+        conf.write_text("\n".join(lines) + "\n")
+        server = _launch([TINYPROXY, "-d", "-c", str(conf)], workdir, host, port, "http")
+        server.auth = basic_auth
+        try:
+            yield server
+        finally:
+            server.stop()
