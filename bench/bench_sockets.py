@@ -105,8 +105,9 @@ def _client(port: int, clients: int, duration: float) -> None:
     end = start + duration
     while time.perf_counter() < end:
         for key, _ in sel.select(1.0):
-            s = key.fileobj
-            data = s.recv(65536)  # type: ignore[union-attr]
+            conn = key.fileobj
+            assert isinstance(conn, socket.socket)
+            data = conn.recv(65536)
             if not data:
                 raise SystemExit("server closed a connection")
             buf = key.data
@@ -116,7 +117,7 @@ def _client(port: int, clients: int, duration: float) -> None:
                     raise SystemExit("wrong echo")
                 del buf[: i + 1]
                 count += 1
-                s.send(MESSAGE)  # type: ignore[union-attr]
+                conn.send(MESSAGE)
     elapsed = time.perf_counter() - start
     for s in socks:
         s.close()

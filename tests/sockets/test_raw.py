@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import pathlib
 import socket
 import struct
 import sys
@@ -37,7 +38,8 @@ def test_ping_raw_preference_and_size() -> None:
 
 def test_ping_group_range_is_read() -> None:
     if sys.platform.startswith("linux"):
-        low, high = (int(x) for x in open("/proc/sys/net/ipv4/ping_group_range").read().split())
+        text = pathlib.Path("/proc/sys/net/ipv4/ping_group_range").read_text()
+        low, high = (int(x) for x in text.split())
         assert ping_group_allows(0) == (low <= 0 <= high)
     else:
         assert ping_group_allows() is None

@@ -199,10 +199,10 @@ def test_dual_stack_wildcard() -> None:
 
 
 def test_frame_mode() -> None:
-    with TCPServer(lambda m, c: m[::-1], "127.0.0.1", 0, framing="frame") as server:
-        with connect_tcp("127.0.0.1", server.port, timeout=5) as s:
-            s.send_all(encode_frame(b"abc") + encode_frame(b"") + encode_frame(b"xyz"))
-            assert [s.recv_message() for _ in range(3)] == [b"cba", b"", b"zyx"]
+    server = TCPServer(lambda m, c: m[::-1], "127.0.0.1", 0, framing="frame")
+    with server, connect_tcp("127.0.0.1", server.port, timeout=5) as s:
+        s.send_all(encode_frame(b"abc") + encode_frame(b"") + encode_frame(b"xyz"))
+        assert [s.recv_message() for _ in range(3)] == [b"cba", b"", b"zyx"]
 
 
 def test_max_connections_bounds_concurrency() -> None:

@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import FrameType, TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from ..errors import NetwireError, ProtocolError, ReadError, TimeoutException, WriteError
 from .framing import DEFAULT_MAX_FRAME, DEFAULT_MAX_LINE, ReceiveBuffer, encode_frame
@@ -215,7 +215,7 @@ class TCPServer:
             return len(self._active) if self.framing is None else len(self._conns)
 
     # -- running ------------------------------------------------------------------------------
-    def start(self) -> TCPServer:
+    def start(self) -> Self:
         """Serve in a background (daemon) thread; returns self."""
         if self._thread is None and not self._running:
             self._running = True
@@ -257,7 +257,7 @@ class TCPServer:
         if self._thread is not threading.current_thread():
             self._done.wait()
 
-    def __enter__(self) -> TCPServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
