@@ -229,8 +229,14 @@ _KIND_PREFIXES: tuple[tuple[bytes, str], ...] = (
 )
 
 
+_KIND_EXACT = {prefix: kind for prefix, kind in _KIND_PREFIXES}
+
+
 def _kind_of(key: bytes) -> str:
     low = key.lower()
+    kind = _KIND_EXACT.get(low)
+    if kind is not None:
+        return kind
     for prefix, kind in _KIND_PREFIXES:
         if low.startswith(prefix):
             return kind
