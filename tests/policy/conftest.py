@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import trustme
+
 from policy.servers import ServerProcess, dante, is_root, tinyproxy
 
 
@@ -38,7 +39,7 @@ class _EchoHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
