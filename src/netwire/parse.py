@@ -573,7 +573,8 @@ def unquote_to_bytes(string: str | bytes | bytearray) -> bytes:
     if not string:
         string.split  # noqa: B018 - raise AttributeError for a non-string, as urllib does
         return b""
-    data = string.encode("utf-8") if isinstance(string, str) else bytes(string)
+    # A bytearray without escapes comes back as itself, as in urllib.
+    data = cast(bytes, string.encode("utf-8") if isinstance(string, str) else string)
     pieces = data.split(b"%")
     if len(pieces) == 1:
         return data

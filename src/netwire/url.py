@@ -1414,15 +1414,9 @@ def _set_pathname(rec: _Rec, value: Any) -> None:
     _state_setter(rec, str(value), S_PATH_START)
 
 
-def _strip_opaque_spaces(rec: _Rec) -> None:
-    if isinstance(rec.path, str) and rec.fragment is None and rec.query is None:
-        rec.path = rec.path.rstrip(" ")
-
-
 def _set_search(rec: _Rec, value: Any) -> None:
     if value is None or value == "":
         rec.query = None
-        _strip_opaque_spaces(rec)
         return
     text = str(value)
     if text[:1] == "?":
@@ -1434,7 +1428,6 @@ def _set_search(rec: _Rec, value: Any) -> None:
 def _set_hash(rec: _Rec, value: Any) -> None:
     if value is None or value == "":
         rec.fragment = None
-        _strip_opaque_spaces(rec)
         return
     text = str(value)
     if text[:1] == "#":
