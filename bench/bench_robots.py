@@ -26,11 +26,13 @@ CALLS = 100_000
 AGENT = "MyCrawler/2.1 (+https://example.com/bot)"
 
 _WORDS = (
-    "search account cart checkout login logout admin api static images img css js media "
-    "products product category catalog tag tags user users profile settings wishlist compare "
-    "print share feed rss comments reviews help support blog news archive download files "
-    "private tmp cgi-bin wp-admin wp-content wp-includes assets ajax export report"
-).split()
+    "search", "account", "cart", "checkout", "login", "logout", "admin", "api", "static", "images",
+    "img", "css", "js", "media", "products", "product", "category", "catalog", "tag", "tags", "user",
+    "users", "profile", "settings", "wishlist", "compare", "print", "share", "feed", "rss", "comments",
+    "reviews", "help", "support", "blog", "news", "archive", "download", "files", "private", "tmp",
+    "cgi-bin", "wp-admin", "wp-content", "wp-includes", "assets", "ajax", "export", "report",
+)
+_PAGE_WORDS = (*_WORDS, "item", "page", "x", "2024", "en", "de")
 
 
 def make_robots(seed: int = 9309) -> str:
@@ -76,7 +78,7 @@ def make_urls(n: int = 2000, seed: int = 42) -> list[str]:
     urls = []
     for _ in range(n):
         depth = rnd.randint(1, 4)
-        p = "/" + "/".join(rnd.choice(_WORDS + ["item", "page", "x", "2024", "en", "de"]) for _ in range(depth))
+        p = "/" + "/".join(rnd.choice(_PAGE_WORDS) for _ in range(depth))
         r = rnd.random()
         if r < 0.2:
             p += f"?{rnd.choice(_WORDS)}={rnd.randint(1, 50)}"

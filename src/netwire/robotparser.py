@@ -105,6 +105,8 @@ class FetchResult:
     final_url: str = ""
     redirects: int = 0
     error: str | None = None
+    #: The exception behind a failed fetch (``status`` None), for callers mapping it to codes.
+    exception: BaseException | None = field(default=None, repr=False, compare=False)
 
     @property
     def verdict(self) -> Verdict:
@@ -159,7 +161,7 @@ def fetch_robots(
                 return FetchResult(url, status, body, names, current, hop, error)
         raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
     except (NetwireError, OSError, ValueError) as exc:
-        return FetchResult(url, None, final_url=current, error=f"{type(exc).__name__}: {exc}")
+        return FetchResult(url, None, final_url=current, error=f"{type(exc).__name__}: {exc}", exception=exc)
     finally:
         if own:
             active.close()
