@@ -12,17 +12,40 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .connection import Connection, Origin, ResponseBody, make_ssl_context, open_connection
 from .content import encode_request_body, form_urlencode, iter_file
-from .errors import InvalidURL, ReadError, RequestError, TooManyRedirects, WriteError
-from .http11 import DEFAULT_LIMITS, IncompleteResponse, ParserLimits, ResponseParser, encode_request_head
+from .errors import (
+    InvalidURL,
+    ProxyError,
+    ReadError,
+    ReadTimeout,
+    RequestError,
+    TooManyRedirects,
+    TotalTimeout,
+    WriteError,
+)
+from .http11 import (
+    DEFAULT_LIMITS,
+    IncompleteResponse,
+    Informational,
+    ParserLimits,
+    ResponseHead,
+    ResponseParser,
+    encode_request_head,
+)
 from .models import Headers, HeaderTypes, Limits, Request, Response, Timeout
+from .policy.auth import Auth, NetrcAuth, auth_from
+from .policy.proxies import Proxy, effective_settings, proxy_authorization, select_proxy
 from .policy.redirects import REDIRECT_STATUSES, next_request, rewind_body
+from .policy.retries import Retry
 from .pool import ConnectionPool
 from .url import URL
+
+if TYPE_CHECKING:
+    from http.cookiejar import CookieJar
 
 __all__ = ["Client", "delete", "get", "head", "options", "patch", "post", "put", "request", "stream"]
 
@@ -35,6 +58,10 @@ _METHODS_WITH_BODY = frozenset(("POST", "PUT", "PATCH"))
 _COALESCE_LIMIT = 64 * 1024
 # After a failed upload, how long to look for a response the server sent before closing.
 _EARLY_RESPONSE_WAIT = 2.0
+# Bodies larger than this (or of unknown size) are sent with Expect: 100-continue.
+DEFAULT_EXPECT_THRESHOLD = 1024 * 1024
+# How long to wait for "100 Continue" before sending the body anyway (RFC 9110 10.1.1).
+_CONTINUE_WAIT = 1.0
 
 
 class _Unset:
@@ -57,9 +84,24 @@ class Client:
         ``ssl.SSLContext`` used as is.
     :param cert: a client certificate: a path, or (certfile, keyfile).
     :param headers: sent with every request (the caller's per-request headers win).
+    :param auth: credentials for every request: ``(user, password)`` (Basic), an
+        :class:`~netwire.policy.auth.Auth` (``DigestAuth``, ``NetrcAuth``...), or a function.
+    :param netrc: use ``~/.netrc`` (or ``$NETRC``) credentials for hosts listed there.
+    :param cookies: a ``http.cookiejar.CookieJar`` to use (one is made per client otherwise),
+        or a dict of cookies to start with; ``False`` turns cookie handling off.
+    :param proxy: a proxy URL (``http://``, ``https://``, ``socks5://``, ``socks5h://``) or
+        :class:`~netwire.policy.proxies.Proxy` for every request, or a dict keyed by scheme
+        (``"http"``, ``"https"``, ``"all"``, ``"https://host"``) with None meaning direct.
+    :param no_proxy: hosts to reach directly (comma list: suffixes, hosts, IPs, CIDRs, ``*``).
+    :param trust_env: read proxies and no_proxy from the environment when not given here.
+    :param retries: a :class:`~netwire.policy.retries.Retry` policy, or a number of retries.
+    :param decompress: decode gzip/deflate/br/zstd bodies and say so in Accept-Encoding.
+    :param max_decoded_size: the largest decoded body (a decompression bomb is an error).
     :param follow_redirects: follow 301/302/303/307/308 (default True, as urllib does).
     :param max_redirects: how many redirects one request may follow.
     :param allow_downgrade: follow an https -> http redirect (off by default).
+    :param expect_continue: bodies larger than this many bytes (or of unknown size) are sent
+        with ``Expect: 100-continue``; None turns that off.
     :param uds: connect every request to this Unix domain socket path instead of TCP.
     :param parser_limits: bounds on response heads (:class:`netwire.http11.ParserLimits`).
     """
@@ -72,9 +114,19 @@ class Client:
         verify: Any = True,
         cert: str | tuple[str, str] | None = None,
         headers: HeaderTypes = None,
+        auth: Any = None,
+        netrc: bool = False,
+        cookies: Any = None,
+        proxy: Any = None,
+        no_proxy: str | None = None,
+        trust_env: bool = True,
+        retries: Retry | int | None = None,
+        decompress: bool = True,
+        max_decoded_size: int | None = None,
         follow_redirects: bool = True,
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
         allow_downgrade: bool = False,
+        expect_continue: int | None = DEFAULT_EXPECT_THRESHOLD,
         uds: str | None = None,
         parser_limits: ParserLimits = DEFAULT_LIMITS,
         user_agent: str | None = None,
@@ -86,17 +138,61 @@ class Client:
         self.allow_downgrade = allow_downgrade
         self.uds = uds
         self.parser_limits = parser_limits
+        self.auth: Auth | None = auth_from(auth)
+        self.netrc = NetrcAuth() if netrc else None
+        self.retries = Retry.coerce(retries) if retries else None
+        self.decompress = decompress
+        self.max_decoded_size = max_decoded_size
+        self.expect_continue = expect_continue
+        self.trust_env = trust_env
+        self._proxies, self._no_proxy = self._proxy_settings(proxy, no_proxy)
+        self.cookies: CookieJar | None = self._make_jar(cookies)
         self._verify = verify
         self._cert = cert
         self._ssl_context: Any = verify if hasattr(verify, "wrap_socket") else None
         base = Headers([("User-Agent", user_agent or USER_AGENT), ("Accept", "*/*")])
+        if decompress:
+            from .decoders import accept_encoding
+
+            base["Accept-Encoding"] = accept_encoding()
         for name, value in Headers(headers).multi_items():
             base[name] = value
         self.headers = base
         self._urls: dict[str, URL] = {}
-        self._routes: dict[str, tuple[Origin, Any]] = {}
+        self._routes: dict[tuple[str, Any], tuple[Origin, Any, Proxy | None]] = {}
         self._heads: dict[tuple[Any, ...], bytes] = {}
         self._closed = False
+
+    def _proxy_settings(self, proxy: Any, no_proxy: str | None) -> tuple[dict[str, Any], str | None]:
+        explicit: dict[str, Any] | None
+        if proxy is None:
+            explicit = None
+        elif isinstance(proxy, dict):
+            explicit = dict(proxy)
+        else:
+            explicit = {"all": proxy}
+        settings, skip = effective_settings(explicit, no_proxy, trust_env=self.trust_env)
+        return {k: (Proxy.from_url(v) if isinstance(v, str | URL) else v) for k, v in settings.items()}, skip
+
+    @staticmethod
+    def _make_jar(cookies: Any) -> CookieJar | None:
+        if cookies is False:
+            return None
+        if cookies is not None and hasattr(cookies, "add_cookie_header"):
+            return cookies  # type: ignore[no-any-return]
+        from .policy.cookies import make_cookie_jar
+
+        jar = make_cookie_jar()
+        if cookies:
+            import http.cookiejar
+
+            for name, value in dict(cookies).items():
+                jar.set_cookie(
+                    http.cookiejar.Cookie(
+                        0, name, value, None, False, "", False, False, "/", True, False, None, False, None, None, {}
+                    )
+                )
+        return jar
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -113,13 +209,14 @@ class Client:
         files: Any = None,
         timeout: Any = UNSET,
         follow_redirects: bool | None = None,
+        auth: Any = UNSET,
+        proxy: Any = UNSET,
     ) -> Response:
         """Send a request and read its whole response body."""
         req = self.build_request(
             method, url, params=params, headers=headers, content=content, data=data, json=json, files=files
         )
-        response = self.send(req, timeout=timeout, follow_redirects=follow_redirects, stream=False)
-        return response
+        return self.send(req, timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy)
 
     @contextmanager
     def stream(
@@ -135,12 +232,16 @@ class Client:
         files: Any = None,
         timeout: Any = UNSET,
         follow_redirects: bool | None = None,
+        auth: Any = UNSET,
+        proxy: Any = UNSET,
     ) -> Iterator[Response]:
         """Send a request; yield its Response with the body unread (read it, or iterate it)."""
         req = self.build_request(
             method, url, params=params, headers=headers, content=content, data=data, json=json, files=files
         )
-        response = self.send(req, timeout=timeout, follow_redirects=follow_redirects, stream=True)
+        response = self.send(
+            req, timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy, stream=True
+        )
         try:
             yield response
         finally:
@@ -209,7 +310,7 @@ class Client:
             raise InvalidURL(f"netwire.Client cannot fetch {u.scheme}: URLs ({u})")
         if params:
             query = params if isinstance(params, str) else form_urlencode(params)
-            search = u.search
+            search = u.search[1:]
             u = u.replace(search=f"{search}&{query}" if search else query)
         merged = self.headers.copy()
         if headers is not None:
@@ -230,9 +331,13 @@ class Client:
                 extensions["body_start"] = body.tell()
             except OSError:
                 pass
+        if body is not None and self.expect_continue is not None and "expect" not in merged:
+            length = merged.get("content-length")
+            if length is None or int(length) > self.expect_continue:
+                merged["Expect"] = "100-continue"
         return Request(method, u, merged, body, extensions)
 
-    # -- sending ----------------------------------------------------------------------------------
+    # -- the policy loop --------------------------------------------------------------------------
 
     def send(
         self,
@@ -240,24 +345,32 @@ class Client:
         *,
         timeout: Any = UNSET,
         follow_redirects: bool | None = None,
+        auth: Any = UNSET,
+        proxy: Any = UNSET,
         stream: bool = False,
     ) -> Response:
-        """Send ``request``, following redirects per policy; the body is read unless ``stream``."""
+        """Send ``request`` through the policies (auth, cookies, retries, redirects).
+
+        The body is read (and the connection handed back) unless ``stream`` is true.
+        """
         if self._closed:
             raise RuntimeError("this Client is closed")
         t = self.timeout if timeout is UNSET else Timeout.coerce(timeout)
         deadline = None if t.total is None else time.monotonic() + t.total
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
+        flow_auth = self.auth if auth is UNSET else auth_from(auth)
+        if flow_auth is None and self.netrc is not None:
+            flow_auth = self.netrc
+        proxies = self._proxies
+        if proxy is not UNSET:
+            proxies = {} if proxy is None else self._proxy_settings(proxy, self._no_proxy)[0]
+        route = _Route(t, deadline, proxies)
         history: list[Response] = []
         while True:
-            response = self._send_single(request, t, deadline)
+            response = self._send_handling_auth(request, flow_auth, route)
             if not (follow and response.status in REDIRECT_STATUSES and "location" in response.headers):
                 break
-            # Drain a small redirect body so its connection goes back to the pool; close a big one.
-            try:
-                response.read(64 * 1024)
-            finally:
-                response.close()
+            _drain(response)
             history.append(response)
             if len(history) > self.max_redirects:
                 raise TooManyRedirects(
@@ -273,6 +386,59 @@ class Client:
             finally:
                 response.close()
         return response
+
+    def _send_handling_auth(self, request: Request, auth: Auth | None, route: _Route) -> Response:
+        if auth is None:
+            return self._send_handling_retries(request, route)
+        flow = auth.flow(request)
+        req = next(flow)
+        while True:
+            response = self._send_handling_retries(req, route)
+            if auth.requires_response_body:
+                response.read()
+            try:
+                next_req = flow.send(response)
+            except StopIteration:
+                return response
+            _drain(response)
+            if not rewind_body(next_req):
+                return response  # the body cannot be sent twice: the caller gets the challenge
+            req = next_req
+
+    def _send_handling_retries(self, request: Request, route: _Route) -> Response:
+        retry = self.retries
+        state = retry.start() if retry is not None else None
+        while True:
+            try:
+                response = self._send_with_cookies(request, route)
+            except RequestError as exc:
+                if state is None:
+                    raise
+                delay = state.next_delay(request, error=exc)
+                if delay is None or not rewind_body(request):
+                    raise
+                route.sleep(delay, exc)
+                continue
+            if state is not None and response.status in state.retry.status_forcelist:
+                delay = state.next_delay(request, response=response)
+                if delay is not None and rewind_body(request) and route.can_wait(delay):
+                    _drain(response)
+                    route.sleep(delay, None)
+                    continue
+            return response
+
+    def _send_with_cookies(self, request: Request, route: _Route) -> Response:
+        jar = self.cookies
+        if jar is None:
+            return self._send_single(request, route)
+        from .policy.cookies import add_cookie_header, extract_cookies
+
+        sent = add_cookie_header(jar, request)
+        response = self._send_single(sent, route)
+        extract_cookies(jar, response, sent)
+        return response
+
+    # -- one exchange on one connection -------------------------------------------------------------
 
     def _origin(self, url: URL) -> Origin:
         scheme = url.scheme
@@ -295,50 +461,111 @@ class Client:
                 self._ssl_context = make_ssl_context(verify, self._cert)
         return self._ssl_context
 
-    def _route(self, url: URL) -> tuple[Origin, Any]:
-        """The origin and pool key of ``url`` (cached: the same URLs come back again and again)."""
-        route = self._routes.get(url.href)
+    def _route_of(self, url: URL, proxies: dict[str, Any]) -> tuple[Origin, Any, Proxy | None]:
+        """Origin, pool key and proxy of ``url`` (cached: the same URLs come back again and again)."""
+        cache_key = (url.href, id(proxies))
+        route = self._routes.get(cache_key)
         if route is None:
             origin = self._origin(url)
-            route = (origin, (origin, self.uds))
+            proxy = select_proxy(url, proxies, self._no_proxy) if proxies else None
+            pkey = None if proxy is None else (proxy.kind, proxy.host, proxy.port, proxy.auth)
+            route = (origin, (origin, self.uds, pkey), proxy)
             if len(self._routes) >= 256:
                 self._routes.clear()
-            self._routes[url.href] = route
+            self._routes[cache_key] = route
         return route
 
-    def _head(self, request: Request) -> bytes:
-        """The serialised request head, cached by (method, URL, header fields)."""
+    def _head(self, request: Request, proxy: Proxy | None) -> bytes:
+        """The serialised request head, cached by (method, URL, header fields, proxy)."""
         url = request.url
         items = request.headers._items
-        key = (request.method, url.href, tuple(items))
+        key = (request.method, url.href, tuple(items), proxy is not None)
         head = self._heads.get(key)
         if head is None:
             fields = list(items)
             if not any(name.lower() == "host" for name, _ in fields):
                 fields.insert(0, ("Host", url.host))
-            head = encode_request_head(request.method, url.request_target, fields)
+            target = url.request_target
+            if proxy is not None and url.scheme == "http" and proxy.kind in ("http", "https"):
+                # A plain HTTP proxy gets the absolute-form target and its credentials.
+                target = str(url.without_fragment())
+                credentials = proxy_authorization(proxy)
+                if credentials and not any(n.lower() == "proxy-authorization" for n, _ in fields):
+                    fields.append(("Proxy-Authorization", credentials))
+            head = encode_request_head(request.method, target, fields)
             if len(self._heads) >= 256:
                 self._heads.clear()
             self._heads[key] = head
         return head
 
-    def _send_single(self, request: Request, t: Timeout, deadline: float | None) -> Response:
+    def _connect(self, origin: Origin, proxy: Proxy | None, t: Timeout, deadline: float | None) -> Connection:
+        ctx = self._context() if origin.scheme == "https" else None
+        limits = self.parser_limits
+        if proxy is None:
+            return open_connection(
+                origin, connect_timeout=t.connect, deadline=deadline, ssl_context=ctx, uds=self.uds, limits=limits
+            )
+        proxy_origin = Origin("https" if proxy.kind == "https" else "http", proxy.host, proxy.port)
+        if origin.scheme == "http" and proxy.kind in ("http", "https"):
+            # Plain HTTP through an HTTP proxy: talk to the proxy itself (absolute-form targets).
+            conn = open_connection(
+                proxy_origin,
+                connect_timeout=t.connect,
+                deadline=deadline,
+                ssl_context=self._context() if proxy.kind == "https" else None,
+                limits=limits,
+            )
+            conn.origin = origin
+            return conn
+        if proxy.kind == "https":
+            raise ProxyError(f"TLS to the proxy and TLS through it (https over {proxy.url}) is not supported yet")
+        started = time.monotonic()
+        tunnel = open_connection(
+            Origin("http", proxy.host, proxy.port), connect_timeout=t.connect, deadline=deadline, limits=limits
+        )
+        sock = tunnel.sock
+        budget = t.connect
+        if budget is not None:
+            budget = max(budget - (time.monotonic() - started), 0.0)
+        try:
+            if proxy.kind == "http":
+                from .proxy_tunnel import http_connect
+
+                fields = [("User-Agent", self.headers.get("user-agent", USER_AGENT))]
+                credentials = proxy_authorization(proxy)
+                if credentials:
+                    fields.append(("Proxy-Authorization", credentials))
+                http_connect(sock, origin.host, origin.port, headers=fields, timeout=budget, limits=limits)
+            else:
+                from .socks import socks5_connect
+
+                socks5_connect(
+                    sock, origin.host, origin.port, auth=proxy.auth, remote_dns=proxy.kind == "socks5h", timeout=budget
+                )
+        except BaseException:
+            tunnel.close()
+            raise
+        return open_connection(
+            origin,
+            connect_timeout=budget,
+            deadline=deadline,
+            ssl_context=ctx,
+            limits=limits,
+            sock=sock,
+        )
+
+    def _send_single(self, request: Request, route: _Route) -> Response:
         url = request.url
-        origin, key = self._route(url)
+        t = route.timeout
+        deadline = route.deadline
+        origin, key, proxy = self._route_of(url, route.proxies)
         method = request.method
-        head = self._head(request)
+        head = self._head(request, proxy)
         limits = self.parser_limits
         pool = self.pool
 
         def connect() -> Connection:
-            return open_connection(
-                origin,
-                connect_timeout=t.connect,
-                deadline=deadline,
-                ssl_context=self._context() if origin.scheme == "https" else None,
-                uds=self.uds,
-                limits=limits,
-            )
+            return self._connect(origin, proxy, t, deadline)
 
         started = time.monotonic()
         for attempt in (0, 1):
@@ -346,33 +573,25 @@ class Client:
             parser = ResponseParser(method, limits)
             try:
                 try:
-                    self._send_body(conn, head, request, t.write, deadline)
+                    answer = self._send_body(conn, head, request, parser, t, deadline)
                 except WriteError as write_error:
                     # A server may answer (413, 401, 400...) and close before taking the whole
                     # body: its answer is more useful than "broken pipe", if it sent one.
                     try:
-                        response_head, early, _interim = conn.receive_head(
-                            parser, read_timeout=_EARLY_RESPONSE_WAIT, deadline=deadline
-                        )
+                        answer = conn.receive_head(parser, read_timeout=_EARLY_RESPONSE_WAIT, deadline=deadline)
                     except RequestError:
                         raise write_error from None
                     parser.keep_alive = False
-                else:
-                    response_head, early, _interim = conn.receive_head(
-                        parser, read_timeout=t.read, deadline=deadline
-                    )
+                if answer is None:
+                    answer = conn.receive_head(parser, read_timeout=t.read, deadline=deadline)
+                response_head, early, _interim = answer
             except (WriteError, ReadError, IncompleteResponse) as exc:
                 pool.release(conn, False)
                 # A keep-alive connection the server closed while it sat idle fails like this
                 # before any byte of a response: safe to send again once, if the method is
                 # idempotent and the body can be replayed (RFC 9110 9.2.2).
                 stale = reused and not parser.received_any
-                if (
-                    attempt == 0
-                    and stale
-                    and method in IDEMPOTENT_METHODS
-                    and rewind_body(request)
-                ):
+                if attempt == 0 and stale and method in IDEMPOTENT_METHODS and rewind_body(request):
                     continue
                 if isinstance(exc, IncompleteResponse) and stale:
                     raise ReadError(
@@ -385,40 +604,127 @@ class Client:
             break
         conn.requests += 1
         body = ResponseBody(conn, parser, early, pool.release, read_timeout=t.read, deadline=deadline)
+        headers = Headers._from_list(response_head.headers)
+        decoder = None
+        if self.decompress and method != "HEAD":
+            encoding = headers.get("content-encoding")
+            if encoding:
+                from .decoders import make_decoder
+
+                if self.max_decoded_size is not None:
+                    decoder = make_decoder(encoding, max_size=self.max_decoded_size)
+                else:
+                    decoder = make_decoder(encoding)
         response = Response(
             response_head.status,
             reason=response_head.reason,
             http_version=response_head.http_version,
-            headers=Headers._from_list(response_head.headers),
+            headers=headers,
             stream=body,
             request=request,
             url=url,
+            decoder=decoder,
         )
         response.elapsed = time.monotonic() - started
         response.extensions["connection_reused"] = reused
         return response
 
     def _send_body(
-        self, conn: Connection, head: bytes, request: Request, write_timeout: float | None, deadline: float | None
-    ) -> None:
+        self,
+        conn: Connection,
+        head: bytes,
+        request: Request,
+        parser: ResponseParser,
+        t: Timeout,
+        deadline: float | None,
+    ) -> Any:
+        """Send head and body. Returns the response head if the server answered before the body."""
         content = request.content
+        write_timeout = t.write
         if content is None:
             conn.send(head, write_timeout=write_timeout, deadline=deadline)
-            return
-        if isinstance(content, bytes | bytearray | memoryview):
-            if len(content) <= _COALESCE_LIMIT:
-                conn.send(head + bytes(content), write_timeout=write_timeout, deadline=deadline)
-            else:
-                conn.send(head, write_timeout=write_timeout, deadline=deadline)
-                conn.send(bytes(content), write_timeout=write_timeout, deadline=deadline)
-            return
+            return None
+        expect = request.headers.get("expect", "").lower() == "100-continue"
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+        if isinstance(content, bytes | bytearray | memoryview) and not expect and len(content) <= _COALESCE_LIMIT:
+            conn.send(head + bytes(content), write_timeout=write_timeout, deadline=deadline)
+            return None
         conn.send(head, write_timeout=write_timeout, deadline=deadline)
+        if expect:
+            answer = _await_continue(conn, parser, deadline)
+            if answer is not None:
+                parser.keep_alive = False  # the body we announced was never sent
+                return answer
+        if isinstance(content, bytes | bytearray | memoryview):
+            conn.send(bytes(content), write_timeout=write_timeout, deadline=deadline)
+            return None
         chunks: Iterable[bytes] = iter_file(content) if hasattr(content, "read") else content
         if request.headers.get("transfer-encoding", "").lower().endswith("chunked"):
             from .http11 import chunked_body
 
             chunks = chunked_body(chunks)
         conn.send_body(chunks, write_timeout=write_timeout, deadline=deadline)
+        return None
+
+
+class _Route:
+    """What one ``send`` carries through its redirects, auth rounds and retries."""
+
+    __slots__ = ("deadline", "proxies", "timeout")
+
+    def __init__(self, timeout: Timeout, deadline: float | None, proxies: dict[str, Any]) -> None:
+        self.timeout = timeout
+        self.deadline = deadline
+        self.proxies = proxies
+
+    def can_wait(self, delay: float) -> bool:
+        return self.deadline is None or time.monotonic() + delay < self.deadline
+
+    def sleep(self, delay: float, error: BaseException | None) -> None:
+        """Wait before a retry; a wait past the total deadline ends the request instead."""
+        if not self.can_wait(delay):
+            message = "total deadline would pass before the next retry"
+            if error is not None:
+                raise TotalTimeout(f"{message} (last error: {error})") from error
+            raise TotalTimeout(message)
+        time.sleep(delay)
+
+
+def _drain(response: Response) -> None:
+    """Read a small body to its end so the connection goes back to the pool; close a big one."""
+    try:
+        if not response.closed:
+            response.read(64 * 1024)
+    except RequestError:
+        pass
+    finally:
+        response.close()
+
+
+def _await_continue(conn: Connection, parser: ResponseParser, deadline: float | None) -> Any:
+    """After an ``Expect: 100-continue`` head: None to send the body, or the server's final answer.
+
+    RFC 9110 10.1.1: a client that gets no 100 within a reasonable time sends the body anyway.
+    """
+    wait_until = time.monotonic() + _CONTINUE_WAIT
+    interim: list[Informational] = []
+    while True:
+        left = wait_until - time.monotonic()
+        if left <= 0:
+            return None
+        try:
+            data = conn.recv(left, deadline)
+        except ReadTimeout:
+            return None
+        events = parser.feed(data) if data else parser.feed_eof()
+        for i, event in enumerate(events):
+            if type(event) is Informational:
+                if event.status == 100:
+                    return None
+                interim.append(event)
+            elif type(event) is ResponseHead:
+                return event, events[i + 1 :], interim
 
 
 # -- module-level API over one shared default client ----------------------------------------------

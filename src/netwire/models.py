@@ -289,8 +289,69 @@ class _BytesStream:
         return []
 
 
+class Decoder(Protocol):
+    """A content decoder (see :mod:`netwire.decoders`)."""
+
+    def decode(self, chunk: bytes) -> bytes: ...
+
+    def flush(self) -> bytes: ...
+
+
+class _DecodedStream:
+    """A body stream seen through a content decoder: reads give decoded bytes, bounded memory."""
+
+    __slots__ = ("_buf", "_decoder", "_eof", "_raw", "_seen")
+
+    def __init__(self, raw: BodyStream, decoder: Decoder) -> None:
+        self._raw = raw
+        self._decoder = decoder
+        self._buf = bytearray()
+        self._eof = False
+        self._seen = False
+
+    def _more(self) -> None:
+        chunk = self._raw.read(64 * 1024)
+        if chunk:
+            self._seen = True
+            self._buf += self._decoder.decode(chunk)
+        else:
+            self._eof = True
+            # An empty body (204, 304, a HEAD-like answer) has nothing to flush.
+            if self._seen:
+                self._buf += self._decoder.flush()
+
+    def read(self, n: int = -1) -> bytes:
+        if n < 0:
+            while not self._eof:
+                self._more()
+            data = bytes(self._buf)
+            self._buf.clear()
+            return data
+        while len(self._buf) < n and not self._eof:
+            self._more()
+        data = bytes(self._buf[:n])
+        del self._buf[:n]
+        return data
+
+    def readinto(self, buffer: memoryview) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._raw.close()
+
+    @property
+    def trailers(self) -> list[tuple[str, str]]:
+        return self._raw.trailers
+
+
 class Response:
-    """An HTTP response. The body is read lazily from ``stream``; ``content`` reads it all."""
+    """An HTTP response. The body is read lazily from ``stream``; ``content`` reads it all.
+
+    With a ``decoder`` (a Content-Encoding netwire decodes), ``read()`` and friends give decoded
+    bytes; ``raw`` is the undecoded body stream (read one or the other, not both).
+    """
 
     __slots__ = (
         "_content",
@@ -301,6 +362,7 @@ class Response:
         "headers",
         "history",
         "http_version",
+        "raw",
         "reason",
         "request",
         "status",
@@ -318,6 +380,7 @@ class Response:
         content: bytes | None = None,
         request: Request | None = None,
         url: URL | None = None,
+        decoder: Decoder | None = None,
     ) -> None:
         self.status = status
         self.reason = reason
@@ -329,7 +392,9 @@ class Response:
         self.elapsed = 0.0
         self.extensions: dict[str, Any] = {}
         self._content = content
-        self._stream: BodyStream = stream if stream is not None else _BytesStream(content or b"")
+        raw: BodyStream = stream if stream is not None else _BytesStream(content or b"")
+        self.raw = raw
+        self._stream: BodyStream = raw if decoder is None else _DecodedStream(raw, decoder)
         self.closed = False
 
     # -- body -------------------------------------------------------------------------------
