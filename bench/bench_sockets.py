@@ -43,7 +43,7 @@ def _serve_netwire(framing: str | None) -> None:
             stream.send_all(line)
 
     handler: Any = on_line if framing else on_stream
-    server = TCPServer(handler, "127.0.0.1", 0, framing=framing, timeout=60)  # type: ignore[arg-type]
+    server = TCPServer(handler, "127.0.0.1", 0, framing=framing, timeout=float(os.environ.get("BENCH_TIMEOUT", "60")) or None)  # type: ignore[arg-type]
     _ready(server.port)
     server.serve_forever()
 

@@ -162,3 +162,26 @@ def test_receive_buffer_scan_resumes() -> None:
         buf.feed(piece)
     assert buf.take_until(b"\r\n", 100) == b"abc\r\n"
     assert buf.take_all() == b"rest"
+
+
+def test_write_timeout_when_peer_never_reads() -> None:
+    from netwire.errors import WriteTimeout
+
+    a, b = socket.socketpair()
+    s = Stream(a, timeout=0.2)
+    with s, b:
+        t = time.monotonic()
+        with pytest.raises(WriteTimeout) as info:
+            s.send_all(b"x" * 50_000_000)
+        assert isinstance(info.value, TimeoutError)
+        assert time.monotonic() - t < 5
+
+
+def test_timeout_setter_applies() -> None:
+    a, b = socket.socketpair()
+    s = Stream(a, timeout=None)
+    with s, b:
+        s.timeout = 0.1
+        assert s.timeout == 0.1
+        with pytest.raises(ReadTimeout):
+            s.recv_exactly(1)

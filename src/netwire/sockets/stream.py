@@ -18,6 +18,8 @@ A clean end of stream between messages is not an error: ``recv`` returns ``b""``
 from __future__ import annotations
 
 import socket
+import struct
+import sys
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
@@ -36,6 +38,23 @@ __all__ = ["DEFAULT_RECV_SIZE", "Stream", "describe_address"]
 
 #: Bytes asked of the kernel per ``recv``.
 DEFAULT_RECV_SIZE = 65536
+
+# Where the kernel can time out a blocking recv/send by itself (SO_RCVTIMEO/SO_SNDTIMEO), let it:
+# Python's own socket timeouts poll() before every recv, one more system call per message, which
+# halves a thread-per-connection server's request rate (measured, see docs/sockets.md).
+_KERNEL_TIMEOUTS = sys.platform.startswith("linux") and hasattr(socket, "SO_RCVTIMEO")
+_TIMEVAL = struct.Struct("@ll")
+
+
+def _set_timeout(sock: socket.socket, timeout: float | None) -> None:
+    if _KERNEL_TIMEOUTS and sock.type == socket.SOCK_STREAM and (timeout is None or timeout >= 0.001):
+        sock.settimeout(None)
+        secs = 0.0 if timeout is None else timeout  # a zero timeval means "no timeout"
+        tv = _TIMEVAL.pack(int(secs), int((secs - int(secs)) * 1_000_000))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, tv)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, tv)
+    else:
+        sock.settimeout(timeout)
 
 
 def describe_address(addr: Any) -> str:
@@ -57,13 +76,13 @@ class Stream:
 
     __slots__ = ("_buffer", "_closed", "_peer", "_timeout", "socket")
 
-    def __init__(self, sock: socket.socket, *, timeout: float | None = None) -> None:
+    def __init__(self, sock: socket.socket, *, timeout: float | None = None, peer: str | None = None) -> None:
         self.socket = sock
         self._buffer = ReceiveBuffer()
         self._timeout = timeout
         self._closed = False
-        self._peer: str | None = None
-        sock.settimeout(timeout)
+        self._peer = peer
+        _set_timeout(sock, timeout)
 
     # -- properties --------------------------------------------------------------------------
     @property
@@ -74,7 +93,7 @@ class Stream:
     @timeout.setter
     def timeout(self, value: float | None) -> None:
         self._timeout = value
-        self.socket.settimeout(value)
+        _set_timeout(self.socket, value)
 
     @property
     def peer(self) -> str:
@@ -112,7 +131,7 @@ class Stream:
     def _recv_some(self) -> bytes:
         try:
             return self.socket.recv(DEFAULT_RECV_SIZE)
-        except TimeoutError:
+        except (TimeoutError, BlockingIOError):  # BlockingIOError: SO_RCVTIMEO expired
             raise ReadTimeout(f"no data from {self.peer} within {self._timeout} s") from None
         except OSError as exc:
             if self._closed:
@@ -229,7 +248,7 @@ class Stream:
         """Send every byte (``sendall``), or raise WriteTimeout / WriteError."""
         try:
             self.socket.sendall(data)
-        except TimeoutError:
+        except (TimeoutError, BlockingIOError):  # BlockingIOError: SO_SNDTIMEO expired
             raise WriteTimeout(f"{self.peer} accepted no data within {self._timeout} s") from None
         except OSError as exc:
             raise WriteError(f"write to {self.peer} failed: {exc}", reason=exc) from exc

@@ -357,9 +357,8 @@ class TCPServer:
         thread.start()
 
     def _run_handler(self, sock: socket.socket, addr: Any) -> None:
-        stream = Stream(sock, timeout=self.timeout)
         peer = describe_address(addr)
-        stream._peer = peer
+        stream = Stream(sock, timeout=self.timeout, peer=peer)
         try:
             self.handler(stream)  # type: ignore[call-arg,arg-type]
         except TimeoutException as exc:
