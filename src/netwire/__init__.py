@@ -37,7 +37,7 @@ _ERRORS = (
     "NetwireError", "InvalidURL", "URLError", "RequestError", "TransportError", "ConnectError",
     "TLSError", "TimeoutException", "ConnectTimeout", "ReadTimeout", "WriteTimeout", "PoolTimeout",
     "TotalTimeout", "ReadError", "WriteError", "ProtocolError", "LocalProtocolError", "ProxyError",
-    "TooManyRedirects", "UnsafeRedirect", "BodyNotReplayable", "DecodingError", "HTTPStatusError",
+    "TooManyRedirects", "UnsafeRedirect", "BodyNotReplayable", "RobotsDisallowed", "DecodingError", "HTTPStatusError",
     "StreamError",
 )
 for _name in _ERRORS:

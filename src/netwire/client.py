@@ -104,6 +104,11 @@ class Client:
         with ``Expect: 100-continue``; None turns that off.
     :param uds: connect every request to this Unix domain socket path instead of TCP.
     :param parser_limits: bounds on response heads (:class:`netwire.http11.ParserLimits`).
+    :param user_agent: the User-Agent sent, and the agent robots.txt rules are matched for.
+    :param respect_robots: check each URL (redirect targets too) against its origin's
+        robots.txt before sending (RFC 9309; cached per origin), refuse a disallowed one with
+        :class:`~netwire.errors.RobotsDisallowed`, and space requests to an origin by its
+        Crawl-delay.
     """
 
     def __init__(
@@ -130,8 +135,14 @@ class Client:
         uds: str | None = None,
         parser_limits: ParserLimits = DEFAULT_LIMITS,
         user_agent: str | None = None,
+        respect_robots: bool = False,
     ) -> None:
         self.timeout = Timeout.coerce(timeout)
+        self.user_agent = user_agent or USER_AGENT
+        self.respect_robots = respect_robots
+        self._robots: Any = None
+        self._robots_lock = threading.Lock()
+        self._last_visit: dict[str, float] = {}
         self.pool = ConnectionPool(limits)
         self.follow_redirects = follow_redirects
         self.max_redirects = max_redirects
@@ -150,7 +161,7 @@ class Client:
         self._verify = verify
         self._cert = cert
         self._ssl_context: Any = verify if hasattr(verify, "wrap_socket") else None
-        base = Headers([("User-Agent", user_agent or USER_AGENT), ("Accept", "*/*")])
+        base = Headers([("User-Agent", self.user_agent), ("Accept", "*/*")])
         if decompress:
             from .decoders import accept_encoding
 
@@ -367,6 +378,8 @@ class Client:
         route = _Route(t, deadline, proxies)
         history: list[Response] = []
         while True:
+            if self.respect_robots:
+                self._obey_robots(request)
             response = self._send_handling_auth(request, flow_auth, route)
             if not (follow and response.status in REDIRECT_STATUSES and "location" in response.headers):
                 break
@@ -386,6 +399,42 @@ class Client:
             finally:
                 response.close()
         return response
+
+    def _obey_robots(self, request: Request) -> None:
+        """Refuse a URL robots.txt disallows; wait out the origin's Crawl-delay."""
+        from .errors import RobotsDisallowed
+        from .robotparser import RobotsCache, fetch_robots
+
+        if self._robots is None:
+
+            def fetch(url: str) -> tuple[int, bytes, Any]:
+                result = fetch_robots(url, client=self, user_agent=self.user_agent)
+                if result.status is None:
+                    raise result.exception or RequestError(result.error or "robots.txt unreachable")
+                return result.status, result.body, result.headers
+
+            self._robots = RobotsCache(fetch)
+        href = str(request.url)
+        decision = self._robots.check(href, self.user_agent)
+        if not decision.allowed:
+            rule = f" by {decision.rule!r} (line {decision.line})" if decision.rule else ""
+            raise RobotsDisallowed(
+                f"robots.txt of {request.url.origin} disallows {request.url.request_target} for "
+                f"{self.user_agent!r}{rule}: {decision.reason}".rstrip(": "),
+                decision=decision,
+                request=request,
+            )
+        if request.url.pathname == "/robots.txt":
+            return
+        delay = self._robots.crawl_delay(href, self.user_agent)
+        if delay:
+            origin = request.url.origin
+            with self._robots_lock:
+                now = time.monotonic()
+                at = max(now, self._last_visit.get(origin, now - delay) + delay)
+                self._last_visit[origin] = at
+            if at > now:
+                time.sleep(at - now)
 
     def _send_handling_auth(self, request: Request, auth: Auth | None, route: _Route) -> Response:
         if auth is None:

@@ -28,6 +28,7 @@ Every failure raised by netwire derives from :class:`NetwireError`. Failures of 
     │   │   ├── TooManyRedirects
     │   │   ├── UnsafeRedirect
     │   │   ├── BodyNotReplayable
+    │   │   ├── RobotsDisallowed
     │   │   └── DecodingError
     │   └── HTTPStatusError                     raise_for_status(); urllib's HTTPError derives from it
     └── StreamError                             misuse of a response body (read after close, ...)
@@ -56,6 +57,7 @@ __all__ = [
     "ReadError",
     "ReadTimeout",
     "RequestError",
+    "RobotsDisallowed",
     "StreamError",
     "TLSError",
     "TimeoutException",
@@ -193,6 +195,17 @@ class UnsafeRedirect(RequestError):
 
 class BodyNotReplayable(RequestError):
     """A redirect or retry needs to send the body again, but it was a one-shot stream."""
+
+
+class RobotsDisallowed(RequestError):
+    """``Client(respect_robots=True)`` refused a URL its origin's robots.txt disallows (nothing was sent).
+
+    ``decision`` is the :class:`netwire.robotparser.Decision` (rule, line, reason).
+    """
+
+    def __init__(self, message: str, *, decision: Any = None, request: Request | None = None) -> None:
+        super().__init__(message, request=request)
+        self.decision = decision
 
 
 class DecodingError(RequestError):
