@@ -374,6 +374,9 @@ _TAB_NL_RE = re.compile("[\t\n\r]")
 _PATH_END_SPECIAL = re.compile(r"[/\\?#]")
 _PATH_END = re.compile(r"[/?#]")
 _QUERY_OR_FRAGMENT = re.compile(r"[?#]")
+_SCHEME_RUN_RE = re.compile(r"[A-Za-z0-9+.\-]*")
+_HOST_END_SPECIAL = re.compile(r"[:/\\?#\[]")
+_HOST_END = re.compile(r"[:/?#\[]")
 _SINGLE_DOT = frozenset((".", "%2e", "%2E"))
 _DOUBLE_DOT = frozenset(("..", ".%2e", ".%2E", "%2e.", "%2E.", "%2e%2e", "%2E%2E", "%2e%2E", "%2E%2e"))
 
@@ -420,7 +423,7 @@ def _basic_parse(
     inp = _usv(inp)
     state = override or S_SCHEME_START
     buf = ""
-    at_seen = brackets = password_seen = False
+    brackets = False
     n = len(inp)
     p = 0
     special = url.scheme in SPECIAL_SCHEMES
@@ -436,9 +439,12 @@ def _basic_parse(
             else:
                 raise _Fail("a scheme must start with a letter")
         elif state == S_SCHEME:
-            if c in _SCHEME_CHARS:
-                buf += c.lower()
-            elif c == ":":
+            end = _SCHEME_RUN_RE.match(inp, p).end()  # type: ignore[union-attr]  # '*' always matches
+            if end > p:
+                buf += inp[p:end].lower()
+                p = end
+                c = inp[p] if p < n else EOF
+            if c == ":":
                 if override:
                     if special != (buf in SPECIAL_SCHEMES):
                         return url
@@ -551,29 +557,30 @@ def _basic_parse(
                 state = S_AUTHORITY
                 p -= 1
         elif state == S_AUTHORITY:
-            if c == "@":
-                if at_seen:
-                    buf = "%40" + buf
-                at_seen = True
-                if not password_seen and ":" in buf:
-                    user, _, pw = buf.partition(":")
-                    url.username += _encode(user, _USERINFO_T, _USERINFO_RE)
-                    url.password += _encode(pw, _USERINFO_T, _USERINFO_RE)
-                    password_seen = True
-                elif password_seen:
-                    url.password += _encode(buf, _USERINFO_T, _USERINFO_RE)
-                else:
-                    url.username += _encode(buf, _USERINFO_T, _USERINFO_RE)
-                buf = ""
-            elif c == EOF or c == "/" or c == "?" or c == "#" or (special and c == "\\"):
-                if at_seen and buf == "":
+            # Only ever entered with an empty buffer: take the whole authority at once. Every '@'
+            # but the last belongs to the userinfo (as "%40"), the first ':' in it starts the
+            # password: the same as the standard's character-by-character rules.
+            m = (_PATH_END_SPECIAL if special else _PATH_END).search(inp, p)
+            end = m.start() if m is not None else n
+            at = inp.rfind("@", p, end)
+            if at >= 0:
+                user, _, pw = inp[p:at].partition(":")
+                url.username = _encode(user, _USERINFO_T, _USERINFO_RE)
+                url.password = _encode(pw, _USERINFO_T, _USERINFO_RE)
+                if at + 1 == end:
                     raise _Fail("credentials without a host")
-                p -= len(buf) + 1
-                buf = ""
-                state = S_HOST
+                p = at
             else:
-                buf += c
+                p -= 1
+            state = S_HOST
         elif state in (S_HOST, S_HOSTNAME):
+            if not override and not brackets and c != EOF:
+                m = (_HOST_END_SPECIAL if special else _HOST_END).search(inp, p)
+                end = m.start() if m is not None else n
+                if end > p:
+                    buf += inp[p:end]
+                    p = end
+                    c = inp[p] if p < n else EOF
             if override and url.scheme == "file":
                 p -= 1
                 state = S_FILE_HOST
@@ -1268,10 +1275,11 @@ def _medium_parse(inp: str) -> URL | None:
     scheme = scheme.lower()
     if scheme not in _WEB_SCHEMES:
         return None
-    return _assemble(scheme, userinfo, host, port_text, path_text, query, fragment)
+    return _assemble(m, scheme, userinfo, host, port_text, path_text, query, fragment)
 
 
 def _assemble(
+    m: re.Match[str],
     scheme: str,
     userinfo: str | None,
     host: str,
@@ -1295,7 +1303,7 @@ def _assemble(
             if port == DEFAULT_PORTS[scheme]:
                 port = None
     except _Fail as exc:
-        raise InvalidURL(f"invalid URL: {exc}") from None
+        raise InvalidURL(f"invalid URL {m.string!r}: {exc}") from None
     pathname = _pathname(path_text) if path_text else "/"
     if query is not None:
         query = _encode(query, _SPECIAL_QUERY_T, _SPECIAL_QUERY_RE)
