@@ -8,88 +8,25 @@
 
 from __future__ import annotations
 
-import http.server
-import json
-import ssl
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
-import trustme
 
-from policy.servers import ServerProcess, dante, is_root, tinyproxy
-
-
-class _EchoHandler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        body = json.dumps(
-            {
-                "path": self.path,
-                "headers": dict(self.headers.items()),
-                "client": self.client_address[0],
-            }
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@dataclass
-class EchoServer:
-    host: str
-    port: int
-    server: http.server.ThreadingHTTPServer
-    ca: trustme.CA | None = None
-
-    @property
-    def url(self) -> str:
-        scheme = "https" if self.ca is not None else "http"
-        return f"{scheme}://{self.host}:{self.port}"
-
-    def client_context(self) -> ssl.SSLContext:
-        assert self.ca is not None
-        ctx = ssl.create_default_context()
-        self.ca.configure_trust(ctx)
-        return ctx
-
-
-def _serve(server: http.server.ThreadingHTTPServer) -> threading.Thread:
-    server.daemon_threads = True
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
-    return t
+from policy.servers import EchoServer, ServerProcess, dante, is_root, start_echo_server, tinyproxy
 
 
 @pytest.fixture(scope="session")
 def echo_server() -> Iterator[EchoServer]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EchoHandler)
-    _serve(server)
-    yield EchoServer("127.0.0.1", server.server_address[1], server)
-    server.shutdown()
-    server.server_close()
+    server = start_echo_server()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
 def tls_echo_server() -> Iterator[EchoServer]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(ctx)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EchoHandler)
-    server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    _serve(server)
-    yield EchoServer("127.0.0.1", server.server_address[1], server, ca)
-    server.shutdown()
-    server.server_close()
+    server = start_echo_server(tls=True)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

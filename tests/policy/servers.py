@@ -12,25 +12,32 @@ Each starts the Debian binary in the foreground with a generated config on a fre
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "DANTED",
+    "EchoServer",
     "TINYPROXY",
     "ServerProcess",
     "dante",
     "ensure_system_user",
     "free_port",
     "is_root",
+    "start_echo_server",
     "tinyproxy",
     "wait_for_port",
 ]
@@ -155,8 +162,8 @@ def dante(*, auth: tuple[str, str] | None = None, host: str = "127.0.0.1") -> It
             f"user.unprivileged: {unprivileged}\n"
             "client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }\n"
             "client pass { from: ::/0 to: ::/0 }\n"
-            "socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }\n"
-            "socks pass { from: ::/0 to: ::/0 }\n"
+            "socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 log: connect error }\n"
+            "socks pass { from: ::/0 to: ::/0 log: connect error }\n"
         )
         server = _launch([DANTED, "-f", str(conf), "-N", "1", "-p", str(workdir / "danted.pid")], workdir, host, port, "socks5")
         server.auth = auth
@@ -207,3 +214,67 @@ def tinyproxy(
             yield server
         finally:
             server.stop()
+
+
+# -- an HTTP(S) echo server to reach through the proxies -------------------------------------------
+
+
+class _EchoHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        body = json.dumps(
+            {
+                "path": self.path,
+                "headers": dict(self.headers.items()),
+                "client": self.client_address[0],
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@dataclass
+class EchoServer:
+    host: str
+    port: int
+    server: http.server.ThreadingHTTPServer
+    ca: Any = None  # a trustme.CA for the TLS variant
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.ca is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
+
+    def client_context(self) -> ssl.SSLContext:
+        assert self.ca is not None
+        ctx = ssl.create_default_context()
+        self.ca.configure_trust(ctx)
+        return ctx
+
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start_echo_server(*, tls: bool = False, host: str = "127.0.0.1") -> EchoServer:
+    """A threaded HTTP/1.1 server answering GETs with JSON of the request; TLS from a trustme CA."""
+    server = http.server.ThreadingHTTPServer((host, 0), _EchoHandler)
+    ca = None
+    if tls:
+        import trustme
+
+        ca = trustme.CA()
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return EchoServer(host, server.server_address[1], server, ca)
