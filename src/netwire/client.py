@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import __version__
-from .connection import Connection, Origin, ResponseBody, make_ssl_context, open_connection
-from .content import encode_request_body, form_urlencode, iter_file
+from .clientbase import UNSET, USER_AGENT, BaseClient, ParamTypes, URLTypes
+from .connection import Connection, Origin, ResponseBody, open_connection
+from .content import iter_file
 from .errors import (
-    InvalidURL,
     ProxyError,
     ReadError,
     ReadTimeout,
@@ -28,182 +27,33 @@ from .errors import (
     WriteError,
 )
 from .http11 import (
-    DEFAULT_LIMITS,
     IncompleteResponse,
     Informational,
-    ParserLimits,
     ResponseHead,
     ResponseParser,
-    encode_request_head,
 )
-from .models import Headers, HeaderTypes, Limits, Request, Response, Timeout
-from .policy.auth import Auth, NetrcAuth, auth_from
-from .policy.proxies import Proxy, effective_settings, proxy_authorization, select_proxy
+from .models import Headers, HeaderTypes, Request, Response, Timeout
+from .policy.auth import Auth, auth_from
+from .policy.proxies import Proxy, proxy_authorization
 from .policy.redirects import REDIRECT_STATUSES, next_request, rewind_body
-from .policy.retries import Retry
 from .pool import ConnectionPool
-from .url import URL
-
-if TYPE_CHECKING:
-    from http.cookiejar import CookieJar
 
 __all__ = ["Client", "delete", "get", "head", "options", "patch", "post", "put", "request", "stream"]
 
-DEFAULT_TIMEOUT = Timeout(30.0, connect=10.0)
-DEFAULT_MAX_REDIRECTS = 20
-USER_AGENT = f"netwire/{__version__}"
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
-_METHODS_WITH_BODY = frozenset(("POST", "PUT", "PATCH"))
 # Bodies up to this size go out in the same send as the head (one segment, no Nagle wait).
 _COALESCE_LIMIT = 64 * 1024
 # After a failed upload, how long to look for a response the server sent before closing.
 _EARLY_RESPONSE_WAIT = 2.0
-# Bodies larger than this (or of unknown size) are sent with Expect: 100-continue.
-DEFAULT_EXPECT_THRESHOLD = 1024 * 1024
 # How long to wait for "100 Continue" before sending the body anyway (RFC 9110 10.1.1).
 _CONTINUE_WAIT = 1.0
 
 
-class _Unset:
-    def __repr__(self) -> str:
-        return "<client default>"
+class Client(BaseClient):
+    """A pooled HTTP/1.1 client (sync). Use it as a context manager, or call ``close()``.
 
-
-UNSET: Any = _Unset()
-
-URLTypes = str | URL
-ParamTypes = Mapping[str, Any] | Iterable[tuple[str, Any]] | str | None
-
-
-class Client:
-    """A pooled HTTP/1.1 client. Use it as a context manager, or call ``close()``.
-
-    :param timeout: a :class:`Timeout` or a number of seconds (connect, read, write, pool).
-    :param limits: pool bounds (:class:`Limits`).
-    :param verify: True (system CAs), False (no TLS verification), a CA bundle path, or an
-        ``ssl.SSLContext`` used as is.
-    :param cert: a client certificate: a path, or (certfile, keyfile).
-    :param headers: sent with every request (the caller's per-request headers win).
-    :param auth: credentials for every request: ``(user, password)`` (Basic), an
-        :class:`~netwire.policy.auth.Auth` (``DigestAuth``, ``NetrcAuth``...), or a function.
-    :param netrc: use ``~/.netrc`` (or ``$NETRC``) credentials for hosts listed there.
-    :param cookies: a ``http.cookiejar.CookieJar`` to use (one is made per client otherwise),
-        or a dict of cookies to start with; ``False`` turns cookie handling off.
-    :param proxy: a proxy URL (``http://``, ``https://``, ``socks5://``, ``socks5h://``) or
-        :class:`~netwire.policy.proxies.Proxy` for every request, or a dict keyed by scheme
-        (``"http"``, ``"https"``, ``"all"``, ``"https://host"``) with None meaning direct.
-    :param no_proxy: hosts to reach directly (comma list: suffixes, hosts, IPs, CIDRs, ``*``).
-    :param trust_env: read proxies and no_proxy from the environment when not given here.
-    :param retries: a :class:`~netwire.policy.retries.Retry` policy, or a number of retries.
-    :param decompress: decode gzip/deflate/br/zstd bodies and say so in Accept-Encoding.
-    :param max_decoded_size: the largest decoded body (a decompression bomb is an error).
-    :param follow_redirects: follow 301/302/303/307/308 (default True, as urllib does).
-    :param max_redirects: how many redirects one request may follow.
-    :param allow_downgrade: follow an https -> http redirect (off by default).
-    :param expect_continue: bodies larger than this many bytes (or of unknown size) are sent
-        with ``Expect: 100-continue``; None turns that off.
-    :param uds: connect every request to this Unix domain socket path instead of TCP.
-    :param parser_limits: bounds on response heads (:class:`netwire.http11.ParserLimits`).
-    :param user_agent: the User-Agent sent, and the agent robots.txt rules are matched for.
-    :param respect_robots: check each URL (redirect targets too) against its origin's
-        robots.txt before sending (RFC 9309; cached per origin), refuse a disallowed one with
-        :class:`~netwire.errors.RobotsDisallowed`, and space requests to an origin by its
-        Crawl-delay.
+    Its options are :class:`~netwire.clientbase.BaseClient`'s.
     """
-
-    def __init__(
-        self,
-        *,
-        timeout: float | Timeout | None = DEFAULT_TIMEOUT,
-        limits: Limits | None = None,
-        verify: Any = True,
-        cert: str | tuple[str, str] | None = None,
-        headers: HeaderTypes = None,
-        auth: Any = None,
-        netrc: bool = False,
-        cookies: Any = None,
-        proxy: Any = None,
-        no_proxy: str | None = None,
-        trust_env: bool = True,
-        retries: Retry | int | None = None,
-        decompress: bool = True,
-        max_decoded_size: int | None = None,
-        follow_redirects: bool = True,
-        max_redirects: int = DEFAULT_MAX_REDIRECTS,
-        allow_downgrade: bool = False,
-        expect_continue: int | None = DEFAULT_EXPECT_THRESHOLD,
-        uds: str | None = None,
-        parser_limits: ParserLimits = DEFAULT_LIMITS,
-        user_agent: str | None = None,
-        respect_robots: bool = False,
-    ) -> None:
-        self.timeout = Timeout.coerce(timeout)
-        self.user_agent = user_agent or USER_AGENT
-        self.respect_robots = respect_robots
-        self._robots: Any = None
-        self._robots_lock = threading.Lock()
-        self._last_visit: dict[str, float] = {}
-        self.pool = ConnectionPool(limits)
-        self.follow_redirects = follow_redirects
-        self.max_redirects = max_redirects
-        self.allow_downgrade = allow_downgrade
-        self.uds = uds
-        self.parser_limits = parser_limits
-        self.auth: Auth | None = auth_from(auth)
-        self.netrc = NetrcAuth() if netrc else None
-        self.retries = Retry.coerce(retries) if retries else None
-        self.decompress = decompress
-        self.max_decoded_size = max_decoded_size
-        self.expect_continue = expect_continue
-        self.trust_env = trust_env
-        self._proxies, self._no_proxy = self._proxy_settings(proxy, no_proxy)
-        self.cookies: CookieJar | None = self._make_jar(cookies)
-        self._verify = verify
-        self._cert = cert
-        self._ssl_context: Any = verify if hasattr(verify, "wrap_socket") else None
-        base = Headers([("User-Agent", self.user_agent), ("Accept", "*/*")])
-        if decompress:
-            from .decoders import accept_encoding
-
-            base["Accept-Encoding"] = accept_encoding()
-        for name, value in Headers(headers).multi_items():
-            base[name] = value
-        self.headers = base
-        self._urls: dict[str, URL] = {}
-        self._routes: dict[tuple[str, Any], tuple[Origin, Any, Proxy | None]] = {}
-        self._heads: dict[tuple[Any, ...], bytes] = {}
-        self._closed = False
-
-    def _proxy_settings(self, proxy: Any, no_proxy: str | None) -> tuple[dict[str, Any], str | None]:
-        explicit: dict[str, Any] | None
-        if proxy is None:
-            explicit = None
-        elif isinstance(proxy, dict):
-            explicit = dict(proxy)
-        else:
-            explicit = {"all": proxy}
-        settings, skip = effective_settings(explicit, no_proxy, trust_env=self.trust_env)
-        return {k: (Proxy.from_url(v) if isinstance(v, str | URL) else v) for k, v in settings.items()}, skip
-
-    @staticmethod
-    def _make_jar(cookies: Any) -> CookieJar | None:
-        if cookies is False:
-            return None
-        if cookies is not None and hasattr(cookies, "add_cookie_header"):
-            return cookies  # type: ignore[no-any-return]
-        from .policy.cookies import make_cookie_jar
-
-        jar = make_cookie_jar()
-        if cookies:
-            import http.cookiejar
-
-            for name, value in dict(cookies).items():
-                jar.set_cookie(
-                    http.cookiejar.Cookie(
-                        0, name, value, None, False, "", False, False, "/", True, False, None, False, None, None, {}
-                    )
-                )
-        return jar
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -279,6 +129,10 @@ class Client:
     def delete(self, url: URLTypes, **kwargs: Any) -> Response:
         return self.request("DELETE", url, **kwargs)
 
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.pool = ConnectionPool(self.limits)
+
     def close(self) -> None:
         """Close every pooled connection. Responses still being read close theirs when done."""
         self._closed = True
@@ -289,64 +143,6 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # -- building ---------------------------------------------------------------------------------
-
-    def _url(self, url: URLTypes) -> URL:
-        if isinstance(url, URL):
-            return url
-        cached = self._urls.get(url)
-        if cached is None:
-            cached = URL(url)
-            if len(self._urls) >= 256:
-                self._urls.clear()
-            self._urls[url] = cached
-        return cached
-
-    def build_request(
-        self,
-        method: str,
-        url: URLTypes,
-        *,
-        params: ParamTypes = None,
-        headers: HeaderTypes = None,
-        content: Any = None,
-        data: Any = None,
-        json: Any = None,
-        files: Any = None,
-    ) -> Request:
-        """The Request ``request()`` would send, with the client's headers merged in."""
-        u = self._url(url)
-        if u.scheme not in ("http", "https", "http+unix"):
-            raise InvalidURL(f"netwire.Client cannot fetch {u.scheme}: URLs ({u})")
-        if params:
-            query = params if isinstance(params, str) else form_urlencode(params)
-            search = u.search[1:]
-            u = u.replace(search=f"{search}&{query}" if search else query)
-        merged = self.headers.copy()
-        if headers is not None:
-            for name, value in (headers.multi_items() if isinstance(headers, Headers) else Headers(headers).multi_items()):
-                merged[name] = value
-        body: Any = None
-        if content is not None or data is not None or json is not None or files is not None:
-            body_fields, body = encode_request_body(content=content, data=data, json=json, files=files)
-            for name, value in body_fields:
-                if name not in merged:
-                    merged[name] = value
-        method = method.upper()
-        if body is None and method in _METHODS_WITH_BODY and "content-length" not in merged:
-            merged["Content-Length"] = "0"
-        extensions: dict[str, Any] = {}
-        if body is not None and hasattr(body, "seek") and hasattr(body, "tell"):
-            try:
-                extensions["body_start"] = body.tell()
-            except OSError:
-                pass
-        if body is not None and self.expect_continue is not None and "expect" not in merged:
-            length = merged.get("content-length")
-            if length is None or int(length) > self.expect_continue:
-                merged["Expect"] = "100-continue"
-        return Request(method, u, merged, body, extensions)
 
     # -- the policy loop --------------------------------------------------------------------------
 
@@ -488,64 +284,6 @@ class Client:
         return response
 
     # -- one exchange on one connection -------------------------------------------------------------
-
-    def _origin(self, url: URL) -> Origin:
-        scheme = url.scheme
-        if scheme == "http+unix":
-            from .parse import unquote
-
-            return Origin(scheme, unquote(url.hostname), 0)
-        port = url.effective_port
-        assert port is not None
-        return Origin(scheme, url.host_for_socket, port)
-
-    def _context(self) -> Any:
-        if self._ssl_context is None:
-            verify = self._verify
-            if verify is True and self._cert is None:
-                from .connection import default_ssl_context
-
-                self._ssl_context = default_ssl_context()
-            else:
-                self._ssl_context = make_ssl_context(verify, self._cert)
-        return self._ssl_context
-
-    def _route_of(self, url: URL, proxies: dict[str, Any]) -> tuple[Origin, Any, Proxy | None]:
-        """Origin, pool key and proxy of ``url`` (cached: the same URLs come back again and again)."""
-        cache_key = (url.href, id(proxies))
-        route = self._routes.get(cache_key)
-        if route is None:
-            origin = self._origin(url)
-            proxy = select_proxy(url, proxies, self._no_proxy) if proxies else None
-            pkey = None if proxy is None else (proxy.kind, proxy.host, proxy.port, proxy.auth)
-            route = (origin, (origin, self.uds, pkey), proxy)
-            if len(self._routes) >= 256:
-                self._routes.clear()
-            self._routes[cache_key] = route
-        return route
-
-    def _head(self, request: Request, proxy: Proxy | None) -> bytes:
-        """The serialised request head, cached by (method, URL, header fields, proxy)."""
-        url = request.url
-        items = request.headers._items
-        key = (request.method, url.href, tuple(items), proxy is not None)
-        head = self._heads.get(key)
-        if head is None:
-            fields = list(items)
-            if not any(name.lower() == "host" for name, _ in fields):
-                fields.insert(0, ("Host", url.host))
-            target = url.request_target
-            if proxy is not None and url.scheme == "http" and proxy.kind in ("http", "https"):
-                # A plain HTTP proxy gets the absolute-form target and its credentials.
-                target = str(url.without_fragment())
-                credentials = proxy_authorization(proxy)
-                if credentials and not any(n.lower() == "proxy-authorization" for n, _ in fields):
-                    fields.append(("Proxy-Authorization", credentials))
-            head = encode_request_head(request.method, target, fields)
-            if len(self._heads) >= 256:
-                self._heads.clear()
-            self._heads[key] = head
-        return head
 
     def _connect(self, origin: Origin, proxy: Proxy | None, t: Timeout, deadline: float | None) -> Connection:
         ctx = self._context() if origin.scheme == "https" else None
