@@ -37,7 +37,7 @@ def tinyproxy_server(tls_echo_server: EchoServer) -> Iterator[ServerProcess]:
 
 @pytest.fixture(scope="session")
 def tinyproxy_auth_server(tls_echo_server: EchoServer) -> Iterator[ServerProcess]:
-    with tinyproxy(connect_ports=[tls_echo_server.port], basic_auth=("proxyuser", "proxy:pw")) as proxy:
+    with tinyproxy(connect_ports=[tls_echo_server.port], basic_auth=("proxyuser", "proxy-pw.1")) as proxy:
         yield proxy
 
 

@@ -205,6 +205,7 @@ def tinyproxy(
         # Without any ConnectPort line tinyproxy allows CONNECT everywhere; an impossible port keeps it closed.
         lines += [f"ConnectPort {p}" for p in ports] or ["ConnectPort 1"]
         if basic_auth is not None:
+            # tinyproxy's config grammar takes only plain tokens here (no ':', '@', '~', quotes).
             lines.append(f"BasicAuth {basic_auth[0]} {basic_auth[1]}")
         conf = workdir / "tinyproxy.conf"
         conf.write_text("\n".join(lines) + "\n")

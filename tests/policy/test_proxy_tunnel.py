@@ -1,0 +1,204 @@
+"""HTTP CONNECT tunnels: through tinyproxy to a TLS server, refusals, and exact reads of the reply."""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+import trustme
+
+from netwire.errors import ConnectTimeout, ProxyError
+from netwire.http11 import ParserLimits
+from netwire.policy.proxies import Proxy, proxy_authorization
+from netwire.proxy_tunnel import authority, http_connect
+from policy.servers import EchoServer, ServerProcess
+
+
+def _get(sock: socket.socket | ssl.SSLSocket, host: str, path: str) -> dict[str, object]:
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    result: dict[str, object] = json.loads(body)
+    return result
+
+
+def test_tinyproxy_connect_to_tls_server(tinyproxy_server: ServerProcess, tls_echo_server: EchoServer) -> None:
+    with socket.create_connection((tinyproxy_server.host, tinyproxy_server.port), timeout=5) as raw:
+        head = http_connect(raw, "localhost", tls_echo_server.port, headers=[("User-Agent", "netwire-test")], timeout=5)
+        assert 200 <= head.status < 300
+        with tls_echo_server.client_context().wrap_socket(raw, server_hostname="localhost") as tls:
+            echoed = _get(tls, f"localhost:{tls_echo_server.port}", "/through/tunnel")
+    assert echoed["path"] == "/through/tunnel"
+
+
+def test_tinyproxy_refuses_connect(tinyproxy_server: ServerProcess, echo_server: EchoServer) -> None:
+    # Only the TLS server's port is a ConnectPort: CONNECT elsewhere is refused with 403.
+    with socket.create_connection((tinyproxy_server.host, tinyproxy_server.port), timeout=5) as raw, pytest.raises(ProxyError) as info:
+        http_connect(raw, "127.0.0.1", echo_server.port, timeout=5)
+    assert info.value.status == 403
+    assert "403" in str(info.value) and f"127.0.0.1:{echo_server.port}" in str(info.value)
+
+
+def test_tinyproxy_proxy_authentication(tinyproxy_auth_server: ServerProcess, tls_echo_server: EchoServer) -> None:
+    addr = (tinyproxy_auth_server.host, tinyproxy_auth_server.port)
+    with socket.create_connection(addr, timeout=5) as raw, pytest.raises(ProxyError) as info:
+        http_connect(raw, "localhost", tls_echo_server.port, timeout=5)
+    assert info.value.status == 407
+    # Credentials from the proxy URL's userinfo, percent-decoded.
+    proxy = Proxy.from_url(f"http://proxy%75ser:proxy%2Dpw%2E1@{tinyproxy_auth_server.host}:{tinyproxy_auth_server.port}")
+    assert proxy.auth == tinyproxy_auth_server.auth == ("proxyuser", "proxy-pw.1")
+    value = proxy_authorization(proxy)
+    assert value is not None
+    with socket.create_connection(addr, timeout=5) as raw:
+        http_connect(raw, "localhost", tls_echo_server.port, headers=[("Proxy-Authorization", value)], timeout=5)
+        with tls_echo_server.client_context().wrap_socket(raw, server_hostname="localhost") as tls:
+            assert _get(tls, "localhost", "/authed")["path"] == "/authed"
+    bad = proxy_authorization(Proxy.from_url("http://proxyuser:wrong@x"))
+    assert bad is not None
+    with socket.create_connection(addr, timeout=5) as raw, pytest.raises(ProxyError) as info:
+        http_connect(raw, "localhost", tls_echo_server.port, headers=[("Proxy-Authorization", bad)], timeout=5)
+    # tinyproxy answers wrong credentials with 401 rather than 407; either way it is the proxy's status.
+    assert info.value.status in (401, 407)
+
+
+# -- a scripted proxy for the exact-read rules ------------------------------------------------------
+
+
+@contextmanager
+def scripted_proxy(
+    script: Callable[[socket.socket], None], *, tls: trustme.CA | None = None
+) -> Iterator[tuple[int, list[bytes]]]:
+    """A one-connection peer: reads the CONNECT head, then runs ``script`` on the connection."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    received: list[bytes] = []
+    ctx = None
+    if tls is not None:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.issue_cert("127.0.0.1").configure_cert(ctx)
+
+    def run() -> None:
+        conn, _ = listener.accept()
+        if ctx is not None:
+            conn = ctx.wrap_socket(conn, server_side=True)
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            received.append(data)
+            script(conn)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    try:
+        yield listener.getsockname()[1], received
+    finally:
+        t.join(5)
+        listener.close()
+
+
+def _send_then_wait(*parts: bytes, gap: float = 0.05) -> Callable[[socket.socket], None]:
+    def script(conn: socket.socket) -> None:
+        for part in parts:
+            conn.sendall(part)
+            time.sleep(gap)
+        try:
+            conn.recv(100)
+        except OSError:
+            pass
+
+    return script
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [b"HTTP/1.1 200 Connection established\r\n\r\nTUNNEL-BYTES"],
+        [b"HTTP/1.1 200 OK\r\nX-A: 1\r\n\r", b"\nTUNNEL-BYTES"],
+        [b"HTTP/1.1 200 OK\r\n", b"\r\n", b"TUNNEL-BYTES"],
+        [b"HTTP/1.0 200 OK\n\nTUNNEL-BYTES"],
+        [b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nTUNNEL-BYTES"],  # a 2xx CONNECT has no body
+    ],
+)
+def test_reply_head_is_read_exactly(parts: list[bytes]) -> None:
+    with scripted_proxy(_send_then_wait(*parts)) as (port, received), socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        head = http_connect(sock, "example.test", 443, timeout=5)
+        assert head.status == 200
+        # The first tunnel byte is still in the socket: nothing was over-read.
+        got = b""
+        while len(got) < len(b"TUNNEL-BYTES"):
+            got += sock.recv(100)
+        assert got == b"TUNNEL-BYTES"
+    assert received[0].startswith(b"CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n")
+
+
+def test_https_proxy_reads_over_tls_without_over_reading() -> None:
+    ca = trustme.CA()
+    with scripted_proxy(_send_then_wait(b"HTTP/1.1 200 OK\r\n\r\nTUNNEL"), tls=ca) as (port, _):
+        ctx = ssl.create_default_context()
+        ca.configure_trust(ctx)
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5), server_hostname="127.0.0.1") as sock:
+            assert http_connect(sock, "example.test", 443, timeout=5).status == 200
+            assert sock.recv(100) == b"TUNNEL"
+
+
+def test_ipv6_target_is_bracketed() -> None:
+    assert authority("::1", 443) == "[::1]:443"
+    assert authority("[::1]", 443) == "[::1]:443"
+    assert authority("example.test", 8443) == "example.test:8443"
+    with scripted_proxy(_send_then_wait(b"HTTP/1.1 200 OK\r\n\r\n")) as (port, received), socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        http_connect(sock, "2001:db8::1", 443, headers=[("Host", "ignored"), ("X-Extra", "1")], timeout=5)
+    assert received[0].startswith(b"CONNECT [2001:db8::1]:443 HTTP/1.1\r\nHost: [2001:db8::1]:443\r\nX-Extra: 1\r\n")
+
+
+@pytest.mark.parametrize(
+    ("reply", "error", "message"),
+    [
+        (b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 3\r\n\r\nbad", ProxyError, "502 Bad Gateway"),
+        (b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n", ProxyError, "407"),
+        (b"SSH-2.0-OpenSSH\r\n\r\n", ProxyError, "not valid HTTP"),
+        (b"HTTP/1.1 200 OK\r\n", ProxyError, "closed the connection"),
+        (b"", ProxyError, "closed the connection"),
+    ],
+)
+def test_bad_replies(reply: bytes, error: type[Exception], message: str) -> None:
+    def script(conn: socket.socket) -> None:
+        conn.sendall(reply)
+
+    with scripted_proxy(script) as (port, _), socket.create_connection(("127.0.0.1", port), timeout=5) as sock, pytest.raises(error, match=message):
+        http_connect(sock, "example.test", 443, timeout=5)
+
+
+def test_status_is_attached() -> None:
+    with scripted_proxy(_send_then_wait(b"HTTP/1.1 503 Service Unavailable\r\n\r\n")) as (port, _), socket.create_connection(("127.0.0.1", port), timeout=5) as sock, pytest.raises(ProxyError) as info:
+        http_connect(sock, "example.test", 443, timeout=5)
+    assert info.value.status == 503
+
+
+def test_timeout() -> None:
+    with scripted_proxy(_send_then_wait(b"HTTP/1.1 200", gap=1.0)) as (port, _), socket.create_connection(("127.0.0.1", port), timeout=5) as sock, pytest.raises(ConnectTimeout):
+        http_connect(sock, "example.test", 443, timeout=0.3)
+
+
+def test_oversized_reply_head() -> None:
+    huge = b"HTTP/1.1 200 OK\r\n" + b"X-Pad: " + b"a" * 2000 + b"\r\n"
+
+    def script(conn: socket.socket) -> None:
+        try:
+            conn.sendall(huge * 20)
+        except OSError:
+            pass
+
+    with scripted_proxy(script) as (port, _), socket.create_connection(("127.0.0.1", port), timeout=5) as sock, pytest.raises(ProxyError, match="exceeds"):
+        http_connect(sock, "example.test", 443, timeout=5, limits=ParserLimits(max_header_bytes=8192))
