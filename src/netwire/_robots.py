@@ -33,6 +33,7 @@ __all__ = [
     "normalize_path",
     "path_of",
     "product_token",
+    "to_bytes",
 ]
 
 #: RFC 9309 section 2.5: the parsing limit must be at least 500 KiB; we read exactly that much.
@@ -167,9 +168,18 @@ def _path_of_any(url: str) -> str:
     return path if path[0] == "/" else "/" + path
 
 
+def to_bytes(text: str) -> bytes:
+    """UTF-8, giving back the original bytes of text decoded with ``surrogateescape`` (as urllib
+    decodes robots.txt) and encoding any other lone surrogate rather than failing."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
 def escape_pattern(value: bytes | str) -> str:
     """Google's pattern canonicalisation: ``%xx`` upper-cased, octets >= 0x80 percent-encoded."""
-    raw = value.encode("utf-8", "surrogateescape") if isinstance(value, str) else value
+    raw = to_bytes(value) if isinstance(value, str) else value
     return _canon(raw, decode_unreserved=False, encode_specials=False)
 
 
@@ -181,7 +191,7 @@ def normalize_path(path: str) -> str:
     """
     if path.isascii() and "%" not in path and "*" not in path and "$" not in path:
         return path
-    return _canon(path.encode("utf-8", "surrogateescape"), decode_unreserved=True, encode_specials=True)
+    return _canon(to_bytes(path), decode_unreserved=True, encode_specials=True)
 
 
 def _canon(raw: bytes, *, decode_unreserved: bool, encode_specials: bool) -> str:
@@ -519,7 +529,7 @@ class RobotsTxt:
     def parse(cls, body: bytes | str, *, mode: Mode = "rfc9309") -> RobotsTxt:
         """Parse a robots.txt body. Only the first :data:`MAX_BYTES` are read; never raises."""
         self = cls(mode=mode)
-        data = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else bytes(body)
+        data = to_bytes(body) if isinstance(body, str) else bytes(body)
         if len(data) > MAX_BYTES:
             data = data[:MAX_BYTES]
             self.truncated = True

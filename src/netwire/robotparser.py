@@ -31,6 +31,7 @@ from ._robots import (
     is_valid_product_token,
     path_of,
     product_token,
+    to_bytes,
 )
 from .errors import InvalidURL, NetwireError
 
@@ -263,7 +264,7 @@ class RobotFileParser:
 
     def parse(self, lines: Iterable[str | bytes]) -> None:
         """Parse robots.txt lines (as urllib's ``parse``: an iterable of lines)."""
-        parts = [line.encode("utf-8", "surrogateescape") if isinstance(line, str) else line for line in lines]
+        parts = [to_bytes(line) if isinstance(line, str) else line for line in lines]
         self.allow_all = self.disallow_all = False
         self.robots = RobotsTxt.parse(b"\n".join(parts), mode=self.mode)
         self.modified()

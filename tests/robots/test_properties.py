@@ -9,12 +9,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netwire._robots import MAX_BYTES, RobotsTxt, path_of
+from netwire.robotparser import RobotFileParser
 
 # -- never raises -------------------------------------------------------------------------------
 
 
+ANY_TEXT = st.characters(blacklist_categories=())  # lone surrogates too
+
+
 @settings(max_examples=300, deadline=None)
-@given(body=st.text(), agent=st.text(max_size=20), url=st.text(max_size=60))
+@given(body=st.text(ANY_TEXT), agent=st.text(ANY_TEXT, max_size=20), url=st.text(ANY_TEXT, max_size=60))
 def test_arbitrary_text_never_raises(body: str, agent: str, url: str) -> None:
     for mode in ("rfc9309", "google"):
         robots = RobotsTxt.parse(body, mode=mode)  # type: ignore[arg-type]
@@ -23,6 +27,9 @@ def test_arbitrary_text_never_raises(body: str, agent: str, url: str) -> None:
         robots.crawl_delay(agent)
         robots.request_rate(agent)
         str(robots)
+    parser = RobotFileParser()
+    parser.parse(body.splitlines())
+    parser.can_fetch(agent, url)
 
 
 @settings(max_examples=300, deadline=None)
