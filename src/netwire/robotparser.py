@@ -331,6 +331,7 @@ class RobotsCache:
     A fetched robots.txt is kept for ``ttl`` seconds (24 h, RFC 9309 section 2.4), or less when
     its ``Cache-Control: max-age`` says so (``no-store``/``no-cache``: not kept). An
     unreachable one is retried after ``error_ttl`` seconds rather than blocking the origin a day.
+    At most ``max_origins`` origins are remembered (the expired, then the oldest, go first).
     """
 
     def __init__(
@@ -341,8 +342,10 @@ class RobotsCache:
         error_ttl: float = 600.0,
         clock: Callable[[], float] = time.monotonic,
         mode: Literal["rfc9309", "google"] = "rfc9309",
+        max_origins: int = 10_000,
     ) -> None:
         self._fetch = fetch
+        self.max_origins = max_origins
         self.ttl = ttl
         self.error_ttl = min(error_ttl, ttl)
         self._clock = clock
@@ -400,8 +403,21 @@ class RobotsCache:
                 return entry
             entry = self._load(target, now)
             with self._guard:
+                self._entries.pop(target, None)  # re-insert: the dict's order is fetch order
                 self._entries[target] = entry
+                if len(self._entries) > self.max_origins:
+                    self._evict(now)
             return entry
+
+    def _evict(self, now: float) -> None:
+        # A crawler meets many origins: drop the expired, then the longest-cached ones.
+        for key in [k for k, e in self._entries.items() if e.expires <= now]:
+            del self._entries[key]
+            self._locks.pop(key, None)
+        while len(self._entries) > self.max_origins:
+            key = next(iter(self._entries))
+            del self._entries[key]
+            self._locks.pop(key, None)
 
     def _load(self, target: str, now: float) -> _Entry:
         try:

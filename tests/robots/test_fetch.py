@@ -331,3 +331,22 @@ def test_cache_origins_are_separate(robots_server: RobotsServer, client: netwire
     assert not cache.check(f"HTTP://127.0.0.1:{port}/b?c#d", "x")
     assert calls == [f"http://127.0.0.1:{port}/robots.txt"]
     assert robots_url("https://user@Example.COM:443/a/b?c") == "https://example.com/robots.txt"
+
+
+def test_cache_remembers_a_bounded_number_of_origins() -> None:
+    calls: list[str] = []
+
+    def fetch(url: str) -> tuple[int, bytes, Mapping[str, str]]:
+        calls.append(url)  # no network: this test is about the bookkeeping only
+        return 200, b"User-agent: *\nDisallow: /x\n", {}
+
+    cache = RobotsCache(fetch, max_origins=2)
+    origins = ["http://a.test", "http://b.test", "http://c.test"]
+    for origin in origins:
+        assert not cache.check(origin + "/x", "bot")
+    assert len(calls) == 3
+    cache.check(origins[2] + "/x", "bot")
+    cache.check(origins[1] + "/x", "bot")
+    assert len(calls) == 3  # the two newest are still cached
+    cache.check(origins[0] + "/x", "bot")
+    assert calls[3:] == ["http://a.test/robots.txt"]  # the oldest had been dropped
