@@ -21,7 +21,7 @@ import functools
 import re
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, AnyStr, Final, Generic, cast, overload
+from typing import TYPE_CHECKING, Any, AnyStr, Final, Generic, cast, overload
 
 __all__ = [
     "DefragResult",
@@ -327,8 +327,12 @@ def _netloc_end(url: str, start: int) -> int:
     return end
 
 
-@functools.lru_cache(typed=True)
-def _split(url: Any, scheme: Any, allow_fragments: bool) -> Any:
+def _urlsplit(url: Any, scheme: Any = "", allow_fragments: bool = True) -> Any:
+    """Split a URL into ``(scheme, netloc, path, query, fragment)``.
+
+    ``scheme`` is the default when the URL has none; with ``allow_fragments`` false a ``#``
+    stays in the path or query. Percent-escapes are not decoded.
+    """
     url, scheme, coerce = _coerce(url, scheme)
     url = url.lstrip(_C0_OR_SPACE)
     scheme = scheme.strip(_C0_OR_SPACE)
@@ -357,25 +361,26 @@ def _split(url: Any, scheme: Any, allow_fragments: bool) -> Any:
     return coerce(SplitResult(scheme, netloc, url, query, fragment))
 
 
-@overload
-def urlsplit(url: str, scheme: str = "", allow_fragments: bool = True) -> SplitResult: ...
-@overload
-def urlsplit(url: bytes | bytearray, scheme: bytes | bytearray | str = "",
-             allow_fragments: bool = True) -> SplitResultBytes: ...
-def urlsplit(url: Any, scheme: Any = "", allow_fragments: bool = True) -> Any:
-    """Split a URL into ``(scheme, netloc, path, query, fragment)``.
+if TYPE_CHECKING:
 
-    ``scheme`` is the default when the URL has none; with ``allow_fragments`` false a ``#``
-    stays in the path or query. Percent-escapes are not decoded.
-    """
-    return _split(url, scheme, allow_fragments)
+    @overload
+    def urlsplit(url: str, scheme: str = "", allow_fragments: bool = True) -> SplitResult: ...
+    @overload
+    def urlsplit(url: bytes | bytearray, scheme: bytes | bytearray | str = "",
+                 allow_fragments: bool = True) -> SplitResultBytes: ...
+    def urlsplit(url: Any, scheme: Any = "", allow_fragments: bool = True) -> Any: ...
+
+else:
+    # The cache wraps the public function itself (as in urllib), so a hit costs one C call.
+    urlsplit = functools.lru_cache(typed=True)(_urlsplit)
+
+_split = urlsplit
 
 
 def clear_cache() -> None:
     """Empty the caches of :func:`urlsplit` and :func:`quote` (urllib has the same helper)."""
-    _split.cache_clear()
-    _quote_table.cache_clear()
-    _quote_safe_re.cache_clear()
+    urlsplit.cache_clear()  # type: ignore[attr-defined]
+    _QUOTERS.clear()
 
 
 def _split_params(path: str) -> tuple[str, str]:
@@ -397,13 +402,17 @@ def urlparse(url: Any, scheme: Any = "", allow_fragments: bool = True) -> Any:
     ``params`` is what follows a ``;`` in the last path segment, for the schemes in
     :data:`uses_params`.
     """
-    url, scheme, coerce = _coerce(url, scheme)
+    if type(url) is str and type(scheme) is str:
+        coerce = None
+    else:
+        url, scheme, coerce = _coerce(url, scheme)
     s, netloc, path, query, fragment = _split(url, scheme, allow_fragments)
     if s in uses_params and ";" in path:
         path, params = _split_params(path)
     else:
         params = ""
-    return coerce(ParseResult(s, netloc, path, params, query, fragment))
+    result = ParseResult(s, netloc, path, params, query, fragment)
+    return result if coerce is None else coerce(result)
 
 
 def urlunsplit(components: Iterable[Any]) -> Any:
@@ -412,7 +421,7 @@ def urlunsplit(components: Iterable[Any]) -> Any:
     if netloc or (scheme and scheme in uses_netloc and url[:2] != "//"):
         if url and url[0] != "/":
             url = "/" + url
-        url = "//" + netloc + url
+        url = "//" + (netloc or "") + url
     if scheme:
         url = scheme + ":" + url
     if query:
@@ -497,17 +506,26 @@ _HEX_PAIRS: Final = {
 }
 
 
-@functools.lru_cache
-def _quote_table(safe: bytes) -> tuple[str, ...]:
-    allowed = _ALWAYS_SAFE.union(safe)
-    return tuple(chr(b) if b in allowed else f"%{b:02X}" for b in range(256))
+_Quoter = tuple[re.Pattern[bytes], re.Pattern[str], list[str]]
+_QUOTERS: dict[str | bytes, _Quoter] = {}
 
 
-@functools.lru_cache
-def _quote_safe_re(safe: bytes) -> re.Pattern[bytes]:
-    """A pattern that finds the first byte needing an escape."""
-    allowed = sorted(_ALWAYS_SAFE.union(safe))
-    return re.compile(b"[^" + b"".join(re.escape(bytes((b,))) for b in allowed) + b"]")
+def _quoter(safe: str | bytes) -> _Quoter:
+    """For one ``safe`` argument: the byte pattern finding work, its str twin, the byte table."""
+    quoter = _QUOTERS.get(safe)
+    if quoter is None:
+        if isinstance(safe, str):
+            safe_bytes = safe.encode("ascii", "ignore")
+        else:
+            safe_bytes = bytes(c for c in safe if c < 128)
+        allowed = _ALWAYS_SAFE.union(safe_bytes)
+        cls = b"".join(re.escape(bytes((b,))) for b in sorted(allowed))
+        table = [chr(b) if b in allowed else f"%{b:02X}" for b in range(256)]
+        quoter = (re.compile(b"[^" + cls + b"]"), re.compile("[^" + cls.decode("ascii") + "]"), table)
+        if len(_QUOTERS) >= 256:
+            _QUOTERS.clear()
+        _QUOTERS[safe] = quoter
+    return quoter
 
 
 def quote_from_bytes(bs: bytes | bytearray, safe: str | bytes | bytearray = "/") -> str:
@@ -516,13 +534,9 @@ def quote_from_bytes(bs: bytes | bytearray, safe: str | bytes | bytearray = "/")
         raise TypeError("quote_from_bytes() expected bytes")
     if not bs:
         return ""
-    if isinstance(safe, str):
-        safe_bytes = safe.encode("ascii", "ignore")
-    else:
-        safe_bytes = bytes(c for c in safe if c < 128)
-    if _quote_safe_re(safe_bytes).search(bs) is None:
+    pattern, _, table = _quoter(safe if isinstance(safe, (str, bytes)) else bytes(safe))
+    if pattern.search(bs) is None:
         return bs.decode()
-    table = _quote_table(safe_bytes)
     return "".join([table[b] for b in bs])
 
 
@@ -537,18 +551,26 @@ def quote(
     A str is encoded first (``encoding`` default UTF-8, ``errors`` default strict); bytes must not
     come with ``encoding`` or ``errors``.
     """
-    data: bytes | bytearray
     if isinstance(string, str):
         if not string:
             return string
-        data = string.encode(encoding or "utf-8", errors or "strict")
-    else:
-        if encoding is not None:
-            raise TypeError("quote() doesn't support 'encoding' for bytes")
-        if errors is not None:
-            raise TypeError("quote() doesn't support 'errors' for bytes")
-        data = string
-    return quote_from_bytes(data, safe)
+        pattern, str_pattern, table = _quoter(safe if isinstance(safe, (str, bytes)) else bytes(safe))
+        if encoding is None:
+            if string.isascii():
+                # UTF-8 leaves ASCII as it is: look for work on the str itself.
+                if str_pattern.search(string) is None:
+                    return string
+                return "".join([table[b] for b in string.encode("ascii")])
+            encoding = "utf-8"
+        data = string.encode(encoding, "strict" if errors is None else errors)
+        if pattern.search(data) is None:
+            return data.decode()
+        return "".join([table[b] for b in data])
+    if encoding is not None:
+        raise TypeError("quote() doesn't support 'encoding' for bytes")
+    if errors is not None:
+        raise TypeError("quote() doesn't support 'errors' for bytes")
+    return quote_from_bytes(string, safe)
 
 
 def quote_plus(
@@ -600,12 +622,13 @@ def unquote(string: str | bytes, encoding: str = "utf-8", errors: str = "replace
     if "%" not in string:
         string.split  # noqa: B018 - a non-string fails here, as in urllib
         return string
-    if encoding is None:
-        encoding = "utf-8"
-    if errors is None:
-        errors = "replace"
+    return _unquote_runs(string, "utf-8" if encoding is None else encoding, "replace" if errors is None else errors)
+
+
+def _unquote_runs(string: str, encoding: str, errors: str) -> str:
     # Every ASCII run is decoded as a whole (escapes and literal characters together), as urllib
-    # does, so multi-byte encodings see the same byte sequences.
+    # does, so multi-byte encodings see the same byte sequences. (A separate function: the
+    # closure's cells would slow down unquote's common no-'%' case.)
     return _ASCII_RUN_RE.sub(lambda m: unquote_to_bytes(m.group()).decode(encoding, errors), string)
 
 
@@ -700,24 +723,24 @@ def urlencode(
             raise TypeError("not a valid non-string sequence or mapping object") from err
         items = query
 
-    def one(obj: Any) -> str:
-        if isinstance(obj, bytes):
-            return quote_via(obj, safe)
-        return quote_via(str(obj), safe, encoding, errors)
-
     out: list[str] = []
     for k, v in items:
-        key = one(k)
-        if not doseq or isinstance(v, (str, bytes)):
-            out.append(key + "=" + one(v))
-            continue
-        try:
-            len(v)
-        except TypeError:
-            out.append(key + "=" + one(v))
+        key = quote_via(k, safe) if isinstance(k, bytes) else quote_via(str(k), safe, encoding, errors)
+        if isinstance(v, bytes):
+            out.append(key + "=" + quote_via(v, safe))
+        elif isinstance(v, str) or not doseq:
+            out.append(key + "=" + quote_via(str(v), safe, encoding, errors))
         else:
-            for element in v:
-                out.append(key + "=" + one(element))
+            try:
+                len(v)
+            except TypeError:
+                out.append(key + "=" + quote_via(str(v), safe, encoding, errors))
+            else:
+                for element in v:
+                    if isinstance(element, bytes):
+                        out.append(key + "=" + quote_via(element, safe))
+                    else:
+                        out.append(key + "=" + quote_via(str(element), safe, encoding, errors))
     return "&".join(out)
 
 
