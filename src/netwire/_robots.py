@@ -52,12 +52,12 @@ class RequestRate(NamedTuple):
     seconds: int
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """The verdict for one URL: ``allowed``, and the rule that decided (``None`` when none did).
 
     ``rule`` is the directive as written (``"Disallow: /private"``), ``line`` its 1-based line
-    number in the robots.txt, ``reason`` a short human explanation.
+    number in the robots.txt, ``reason`` a short human explanation. Its truth value is
+    ``allowed``.
     """
 
     allowed: bool
@@ -69,8 +69,7 @@ class Decision:
         return self.allowed
 
 
-@dataclass(frozen=True, slots=True)
-class Directive:
+class Directive(NamedTuple):
     """One parsed ``key: value`` line. ``kind`` is the canonical key, or ``"unknown"``."""
 
     line: int
@@ -593,6 +592,8 @@ class RobotsTxt:
 
     @staticmethod
     def _pattern(raw: bytes, rfc: bool) -> str:
+        if raw.isascii() and b"%" not in raw and b"$" not in raw:
+            return raw.decode("ascii")  # most patterns: nothing to canonicalise in either mode
         if not rfc:
             return _canon(raw, decode_unreserved=False, encode_specials=False)
         # '$' is special only as the last character; elsewhere it is a literal, which a URL
