@@ -4,8 +4,9 @@ A real-world-shaped robots.txt (several groups, a few hundred rules: plain prefi
 ``$`` patterns, allow overrides, sitemaps) is generated deterministically; each parser parses it
 once (best of 5, timed with its first ``can_fetch``, since netwire and protego both index rules on first
 use), then answers 100,000 ``can_fetch`` calls over a fixed mix of URLs (some matching
-plain rules, some wildcard rules, most matching nothing). Peers missing from the machine are
-skipped with a note (``pip install protego``).
+plain rules, some wildcard rules, most matching nothing). It also counts how many of Google's
+reference expectations (the table in ``tests/robots/test_google_reference.py``) each parser meets.
+Peers missing from the machine are skipped with a note (``pip install protego``).
 
     python bench/run.py robots            # or: python bench/bench_robots.py
 """
@@ -106,6 +107,48 @@ def _rows(name: str, parse_s: float, run_s: float, calls: int) -> list[Row]:
     ]
 
 
+def _conformance() -> list[Row]:
+    """How many of Google's reference expectations (the table in tests/robots) each parser meets."""
+    import pathlib
+
+    tests = pathlib.Path(__file__).resolve().parent.parent / "tests"
+    sys.path.insert(0, str(tests))
+    try:
+        from robots.test_google_reference import CASES
+    except ImportError as exc:
+        print(f"   (no conformance figures: {exc})", file=sys.stderr)
+        return []
+    from netwire._robots import RobotsTxt
+
+    def ours(body: str, agent: str, url: str) -> bool:
+        return RobotsTxt.parse(body, mode="google").allowed(agent, url)
+
+    def stdlib(body: str, agent: str, url: str) -> bool:
+        parser = urllib.robotparser.RobotFileParser()
+        parser.parse(body.splitlines())
+        return parser.can_fetch(agent, url)
+
+    checkers: list[tuple[str, Callable[[str, str, str], bool]]] = [("netwire", ours)]
+    if importlib.util.find_spec("protego") is not None:
+        from protego import Protego
+
+        checkers.append(("protego", lambda body, agent, url: Protego.parse(body).can_fetch(url, agent)))
+    checkers.append(("urllib.robotparser", stdlib))
+    cases = [case for group in CASES.values() for case in group]
+    out: list[Row] = []
+    for name, check in checkers:
+        passed = 0
+        for body, agent, url, expected in cases:
+            try:
+                passed += check(body, agent, url) is expected
+            except Exception:  # a crash is a failed expectation
+                pass
+        print(f"   {name}: {passed} of {len(cases)} of Google's reference expectations", file=sys.stderr)
+        out.append({"group": f"robots: Google cases passed /{len(cases)}", "name": name, "value": passed,
+                    "unit": "cases", "higher": True})
+    return out
+
+
 def run(args: argparse.Namespace | None = None) -> list[Row]:
     sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent / "src"))
     from netwire.robotparser import RobotFileParser
@@ -158,6 +201,7 @@ def run(args: argparse.Namespace | None = None) -> list[Row]:
         answers[name] = [ask(u) for u in urls]
         print(f"   {name}: {allowed}/{calls} allowed", file=sys.stderr)
 
+    rows += _conformance()
     for name, got in answers.items():
         if name != "netwire":
             differ = sum(a != b for a, b in zip(got, answers["netwire"], strict=True))
