@@ -333,7 +333,10 @@ def _urlsplit(url: Any, scheme: Any = "", allow_fragments: bool = True) -> Any:
     ``scheme`` is the default when the URL has none; with ``allow_fragments`` false a ``#``
     stays in the path or query. Percent-escapes are not decoded.
     """
-    url, scheme, coerce = _coerce(url, scheme)
+    if type(url) is str and type(scheme) is str:
+        coerce = None
+    else:
+        url, scheme, coerce = _coerce(url, scheme)
     url = url.lstrip(_C0_OR_SPACE)
     scheme = scheme.strip(_C0_OR_SPACE)
     if "\t" in url or "\n" in url or "\r" in url:
@@ -353,12 +356,17 @@ def _urlsplit(url: Any, scheme: Any = "", allow_fragments: bool = True) -> Any:
         if "[" in netloc or "]" in netloc:
             _check_brackets(netloc)
     if allow_fragments and "#" in url:
-        url, fragment = url.split("#", 1)
+        url, _, fragment = url.partition("#")
     if "?" in url:
-        url, query = url.split("?", 1)
+        url, _, query = url.partition("?")
     if netloc and not netloc.isascii():
         _check_nfkc(netloc)
-    return coerce(SplitResult(scheme, netloc, url, query, fragment))
+    # tuple.__new__ skips the namedtuple's Python-level __new__.
+    result = _tuple_new(SplitResult, (scheme, netloc, url, query, fragment))
+    return result if coerce is None else coerce(result)
+
+
+_tuple_new = tuple.__new__
 
 
 if TYPE_CHECKING:
