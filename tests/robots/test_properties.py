@@ -21,7 +21,7 @@ ANY_TEXT = st.characters(blacklist_categories=())  # lone surrogates too
 @given(body=st.text(ANY_TEXT), agent=st.text(ANY_TEXT, max_size=20), url=st.text(ANY_TEXT, max_size=60))
 def test_arbitrary_text_never_raises(body: str, agent: str, url: str) -> None:
     for mode in ("rfc9309", "google"):
-        robots = RobotsTxt.parse(body, mode=mode)  # type: ignore[arg-type]
+        robots = RobotsTxt.parse(body, mode=mode)
         decision = robots.decide(agent, url)
         assert isinstance(decision.allowed, bool)
         robots.crawl_delay(agent)
@@ -199,5 +199,5 @@ def test_competing_rules_match_naive(rules: list[tuple[str, str]], path: str) ->
     lines = [("user-agent", "*"), *rules]
     body = "".join(f"{kind}: {value}\n" for kind, value in lines)
     for mode in ("google", "rfc9309"):
-        robots = RobotsTxt.parse(body, mode=mode)  # type: ignore[arg-type]
+        robots = RobotsTxt.parse(body, mode=mode)
         assert robots.decide("x", "http://h" + path).allowed is _naive_allowed(lines, "x", path), (body, path)
