@@ -144,7 +144,9 @@ class BaseClient:
             base[name] = value
         self.headers = base
         self._urls: dict[str, URL] = {}
-        self._routes: dict[tuple[str, Any], tuple[Origin, Any, Proxy | None]] = {}
+        # (href, id(proxies)) -> (proxies, route): the proxies object is kept and compared by
+        # identity, so a per-request settings dict whose id a later one reuses cannot hit.
+        self._routes: dict[tuple[str, int], tuple[Any, tuple[Origin, Any, Proxy | None]]] = {}
         self._heads: dict[tuple[Any, ...], bytes] = {}
         self._closed = False
 
@@ -261,31 +263,38 @@ class BaseClient:
     def _route_of(self, url: URL, proxies: dict[str, Any]) -> tuple[Origin, Any, Proxy | None]:
         """Origin, pool key and proxy of ``url`` (cached: the same URLs come back again and again)."""
         cache_key = (url.href, id(proxies))
-        route = self._routes.get(cache_key)
-        if route is None:
-            origin = self._origin(url)
-            proxy = select_proxy(url, proxies, self._no_proxy) if proxies else None
-            pkey = None if proxy is None else (proxy.kind, proxy.host, proxy.port, proxy.auth)
-            route = (origin, (origin, self.uds, pkey), proxy)
-            if len(self._routes) >= 256:
-                self._routes.clear()
-            self._routes[cache_key] = route
+        cached = self._routes.get(cache_key)
+        if cached is not None and cached[0] is proxies:
+            return cached[1]
+        origin = self._origin(url)
+        proxy = select_proxy(url, proxies, self._no_proxy) if proxies else None
+        pkey = None if proxy is None else (proxy.kind, proxy.host, proxy.port, proxy.auth)
+        route = (origin, (origin, self.uds, pkey), proxy)
+        if len(self._routes) >= 256:
+            self._routes.clear()
+        self._routes[cache_key] = (proxies, route)
         return route
 
     def _head(self, request: Request, proxy: Proxy | None) -> bytes:
-        """The serialised request head, cached by (method, URL, header fields, proxy)."""
+        """The serialised request head, cached by (method, URL, header fields, proxy, target).
+
+        ``request.extensions["target"]``, when set, is sent as the request-target verbatim
+        (the urllib face sends ``Request.selector`` as urllib does, unnormalised).
+        """
         url = request.url
         items = request.headers._items
-        key = (request.method, url.href, tuple(items), proxy is not None)
+        override = request.extensions.get("target")
+        key = (request.method, url.href, tuple(items), proxy is not None, override)
         head = self._heads.get(key)
         if head is None:
             fields = list(items)
             if not any(name.lower() == "host" for name, _ in fields):
                 fields.insert(0, ("Host", url.host))
-            target = url.request_target
+            target = url.request_target if override is None else override
             if proxy is not None and url.scheme == "http" and proxy.kind in ("http", "https"):
                 # A plain HTTP proxy gets the absolute-form target and its credentials.
-                target = str(url.without_fragment())
+                if override is None:
+                    target = str(url.without_fragment())
                 credentials = proxy_authorization(proxy)
                 if credentials and not any(n.lower() == "proxy-authorization" for n, _ in fields):
                     fields.append(("Proxy-Authorization", credentials))
