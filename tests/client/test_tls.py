@@ -1,0 +1,78 @@
+"""HTTPS against our own TLS server on loopback, its certificate from a trustme CA."""
+
+from __future__ import annotations
+
+import ssl
+
+import pytest
+
+import netwire
+from client.conftest import TLSServer, open_fds
+from netwire.errors import ConnectError, TLSError
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def test_right_ca_succeeds(tls_server: TLSServer) -> None:
+    with netwire.Client(verify=str(tls_server.ca_pem), timeout=5) as c:
+        r = c.get(tls_server.url("/right-ca"))
+        assert r.status == 200 and r.content == b"secret over TLS\n"
+        # Keep-alive works over TLS too.
+        assert c.get(tls_server.url("/again")).status == 200
+        assert c.pool.connections_opened == 1
+    assert "/right-ca" in tls_server.requests
+
+
+def test_wrong_ca_is_a_tls_error(tls_server: TLSServer) -> None:
+    with netwire.Client(verify=str(tls_server.other_ca_pem), timeout=5) as c:
+        with pytest.raises(TLSError) as info:
+            c.get(tls_server.url("/wrong-ca"))
+        assert c.pool.open_count() == 0
+    err = info.value
+    assert isinstance(err, ConnectError)
+    assert "localhost" in str(err) and str(tls_server.port) in str(err)
+    assert isinstance(err.reason, ssl.SSLCertVerificationError)
+    assert "/wrong-ca" not in tls_server.requests
+
+
+def test_system_cas_do_not_trust_a_private_ca(tls_server: TLSServer) -> None:
+    with netwire.Client(timeout=5) as c, pytest.raises(TLSError):
+        c.get(tls_server.url("/system-ca"))
+
+
+def test_hostname_mismatch_is_a_tls_error(tls_server: TLSServer) -> None:
+    # The certificate names "localhost" only; 127.0.0.1 is not in it.
+    with netwire.Client(verify=str(tls_server.ca_pem), timeout=5) as c:
+        with pytest.raises(TLSError) as info:
+            c.get(tls_server.url("/mismatch", host="127.0.0.1"))
+        assert c.pool.open_count() == 0
+    assert isinstance(info.value.reason, ssl.SSLCertVerificationError)
+    assert "mismatch" in str(info.value).lower() or "match" in str(info.value).lower()
+
+
+def test_verify_with_an_ssl_context(tls_server: TLSServer) -> None:
+    ctx = ssl.create_default_context(cafile=str(tls_server.ca_pem))
+    with netwire.Client(verify=ctx, timeout=5) as c:
+        assert c.get(tls_server.url("/context")).status == 200
+
+
+def test_verify_false_skips_verification(tls_server: TLSServer) -> None:
+    with netwire.Client(verify=False, timeout=5) as c:
+        assert c.get(tls_server.url("/unverified", host="127.0.0.1")).status == 200
+
+
+def test_failed_handshakes_leak_no_descriptors(tls_server: TLSServer) -> None:
+    with netwire.Client(verify=str(tls_server.other_ca_pem), timeout=5) as c:
+        with pytest.raises(TLSError):
+            c.get(tls_server.url("/warm-up"))
+        before = open_fds()
+        for _ in range(20):
+            with pytest.raises(TLSError):
+                c.get(tls_server.url("/leak"))
+        assert open_fds() == before
+
+
+def test_plain_http_to_a_tls_port_fails_cleanly(tls_server: TLSServer) -> None:
+    # The TLS server answers plain HTTP with a TLS alert or a close: an error, never a hang.
+    with netwire.Client(timeout=3) as c, pytest.raises(netwire.TransportError):
+        c.get(f"http://127.0.0.1:{tls_server.port}/plain")
