@@ -1,0 +1,941 @@
+"""``netwire get|head|post|put|patch|delete URL`` and ``netwire request METHOD URL``: curl-like HTTP.
+
+The options are curl's (``-H``, ``-d``, ``-F``, ``-u``, ``-L``, ``-o``/``-O``, ``-C -``, ``-i``,
+``-I``, ``-v``, ``-k``, ``-x``, ``--fail``...) plus httpie's request items (``key=value``,
+``key:=json``, ``key==query``, ``Header:value``, ``field@file``). Output fits where it goes: on a
+terminal the head is coloured, JSON is pretty-printed and binary bodies are not dumped; piped, the
+bytes pass through untouched. Exit codes are listed in :mod:`netwire.cli.output` and docs/cli.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import json as _json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import IO, Any, BinaryIO, TextIO
+
+from ..color import Painter, is_tty, use_color
+from ..output import (
+    EXIT_CODES,
+    EXIT_HTTP_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_RANGE,
+    EXIT_READ_FILE,
+    EXIT_USAGE,
+    EXIT_WRITE,
+    print_error,
+)
+from ..progress import Progress, format_size
+
+__all__ = ["VERBS", "register", "run"]
+
+#: subcommand -> HTTP method
+VERBS = {"get": "GET", "head": "HEAD", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE"}
+
+# The body is copied in blocks this big: large enough that per-block Python work is noise next to
+# the kernel copy, small enough to stay in cache.
+_BLOCK = 1024 * 1024
+# On a terminal, JSON bodies up to this size are parsed and pretty-printed; bigger ones stream as is.
+_PRETTY_LIMIT = 16 * 1024 * 1024
+_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/x-www-form")
+
+
+class UsageError(Exception):
+    """A bad option or argument (exit 2)."""
+
+
+class BodyFileError(Exception):
+    """A file named for the request body could not be read (exit 26)."""
+
+
+class _IntermixedParser(argparse.ArgumentParser):
+    """Allows request items after options (``netwire post URL -H 'A: b' name=x``).
+
+    Plain argparse takes all positionals from the first run of them only; the intermixed parse
+    collects them from anywhere on the line, as curl and httpie users expect.
+    """
+
+    _inner = False
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if self._inner:
+            return super().parse_known_args(args, namespace)
+        self._inner = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inner = False
+
+
+_EXAMPLES = """\
+examples:
+  netwire get https://example.org/                       body to stdout (JSON pretty on a terminal)
+  netwire get -i http://127.0.0.1:8000/get               status line and headers, then the body
+  netwire head http://127.0.0.1:8000/                    the same as: netwire get -I URL
+  netwire get -L -o page.html http://host/redirect       follow redirects, save to a file
+  netwire get -O -C - http://host/big.iso                save as big.iso, resume a partial download
+  netwire post http://host/post name=netwire n:=3        JSON body {"name": "netwire", "n": 3}
+  netwire post http://host/post -d 'a=1&b=2'             form body, as curl -d
+  netwire post http://host/post -d @file.json -H 'Content-Type: application/json'
+  netwire post http://host/post -F photo=@cat.jpg -F caption=hello     multipart upload
+  netwire get -u alice:secret --digest http://host/digest-auth/auth/alice/secret
+  netwire get -v https://host/                           trace: connect, TLS, heads, timings
+  netwire request OPTIONS http://host/ -i
+"""
+
+
+def _exit_codes_text() -> str:
+    return "exit codes:\n" + "".join(f"  {code:>3}  {meaning}\n" for code, meaning in EXIT_CODES.items())
+
+
+def register(sub: Any) -> None:
+    """Add the HTTP subcommands (get, head, post, put, patch, delete, request)."""
+    old = sub._parser_class
+    sub._parser_class = _IntermixedParser
+    try:
+        epilog = _EXAMPLES + "\n" + _exit_codes_text()
+        for verb, method in VERBS.items():
+            p = sub.add_parser(
+                verb,
+                help=f"send a {method} request, curl-like (-H, -d, -F, -o, -L, -v, ...)",
+                description=f"Send a {method} request and write the response body to stdout (or a file).",
+                epilog=epilog,
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+            )
+            p.add_argument("url", help="the URL (http:// or https://; http:// is assumed when no scheme is given)")
+            _add_options(p)
+            p.set_defaults(func=run, method=method)
+        p = sub.add_parser(
+            "request",
+            help="send a request with any METHOD, curl-like",
+            description="Send a request with any method (OPTIONS, PROPFIND, ...); the options are get's.",
+            epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.add_argument("method", type=str.upper, help="the HTTP method")
+        p.add_argument("url", help="the URL")
+        _add_options(p)
+        p.set_defaults(func=run)
+    finally:
+        sub._parser_class = old
+
+
+def _add_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "items",
+        nargs="*",
+        metavar="ITEM",
+        help="httpie-style request items: key=value (JSON string field, or form field with --form), "
+        "key:=json (raw JSON field), key==value (query parameter), Header:value (header), "
+        "field@path (file upload, multipart)",
+    )
+    g = p.add_argument_group("request")
+    g.add_argument("-H", "--header", action="append", default=[], metavar="'Name: value'",
+                   help="add a header (repeatable); 'Name:' with no value removes a default header")
+    g.add_argument("-d", "--data", action="append", default=[], metavar="DATA",
+                   help="request body: a string, @FILE, or @- for stdin (repeated: joined with &); "
+                   "Content-Type application/x-www-form-urlencoded unless -H sets one")
+    g.add_argument("--data-raw", action="append", default=[], metavar="DATA", help="like -d, without @ meaning a file")
+    g.add_argument("--json", metavar="DATA",
+                   help="JSON body: a string, @FILE or @-; sets Content-Type and Accept to application/json")
+    g.add_argument("-F", "--form-field", dest="form_fields", action="append", default=[], metavar="NAME=VALUE",
+                   help="multipart field: name=value, name=@file[;type=mime][;filename=name], name=<file")
+    g.add_argument("-f", "--form", action="store_true", help="send key=value items as a form, not as JSON")
+    g.add_argument("-u", "--user", metavar="USER[:PASSWORD]", help="credentials (Basic; prompts for a missing password)")
+    g.add_argument("--digest", action="store_true", help="use Digest authentication with -u")
+    g.add_argument("-A", "--user-agent", metavar="NAME", help="the User-Agent to send (and to match robots.txt for)")
+    g.add_argument("-C", "--continue-at", dest="resume", metavar="OFFSET",
+                   help="resume a download at OFFSET bytes; '-' resumes where the -o file ends")
+    g.add_argument("--compressed", action=argparse.BooleanOptionalAction, default=True,
+                   help="ask for and decode gzip/deflate/br/zstd bodies (default on)")
+    g.add_argument("--respect-robots", action="store_true",
+                   help="refuse URLs the site's robots.txt disallows for this User-Agent (exit 9)")
+    c = p.add_argument_group("connection")
+    c.add_argument("-L", "--location", action="store_true", help="follow redirects")
+    c.add_argument("--max-redirs", type=int, default=20, metavar="N", help="most redirects to follow (default 20)")
+    c.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="longest wait for any read or write (default 30)")
+    c.add_argument("--connect-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="longest TCP + TLS handshake (default 10)")
+    c.add_argument("-m", "--max-time", type=float, metavar="SECONDS", help="limit on the whole transfer")
+    c.add_argument("--retry", type=int, default=0, metavar="N",
+                   help="retry failed connects and 429/502/503/504 answers up to N times, with backoff")
+    c.add_argument("-x", "--proxy", metavar="URL", help="proxy: http://, socks5:// or socks5h:// URL")
+    c.add_argument("--noproxy", metavar="HOSTS", help="comma list of hosts to reach without the proxy")
+    c.add_argument("-k", "--insecure", action="store_true", help="do NOT verify TLS certificates (unsafe; warns)")
+    c.add_argument("--cacert", metavar="FILE", help="CA bundle to verify the server with")
+    c.add_argument("-E", "--cert", metavar="FILE", help="client certificate (PEM; may hold the key)")
+    c.add_argument("--key", metavar="FILE", help="client certificate's private key")
+    o = p.add_argument_group("output")
+    o.add_argument("-o", "--output", metavar="FILE", help="write the body to FILE ('-': stdout)")
+    o.add_argument("-O", "--remote-name", action="store_true", help="write the body to a file named as in the URL")
+    o.add_argument("-i", "--include", action="store_true", help="print the status line and headers, then the body")
+    o.add_argument("-I", "--head", action="store_true", help="send HEAD and print the status line and headers")
+    o.add_argument("-v", "--verbose", action="store_true",
+                   help="trace to stderr: DNS, connect, TLS (version, peer certificate), request and "
+                   "response heads, connection reuse, timings")
+    o.add_argument("--fail", action="store_true", help="exit 22 and write no body when the status is >= 400")
+    o.add_argument("-s", "--silent", action="store_true", help="no progress bar and no notes (errors still shown)")
+    o.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="colour the output: auto (on a terminal, unless NO_COLOR is set), always, never")
+    o.add_argument("--pretty", choices=("auto", "always", "never"), default="auto",
+                   help="pretty-print JSON bodies: auto (on a terminal), always, never")
+
+
+# -- building the request ------------------------------------------------------------------------
+
+
+@dataclass
+class Spec:
+    """What to send, from the command line."""
+
+    method: str
+    url: str
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    params: list[tuple[str, str]] = field(default_factory=list)
+    content: bytes | None = None
+    data: list[tuple[str, str]] | None = None
+    json: Any = None
+    has_json: bool = False
+    files: list[tuple[str, Any]] | None = None
+    opened: list[IO[bytes]] = field(default_factory=list)
+
+    def header_names(self) -> set[str]:
+        return {name.lower() for name, _ in self.headers}
+
+
+def _read_arg_file(value: str, *, allow_at: bool = True) -> bytes:
+    """``@FILE`` -> the file's bytes, ``@-`` -> stdin's, anything else -> its UTF-8."""
+    if allow_at and value.startswith("@"):
+        path = value[1:]
+        try:
+            if path == "-":
+                return sys.stdin.buffer.read()
+            with open(path, "rb") as f:
+                return f.read()
+        except OSError as exc:
+            raise BodyFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return value.encode("utf-8")
+
+
+def _split_item(item: str) -> tuple[str, str, str] | None:
+    """httpie's item grammar: the leftmost separator wins, the longest one at that position."""
+    best: tuple[int, str] | None = None
+    for sep in ("==", ":=", "=", ":", "@"):
+        i = item.find(sep)
+        if i > 0 and (best is None or i < best[0] or (i == best[0] and len(sep) > len(best[1]))):
+            best = (i, sep)
+    if best is None:
+        return None
+    i, sep = best
+    return item[:i], sep, item[i + len(sep) :]
+
+
+def _default_url(url: str) -> str:
+    if "://" not in url:
+        # curl's habit: a bare host means http (localhost:8000/path works).
+        return "http://" + url
+    return url
+
+
+def build_spec(args: argparse.Namespace) -> Spec:
+    """Turn the parsed options into a :class:`Spec` (raises UsageError or BodyFileError)."""
+    method = "HEAD" if args.head else args.method
+    spec = Spec(method, _default_url(args.url))
+    for h in args.header:
+        name, sep, value = h.partition(":")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"bad header {h!r}: expected 'Name: value'")
+        if not value.strip():
+            spec.removed.append(name)
+        else:
+            spec.headers.append((name, value.strip()))
+    fields: list[tuple[str, Any]] = []
+    files: list[tuple[str, Any]] = []
+    for item in args.items:
+        parts = _split_item(item)
+        if parts is None:
+            raise UsageError(f"bad request item {item!r}: expected key=value, key:=json, key==value, Name:value or field@file")
+        key, sep, value = parts
+        if sep == "==":
+            spec.params.append((key, value))
+        elif sep == ":":
+            spec.headers.append((key, value.strip()))
+        elif sep == ":=":
+            try:
+                fields.append((key, _json.loads(value)))
+            except ValueError as exc:
+                raise UsageError(f"bad JSON in item {item!r}: {exc}") from None
+        elif sep == "=":
+            fields.append((key, value))
+        else:
+            files.append((key, _open_upload(value, spec)))
+    kinds = [name for name, given in (
+        ("-d", bool(args.data or args.data_raw)), ("--json", args.json is not None),
+        ("-F", bool(args.form_fields)), ("items", bool(fields or files)),
+    ) if given]
+    if len(kinds) > 1:
+        raise UsageError(f"only one kind of request body at a time (got {' and '.join(kinds)})")
+    names = spec.header_names()
+    if args.data or args.data_raw:
+        pieces = [_read_arg_file(d) for d in args.data] + [d.encode("utf-8") for d in args.data_raw]
+        spec.content = b"&".join(pieces)
+        if "content-type" not in names:
+            spec.headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+    elif args.json is not None:
+        spec.content = _read_arg_file(args.json)
+        if "content-type" not in names:
+            spec.headers.append(("Content-Type", "application/json"))
+        if "accept" not in names:
+            spec.headers.append(("Accept", "application/json"))
+    elif args.form_fields:
+        data: list[tuple[str, str]] = []
+        for f in args.form_fields:
+            name, sep, value = f.partition("=")
+            if not sep or not name:
+                raise UsageError(f"bad -F {f!r}: expected name=value or name=@file")
+            if value.startswith("@"):
+                files.append((name, _open_upload(value[1:], spec)))
+            elif value.startswith("<"):
+                data.append((name, _read_arg_file("@" + value[1:]).decode("utf-8", "replace")))
+            else:
+                data.append((name, value))
+        spec.data, spec.files = data, files
+    elif files:
+        spec.data = [(k, v if isinstance(v, str) else _json.dumps(v)) for k, v in fields]
+        spec.files = files
+    elif fields:
+        if args.form:
+            spec.data = [(k, v if isinstance(v, str) else _json.dumps(v)) for k, v in fields]
+        else:
+            spec.json, spec.has_json = dict(fields), True
+            if "accept" not in names:
+                spec.headers.append(("Accept", "application/json, */*;q=0.5"))
+    return spec
+
+
+def _open_upload(value: str, spec: Spec) -> tuple[str, Any, str | None]:
+    """``path[;type=mime][;filename=name]`` -> a multipart file tuple (the file stays open until sent)."""
+    path, *params = value.split(";")
+    content_type: str | None = None
+    filename = os.path.basename(path)
+    for param in params:
+        k, _, v = param.partition("=")
+        if k.strip() == "type":
+            content_type = v.strip()
+        elif k.strip() == "filename":
+            filename = v.strip()
+    try:
+        f = open(path, "rb")  # noqa: SIM115 - closed after the request, with the others in spec.opened
+    except OSError as exc:
+        raise BodyFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    spec.opened.append(f)
+    return (filename, f, content_type)
+
+
+# -- the client ----------------------------------------------------------------------------------
+
+
+def _credentials(user: str) -> tuple[str, str]:
+    name, sep, password = user.partition(":")
+    if not sep:
+        if not is_tty(sys.stdin):
+            raise UsageError("-u USER without a password needs a terminal to ask for it (use -u USER:PASSWORD)")
+        import getpass
+
+        password = getpass.getpass(f"password for {name}: ")
+    return name, password
+
+
+def make_client(args: argparse.Namespace, trace: Trace | None) -> Any:
+    """A Client configured from the options (a tracing one for ``-v``)."""
+    from ...models import Timeout
+
+    auth: Any = None
+    if args.user is not None:
+        name, password = _credentials(args.user)
+        if args.digest:
+            from ...policy.auth import DigestAuth
+
+            auth = DigestAuth(name, password)
+        else:
+            auth = (name, password)
+    verify: Any = True
+    if args.insecure:
+        verify = False
+    elif args.cacert:
+        verify = args.cacert
+    cert: Any = None
+    if args.cert:
+        cert = (args.cert, args.key) if args.key else args.cert
+    options: dict[str, Any] = dict(
+        timeout=Timeout(args.timeout, connect=args.connect_timeout, total=args.max_time),
+        verify=verify,
+        cert=cert,
+        auth=auth,
+        proxy=args.proxy,
+        no_proxy=args.noproxy,
+        retries=args.retry or None,
+        follow_redirects=args.location,
+        max_redirects=args.max_redirs,
+        decompress=args.compressed,
+        user_agent=args.user_agent,
+        respect_robots=args.respect_robots,
+    )
+    if trace is None:
+        from ...client import Client
+
+        return Client(**options)
+    return _tracing_client_class()(trace, **options)
+
+
+# -- -v: what happened on the wire ---------------------------------------------------------------
+
+
+class Trace:
+    """Collects and prints (to stderr) what ``-v`` shows: connect steps, heads, reuse, timings."""
+
+    def __init__(self, stream: TextIO, painter: Painter) -> None:
+        self.stream = stream
+        self.p = painter
+        self.started = time.monotonic()
+        self.dns: float | None = None
+        self.connect: float | None = None
+        self.tls: float | None = None
+        self.send_started = 0.0
+        self.connect_in_send = 0.0
+        self.first_byte: float | None = None
+        self.reused = False
+
+    def info(self, text: str) -> None:
+        self.stream.write(self.p.paint("* ", "\x1b[2m") + text + "\n")
+
+    def request(self, request: Any) -> None:
+        p = self.p
+        url = request.url
+        lines = [f"{request.method} {url.request_target} HTTP/1.1"]
+        if "host" not in request.headers:
+            lines.append(p.header("Host", url.host))
+        lines += [p.header(n, "****" if n.lower() == "authorization" else v) for n, v in request.headers.multi_items()]
+        out = "".join(p.paint("> ", "\x1b[33m") + line + "\n" for line in lines)
+        self.stream.write(out + p.paint(">", "\x1b[33m") + "\n")
+        length = request.headers.get("content-length")
+        if length and length != "0":
+            self.info(f"request body: {length} bytes")
+        elif request.headers.get("transfer-encoding"):
+            self.info("request body: chunked")
+
+    def response(self, response: Any) -> None:
+        p = self.p
+        mark = p.paint("< ", "\x1b[36m")
+        lines = [p.status_line(response.http_version, response.status, response.reason)]
+        lines += [p.header(n, v) for n, v in response.headers.multi_items()]
+        self.stream.write("".join(mark + line + "\n" for line in lines) + p.paint("<", "\x1b[36m") + "\n")
+
+    def timings(self, body_bytes: int) -> None:
+        def ms(v: float | None) -> str:
+            return "-" if v is None else f"{v * 1000:.2f} ms"
+
+        total = time.monotonic() - self.started
+        if self.reused:
+            phases = "DNS -, connect -, TLS - (connection reused)"
+        else:
+            phases = f"DNS {ms(self.dns)}, connect {ms(self.connect)}, TLS {ms(self.tls)}"
+        self.info(f"{format_size(body_bytes)} of body; timings: {phases}, first byte {ms(self.first_byte)}, total {ms(total)}")
+        self.stream.flush()
+
+
+def _cert_names(name: Any) -> str:
+    short = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU", "countryName": "C",
+             "localityName": "L", "stateOrProvinceName": "ST"}
+    return ", ".join(f"{short.get(k, k)}={v}" for rdn in name for k, v in rdn)
+
+
+def peer_certificate(sock: Any) -> dict[str, Any]:
+    """The peer certificate as ``ssl.getpeercert()`` gives it, also when it was not verified (-k)."""
+    cert = sock.getpeercert()
+    if cert:
+        return dict(cert)
+    der = sock.getpeercert(binary_form=True)
+    if not der:
+        return {}
+    import ssl
+    import tempfile
+
+    # Unverified certificates come only as DER; the ssl module's decoder takes a PEM file.
+    decode = getattr(getattr(ssl, "_ssl", None), "_test_decode_cert", None)
+    if decode is None:
+        return {}
+    with tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False) as f:
+        f.write(ssl.DER_cert_to_PEM_cert(der))
+    try:
+        return dict(decode(f.name))
+    except Exception:
+        return {}
+    finally:
+        os.unlink(f.name)
+
+
+_TracingClient: Any = None
+
+
+def _tracing_client_class() -> Any:
+    """A Client that reports connects and exchanges to a Trace (built on first use: keeps -h fast)."""
+    global _TracingClient
+    if _TracingClient is not None:
+        return _TracingClient
+    import socket
+
+    from ...client import Client
+    from ...connection import open_connection
+    from ...sockets.happy_eyeballs import connect_addrinfos, interleave_addresses
+
+    class TracingClient(Client):
+        # These override two internal steps of Client: connecting (to time DNS, TCP and TLS
+        # apart) and one exchange (to print heads as they go). The CLI ships with the client.
+        def __init__(self, trace: Trace, **options: Any) -> None:
+            super().__init__(**options)
+            self._trace = trace
+
+        def _connect(self, origin: Any, proxy: Any, t: Any, deadline: float | None) -> Any:
+            trace = self._trace
+            started = time.monotonic()
+            if proxy is not None or self.uds is not None or origin.scheme == "http+unix":
+                conn = super()._connect(origin, proxy, t, deadline)
+                trace.connect, trace.dns, trace.tls = time.monotonic() - started, None, None
+                via = f" via proxy {proxy.url}" if proxy is not None else ""
+                trace.info(f"connected to {origin}{via} in {trace.connect * 1000:.2f} ms")
+            else:
+                try:
+                    infos = socket.getaddrinfo(origin.host, origin.port, 0, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+                except (OSError, UnicodeError):
+                    return super()._connect(origin, proxy, t, deadline)  # raises the usual ConnectError
+                resolved = time.monotonic()
+                trace.dns = resolved - started
+                addresses = ", ".join(dict.fromkeys(str(i[4][0]) for i in infos))
+                trace.info(f"{origin.host} resolved to {addresses} in {trace.dns * 1000:.2f} ms")
+                sock = connect_addrinfos(
+                    origin.host, origin.port, interleave_addresses(infos), timeout=t.connect, deadline=deadline
+                )
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                connected = time.monotonic()
+                trace.connect = connected - resolved
+                peer = sock.getpeername()
+                trace.info(f"connected to {peer[0]} port {peer[1]} in {trace.connect * 1000:.2f} ms")
+                ctx = self._context() if origin.scheme == "https" else None
+                conn = open_connection(
+                    origin, connect_timeout=t.connect, deadline=deadline, ssl_context=ctx,
+                    limits=self.parser_limits, sock=sock,
+                )
+                trace.tls = time.monotonic() - connected if ctx is not None else None
+            trace.connect_in_send += time.monotonic() - started
+            tls: Any = conn.sock
+            if hasattr(tls, "version"):
+                cipher = tls.cipher()
+                trace.info(
+                    f"TLS {tls.version()}, cipher {cipher[0] if cipher else '?'}, ALPN "
+                    f"{tls.selected_alpn_protocol() or '-'}"
+                    + (f", handshake {trace.tls * 1000:.2f} ms" if trace.tls is not None else "")
+                )
+                cert = peer_certificate(tls)
+                if cert:
+                    trace.info(f"peer certificate subject: {_cert_names(cert.get('subject', ()))}")
+                    trace.info(f"peer certificate issuer: {_cert_names(cert.get('issuer', ()))}, "
+                               f"expires {cert.get('notAfter', '?')}")
+                    sans = ", ".join(v for k, v in cert.get("subjectAltName", ()) if k in ("DNS", "IP Address"))
+                    if sans:
+                        trace.info(f"peer certificate names: {sans}")
+                if self._verify is False:
+                    trace.info(trace.p.warning("certificate NOT verified (--insecure)"))
+            return conn
+
+        def _send_single(self, request: Any, route: Any) -> Any:
+            trace = self._trace
+            trace.send_started = time.monotonic()
+            trace.connect_in_send = 0.0
+            try:
+                response = super()._send_single(request, route)
+            except BaseException:
+                trace.request(request)
+                raise
+            trace.reused = bool(response.extensions.get("connection_reused"))
+            if trace.reused:
+                trace.info(f"re-using the connection to {request.url.origin}")
+            trace.first_byte = time.monotonic() - trace.send_started - trace.connect_in_send
+            trace.request(request)
+            trace.response(response)
+            return response
+
+    _TracingClient = TracingClient
+    return TracingClient
+
+
+# -- output --------------------------------------------------------------------------------------
+
+
+def _head_lines(response: Any, painter: Painter) -> list[str]:
+    lines = [painter.status_line(response.http_version, response.status, response.reason)]
+    lines += [painter.header(name, value) for name, value in response.headers.multi_items()]
+    return lines
+
+
+def _write_head(out: IO[bytes], response: Any, painter: Painter, tty: bool) -> None:
+    # Piped, the head is byte-exact HTTP (CRLF), as curl -i writes it; on a terminal, plain lines.
+    eol = "\n" if tty else "\r\n"
+    out.write((eol.join(_head_lines(response, painter)) + eol + eol).encode("utf-8", "replace"))
+
+
+def _is_text_type(ctype: str) -> bool:
+    ctype = ctype.split(";")[0].strip().lower()
+    return ctype.startswith(_TEXT_TYPES) or ctype.endswith(("+json", "+xml"))
+
+
+def _is_json_type(ctype: str) -> bool:
+    ctype = ctype.split(";")[0].strip().lower()
+    return ctype == "application/json" or ctype.endswith("+json")
+
+
+def _looks_binary(ctype: str, sample: bytes) -> bool:
+    if b"\0" in sample:
+        return True
+    if ctype and _is_text_type(ctype):
+        return False
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sample is still text.
+        return exc.start < len(sample) - 3
+    return False
+
+
+def _copy_body(response: Any, write: Any, progress: Progress | None) -> int:
+    """Copy the (decoded) body to ``write`` in big blocks; returns the byte count."""
+    buf = bytearray(_BLOCK)
+    view = memoryview(buf)
+    readinto = response.readinto
+    total = 0
+    if progress is None:
+        while True:
+            n = readinto(view)
+            if not n:
+                return total
+            write(view[:n])
+            total += n
+    while True:
+        n = readinto(view)
+        if not n:
+            return total
+        write(view[:n])
+        total += n
+        progress.update(n)
+
+
+def _body_to_terminal(args: argparse.Namespace, response: Any, out: BinaryIO, painter: Painter) -> int:
+    """Show the body on a terminal: JSON pretty, text as text, binary only as a note."""
+    ctype = response.headers.get("content-type", "")
+    first = response.read(64 * 1024)
+    if not first:
+        return 0
+    if _looks_binary(ctype, first):
+        length = response.headers.get("content-length")
+        shown = f"{format_size(int(length))}, " if length and length.isdigit() and not response.headers.get(
+            "content-encoding") else ""
+        note = (f"[netwire: binary body not shown on a terminal ({shown}{ctype or 'no Content-Type'}); "
+                "use -o FILE or pipe it]\n")
+        out.write(painter.note(note).encode("utf-8"))
+        return len(first)
+    pretty = args.pretty != "never" and _is_json_type(ctype)
+    if pretty:
+        chunks = [first]
+        size = len(first)
+        while size <= _PRETTY_LIMIT:
+            chunk = response.read(_BLOCK)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        body = b"".join(chunks)
+        if size <= _PRETTY_LIMIT:
+            try:
+                value = _json.loads(body)
+            except ValueError:
+                pass
+            else:
+                out.write((painter.json(value) + "\n").encode("utf-8"))
+                return size
+        first = body
+    charset = response.encoding or "utf-8"
+    try:
+        decoder = codecs.getincrementaldecoder(charset)(errors="replace")
+    except LookupError:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    total = len(first)
+    text = decoder.decode(first)
+    last = text[-1:]
+    out.write(text.encode("utf-8"))
+    while True:
+        chunk = response.read(_BLOCK)
+        if not chunk:
+            break
+        total += len(chunk)
+        text = decoder.decode(chunk)
+        if text:
+            last = text[-1]
+        out.write(text.encode("utf-8"))
+    text = decoder.decode(b"", final=True)
+    if text:
+        last = text[-1]
+        out.write(text.encode("utf-8"))
+    if last and last != "\n":
+        out.write(b"\n")  # keep the shell prompt off the body's last line
+    return total
+
+
+def _remote_name(url: Any) -> str:
+    from ...parse import unquote
+
+    name = unquote(url.pathname.rsplit("/", 1)[-1])
+    name = os.path.basename(name.replace("\\", "/"))
+    if not name or name in (".", ".."):
+        raise UsageError(f"-O: no file name in {url} (use -o FILE)")
+    return name
+
+
+def _resume_offset(args: argparse.Namespace, path: str | None) -> int:
+    if args.resume is None:
+        return 0
+    if path is None:
+        raise UsageError("-C needs -o FILE or -O")
+    if args.resume == "-":
+        try:
+            return os.path.getsize(path)
+        except FileNotFoundError:
+            return 0
+        except OSError as exc:
+            raise UsageError(f"-C -: cannot read the size of {path}: {exc.strerror or exc}") from None
+    try:
+        offset = int(args.resume)
+    except ValueError:
+        raise UsageError(f"-C: expected a byte offset or '-', got {args.resume!r}") from None
+    if offset < 0:
+        raise UsageError("-C: the offset must be >= 0")
+    return offset
+
+
+def _content_range_total(value: str | None) -> tuple[int | None, int | None]:
+    """``bytes 100-199/1000`` -> (100, 1000); ``bytes */1000`` -> (None, 1000)."""
+    if not value:
+        return None, None
+    unit, _, spec = value.strip().partition(" ")
+    if unit.lower() != "bytes":
+        return None, None
+    span, _, total = spec.partition("/")
+    start = None
+    if span.strip() != "*":
+        first = span.partition("-")[0].strip()
+        start = int(first) if first.isdigit() else None
+    return start, int(total) if total.strip().isdigit() else None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one HTTP command; returns the exit code."""
+    err = sys.stderr
+    err_painter = Painter(use_color(err, args.color))
+    try:
+        spec = build_spec(args)
+        if args.output and args.remote_name:
+            raise UsageError("use -o FILE or -O, not both")
+    except UsageError as exc:
+        print(f"netwire: {exc}", file=err)
+        return EXIT_USAGE
+    except BodyFileError as exc:
+        print(f"netwire: {exc}", file=err)
+        return EXIT_READ_FILE
+    if args.insecure:
+        print(err_painter.warning(
+            "netwire: WARNING: --insecure: TLS certificates are NOT verified; anyone on the path can read "
+            "and change this exchange"), file=err)
+    try:
+        return _run(args, spec, err, err_painter)
+    finally:
+        for f in spec.opened:
+            f.close()
+
+
+def _run(args: argparse.Namespace, spec: Spec, err: TextIO, err_painter: Painter) -> int:
+    from ...errors import InvalidURL, NetwireError
+    from ...url import URL
+
+    try:
+        url = URL(spec.url)
+    except InvalidURL as exc:
+        return print_error(exc)
+    path: str | None = None
+    try:
+        if args.remote_name:
+            path = _remote_name(url)
+        elif args.output and args.output != "-":
+            path = args.output
+        offset = _resume_offset(args, path)
+        trace = Trace(err, err_painter) if args.verbose else None
+        client = make_client(args, trace)
+    except UsageError as exc:
+        print(f"netwire: {exc}", file=err)
+        return EXIT_USAGE
+    headers = list(spec.headers)
+    if offset:
+        headers.append(("Range", f"bytes={offset}-"))
+        # A byte range of an encoded body cannot be appended to a decoded file: ask for identity.
+        headers.append(("Accept-Encoding", "identity"))
+    for name in spec.removed:
+        if name in client.headers:
+            del client.headers[name]
+    try:
+        with client, client.stream(
+            spec.method,
+            url,
+            params=spec.params or None,
+            headers=headers,
+            content=spec.content,
+            data=spec.data,
+            json=spec.json if spec.has_json else None,
+            files=spec.files,
+        ) as response:
+            return _deliver(args, response, path, offset, trace, err, err_painter)
+    except NetwireError as exc:
+        return print_error(exc)
+
+
+def _deliver(
+    args: argparse.Namespace,
+    response: Any,
+    path: str | None,
+    offset: int,
+    trace: Trace | None,
+    err: TextIO,
+    err_painter: Painter,
+) -> int:
+    out = sys.stdout.buffer
+    to_stdout = path is None
+    out_tty = to_stdout and is_tty(sys.stdout)
+    painter = Painter(use_color(sys.stdout, args.color) if to_stdout else False)
+    status = response.status
+    show_head = args.include or args.head
+    if show_head and to_stdout:
+        for hop in response.history:
+            _write_head(out, hop, painter, out_tty)
+        _write_head(out, response, painter, out_tty)
+        out.flush()
+    if args.fail and status >= 400:
+        print(f"netwire: HTTP error: {status} {response.reason} for {response.url} (--fail)", file=err)
+        return EXIT_HTTP_ERROR
+    if args.head or response.request.method == "HEAD":
+        if trace is not None:
+            trace.timings(0)
+        return EXIT_OK
+    if path is None:
+        forced = args.pretty == "always" and _is_json_type(response.headers.get("content-type", ""))
+        if (out_tty and args.pretty != "never") or forced:
+            size = _body_to_terminal(args, response, out, painter)
+        else:
+            size = _copy_body(response, out.write, None)
+        out.flush()
+        if trace is not None:
+            trace.timings(size)
+        return EXIT_OK
+    return _download(args, response, path, offset, trace, err, err_painter, show_head)
+
+
+def _download(
+    args: argparse.Namespace,
+    response: Any,
+    path: str,
+    offset: int,
+    trace: Trace | None,
+    err: TextIO,
+    err_painter: Painter,
+    show_head: bool,
+) -> int:
+    from ...errors import NetwireError
+
+    status = response.status
+    mode = "wb"
+    if offset:
+        if status == 206:
+            start, _ = _content_range_total(response.headers.get("content-range"))
+            if start != offset:
+                print(f"netwire: resume error: asked for bytes from {offset}, the server sent "
+                      f"{response.headers.get('content-range')!r}; {path} left as it was", file=err)
+                return EXIT_RANGE
+            mode = "ab"
+        elif status == 416:
+            _, total = _content_range_total(response.headers.get("content-range"))
+            if total == offset:
+                if not args.silent:
+                    print(f"netwire: {path} is already complete ({format_size(offset)})", file=err)
+                return EXIT_OK
+            print(f"netwire: resume error: the server refused the range from byte {offset} (416); "
+                  f"{path} left as it was", file=err)
+            return EXIT_RANGE
+        elif 200 <= status < 300:
+            print(f"netwire: resume error: the server ignored the Range request (status {status}); "
+                  f"{path} left as it was (delete it or drop -C to download it whole)", file=err)
+            return EXIT_RANGE
+    try:
+        f = open(path, mode)  # noqa: SIM115 - closed in the finally below, also on Ctrl-C
+    except OSError as exc:
+        print(f"netwire: write error: cannot open {path}: {exc.strerror or exc}", file=err)
+        return EXIT_WRITE
+    progress: Progress | None = None
+    if not args.silent and is_tty(err):
+        length = response.headers.get("content-length")
+        known = length is not None and length.isdigit() and not response.headers.get("content-encoding")
+        total = offset + int(length) if known and length is not None else None
+        progress = Progress(err, total, start=offset if mode == "ab" else 0, label=os.path.basename(path))
+    written = 0
+    raw = f.raw if hasattr(f, "raw") else f
+    try:
+        with f:
+            if show_head:
+                _write_head(f, response, Painter(False), False)
+                f.flush()
+
+            def write(data: Any) -> None:
+                nonlocal written
+                # The file object's buffer only adds a copy for blocks this big.
+                while data:
+                    n = raw.write(data)
+                    written += n
+                    data = data[n:]
+
+            _copy_body(response, write, progress)
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.abandon()
+        have = os.path.getsize(path) if os.path.exists(path) else 0
+        print(f"netwire: interrupted; partial file kept: {path} ({format_size(have)}, {have} bytes); "
+              f"resume with: netwire get -C - -o {path} {response.url}", file=err)
+        return EXIT_INTERRUPTED
+    except OSError as exc:
+        if progress is not None:
+            progress.abandon()
+        if isinstance(exc, NetwireError):
+            code = print_error(exc)
+            have = os.path.getsize(path) if os.path.exists(path) else 0
+            print(f"netwire: partial file kept: {path} ({have} bytes); resume with -C -", file=err)
+            return code
+        print(f"netwire: write error: {path}: {exc.strerror or exc}", file=err)
+        return EXIT_WRITE
+    if progress is not None:
+        progress.finish()
+    if trace is not None:
+        trace.timings(written)
+    return EXIT_OK
+
