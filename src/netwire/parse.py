@@ -79,7 +79,6 @@ scheme_chars: Final = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234
 
 _C0_OR_SPACE: Final = "".join(map(chr, range(0x21)))
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*:")
-_TAB_NL = frozenset("\t\r\n")
 
 
 # --------------------------------------------------------------------------------------------

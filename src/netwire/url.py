@@ -62,7 +62,6 @@ _QUERY_T, _QUERY_RE = _table(_QUERY_SET)
 _SPECIAL_QUERY_T, _SPECIAL_QUERY_RE = _table(_SPECIAL_QUERY_SET)
 _PATH_T, _PATH_RE = _table(_PATH_SET)
 _USERINFO_T, _USERINFO_RE = _table(_USERINFO_SET)
-_COMPONENT_T, _COMPONENT_RE = _table(_COMPONENT_SET)
 _FORM_T, _FORM_RE = _table(_FORM_SET)
 _FORM_T[0x20] = "+"
 
@@ -102,7 +101,6 @@ class _Fail(Exception):
     """Internal: the parser returned failure; the message says why."""
 
 
-_FORBIDDEN_HOST = frozenset("\x00\t\n\r #/:<>?@[\\]^|")
 _FORBIDDEN_HOST_RE = re.compile(r"[\x00\t\n\r #/:<>?@\[\\\]^|]")
 _FORBIDDEN_DOMAIN_RE = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
 
@@ -342,33 +340,32 @@ class _Rec:
         self.fragment: str | None = None
 
 
-EOF: Final = "<EOF>"  # never equal to, nor contained in, a one-character string
+_EOF: Final = "<EOF>"  # never equal to, nor contained in, a one-character string
 
 # States
-S_SCHEME_START = 1
-S_SCHEME = 2
-S_NO_SCHEME = 3
-S_SPECIAL_RELATIVE_OR_AUTHORITY = 4
-S_PATH_OR_AUTHORITY = 5
-S_RELATIVE = 6
-S_RELATIVE_SLASH = 7
-S_SPECIAL_AUTHORITY_SLASHES = 8
-S_SPECIAL_AUTHORITY_IGNORE_SLASHES = 9
-S_AUTHORITY = 10
-S_HOST = 11
-S_HOSTNAME = 12
-S_PORT = 13
-S_FILE = 14
-S_FILE_SLASH = 15
-S_FILE_HOST = 16
-S_PATH_START = 17
-S_PATH = 18
-S_OPAQUE_PATH = 19
-S_QUERY = 20
-S_FRAGMENT = 21
+_S_SCHEME_START = 1
+_S_SCHEME = 2
+_S_NO_SCHEME = 3
+_S_SPECIAL_RELATIVE_OR_AUTHORITY = 4
+_S_PATH_OR_AUTHORITY = 5
+_S_RELATIVE = 6
+_S_RELATIVE_SLASH = 7
+_S_SPECIAL_AUTHORITY_SLASHES = 8
+_S_SPECIAL_AUTHORITY_IGNORE_SLASHES = 9
+_S_AUTHORITY = 10
+_S_HOST = 11
+_S_HOSTNAME = 12
+_S_PORT = 13
+_S_FILE = 14
+_S_FILE_SLASH = 15
+_S_FILE_HOST = 16
+_S_PATH_START = 17
+_S_PATH = 18
+_S_OPAQUE_PATH = 19
+_S_QUERY = 20
+_S_FRAGMENT = 21
 
 _ALPHA = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_SCHEME_CHARS = _ALPHA | frozenset("0123456789+-.")
 _DIGITS = frozenset("0123456789")
 _TAB_NL_RE = re.compile("[\t\n\r]")
 _PATH_END_SPECIAL = re.compile(r"[/\\?#]")
@@ -421,29 +418,29 @@ def _basic_parse(
     if "\t" in inp or "\n" in inp or "\r" in inp:
         inp = _TAB_NL_RE.sub("", inp)
     inp = _usv(inp)
-    state = override or S_SCHEME_START
+    state = override or _S_SCHEME_START
     buf = ""
     brackets = False
     n = len(inp)
     p = 0
     special = url.scheme in SPECIAL_SCHEMES
     while True:
-        c = inp[p] if p < n else EOF
-        if state == S_SCHEME_START:
+        c = inp[p] if p < n else _EOF
+        if state == _S_SCHEME_START:
             if c in _ALPHA:
                 buf += c.lower()
-                state = S_SCHEME
+                state = _S_SCHEME
             elif not override:
-                state = S_NO_SCHEME
+                state = _S_NO_SCHEME
                 p -= 1
             else:
                 raise _Fail("a scheme must start with a letter")
-        elif state == S_SCHEME:
+        elif state == _S_SCHEME:
             end = _SCHEME_RUN_RE.match(inp, p).end()  # type: ignore[union-attr]  # '*' always matches
             if end > p:
                 buf += inp[p:end].lower()
                 p = end
-                c = inp[p] if p < n else EOF
+                c = inp[p] if p < n else _EOF
             if c == ":":
                 if override:
                     if special != (buf in SPECIAL_SCHEMES):
@@ -460,24 +457,24 @@ def _basic_parse(
                     return url
                 buf = ""
                 if url.scheme == "file":
-                    state = S_FILE
+                    state = _S_FILE
                 elif special and base is not None and base.scheme == url.scheme:
-                    state = S_SPECIAL_RELATIVE_OR_AUTHORITY
+                    state = _S_SPECIAL_RELATIVE_OR_AUTHORITY
                 elif special:
-                    state = S_SPECIAL_AUTHORITY_SLASHES
+                    state = _S_SPECIAL_AUTHORITY_SLASHES
                 elif inp.startswith("/", p + 1):
-                    state = S_PATH_OR_AUTHORITY
+                    state = _S_PATH_OR_AUTHORITY
                     p += 1
                 else:
                     url.path = ""
-                    state = S_OPAQUE_PATH
+                    state = _S_OPAQUE_PATH
             elif not override:
                 buf = ""
-                state = S_NO_SCHEME
+                state = _S_NO_SCHEME
                 p = -1
             else:
                 raise _Fail("invalid character in scheme")
-        elif state == S_NO_SCHEME:
+        elif state == _S_NO_SCHEME:
             if base is None:
                 raise _Fail(f"{inp!r} is relative and there is no base URL")
             if isinstance(base.path, str):
@@ -488,32 +485,32 @@ def _basic_parse(
                 url.path = base.path
                 url.query = base.query
                 url.fragment = ""
-                state = S_FRAGMENT
+                state = _S_FRAGMENT
             elif base.scheme != "file":
-                state = S_RELATIVE
+                state = _S_RELATIVE
                 p -= 1
             else:
-                state = S_FILE
+                state = _S_FILE
                 p -= 1
-        elif state == S_SPECIAL_RELATIVE_OR_AUTHORITY:
+        elif state == _S_SPECIAL_RELATIVE_OR_AUTHORITY:
             if c == "/" and inp.startswith("/", p + 1):
-                state = S_SPECIAL_AUTHORITY_IGNORE_SLASHES
+                state = _S_SPECIAL_AUTHORITY_IGNORE_SLASHES
                 p += 1
             else:
-                state = S_RELATIVE
+                state = _S_RELATIVE
                 p -= 1
-        elif state == S_PATH_OR_AUTHORITY:
+        elif state == _S_PATH_OR_AUTHORITY:
             if c == "/":
-                state = S_AUTHORITY
+                state = _S_AUTHORITY
             else:
-                state = S_PATH
+                state = _S_PATH
                 p -= 1
-        elif state == S_RELATIVE:
+        elif state == _S_RELATIVE:
             assert base is not None
             url.scheme = base.scheme
             special = url.scheme in SPECIAL_SCHEMES
             if c == "/" or (special and c == "\\"):
-                state = S_RELATIVE_SLASH
+                state = _S_RELATIVE_SLASH
             else:
                 url.username = base.username
                 url.password = base.password
@@ -523,40 +520,40 @@ def _basic_parse(
                 url.query = base.query
                 if c == "?":
                     url.query = ""
-                    state = S_QUERY
+                    state = _S_QUERY
                 elif c == "#":
                     url.fragment = ""
-                    state = S_FRAGMENT
-                elif c != EOF:
+                    state = _S_FRAGMENT
+                elif c != _EOF:
                     url.query = None
                     _shorten(url)
-                    state = S_PATH
+                    state = _S_PATH
                     p -= 1
-        elif state == S_RELATIVE_SLASH:
+        elif state == _S_RELATIVE_SLASH:
             if special and (c == "/" or c == "\\"):
-                state = S_SPECIAL_AUTHORITY_IGNORE_SLASHES
+                state = _S_SPECIAL_AUTHORITY_IGNORE_SLASHES
             elif c == "/":
-                state = S_AUTHORITY
+                state = _S_AUTHORITY
             else:
                 assert base is not None
                 url.username = base.username
                 url.password = base.password
                 url.host = base.host
                 url.port = base.port
-                state = S_PATH
+                state = _S_PATH
                 p -= 1
-        elif state == S_SPECIAL_AUTHORITY_SLASHES:
+        elif state == _S_SPECIAL_AUTHORITY_SLASHES:
             if c == "/" and inp.startswith("/", p + 1):
-                state = S_SPECIAL_AUTHORITY_IGNORE_SLASHES
+                state = _S_SPECIAL_AUTHORITY_IGNORE_SLASHES
                 p += 1
             else:
-                state = S_SPECIAL_AUTHORITY_IGNORE_SLASHES
+                state = _S_SPECIAL_AUTHORITY_IGNORE_SLASHES
                 p -= 1
-        elif state == S_SPECIAL_AUTHORITY_IGNORE_SLASHES:
+        elif state == _S_SPECIAL_AUTHORITY_IGNORE_SLASHES:
             if c != "/" and c != "\\":
-                state = S_AUTHORITY
+                state = _S_AUTHORITY
                 p -= 1
-        elif state == S_AUTHORITY:
+        elif state == _S_AUTHORITY:
             # Only ever entered with an empty buffer: take the whole authority at once. Every '@'
             # but the last belongs to the userinfo (as "%40"), the first ':' in it starts the
             # password: the same as the standard's character-by-character rules.
@@ -572,27 +569,27 @@ def _basic_parse(
                 p = at
             else:
                 p -= 1
-            state = S_HOST
-        elif state in (S_HOST, S_HOSTNAME):
-            if not override and not brackets and c != EOF:
+            state = _S_HOST
+        elif state in (_S_HOST, _S_HOSTNAME):
+            if not override and not brackets and c != _EOF:
                 m = (_HOST_END_SPECIAL if special else _HOST_END).search(inp, p)
                 end = m.start() if m is not None else n
                 if end > p:
                     buf += inp[p:end]
                     p = end
-                    c = inp[p] if p < n else EOF
+                    c = inp[p] if p < n else _EOF
             if override and url.scheme == "file":
                 p -= 1
-                state = S_FILE_HOST
+                state = _S_FILE_HOST
             elif c == ":" and not brackets:
                 if buf == "":
                     raise _Fail("empty host")
-                if override == S_HOSTNAME:
+                if override == _S_HOSTNAME:
                     raise _Fail("a hostname cannot carry a port")
                 url.host = _parse_host(buf, not special)
                 buf = ""
-                state = S_PORT
-            elif c == EOF or c == "/" or c == "?" or c == "#" or (special and c == "\\"):
+                state = _S_PORT
+            elif c == _EOF or c == "/" or c == "?" or c == "#" or (special and c == "\\"):
                 p -= 1
                 if special and buf == "":
                     raise _Fail("empty host")
@@ -600,7 +597,7 @@ def _basic_parse(
                     return url
                 url.host = _parse_host(buf, not special)
                 buf = ""
-                state = S_PATH_START
+                state = _S_PATH_START
                 if override:
                     return url
             else:
@@ -609,10 +606,10 @@ def _basic_parse(
                 elif c == "]":
                     brackets = False
                 buf += c
-        elif state == S_PORT:
+        elif state == _S_PORT:
             if c in _DIGITS:
                 buf += c
-            elif c == EOF or c == "/" or c == "?" or c == "#" or (special and c == "\\") or override:
+            elif c == _EOF or c == "/" or c == "?" or c == "#" or (special and c == "\\") or override:
                 if buf:
                     port = int(buf)
                     if port > 65535:
@@ -623,40 +620,40 @@ def _basic_parse(
                         return url
                 if override:
                     raise _Fail("invalid port")
-                state = S_PATH_START
+                state = _S_PATH_START
                 p -= 1
             else:
                 raise _Fail(f"invalid character {c!r} in port")
-        elif state == S_FILE:
+        elif state == _S_FILE:
             url.scheme = "file"
             special = True
             url.host = ""
             if c == "/" or c == "\\":
-                state = S_FILE_SLASH
+                state = _S_FILE_SLASH
             elif base is not None and base.scheme == "file":
                 url.host = base.host
                 url.path = list(base.path)
                 url.query = base.query
                 if c == "?":
                     url.query = ""
-                    state = S_QUERY
+                    state = _S_QUERY
                 elif c == "#":
                     url.fragment = ""
-                    state = S_FRAGMENT
-                elif c != EOF:
+                    state = _S_FRAGMENT
+                elif c != _EOF:
                     url.query = None
                     if not _starts_with_drive(inp, p):
                         _shorten(url)
                     else:
                         url.path = []
-                    state = S_PATH
+                    state = _S_PATH
                     p -= 1
             else:
-                state = S_PATH
+                state = _S_PATH
                 p -= 1
-        elif state == S_FILE_SLASH:
+        elif state == _S_FILE_SLASH:
             if c == "/" or c == "\\":
-                state = S_FILE_HOST
+                state = _S_FILE_HOST
             else:
                 if base is not None and base.scheme == "file":
                     url.host = base.host
@@ -668,19 +665,19 @@ def _basic_parse(
                     ):
                         assert isinstance(url.path, list)
                         url.path.append(base.path[0])
-                state = S_PATH
+                state = _S_PATH
                 p -= 1
-        elif state == S_FILE_HOST:
-            if c == EOF or c == "/" or c == "\\" or c == "?" or c == "#":
+        elif state == _S_FILE_HOST:
+            if c == _EOF or c == "/" or c == "\\" or c == "?" or c == "#":
                 p -= 1
                 if not override and _is_drive(buf):
                     # The Windows drive letter quirk: buf is kept and becomes the first segment.
-                    state = S_PATH
+                    state = _S_PATH
                 elif buf == "":
                     url.host = ""
                     if override:
                         return url
-                    state = S_PATH_START
+                    state = _S_PATH_START
                 else:
                     host = _parse_host(buf, not special)
                     if host == "localhost":
@@ -689,38 +686,38 @@ def _basic_parse(
                     if override:
                         return url
                     buf = ""
-                    state = S_PATH_START
+                    state = _S_PATH_START
             else:
                 buf += c
-        elif state == S_PATH_START:
+        elif state == _S_PATH_START:
             if special:
-                state = S_PATH
+                state = _S_PATH
                 if c != "/" and c != "\\":
                     p -= 1
             elif not override and c == "?":
                 url.query = ""
-                state = S_QUERY
+                state = _S_QUERY
             elif not override and c == "#":
                 url.fragment = ""
-                state = S_FRAGMENT
-            elif c != EOF:
-                state = S_PATH
+                state = _S_FRAGMENT
+            elif c != _EOF:
+                state = _S_PATH
                 if c != "/":
                     p -= 1
             elif override and url.host is None:
                 assert isinstance(url.path, list)
                 url.path.append("")
-        elif state == S_PATH:
-            if not override and c != EOF:
+        elif state == _S_PATH:
+            if not override and c != _EOF:
                 # Take the whole segment at once rather than one character per turn.
                 m = (_PATH_END_SPECIAL if special else _PATH_END).search(inp, p)
                 end = m.start() if m is not None else n
                 if end > p:
                     buf += _encode(inp[p:end], _PATH_T, _PATH_RE)
                     p = end
-                    c = inp[p] if p < n else EOF
+                    c = inp[p] if p < n else _EOF
             if (
-                c == EOF
+                c == _EOF
                 or c == "/"
                 or (special and c == "\\")
                 or (not override and (c == "?" or c == "#"))
@@ -742,13 +739,13 @@ def _basic_parse(
                 buf = ""
                 if c == "?":
                     url.query = ""
-                    state = S_QUERY
+                    state = _S_QUERY
                 elif c == "#":
                     url.fragment = ""
-                    state = S_FRAGMENT
+                    state = _S_FRAGMENT
             else:
                 buf += _encode(c, _PATH_T, _PATH_RE)
-        elif state == S_OPAQUE_PATH:
+        elif state == _S_OPAQUE_PATH:
             m = _QUERY_OR_FRAGMENT.search(inp, p)
             end = m.start() if m is not None else n
             chunk = inp[p:end]
@@ -758,16 +755,16 @@ def _basic_parse(
             assert isinstance(url.path, str)
             url.path += _encode(chunk, _C0_T, _C0_RE) + ("%20" if trailing_space else "")
             p = end
-            c = inp[p] if p < n else EOF
+            c = inp[p] if p < n else _EOF
             if c == "?":
                 url.query = ""
-                state = S_QUERY
+                state = _S_QUERY
             elif c == "#":
                 url.fragment = ""
-                state = S_FRAGMENT
+                state = _S_FRAGMENT
             else:
                 break
-        elif state == S_QUERY:
+        elif state == _S_QUERY:
             end = n if override else inp.find("#", p)
             if end < 0:
                 end = n
@@ -778,10 +775,10 @@ def _basic_parse(
             p = end
             if p < n:
                 url.fragment = ""
-                state = S_FRAGMENT
+                state = _S_FRAGMENT
             else:
                 break
-        elif state == S_FRAGMENT:
+        elif state == _S_FRAGMENT:
             url.fragment = (url.fragment or "") + _encode(inp[p:], _FRAGMENT_T, _FRAGMENT_RE)
             break
         if p >= n:
@@ -1372,7 +1369,7 @@ def _cannot_have_credentials(rec: _Rec) -> bool:
 
 def _set_protocol(rec: _Rec, value: Any) -> None:
     try:
-        _basic_parse(str(value) + ":", None, rec, S_SCHEME_START)
+        _basic_parse(str(value) + ":", None, rec, _S_SCHEME_START)
     except _Fail:
         pass
 
@@ -1398,12 +1395,12 @@ def _state_setter(rec: _Rec, value: str, state: int) -> None:
 
 def _set_host(rec: _Rec, value: Any) -> None:
     if not isinstance(rec.path, str):
-        _state_setter(rec, str(value), S_HOST)
+        _state_setter(rec, str(value), _S_HOST)
 
 
 def _set_hostname(rec: _Rec, value: Any) -> None:
     if not isinstance(rec.path, str):
-        _state_setter(rec, str(value), S_HOSTNAME)
+        _state_setter(rec, str(value), _S_HOSTNAME)
 
 
 def _set_port(rec: _Rec, value: Any) -> None:
@@ -1412,14 +1409,14 @@ def _set_port(rec: _Rec, value: Any) -> None:
     if value is None or value == "":
         rec.port = None
     else:
-        _state_setter(rec, str(value), S_PORT)
+        _state_setter(rec, str(value), _S_PORT)
 
 
 def _set_pathname(rec: _Rec, value: Any) -> None:
     if isinstance(rec.path, str):
         return
     rec.path = []
-    _state_setter(rec, str(value), S_PATH_START)
+    _state_setter(rec, str(value), _S_PATH_START)
 
 
 def _set_search(rec: _Rec, value: Any) -> None:
@@ -1430,7 +1427,7 @@ def _set_search(rec: _Rec, value: Any) -> None:
     if text[:1] == "?":
         text = text[1:]
     rec.query = ""
-    _state_setter(rec, text, S_QUERY)
+    _state_setter(rec, text, _S_QUERY)
 
 
 def _set_hash(rec: _Rec, value: Any) -> None:
@@ -1441,7 +1438,7 @@ def _set_hash(rec: _Rec, value: Any) -> None:
     if text[:1] == "#":
         text = text[1:]
     rec.fragment = ""
-    _state_setter(rec, text, S_FRAGMENT)
+    _state_setter(rec, text, _S_FRAGMENT)
 
 
 _SETTERS: Final = {
