@@ -4,7 +4,8 @@ netwire's :class:`~netwire.sockets.tcp.TCPServer` (selector loop with a line mes
 the thread-per-connection Stream handler) against ``socketserver.ThreadingTCPServer`` and an
 asyncio streams server. Each server runs in its own process, the 50 clients in another (one
 selector loop driving 50 connections, each sending a line and waiting for its echo before the
-next). Reports requests per second over one run.
+next). Reports requests per second: the servers take turns for 3 rounds of 2 s each, and the
+best round of each is kept.
 
     python bench/run.py sockets
     python bench/bench_sockets.py            # the same, standalone
@@ -27,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(os.path.dirname(HERE), "src")
 MESSAGE = b"hello netwire, this is one request line\n"
 CLIENTS = 50
+CLIENT_PROCESSES = int(os.environ.get("BENCH_CLIENT_PROCESSES", "1"))
 
 
 # -- servers (each runs in its own process: `bench_sockets.py serve KIND`) ---------------------
@@ -43,7 +45,8 @@ def _serve_netwire(framing: str | None) -> None:
             stream.send_all(line)
 
     handler: Any = on_line if framing else on_stream
-    server = TCPServer(handler, "127.0.0.1", 0, framing=framing, timeout=float(os.environ.get("BENCH_TIMEOUT", "60")) or None)  # type: ignore[arg-type]
+    # The idle timeout is on, as a real server would have it (it costs nothing measurable).
+    server = TCPServer(handler, "127.0.0.1", 0, framing=framing, timeout=60)  # type: ignore[arg-type]
     _ready(server.port)
     server.serve_forever()
 
@@ -145,25 +148,43 @@ def measure(kind: str, duration: float) -> float:
     try:
         assert server.stdout is not None
         port = int(server.stdout.readline())
-        out = subprocess.run(
-            [sys.executable, me, "client", str(port), str(CLIENTS), str(duration)],
-            capture_output=True, text=True, timeout=duration + 30, check=True,
-        )
-        return float(out.stdout.strip())
+        per = CLIENTS // CLIENT_PROCESSES
+        clients = [
+            subprocess.Popen([sys.executable, me, "client", str(port), str(per), str(duration)],
+                             stdout=subprocess.PIPE, text=True)
+            for _ in range(CLIENT_PROCESSES)
+        ]
+        total = 0.0
+        for c in clients:
+            out, _ = c.communicate(timeout=duration + 30)
+            if c.returncode:
+                raise RuntimeError(f"client process failed against {kind}")
+            total += float(out.strip())
+        return total
     finally:
         server.kill()
         server.wait()
 
 
 def run(args: Any) -> list[dict[str, Any]]:
-    duration = 1.0 if getattr(args, "quick", False) else 4.0
-    rows = []
-    group = f"line echo, {CLIENTS} clients"
+    """One run: every server measured in turns (rounds x seconds each), best round kept.
+
+    Rounds rotate through the servers so that a burst of load from elsewhere on the machine
+    hits them all alike; the best round of each is its figure (the least disturbed one).
+    """
+    quick = getattr(args, "quick", False)
+    rounds, duration = (1, 1.0) if quick else (3, 2.0)
     # netwire (the selector server) last: bench/run.py compares every row with the last netwire row.
-    for kind in ("netwire-threads", "socketserver", "asyncio", "netwire"):
-        rps = measure(kind, duration)
-        print(f"   {NAMES[kind]:28} {rps:12.0f} req/s", file=sys.stderr, flush=True)
-        rows.append({"group": group, "name": NAMES[kind], "value": rps, "unit": "req/s", "higher": True})
+    kinds = ("netwire-threads", "socketserver", "asyncio", "netwire")
+    best = dict.fromkeys(kinds, 0.0)
+    for _ in range(rounds):
+        for kind in kinds:
+            best[kind] = max(best[kind], measure(kind, duration))
+    group = f"line echo, {CLIENTS} clients"
+    rows = []
+    for kind in kinds:
+        print(f"   {NAMES[kind]:28} {best[kind]:12.0f} req/s", file=sys.stderr, flush=True)
+        rows.append({"group": group, "name": NAMES[kind], "value": best[kind], "unit": "req/s", "higher": True})
     return rows
 
 
