@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from netwire.errors import InvalidURL
 from netwire.url import URL, URLSearchParams, _fast_parse, _medium_join, _medium_parse, _parse, _plain
 
-SETTINGS = settings(max_examples=1500, deadline=None, database=None, derandomize=True,
+SETTINGS = settings(max_examples=1000, deadline=None, database=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
 
 PIECES = ["a", "Z", "0", "9", ".", "..", "/", "\\", ":", "@", "?", "#", "%", "%2e", "%41", "[", "]", "::1", " ", "\t",
@@ -59,7 +59,7 @@ def test_join_agrees_with_state_machine(text: str, base_text: str) -> None:
         assert medium is None or medium == expected
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=300)
 @given(url_text)
 def test_serialisation_is_stable(text: str) -> None:
     try:
