@@ -289,6 +289,17 @@ def _lines(data: bytes) -> list[bytes]:
     return lines
 
 
+def _bridge(line: bytes) -> bytes:
+    """A line that is not UTF-8 is read as Latin-1 (RFC 9309 section 2.2.2 lets crawlers bridge
+    such mismatches), so that ``/caf\xe9`` still matches the URL ``/café`` (``/caf%C3%A9``).
+    Per line, so that one stray byte does not change how the rest of the file reads."""
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("latin-1").encode("utf-8")
+    return line
+
+
 # -- patterns -----------------------------------------------------------------------------------
 
 _PLAIN, _EXACT, _GLOB = 0, 1, 2
@@ -526,7 +537,10 @@ class RobotsTxt:
 
     @classmethod
     def parse(cls, body: bytes | str, *, mode: Mode = "rfc9309") -> RobotsTxt:
-        """Parse a robots.txt body. Only the first :data:`MAX_BYTES` are read; never raises."""
+        """Parse a robots.txt body. Only the first :data:`MAX_BYTES` are read; never raises.
+
+        In ``rfc9309`` mode a line that is not valid UTF-8 is read as Latin-1.
+        """
         self = cls(mode=mode)
         data = to_bytes(body) if isinstance(body, str) else bytes(body)
         if len(data) > MAX_BYTES:
@@ -545,6 +559,8 @@ class RobotsTxt:
         for number, line in enumerate(_lines(data), 1):
             if not line:
                 continue
+            if rfc and not line.isascii():
+                line = _bridge(line)
             if len(line) > MAX_LINE_BYTES:
                 line = line[:MAX_LINE_BYTES]
             kv = _split_line(line)

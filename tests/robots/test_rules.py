@@ -227,3 +227,14 @@ def test_urllib_api_differences() -> None:
     rp.parse(lines)
     assert rp.can_fetch("a", "http://h/public/page")
     assert not rp.can_fetch("a", "http://h/public/doc.pdf")
+
+
+def test_latin1_lines_are_bridged() -> None:
+    body = b"User-agent: *\nDisallow: /caf\xe9\nDisallow: /ts\xe3\x83\x84\n"
+    rfc = RobotsTxt.parse(body)
+    assert not rfc.allowed("x", "http://h/café")
+    assert not rfc.allowed("x", "http://h/caf%C3%A9")
+    assert not rfc.allowed("x", "http://h/tsツ")  # a UTF-8 line next to it is left as it is
+    google = RobotsTxt.parse(body, mode="google")  # Google escapes the raw octets
+    assert google.allowed("x", "http://h/caf%C3%A9")
+    assert not google.allowed("x", "http://h/caf%E9")
