@@ -33,7 +33,7 @@ from ._robots import (
     product_token,
     to_bytes,
 )
-from .errors import InvalidURL, NetwireError
+from .errors import InvalidURL, NetwireError, RequestError
 
 if TYPE_CHECKING:
     from .client import Client
@@ -47,6 +47,7 @@ __all__ = [
     "RobotFileParser",
     "RobotsCache",
     "RobotsTxt",
+    "client_fetcher",
     "fetch_robots",
     "is_valid_product_token",
     "product_token",
@@ -166,6 +167,27 @@ def fetch_robots(
     finally:
         if own:
             active.close()
+
+
+def client_fetcher(
+    client: Client, *, timeout: float | None = DEFAULT_TIMEOUT, user_agent: str | None = None
+) -> Callable[[str], tuple[int, bytes, Mapping[str, str]]]:
+    """A ``fetch`` function for :class:`RobotsCache` that uses ``client`` (see :func:`fetch_robots`).
+
+    It raises :class:`~netwire.errors.RequestError` when no response arrived, which the cache
+    reads as "unreachable". A client that consults the cache for every request still gets its
+    robots.txt: the cache allows ``/robots.txt`` without fetching anything.
+    """
+
+    def fetch(url: str) -> tuple[int, bytes, Mapping[str, str]]:
+        result = fetch_robots(url, client=client, timeout=timeout, user_agent=user_agent)
+        if result.status is None:
+            if isinstance(result.exception, NetwireError):
+                raise result.exception
+            raise RequestError(result.error or "robots.txt fetch failed", reason=result.exception)
+        return result.status, result.body, result.headers
+
+    return fetch
 
 
 def _read_capped(response: Any) -> bytes:

@@ -15,6 +15,7 @@ from netwire.robotparser import (
     MAX_BYTES,
     RobotFileParser,
     RobotsCache,
+    client_fetcher,
     fetch_robots,
     robots_url,
 )
@@ -350,3 +351,14 @@ def test_cache_remembers_a_bounded_number_of_origins() -> None:
     assert len(calls) == 3  # the two newest are still cached
     cache.check(origins[0] + "/x", "bot")
     assert calls[3:] == ["http://a.test/robots.txt"]  # the oldest had been dropped
+
+
+def test_client_fetcher_feeds_the_cache(robots_server: RobotsServer, client: netwire.Client) -> None:
+    robots_server.route("/start", 200, b"User-agent: *\nDisallow: /x\nCrawl-delay: 5\n")
+    robots_server.redirect("/robots.txt", "/start")
+    cache = RobotsCache(client_fetcher(client, timeout=5.0, user_agent="MyBot/1.0"))
+    assert not cache.check(robots_server.origin + "/x", "MyBot")
+    assert cache.crawl_delay(robots_server.origin, "MyBot") == 5
+    assert robots_server.hits["/robots.txt"] == 1 and robots_server.hits["/start"] == 1
+    refused = f"http://127.0.0.1:{_closed_port()}"
+    assert "ConnectError" in cache.check(refused + "/page", "MyBot").reason
