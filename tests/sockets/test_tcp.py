@@ -253,3 +253,18 @@ def test_close_before_start_releases_port() -> None:
     server.close()
     with pytest.raises(ConnectError):
         connect_tcp("127.0.0.1", port, timeout=1)
+
+
+def test_half_closed_client_gets_every_large_reply() -> None:
+    big = b"z" * 1_000_000
+    with TCPServer(lambda m, c: big + m, "127.0.0.1", 0, framing="line") as server:
+        c = socket.create_connection(("127.0.0.1", server.port))
+        c.sendall(b"1\n2\n3\n4\n5\n")
+        c.shutdown(socket.SHUT_WR)
+        time.sleep(0.2)  # let the server hit EOF with megabytes still queued
+        c.settimeout(5)
+        got = bytearray()
+        while chunk := c.recv(1 << 20):
+            got += chunk
+        c.close()
+    assert bytes(got) == b"".join(big + n + b"\n" for n in (b"1", b"2", b"3", b"4", b"5"))

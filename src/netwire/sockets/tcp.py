@@ -420,6 +420,10 @@ class TCPServer:
                 log.warning("connection from %s closed in the middle of a message (%d bytes)", conn.peer, len(conn.buffer))
             conn._close_after_flush = True
             self._flush(conn)
+            if conn.socket.fileno() >= 0:
+                # Replies still pending: wait for writability only, or the EOF would wake us forever.
+                conn._writing = True
+                self._sel.modify(sock, _WRITE, conn)
             return
         conn.last_active = time.monotonic()
         try:
