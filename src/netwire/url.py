@@ -1330,8 +1330,7 @@ def _medium_join(base: URL, inp: str) -> URL | None:
         rel = _REL_RE.match(_usv(inp))
         assert rel is not None
         path_text, query, fragment = rel.groups()
-        path: list[str] = []
-        _walk(path, path_text[1:])
+        pathname = _pathname(path_text)
     elif first == "?" or first == "#":
         rel = _REL_RE.match(_usv(inp))
         assert rel is not None
@@ -1348,16 +1347,16 @@ def _medium_join(base: URL, inp: str) -> URL | None:
         rel = _REL_RE.match(_usv(inp))
         assert rel is not None
         path_text, query, fragment = rel.groups()
-        path = base._path_list()
-        if path:
-            path.pop()
-        _walk(path, path_text)
+        # The base's directory followed by the reference: its segments are already encoded and
+        # never dot segments, so the path state over the whole text pops the right ones.
+        base_path = base._pathname
+        pathname = _pathname(base_path[: base_path.rfind("/") + 1] + path_text)
     if query is not None:
         query = _encode(query, _SPECIAL_QUERY_T, _SPECIAL_QUERY_RE)
     if fragment is not None:
         fragment = _encode(fragment, _FRAGMENT_T, _FRAGMENT_RE)
-    return _new(scheme, base._username, base._password, base._host, base._port,
-                "".join(["/" + seg for seg in path]), False, query, fragment)
+    return _new(scheme, base._username, base._password, base._host, base._port, pathname, False, query,
+                fragment)
 
 
 # ---- setters (the URL interface's, on a record) -------------------------------------------
