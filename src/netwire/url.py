@@ -5,10 +5,13 @@ the standard's *basic URL parser* (every state, with a base URL and with the sta
 setters use), its host parser (domains through UTS #46, IPv4 in every accepted form, IPv6, opaque
 hosts), its percent-encode sets and its serialiser. ``str(url)`` is ``url.href``.
 
-Parsing ``http(s)://host[:port]/path?query`` is the client's hot path, so a plain-ASCII special URL
-that needs no rewriting beyond lower-casing is recognised with one regular expression; anything
-else goes through the full state machine. The two give identical results (the tests check that on
-the web-platform-tests data and on generated input).
+Parsing ``http(s)://host[:port]/path?query`` is the client's hot path, so two shortcuts come before
+the state machine: a plain-ASCII special URL that needs no rewriting beyond lower-casing is
+recognised with one regular expression (the fast path); any other special URL with an authority,
+and any reference against a special base, is cut into components by a second one and each
+component is processed in bulk (the medium path). Whatever either declines goes through the full
+state machine. All three give identical results: the tests check that on the web-platform-tests
+data and on generated input.
 
 :class:`URLSearchParams` is the standard's ``URLSearchParams`` as a standalone mutable list of
 name/value pairs. ``URL.search_params`` hands out a fresh copy; a changed copy is put back with
