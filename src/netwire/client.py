@@ -276,6 +276,15 @@ class Client(BaseClient):
         jar = self.cookies
         if jar is None:
             return self._send_single(request, route)
+        if not getattr(jar, "_cookies", True):
+            # Nothing to send yet (the common case): skip the jar's per-request work, but still
+            # take the cookies the response sets.
+            response = self._send_single(request, route)
+            if "set-cookie" in response.headers or "set-cookie2" in response.headers:
+                from .policy.cookies import extract_cookies
+
+                extract_cookies(jar, response, request)
+            return response
         from .policy.cookies import add_cookie_header, extract_cookies
 
         sent = add_cookie_header(jar, request)

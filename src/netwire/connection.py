@@ -12,6 +12,8 @@ import io
 import select
 import socket
 import ssl
+import struct
+import sys
 import time
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -43,6 +45,18 @@ __all__ = ["Connection", "Origin", "default_ssl_context", "open_connection"]
 # threshold (a 256 KiB recv costs an mmap/munmap pair per call, for a 300-byte response).
 _RECV_SIZE = 64 * 1024
 _HAVE_POLL = hasattr(select, "poll")
+# Where struct timeval is two C longs and SO_RCVTIMEO/SO_SNDTIMEO take it (see Connection._arm).
+_KERNEL_TIMEOUTS = sys.platform.startswith("linux") or sys.platform == "darwin"
+
+
+def _timeval(timeout: float | None) -> bytes:
+    if timeout is None:
+        return struct.pack("@ll", 0, 0)  # zero means "no timeout" to the kernel
+    sec = int(timeout)
+    usec = int((timeout - sec) * 1_000_000)
+    if sec == 0 and usec == 0:
+        usec = 1  # a zero timeval would mean "wait forever"
+    return struct.pack("@ll", sec, usec)
 # Bodies above this size are read in place through io.BufferedReader (see ResponseBody._read_all).
 _SMALL_BODY = 256 * 1024
 
@@ -203,7 +217,9 @@ class Connection:
     """A connected socket speaking HTTP/1.1, one request at a time."""
 
     __slots__ = (
+        "_kernel_timeouts",
         "_poller",
+        "_snd_timeout",
         "_sock_timeout",
         "idle_since",
         "limits",
@@ -221,12 +237,16 @@ class Connection:
         self.idle_since = time.monotonic()
         self.pool_key: Any = None
         self._sock_timeout: float | None = None
+        self._snd_timeout: float | None = None
         self._poller: Any = None
+        self._kernel_timeouts = _KERNEL_TIMEOUTS
+        if _KERNEL_TIMEOUTS:
+            sock.settimeout(None)
 
     # -- deadlines ------------------------------------------------------------------------------
 
-    def _arm(self, op_timeout: float | None, deadline: float | None) -> bool:
-        """Set the socket timeout for the next operation; True when the total deadline is the binding one."""
+    def _arm(self, op_timeout: float | None, deadline: float | None, sending: bool = False) -> bool:
+        """Set the timeout for the next send or receive; True when the total deadline is the binding one."""
         timeout, total = op_timeout, False
         if deadline is not None:
             left = deadline - time.monotonic()
@@ -234,7 +254,18 @@ class Connection:
                 timeout, total = max(left, 0.0), True
                 if timeout == 0.0:
                     raise TotalTimeout(f"total deadline passed talking to {self.origin}")
-        if timeout != self._sock_timeout:
+        if self._kernel_timeouts:
+            # The socket stays blocking and the kernel enforces the timeout (SO_RCVTIMEO /
+            # SO_SNDTIMEO): one syscall per send or recv, where a Python-level timeout costs a
+            # poll() before each. Set only when the value changes.
+            if sending:
+                if timeout != self._snd_timeout:
+                    self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(timeout))
+                    self._snd_timeout = timeout
+            elif timeout != self._sock_timeout:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(timeout))
+                self._sock_timeout = timeout
+        elif timeout != self._sock_timeout:
             self.sock.settimeout(timeout)
             self._sock_timeout = timeout
         return total
@@ -248,10 +279,10 @@ class Connection:
         write_timeout: float | None,
         deadline: float | None,
     ) -> None:
-        total = self._arm(write_timeout, deadline)
+        total = self._arm(write_timeout, deadline, True)
         try:
             self.sock.sendall(data)
-        except TimeoutError:
+        except (TimeoutError, BlockingIOError, ssl.SSLWantWriteError):
             if total:
                 raise TotalTimeout(f"total deadline passed sending to {self.origin}") from None
             raise WriteTimeout(f"sending to {self.origin} stalled for more than {write_timeout} s") from None
@@ -272,7 +303,7 @@ class Connection:
         total = self._arm(read_timeout, deadline)
         try:
             return self.sock.recv(size)
-        except TimeoutError:
+        except (TimeoutError, BlockingIOError, ssl.SSLWantReadError):
             raise self._read_timeout(read_timeout, total) from None
         except ssl.SSLError as exc:
             if isinstance(exc, ssl.SSLZeroReturnError | ssl.SSLEOFError):
@@ -285,7 +316,7 @@ class Connection:
         total = self._arm(read_timeout, deadline)
         try:
             return self.sock.recv_into(buffer)
-        except TimeoutError:
+        except (TimeoutError, BlockingIOError, ssl.SSLWantReadError):
             raise self._read_timeout(read_timeout, total) from None
         except ssl.SSLError as exc:
             if isinstance(exc, ssl.SSLZeroReturnError | ssl.SSLEOFError):

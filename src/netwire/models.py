@@ -23,8 +23,11 @@ class Headers(MutableMapping[str, str]):
     by one (use it for Set-Cookie). ``multi_items()`` is the raw list in arrival order.
     """
 
-    __slots__ = ("_items",)
+    __slots__ = ("_index", "_items")
     _items: list[tuple[str, str]]
+    # Lower-cased name -> values, built on the first lookup and dropped on any change: a
+    # response's headers are asked for several names (encoding, cookies, location...).
+    _index: dict[str, list[str]] | None
 
     def __init__(self, headers: HeaderTypes = None) -> None:
         items: list[tuple[str, str]]
@@ -37,38 +40,51 @@ class Headers(MutableMapping[str, str]):
         else:
             items = [(str(k), str(v)) for k, v in headers]
         self._items = items
+        self._index = None
 
     @classmethod
     def _from_list(cls, items: list[tuple[str, str]]) -> Headers:
         # Trusted input from the parser: no copy, no conversion.
         h = cls.__new__(cls)
         h._items = items
+        h._index = None
         return h
 
+    def _lookup(self) -> dict[str, list[str]]:
+        index = self._index
+        if index is None:
+            index = {}
+            for k, v in self._items:
+                lk = k.lower()
+                values = index.get(lk)
+                if values is None:
+                    index[lk] = [v]
+                else:
+                    values.append(v)
+            self._index = index
+        return index
+
     def __getitem__(self, name: str) -> str:
-        key = name.lower()
-        values = [v for k, v in self._items if k.lower() == key]
-        if not values:
+        values = self._lookup().get(name.lower())
+        if values is None:
             raise KeyError(name)
         return values[0] if len(values) == 1 else ", ".join(values)
 
     def get(self, name: str, default: Any = None) -> Any:
-        key = name.lower()
-        found: str | None = None
-        for k, v in self._items:
-            if k.lower() == key:
-                found = v if found is None else f"{found}, {v}"
-        return default if found is None else found
+        values = self._lookup().get(name.lower())
+        if values is None:
+            return default
+        return values[0] if len(values) == 1 else ", ".join(values)
 
     def get_list(self, name: str) -> list[str]:
         """Every value of field ``name``, in order (empty list if absent)."""
-        key = name.lower()
-        return [v for k, v in self._items if k.lower() == key]
+        return list(self._lookup().get(name.lower(), ()))
 
     get_all = get_list
 
     def __setitem__(self, name: str, value: str) -> None:
         key = name.lower()
+        self._index = None
         for i, (k, _) in enumerate(self._items):
             if k.lower() == key:
                 self._items[i] = (name, value)
@@ -78,12 +94,13 @@ class Headers(MutableMapping[str, str]):
 
     def add(self, name: str, value: str) -> None:
         """Append one more field ``name`` (keeps existing ones)."""
+        self._index = None
         self._items.append((name, value))
 
     def setdefault(self, name: str, value: str = "") -> str:
         current = self.get(name)
         if current is None:
-            self._items.append((name, value))
+            self.add(name, value)
             return value
         return str(current)
 
@@ -93,12 +110,10 @@ class Headers(MutableMapping[str, str]):
         if len(kept) == len(self._items):
             raise KeyError(name)
         self._items = kept
+        self._index = None
 
     def __contains__(self, name: object) -> bool:
-        if not isinstance(name, str):
-            return False
-        key = name.lower()
-        return any(k.lower() == key for k, _ in self._items)
+        return isinstance(name, str) and name.lower() in self._lookup()
 
     def __iter__(self) -> Iterator[str]:
         seen: set[str] = set()
@@ -109,7 +124,7 @@ class Headers(MutableMapping[str, str]):
                 yield k
 
     def __len__(self) -> int:
-        return len({k.lower() for k, _ in self._items})
+        return len(self._lookup())
 
     def multi_items(self) -> list[tuple[str, str]]:
         """All fields as (name, value) pairs, repeated names included, in order."""
