@@ -9,6 +9,10 @@ best round of each is kept.
 
     python bench/run.py sockets
     python bench/bench_sockets.py            # the same, standalone
+
+Knobs (environment): BENCH_CLIENT_PROCESSES=N splits the 50 clients over N processes;
+BENCH_PYTHON_TIMEOUTS=1 makes netwire's Streams use Python's socket timeouts instead of the
+kernel's SO_RCVTIMEO (to measure what that choice is worth).
 """
 
 from __future__ import annotations
@@ -34,8 +38,13 @@ CLIENT_PROCESSES = int(os.environ.get("BENCH_CLIENT_PROCESSES", "1"))
 # -- servers (each runs in its own process: `bench_sockets.py serve KIND`) ---------------------
 def _serve_netwire(framing: str | None) -> None:
     sys.path.insert(0, SRC)
+    from netwire.sockets import stream as stream_module
     from netwire.sockets.stream import Stream
     from netwire.sockets.tcp import Connection, TCPServer
+
+    if os.environ.get("BENCH_PYTHON_TIMEOUTS"):
+        # For the docs' measurement: Python's poll()-based socket timeouts instead of the kernel's.
+        stream_module._KERNEL_TIMEOUTS = False
 
     def on_line(line: bytes, conn: Connection) -> bytes:
         return line

@@ -17,6 +17,7 @@ resolver returns in time; the remaining budget then applies to the connection at
 from __future__ import annotations
 
 import errno
+import os
 import selectors
 import socket
 import time
@@ -214,7 +215,7 @@ def _start(info: AddrInfo, source_address: tuple[str, int] | None) -> tuple[sock
     if code == 0 or code in _IN_PROGRESS:
         return sock, code
     sock.close()
-    raise OSError(code, errno.errorcode.get(code, "connect failed") if code else "connect failed")
+    raise OSError(code, os.strerror(code))
 
 
 def _race(
@@ -273,7 +274,7 @@ def _race(
                     winner = attempt
                     break
                 attempt.close()
-                errors.append((key.data, OSError(code, errno.errorcode.get(code, "connect failed"))))
+                errors.append((key.data, OSError(code, os.strerror(code))))
                 # A failure hands its turn to the next address straight away (RFC 8305 section 5).
                 next_start = time.monotonic()
             if winner is not None:
