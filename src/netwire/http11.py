@@ -286,6 +286,18 @@ def _line_too_long(buf: bytearray, limit: int) -> bool:
     return n > limit
 
 
+def _last_line_too_long(buf: bytearray, limit: int) -> bool:
+    """Whether the unfinished line at the end of ``buf`` is already longer than ``limit``.
+
+    Lets a header line that never ends be refused at max_line_length, not only once the whole
+    section reaches max_header_bytes.
+    """
+    n = len(buf) - (buf.rfind(b"\n") + 1)
+    if buf[-1:] == b"\r":
+        n -= 1
+    return n > limit
+
+
 class ResponseParser:
     """Turns the bytes of one response into events. One parser per response."""
 
@@ -479,6 +491,8 @@ class ResponseParser:
                 )
             if _line_too_long(buf, limits.max_line_length):
                 raise ProtocolError(f"status line exceeds max_line_length={limits.max_line_length}")
+            if _last_line_too_long(buf, limits.max_line_length):
+                raise ProtocolError(f"header line exceeds max_line_length={limits.max_line_length}")
             return False
         if end > limits.max_header_bytes:
             raise ProtocolError(f"response head exceeds max_header_bytes={limits.max_header_bytes}")
@@ -679,6 +693,9 @@ class ResponseParser:
         if end < 0:
             if len(buf) > limit:
                 raise ProtocolError(f"trailer section exceeds max_header_bytes={limit}")
+            max_line = self._limits.max_line_length
+            if _last_line_too_long(buf, max_line):
+                raise ProtocolError(f"trailer line exceeds max_line_length={max_line}")
             return False
         if end > limit:
             raise ProtocolError(f"trailer section exceeds max_header_bytes={limit}")
