@@ -191,3 +191,27 @@ def test_limits_apply_to_each_interim_response_separately() -> None:
     data = info * 4 + head_with(b"Content-Length: 0", b"B: 2", b"C: 3")
     out = parse_every_way(data, limits=limits)
     assert len(out.informational) == 4 and out.ended
+
+
+def test_endless_header_line_is_refused_at_max_line_length() -> None:
+    # Not only once the whole section reaches max_header_bytes: the line limit bites as it grows.
+    p = ResponseParser(limits=ParserLimits(max_line_length=100, max_header_bytes=100_000))
+    p.feed(b"HTTP/1.1 200 OK\r\nX-A: short\r\nX-Long: ")
+    with pytest.raises(ProtocolError, match="header line exceeds max_line_length=100"):
+        for _ in range(1000):
+            p.feed(b"l")
+
+
+def test_endless_trailer_line_is_refused_at_max_line_length() -> None:
+    p = ResponseParser(limits=ParserLimits(max_line_length=100, max_header_bytes=100_000))
+    p.feed(chunked(body=b"0\r\nX-T: "))
+    with pytest.raises(ProtocolError, match="trailer line exceeds max_line_length=100"):
+        for _ in range(1000):
+            p.feed(b"t")
+
+
+def test_header_line_at_limit_arriving_slowly_is_fine() -> None:
+    line = b"X-Long: " + b"v" * 92
+    data = head_with(line, b"Content-Length: 0")
+    out = parse_every_way(data, limits=LIMITS)  # bytewise included: CR of CRLF not counted
+    assert out.ended

@@ -20,11 +20,11 @@ from http11.feeding import Outcome, _comparable, parse_pieces
 from netwire.errors import ProtocolError
 from netwire.http11 import ParserLimits, ResponseParser
 
-pytestmark = pytest.mark.timeout(60)
-
 # NETWIRE_HYPOTHESIS_EXAMPLES=20000 for a long hunt; the default keeps the suite fast.
+EXAMPLES = int(os.environ.get("NETWIRE_HYPOTHESIS_EXAMPLES", "300"))
+pytestmark = pytest.mark.timeout(60 * max(1, EXAMPLES // 300))
 SETTINGS = settings(
-    max_examples=int(os.environ.get("NETWIRE_HYPOTHESIS_EXAMPLES", "300")),
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
