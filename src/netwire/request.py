@@ -1,0 +1,1900 @@
+"""``urllib.request``'s twin: the same names, signatures and behaviour, over netwire's Client.
+
+Change ``import urllib.request`` to ``import netwire.request`` (and ``urllib.error`` to
+``netwire.error``) and the code runs unchanged, faster: ``urlopen`` sends every ``http:`` and
+``https:`` request through one shared, pooled :class:`netwire.Client`, so repeated calls to the
+same host reuse the connection where urllib opens a new one per call.
+
+The opener machinery is urllib's documented protocol: an :class:`OpenerDirector` with handlers
+(``<scheme>_open``, ``<scheme>_request``, ``<scheme>_response``, ``http_error_<code>``,
+``handler_order``). Redirects, authentication and cookies are done by the handlers
+(:class:`HTTPRedirectHandler`, the auth handlers, :class:`HTTPCookieProcessor`), not by the
+Client (which runs with its own redirect, cookie and auth handling off), so subclasses that
+override ``redirect_request`` or ``http_error_302`` keep working.
+
+Where this module differs from urllib, it is on purpose; ``docs/urllib-migration.md`` lists
+every difference and why.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import bisect
+import contextlib
+import email.message
+import email.utils
+import io
+import mimetypes
+import os
+import re
+import socket
+import ssl
+import string
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from .client import Client
+from .error import ContentTooShortError, HTTPError, URLError
+from .errors import InvalidURL
+from .http11 import IncompleteResponse
+from .models import Headers, Limits, Timeout
+from .models import Request as _NRequest
+from .parse import quote, unquote, unquote_to_bytes, unwrap, urljoin, urlparse, urlsplit, urlunparse
+from .policy.auth import Challenge, DigestAuth, parse_www_authenticate
+from .policy.proxies import Proxy, should_bypass
+from .response import HTTPResponse, addclosehook, addinfourl, make_message
+from .url import URL
+
+__all__ = [
+    "AbstractBasicAuthHandler",
+    "AbstractDigestAuthHandler",
+    "AbstractHTTPHandler",
+    "BaseHandler",
+    "CacheFTPHandler",
+    "DataHandler",
+    "FTPHandler",
+    "FileHandler",
+    "HTTPBasicAuthHandler",
+    "HTTPCookieProcessor",
+    "HTTPDefaultErrorHandler",
+    "HTTPDigestAuthHandler",
+    "HTTPErrorProcessor",
+    "HTTPHandler",
+    "HTTPPasswordMgr",
+    "HTTPPasswordMgrWithDefaultRealm",
+    "HTTPPasswordMgrWithPriorAuth",
+    "HTTPRedirectHandler",
+    "HTTPSHandler",
+    "OpenerDirector",
+    "ProxyBasicAuthHandler",
+    "ProxyDigestAuthHandler",
+    "ProxyHandler",
+    "Request",
+    "UnknownHandler",
+    "build_opener",
+    "getproxies",
+    "install_opener",
+    "pathname2url",
+    "url2pathname",
+    "urlcleanup",
+    "urlopen",
+    "urlretrieve",
+]
+
+__version__ = f"{sys.version_info[0]}.{sys.version_info[1]}"
+# The same User-Agent as urllib's: servers that look at it answer the same way.
+USER_AGENT = f"Python-urllib/{__version__}"
+
+# urllib's "no timeout given" marker: the socket default timeout (None unless
+# socket.setdefaulttimeout() was called) applies.
+_GLOBAL_DEFAULT_TIMEOUT: Any = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
+
+# -- urllib's URL-splitting helpers (the same results as urllib.parse's private _split*) ---------
+
+_TYPE_RE = re.compile(r"([^/:]+):(.*)", re.DOTALL)
+_HOST_RE = re.compile(r"//([^/#?]*)(.*)", re.DOTALL)
+_PORT_RE = re.compile(r"(.*):([0-9]*)", re.DOTALL)
+_CUT_PORT_RE = re.compile(r":\d+$", re.ASCII)
+
+
+def _splittype(url: str) -> tuple[str | None, str]:
+    m = _TYPE_RE.match(url)
+    if m:
+        scheme, data = m.groups()
+        return scheme.lower(), data
+    return None, url
+
+
+def _splithost(url: str) -> tuple[str | None, str]:
+    m = _HOST_RE.match(url)
+    if m:
+        host_port, path = m.groups()
+        if path and path[0] != "/":
+            path = "/" + path
+        return host_port, path
+    return None, url
+
+
+def _splittag(url: str) -> tuple[str, str | None]:
+    path, delim, tag = url.rpartition("#")
+    if delim:
+        return path, tag
+    return url, None
+
+
+def _splitport(host: str) -> tuple[str, str | None]:
+    m = _PORT_RE.fullmatch(host)
+    if m:
+        host, port = m.groups()
+        if port:
+            return host, port
+    return host, None
+
+
+def _splituser(host: str) -> tuple[str | None, str]:
+    user, delim, host = host.rpartition("@")
+    return (user if delim else None), host
+
+
+def _splitpasswd(user: str) -> tuple[str, str | None]:
+    user, delim, passwd = user.partition(":")
+    return user, (passwd if delim else None)
+
+
+def _splitattr(url: str) -> tuple[str, list[str]]:
+    words = url.split(";")
+    return words[0], words[1:]
+
+
+def _splitvalue(attr: str) -> tuple[str, str | None]:
+    attr, delim, value = attr.partition("=")
+    return attr, (value if delim else None)
+
+
+def request_host(request: Request) -> str:
+    """The request-host of RFC 2965 (host without port, lower case), as urllib computes it."""
+    host = urlparse(request.full_url)[1]
+    if host == "":
+        host = request.get_header("Host", "")
+    return _CUT_PORT_RE.sub("", host, count=1).lower()
+
+
+# -- Request ---------------------------------------------------------------------------------------
+
+
+class Request:
+    """A URL request: ``urllib.request.Request``'s API.
+
+    ``full_url`` (settable), ``type``, ``host``, ``selector``, ``data`` (setting it drops a
+    computed Content-Length), ``method``/``get_method()``, headers kept as urllib keeps them
+    (names ``capitalize()``d), and ``origin_req_host``/``unverifiable`` for cookie policy.
+    """
+
+    timeout: Any = None
+
+    def __init__(
+        self,
+        url: str,
+        data: Any = None,
+        headers: Mapping[str, Any] = {},  # urllib's signature; never mutated
+        origin_req_host: str | None = None,
+        unverifiable: bool = False,
+        method: str | None = None,
+    ) -> None:
+        self.full_url = url
+        self.headers: dict[str, Any] = {}
+        self.unredirected_hdrs: dict[str, Any] = {}
+        self._data: Any = None
+        self.data = data
+        self._tunnel_host: str | None = None
+        self._proxy: tuple[str, str] | None = None
+        for key, value in headers.items():
+            self.add_header(key, value)
+        self._origin_req_host = origin_req_host
+        self.unverifiable = unverifiable
+        if method:
+            self.method = method
+
+    @property
+    def origin_req_host(self) -> str:
+        """The request-host of the origin transaction (computed from the URL when not given)."""
+        if self._origin_req_host is None:
+            self._origin_req_host = request_host(self)
+        return self._origin_req_host
+
+    @origin_req_host.setter
+    def origin_req_host(self, value: str) -> None:
+        self._origin_req_host = value
+
+    @property
+    def full_url(self) -> str:
+        if self.fragment:
+            return f"{self._full_url}#{self.fragment}"
+        return self._full_url
+
+    @full_url.setter
+    def full_url(self, url: str) -> None:
+        self._full_url, self.fragment = _splittag(unwrap(url))
+        self._parse()
+
+    @full_url.deleter
+    def full_url(self) -> None:
+        self._full_url = None  # type: ignore[assignment]
+        self.fragment = None
+        self.selector = ""
+
+    @property
+    def data(self) -> Any:
+        return self._data
+
+    @data.setter
+    def data(self, data: Any) -> None:
+        if data is not self._data:
+            self._data = data
+            # The Content-length computed for the old body would be wrong for the new one.
+            if self.has_header("Content-length"):
+                self.remove_header("Content-length")
+
+    @data.deleter
+    def data(self) -> None:
+        self.data = None
+
+    def _parse(self) -> None:
+        scheme, rest = _splittype(self._full_url)
+        if scheme is None:
+            raise ValueError(f"unknown url type: {self.full_url!r}")
+        self.type = scheme
+        host, self.selector = _splithost(rest)
+        self.host = unquote(host) if host else host
+
+    def get_method(self) -> str:
+        """``method`` if set, else POST when there is data and GET when not."""
+        method = getattr(self, "method", None)
+        if method is not None:
+            return str(method)
+        return "POST" if self.data is not None else "GET"
+
+    def get_full_url(self) -> str:
+        return self.full_url
+
+    def set_proxy(self, host: str, type: str) -> None:
+        """Send this request through the proxy at ``host`` (host:port) of scheme ``type``."""
+        if self.type == "https" and not self._tunnel_host:
+            self._tunnel_host = self.host
+        else:
+            self.type = type
+            self.selector = self.full_url
+        self.host = host
+        self._proxy = (type, host)
+
+    def has_proxy(self) -> bool:
+        return self.selector == self.full_url
+
+    def add_header(self, key: str, val: Any) -> None:
+        self.headers[key.capitalize()] = val
+
+    def add_unredirected_header(self, key: str, val: Any) -> None:
+        self.unredirected_hdrs[key.capitalize()] = val
+
+    def has_header(self, header_name: str) -> bool:
+        return header_name in self.headers or header_name in self.unredirected_hdrs
+
+    def get_header(self, header_name: str, default: Any = None) -> Any:
+        return self.headers.get(header_name, self.unredirected_hdrs.get(header_name, default))
+
+    def remove_header(self, header_name: str) -> None:
+        self.headers.pop(header_name, None)
+        self.unredirected_hdrs.pop(header_name, None)
+
+    def header_items(self) -> list[tuple[str, Any]]:
+        return list({**self.unredirected_hdrs, **self.headers}.items())
+
+    def __repr__(self) -> str:
+        return f"<netwire.request.Request {self.get_method()} {self.full_url}>"
+
+
+# -- the opener ------------------------------------------------------------------------------------
+
+
+class OpenerDirector:
+    """Runs a request through its handlers: request processors, openers, response processors, errors."""
+
+    def __init__(self) -> None:
+        self.addheaders: list[tuple[str, str]] = [("User-agent", USER_AGENT)]
+        self.handlers: list[BaseHandler] = []
+        self.handle_open: dict[str, list[BaseHandler]] = {}
+        self.handle_error: dict[Any, Any] = {}
+        self.process_response: dict[str, list[BaseHandler]] = {}
+        self.process_request: dict[str, list[BaseHandler]] = {}
+
+    def add_handler(self, handler: BaseHandler) -> None:
+        """Register ``handler`` for every ``<scheme>_open/_request/_response`` and ``<scheme>_error_<kind>`` it has."""
+        if not hasattr(handler, "add_parent"):
+            raise TypeError(f"expected BaseHandler instance, got {type(handler)!r}")
+        added = False
+        for meth in dir(handler):
+            if meth in ("redirect_request", "do_open", "proxy_open"):
+                continue
+            i = meth.find("_")
+            if i <= 0:
+                continue
+            protocol, condition = meth[:i], meth[i + 1 :]
+            kind: Any
+            if condition.startswith("error"):
+                j = condition.find("_") + i + 1
+                kind = meth[j + 1 :]
+                try:
+                    kind = int(kind)
+                except ValueError:
+                    pass
+                lookup = self.handle_error.setdefault(protocol, {})
+            elif condition == "open":
+                kind, lookup = protocol, self.handle_open
+            elif condition == "response":
+                kind, lookup = protocol, self.process_response
+            elif condition == "request":
+                kind, lookup = protocol, self.process_request
+            else:
+                continue
+            handlers = lookup.setdefault(kind, [])
+            if handlers:
+                bisect.insort(handlers, handler)
+            else:
+                handlers.append(handler)
+            added = True
+        if added:
+            bisect.insort(self.handlers, handler)
+            handler.add_parent(self)
+
+    def close(self) -> None:
+        """Nothing to release: connections belong to the shared clients."""
+
+    def _call_chain(self, chain: Mapping[Any, list[Any]], kind: Any, meth_name: str, *args: Any) -> Any:
+        for handler in chain.get(kind, ()):
+            result = getattr(handler, meth_name)(*args)
+            if result is not None:
+                return result
+        return None
+
+    def open(self, fullurl: str | Request, data: Any = None, timeout: Any = _GLOBAL_DEFAULT_TIMEOUT) -> Any:
+        """Open ``fullurl`` (a URL or a Request) and return the response."""
+        if isinstance(fullurl, str):
+            req = Request(fullurl, data)
+        else:
+            req = fullurl
+            if data is not None:
+                req.data = data
+        req.timeout = timeout
+        protocol = req.type
+        processors = self.process_request.get(protocol)
+        if processors:
+            meth_name = protocol + "_request"
+            for processor in processors:
+                req = getattr(processor, meth_name)(req)
+        # The same audit event as urllib, so audit hooks watching URL opens see ours too.
+        sys.audit("urllib.Request", req.full_url, req.data, req.headers, req.get_method())
+        response = self._open(req, data)
+        processors = self.process_response.get(protocol)
+        if processors:
+            meth_name = protocol + "_response"
+            for processor in processors:
+                response = getattr(processor, meth_name)(req, response)
+        return response
+
+    def _open(self, req: Request, data: Any = None) -> Any:
+        handle_open = self.handle_open
+        if "default" in handle_open:
+            result = self._call_chain(handle_open, "default", "default_open", req)
+            if result:
+                return result
+        protocol = req.type
+        result = self._call_chain(handle_open, protocol, protocol + "_open", req)
+        if result:
+            return result
+        return self._call_chain(handle_open, "unknown", "unknown_open", req)
+
+    def error(self, proto: str, *args: Any) -> Any:
+        """Dispatch an error: ``http_error_<code>`` for http/https, ``<proto>_error`` otherwise."""
+        if proto in ("http", "https"):
+            chain = self.handle_error.get("http", {})
+            code = args[2]
+            result = self._call_chain(chain, code, f"http_error_{code}", *args)
+            if result:
+                return result
+            return self._call_chain(chain, "default", "http_error_default", *args)
+        return self._call_chain(self.handle_error, proto, proto + "_error", *args)
+
+
+class BaseHandler:
+    """Base of handlers; ``handler_order`` sorts them (lower runs first)."""
+
+    handler_order = 500
+    parent: Any = None
+
+    def add_parent(self, parent: Any) -> None:
+        self.parent = parent
+
+    def close(self) -> None:
+        """Nothing to release by default."""
+
+    def __lt__(self, other: Any) -> bool:
+        if not hasattr(other, "handler_order"):
+            # Preserve urllib's rule: handlers without an order go last.
+            return True
+        return bool(self.handler_order < other.handler_order)
+
+
+class HTTPErrorProcessor(BaseHandler):
+    """Turns a non-2xx response into a call of the opener's error handlers."""
+
+    handler_order = 1000
+
+    def http_response(self, request: Request, response: Any) -> Any:
+        code = response.code
+        if not 200 <= code < 300:
+            response = self.parent.error("http", request, response, code, response.msg, response.info())
+        return response
+
+    https_response = http_response
+
+
+class HTTPDefaultErrorHandler(BaseHandler):
+    """Raises :class:`~netwire.error.HTTPError` for an error status no other handler took."""
+
+    def http_error_default(self, req: Request, fp: Any, code: int, msg: str, hdrs: Any) -> Any:
+        if isinstance(fp, HTTPResponse):
+            # A small error body is read now, so its connection goes back to the pool even
+            # if the caller never reads or closes the HTTPError.
+            fp._prefetch()
+        raise HTTPError(req.full_url, code, msg, hdrs, fp)
+
+
+def _discard(fp: Any) -> None:
+    """Read a small rest of a response (so its connection can be reused) and close it."""
+    if fp is None:
+        return
+    try:
+        if isinstance(fp, HTTPResponse):
+            fp._prefetch()
+    except OSError:
+        pass
+    with contextlib.suppress(Exception):
+        fp.close()
+
+
+_CREDENTIAL_HEADERS = ("authorization", "cookie")
+
+
+def _origin_of(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        port = {"http": 80, "https": 443, "ftp": 21}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+class HTTPRedirectHandler(BaseHandler):
+    """Follows 301/302/303/307/308 as urllib does (``max_redirections``, ``max_repeats``).
+
+    Unlike urllib, Authorization and Cookie headers the caller set do not follow a redirect to
+    another origin (they were meant for the first one), and a HEAD stays a HEAD.
+    """
+
+    max_repeats = 4
+    max_redirections = 10
+    inf_msg = (
+        "The HTTP server returned a redirect error that would lead to an infinite loop.\n"
+        "The last 30x error message was:\n"
+    )
+
+    def redirect_request(
+        self, req: Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> Request | None:
+        """The Request to send for this redirect, None to let another handler try, or raise HTTPError."""
+        m = req.get_method()
+        if not ((code in (301, 302, 303, 307, 308) and m in ("GET", "HEAD")) or (code in (301, 302, 303) and m == "POST")):
+            raise HTTPError(req.full_url, code, msg, headers, fp)
+        newurl = newurl.replace(" ", "%20")
+        cross_origin = _origin_of(req.full_url) != _origin_of(newurl)
+        newheaders = {
+            k: v
+            for k, v in req.headers.items()
+            if k.lower() not in ("content-length", "content-type")
+            and not (cross_origin and k.lower() in _CREDENTIAL_HEADERS)
+        }
+        return Request(
+            newurl,
+            headers=newheaders,
+            origin_req_host=req.origin_req_host,
+            unverifiable=True,
+            method="HEAD" if m == "HEAD" else "GET",
+        )
+
+    def http_error_302(self, req: Request, fp: Any, code: int, msg: str, headers: Any) -> Any:
+        if "location" in headers:
+            newurl = headers["location"]
+        elif "uri" in headers:
+            newurl = headers["uri"]
+        else:
+            return None
+        urlparts = urlparse(newurl)
+        if urlparts.scheme not in ("http", "https", "ftp", ""):
+            raise HTTPError(newurl, code, f"{msg} - Redirection to url '{newurl}' is not allowed", headers, fp)
+        if not urlparts.path and urlparts.netloc:
+            parts = list(urlparts)
+            parts[2] = "/"
+            newurl = urlunparse(parts)
+        else:
+            newurl = urlunparse(urlparts)
+        # Location should be ASCII; a server sending Latin-1 gets it percent-encoded.
+        newurl = quote(newurl, encoding="iso-8859-1", safe=string.punctuation)
+        newurl = urljoin(req.full_url, newurl)
+        new = self.redirect_request(req, fp, code, msg, headers, newurl)
+        if new is None:
+            return None
+        visited: dict[str, int]
+        if hasattr(req, "redirect_dict"):
+            visited = new.redirect_dict = req.redirect_dict  # type: ignore[attr-defined]
+            if visited.get(newurl, 0) >= self.max_repeats or len(visited) >= self.max_redirections:
+                raise HTTPError(req.full_url, code, self.inf_msg + msg, headers, fp)
+        else:
+            visited = new.redirect_dict = req.redirect_dict = {}  # type: ignore[attr-defined]
+        visited[newurl] = visited.get(newurl, 0) + 1
+        fp.read()
+        fp.close()
+        return self.parent.open(new, timeout=req.timeout)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
+# -- proxies ---------------------------------------------------------------------------------------
+
+
+def _parse_proxy(proxy: str) -> tuple[str | None, str | None, str | None, str]:
+    """(scheme, user, password, host:port) of a proxy URL or bare authority."""
+    scheme, r_scheme = _splittype(proxy)
+    if not r_scheme.startswith("/"):
+        scheme = None
+        authority = proxy
+    else:
+        if not r_scheme.startswith("//"):
+            raise ValueError(f"proxy URL with no authority: {proxy!r}")
+        at = r_scheme.find("@")
+        end = r_scheme.find("/", at if at >= 0 else 2)
+        authority = r_scheme[2:] if end == -1 else r_scheme[2:end]
+    userinfo, hostport = _splituser(authority)
+    user: str | None
+    password: str | None
+    if userinfo is not None:
+        user, password = _splitpasswd(userinfo)
+    else:
+        user = password = None
+    return scheme, user, password, hostport
+
+
+def getproxies_environment() -> dict[str, str]:
+    """Proxies from ``<scheme>_proxy`` variables (lower case wins), urllib's result shape.
+
+    In a CGI script (REQUEST_METHOD set) ``HTTP_PROXY`` is ignored: a client controls it
+    through its ``Proxy:`` header (httpoxy).
+    """
+    proxies: dict[str, str] = {}
+    for name, value in os.environ.items():
+        lname = name.lower()
+        if value and lname.endswith("_proxy"):
+            proxies[lname[:-6]] = value
+    if "REQUEST_METHOD" in os.environ:
+        proxies.pop("http", None)
+    for name, value in os.environ.items():
+        if name.endswith("_proxy"):
+            lname = name.lower()
+            if value:
+                proxies[lname[:-6]] = value
+            else:
+                proxies.pop(lname[:-6], None)
+    return proxies
+
+
+def getproxies() -> dict[str, str]:
+    """The proxies to use, keyed by scheme (``{"http": "http://proxy:3128", "no": "localhost"}``).
+
+    Read from the environment on every platform (urllib also reads the Windows registry and
+    macOS system settings; netwire does not).
+    """
+    return getproxies_environment()
+
+
+def proxy_bypass_environment(host: str, proxies: Mapping[str, str] | None = None) -> bool:
+    """True if ``no_proxy`` says to reach ``host`` (``host`` or ``host:port``) directly."""
+    if proxies is None:
+        proxies = getproxies_environment()
+    no_proxy = proxies.get("no")
+    if not no_proxy:
+        return False
+    try:
+        url = URL(f"http://{host}/")
+    except (InvalidURL, ValueError):
+        return False
+    return should_bypass(url, no_proxy)
+
+
+proxy_bypass = proxy_bypass_environment
+
+
+class ProxyHandler(BaseHandler):
+    """Sends requests through the proxies in ``proxies`` (``{"http": "http://proxy:3128"}``).
+
+    ``None`` reads them from the environment. Besides urllib's http/https proxies, a
+    ``socks5://`` or ``socks5h://`` proxy URL works (netwire's Client speaks SOCKS5).
+    """
+
+    handler_order = 100
+
+    def __init__(self, proxies: Mapping[str, str] | None = None) -> None:
+        if proxies is None:
+            proxies = getproxies()
+        if not hasattr(proxies, "keys"):
+            raise TypeError("proxies must be a mapping")
+        self.proxies = proxies
+        for type_, url in proxies.items():
+            type_ = type_.lower()
+            setattr(
+                self,
+                f"{type_}_open",
+                lambda r, proxy=url, type=type_, meth=self.proxy_open: meth(r, proxy, type),
+            )
+
+    def proxy_open(self, req: Request, proxy: str, type: str) -> Any:
+        orig_type = req.type
+        proxy_type, user, password, hostport = _parse_proxy(proxy)
+        if proxy_type is None:
+            proxy_type = orig_type
+        if req.host and proxy_bypass(req.host):
+            return None
+        if user and password:
+            user_pass = f"{unquote(user)}:{unquote(password)}"
+            creds = base64.b64encode(user_pass.encode()).decode("ascii")
+            req.add_header("Proxy-authorization", "Basic " + creds)
+        hostport = unquote(hostport)
+        if proxy_type in ("socks5", "socks5h", "socks") and orig_type in ("http", "https"):
+            # The Client tunnels through SOCKS itself: keep the request's scheme and handler.
+            req._proxy = (proxy_type, hostport)
+            return None
+        req.set_proxy(hostport, proxy_type)
+        if orig_type == proxy_type or orig_type == "https":
+            return None
+        return self.parent.open(req, timeout=req.timeout)
+
+
+# -- HTTP and HTTPS --------------------------------------------------------------------------------
+
+_CLIENT_LIMITS = Limits(
+    # urllib opens as many connections as the caller has responses open: no pool ceiling here
+    # (a bounded pool would make the 21st unread response block instead).
+    max_connections=None,
+    max_connections_per_host=None,
+    max_idle_per_host=8,
+    keepalive_expiry=30.0,
+)
+_clients: dict[Any, tuple[Any, Client]] = {}
+_clients_lock = threading.Lock()
+_MAX_CLIENTS = 16
+
+
+def _make_client(verify: Any) -> Client:
+    client = Client(
+        verify=verify,
+        limits=_CLIENT_LIMITS,
+        follow_redirects=False,  # HTTPRedirectHandler's job
+        cookies=False,  # HTTPCookieProcessor's job
+        trust_env=False,  # ProxyHandler's job
+        decompress=False,  # urllib hands out the body as sent
+        expect_continue=None,
+        timeout=None,
+    )
+    client.headers = Headers()  # every header comes from the Request, as urllib builds it
+    return client
+
+
+def _client_for(context: ssl.SSLContext | None) -> Client:
+    """The shared Client for a TLS setting: one for the default, one per SSLContext."""
+    key = None if context is None else id(context)
+    entry = _clients.get(key)
+    if entry is not None and entry[0] is context:
+        return entry[1]
+    with _clients_lock:
+        entry = _clients.get(key)
+        if entry is not None and entry[0] is context:
+            return entry[1]
+        if len(_clients) >= _MAX_CLIENTS:
+            # Evict the oldest per-context client (dicts keep insertion order).
+            for old_key in list(_clients):
+                if old_key is not None:
+                    _clients.pop(old_key)[1].close()
+                    break
+        client = _make_client(True if context is None else context)
+        _clients[key] = (context, client)
+        return client
+
+
+@atexit.register
+def _close_clients() -> None:
+    with _clients_lock:
+        for _, client in _clients.values():
+            client.close()
+        _clients.clear()
+
+
+_timeouts: dict[Any, Timeout] = {}
+
+
+def _timeout_of(value: Any) -> Timeout:
+    if value is _GLOBAL_DEFAULT_TIMEOUT:
+        value = socket.getdefaulttimeout()
+    t = _timeouts.get(value)
+    if t is None:
+        t = Timeout(value)
+        if len(_timeouts) < 64:
+            _timeouts[value] = t
+    return t
+
+
+_urls: dict[str, URL] = {}
+
+
+def _url_of(text: str) -> URL:
+    url = _urls.get(text)
+    if url is None:
+        url = URL(text)
+        if len(_urls) >= 256:
+            _urls.clear()
+        _urls[text] = url
+    return url
+
+
+_proxies: dict[tuple[str, str, Any], Proxy] = {}
+
+
+def _proxy_of(kind: str, hostport: str, auth: tuple[str, str] | None) -> Proxy:
+    key = (kind, hostport, auth)
+    proxy = _proxies.get(key)
+    if proxy is None:
+        proxy = Proxy.from_url(f"{kind}://{hostport}", auth=auth)
+        if len(_proxies) < 64:
+            _proxies[key] = proxy
+    return proxy
+
+
+def _basic_credentials(value: str) -> tuple[str, str] | None:
+    scheme, _, token = str(value).strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, _, password = base64.b64decode(token.strip()).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return user, password
+
+
+_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_BAD_VALUE_RE = re.compile(r"[\r\n\x00]")
+_BAD_TARGET_RE = re.compile(r"[\x00-\x20\x7f]")
+_METHODS_EXPECTING_BODY = frozenset(("PATCH", "POST", "PUT"))
+
+
+def _header_value(name: str, value: Any) -> str:
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, bytes | bytearray):
+        text = bytes(value).decode("latin-1")
+    else:
+        text = str(value)
+    if _BAD_VALUE_RE.search(text) is not None:
+        # urllib lets "\r\n " continuation lines through; netwire refuses any CR/LF (header injection).
+        raise ValueError(f"Invalid header value {text!r} for header {name!r}")
+    return text
+
+
+def _encode_chunks(chunks: Iterable[Any]) -> Iterator[bytes]:
+    for chunk in chunks:
+        if isinstance(chunk, str):
+            yield chunk.encode("iso-8859-1")
+        else:
+            yield bytes(chunk)
+
+
+def _body_of(data: Any) -> Any:
+    """urllib's body types (bytes, a file, an iterable of bytes, a buffer) as the Client sends them."""
+    if data is None or isinstance(data, bytes | bytearray):
+        return data
+    if isinstance(data, str):
+        return data.encode("iso-8859-1")  # http.client's rule for a str body
+    if hasattr(data, "read"):
+        if isinstance(data, io.TextIOBase):
+            return _encode_chunks(iter(lambda: data.read(8192), ""))
+        return data
+    try:
+        return memoryview(data).cast("B").tobytes()
+    except TypeError:
+        pass
+    return _encode_chunks(data)
+
+
+def _percent_encode_non_ascii(text: str) -> str:
+    return "".join(c if c.isascii() else "".join(f"%{b:02X}" for b in c.encode("utf-8")) for c in text)
+
+
+class AbstractHTTPHandler(BaseHandler):
+    """``http_request`` fills in Host, Content-type/length and the opener's headers;
+    ``do_open`` sends the request through a shared netwire Client."""
+
+    def __init__(self, debuglevel: int | None = None) -> None:
+        self._debuglevel = debuglevel if debuglevel is not None else 0
+
+    def set_http_debuglevel(self, level: int) -> None:
+        self._debuglevel = level
+
+    def _get_content_length(self, request: Request) -> int | None:
+        data = request.data
+        if data is None:
+            return 0 if request.get_method().upper() in _METHODS_EXPECTING_BODY else None
+        if hasattr(data, "read"):
+            return None
+        try:
+            return memoryview(data).nbytes
+        except TypeError:
+            pass
+        if isinstance(data, str):
+            return len(data)
+        return None
+
+    def do_request_(self, request: Request) -> Request:
+        host = request.host
+        if not host:
+            raise URLError("no host given")
+        if request.data is not None:
+            data = request.data
+            if isinstance(data, str):
+                raise TypeError(
+                    "POST data should be bytes, an iterable of bytes, or a file object. It cannot be of type str."
+                )
+            if not request.has_header("Content-type"):
+                request.add_unredirected_header("Content-type", "application/x-www-form-urlencoded")
+            if not request.has_header("Content-length") and not request.has_header("Transfer-encoding"):
+                content_length = self._get_content_length(request)
+                if content_length is not None:
+                    request.add_unredirected_header("Content-length", str(content_length))
+                else:
+                    request.add_unredirected_header("Transfer-encoding", "chunked")
+        sel_host = host
+        if request.has_proxy():
+            _scheme, sel = _splittype(request.selector)
+            sel_host = _splithost(sel)[0] or host
+        if not request.has_header("Host"):
+            request.add_unredirected_header("Host", sel_host)
+        for name, value in self.parent.addheaders:
+            name = name.capitalize()
+            if not request.has_header(name):
+                request.add_unredirected_header(name, value)
+        return request
+
+    def _client(self, req: Request) -> Client:
+        return _client_for(None)
+
+    def do_open(self, http_class: Any, req: Request, **http_conn_args: Any) -> HTTPResponse:
+        """Send ``req`` through the shared Client; the response body stays on its connection.
+
+        ``http_class`` (an ``http.client`` connection class in urllib) is accepted and ignored.
+        """
+        host = req.host
+        if not host:
+            raise URLError("no host given")
+        method = req.get_method()
+        if _TOKEN_RE.fullmatch(method) is None:
+            raise ValueError(f"method can't contain control characters. {method!r}")
+        unredirected = req.unredirected_hdrs
+        merged = dict(unredirected)
+        for k, v in req.headers.items():
+            if k not in merged:
+                merged[k] = v
+        items: list[tuple[str, str]] = []
+        names: set[str] = set()
+        for k, v in merged.items():
+            name = k.title()
+            if _TOKEN_RE.fullmatch(name) is None:
+                raise ValueError(f"Invalid header name {name!r}")
+            items.append((name, _header_value(name, v)))
+            names.add(name)
+        if "Accept-Encoding" not in names:
+            # http.client's default, first on the wire: a body as the server stores it.
+            items.insert(0, ("Accept-Encoding", "identity"))
+        data = req.data
+        if (
+            data is None
+            and "Content-Length" not in names
+            and "Transfer-Encoding" not in names
+            and method.upper() in _METHODS_EXPECTING_BODY
+        ):
+            items.append(("Content-Length", "0"))
+
+        proxy: Any = None
+        selector = req.selector
+        proxy_info = getattr(req, "_proxy", None)
+        if proxy_info is not None:
+            kind, hostport = proxy_info
+            auth = None
+            if req._tunnel_host or kind.startswith("socks"):
+                # Proxy credentials belong to the CONNECT (or SOCKS) handshake, not to the origin.
+                for i, (name, value) in enumerate(items):
+                    if name == "Proxy-Authorization":
+                        auth = _basic_credentials(value)
+                        del items[i]
+                        break
+            proxy = _proxy_of("socks5h" if kind == "socks" else kind, hostport, auth)
+            selector = selector.partition("#")[0]
+        if _BAD_TARGET_RE.search(selector) is not None:
+            found = _BAD_TARGET_RE.search(selector)
+            assert found is not None
+            raise InvalidURL(f"URL can't contain control characters. {selector!r} (found at least {found.group()!r})")
+        if not selector.isascii():
+            selector = _percent_encode_non_ascii(selector)
+
+        url = _url_of(req.full_url.partition("#")[0])
+        extensions: dict[str, Any] = {"target": selector or "/"}
+        body = _body_of(data)
+        if body is not None and hasattr(body, "seek") and hasattr(body, "tell"):
+            try:
+                extensions["body_start"] = body.tell()
+            except OSError:
+                pass
+        nreq = _NRequest(method, url, Headers._from_list(items), body, extensions)
+        client = self._client(req)
+        debug = self._debuglevel
+        if debug > 0:
+            print("send:", repr(client._head(nreq, proxy)))
+        try:
+            if proxy is None:
+                response = client.send(nreq, stream=True, timeout=_timeout_of(req.timeout))
+            else:
+                response = client.send(nreq, stream=True, timeout=_timeout_of(req.timeout), proxy=proxy)
+        except URLError:
+            raise
+        except OSError as err:
+            raise URLError(err) from err
+        if debug > 0:
+            print("reply:", repr(f"HTTP/{response.http_version} {response.status} {response.reason}\r\n"))
+            for name, value in response.headers.multi_items():
+                print("header:", name, value)
+        return HTTPResponse(response, req.get_full_url(), method=method, debuglevel=debug)
+
+
+class HTTPHandler(AbstractHTTPHandler):
+    """Opens ``http:`` URLs."""
+
+    def http_open(self, req: Request) -> HTTPResponse:
+        return self.do_open(None, req)
+
+    http_request = AbstractHTTPHandler.do_request_
+
+
+_default_context_cache: dict[Any, ssl.SSLContext] = {}
+
+
+class HTTPSHandler(AbstractHTTPHandler):
+    """Opens ``https:`` URLs; ``context`` is the ``ssl.SSLContext`` to use (system CAs when None)."""
+
+    def __init__(
+        self, debuglevel: int | None = None, context: ssl.SSLContext | None = None, check_hostname: bool | None = None
+    ) -> None:
+        super().__init__(debuglevel)
+        self._context = context
+        self._check_hostname = check_hostname
+        if context is not None and check_hostname is not None:
+            context.check_hostname = check_hostname
+
+    def _client(self, req: Request) -> Client:
+        context = self._context
+        if context is None:
+            factory = ssl._create_default_https_context
+            if factory is not ssl.create_default_context:
+                # Code that replaces ssl._create_default_https_context (to trust a private CA,
+                # or to turn verification off) gets the same effect as with urllib.
+                context = _default_context_cache.get(factory)
+                if context is None:
+                    context = _default_context_cache[factory] = factory()
+        return _client_for(context)
+
+    def https_open(self, req: Request) -> HTTPResponse:
+        return self.do_open(None, req)
+
+    https_request = AbstractHTTPHandler.do_request_
+
+
+# -- cookies ---------------------------------------------------------------------------------------
+
+
+class HTTPCookieProcessor(BaseHandler):
+    """Adds the jar's cookies to requests and stores the cookies responses set."""
+
+    def __init__(self, cookiejar: Any = None) -> None:
+        if cookiejar is None:
+            import http.cookiejar
+
+            cookiejar = http.cookiejar.CookieJar()
+        self.cookiejar = cookiejar
+
+    def http_request(self, request: Request) -> Request:
+        self.cookiejar.add_cookie_header(request)
+        return request
+
+    def http_response(self, request: Request, response: Any) -> Any:
+        self.cookiejar.extract_cookies(response, request)
+        return response
+
+    https_request = http_request
+    https_response = http_response
+
+
+# -- authentication --------------------------------------------------------------------------------
+
+
+class HTTPPasswordMgr:
+    """Credentials by (realm, URI prefix)."""
+
+    def __init__(self) -> None:
+        self.passwd: dict[Any, dict[tuple[tuple[str, str], ...], tuple[str, str]]] = {}
+
+    def add_password(self, realm: str | None, uri: str | Iterable[str], user: str, passwd: str) -> None:
+        uris = [uri] if isinstance(uri, str) else list(uri)
+        domains = self.passwd.setdefault(realm, {})
+        for default_port in (True, False):
+            reduced = tuple(self.reduce_uri(u, default_port) for u in uris)
+            domains[reduced] = (user, passwd)
+
+    def find_user_password(self, realm: str | None, authuri: str) -> tuple[str | None, str | None]:
+        domains = self.passwd.get(realm, {})
+        for default_port in (True, False):
+            reduced_authuri = self.reduce_uri(authuri, default_port)
+            for uris, authinfo in domains.items():
+                for uri in uris:
+                    if self.is_suburi(uri, reduced_authuri):
+                        return authinfo
+        return None, None
+
+    def reduce_uri(self, uri: str, default_port: bool = True) -> tuple[str, str]:
+        """(authority, path) of a URI or a bare authority; the default port added when asked."""
+        parts = urlsplit(uri)
+        scheme: str | None
+        if parts[1]:
+            scheme, authority, path = parts[0], parts[1], parts[2] or "/"
+        else:
+            scheme, authority, path = None, uri, "/"
+        host, port = _splitport(authority)
+        if default_port and port is None and scheme is not None:
+            dport = {"http": 80, "https": 443}.get(scheme)
+            if dport is not None:
+                authority = f"{host}:{dport}"
+        return authority, path
+
+    def is_suburi(self, base: tuple[str, str], test: tuple[str, str]) -> bool:
+        """True if ``test`` is ``base`` or below it (both reduced)."""
+        if base == test:
+            return True
+        if base[0] != test[0]:
+            return False
+        prefix = base[1]
+        if prefix[-1:] != "/":
+            prefix += "/"
+        return test[1].startswith(prefix)
+
+
+class HTTPPasswordMgrWithDefaultRealm(HTTPPasswordMgr):
+    """Falls back to the credentials added for realm None."""
+
+    def find_user_password(self, realm: str | None, authuri: str) -> tuple[str | None, str | None]:
+        user, password = super().find_user_password(realm, authuri)
+        if user is not None:
+            return user, password
+        return super().find_user_password(None, authuri)
+
+
+class HTTPPasswordMgrWithPriorAuth(HTTPPasswordMgrWithDefaultRealm):
+    """Remembers which URIs accepted credentials, so they are sent before any 401."""
+
+    def __init__(self) -> None:
+        self.authenticated: dict[tuple[str, str], bool] = {}
+        super().__init__()
+
+    def add_password(
+        self, realm: str | None, uri: str | Iterable[str], user: str, passwd: str, is_authenticated: bool = False
+    ) -> None:
+        uris = [uri] if isinstance(uri, str) else list(uri)
+        self.update_authenticated(uris, is_authenticated)
+        if realm is not None:
+            super().add_password(None, uris, user, passwd)
+        super().add_password(realm, uris, user, passwd)
+
+    def update_authenticated(self, uri: str | Iterable[str], is_authenticated: bool = False) -> None:
+        uris = [uri] if isinstance(uri, str) else list(uri)
+        for default_port in (True, False):
+            for u in uris:
+                self.authenticated[self.reduce_uri(u, default_port)] = is_authenticated
+
+    def is_authenticated(self, authuri: str) -> bool | None:
+        for default_port in (True, False):
+            reduced = self.reduce_uri(authuri, default_port)
+            for uri in self.authenticated:
+                if self.is_suburi(uri, reduced):
+                    return self.authenticated[uri]
+        return None
+
+
+class AbstractBasicAuthHandler:
+    """Answers Basic challenges with the password manager's credentials."""
+
+    auth_header = "Authorization"
+    parent: Any
+
+    def __init__(self, password_mgr: Any = None) -> None:
+        if password_mgr is None:
+            password_mgr = HTTPPasswordMgr()
+        self.passwd = password_mgr
+        self.add_password = self.passwd.add_password
+
+    def http_error_auth_reqed(self, authreq: str, host: Any, req: Request, headers: Any) -> Any:
+        values = headers.get_all(authreq)
+        if not values:
+            return None
+        unsupported = None
+        for value in values:
+            for challenge in parse_www_authenticate(value):
+                if not challenge.is_scheme("basic"):
+                    unsupported = challenge.scheme
+                    continue
+                realm = challenge.params.get("realm")
+                if realm is not None:
+                    return self.retry_http_basic_auth(host, req, realm)
+        if unsupported is not None:
+            raise ValueError(f"AbstractBasicAuthHandler does not support the following scheme: {unsupported!r}")
+        return None
+
+    def retry_http_basic_auth(self, host: Any, req: Request, realm: str) -> Any:
+        user, pw = self.passwd.find_user_password(realm, host)
+        if pw is None:
+            return None
+        auth = "Basic " + base64.b64encode(f"{user}:{pw}".encode()).decode("ascii")
+        if req.get_header(self.auth_header, None) == auth:
+            return None  # these credentials were refused already
+        req.add_unredirected_header(self.auth_header, auth)
+        _discard_challenge()
+        return self.parent.open(req, timeout=req.timeout)
+
+    def http_request(self, req: Request) -> Request:
+        is_authenticated = getattr(self.passwd, "is_authenticated", None)
+        if is_authenticated is None or not is_authenticated(req.full_url):
+            return req
+        if not req.has_header("Authorization"):
+            user, passwd = self.passwd.find_user_password(None, req.full_url)
+            credentials = base64.standard_b64encode(f"{user}:{passwd}".encode()).decode()
+            req.add_unredirected_header("Authorization", f"Basic {credentials.strip()}")
+        return req
+
+    def http_response(self, req: Request, response: Any) -> Any:
+        if hasattr(self.passwd, "is_authenticated"):
+            self.passwd.update_authenticated(req.full_url, 200 <= response.code < 300)
+        return response
+
+    https_request = http_request
+    https_response = http_response
+
+
+class HTTPBasicAuthHandler(AbstractBasicAuthHandler, BaseHandler):
+    """Answers 401 Basic challenges from origin servers."""
+
+    auth_header = "Authorization"
+
+    def http_error_401(self, req: Request, fp: Any, code: int, msg: str, headers: Any) -> Any:
+        url = req.full_url
+        return _retrying(fp, lambda: self.http_error_auth_reqed("www-authenticate", url, req, headers))
+
+
+class ProxyBasicAuthHandler(AbstractBasicAuthHandler, BaseHandler):
+    """Answers 407 Basic challenges from proxies."""
+
+    auth_header = "Proxy-authorization"
+
+    def http_error_407(self, req: Request, fp: Any, code: int, msg: str, headers: Any) -> Any:
+        authority = req.host
+        return _retrying(fp, lambda: self.http_error_auth_reqed("proxy-authenticate", authority, req, headers))
+
+
+_pending_discard = threading.local()
+
+
+def _retrying(fp: Any, retry: Callable[[], Any]) -> Any:
+    # A handler that answers a challenge sends the request again while the challenge's
+    # response is unread: drain it first so its connection is reused, not left checked out.
+    _pending_discard.fp = fp
+    try:
+        return retry()
+    finally:
+        _pending_discard.fp = None
+
+
+def _discard_challenge() -> None:
+    fp = getattr(_pending_discard, "fp", None)
+    if fp is not None:
+        _pending_discard.fp = None
+        _discard(fp)
+
+
+class AbstractDigestAuthHandler:
+    """Answers Digest challenges (RFC 7616: MD5, SHA-256, their -sess variants, qop auth/auth-int)
+    with the password manager's credentials; the digest itself is :class:`netwire.policy.auth.DigestAuth`'s."""
+
+    auth_header = "Authorization"
+    parent: Any
+
+    def __init__(self, passwd: Any = None) -> None:
+        if passwd is None:
+            passwd = HTTPPasswordMgr()
+        self.passwd = passwd
+        self.add_password = self.passwd.add_password
+        self.retried = 0
+        self.nonce_count = 0
+        self.last_nonce: str | None = None
+        self._digests: dict[tuple[str, str], DigestAuth] = {}
+
+    def reset_retry_count(self) -> None:
+        self.retried = 0
+
+    def http_error_auth_reqed(self, auth_header: str, host: Any, req: Request, headers: Any) -> Any:
+        authreq = headers.get(auth_header, None)
+        if self.retried > 5:
+            # Don't fail endlessly: the server keeps refusing what we send.
+            raise HTTPError(req.full_url, 401, "digest auth failed", headers, None)
+        self.retried += 1
+        if authreq:
+            values = headers.get_all(auth_header) or [authreq]
+            challenges = [c for v in values for c in parse_www_authenticate(v)]
+            if any(c.is_scheme("digest") for c in challenges):
+                return self.retry_http_digest_auth(req, authreq)
+            if not any(c.is_scheme("basic") for c in challenges):
+                scheme = authreq.split()[0] if authreq.split() else authreq
+                raise ValueError(f"AbstractDigestAuthHandler does not support the following scheme: '{scheme}'")
+        return None
+
+    def _challenge(self, req: Request, auth: str) -> dict[str, str] | None:
+        for challenge in parse_www_authenticate(auth):
+            if challenge.is_scheme("digest"):
+                return challenge.params
+        return None
+
+    def retry_http_digest_auth(self, req: Request, auth: str) -> Any:
+        chal = self._challenge(req, auth)
+        if chal is None:
+            return None
+        value = self.get_authorization(req, chal)
+        if not value:
+            return None
+        auth_val = f"Digest {value}"
+        if req.headers.get(self.auth_header, None) == auth_val:
+            return None
+        req.add_unredirected_header(self.auth_header, auth_val)
+        _discard_challenge()
+        return self.parent.open(req, timeout=req.timeout)
+
+    def get_authorization(self, req: Request, chal: Mapping[str, str]) -> str | None:
+        """The Digest credentials (without the scheme) answering ``chal`` for ``req``, or None."""
+        if "realm" not in chal or "nonce" not in chal:
+            return None
+        realm = chal["realm"]
+        user, pw = self.passwd.find_user_password(realm, req.full_url)
+        if user is None or pw is None:
+            return None
+        digest = self._digests.get((user, pw))
+        if digest is None:
+            digest = self._digests[(user, pw)] = DigestAuth(user, pw)
+        data = req.data
+        body = data if isinstance(data, bytes | bytearray) else None
+        target = req.selector.partition("#")[0] or "/"
+        header = digest.authorization(
+            _SelectorRequest(req.get_method(), body, target),  # type: ignore[arg-type]
+            Challenge("Digest", dict(chal)),
+        )
+        if header is None:
+            return None
+        self.last_nonce = chal["nonce"]
+        return header.partition(" ")[2]
+
+
+class _SelectorRequest:
+    """What DigestAuth reads of a request, with urllib's selector as the digest ``uri``."""
+
+    def __init__(self, method: str, content: bytes | bytearray | None, target: str) -> None:
+        self.method = method
+        self.content = content
+        self.headers = Headers()
+        self.extensions: dict[str, Any] = {}
+        self.url = _TargetURL(target)
+
+
+class _TargetURL:
+    def __init__(self, target: str) -> None:
+        self.request_target = target
+
+
+class HTTPDigestAuthHandler(BaseHandler, AbstractDigestAuthHandler):
+    """Answers 401 Digest challenges from origin servers (tried before Basic)."""
+
+    auth_header = "Authorization"
+    handler_order = 490
+
+    def http_error_401(self, req: Request, fp: Any, code: int, msg: str, headers: Any) -> Any:
+        host = urlparse(req.full_url)[1]
+        retry = _retrying(fp, lambda: self.http_error_auth_reqed("www-authenticate", host, req, headers))
+        self.reset_retry_count()
+        return retry
+
+
+class ProxyDigestAuthHandler(BaseHandler, AbstractDigestAuthHandler):
+    """Answers 407 Digest challenges from proxies."""
+
+    auth_header = "Proxy-Authorization"
+    handler_order = 490
+
+    def http_error_407(self, req: Request, fp: Any, code: int, msg: str, headers: Any) -> Any:
+        host = req.host
+        retry = _retrying(fp, lambda: self.http_error_auth_reqed("proxy-authenticate", host, req, headers))
+        self.reset_retry_count()
+        return retry
+
+
+def parse_keqv_list(items: Iterable[str]) -> dict[str, str]:
+    """``['a="b"', 'c=d']`` -> ``{'a': 'b', 'c': 'd'}``."""
+    parsed: dict[str, str] = {}
+    for elt in items:
+        k, v = elt.split("=", 1)
+        if v[:1] == '"' and v[-1:] == '"':
+            v = v[1:-1]
+        parsed[k] = v
+    return parsed
+
+
+def parse_http_list(s: str) -> list[str]:
+    """Split a comma-separated header list, keeping quoted strings (with their escapes) whole."""
+    parts: list[str] = []
+    part: list[str] = []
+    escape = quoted = False
+    for ch in s:
+        if escape:
+            part.append(ch)
+            escape = False
+            continue
+        if quoted:
+            if ch == "\\":
+                escape = True
+                continue
+            if ch == '"':
+                quoted = False
+            part.append(ch)
+            continue
+        if ch == ",":
+            parts.append("".join(part))
+            part = []
+            continue
+        if ch == '"':
+            quoted = True
+        part.append(ch)
+    if part:
+        parts.append("".join(part))
+    return [p.strip() for p in parts]
+
+
+# -- file:, data:, ftp: and unknown schemes -------------------------------------------------------
+
+
+if os.name == "nt":
+
+    def url2pathname(url: str) -> str:
+        """The local path of a ``file:`` URL path (``///C:/dir/f`` or ``/C|/dir/f``)."""
+        path = unquote(url)
+        if path[:3] == "///":
+            path = path[2:]
+        if len(path) >= 3 and path[0] == "/" and path[2] in ":|" and path[1].isalpha():
+            path = path[1] + ":" + path[3:]
+        return path.replace("/", "\\")
+
+    def pathname2url(pathname: str) -> str:
+        """The URL path of a local path (``C:\\dir\\f`` -> ``///C:/dir/f``)."""
+        path = pathname.replace("\\", "/")
+        if len(path) >= 2 and path[1] == ":":
+            return "///" + path[:2] + quote(path[2:])
+        return quote(path)
+
+else:
+
+    def url2pathname(url: str) -> str:
+        """The local path of a ``file:`` URL path (percent-decoded)."""
+        return unquote(url)
+
+    def pathname2url(pathname: str) -> str:
+        """The URL path of a local path (percent-encoded)."""
+        return quote(pathname)
+
+
+def _message_from(fields: Iterable[tuple[str, str]]) -> email.message.Message:
+    return make_message(fields)
+
+
+def _safe_gethostbyname(host: str) -> str | None:
+    try:
+        return socket.gethostbyname(host)
+    except OSError:
+        return None
+
+
+class FileHandler(BaseHandler):
+    """Opens ``file:`` URLs of this host."""
+
+    names: tuple[str, ...] | None = None
+
+    def file_open(self, req: Request) -> Any:
+        url = req.selector
+        if url[:2] == "//" and url[2:3] != "/" and (req.host and req.host != "localhost"):
+            if req.host not in self.get_names():
+                raise URLError("file:// scheme is supported only on localhost")
+            return None
+        return self.open_local_file(req)
+
+    def get_names(self) -> tuple[str, ...]:
+        """The addresses of this host (``localhost`` and the host name)."""
+        if FileHandler.names is None:
+            try:
+                FileHandler.names = tuple(
+                    socket.gethostbyname_ex("localhost")[2] + socket.gethostbyname_ex(socket.gethostname())[2]
+                )
+            except OSError:
+                FileHandler.names = (socket.gethostbyname("localhost"),)
+        return FileHandler.names
+
+    def open_local_file(self, req: Request) -> Any:
+        host = req.host
+        filename = req.selector
+        localfile = url2pathname(filename)
+        try:
+            stats = os.stat(localfile)
+            size = stats.st_size
+            modified = email.utils.formatdate(stats.st_mtime, usegmt=True)
+            mtype = mimetypes.guess_type(filename)[0]
+            headers = _message_from(
+                [("Content-type", mtype or "text/plain"), ("Content-length", str(size)), ("Last-modified", modified)]
+            )
+            port: str | None = None
+            if host:
+                host, port = _splitport(host)
+            if not host or (not port and _safe_gethostbyname(host) in self.get_names()):
+                origurl = f"file://{host}{filename}" if host else f"file://{filename}"
+                return addinfourl(open(localfile, "rb"), headers, origurl)  # the response owns the file
+        except OSError as exp:
+            raise URLError(exp) from exp
+        raise URLError("file not on local host")
+
+
+class DataHandler(BaseHandler):
+    """Opens ``data:`` URLs (RFC 2397)."""
+
+    def data_open(self, req: Request) -> Any:
+        url = req.full_url
+        _scheme, _, rest = url.partition(":")
+        mediatype, comma, payload = rest.partition(",")
+        if not comma:
+            raise ValueError("not enough values to unpack (expected 2, got 1)")
+        # Even base64 data may be percent-encoded: unquote first.
+        data = unquote_to_bytes(payload)
+        if mediatype.endswith(";base64"):
+            data = base64.decodebytes(data)
+            mediatype = mediatype[:-7]
+        if not mediatype:
+            mediatype = "text/plain;charset=US-ASCII"
+        headers = _message_from([("Content-type", mediatype), ("Content-length", str(len(data)))])
+        return addinfourl(io.BytesIO(data), headers, url)
+
+
+class ftpwrapper:
+    """One FTP session (login, current directory) that hands out one transfer at a time."""
+
+    def __init__(
+        self,
+        user: str,
+        passwd: str,
+        host: str,
+        port: int,
+        dirs: list[str],
+        timeout: Any = None,
+        persistent: bool = True,
+    ) -> None:
+        self.user = user
+        self.passwd = passwd
+        self.host = host
+        self.port = port
+        self.dirs = dirs
+        self.timeout = timeout
+        self.refcount = 0
+        self.keepalive = persistent
+        self.busy = False
+        self.ftp: Any = None
+        try:
+            self.init()
+        except BaseException:
+            self.close()
+            raise
+
+    def init(self) -> None:
+        import ftplib
+
+        self.busy = False
+        self.ftp = ftplib.FTP()
+        self.ftp.connect(self.host, self.port, self.timeout)
+        self.ftp.login(self.user, self.passwd)
+        self.ftp.cwd("/".join(self.dirs))
+
+    def retrfile(self, file: str, type: str) -> tuple[Any, int | None]:
+        """(a readable file of ``file``, its size or None); a directory gives its listing."""
+        import ftplib
+
+        self.endtransfer()
+        isdir = type in ("d", "D")
+        cmd = "TYPE A" if isdir else "TYPE " + type
+        try:
+            self.ftp.voidcmd(cmd)
+        except ftplib.all_errors:
+            self.init()  # the server dropped an idle session: log in again
+            self.ftp.voidcmd(cmd)
+        conn = None
+        retrlen: int | None = None
+        if file and not isdir:
+            try:
+                conn, retrlen = self.ftp.ntransfercmd("RETR " + file)
+            except ftplib.error_perm as reason:
+                if str(reason)[:3] != "550":
+                    raise URLError(f"ftp error: {reason}") from reason
+        if conn is None:
+            # Not a file: list it as a directory (which must exist).
+            self.ftp.voidcmd("TYPE A")
+            if file:
+                pwd = self.ftp.pwd()
+                try:
+                    try:
+                        self.ftp.cwd(file)
+                    except ftplib.error_perm as reason:
+                        raise URLError(f"ftp error: {reason!r}") from reason
+                finally:
+                    self.ftp.cwd(pwd)
+                cmd = "LIST " + file
+            else:
+                cmd = "LIST"
+            conn, retrlen = self.ftp.ntransfercmd(cmd)
+        self.busy = True
+        fp = addclosehook(conn.makefile("rb"), self.file_close)
+        self.refcount += 1
+        conn.close()
+        return fp, retrlen
+
+    def endtransfer(self) -> None:
+        if not self.busy:
+            return
+        self.busy = False
+        try:
+            self.ftp.voidresp()
+        except (OSError, EOFError, _ftp_errors()):
+            pass
+
+    def close(self) -> None:
+        self.keepalive = False
+        if self.refcount <= 0:
+            self.real_close()
+
+    def file_close(self) -> None:
+        self.endtransfer()
+        self.refcount -= 1
+        if self.refcount <= 0 and not self.keepalive:
+            self.real_close()
+
+    def real_close(self) -> None:
+        self.endtransfer()
+        if self.ftp is not None:
+            try:
+                self.ftp.close()
+            except (OSError, EOFError):
+                pass
+
+
+def _ftp_errors() -> type[Exception]:
+    import ftplib
+
+    return ftplib.Error
+
+
+class FTPHandler(BaseHandler):
+    """Opens ``ftp:`` URLs with ``ftplib`` (``ftp://user:pw@host/dir/file;type=i``)."""
+
+    def ftp_open(self, req: Request) -> Any:
+        import ftplib
+
+        host = req.host
+        if not host:
+            raise URLError("ftp error: no host given")
+        host, port_text = _splitport(host)
+        port = ftplib.FTP_PORT if port_text is None else int(port_text)
+        user_info, host = _splituser(host)
+        passwd: str | None = None
+        if user_info:
+            user_info, passwd = _splitpasswd(user_info)
+        host = unquote(host)
+        user = unquote(user_info or "")
+        passwd = unquote(passwd or "")
+        try:
+            host = socket.gethostbyname(host)
+        except OSError as msg:
+            raise URLError(msg) from msg
+        path, attrs = _splitattr(req.selector)
+        dirs = [unquote(d) for d in path.split("/")]
+        dirs, file = dirs[:-1], dirs[-1]
+        if dirs and not dirs[0]:
+            dirs = dirs[1:]
+        try:
+            fw = self.connect_ftp(user, passwd, host, port, dirs, req.timeout)
+            kind = "I" if file else "D"
+            for attr in attrs:
+                name, value = _splitvalue(attr)
+                if name.lower() == "type" and value in ("a", "A", "i", "I", "d", "D"):
+                    kind = value.upper()
+            fp, retrlen = fw.retrfile(file, kind)
+            fields: list[tuple[str, str]] = []
+            mtype = mimetypes.guess_type(req.full_url)[0]
+            if mtype:
+                fields.append(("Content-type", mtype))
+            if retrlen is not None and retrlen >= 0:
+                fields.append(("Content-length", str(retrlen)))
+            return addinfourl(fp, _message_from(fields), req.full_url)
+        except ftplib.all_errors as exp:
+            if isinstance(exp, URLError):
+                raise
+            raise URLError(exp) from exp
+
+    def connect_ftp(self, user: str, passwd: str, host: str, port: int, dirs: list[str], timeout: Any) -> ftpwrapper:
+        return ftpwrapper(user, passwd, host, port, dirs, timeout, persistent=False)
+
+
+class CacheFTPHandler(FTPHandler):
+    """An FTPHandler that keeps sessions open for reuse (``setTimeout`` seconds, ``setMaxConns`` of them)."""
+
+    def __init__(self) -> None:
+        self.cache: dict[Any, ftpwrapper] = {}
+        self.timeout: dict[Any, float] = {}
+        self.soonest = 0.0
+        self.delay = 60.0
+        self.max_conns = 16
+
+    def setTimeout(self, t: float) -> None:  # urllib's name
+        self.delay = t
+
+    def setMaxConns(self, m: int) -> None:  # urllib's name
+        self.max_conns = m
+
+    def connect_ftp(self, user: str, passwd: str, host: str, port: int, dirs: list[str], timeout: Any) -> ftpwrapper:
+        key = (user, host, port, "/".join(dirs), timeout)
+        if key not in self.cache:
+            self.cache[key] = ftpwrapper(user, passwd, host, port, dirs, timeout)
+        self.timeout[key] = time.time() + self.delay
+        self.check_cache()
+        return self.cache[key]
+
+    def check_cache(self) -> None:
+        now = time.time()
+        if self.soonest <= now:
+            for k, expiry in list(self.timeout.items()):
+                if expiry < now:
+                    self.cache.pop(k).close()
+                    del self.timeout[k]
+        self.soonest = min(self.timeout.values(), default=0.0)
+        if len(self.cache) >= self.max_conns:
+            for k, expiry in list(self.timeout.items()):
+                if expiry == self.soonest:
+                    self.cache.pop(k).close()
+                    del self.timeout[k]
+                    break
+            self.soonest = min(self.timeout.values(), default=0.0)
+
+    def clear_cache(self) -> None:
+        for conn in self.cache.values():
+            conn.close()
+        self.cache.clear()
+        self.timeout.clear()
+
+
+class UnknownHandler(BaseHandler):
+    """The last resort: a URL type no handler opens."""
+
+    def unknown_open(self, req: Request) -> Any:
+        raise URLError(f"unknown url type: {req.type}")
+
+
+# -- module-level API ------------------------------------------------------------------------------
+
+
+def build_opener(*handlers: BaseHandler | type[BaseHandler]) -> OpenerDirector:
+    """An OpenerDirector with the default handlers, minus those ``handlers`` replace, plus ``handlers``."""
+    opener = OpenerDirector()
+    default_classes: list[type[BaseHandler]] = [
+        ProxyHandler,
+        UnknownHandler,
+        HTTPHandler,
+        HTTPDefaultErrorHandler,
+        HTTPRedirectHandler,
+        FTPHandler,
+        FileHandler,
+        HTTPErrorProcessor,
+        DataHandler,
+        HTTPSHandler,
+    ]
+    skip: set[type[BaseHandler]] = set()
+    for klass in default_classes:
+        for check in handlers:
+            if isinstance(check, type):
+                if issubclass(check, klass):
+                    skip.add(klass)
+            elif isinstance(check, klass):
+                skip.add(klass)
+    for klass in default_classes:
+        if klass not in skip:
+            opener.add_handler(klass())
+    for h in handlers:
+        opener.add_handler(h() if isinstance(h, type) else h)
+    return opener
+
+
+_opener: OpenerDirector | None = None
+_context_openers: dict[int, tuple[Any, OpenerDirector]] = {}
+
+
+def install_opener(opener: OpenerDirector | None) -> None:
+    """Make ``opener`` the one :func:`urlopen` uses."""
+    global _opener
+    _opener = opener
+
+
+def urlopen(
+    url: str | Request,
+    data: Any = None,
+    timeout: Any = _GLOBAL_DEFAULT_TIMEOUT,
+    *,
+    cafile: str | None = None,
+    capath: str | None = None,
+    cadefault: bool = False,
+    context: ssl.SSLContext | None = None,
+) -> Any:
+    """Open ``url`` (a string or a :class:`Request`); ``data`` makes it a POST.
+
+    Returns an :class:`~netwire.response.HTTPResponse` for http/https (read it to the end, or
+    close it, to hand its connection back to the pool) and an
+    :class:`~netwire.response.addinfourl` for file/data/ftp. Raises
+    :class:`~netwire.error.HTTPError` for an error status and :class:`~netwire.error.URLError`
+    for every other failure. ``context`` (an ``ssl.SSLContext``) or ``cafile``/``capath`` set
+    how servers are verified; ``cadefault`` is accepted and ignored, as in urllib.
+    """
+    global _opener
+    if cafile or capath or context is not None:
+        if cafile or capath:
+            if context is not None:
+                raise ValueError("You can't pass both context and any of cafile or capath")
+            context = _cafile_context(cafile, capath)
+        assert context is not None
+        opener = _opener_for(context)
+    elif _opener is None:
+        _opener = opener = build_opener()
+    else:
+        opener = _opener
+    return opener.open(url, data, timeout)
+
+
+_cafile_contexts: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
+
+
+def _cafile_context(cafile: str | None, capath: str | None) -> ssl.SSLContext:
+    key = (cafile, capath)
+    context = _cafile_contexts.get(key)
+    if context is None:
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=cafile, capath=capath)
+        context.set_alpn_protocols(["http/1.1"])
+        _cafile_contexts[key] = context
+    return context
+
+
+def _opener_for(context: ssl.SSLContext) -> OpenerDirector:
+    entry = _context_openers.get(id(context))
+    if entry is not None and entry[0] is context:
+        return entry[1]
+    opener = build_opener(HTTPSHandler(context=context))
+    if len(_context_openers) >= _MAX_CLIENTS:
+        _context_openers.pop(next(iter(_context_openers)))
+    _context_openers[id(context)] = (context, opener)
+    return opener
+
+
+_url_tempfiles: list[str] = []
+
+
+def urlretrieve(
+    url: str,
+    filename: str | os.PathLike[str] | None = None,
+    reporthook: Callable[[int, int, int], Any] | None = None,
+    data: Any = None,
+) -> tuple[str, Any]:
+    """Copy the resource at ``url`` to ``filename`` (a temporary file when None).
+
+    Returns ``(filename, headers)``. ``reporthook(block_number, block_size, total_size)`` is
+    called once before the first block and after each one. Raises
+    :class:`~netwire.error.ContentTooShortError` when fewer bytes arrive than announced.
+    """
+    url_type, path = _splittype(url)
+    with contextlib.closing(urlopen(url, data)) as fp:
+        headers = fp.info()
+        if url_type == "file" and not filename:
+            return os.path.normpath(path), headers
+        if filename:
+            tfp: Any = open(filename, "wb")  # noqa: SIM115 - closed by the with below
+        else:
+            tfp = tempfile.NamedTemporaryFile(delete=False)  # noqa: SIM115
+            filename = tfp.name
+            _url_tempfiles.append(str(filename))
+        with tfp:
+            result = os.fspath(filename), headers
+            bs = 1024 * 8
+            size = -1
+            read = 0
+            blocknum = 0
+            if "content-length" in headers:
+                size = int(headers["Content-Length"])
+            if reporthook:
+                reporthook(blocknum, bs, size)
+            while True:
+                try:
+                    block = fp.read(bs)
+                except IncompleteResponse:
+                    if size < 0:
+                        raise
+                    break  # the connection ended inside the body: ContentTooShortError below
+                if not block:
+                    break
+                read += len(block)
+                tfp.write(block)
+                blocknum += 1
+                if reporthook:
+                    reporthook(blocknum, bs, size)
+    if size >= 0 and read < size:
+        raise ContentTooShortError(f"retrieval incomplete: got only {read} out of {size} bytes", result)
+    return result
+
+
+def urlcleanup() -> None:
+    """Delete the temporary files :func:`urlretrieve` made, and forget the installed opener."""
+    for temp_file in _url_tempfiles:
+        try:
+            os.unlink(temp_file)
+        except OSError:
+            pass
+    del _url_tempfiles[:]
+    global _opener
+    _opener = None
+
