@@ -52,8 +52,14 @@ __all__ = [
 class ReadRequest:
     """Read one whole request (head, then a Content-Length or chunked body) and record it.
 
-    If the client closes before a whole request arrived, the script ends there.
+    A request with ``Expect: 100-continue`` gets ``100 Continue`` before its body is read, as
+    from a real server, unless ``send_continue`` is False. With ``read_body`` False only the
+    head is read (a server answering before the upload). If the client closes before a whole
+    request arrived, the script ends there.
     """
+
+    send_continue: bool = True
+    read_body: bool = True
 
 
 @dataclass(frozen=True)
@@ -301,7 +307,7 @@ class FaultServer:
     def _do(self, conn: _Conn, action: Action) -> None:
         sock = conn.sock
         if isinstance(action, ReadRequest):
-            self._read_request(conn)
+            self._read_request(conn, action.send_continue, action.read_body)
         elif isinstance(action, Send):
             sock.sendall(action.data)
         elif isinstance(action, Trickle):
@@ -367,7 +373,9 @@ class FaultServer:
         del conn.buf[:n]
         return data
 
-    def _read_request(self, conn: _Conn) -> RecordedRequest:
+    def _read_request(
+        self, conn: _Conn, send_continue: bool = True, read_body: bool = True
+    ) -> RecordedRequest:
         while True:
             line = self._read_line(conn)
             if line:
@@ -381,8 +389,12 @@ class FaultServer:
             name, _, value = line.decode("latin-1").partition(":")
             headers.append((name, value.strip()))
         lower = {k.lower(): v for k, v in headers}
+        if send_continue and lower.get("expect", "").lower() == "100-continue":
+            conn.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
         body = b""
-        if "chunked" in lower.get("transfer-encoding", "").lower():
+        if not read_body:
+            pass
+        elif "chunked" in lower.get("transfer-encoding", "").lower():
             parts = []
             while True:
                 size = int(self._read_line(conn).split(b";")[0].strip(), 16)
