@@ -150,14 +150,26 @@ NAMES = {
 }
 
 
-def measure(kind: str, duration: float) -> float:
-    """Requests per second of server ``kind`` under CLIENTS clients in another process."""
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process ``pid`` (Linux /proc), or None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def measure(kind: str, duration: float) -> tuple[float, float | None]:
+    """Requests per second of server ``kind`` under CLIENTS clients in another process, and the
+    server's CPU time per request in microseconds (None where /proc is missing)."""
     me = os.path.abspath(__file__)
     server = subprocess.Popen([sys.executable, me, "serve", kind], stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
         port = int(server.stdout.readline())
         per = CLIENTS // CLIENT_PROCESSES
+        cpu_before = _cpu_seconds(server.pid)
         clients = [
             subprocess.Popen([sys.executable, me, "client", str(port), str(per), str(duration)],
                              stdout=subprocess.PIPE, text=True)
@@ -169,7 +181,11 @@ def measure(kind: str, duration: float) -> float:
             if c.returncode:
                 raise RuntimeError(f"client process failed against {kind}")
             total += float(out.strip())
-        return total
+        cpu_after = _cpu_seconds(server.pid)
+        cpu = None
+        if cpu_before is not None and cpu_after is not None and total:
+            cpu = (cpu_after - cpu_before) / (total * duration) * 1e6
+        return total, cpu
     finally:
         server.kill()
         server.wait()
@@ -179,21 +195,32 @@ def run(args: Any) -> list[dict[str, Any]]:
     """One run: every server measured in turns (rounds x seconds each), best round kept.
 
     Rounds rotate through the servers so that a burst of load from elsewhere on the machine
-    hits them all alike; the best round of each is its figure (the least disturbed one).
+    hits them all alike; the best round of each is its figure (the least disturbed one). The
+    server's CPU time per request is reported too: unlike requests per second it barely depends
+    on what else the machine is doing.
     """
     quick = getattr(args, "quick", False)
     rounds, duration = (1, 1.0) if quick else (3, 2.0)
     # netwire (the selector server) last: bench/run.py compares every row with the last netwire row.
     kinds = ("netwire-threads", "socketserver", "asyncio", "netwire")
     best = dict.fromkeys(kinds, 0.0)
+    cpu: dict[str, list[float]] = {k: [] for k in kinds}
     for _ in range(rounds):
         for kind in kinds:
-            best[kind] = max(best[kind], measure(kind, duration))
+            rps, us = measure(kind, duration)
+            best[kind] = max(best[kind], rps)
+            if us is not None:
+                cpu[kind].append(us)
     group = f"line echo, {CLIENTS} clients"
     rows = []
     for kind in kinds:
         print(f"   {NAMES[kind]:28} {best[kind]:12.0f} req/s", file=sys.stderr, flush=True)
         rows.append({"group": group, "name": NAMES[kind], "value": best[kind], "unit": "req/s", "higher": True})
+    for kind in kinds:
+        if cpu[kind]:
+            us = min(cpu[kind])
+            rows.append({"group": "line echo, server CPU/request", "name": NAMES[kind], "value": us,
+                         "unit": "us", "higher": False})
     return rows
 
 
@@ -207,7 +234,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     for row in run(parser.parse_args()):
-        print(f"{row['name']:28} {row['value']:12.0f} {row['unit']}")
+        print(f"{row['group']:30} {row['name']:28} {row['value']:12.1f} {row['unit']}")
 
 
 if __name__ == "__main__":

@@ -577,6 +577,7 @@ def serve_tcp(
     family: int = socket.AF_UNSPEC,
     reuse_port: bool = False,
     framing: Framing | None = None,
+    max_message: int | None = None,
     grace: float = 5.0,
     ready: Callable[[TCPServer], object] | None = None,
 ) -> None:
@@ -587,7 +588,7 @@ def serve_tcp(
     """
     server = TCPServer(
         handler, host, port, backlog=backlog, timeout=timeout, max_connections=max_connections,
-        family=family, reuse_port=reuse_port, framing=framing, grace=grace,
+        family=family, reuse_port=reuse_port, framing=framing, max_message=max_message, grace=grace,
     )
     run_with_signals(server.serve_forever, server.close, lambda: ready(server) if ready else None)
 
