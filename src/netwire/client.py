@@ -400,7 +400,7 @@ class Client(BaseClient):
             break
         conn.requests += 1
         body = ResponseBody(conn, parser, early, pool.release, read_timeout=t.read, deadline=deadline)
-        headers = Headers._from_list(response_head.headers)
+        headers = Headers._from_list(response_head.headers, response_head.index)
         decoder = None
         if self.decompress and method != "HEAD":
             encoding = headers.get("content-encoding")

@@ -94,11 +94,12 @@ class Informational:
 class ResponseHead:
     """The status line and header section of the final response."""
 
-    __slots__ = ("headers", "http_version", "keep_alive", "reason", "status")
+    __slots__ = ("headers", "http_version", "index", "keep_alive", "reason", "status")
 
     def __init__(
         self, status: int, reason: str, http_version: str, headers: list[tuple[str, str]], keep_alive: bool
     ) -> None:
+        self.index: dict[str, list[str]] | None = None  # headers by lower-cased name, when built
         self.status = status
         self.reason = reason
         self.http_version = http_version
@@ -514,7 +515,7 @@ class ResponseParser:
         reason = reason or ""
         if "\r" in reason or "\x00" in reason:
             raise ProtocolError("status line holds a CR or NUL")
-        headers = self._section(text[nl + 1 :], "header")
+        headers, index = self._section(text[nl + 1 :], "header")
         http_version = "1.1" if minor != "0" else "1.0"
 
         if 100 <= status < 200 and status != 101:
@@ -525,12 +526,17 @@ class ResponseParser:
                 )
             events.append(Informational(status, reason, headers))
             return True
-        self._start_body(status, reason, http_version, headers, events)
+        self._start_body(status, reason, http_version, headers, index, events)
         return True
 
-    def _section(self, block: str, what: str) -> list[tuple[str, str]]:
-        """The fields of a header or trailer section (``block`` ends with its blank line)."""
+    def _section(self, block: str, what: str) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
+        """The fields of a header or trailer section (``block`` ends with its blank line).
+
+        Also returns them indexed by lower-cased name: the parser needs three of them for
+        framing, and the Headers of the response reuse the index for every lookup.
+        """
         limits = self._limits
+        index: dict[str, list[str]] = {}
         if len(block) <= limits.max_line_length and _CLEAN_SECTION.fullmatch(block) is not None:
             # Common case: CRLF lines, token names, no folding, no CR/NUL in values (all checked
             # by the one regex above), so the first colon of each line ends the name.
@@ -541,13 +547,23 @@ class ResponseParser:
             fields = []
             for line in lines:
                 name, _, value = line.partition(":")
-                fields.append((name, value.strip(" \t")))
-            return fields
+                value = value.strip(" \t")
+                fields.append((name, value))
+                key = name.lower()
+                seen = index.get(key)
+                if seen is None:
+                    index[key] = [value]
+                else:
+                    seen.append(value)
+            return fields, index
         # Anything else (bare LF, obs-fold, bad bytes, long lines): line by line, with precise errors.
         lines = block.split("\n")
         # The section ends with an empty line, giving two trailing empty strings after split.
         del lines[-2:]
-        return self._fields(lines, 0, what)
+        fields = self._fields(lines, 0, what)
+        for name, value in fields:
+            index.setdefault(name.lower(), []).append(value)
+        return fields, index
 
     def _fields(self, lines: list[str], start: int, what: str) -> list[tuple[str, str]]:
         limits = self._limits
@@ -586,27 +602,23 @@ class ResponseParser:
         return fields
 
     def _start_body(
-        self, status: int, reason: str, http_version: str, headers: list[tuple[str, str]], events: list[Event]
+        self,
+        status: int,
+        reason: str,
+        http_version: str,
+        headers: list[tuple[str, str]],
+        index: dict[str, list[str]],
+        events: list[Event],
     ) -> None:
-        connection_tokens = ""
+        content_lengths = index.get("content-length", ())
         transfer_encoding: list[str] = []
-        content_lengths: list[str] = []
-        for name, value in headers:
-            # Compare lengths first: most fields are none of the three we need here.
-            n = len(name)
-            if n == 14:
-                if name.lower() == "content-length":
-                    content_lengths.append(value)
-            elif n == 17:
-                if name.lower() == "transfer-encoding":
-                    transfer_encoding.extend(v.strip(" \t").lower() for v in value.split(",") if v.strip(" \t"))
-            elif n == 10 and name.lower() == "connection":
-                connection_tokens += "," + value.lower()
-
-        if not connection_tokens:
+        for value in index.get("transfer-encoding", ()):
+            transfer_encoding.extend(v.strip(" \t").lower() for v in value.split(",") if v.strip(" \t"))
+        connection = index.get("connection")
+        if connection is None:
             keep_alive = http_version == "1.1"
         else:
-            conn = {t.strip(" \t") for t in connection_tokens.split(",")}
+            conn = {t.strip(" \t") for value in connection for t in value.lower().split(",")}
             if http_version == "1.1":
                 keep_alive = "close" not in conn
             else:
@@ -658,6 +670,7 @@ class ResponseParser:
 
         self.keep_alive = keep_alive
         self.head = ResponseHead(status, reason, http_version, headers, keep_alive)
+        self.head.index = index
         events.append(self.head)
         self._state = state
         if state == _S_DONE:
@@ -701,7 +714,7 @@ class ResponseParser:
             raise ProtocolError(f"trailer section exceeds max_header_bytes={limit}")
         text = buf[:end].decode("latin-1")
         del buf[:end]
-        trailers = self._section(text, "trailer")
+        trailers = self._section(text, "trailer")[0]
         self._finish(events, trailers)
         return True
 

@@ -43,11 +43,11 @@ class Headers(MutableMapping[str, str]):
         self._index = None
 
     @classmethod
-    def _from_list(cls, items: list[tuple[str, str]]) -> Headers:
-        # Trusted input from the parser: no copy, no conversion.
+    def _from_list(cls, items: list[tuple[str, str]], index: dict[str, list[str]] | None = None) -> Headers:
+        # Trusted input from the parser: no copy, no conversion (and its index, if it built one).
         h = cls.__new__(cls)
         h._items = items
-        h._index = None
+        h._index = index
         return h
 
     def _lookup(self) -> dict[str, list[str]]:
