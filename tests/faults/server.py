@@ -30,11 +30,13 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 __all__ = [
+    "Action",
     "Close",
     "FaultServer",
     "ReadRequest",
     "RecordedRequest",
     "Reset",
+    "Script",
     "Send",
     "Serve",
     "ShutdownWrite",

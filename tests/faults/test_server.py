@@ -12,6 +12,7 @@ from faults.server import (
     FaultServer,
     ReadRequest,
     Reset,
+    Script,
     Send,
     Serve,
     Sleep,
@@ -36,7 +37,8 @@ def _read_all(s: socket.socket) -> bytes:
 
 
 def test_scripted_exchange_and_recorded_requests() -> None:
-    with FaultServer([ReadRequest(), Send(response(b"hi")), Close()]) as srv:
+    script: Script = [ReadRequest(), Send(response(b"hi")), Close()]
+    with FaultServer(script) as srv:
         s = _connect(srv)
         s.sendall(b"POST /x?y=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc")
         assert _read_all(s) == b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
@@ -61,9 +63,8 @@ def test_chunked_request_body_is_decoded_and_100_continue_sent() -> None:
 
 
 def test_per_connection_scripts_and_connection_count() -> None:
-    with FaultServer(
-        [[Send(b"first"), Close()], [Send(b"second"), Close()], [Send(b"rest"), Close()]]
-    ) as srv:
+    scripts: list[Script] = [[Send(b"first"), Close()], [Send(b"second"), Close()], [Send(b"rest"), Close()]]
+    with FaultServer(scripts) as srv:
         got = []
         for _ in range(4):
             s = _connect(srv)
@@ -74,7 +75,10 @@ def test_per_connection_scripts_and_connection_count() -> None:
 
 
 def test_callable_script() -> None:
-    with FaultServer(lambda i: [Send(b"conn %d" % i), Close()]) as srv:
+    def script(i: int) -> Script:
+        return [Send(b"conn %d" % i), Close()]
+
+    with FaultServer(script) as srv:
         for i in range(3):
             s = _connect(srv)
             assert _read_all(s) == b"conn %d" % i
@@ -82,7 +86,8 @@ def test_callable_script() -> None:
 
 
 def test_reset_sends_rst() -> None:
-    with FaultServer([Send(b"partial"), Sleep(0.1), Reset()]) as srv:
+    script: Script = [Send(b"partial"), Sleep(0.1), Reset()]
+    with FaultServer(script) as srv:
         s = _connect(srv)
         time.sleep(0.3)
         with pytest.raises(ConnectionResetError):
@@ -92,7 +97,8 @@ def test_reset_sends_rst() -> None:
 
 
 def test_trickle_is_slow() -> None:
-    with FaultServer([Trickle(b"abcdef", interval=0.05, size=2), Close()]) as srv:
+    script: Script = [Trickle(b"abcdef", interval=0.05, size=2), Close()]
+    with FaultServer(script) as srv:
         s = _connect(srv)
         started = time.monotonic()
         assert _read_all(s) == b"abcdef"
@@ -101,7 +107,8 @@ def test_trickle_is_slow() -> None:
 
 
 def test_stop_ends_sleeping_and_waiting_connections_promptly() -> None:
-    srv = FaultServer([[Sleep(30)], [WaitForClose(30)]])
+    scripts: list[Script] = [[Sleep(30)], [WaitForClose(30)]]
+    srv = FaultServer(scripts)
     a, b = _connect(srv), _connect(srv)
     assert srv.wait_for_connections(2)
     started = time.monotonic()
