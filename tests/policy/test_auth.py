@@ -9,6 +9,8 @@ from collections.abc import Generator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netwire.models import Headers, Request, Response
 from netwire.policy.auth import (
@@ -367,3 +369,38 @@ def test_digest_ignores_non_digest_401() -> None:
     assert len(sent) == 1
     sent = _run_flow(DigestAuth("u", "p"), _request(), [Response(401)])
     assert len(sent) == 1
+
+
+# -- properties ----------------------------------------------------------------------------------
+
+
+_tokens = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!#$%&'*+^`|", min_size=1, max_size=12)
+_values = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=20)
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(_tokens, st.dictionaries(_tokens.map(str.lower), _values, min_size=1, max_size=5)),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_serialised_challenges_parse_back(challenges: list[tuple[str, dict[str, str]]]) -> None:
+    header = ", ".join(
+        scheme + " " + ", ".join(f"{name}={_quote(value)}" for name, value in params.items())
+        for scheme, params in challenges
+    )
+    parsed = parse_www_authenticate(header)
+    assert [(c.scheme, c.params) for c in parsed] == challenges
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_parses_without_error(header: str) -> None:
+    for challenge in parse_www_authenticate(header):
+        assert challenge.scheme

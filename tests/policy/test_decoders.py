@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import os
 import resource
 import time
@@ -13,6 +14,8 @@ from collections.abc import Callable
 import brotli
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netwire import decoders
 from netwire.decoders import DecodingError, accept_encoding, make_decoder
@@ -234,3 +237,34 @@ def test_accept_encoding_lists_installed() -> None:
         decoders._available.pop("brotli")
         decoders._accept = None
     assert accept_encoding() == "gzip, deflate, br, zstd"
+
+
+# -- properties ----------------------------------------------------------------------------------
+
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.binary(max_size=5000).map(lambda b: b * 3),
+    name=st.sampled_from(["gzip", "deflate", "br", "zstd"]),
+    cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=8),
+)
+def test_any_split_decodes_the_same(data: bytes, name: str, cuts: list[int]) -> None:
+    blob = {"gzip": gzip.compress, "deflate": _deflate_raw, "br": brotli.compress, "zstd": _zstd}[name](data)
+    points = sorted({min(c, len(blob)) for c in cuts} | {0, len(blob)})
+    d = make_decoder(name)
+    assert d is not None
+    out = b"".join(d.decode(blob[a:b]) for a, b in itertools.pairwise(points)) + d.flush()
+    assert out == data
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400), st.sampled_from(["gzip", "deflate", "br", "zstd", "gzip, br"]))
+def test_garbage_raises_only_decoding_error(garbage: bytes, name: str) -> None:
+    d = make_decoder(name)
+    assert d is not None
+    try:
+        d.decode(garbage)
+        d.flush()
+    except DecodingError:
+        pass

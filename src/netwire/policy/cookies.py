@@ -102,6 +102,8 @@ def add_cookie_header(jar: CookieJar, request: Request) -> Request:
     A Cookie header the caller set stays and the jar adds nothing (urllib's rule). The
     original request is never modified.
     """
+    if getattr(jar, "_cookies", None) == {}:
+        return request  # an empty standard jar: skip its per-request bookkeeping (hot path)
     adapter = _JarRequest(request)
     jar.add_cookie_header(adapter)  # type: ignore[arg-type]
     if not adapter._added:
