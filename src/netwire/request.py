@@ -22,8 +22,6 @@ import atexit
 import base64
 import bisect
 import contextlib
-import email.message
-import email.utils
 import io
 import mimetypes
 import os
@@ -1432,7 +1430,7 @@ else:
         return quote(pathname)
 
 
-def _message_from(fields: Iterable[tuple[str, str]]) -> email.message.Message:
+def _message_from(fields: Iterable[tuple[str, str]]) -> Any:
     return make_message(fields)
 
 
@@ -1468,6 +1466,8 @@ class FileHandler(BaseHandler):
         return FileHandler.names
 
     def open_local_file(self, req: Request) -> Any:
+        import email.utils
+
         host = req.host
         filename = req.selector
         localfile = url2pathname(filename)

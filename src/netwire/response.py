@@ -13,14 +13,16 @@
 
 from __future__ import annotations
 
-import email.message
 import io
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .models import Response
 
-__all__ = ["HTTPMessage", "HTTPResponse", "addbase", "addclosehook", "addinfo", "addinfourl"]
+if TYPE_CHECKING:
+    from email.message import Message
+
+__all__ = ["HTTPMessage", "HTTPResponse", "addbase", "addclosehook", "addinfo", "addinfourl"]  # noqa: F822 (HTTPMessage: module __getattr__)
 
 # Error bodies up to this size are read at once, so their connection goes back to the pool
 # even if the caller never reads (or closes) the HTTPError.
@@ -28,18 +30,38 @@ _ERROR_BODY_PREFETCH = 64 * 1024
 _CHUNK = 64 * 1024
 
 
-class HTTPMessage(email.message.Message):
-    """Response headers as ``email.message.Message`` (what ``http.client`` hands out)."""
-
-    def getallmatchingheaders(self, name: str) -> list[str]:
-        """Every header line (``"Name: value"``) whose name is ``name``, case-insensitively."""
-        key = name.lower()
-        return [f"{k}: {v}" for k, v in self._headers if k.lower() == key]  # type: ignore[attr-defined]
+_message_class: Any = None
 
 
-def make_message(items: Iterable[tuple[str, str]]) -> HTTPMessage:
-    """An :class:`HTTPMessage` holding these (name, value) fields, in order (no parsing)."""
-    message = HTTPMessage()
+def _http_message_class() -> type[Message]:
+    """``HTTPMessage``, defined on first use: the email package costs milliseconds to import,
+    and a program that never looks at a header message should not pay for it."""
+    global _message_class
+    if _message_class is None:
+        import email.message
+
+        class HTTPMessage(email.message.Message):
+            """Response headers as ``email.message.Message`` (what ``http.client`` hands out)."""
+
+            def getallmatchingheaders(self, name: str) -> list[str]:
+                """Every header line (``"Name: value"``) whose name is ``name``, case-insensitively."""
+                key = name.lower()
+                return [f"{k}: {v}" for k, v in self._headers if k.lower() == key]  # type: ignore[attr-defined]
+
+        HTTPMessage.__module__ = __name__
+        _message_class = HTTPMessage
+    return _message_class  # type: ignore[no-any-return]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "HTTPMessage":
+        return _http_message_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def make_message(items: Iterable[tuple[str, str]]) -> Message:
+    """An ``HTTPMessage`` (an ``email.message.Message``) holding these (name, value) fields, in order."""
+    message = _http_message_class()()
     message._headers = list(items)  # type: ignore[attr-defined]
     return message
 
@@ -57,7 +79,7 @@ class HTTPResponse(io.BufferedIOBase):
         self._nw = response
         self._buf = b""
         self._done = False
-        self._message: HTTPMessage | None = None
+        self._message: Message | None = None
         status = response.status
         self.status = self.code = status
         self.reason = response.reason
@@ -89,7 +111,7 @@ class HTTPResponse(io.BufferedIOBase):
     # -- headers -------------------------------------------------------------------------------
 
     @property
-    def headers(self) -> HTTPMessage:
+    def headers(self) -> Message:
         """The header fields as an ``email.message.Message`` (built on first use)."""
         message = self._message
         if message is None:
@@ -97,10 +119,10 @@ class HTTPResponse(io.BufferedIOBase):
         return message
 
     @headers.setter
-    def headers(self, value: HTTPMessage) -> None:
+    def headers(self, value: Message) -> None:
         self._message = value
 
-    def info(self) -> HTTPMessage:
+    def info(self) -> Message:
         """The header message (``headers``)."""
         return self.headers
 
