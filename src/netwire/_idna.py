@@ -31,8 +31,26 @@ def _load() -> None:
         raise ImportError(
             "netwire needs the 'idna' package to handle non-ASCII host names: pip install idna"
         ) from exc
-    _rows = uts46data.uts46data
-    _joining = idnadata.joining_types()
+    # Typed as Any: the two layouts below come from different idna releases, whose type hints differ.
+    tables: Any = uts46data
+    joining_types: Any = idnadata.joining_types
+    if hasattr(tables, "uts46data"):
+        _rows = tables.uts46data
+        _joining = joining_types()
+    else:
+        # idna >= 3.14 keeps the same table as parallel arrays (statuses as bytes) and the
+        # joining types as ranges per type: rebuild the row and code-point forms used here.
+        starts, statuses, replacements = tables.uts46_starts, tables.uts46_statuses, tables.uts46_replacements
+        _rows = tuple(
+            (starts[i], chr(statuses[i])) if replacements[i] is None else (starts[i], chr(statuses[i]), replacements[i])
+            for i in range(len(starts))
+        )
+        joining: dict[int, int] = {}
+        for kind, ranges in joining_types.items():
+            for encoded in ranges:
+                for cp in range(encoded >> 32, encoded & 0xFFFFFFFF):
+                    joining[cp] = ord(kind)
+        _joining = joining
     _starts = [row[0] for row in _rows]
 
 
