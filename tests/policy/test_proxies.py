@@ -140,7 +140,9 @@ def test_select_proxy() -> None:
         "https://special.test": "http://p-special:4",
         "all://direct.test": None,
     }
-    pick = lambda u, np=None: select_proxy(URL(u), proxies, np)  # noqa: E731
+    def pick(url: str, no_proxy: str | None = None) -> Proxy | None:
+        return select_proxy(URL(url), proxies, no_proxy)
+
     assert pick("http://a.test/").url.hostname == "p-http"  # type: ignore[union-attr]
     assert pick("https://a.test/").url.hostname == "p-https"  # type: ignore[union-attr]
     assert pick("https://special.test/").url.hostname == "p-special"  # type: ignore[union-attr]
