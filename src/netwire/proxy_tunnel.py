@@ -8,6 +8,7 @@ when it refuses.
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 import time
@@ -28,12 +29,14 @@ def authority(host: str, port: int) -> str:
     return f"{host}:{port}"
 
 
+# The blank line ending a head, as the response parser accepts it (bare LFs included).
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+
+
 def _head_end(data: bytes) -> int:
     """Index just past the blank line ending a response head, or -1."""
-    crlf = data.find(b"\r\n\r\n")
-    lf = data.find(b"\n\n")
-    ends = [i + 4 for i in (crlf,) if i >= 0] + [i + 2 for i in (lf,) if i >= 0]
-    return min(ends) if ends else -1
+    m = _HEAD_END.search(data)
+    return -1 if m is None else m.end()
 
 
 def http_connect(

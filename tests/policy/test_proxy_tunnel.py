@@ -128,6 +128,8 @@ def _send_then_wait(*parts: bytes, gap: float = 0.05) -> Callable[[socket.socket
         [b"HTTP/1.1 200 OK\r\nX-A: 1\r\n\r", b"\nTUNNEL-BYTES"],
         [b"HTTP/1.1 200 OK\r\n", b"\r\n", b"TUNNEL-BYTES"],
         [b"HTTP/1.0 200 OK\n\nTUNNEL-BYTES"],
+        [b"HTTP/1.1 200 OK\r\n\nTUNNEL-BYTES"],
+        [b"HTTP/1.1 200 OK\nX-A: 1\r\n", b"\r", b"\nTUNNEL-BYTES"],
         [b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nTUNNEL-BYTES"],  # a 2xx CONNECT has no body
     ],
 )
