@@ -836,6 +836,10 @@ def _fast_parse(inp: str) -> URL | None:
     return url
 
 
+_URL_CACHE: dict[str, URL] = {}
+_URL_CACHE_MAX = 512
+
+
 def _new(
     scheme: str,
     username: str,
@@ -956,14 +960,21 @@ class URL:
         elif not isinstance(input, str):
             raise TypeError(f"URL() wants a str, not {type(input).__name__}")
         if base is None:
-            fast = _fast_parse(input)
-            if fast is not None:
-                return fast
-            if _plain(input):
-                medium = _medium_parse(input)
-                if medium is not None:
-                    return medium
-            return _parse(input, None)
+            url = _URL_CACHE.get(input)
+            if url is not None:
+                return url
+            url = _fast_parse(input)
+            if url is None:
+                if _plain(input):
+                    url = _medium_parse(input)
+                if url is None:
+                    url = _parse(input, None)
+            # URLs are immutable, so a client that requests the same URL again gets it for the
+            # price of a dict lookup (a bounded cache: emptied when full).
+            if len(_URL_CACHE) >= _URL_CACHE_MAX:
+                _URL_CACHE.clear()
+            _URL_CACHE[input] = url
+            return url
         if not isinstance(base, URL):
             base = URL(base)
         return _join(base, input)
