@@ -1,0 +1,168 @@
+"""Fixtures for the urllib face: real servers on loopback.
+
+* ``httpbin`` / ``httpbin_secure`` come from pytest-httpbin; ``ca_context`` trusts its CA.
+* ``ftp_server``: pyftpdlib in a thread on a free port of 127.0.0.1, serving a temporary
+  directory to ``anonymous`` and to ``user``/``secret``.
+* ``proxy`` / ``auth_proxy``: tinyproxy (tests/policy/servers.py's launcher), allowing CONNECT
+  to the HTTPS httpbin; ``auth_proxy`` requires Basic credentials ``proxyuser``/``proxypass``.
+* ``canned_server``: a one-response-per-connection TCP server answering with bytes we choose
+  (truncated bodies, and the like), recording what it received.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import ssl
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import pytest_httpbin.certs
+
+from policy.servers import ServerProcess, free_port, tinyproxy
+
+FTP_FILES = {
+    "hello.txt": b"hello over ftp\n",
+    "sub/data.bin": bytes(range(256)) * 64,
+}
+
+
+@pytest.fixture
+def ca_context() -> ssl.SSLContext:
+    """An SSLContext trusting pytest-httpbin's CA."""
+    return ssl.create_default_context(cafile=pytest_httpbin.certs.where())
+
+
+@dataclass
+class FTPServer:
+    host: str
+    port: int
+    root: Path
+
+    @property
+    def url(self) -> str:
+        return f"ftp://{self.host}:{self.port}"
+
+    def user_url(self) -> str:
+        return f"ftp://user:secret@{self.host}:{self.port}"
+
+
+@pytest.fixture(scope="session")
+def ftp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FTPServer]:
+    from pyftpdlib.authorizers import DummyAuthorizer
+    from pyftpdlib.handlers import FTPHandler
+    from pyftpdlib.servers import ThreadedFTPServer
+
+    root = tmp_path_factory.mktemp("ftproot")
+    for name, data in FTP_FILES.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    authorizer = DummyAuthorizer()
+    authorizer.add_anonymous(str(root))
+    authorizer.add_user("user", "secret", str(root), perm="elr")
+
+    class Handler(FTPHandler):
+        pass
+
+    Handler.authorizer = authorizer
+    Handler.passive_ports = range(50000, 50100)
+    Handler.banner = "netwire test ftpd"
+    import logging
+
+    logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
+    server = ThreadedFTPServer(("127.0.0.1", 0), Handler)
+    host, port = server.socket.getsockname()[:2]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"timeout": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield FTPServer(host, port, root)
+    finally:
+        server.close_all()
+        thread.join(5)
+
+
+@pytest.fixture
+def proxy(httpbin_secure: object) -> Iterator[ServerProcess]:
+    port = int(str(httpbin_secure.url).rsplit(":", 1)[1])  # type: ignore[attr-defined]
+    with tinyproxy(connect_ports=[port]) as server:
+        yield server
+
+
+@pytest.fixture
+def auth_proxy() -> Iterator[ServerProcess]:
+    with tinyproxy(basic_auth=("proxyuser", "proxypass")) as server:
+        yield server
+
+
+@dataclass
+class CannedServer:
+    """Answers each connection with ``response`` (bytes) and closes; keeps what it was sent."""
+
+    host: str
+    port: int
+    received: list[bytes] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+@pytest.fixture
+def canned_server() -> Iterator[Callable[[bytes], CannedServer]]:
+    listeners: list[socket.socket] = []
+
+    def start(response: bytes) -> CannedServer:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listeners.append(listener)
+        server = CannedServer("127.0.0.1", listener.getsockname()[1])
+
+        def serve() -> None:
+            while True:
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                with conn:
+                    conn.settimeout(5)
+                    data = b""
+                    try:
+                        while b"\r\n\r\n" not in data:
+                            chunk = conn.recv(65536)
+                            if not chunk:
+                                break
+                            data += chunk
+                        server.received.append(data)
+                        conn.sendall(response)
+                    except OSError:
+                        pass
+
+        threading.Thread(target=serve, daemon=True).start()
+        return server
+
+    yield start
+    for listener in listeners:
+        listener.close()
+
+
+@pytest.fixture(autouse=True)
+def _clean_openers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No proxy variables from the environment, and no opener installed by an earlier test."""
+    import urllib.request
+
+    import netwire.request
+
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy"):
+            monkeypatch.delenv(name, raising=False)
+    urllib.request.install_opener(None)
+    netwire.request.install_opener(None)
+    yield
+    urllib.request.install_opener(None)
+    netwire.request.install_opener(None)
+
+
+__all__ = ["FTP_FILES", "CannedServer", "FTPServer", "free_port"]
