@@ -793,17 +793,19 @@ def _basic_parse(
 # --------------------------------------------------------------------------------------------
 # The fast path: plain ASCII special URLs that need nothing beyond lower-casing scheme and host.
 
+_IPV4_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _FAST_RE = re.compile(
     r"(?P<scheme>[hH][tT][tT][pP][sS]?|[wW][sS][sS]?|[fF][tT][pP])://"
-    r"(?P<host>[A-Za-z0-9_.\-]+)"
+    # The host: a canonical dotted-quad IPv4 address, or a domain whose last label cannot be
+    # read as a number (it does not start with a digit). Anything else takes the long way.
+    rf"(?P<host>(?:{_IPV4_OCTET}\.){{3}}{_IPV4_OCTET}(?![A-Za-z0-9_.\-])"
+    r"|(?:[A-Za-z0-9_\-]*\.)*[A-Za-z_\-][A-Za-z0-9_\-]*\.?)"
     r"(?::(?P<port>[0-9]{0,5}))?"
     r"(?P<path>/[!$-;=@-\[\]_a-z|~]*)?"
     r"(?:\?(?P<query>[!$-&(-;=?-~]*))?"
     r"(?:\#(?P<fragment>[!#-;=?-_a-~]*))?\Z"
 )
 _DOT_SEGMENT_RE = re.compile(r"/(?:\.|%2[eE]){1,2}(?=/|\Z)")
-_CANONICAL_IPV4_RE = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
-                                r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\Z")
 
 
 def _fast_parse(inp: str) -> URL | None:
@@ -811,29 +813,25 @@ def _fast_parse(inp: str) -> URL | None:
     m = _FAST_RE.match(inp)
     if m is None:
         return None
-    scheme, host, port_text, path, query, fragment = m.groups()
-    scheme = scheme.lower()
-    host = host.lower()
-    last = host.rstrip(".") if host.endswith(".") else host
-    dot = last.rfind(".")
-    # Might be an IPv4 address (or end in a number): only the canonical form stays here.
-    if (last[dot + 1 : dot + 2].isdigit() or last == "") and (
-        host.endswith(".") or _CANONICAL_IPV4_RE.match(host) is None
-    ):
-        return None
+    raw_scheme, raw_host, port_text, path, query, fragment = m.groups()
+    scheme = raw_scheme.lower()
+    host = raw_host.lower()
+    same = path is not None and scheme == raw_scheme and host == raw_host
     if path is None:
         path = "/"
     elif ("/." in path or "%2" in path) and _DOT_SEGMENT_RE.search(path) is not None:
         return None
     port: int | None = None
-    if port_text:
-        port = int(port_text)
-        if port > 65535:
-            return None
-        if port == DEFAULT_PORTS[scheme]:
-            port = None
-    url = _new(scheme, "", "", host, port, path, False, query, fragment)
-    return url
+    if port_text is not None:
+        if port_text:
+            port = int(port_text)
+            if port > 65535:
+                return None
+            if port == DEFAULT_PORTS[scheme]:
+                port = None
+        # The input is its own serialisation unless the port text changes ("", default, "08").
+        same = same and port is not None and port_text[0] != "0"
+    return _new(scheme, "", "", host, port, path, False, query, fragment, inp if same else None)
 
 
 _URL_CACHE: dict[str, URL] = {}
@@ -850,6 +848,7 @@ def _new(
     opaque: bool,
     query: str | None,
     fragment: str | None,
+    href: str | None = None,
 ) -> URL:
     url = object.__new__(URL)
     url._scheme = scheme
@@ -861,6 +860,9 @@ def _new(
     url._opaque = opaque
     url._query = query
     url._fragment = fragment
+    if href is not None:
+        url._href = href
+        return url
     if host is not None:
         if username or password:
             auth = username + (":" + password if password else "") + "@"
