@@ -145,3 +145,18 @@ def test_search_params() -> None:
     sorted_params = URLSearchParams([("\U0001f600", "1"), ("\ufb01", "2")])
     sorted_params.sort()  # UTF-16 code units: the surrogate pair (0xD83D...) sorts before U+FB01
     assert sorted_params.keys() == ["\U0001f600", "\ufb01"]
+
+
+host_text = st.lists(st.sampled_from(["1", "2", "25", "255", "256", "0", "00", "01", "0x1", "a", "A", "-", "_", ".", "..", "9a"]),
+                     min_size=1, max_size=8).map("".join)
+
+
+@SETTINGS
+@given(st.sampled_from(["http://", "HTTP://", "wss://", "ftp://"]), host_text,
+       st.sampled_from(["", ":80", ":8080", ":08", ":", "/x", "/.", "?q", "#f", ":443/p", ":99999"]))
+def test_fast_path_hosts_and_ports(prefix: str, host: str, rest: str) -> None:
+    """The fast path's own host and port rules (IPv4 or domain, default and odd ports)."""
+    text = prefix + host + rest
+    fast = _fast_parse(text)
+    if fast is not None:
+        assert fast.href == outcome(_parse, text, None)
