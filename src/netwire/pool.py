@@ -25,7 +25,11 @@ class ConnectionPool:
 
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits if limits is not None else Limits()
-        self._cond = threading.Condition(threading.Lock())
+        # Hot paths take the plain lock (a C-level context manager); only waiting for a free
+        # slot goes through the Condition, and notify() only runs when someone waits.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._waiting = 0
         self._idle: dict[Hashable, list[Connection]] = {}
         self._count: dict[Hashable, int] = {}  # open connections (idle + in use) per key
         self._total = 0
@@ -38,14 +42,14 @@ class ConnectionPool:
     # -- inspection -------------------------------------------------------------------------------
 
     def idle_count(self, key: Hashable | None = None) -> int:
-        with self._cond:
+        with self._lock:
             if key is not None:
                 return len(self._idle.get(key, ()))
             return sum(len(v) for v in self._idle.values())
 
     def open_count(self) -> int:
         """Connections open now, idle or in use."""
-        with self._cond:
+        with self._lock:
             return self._total
 
     # -- acquire / release ------------------------------------------------------------------------
@@ -70,9 +74,10 @@ class ConnectionPool:
         if deadline is not None and (wait_until is None or deadline < wait_until):
             wait_until, total_binds = deadline, True
         cond = self._cond
+        lock = self._lock
         while True:
             candidate: Connection | None = None
-            with cond:
+            with lock:
                 if self._closed:
                     raise RuntimeError("the connection pool is closed")
                 idle = self._idle.get(key)
@@ -99,35 +104,42 @@ class ConnectionPool:
                         raise PoolTimeout(
                             f"no connection to {key!r} became free within the pool timeout of {pool_timeout} s"
                         )
-                    cond.wait(remaining)
+                    self._waiting += 1
+                    try:
+                        cond.wait(remaining)
+                    finally:
+                        self._waiting -= 1
                     continue
             # Outside the lock: the liveness check is a syscall.
             expiry = limits.keepalive_expiry
             if (expiry is None or time.monotonic() - candidate.idle_since <= expiry) and candidate.is_alive():
                 self.requests_reused += 1
                 return candidate, True
-            with cond:
+            with lock:
                 self._drop(key, candidate)
         try:
             conn = connect()
         except BaseException:
-            with cond:
+            with lock:
                 self._forget(key)
             raise
         conn.pool_key = key
-        with cond:
+        with lock:
             self.connections_opened += 1
         return conn, False
 
     def release(self, conn: Connection, reusable: bool) -> None:
         """Take back ``conn``: keep it idle if ``reusable``, else close it."""
         key = conn.pool_key
-        with self._cond:
-            idle = self._idle.setdefault(key, [])
+        with self._lock:
+            idle = self._idle.get(key)
+            if idle is None:
+                idle = self._idle[key] = []
             if reusable and not self._closed and len(idle) < self.limits.max_idle_per_host:
                 conn.idle_since = time.monotonic()
                 idle.append(conn)
-                self._cond.notify()
+                if self._waiting:
+                    self._cond.notify()
                 return
             self._forget(key)
         conn.close()
@@ -143,7 +155,8 @@ class ConnectionPool:
             if not self._idle.get(key):
                 self._idle.pop(key, None)
         self._total -= 1
-        self._cond.notify()
+        if self._waiting:
+            self._cond.notify()
 
     def _drop(self, key: Hashable, conn: Connection) -> None:
         self._forget(key)
@@ -165,7 +178,7 @@ class ConnectionPool:
 
     def close(self) -> None:
         """Close every idle connection; connections in use are closed when they come back."""
-        with self._cond:
+        with self._lock:
             self._closed = True
             idle = [c for conns in self._idle.values() for c in conns]
             for conns in self._idle.values():
