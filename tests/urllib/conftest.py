@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import http.server
 import os
 import socket
 import ssl
@@ -148,6 +149,78 @@ def canned_server() -> Iterator[Callable[[bytes], CannedServer]]:
         listener.close()
 
 
+class _KeepAliveHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: KeepAliveServer
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.lock:
+            self.server.connections += 1
+
+    def _answer(self) -> None:
+        body = b""
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                if size == 0:
+                    self.rfile.readline()
+                    break
+                body += self.rfile.read(size)
+                self.rfile.readline()
+        elif self.headers.get("Content-Length"):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.requests.append((self.command, self.path, list(self.headers.items()), body))
+        if self.path.startswith("/redirect-to/"):
+            self.send_response(302)
+            self.send_header("Location", self.path.removeprefix("/redirect-to/"))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        payload = f"{self.command} {self.path}".encode()
+        if self.path == "/big":
+            payload = b"x" * (4 << 20)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _answer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class KeepAliveServer(http.server.ThreadingHTTPServer):
+    """HTTP/1.1 with keep-alive; counts connections and records every request."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _KeepAliveHandler)
+        self.lock = threading.Lock()
+        self.connections = 0
+        self.requests: list[tuple[str, str, list[tuple[str, str]], bytes]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@pytest.fixture
+def keepalive_server() -> Iterator[KeepAliveServer]:
+    server = KeepAliveServer()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(autouse=True)
 def _clean_openers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No proxy variables from the environment, and no opener installed by an earlier test."""
@@ -165,4 +238,4 @@ def _clean_openers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     netwire.request.install_opener(None)
 
 
-__all__ = ["FTP_FILES", "CannedServer", "FTPServer", "free_port"]
+__all__ = ["FTP_FILES", "CannedServer", "FTPServer", "KeepAliveServer", "free_port"]
