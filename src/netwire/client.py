@@ -35,7 +35,7 @@ from .http11 import (
 from .models import Headers, HeaderTypes, Request, Response, Timeout
 from .policy.auth import Auth, auth_from
 from .policy.proxies import Proxy, proxy_authorization
-from .policy.redirects import REDIRECT_STATUSES, next_request, rewind_body
+from .policy.redirects import REDIRECT_STATUSES, next_request, rewind_body, same_origin
 from .pool import ConnectionPool
 
 __all__ = ["Client", "delete", "get", "head", "options", "patch", "post", "put", "request", "stream"]
@@ -173,10 +173,14 @@ class Client(BaseClient):
             proxies = {} if proxy is None else self._proxy_settings(proxy, self._no_proxy)[0]
         route = _Route(t, deadline, proxies)
         history: list[Response] = []
+        first = request.url
         while True:
             if self.respect_robots:
                 self._obey_robots(request)
-            response = self._send_handling_auth(request, flow_auth, route)
+            # Credentials given for one origin stay there: a redirect elsewhere goes without
+            # them (netrc's are looked up per host, so they may follow).
+            hop_auth = flow_auth if flow_auth is self.netrc or same_origin(first, request.url) else None
+            response = self._send_handling_auth(request, hop_auth, route)
             if not (follow and response.status in REDIRECT_STATUSES and "location" in response.headers):
                 break
             _drain(response)

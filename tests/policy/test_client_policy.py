@@ -177,10 +177,6 @@ def test_cross_origin_redirect_drops_credentials(client: netwire.Client, httpbin
     assert r.json()["headers"]["Authorization"] == "Bearer s3cret"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client: the auth flow runs inside the redirect loop, so auth= is re-applied to the foreign origin",
-)
 def test_cross_origin_redirect_does_not_send_auth_credentials(
     client: netwire.Client, httpbin: Any, other_httpbin: Any
 ) -> None:
