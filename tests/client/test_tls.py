@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import time
 
 import pytest
 
@@ -69,7 +70,12 @@ def test_failed_handshakes_leak_no_descriptors(tls_server: TLSServer) -> None:
         for _ in range(20):
             with pytest.raises(TLSError):
                 c.get(tls_server.url("/leak"))
-        assert open_fds() == before
+        # The TLS server lives in this process too and closes its side in its own threads:
+        # give it a moment. A leak on our side stays, and shows as 20 more.
+        deadline = time.monotonic() + 3
+        while open_fds() > before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert open_fds() <= before
 
 
 def test_plain_http_to_a_tls_port_fails_cleanly(tls_server: TLSServer) -> None:
