@@ -31,6 +31,13 @@ _EXPORTS: dict[str, str] = {
     "Limits": "models",
     # url
     "URL": "url",
+    # policy
+    "Auth": "policy.auth",
+    "BasicAuth": "policy.auth",
+    "DigestAuth": "policy.auth",
+    "NetrcAuth": "policy.auth",
+    "Proxy": "policy.proxies",
+    "Retry": "policy.retries",
 }
 
 _ERRORS = (
@@ -69,6 +76,12 @@ if TYPE_CHECKING:
     from .models import Request as Request
     from .models import Response as Response
     from .models import Timeout as Timeout
+    from .policy.auth import Auth as Auth
+    from .policy.auth import BasicAuth as BasicAuth
+    from .policy.auth import DigestAuth as DigestAuth
+    from .policy.auth import NetrcAuth as NetrcAuth
+    from .policy.proxies import Proxy as Proxy
+    from .policy.retries import Retry as Retry
     from .url import URL as URL
 
 
