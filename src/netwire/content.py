@@ -8,10 +8,7 @@ part, so a 1 GiB upload costs a block of memory, not a gigabyte.
 
 from __future__ import annotations
 
-import json as _json
-import mimetypes
 import os
-import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, BinaryIO
 
@@ -80,6 +77,8 @@ def encode_request_body(
     if files is not None:
         return _multipart(data or {}, files)
     if json is not None:
+        import json as _json
+
         body = _json.dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
         return [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
     if data is not None and content is None:
@@ -119,6 +118,9 @@ def _quote_param(value: str) -> str:
 
 
 def _multipart(data: Any, files: Any) -> tuple[list[tuple[str, str]], Any]:
+    import mimetypes
+    import secrets
+
     boundary = secrets.token_hex(16)
     parts: list[_Part] = []
     for name, value in _pairs(data):

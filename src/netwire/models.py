@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json as _json
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Protocol, Union
 
@@ -513,7 +512,9 @@ class Response:
 
     def json(self, **kwargs: Any) -> Any:
         """The body parsed as JSON."""
-        return _json.loads(self.content, **kwargs)
+        import json  # not at import time: most programs never parse a body as JSON here
+
+        return json.loads(self.content, **kwargs)
 
     def raise_for_status(self) -> Response:
         """Raise HTTPStatusError for a 4xx or 5xx status; return self otherwise."""
