@@ -79,6 +79,7 @@ class HTTPResponse(io.BufferedIOBase):
         self._nw = response
         self._buf = b""
         self._done = False
+        self._error: BaseException | None = None
         self._message: Message | None = None
         status = response.status
         self.status = self.code = status
@@ -167,9 +168,15 @@ class HTTPResponse(io.BufferedIOBase):
         """True once the body was read to its end, or the response closed."""
         return self._done
 
+    def _raise_pending(self) -> None:
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
     def read(self, amt: int | None = None) -> bytes:
         """Read up to ``amt`` bytes (all that is left when ``amt`` is None or negative)."""
         if self._done and not self._buf:
+            self._raise_pending()
             return b""
         if amt is None or amt < 0:
             buf, self._buf = self._buf, b""
@@ -199,7 +206,13 @@ class HTTPResponse(io.BufferedIOBase):
             parts = [data]
             have = len(data)
         while have < amt and not self._done:
-            chunk = self._nw.read(amt - have)
+            try:
+                chunk = self._nw.read(amt - have)
+            except Exception as exc:
+                # Hand out what arrived before the failure; the next read raises it.
+                self._error = exc
+                self._done = True
+                break
             if not chunk:
                 self._finish()
                 break
@@ -231,8 +244,17 @@ class HTTPResponse(io.BufferedIOBase):
             n = min(len(self._buf), size)
             view[:n] = self._buf[:n]
             self._buf = self._buf[n:]
+        if n == 0:
+            self._raise_pending()
         while n < size and not self._done:
-            k = self._nw.readinto(view[n:])
+            try:
+                k = self._nw.readinto(view[n:])
+            except Exception as exc:
+                if n == 0:
+                    raise
+                self._error = exc
+                self._done = True
+                break
             if k == 0:
                 self._finish()
                 break
