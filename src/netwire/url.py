@@ -21,7 +21,7 @@ name/value pairs. ``URL.search_params`` hands out a fresh copy; a changed copy i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final
 
 from .errors import InvalidURL
@@ -52,11 +52,19 @@ _COMPONENT_SET = _USERINFO_SET + "$%&+,"
 _FORM_SET = _COMPONENT_SET + "!'()~"
 
 
-def _table(extra: str) -> tuple[list[str], re.Pattern[str]]:
-    """A byte -> text table for one set, and a regex finding any character the set changes."""
+_Escaper = Callable[["re.Match[str]"], str]
+
+
+def _table(extra: str, space: str = "%20") -> tuple[_Escaper, re.Pattern[str]]:
+    """For one set: a function escaping a matched run, and a regex matching runs to escape."""
     table = [chr(b) if 0x20 <= b < 0x7F and chr(b) not in extra else f"%{b:02X}" for b in range(256)]
+    table[0x20] = space if " " in extra else " "
+
+    def escape(m: re.Match[str]) -> str:
+        return "".join([table[b] for b in m.group().encode("utf-8")])
+
     cls = "".join(re.escape(c) for c in extra)
-    return table, re.compile(f"[^\\x20-\\x7e]|[{cls}]" if cls else "[^\\x20-\\x7e]")
+    return escape, re.compile(f"(?:[^\\x20-\\x7e]|[{cls}])+" if cls else "[^\\x20-\\x7e]+")
 
 
 _C0_T, _C0_RE = _table("")
@@ -65,15 +73,17 @@ _QUERY_T, _QUERY_RE = _table(_QUERY_SET)
 _SPECIAL_QUERY_T, _SPECIAL_QUERY_RE = _table(_SPECIAL_QUERY_SET)
 _PATH_T, _PATH_RE = _table(_PATH_SET)
 _USERINFO_T, _USERINFO_RE = _table(_USERINFO_SET)
-_FORM_T, _FORM_RE = _table(_FORM_SET)
-_FORM_T[0x20] = "+"
+_FORM_T, _FORM_RE = _table(_FORM_SET, space="+")
 
 
-def _encode(s: str, table: list[str], needs: re.Pattern[str]) -> str:
-    """UTF-8 percent-encode ``s`` with one set (the text is already free of lone surrogates)."""
+def _encode(s: str, escape: _Escaper, needs: re.Pattern[str]) -> str:
+    """UTF-8 percent-encode ``s`` with one set (the text is already free of lone surrogates).
+
+    Only the runs that need it are encoded: most components have none, or a few short ones.
+    """
     if needs.search(s) is None:
         return s
-    return "".join([table[b] for b in s.encode("utf-8")])
+    return needs.sub(escape, s)
 
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
@@ -796,10 +806,12 @@ def _basic_parse(
 _IPV4_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _FAST_RE = re.compile(
     r"(?P<scheme>[hH][tT][tT][pP][sS]?|[wW][sS][sS]?|[fF][tT][pP])://"
-    # The host: a canonical dotted-quad IPv4 address, or a domain whose last label cannot be
-    # read as a number (it does not start with a digit). Anything else takes the long way.
+    # The host: a canonical dotted-quad IPv4 address, a domain whose last label cannot be read
+    # as a number (it does not start with a digit), or a bracketed IPv6 address. Anything else
+    # takes the long way.
     rf"(?P<host>(?:{_IPV4_OCTET}\.){{3}}{_IPV4_OCTET}(?![A-Za-z0-9_.\-])"
-    r"|(?:[A-Za-z0-9_\-]*\.)*[A-Za-z_\-][A-Za-z0-9_\-]*\.?)"
+    r"|(?:[A-Za-z0-9_\-]*\.)*[A-Za-z_\-][A-Za-z0-9_\-]*\.?"
+    r"|\[[0-9A-Fa-f:.]+\])"
     r"(?::(?P<port>[0-9]{0,5}))?"
     r"(?P<path>/[!$-;=@-\[\]_a-z|~]*)?"
     r"(?:\?(?P<query>[!$-&(-;=?-~]*))?"
@@ -815,7 +827,13 @@ def _fast_parse(inp: str) -> URL | None:
         return None
     raw_scheme, raw_host, port_text, path, query, fragment = m.groups()
     scheme = raw_scheme.lower()
-    host = raw_host.lower()
+    if raw_host[0] == "[":
+        try:
+            host = _parse_host(raw_host, False)  # IPv6: canonical form, from the host cache
+        except _Fail:
+            return None
+    else:
+        host = raw_host.lower()
     same = path is not None and scheme == raw_scheme and host == raw_host
     if path is None:
         path = "/"
