@@ -11,7 +11,6 @@ from typing import Any
 import netwire.request as R
 
 
-
 def test_status_reason_headers_and_body(httpbin: Any) -> None:
     url = httpbin.url + "/bytes/3000?seed=11"
     expected = urllib.request.urlopen(url).read()
@@ -27,7 +26,7 @@ def test_status_reason_headers_and_body(httpbin: Any) -> None:
     assert "content-type" in info and "x-nope" not in info
     assert info.get_all("Content-Length") == ["3000"]
     assert info.get("X-Nope", "dflt") == "dflt"
-    assert [k.lower() for k in info.keys()] == [k.lower() for k, _ in r.getheaders()]
+    assert [k.lower() for k in info.keys()] == [k.lower() for k, _ in r.getheaders()]  # noqa: SIM118 - keys() is the API under test
     assert list(info.values()) == [v for _, v in r.getheaders()]
     assert info.items() == r.getheaders()
     assert r.getheader("content-length") == "3000"
