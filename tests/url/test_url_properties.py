@@ -160,3 +160,17 @@ def test_fast_path_hosts_and_ports(prefix: str, host: str, rest: str) -> None:
     fast = _fast_parse(text)
     if fast is not None:
         assert fast.href == outcome(_parse, text, None)
+
+
+ipv6_text = st.lists(st.sampled_from(["::", ":", "0", "1", "ffff", "FFFF", "1.2.3.4", "256", ".", "0:0", "12345", "a"]),
+                     max_size=9).map(lambda parts: "[" + "".join(parts) + "]")
+
+
+@SETTINGS
+@given(st.sampled_from(["http://", "HTTPS://", "ws://"]), ipv6_text, st.sampled_from(["", ":80", ":8080", "/p", "?q"]))
+def test_fast_path_ipv6_hosts(prefix: str, host: str, rest: str) -> None:
+    text = prefix + host + rest
+    assert outcome(URL, text) == outcome(_parse, text, None)
+    fast = _fast_parse(text)
+    if fast is not None:
+        assert fast.href == outcome(_parse, text, None)
