@@ -246,6 +246,8 @@ def _default_url(url: str) -> str:
 
 def build_spec(args: argparse.Namespace) -> Spec:
     """Turn the parsed options into a :class:`Spec` (raises UsageError or BodyFileError)."""
+    if args.method == "HEAD":
+        args.head = True  # a HEAD answer has nothing to show but its head
     method = "HEAD" if args.head else args.method
     spec = Spec(method, _default_url(args.url))
     for h in args.header:
