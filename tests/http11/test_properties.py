@@ -244,3 +244,30 @@ def test_feeding_a_large_random_stream_is_fast_and_bounded() -> None:
             for i in range(0, len(blob), 4096):
                 p.feed(blob[i : i + 4096])
             p.feed_eof()
+
+
+TIGHT = st.builds(
+    ParserLimits,
+    max_line_length=st.integers(8, 80),
+    max_header_bytes=st.integers(16, 400),
+    max_header_count=st.integers(0, 8),
+    max_chunk_line_length=st.integers(1, 12),
+    max_informational=st.integers(0, 3),
+)
+
+
+@SETTINGS
+@given(responses(), st.lists(st.integers(min_value=0, max_value=10**6), max_size=30), TIGHT)
+def test_limits_are_judged_the_same_in_every_split(
+    gen: Generated, cuts: list[int], limits: ParserLimits
+) -> None:
+    # Near the limits, whether a response is accepted must not depend on how it was cut up.
+    def run(pieces: list[bytes]) -> object:
+        try:
+            return _comparable(parse_pieces(pieces, method=gen.method, limits=limits, eof=gen.until_close))
+        except ProtocolError:
+            return ProtocolError
+
+    whole = run([gen.data])
+    assert run(_cut(gen.data, cuts)) == whole
+    assert run([gen.data[i : i + 1] for i in range(len(gen.data))]) == whole
