@@ -19,6 +19,7 @@ EXIT_DNS = 6  # the host name did not resolve
 EXIT_CONNECT = 7  # refused, unreachable
 EXIT_PROTOCOL = 8  # the server broke HTTP/1.1 (curl: WEIRD_SERVER_REPLY)
 EXIT_ROBOTS = 9  # --respect-robots and robots.txt disallows the URL (curl: REMOTE_ACCESS_DENIED)
+EXIT_PARTIAL = 18  # the connection closed before the whole body came (curl: PARTIAL_FILE)
 EXIT_HTTP_ERROR = 22  # --fail and the status was >= 400
 EXIT_WRITE = 23  # writing the body (file, stdout) failed
 EXIT_READ_FILE = 26  # reading a local file for the request body failed
@@ -41,6 +42,7 @@ EXIT_CODES: dict[int, str] = {
     EXIT_CONNECT: "could not connect (refused, unreachable)",
     EXIT_PROTOCOL: "the server broke HTTP/1.1",
     EXIT_ROBOTS: "robots.txt disallows the URL (--respect-robots)",
+    EXIT_PARTIAL: "the body was cut short: the connection closed before its end",
     EXIT_HTTP_ERROR: "HTTP status >= 400 with --fail",
     EXIT_WRITE: "could not write the output",
     EXIT_READ_FILE: "could not read a file given for the request body",
@@ -69,7 +71,9 @@ def exit_code(exc: BaseException) -> int:
     if isinstance(exc, errors.ConnectError):
         return EXIT_DNS if isinstance(exc.reason, socket.gaierror) else EXIT_CONNECT
     if isinstance(exc, errors.ProtocolError):
-        return EXIT_PROTOCOL
+        from ..http11 import IncompleteResponse
+
+        return EXIT_PARTIAL if isinstance(exc, IncompleteResponse) else EXIT_PROTOCOL
     if isinstance(exc, errors.ReadError | errors.WriteError):
         return EXIT_RECV
     if isinstance(exc, errors.TooManyRedirects | errors.UnsafeRedirect):
@@ -89,7 +93,10 @@ def describe(exc: BaseException) -> str:
         import socket
 
         return "DNS" if isinstance(exc.reason, socket.gaierror) else "connect"
+    from ..http11 import IncompleteResponse
+
     return {
+        IncompleteResponse: "partial body",
         errors.TLSError: "TLS",
         errors.ProxyError: "proxy",
         errors.ProtocolError: "protocol",

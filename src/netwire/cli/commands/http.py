@@ -650,8 +650,8 @@ def _body_to_terminal(args: argparse.Namespace, response: Any, out: BinaryIO, pa
         shown = f"{format_size(int(length))}, " if length and length.isdigit() and not response.headers.get(
             "content-encoding") else ""
         note = (f"[netwire: binary body not shown on a terminal ({shown}{ctype or 'no Content-Type'}); "
-                "use -o FILE or pipe it]\n")
-        out.write(painter.note(note).encode("utf-8"))
+                "use -o FILE or pipe it]")
+        out.write((painter.note(note) + "\n").encode("utf-8"))
         return len(first)
     pretty = args.pretty != "never" and _is_json_type(ctype)
     if pretty:
