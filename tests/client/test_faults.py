@@ -589,3 +589,53 @@ def test_server_refusing_an_upload_before_its_body(fault_server: Start, quick_cl
     # The announced body was never sent: that connection cannot carry another request.
     assert_pool_clean(quick_client)
     assert_recovers(quick_client, srv, 1)
+
+
+def test_server_answering_before_reading_a_large_upload(fault_server: Start) -> None:
+    # The server says 413 and closes without reading: the client must report the 413, not the
+    # broken pipe it gets while still sending.
+    srv = fault_server(
+        [
+            [
+                ReadRequest(send_continue=False, read_body=False),
+                Send(response(b"too big", status=413, reason="Content Too Large")),
+                Sleep(0.3),
+                Close(),
+            ],
+            GOOD,
+        ]
+    )
+    with netwire.Client(timeout=3, expect_continue=None) as c:
+        r = c.post(srv.url("/up"), content=b"x" * 20_000_000)
+        assert r.status == 413 and r.content == b"too big"
+        assert_pool_clean(c)
+        assert_recovers(c, srv, 1)
+
+
+# -- redirects over kept-alive connections ----------------------------------------------------------
+
+
+def test_redirect_loop_is_bounded(fault_server: Start) -> None:
+    srv = fault_server(Serve(response(b"again", status=302, reason="Found", headers=[("Location", "/loop")])))
+    with netwire.Client(timeout=3, max_redirects=5) as c:
+        with pytest.raises(netwire.TooManyRedirects) as info:
+            c.get(srv.url("/loop"))
+        assert len(info.value.history) == 6
+        # Every hop's small body was drained, so one connection carried the whole loop.
+        assert srv.connections == 1 and len(srv.requests) == 6
+
+
+def test_303_turns_post_into_get_on_the_same_connection(fault_server: Start) -> None:
+    replies = [
+        response(b"", status=303, reason="See Other", headers=[("Location", "/result")]),
+        response(b"result"),
+    ]
+    srv = fault_server([[ReadRequest(), Send(replies[0]), ReadRequest(), Send(replies[1]), WaitForClose()]])
+    with netwire.Client(timeout=3) as c:
+        r = c.post(srv.url("/form"), data={"a": "1"})
+        assert r.content == b"result" and [h.status for h in r.history] == [303]
+    assert [(q.method, q.target, q.body) for q in srv.requests] == [
+        ("POST", "/form", b"a=1"),
+        ("GET", "/result", b""),
+    ]
+    assert srv.connections == 1
