@@ -305,7 +305,7 @@ class _PolicyHandler(http.server.BaseHTTPRequestHandler):
         args = dict(p.partition("=")[::2] for p in query.split("&") if p)
         parts = path.strip("/").split("/")
         kind, key = parts[0], "/".join(parts[1:])
-        if self.command == "POST" and kind != "redirect":
+        if self.command == "POST" and kind not in ("redirect", "continue-redirect"):
             length = int(self.headers.get("Content-Length", "0"))
             self.rfile.read(length)
         if kind == "encoded" and key in self.bodies:
@@ -328,10 +328,19 @@ class _PolicyHandler(http.server.BaseHTTPRequestHandler):
                 self._reply(200, f"ok after {count - 1} refusals".encode())
         elif kind == "status":
             self._reply(int(args.get("code", "503")), b"status")
-        elif kind == "redirect":
+        elif kind in ("redirect", "continue-redirect"):
             # Answers at once, body unread, and closes: what a server does with a body it does not want.
             self.close_connection = True
-            self._reply(int(args.get("code", "307")), b"", [("Location", "/hits/" + key), ("Connection", "close")])
+            status = int(args.get("code", "307"))
+            head = (
+                f"HTTP/1.1 {status} Redirect\r\nLocation: /hits/{key}\r\n"
+                "Content-Length: 0\r\nConnection: close\r\n\r\n"
+            ).encode()
+            if kind == "continue-redirect":
+                # The 100 and the final answer in one write: they arrive in one read.
+                head = b"HTTP/1.1 100 Continue\r\n\r\n" + head
+            self.wfile.write(head)
+            self.wfile.flush()
         else:
             self._reply(404, b"unknown")
 
@@ -339,8 +348,9 @@ class _PolicyHandler(http.server.BaseHTTPRequestHandler):
     do_HEAD = do_GET
 
     def handle_expect_100(self) -> bool:
-        # /redirect/ answers a request with Expect: 100-continue at once, without the 100.
-        if self.path.startswith("/redirect/"):
+        # /redirect/ answers a request with Expect: 100-continue at once, without the 100;
+        # /continue-redirect/ writes its 100 together with the final answer.
+        if self.path.startswith(("/redirect/", "/continue-redirect/")):
             return True
         return super().handle_expect_100()
 
@@ -352,7 +362,8 @@ class _PolicyHandler(http.server.BaseHTTPRequestHandler):
 class PolicyServer:
     """Serves ``/encoded/<name>`` (bodies registered with ``add``), ``/retry-after/<key>?fail=&after=&status=``,
     ``/status/<key>?code=``, ``/redirect/<key>?code=`` (to ``/hits/<key>``, without reading the
-    request body) and ``/hits/<key>`` (how many requests ``<key>`` got)."""
+    request body; ``/continue-redirect/`` the same after a ``100 Continue``) and ``/hits/<key>``
+    (how many requests ``<key>`` got)."""
 
     host: str
     port: int
