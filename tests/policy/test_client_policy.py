@@ -367,6 +367,19 @@ def test_retry_after_http_date(policy_server: PolicyServer) -> None:
     assert 0.5 <= elapsed < 5
 
 
+def test_total_deadline_caps_retries(policy_server: PolicyServer) -> None:
+    # Retry-After asks for 30 s; the total deadline of 1 s wins: no 30 s sleep.
+    with netwire.Client(timeout=netwire.Timeout(5, total=1), retries=Retry(3), trust_env=False) as c:
+        started = time.monotonic()
+        try:
+            r = c.get(u(policy_server, "/retry-after/deadline?fail=5&after=30"))
+        except TotalTimeout:
+            pass
+        else:
+            assert r.status == 429
+        assert time.monotonic() - started < 2
+
+
 def test_httpbin_status_429_is_retried_then_returned(httpbin: Any) -> None:
     with netwire.Client(retries=Retry(2, backoff_factor=0.1, jitter=0), trust_env=False) as c:
         started = time.monotonic()
