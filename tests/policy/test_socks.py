@@ -9,6 +9,8 @@ import struct
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netwire.errors import ConnectTimeout, ProxyError
 from netwire.socks import REPLY_CODES, Socks5Handshake, socks5_connect
@@ -252,3 +254,17 @@ def test_proxy_closing_is_a_proxy_error() -> None:
     finally:
         t.join(5)
         listener.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=64), st.booleans())
+def test_any_reply_is_handled_or_a_proxy_error(reply: bytes, with_auth: bool) -> None:
+    h = Socks5Handshake("example.test", 80, auth=("u", "p") if with_auth else None)
+    try:
+        h.receive(reply)
+    except ProxyError:
+        return
+    # Never more than the bytes the reply needs are consumed as handshake.
+    assert h.bytes_needed >= 0
+    if h.done:
+        assert h.bound_address is not None
