@@ -468,7 +468,20 @@ def _discard(fp: Any) -> None:
 _CREDENTIAL_HEADERS = ("authorization", "cookie")
 
 
+_origins: dict[str, tuple[str, str, int | None]] = {}
+
+
 def _origin_of(url: str) -> tuple[str, str, int | None]:
+    origin = _origins.get(url)
+    if origin is None:
+        origin = _origin_uncached(url)
+        if len(_origins) >= 256:
+            _origins.clear()
+        _origins[url] = origin
+    return origin
+
+
+def _origin_uncached(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     try:
@@ -533,8 +546,10 @@ class HTTPRedirectHandler(BaseHandler):
             newurl = urlunparse(parts)
         else:
             newurl = urlunparse(urlparts)
-        # Location should be ASCII; a server sending Latin-1 gets it percent-encoded.
-        newurl = quote(newurl, encoding="iso-8859-1", safe=string.punctuation)
+        # Location should be ASCII; a server sending Latin-1 gets it percent-encoded. (quote()
+        # with every punctuation character safe changes nothing in a printable ASCII URL.)
+        if not (newurl.isascii() and newurl.isprintable() and " " not in newurl):
+            newurl = quote(newurl, encoding="iso-8859-1", safe=string.punctuation)
         newurl = urljoin(req.full_url, newurl)
         new = self.redirect_request(req, fp, code, msg, headers, newurl)
         if new is None:
@@ -789,6 +804,11 @@ _BAD_TARGET_RE = re.compile(r"[\x00-\x20\x7f]")
 _METHODS_EXPECTING_BODY = frozenset(("PATCH", "POST", "PUT"))
 
 
+# (name as given, value) -> (name as sent, validated value): the same few fields come back on
+# every request, and title-casing plus validating them is most of a request's own cost here.
+_fields: dict[tuple[str, str], tuple[str, str]] = {}
+
+
 def _header_value(name: str, value: Any) -> str:
     if isinstance(value, str):
         text = value
@@ -906,12 +926,20 @@ class AbstractHTTPHandler(BaseHandler):
                 merged[k] = v
         items: list[tuple[str, str]] = []
         names: set[str] = set()
+        fields = _fields
         for k, v in merged.items():
-            name = k.title()
-            if _TOKEN_RE.fullmatch(name) is None:
-                raise ValueError(f"Invalid header name {name!r}")
-            items.append((name, _header_value(name, v)))
-            names.add(name)
+            field = fields.get((k, v)) if type(v) is str else None
+            if field is None:
+                name = k.title()
+                if _TOKEN_RE.fullmatch(name) is None:
+                    raise ValueError(f"Invalid header name {name!r}")
+                field = (name, _header_value(name, v))
+                if type(v) is str:
+                    if len(fields) >= 512:
+                        fields.clear()
+                    fields[(k, v)] = field
+            items.append(field)
+            names.add(field[0])
         if "Accept-Encoding" not in names:
             # http.client's default, first on the wire: a body as the server stores it.
             items.insert(0, ("Accept-Encoding", "identity"))
