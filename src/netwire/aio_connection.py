@@ -356,6 +356,17 @@ def _tls_error(where: str, exc: ssl.SSLError) -> TLSError:
     return TLSError(f"TLS handshake with {where} failed: {exc.reason or exc}", reason=exc)
 
 
+def _eyeballs(loop: asyncio.AbstractEventLoop, host: str) -> dict[str, Any]:
+    """Happy eyeballs (RFC 8305) by the loop, for a name that may resolve to IPv6 and IPv4.
+
+    asyncio's own loop races the addresses itself; uvloop's create_connection has no such
+    option and tries them in turn.
+    """
+    if _is_ip(host) or not isinstance(loop, asyncio.BaseEventLoop):
+        return {}
+    return {"happy_eyeballs_delay": _HAPPY_EYEBALLS_DELAY}
+
+
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -435,8 +446,7 @@ async def _open(
                     origin.port,
                     ssl=ssl_context if tls else None,
                     server_hostname=host if tls else None,
-                    ssl_handshake_timeout=None,
-                    happy_eyeballs_delay=None if _is_ip(host) else _HAPPY_EYEBALLS_DELAY,
+                    **_eyeballs(loop, host),
                 )
         except ssl.SSLError as exc:
             raise _tls_error(where, exc) from exc
@@ -454,7 +464,7 @@ async def _open(
             proxy.port,
             ssl=proxy_ssl_context,
             server_hostname=proxy.host if proxy_ssl_context is not None else None,
-            happy_eyeballs_delay=None if _is_ip(proxy.host) else _HAPPY_EYEBALLS_DELAY,
+            **_eyeballs(loop, proxy.host),
         )
     except ssl.SSLError as exc:
         raise _tls_error(proxy_where, exc) from exc
