@@ -159,3 +159,22 @@ def test_post_bodies_of_every_kind(keepalive_server: Any) -> None:
     _, _, headers, _ = keepalive_server.requests[0]
     assert [k for k, _ in headers] == ["Accept-Encoding", "Content-Type", "Content-Length", "Host", "User-Agent"]
     assert dict(headers)["User-Agent"] == urllib.request.OpenerDirector().addheaders[0][1]
+
+
+def test_debuglevel_prints_the_exchange(keepalive_server: Any, capsys: Any) -> None:
+    opener = R.build_opener(R.HTTPHandler(debuglevel=1))
+    assert opener.open(keepalive_server.url + "/dbg").read() == b"GET /dbg"
+    out = capsys.readouterr().out
+    assert "send: b'GET /dbg HTTP/1.1\\r\\n" in out
+    assert "reply: 'HTTP/1.1 200 OK\\r\\n'" in out
+    assert "header: Content-Type text/plain" in out
+
+
+def test_threads_share_the_pool(keepalive_server: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    urls = [f"{keepalive_server.url}/t{i}" for i in range(200)]
+    with ThreadPoolExecutor(8) as pool:
+        bodies = list(pool.map(lambda u: R.urlopen(u).read(), urls))
+    assert bodies == [f"GET /t{i}".encode() for i in range(200)]
+    assert keepalive_server.connections <= 8

@@ -167,3 +167,17 @@ def test_proxies_from_the_environment(proxy: Any, httpbin: Any, monkeypatch: pyt
     assert R.proxy_bypass("www.example.com") and not R.proxy_bypass("127.0.0.1")
     r = R.urlopen(httpbin.url + "/get?env=1")  # a fresh default opener reads the environment
     assert r.status == 200 and f"{httpbin.url}/get?env=1" in proxy.output()
+
+
+def test_socks5_proxy_in_proxy_handler(httpbin: Any, httpbin_secure: Any, ca_context: ssl.SSLContext) -> None:
+    from policy.servers import dante
+
+    with dante() as socks:
+        for scheme in ("socks5", "socks5h"):
+            proxy_url = socks.url.replace("socks5://", f"{scheme}://")
+            opener = R.build_opener(
+                R.ProxyHandler({"http": proxy_url, "https": proxy_url}), R.HTTPSHandler(context=ca_context)
+            )
+            assert json.loads(opener.open(httpbin.url + "/get?s=1").read())["args"] == {"s": "1"}
+            assert json.loads(opener.open(httpbin_secure.url + "/get?s=2").read())["args"] == {"s": "2"}
+        assert "127.0.0.1" in socks.output()
