@@ -822,12 +822,21 @@ def _header_value(name: str, value: Any) -> str:
     return text
 
 
-def _encode_chunks(chunks: Iterable[Any]) -> Iterator[bytes]:
+def _text_file_chunks(data: Any) -> Iterator[bytes]:
+    # http.client's rule for a file opened in text mode: its text is sent as ISO-8859-1.
+    while True:
+        block = data.read(8192)
+        if not block:
+            return
+        yield block.encode("iso-8859-1")
+
+
+def _bytes_chunks(chunks: Iterable[Any]) -> Iterator[bytes]:
     for chunk in chunks:
         if isinstance(chunk, str):
-            yield chunk.encode("iso-8859-1")
-        else:
-            yield bytes(chunk)
+            # As with urllib: an iterable body must give bytes (a dict would send its keys).
+            raise TypeError(f"an iterable request body must give bytes, not str ({chunk[:20]!r})")
+        yield bytes(chunk)
 
 
 def _body_of(data: Any) -> Any:
@@ -838,13 +847,13 @@ def _body_of(data: Any) -> Any:
         return data.encode("iso-8859-1")  # http.client's rule for a str body
     if hasattr(data, "read"):
         if isinstance(data, io.TextIOBase):
-            return _encode_chunks(iter(lambda: data.read(8192), ""))
+            return _text_file_chunks(data)
         return data
     try:
         return memoryview(data).cast("B").tobytes()
     except TypeError:
         pass
-    return _encode_chunks(data)
+    return _bytes_chunks(data)
 
 
 def _percent_encode_non_ascii(text: str) -> str:

@@ -8,6 +8,8 @@ import json
 import urllib.request
 from typing import Any
 
+import pytest
+
 import netwire.request as R
 
 
@@ -178,3 +180,13 @@ def test_threads_share_the_pool(keepalive_server: Any) -> None:
         bodies = list(pool.map(lambda u: R.urlopen(u).read(), urls))
     assert bodies == [f"GET /t{i}".encode() for i in range(200)]
     assert keepalive_server.connections <= 8
+
+
+def test_text_file_body_and_str_chunks(keepalive_server: Any) -> None:
+    url = keepalive_server.url + "/p"
+    R.urlopen(url, data=io.StringIO("caf\xe9")).read()
+    assert keepalive_server.requests[-1][3] == b"caf\xe9"
+    with pytest.raises(TypeError):
+        R.urlopen(url, data=iter(["text chunk"]))
+    with pytest.raises(TypeError):
+        urllib.request.urlopen(url, data=iter(["text chunk"]))
