@@ -319,11 +319,14 @@ class Decoder:
         if not chunk:
             return b""
         self._in += len(chunk)
+        codecs = self._codecs
+        # One coding (the usual case): no chain to walk.
+        pieces = codecs[0].feed(bytes(chunk)) if len(codecs) == 1 else self._through(bytes(chunk), 0)
         parts = []
-        for out in self._through(bytes(chunk), 0):
+        for out in pieces:
             self._check(len(out))
             parts.append(out)
-        return b"".join(parts)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def flush(self) -> bytes:
         """End of the body: the last decoded bytes. Raises DecodingError if the data was cut short."""
@@ -360,15 +363,30 @@ def make_decoder(
     """
     if not content_encoding_header:
         return None
+    codings = _parsed.get(content_encoding_header)
+    if codings is None:
+        codings = _parse_codings(content_encoding_header)
+        if len(_parsed) >= 64:
+            _parsed.clear()
+        _parsed[content_encoding_header] = codings
+    if not codings:
+        return None
+    return Decoder(list(codings), max_size=max_size, max_ratio=max_ratio)
+
+
+# Content-Encoding values seen, parsed: servers send the same few over and over.
+_parsed: dict[str, tuple[str, ...]] = {}
+
+
+def _parse_codings(header: str) -> tuple[str, ...]:
+    """The codings to undo, in the order applied; () when there is nothing (we can) decode."""
     codings = []
-    for part in content_encoding_header.split(","):
+    for part in header.split(","):
         name = part.strip(" \t").lower()
         name = _ALIASES.get(name, name)
         if not name or name == "identity":
             continue
         if not _installed(name):
-            return None
+            return ()
         codings.append(name)
-    if not codings:
-        return None
-    return Decoder(codings, max_size=max_size, max_ratio=max_ratio)
+    return tuple(codings)

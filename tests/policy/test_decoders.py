@@ -231,12 +231,14 @@ def test_accept_encoding_lists_installed() -> None:
     assert accept_encoding() == "gzip, deflate, br, zstd"
     decoders._available["brotli"] = False
     decoders._accept = None
+    decoders._parsed.clear()
     try:
         assert accept_encoding() == "gzip, deflate, zstd"
         assert make_decoder("br") is None
     finally:
         decoders._available.pop("brotli")
         decoders._accept = None
+        decoders._parsed.clear()
     assert accept_encoding() == "gzip, deflate, br, zstd"
 
 
