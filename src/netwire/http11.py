@@ -463,7 +463,7 @@ class ResponseParser:
             # An empty section (no fields): the blank line comes first.
             return 2 if buf[:2] == b"\r\n" else 1
         idx = buf.find(b"\r\n\r\n", start)
-        if idx >= 0 and buf.find(b"\n\n", start, idx) < 0 and buf.find(b"\n\r\n", start, idx + 1) < 0:
+        if idx >= 0 and buf.find(b"\n\n", start, idx) < 0 and buf.find(b"\n\r\n", start, idx + 2) < 0:
             # The usual CRLF ending, and no bare-LF blank line before it.
             self._scan_from = 0
             return idx + 4
