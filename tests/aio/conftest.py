@@ -26,8 +26,8 @@ from typing import Any, TypeVar
 import pytest
 
 import netwire
-from netwire.aio import AsyncClient
 from faults.server import FaultServer, ScriptSource
+from netwire.aio import AsyncClient
 
 T = TypeVar("T")
 
@@ -35,10 +35,6 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SMALL = b"s" * 128
 LARGE = bytes(range(256)) * 8192  # 2 MiB
 TEXT = b"".join(b"line %05d of text that nginx compresses\n" % i for i in range(3000))
-
-
-def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
 
 
 # -- one face over the sync and async clients ------------------------------------------------------
@@ -137,15 +133,6 @@ def face(request: pytest.FixtureRequest) -> Iterator[Callable[..., Face]]:
 @pytest.fixture(params=["asyncio", "uvloop"])
 def loop_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-def run_on(loop_kind: str, coro: Coroutine[Any, Any, T]) -> T:
-    """Run ``coro`` to completion on a fresh loop of ``loop_kind``."""
-    if loop_kind == "uvloop":
-        import uvloop
-
-        return uvloop.run(coro)
-    return asyncio.run(coro)
 
 
 # -- nginx ---------------------------------------------------------------------------------------------

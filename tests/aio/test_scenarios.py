@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import netwire
+from faults.server import Close, ReadRequest, Reset, Send, Serve, Sleep, Trickle, response
 from netwire.errors import (
     HTTPStatusError,
     ProtocolError,
@@ -26,7 +27,6 @@ from netwire.errors import (
 )
 from netwire.policy.auth import DigestAuth
 from netwire.policy.retries import Retry
-from faults.server import Close, FaultServer, ReadRequest, Reset, Send, Serve, Sleep, Trickle, response
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -67,7 +67,7 @@ def test_status_errors(face: Make, httpbin: Any) -> None:
 def test_streamed_body_in_chunks(face: Make, httpbin: Any) -> None:
     c = face()
     whole = c.get(_u(httpbin, "/bytes/100000?seed=7")).content
-    r, chunks = c.stream_chunks("GET", _u(httpbin, "/bytes/100000?seed=7"), chunk_size=4096)
+    _r, chunks = c.stream_chunks("GET", _u(httpbin, "/bytes/100000?seed=7"), chunk_size=4096)
     assert b"".join(chunks) == whole and len(whole) == 100000
     assert all(len(x) == 4096 for x in chunks[:-1])
     _, chunks = c.stream_chunks("GET", _u(httpbin, "/stream-bytes/50000?seed=3&chunk_size=1000"))
