@@ -4,7 +4,7 @@ netwire's :class:`~netwire.sockets.tcp.TCPServer` (selector loop with a line mes
 the thread-per-connection Stream handler) against ``socketserver.ThreadingTCPServer`` and an
 asyncio streams server. Each server runs in its own process, the 50 clients in another (one
 selector loop driving 50 connections, each sending a line and waiting for its echo before the
-next). Reports requests per second: the servers take turns for 3 rounds of 2 s each, and the
+next). Reports requests per second: the servers take turns for 5 rounds of 1.5 s each, and the
 best round of each is kept.
 
     python bench/run.py sockets
@@ -200,7 +200,7 @@ def run(args: Any) -> list[dict[str, Any]]:
     on what else the machine is doing.
     """
     quick = getattr(args, "quick", False)
-    rounds, duration = (1, 1.0) if quick else (3, 2.0)
+    rounds, duration = (1, 1.0) if quick else (5, 1.5)
     # netwire (the selector server) last: bench/run.py compares every row with the last netwire row.
     kinds = ("netwire-threads", "socketserver", "asyncio", "netwire")
     best = dict.fromkeys(kinds, 0.0)
