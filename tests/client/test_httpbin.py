@@ -243,9 +243,18 @@ def test_module_level_functions(httpbin: Any) -> None:
     r = netwire.get(_url(httpbin, "/get"), params={"m": "1"})
     assert r.status == 200 and r.json()["args"] == {"m": "1"}
     assert netwire.post(_url(httpbin, "/post"), json={"k": 1}).json()["json"] == {"k": 1}
-    assert netwire.request("PUT", _url(httpbin, "/put")).status == 200
     with netwire.stream("GET", _url(httpbin, "/bytes/10")) as r:
         assert len(r.read()) == 10
+
+
+def test_module_level_request_survives_import_of_the_urllib_face(httpbin: Any) -> None:
+    # netwire.request is both the module-level function and urllib.request's twin module.
+    # Importing the module (any code using the urllib face does) must not replace the function
+    # on the package, or netwire.request(...) breaks depending on import order.
+    import importlib
+
+    importlib.import_module("netwire.request")
+    assert netwire.request("PUT", _url(httpbin, "/put")).status == 200
 
 
 def test_basic_auth(client: netwire.Client, httpbin: Any) -> None:
