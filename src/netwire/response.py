@@ -89,24 +89,29 @@ class HTTPResponse(io.BufferedIOBase):
         self.debuglevel = debuglevel
         self.url = url
         self.method = method
-        headers = response.headers
-        te = headers.get("transfer-encoding")
-        self.chunked = te is not None and "chunked" in te.lower()
+        # One pass over the fields for the three this object describes itself by.
+        te = cl = connection = ""
+        for name, value in response.headers._items:
+            lname = name.lower()
+            if lname == "content-length":
+                cl = value
+            elif lname == "transfer-encoding":
+                te += value
+            elif lname == "connection":
+                connection += value.lower()
+        self.chunked = "chunked" in te.lower()
         length: int | None = None
         if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
             length = 0
-        elif not self.chunked:
-            cl = headers.get("content-length")
-            if cl is not None:
-                try:
-                    length = int(cl)
-                except ValueError:
+        elif cl and not self.chunked:
+            try:
+                length = int(cl)
+            except ValueError:
+                length = None
+            else:
+                if length < 0:
                     length = None
-                else:
-                    if length < 0:
-                        length = None
         self.length = length
-        connection = (headers.get("connection") or "").lower()
         self.will_close = "close" in connection or (self.version == 10 and "keep-alive" not in connection)
 
     # -- headers -------------------------------------------------------------------------------
