@@ -639,3 +639,35 @@ def test_303_turns_post_into_get_on_the_same_connection(fault_server: Start) -> 
         ("GET", "/result", b""),
     ]
     assert srv.connections == 1
+
+
+def test_connect_timeout_against_a_full_accept_queue() -> None:
+    import socket
+
+    # A listener that never accepts, its queue filled: further SYNs are dropped, so connecting hangs.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    fillers = []
+    try:
+        for _ in range(4):
+            f = socket.socket()
+            f.settimeout(0.2)
+            try:
+                f.connect(listener.getsockname())
+            except OSError:
+                f.close()
+                break
+            fillers.append(f)
+        port = listener.getsockname()[1]
+        with netwire.Client(timeout=netwire.Timeout(3.0, connect=0.3)) as c:
+            started = time.monotonic()
+            with pytest.raises(netwire.ConnectTimeout) as info:
+                c.get(f"http://127.0.0.1:{port}/")
+            assert 0.25 <= time.monotonic() - started < 1.5
+            assert str(port) in str(info.value)
+            assert_pool_clean(c)
+    finally:
+        for f in fillers:
+            f.close()
+        listener.close()
