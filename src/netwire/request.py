@@ -465,7 +465,10 @@ def _discard(fp: Any) -> None:
         fp.close()
 
 
-_CREDENTIAL_HEADERS = ("authorization", "cookie")
+# Credentials a caller set for one origin. Proxy-Authorization too: when the next hop is
+# proxied, ProxyHandler adds the proxy's credentials again; when it is not, they must not go
+# to the origin server.
+_CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
 
 
 _origins: dict[str, tuple[str, str, int | None]] = {}
@@ -496,8 +499,8 @@ def _origin_uncached(url: str) -> tuple[str, str, int | None]:
 class HTTPRedirectHandler(BaseHandler):
     """Follows 301/302/303/307/308 as urllib does (``max_redirections``, ``max_repeats``).
 
-    Unlike urllib, Authorization and Cookie headers the caller set do not follow a redirect to
-    another origin (they were meant for the first one), and a HEAD stays a HEAD.
+    Unlike urllib, Authorization, Cookie and Proxy-Authorization headers the caller set do not
+    follow a redirect to another origin (they were meant for the first one), and a HEAD stays a HEAD.
     """
 
     max_repeats = 4

@@ -247,13 +247,13 @@ def test_redirect_to_an_unsafe_scheme_is_refused(httpbin: Any) -> None:
 
 
 def test_credentials_do_not_follow_a_redirect_to_another_origin(httpbin: Any, keepalive_server: Any) -> None:
-    headers = {"Authorization": "Bearer secret", "Cookie": "session=1", "X-Other": "kept"}
+    headers = {"Authorization": "Bearer secret", "Cookie": "session=1", "Proxy-Authorization": "Basic eDp5", "X-Other": "kept"}
     target = keepalive_server.url + "/landed"
     R.urlopen(R.Request(httpbin.url + "/redirect-to?url=" + target, headers=headers)).read()
     (_, path, got, _), = keepalive_server.requests
     names = {k.lower() for k, _ in got}
     assert path == "/landed" and "x-other" in names
-    assert "authorization" not in names and "cookie" not in names
+    assert "authorization" not in names and "cookie" not in names and "proxy-authorization" not in names
     # The same origin keeps them.
     r = R.urlopen(R.Request(httpbin.url + "/redirect-to?url=/headers", headers=headers))
     echoed = json.loads(r.read())["headers"]
