@@ -147,6 +147,9 @@ class AsyncResponse(Response):
         if self.closed:
             raise StreamError("the response is closed; its body can no longer be read")
         body = self._abody
+        conn = body._conn
+        if conn is not None:
+            conn.until_done = True
         if body.complete:
             data = body.take_complete()
             decoder = self._adecoder
@@ -239,12 +242,13 @@ class AsyncResponse(Response):
 class _Route:
     """What one ``send`` carries through its redirects, auth rounds and retries."""
 
-    __slots__ = ("deadline", "proxies", "timeout")
+    __slots__ = ("deadline", "proxies", "timeout", "whole")
 
-    def __init__(self, timeout: Timeout, deadline: float | None, proxies: dict[str, Any]) -> None:
+    def __init__(self, timeout: Timeout, deadline: float | None, proxies: dict[str, Any], whole: bool) -> None:
         self.timeout = timeout
         self.deadline = deadline
         self.proxies = proxies
+        self.whole = whole  # the caller reads every body anyway (not streaming)
 
     def can_wait(self, delay: float) -> bool:
         return self.deadline is None or time.monotonic() + delay < self.deadline
@@ -422,7 +426,7 @@ class AsyncClient(BaseClient):
         proxies = self._proxies
         if proxy is not UNSET:
             proxies = {} if proxy is None else self._proxy_settings(proxy, self._no_proxy)[0]
-        route = _Route(t, deadline, proxies)
+        route = _Route(t, deadline, proxies, not stream)
         history: list[Response] = []
         while True:
             if self.respect_robots:
@@ -583,9 +587,14 @@ class AsyncClient(BaseClient):
             return await self._send_single(request, route)
         from .policy.cookies import add_cookie_header, extract_cookies
 
-        sent = add_cookie_header(jar, request)
+        # An empty jar adds nothing, and a response without Set-Cookie stores nothing: skip
+        # the cookiejar's per-request work (most of a small GET's cost) in those cases.
+        sent = add_cookie_header(jar, request) if len(jar) else request
         response = await self._send_single(sent, route)
-        extract_cookies(jar, response, sent)
+        for name, _ in response.headers._items:
+            if len(name) in (10, 11) and name.lower() in ("set-cookie", "set-cookie2"):
+                extract_cookies(jar, response, sent)
+                break
         return response
 
     # -- one exchange on one connection -------------------------------------------------------------
@@ -652,7 +661,7 @@ class AsyncClient(BaseClient):
                     fresh=attempt > 0,
                 )
             parser = ResponseParser(method, self.parser_limits)
-            conn.start(parser)
+            conn.start(parser, route.whole and request.content is None)
             try:
                 if request.content is None and not conn.write_paused:
                     conn.write(head)
@@ -787,7 +796,7 @@ class AsyncClient(BaseClient):
             if conn.got_continue:
                 return None
             left = wait_until - time.monotonic()
-            if left <= 0 or not await conn.wait(left):
+            if left <= 0 or not await conn.wait(left, False):
                 return None
 
 

@@ -59,6 +59,10 @@ def _fire(fut: asyncio.Future[bool]) -> None:
         fut.set_result(False)
 
 
+# A timer may run this much before its time (the loop's clock resolution): still "due".
+_EARLY = 1e-3
+
+
 class AsyncConnection(asyncio.Protocol):
     """A transport speaking HTTP/1.1, one exchange at a time.
 
@@ -86,6 +90,15 @@ class AsyncConnection(asyncio.Protocol):
         self.interim: list[Informational] = []
         self.got_continue = False
         self._waiter: asyncio.Future[bool] | None = None
+        # Deadline of the current wait (loop time) and, for a read timeout, its length: data
+        # arriving pushes it back. One long-lived timer per connection checks it (see wait()).
+        self._want: float | None = None
+        self._span: float | None = None
+        self._timer: Any = None
+        self._timer_at = 0.0
+        # Wake the waiting task only once the whole response is in (a request that reads the
+        # body anyway): one task switch per response instead of one per segment.
+        self.until_done = False
         self._reading_paused = False
         self._write_paused = False
         self._drain_waiter: asyncio.Future[bool] | None = None
@@ -120,7 +133,12 @@ class AsyncConnection(asyncio.Protocol):
             self._absorb(events)
             waiter = self._waiter
             if waiter is not None and not waiter.done():
-                waiter.set_result(True)
+                if not self.until_done or self.done or self._reading_paused:
+                    waiter.set_result(True)
+                elif self._span is not None:
+                    self._want = self.loop.time() + self._span
+        elif self._span is not None and self._waiter is not None:
+            self._want = self.loop.time() + self._span
 
     def _absorb(self, events: list[Any]) -> None:
         for event in events:
@@ -185,9 +203,14 @@ class AsyncConnection(asyncio.Protocol):
 
     # -- exchanges --------------------------------------------------------------------------------
 
-    def start(self, parser: ResponseParser) -> None:
-        """Begin an exchange whose response ``parser`` will read."""
+    def start(self, parser: ResponseParser, until_done: bool = False) -> None:
+        """Begin an exchange whose response ``parser`` will read.
+
+        ``until_done``: the waiting task wants the whole response, so it is woken when the
+        response is complete (or fails, or fills the buffer), not at each piece.
+        """
         self.parser = parser
+        self.until_done = until_done
         self.head = None
         self.chunks = []
         self.buffered = 0
@@ -227,24 +250,46 @@ class AsyncConnection(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             waiter.set_result(True)
 
-    async def wait(self, timeout: float | None) -> bool:
-        """Wait for the next event (or error); False when ``timeout`` passed first."""
+    async def wait(self, timeout: float | None, extend: bool = True) -> bool:
+        """Wait for the next event (or error); False when ``timeout`` passed first.
+
+        ``extend``: ``timeout`` is a read timeout (each arrival of data restarts it) rather
+        than a fixed deadline. The timer is not created and cancelled per wait: one timer per
+        connection stays armed and, when it runs before the current deadline, re-arms itself
+        for it; a wait that ends early leaves it to expire harmlessly.
+        """
         fut: asyncio.Future[bool] = self.loop.create_future()
         self._waiter = fut
         if self._reading_paused:
             self._reading_paused = False
             self.transport.resume_reading()
-        if timeout is None:
-            try:
-                return await fut
-            finally:
-                self._waiter = None
-        handle = self.loop.call_later(timeout, _fire, fut)
+        if timeout is not None:
+            want = self.loop.time() + timeout
+            self._want = want
+            self._span = timeout if extend else None
+            if self._timer is None or self._timer_at > want:
+                if self._timer is not None:
+                    self._timer.cancel()
+                self._timer = self.loop.call_at(want, self._on_timer)
+                self._timer_at = want
         try:
             return await fut
         finally:
             self._waiter = None
-            handle.cancel()
+            self._want = None
+            self._span = None
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        want = self._want
+        waiter = self._waiter
+        if want is None or waiter is None or waiter.done():
+            return
+        if self.loop.time() >= want - _EARLY:
+            waiter.set_result(False)
+        else:
+            self._timer = self.loop.call_at(want, self._on_timer)
+            self._timer_at = want
 
     async def wait_head(self, read_timeout: float | None, deadline: float | None) -> ResponseHead:
         """Wait for the final response head (1xx heads are kept in ``interim``)."""
@@ -263,7 +308,7 @@ class AsyncConnection(asyncio.Protocol):
             left = deadline - time.monotonic()
             if timeout is None or left < timeout:
                 timeout, total = max(left, 0.0), True
-        if not await self.wait(timeout):
+        if not await self.wait(timeout, not total):
             if total:
                 raise TotalTimeout(f"total deadline passed waiting for {self.origin}")
             raise ReadTimeout(f"no response data from {self.origin} for {read_timeout} s")
@@ -317,7 +362,7 @@ class AsyncConnection(asyncio.Protocol):
             if self.error is not None:
                 raise self.error
             timeout = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-            if not await self.wait(timeout):
+            if not await self.wait(timeout, False):
                 raise ConnectTimeout(f"{where} timed out")
         return raw
 
@@ -327,6 +372,9 @@ class AsyncConnection(asyncio.Protocol):
         """Close the transport now (whatever is buffered is dropped)."""
         self.alive = False
         self.parser = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         transport = self.transport
         if transport is not None:
             transport.abort() if hasattr(transport, "abort") else transport.close()
