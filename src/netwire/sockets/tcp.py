@@ -205,7 +205,9 @@ class TCPServer:
 
     @property
     def port(self) -> int:
-        """The TCP port listened on."""
+        """The TCP port listened on (an AF_UNIX server has none: see ``address``)."""
+        if not isinstance(self.address, tuple):
+            raise AttributeError("an AF_UNIX server has a path (.address), not a port")
         return int(self.address[1])
 
     @property
