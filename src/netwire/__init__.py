@@ -38,6 +38,11 @@ _EXPORTS: dict[str, str] = {
     "NetrcAuth": "policy.auth",
     "Proxy": "policy.proxies",
     "Retry": "policy.retries",
+    # async client
+    "AsyncClient": "aio",
+    "AsyncResponse": "aio",
+    "fetch_all": "fetch",
+    "FetchOutcome": "fetch",
 }
 
 _ERRORS = (
