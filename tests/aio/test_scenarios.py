@@ -159,6 +159,13 @@ def test_read_timeout(face: Make, fault_server: Any) -> None:
         face(timeout=netwire.Timeout(5.0, read=0.3)).get(srv.url("/"))
 
 
+def test_read_timeout_is_per_arrival_not_per_response(face: Make, fault_server: Any) -> None:
+    # 20 bytes, one every 50 ms: a second in all, but never 300 ms without data.
+    body = b"t" * 20
+    srv = fault_server([ReadRequest(), Send(response(body)[:-20]), Trickle(body, 0.05)])
+    assert face(timeout=netwire.Timeout(5.0, read=0.3)).get(srv.url("/")).content == body
+
+
 def test_total_timeout_across_a_trickle(face: Make, fault_server: Any) -> None:
     body = b"x" * 40
     srv = fault_server([ReadRequest(), Send(response(body)[:-40]), Trickle(body, 0.05)])
