@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -1938,3 +1939,20 @@ def urlcleanup() -> None:
     global _opener
     _opener = None
 
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as netwire's module-level ``request(method, url, **kwargs)``.
+
+    ``netwire.request`` names both that function and this module; importing the module makes
+    the package attribute the module (the import system sets it), so the module answers calls
+    exactly as the function does, whatever the import order.
+    """
+
+    def __call__(self, method: str, url: Any, **kwargs: Any) -> Any:
+        from .client import request as _request
+
+        return _request(method, url, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -38,3 +38,12 @@ def test_using_the_face_loads_neither_urllib_request_nor_http_client() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_module_is_callable_as_the_module_level_request(httpbin: object) -> None:
+    import netwire
+    import netwire.request
+
+    r = netwire.request("GET", str(httpbin.url) + "/get")  # type: ignore[attr-defined]
+    assert r.status == 200
+    assert netwire.request.urlopen(str(httpbin.url) + "/get").status == 200  # type: ignore[attr-defined]
