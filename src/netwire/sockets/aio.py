@@ -34,7 +34,7 @@ from .framing import (
     encode_frame,
     encode_line,
 )
-from .listen import bind_sockets
+from .listen import AF_UNIX, bind_sockets
 from .stream import DEFAULT_RECV_SIZE, describe_address
 
 __all__ = ["AsyncStream", "AsyncTCPServer", "connect_tcp_async", "connect_unix_async", "serve_tcp_async"]
@@ -343,11 +343,11 @@ async def serve_tcp_async(
     srv = AsyncTCPServer(handler, timeout=timeout, max_connections=max_connections, grace=grace)
     socks = bind_sockets(host, port, family=family, backlog=backlog, reuse_port=reuse_port)
     srv._addresses = [s.getsockname() for s in socks]
-    if family == socket.AF_UNIX:
+    if family == AF_UNIX:
         srv._unix_path = host
     try:
         for sock in socks:
-            if family == socket.AF_UNIX:
+            if family == AF_UNIX:
                 server = await asyncio.start_unix_server(srv._on_connection, sock=sock, backlog=backlog)
             else:
                 server = await asyncio.start_server(srv._on_connection, sock=sock, backlog=backlog)

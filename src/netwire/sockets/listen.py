@@ -9,9 +9,11 @@ import stat
 import sys
 from typing import Any
 
-__all__ = ["bind_sockets", "remove_stale_unix_socket"]
+__all__ = ["AF_UNIX", "bind_sockets", "remove_stale_unix_socket"]
 
 _WILDCARDS = (None, "", "*")
+#: socket.AF_UNIX, or -1 where the platform has no unix sockets (so comparisons stay valid).
+AF_UNIX: int = getattr(socket, "AF_UNIX", -1)
 
 
 def remove_stale_unix_socket(path: str) -> None:
@@ -65,7 +67,7 @@ def bind_sockets(
     * a name such as ``localhost``: one socket per address it resolves to, all on the same port
       (when ``port`` is 0, the port the first one got).
     """
-    if family == socket.AF_UNIX:
+    if family == AF_UNIX:
         if not host:
             raise ValueError("an AF_UNIX server needs a path")
         remove_stale_unix_socket(host)

@@ -36,7 +36,7 @@ from typing import Any, Literal, Self
 from ..errors import NetwireError, ProtocolError, ReadError, TimeoutException, WriteError
 from .framing import DEFAULT_MAX_FRAME, DEFAULT_MAX_LINE, ReceiveBuffer, encode_frame
 from .happy_eyeballs import connect_tcp_socket
-from .listen import bind_sockets
+from .listen import AF_UNIX, bind_sockets
 from .stream import DEFAULT_RECV_SIZE, Stream, describe_address
 
 __all__ = [
@@ -168,8 +168,8 @@ class TCPServer:
         self.max_message = max_message or (DEFAULT_MAX_FRAME if framing == "frame" else DEFAULT_MAX_LINE)
         self.grace = grace
         self.family = family
-        self._nodelay = nodelay and family != socket.AF_UNIX
-        self._unix_path = host if family == socket.AF_UNIX else None
+        self._nodelay = nodelay and family != AF_UNIX
+        self._unix_path = host if family == AF_UNIX else None
         self._listeners = bind_sockets(host, port, family=family, backlog=backlog, reuse_port=reuse_port)
         for sock in self._listeners:
             sock.setblocking(False)
