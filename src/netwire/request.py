@@ -929,6 +929,10 @@ class AbstractHTTPHandler(BaseHandler):
         host = req.host
         if not host:
             raise URLError("no host given")
+        if "@" in host:
+            # urllib cannot connect to "user:pw@host" either (a bad port, or a failed lookup);
+            # netwire says why instead of sending the credentials in a Host header.
+            raise InvalidURL(f"credentials in the URL are not used: {host!r}; use HTTPBasicAuthHandler")
         method = req.get_method()
         if _TOKEN_RE.fullmatch(method) is None:
             raise ValueError(f"method can't contain control characters. {method!r}")

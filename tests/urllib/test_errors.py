@@ -183,3 +183,12 @@ def test_selector_is_sent_verbatim(keepalive_server: Any) -> None:
     # As urllib does: no dot-segment removal, no re-encoding of what the caller wrote.
     R.urlopen(keepalive_server.url + "/a/../b/./c?x=%7e&y=[1]").read()
     assert keepalive_server.requests[0][1] == "/a/../b/./c?x=%7e&y=[1]"
+
+
+def test_credentials_in_the_url_are_refused(keepalive_server: Any) -> None:
+    url = keepalive_server.url.replace("http://", "http://user:pw@") + "/"
+    with pytest.raises(netwire.errors.InvalidURL, match="credentials"):
+        R.urlopen(url)
+    with pytest.raises(Exception):  # noqa: B017 - urllib fails with http.client.InvalidURL here
+        urllib.request.urlopen(url)
+    assert keepalive_server.requests == []
