@@ -429,7 +429,7 @@ class AsyncClient(BaseClient):
         route = _Route(t, deadline, proxies, not stream)
         history: list[Response] = []
         while True:
-            if self.respect_robots:
+            if self.respect_robots and not request.extensions.get("netwire.robots_fetch"):
                 await self._obey_robots(request)
             if flow_auth is None:
                 if self.retries is None:
@@ -494,7 +494,9 @@ class AsyncClient(BaseClient):
                 target = need.url
                 lock = self._robots_locks.setdefault(target, asyncio.Lock())
                 async with lock:
-                    if target not in self._robots_fetched:
+                    try:
+                        cache.check(href, self.user_agent)  # another task may have loaded it meanwhile
+                    except _NeedRobots:
                         self._robots_fetched[target] = await self._fetch_robots(target)
         self._robots_locks.pop(robots_url(href), None)
         if not decision.allowed:
@@ -525,7 +527,11 @@ class AsyncClient(BaseClient):
         headers = {"User-Agent": self.user_agent}
         try:
             for hop in range(MAX_REDIRECTS + 1):
-                async with self.stream("GET", current, follow_redirects=False, headers=headers) as r:
+                # Marked, so that fetching robots.txt (and its redirects) is not itself checked.
+                req = self.build_request("GET", current, headers=headers)
+                req.extensions["netwire.robots_fetch"] = True
+                r = await self.send(req, follow_redirects=False, stream=True)
+                with r:
                     status = int(r.status)
                     location = r.headers.get("location") if 300 <= status < 400 else None
                     if location and hop < MAX_REDIRECTS:

@@ -294,11 +294,11 @@ class AsyncConnection(asyncio.Protocol):
     async def wait_head(self, read_timeout: float | None, deadline: float | None) -> ResponseHead:
         """Wait for the final response head (1xx heads are kept in ``interim``)."""
         while True:
-            if self.error is not None:
-                raise self.error
             head = self.head
             if head is not None:
-                return head
+                return head  # a failure later in the body is the body reader's to raise
+            if self.error is not None:
+                raise self.error
             await self.wait_event(read_timeout, deadline)
 
     async def wait_event(self, read_timeout: float | None, deadline: float | None) -> None:

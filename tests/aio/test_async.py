@@ -357,3 +357,21 @@ def test_fetch_all_stops_early(aio_nginx: Any) -> None:
     first = [next(gen) for _ in range(3)]
     gen.close()
     assert all(o.ok for o in first)
+
+
+def test_robots_fetched_once_for_concurrent_requests(loop_kind: str, fault_server: Any) -> None:
+    # Every path answers with the same body: a robots.txt disallowing /no.
+    srv = fault_server([Serve(response(b"User-agent: *\nDisallow: /no\n", headers=[("Content-Type", "text/plain")]))])
+
+    async def main() -> None:
+        async with AsyncClient(respect_robots=True) as client:
+            results = await asyncio.gather(
+                *(client.get(srv.url(f"/{'no' if i % 4 == 0 else 'yes'}/{i}")) for i in range(20)),
+                return_exceptions=True,
+            )
+        refused = [i for i, r in enumerate(results) if isinstance(r, netwire.RobotsDisallowed)]
+        assert refused == list(range(0, 20, 4))
+        assert all(getattr(r, "status", None) == 200 for i, r in enumerate(results) if i % 4)
+        assert [r.target for r in srv.requests].count("/robots.txt") == 1
+
+    run_on(loop_kind, main())
