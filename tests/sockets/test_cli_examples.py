@@ -70,6 +70,7 @@ def test_tcp_listen_is_netcat_like(procs: list[subprocess.Popen[bytes]]) -> None
     with connect_tcp("127.0.0.1", port, timeout=10) as s:
         s.send_all(b"from client\n")
         s.send_eof()
+        time.sleep(0.3)  # the listener sees our end of stream first: a half-close, we still read
         assert p.stdin is not None
         p.stdin.write(b"from server\n")
         p.stdin.close()

@@ -44,29 +44,35 @@ def _err(msg: str) -> None:
 
 
 def pump(stream: Stream) -> int:
-    """stdin -> stream (then half-close), stream -> stdout, until both directions are done."""
+    """stdin -> stream (then half-close), stream -> stdout, until both directions are done.
+
+    A peer's end of stream may be a half-close (it still reads), so piped input is sent to the
+    end; but when standard input is a terminal, the peer hanging up ends the command at once
+    instead of waiting for the next line typed (standard input is read in a daemon thread).
+    """
     out = sys.stdout.buffer
     failure: list[BaseException] = []
 
-    def to_stdout() -> None:
+    def from_stdin() -> None:
+        fd = sys.stdin.fileno()
         try:
-            while data := stream.recv():
-                out.write(data)
-                out.flush()
+            while data := os.read(fd, 65536):
+                stream.send_all(data)
+            stream.send_eof()
         except (NetwireError, OSError) as exc:
-            failure.append(exc)
+            if not stream.closed:
+                failure.append(exc)
 
-    reader = threading.Thread(target=to_stdout, daemon=True)
-    reader.start()
-    fd = sys.stdin.fileno()
+    sender = threading.Thread(target=from_stdin, daemon=True)
+    sender.start()
     try:
-        while data := os.read(fd, 65536):
-            stream.send_all(data)
-        stream.send_eof()
+        while data := stream.recv():
+            out.write(data)
+            out.flush()
     except (NetwireError, OSError) as exc:
-        if reader.is_alive():
-            failure.append(exc)
-    reader.join()
+        failure.append(exc)
+    if not sys.stdin.isatty():
+        sender.join()
     stream.close()
     if failure:
         _err(str(failure[0]))
