@@ -4,7 +4,8 @@
   ``http.client.HTTPResponse`` as urllib hands it out (``read``, ``read1``, ``readinto``,
   ``readline``, iteration, ``getheader``, ``info()``, ``status``, ``reason``, ``msg``...), over
   a netwire :class:`~netwire.models.Response` whose body is still on its pooled connection.
-  Reading it to the end hands the connection back to the pool; closing it early closes it.
+  Reading it to the end (or closing it with little left to read) hands the connection back to
+  the pool; closing it with much left closes it.
 * :class:`addinfourl` (and :class:`addbase`, :class:`addclosehook`, :class:`addinfo`) wrap a
   file object as ``file:``, ``data:`` and ``ftp:`` responses, as in ``urllib.response``.
 * :class:`HTTPMessage` is the ``email.message.Message`` the headers are read through
@@ -28,6 +29,8 @@ __all__ = ["HTTPMessage", "HTTPResponse", "addbase", "addclosehook", "addinfo", 
 # even if the caller never reads (or closes) the HTTPError.
 _ERROR_BODY_PREFETCH = 64 * 1024
 _CHUNK = 64 * 1024
+# The longest close() waits for the rest of a small body it drains.
+_DRAIN_WAIT = 1.0
 
 
 _message_class: Any = None
@@ -72,7 +75,8 @@ class HTTPResponse(io.BufferedIOBase):
     ``msg`` is the reason phrase (urllib overwrites http.client's ``msg`` with it); the header
     message is ``headers`` / ``info()``. ``length`` counts the body bytes still to come (None
     when the length is unknown). ``isclosed()`` is true once the body has been read to its end
-    (its connection is then back in the pool); ``closed`` once ``close()`` was called.
+    (its connection is then back in the pool); ``closed`` once ``close()`` was called. Closing a
+    response with at most 64 KiB of its body left reads that rest, so the connection is reused.
     """
 
     def __init__(self, response: Response, url: str, *, method: str = "GET", debuglevel: int = 0) -> None:
@@ -325,13 +329,33 @@ class HTTPResponse(io.BufferedIOBase):
             have += len(chunk)
         self._buf = b"".join(parts)
 
+    def _drain_rest(self) -> None:
+        """Read a small, announced rest of the body so its connection can go back to the pool.
+
+        Only a Content-Length body with at most 64 KiB to go, and never waiting more than a
+        second for it: a bigger or slower rest is cheaper to drop with its connection.
+        """
+        if self._error is not None or self.length is None or self.length > _ERROR_BODY_PREFETCH:
+            return
+        raw = self._nw.raw
+        if hasattr(raw, "_read_timeout"):
+            current = raw._read_timeout
+            raw._read_timeout = _DRAIN_WAIT if current is None else min(current, _DRAIN_WAIT)
+        try:
+            while self._nw.read(_CHUNK):
+                pass
+        except Exception:
+            return  # the body's connection was closed by the failure
+
     def close(self) -> None:
-        """Close the response; a body not read to its end closes its connection."""
+        """Close the response. A body not read to its end is drained if a little of it is left
+        (the connection goes back to the pool), or its connection is closed."""
         try:
             super().close()
         finally:
             if not self._done:
                 self._done = True
+                self._drain_rest()
                 self._nw.close()
             self._buf = b""
 

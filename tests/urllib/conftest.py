@@ -16,6 +16,7 @@ import os
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,6 +181,16 @@ class _KeepAliveHandler(http.server.BaseHTTPRequestHandler):
         payload = f"{self.command} {self.path}".encode()
         if self.path == "/big":
             payload = b"x" * (4 << 20)
+        if self.path == "/slow-tail":
+            # Half the body now, half a moment later: a close() in between must drain it.
+            self.send_response(200)
+            self.send_header("Content-Length", "2000")
+            self.end_headers()
+            self.wfile.write(b"a" * 1000)
+            self.wfile.flush()
+            time.sleep(0.05)
+            self.wfile.write(b"b" * 1000)
+            return
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(payload)))

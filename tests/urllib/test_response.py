@@ -190,3 +190,14 @@ def test_text_file_body_and_str_chunks(keepalive_server: Any) -> None:
         R.urlopen(url, data=iter(["text chunk"]))
     with pytest.raises(TypeError):
         urllib.request.urlopen(url, data=iter(["text chunk"]))
+
+
+def test_closing_with_a_small_rest_drains_it_for_reuse(keepalive_server: Any) -> None:
+    r = R.urlopen(keepalive_server.url + "/slow-tail")
+    assert r.read(10) == b"a" * 10
+    assert not r.isclosed()
+    r.close()
+    assert r.closed and r.read() == b""
+    for _ in range(3):
+        R.urlopen(keepalive_server.url + "/next").read()
+    assert keepalive_server.connections == 1
