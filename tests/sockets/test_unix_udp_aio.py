@@ -278,3 +278,24 @@ def test_async_line_limit() -> None:
             await s.close()
 
     asyncio.run(main())
+
+
+def test_async_max_connections_bounds_handlers() -> None:
+    live = [0, 0]
+
+    async def handler(stream: AsyncStream) -> None:
+        live[0] += 1
+        live[1] = max(live[1], live[0])
+        await asyncio.sleep(0.05)
+        live[0] -= 1
+        await stream.send_line(b"done")
+
+    async def main() -> None:
+        async with await serve_tcp_async(handler, "127.0.0.1", 0, max_connections=2) as server:
+            streams = [await connect_tcp_async("127.0.0.1", server.port) for _ in range(6)]
+            assert [await s.recv_line() for s in streams] == [b"done"] * 6
+            for s in streams:
+                await s.close()
+
+    asyncio.run(main())
+    assert live[1] == 2
