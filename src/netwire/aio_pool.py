@@ -80,8 +80,14 @@ class AsyncConnectionPool:
     def try_acquire(self, key: Hashable) -> AsyncConnection | None:
         """An idle live connection for ``key`` right now, or None (no waiting, no connecting)."""
         idle = self._idle.get(key)
-        if not idle or self._waiters:
+        if not idle:
             return None
+        if self._waiters:
+            # Earlier waiters come first; what they cannot use (another key's) is ours.
+            self._serve_waiters()
+            idle = self._idle.get(key)
+            if not idle:
+                return None
         expiry = self._expiry
         while idle:
             conn = idle.pop()
@@ -111,7 +117,9 @@ class AsyncConnectionPool:
             conn = self.try_acquire(key)
             if conn is not None:
                 return conn, True
-        if self._waiters or not self._reserve(key, fresh):
+        if self._waiters:
+            self._serve_waiters()
+        if not self._reserve(key, fresh):
             got = await self._wait(key, pool_timeout, deadline)
             if got is not None:
                 if not fresh:

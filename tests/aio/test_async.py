@@ -375,3 +375,22 @@ def test_robots_fetched_once_for_concurrent_requests(loop_kind: str, fault_serve
         assert [r.target for r in srv.requests].count("/robots.txt") == 1
 
     run_on(loop_kind, main())
+
+
+def test_waiters_for_one_host_do_not_hold_up_another(loop_kind: str, fault_server: Any) -> None:
+    busy = fault_server([Serve(response(b"busy"))])
+    free = fault_server([Serve(response(b"free"))])
+
+    async def main() -> None:
+        async with AsyncClient(limits=netwire.Limits(max_connections_per_host=1)) as client:
+            async with client.stream("GET", busy.url("/hold")) as held:
+                queued = asyncio.ensure_future(client.get(busy.url("/queued")))
+                await asyncio.sleep(0.05)
+                assert client.pool.waiting_count() == 1
+                async with asyncio.timeout(2):
+                    assert (await client.get(free.url("/"))).content == b"free"
+                assert not queued.done()
+                await held.aread()
+            assert (await queued).content == b"busy"
+
+    run_on(loop_kind, main())
