@@ -36,6 +36,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# The target names, known without importing the targets: atheris must import netwire itself,
+# under its instrumentation, or it sees no coverage. (tests/fuzz_smoke checks this list.)
+NAMES = ("http11", "chunked", "decoders", "url", "parse", "robots")
 DEFAULT_WORKDIR = Path(os.environ.get("NETWIRE_FUZZ_WORKDIR", "/tmp/netwire-fuzz"))
 MAX_LEN = 4096
 
@@ -166,6 +169,8 @@ def run_builtin(target: object, stats: Stats, runs: int | None, seconds: float |
 def run_atheris(name: str, args: argparse.Namespace) -> None:
     import atheris  # type: ignore[import-untyped, unused-ignore]
 
+    if "netwire" in sys.modules:
+        raise RuntimeError("netwire was imported before atheris could instrument it")
     targets = _load_targets(instrument=True)
     target = targets[name]
     work = Path(args.workdir) / name
@@ -218,7 +223,10 @@ def main(argv: list[str] | None = None) -> int:
         for t in _load_targets(instrument=False).values():
             print(f"{t.name:10} {t.about}")  # type: ignore[attr-defined]
         return 0
-    names = list(_load_targets(instrument=False)) if args.targets in ([], ["all"]) else args.targets
+    names = list(NAMES) if args.targets in ([], ["all"]) else args.targets
+    unknown = [n for n in names if n not in NAMES]
+    if unknown:
+        p.error(f"unknown target(s) {', '.join(unknown)}; --list shows them")
     if args.replay:
         return replay(names[0], args.replay)
     engine = args.engine

@@ -127,7 +127,7 @@ def test_endless_header_section_is_cut_at_the_limit(fault_server: Start, endless
     srv = fault_server([ReadRequest(), Send(endless), WaitForClose()])
     with netwire.Client(timeout=5) as c:
         started = time.monotonic()
-        with pytest.raises(ProtocolError, match="max_header_bytes|max_line_length|max_header_count|continuation"):
+        with pytest.raises(ProtocolError, match=r"max_header_bytes|max_line_length|max_header_count|continuation"):
             c.get(srv.url("/"))
         assert time.monotonic() - started < 2.0
         assert c.pool.open_count() == 0

@@ -30,6 +30,10 @@ NAMES = sorted(fuzz_targets.TARGETS)
 SMOKE_SECONDS = 2.5
 
 
+def test_runner_knows_every_target() -> None:
+    assert set(fuzz_run.NAMES) == set(fuzz_targets.TARGETS)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_seed_corpus_passes(name: str) -> None:
     target = fuzz_targets.TARGETS[name]
