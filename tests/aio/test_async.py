@@ -394,3 +394,41 @@ def test_waiters_for_one_host_do_not_hold_up_another(loop_kind: str, fault_serve
             assert (await queued).content == b"busy"
 
     run_on(loop_kind, main())
+
+
+def test_random_cancellations_leave_the_pool_consistent(loop_kind: str, aio_nginx: Any) -> None:
+    import random
+
+    rng = random.Random(8)
+
+    async def main() -> None:
+        async with AsyncClient(limits=netwire.Limits(max_connections_per_host=5)) as client:
+
+            async def one(i: int) -> None:
+                if i % 3 == 0:
+                    async with client.stream("GET", aio_nginx.url("/large")) as r:
+                        async for _ in r.aiter_raw():
+                            await asyncio.sleep(0)
+                else:
+                    await client.get(aio_nginx.url("/small"))
+
+            tasks = [asyncio.ensure_future(one(i)) for i in range(150)]
+            for _ in range(60):
+                await asyncio.sleep(rng.random() * 0.01)
+                rng.choice(tasks).cancel()
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            assert any(isinstance(r, asyncio.CancelledError) for r in results)
+            assert all(r is None or isinstance(r, asyncio.CancelledError) for r in results)
+            pool = client.pool
+            assert pool.waiting_count() == 0
+            assert pool.open_count() == pool.idle_count() <= 5
+            assert (await client.get(aio_nginx.url("/small"))).content == b"s" * 128
+            idle = pool.idle_count()
+            for _ in range(50):
+                if sockets_to(aio_nginx.port) == idle:
+                    break
+                await asyncio.sleep(0.01)
+            assert sockets_to(aio_nginx.port) == idle
+        await _settle(aio_nginx.port)
+
+    run_on(loop_kind, main())

@@ -24,6 +24,7 @@ from netwire.errors import (
     TooManyRedirects,
     TotalTimeout,
     UnsafeRedirect,
+    WriteTimeout,
 )
 from netwire.policy.auth import DigestAuth
 from netwire.policy.retries import Retry
@@ -171,6 +172,14 @@ def test_total_timeout_across_a_trickle(face: Make, fault_server: Any) -> None:
     srv = fault_server([ReadRequest(), Send(response(body)[:-40]), Trickle(body, 0.05)])
     with pytest.raises(TotalTimeout):
         face(timeout=netwire.Timeout(5.0, total=0.5)).get(srv.url("/"))
+
+
+def test_write_timeout_when_the_server_stops_reading(face: Make, fault_server: Any) -> None:
+    srv = fault_server([Sleep(3)])
+    with pytest.raises(WriteTimeout):
+        face(timeout=netwire.Timeout(5.0, write=0.3), expect_continue=None).request(
+            "PUT", srv.url("/"), content=b"w" * (64 << 20)
+        )
 
 
 def test_retry_after_a_reset_on_a_new_connection(face: Make, fault_server: Any) -> None:
