@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import queue
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from .aio import AsyncClient, AsyncResponse
     from .url import URL
 
-__all__ = ["FetchOutcome", "amap", "fetch_all"]
+__all__ = ["FetchOutcome", "Progress", "amap", "fetch_all"]
 
 
 @dataclass(slots=True)
@@ -226,3 +227,56 @@ def fetch_all(
             except RuntimeError:
                 pass  # the loop already ended
         thread.join()
+
+
+class Progress:
+    """A one-line progress bar for a batch of fetches, drawn only on a terminal.
+
+    ``update(outcome)`` after each :class:`FetchOutcome`, ``close()`` at the end (it ends the
+    line). ``total`` may be None (an iterator of unknown length): then counts without a bar.
+    On anything but a TTY (a pipe, a log file) it writes nothing, so output stays clean::
+
+        bar = Progress(len(urls))
+        for outcome in fetch_all(urls, concurrency=32):
+            bar.update(outcome)
+        bar.close()
+    """
+
+    def __init__(self, total: int | None, out: TextIO | None = None, *, width: int = 30, interval: float = 0.1) -> None:
+        self.total = total
+        self.out = out if out is not None else sys.stderr
+        self.width = width
+        self.interval = interval
+        self.done = 0
+        self.failed = 0
+        self.started = time.monotonic()
+        self._drawn = 0.0
+        isatty = getattr(self.out, "isatty", None)
+        self.enabled = bool(isatty and isatty())
+
+    def update(self, outcome: FetchOutcome) -> None:
+        self.done += 1
+        if not outcome.ok:
+            self.failed += 1
+        now = time.monotonic()
+        if self.enabled and (now - self._drawn >= self.interval or self.done == self.total):
+            self._drawn = now
+            self.out.write("\r" + self.line(now))
+            self.out.flush()
+
+    def line(self, now: float | None = None) -> str:
+        """The text of the bar as it stands."""
+        elapsed = max((now if now is not None else time.monotonic()) - self.started, 1e-9)
+        rate = f"{self.done / elapsed:.1f}/s"
+        counts = f"{self.done}" + (f"/{self.total}" if self.total is not None else "")
+        failed = f", {self.failed} failed" if self.failed else ""
+        if not self.total:
+            return f"{counts} fetched{failed}  {rate}"
+        filled = min(self.width, self.width * self.done // self.total)
+        bar = "=" * filled + (">" if filled < self.width else "") + " " * (self.width - filled - 1)
+        return f"[{bar[: self.width]}] {counts}{failed}  {rate}"
+
+    def close(self) -> None:
+        if self.enabled and self.done:
+            self.out.write("\r" + self.line() + "\n")
+            self.out.flush()

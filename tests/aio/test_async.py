@@ -432,3 +432,25 @@ def test_random_cancellations_leave_the_pool_consistent(loop_kind: str, aio_ngin
         await _settle(aio_nginx.port)
 
     run_on(loop_kind, main())
+
+
+def test_progress_bar_only_on_a_terminal(aio_nginx: Any) -> None:
+    import io
+
+    from netwire.fetch import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    urls = [aio_nginx.url("/small")] * 6 + [aio_nginx.url("/missing")]
+    tty, pipe = Terminal(), io.StringIO()
+    bars = [Progress(len(urls), tty, interval=0.0), Progress(len(urls), pipe, interval=0.0)]
+    for outcome in fetch_all(urls, concurrency=3):
+        for bar in bars:
+            bar.update(outcome)
+    for bar in bars:
+        bar.close()
+    assert pipe.getvalue() == ""
+    last = tty.getvalue().split("\r")[-1]
+    assert last.startswith("[" + "=" * 30 + "] 7/7, 1 failed") and last.endswith("/s\n")
