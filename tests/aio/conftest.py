@@ -157,6 +157,7 @@ http {{
     keepalive_timeout 120s;
     server {{
         listen 127.0.0.1:{port};
+        listen unix:{tmp}/nginx.sock;
         root {tmp}/www;
         location /gz/ {{ gzip on; gzip_min_length 0; gzip_types text/plain; default_type text/plain; }}
         location = /redirect {{ return 302 /small; }}
@@ -168,6 +169,7 @@ http {{
 @dataclass
 class Nginx:
     port: int
+    socket_path: str
 
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -210,7 +212,7 @@ def aio_nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
                 if proc.poll() is not None or time.monotonic() > end:
                     pytest.fail("nginx did not start")
                 time.sleep(0.02)
-        yield Nginx(port)
+        yield Nginx(port, str(tmp / "nginx.sock"))
     finally:
         proc.send_signal(signal.SIGQUIT)
         try:
@@ -260,6 +262,14 @@ def tinyproxy_proxy(tls_echo: Any) -> Iterator[Any]:
     from policy.servers import tinyproxy
 
     with tinyproxy(connect_ports=[tls_echo.port]) as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="session")
+def tinyproxy_auth_proxy(tls_echo: Any) -> Iterator[Any]:
+    from policy.servers import tinyproxy
+
+    with tinyproxy(connect_ports=[tls_echo.port], basic_auth=("proxyuser", "proxy-pw.1")) as proxy:
         yield proxy
 
 

@@ -15,6 +15,7 @@ import pytest
 import netwire
 from faults.server import Close, ReadRequest, Reset, Send, Serve, Sleep, Trickle, response
 from netwire.errors import (
+    DecodingError,
     HTTPStatusError,
     ProtocolError,
     ProxyError,
@@ -149,6 +150,17 @@ def test_streamed_gzip_from_nginx(face: Make, aio_nginx: Any) -> None:
     assert "content-encoding" not in plain.headers and len(plain.content) > 100_000
     r, chunks = face().stream_chunks("GET", aio_nginx.url("/gz/text.txt"))
     assert r.headers["content-encoding"] == "gzip" and b"".join(chunks) == plain.content
+
+
+def test_decompression_bomb_is_refused(face: Make, aio_nginx: Any) -> None:
+    with pytest.raises(DecodingError):
+        face(max_decoded_size=10_000).get(aio_nginx.url("/gz/text.txt"))
+
+
+def test_unix_domain_socket(face: Make, aio_nginx: Any) -> None:
+    c = face(uds=aio_nginx.socket_path)
+    for _ in range(3):
+        assert c.get("http://localhost/small").content == b"s" * 128
 
 
 # -- timeouts, retries ------------------------------------------------------------------------------------------
@@ -291,6 +303,13 @@ def test_connect_refused_by_proxy(face: Make, tinyproxy_proxy: Any, echo: Any) -
     with pytest.raises(ProxyError) as info:
         face(proxy=tinyproxy_proxy.url, verify=False).get(f"https://127.0.0.1:{echo.port}/")
     assert info.value.status == 403
+
+
+def test_connect_with_proxy_credentials(face: Make, tinyproxy_auth_proxy: Any, tls_echo: Any) -> None:
+    with pytest.raises(ProxyError):
+        face(proxy=tinyproxy_auth_proxy.url, verify=tls_echo.client_context()).get(tls_echo.url + "/a")
+    c = face(proxy=tinyproxy_auth_proxy.url_with_auth(), verify=tls_echo.client_context())
+    assert json.loads(c.get(tls_echo.url + "/authed").content)["path"] == "/authed"
 
 
 def test_plain_http_through_http_proxy(face: Make, tinyproxy_proxy: Any, echo: Any) -> None:
