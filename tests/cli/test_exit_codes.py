@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from cli.clitools import base_env, run_piped
-from faults.server import Close, FaultServer, ReadRequest, Send, Sleep, response
+from faults.server import Action, Close, FaultServer, ReadRequest, Send, Sleep, response
 from netwire.cli import output
 
 
@@ -115,13 +115,14 @@ def test_max_time(cli: Any, silent_server: int) -> None:
 
 
 def test_protocol_error(cli: Any) -> None:
-    with FaultServer([ReadRequest(), Send(b"SSH-2.0-OpenSSH_9.6\r\n\r\n"), Close()]) as srv:
+    script: list[Action] = [ReadRequest(), Send(b"SSH-2.0-OpenSSH_9.6\r\n\r\n"), Close()]
+    with FaultServer(script) as srv:
         r = cli(["get", srv.url("/")])
     assert r.rc == 8 and "protocol error" in r.err
 
 
 def test_body_cut_short(cli: Any, tmp_path: Path) -> None:
-    script = [ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 300), Close()]
+    script: list[Action] = [ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 300), Close()]
     with FaultServer(script) as srv:
         r = cli(["get", srv.url("/")])
     assert r.rc == 18 and r.stdout == b"x" * 300
@@ -134,7 +135,7 @@ def test_body_cut_short(cli: Any, tmp_path: Path) -> None:
 def test_connection_reset(cli: Any) -> None:
     from faults.server import Reset
 
-    script = [ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nabc"), Sleep(0.1), Reset()]
+    script: list[Action] = [ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nabc"), Sleep(0.1), Reset()]
     with FaultServer(script) as srv:
         r = cli(["get", srv.url("/")])
     assert r.rc == 56 and "receive error" in r.err
@@ -175,14 +176,14 @@ def test_robots_disallowed(cli: Any, httpbin: Any) -> None:
 
 def test_bad_content_encoding(cli: Any) -> None:
     body = b"this is not gzip at all"
-    script = [ReadRequest(), Send(response(body, headers=[("Content-Encoding", "gzip")])), Close()]
+    script: list[Action] = [ReadRequest(), Send(response(body, headers=[("Content-Encoding", "gzip")])), Close()]
     with FaultServer(script) as srv:
         r = cli(["get", srv.url("/")])
     assert r.rc == 61 and "decoding error" in r.err
 
 
 def test_proxy_refusal(cli: Any) -> None:
-    script = [ReadRequest(), Send(response(b"no", status=403, reason="Forbidden")), Close()]
+    script: list[Action] = [ReadRequest(), Send(response(b"no", status=403, reason="Forbidden")), Close()]
     with FaultServer(script) as proxy:
         r = cli(["get", "-x", proxy.url("").rstrip("/"), "https://origin.test/"])
     assert r.rc == 5 and "proxy error" in r.err

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.clitools import FILE_SIZE, FilesServer, Result, run_piped
-from faults.server import Close, FaultServer, ReadRequest, Send, response
+from faults.server import Action, Close, FaultServer, ReadRequest, Send, response
 
 
 def body_json(result: Result) -> Any:
@@ -273,7 +273,7 @@ def test_verbose_shows_reuse(cli: Any, files_nginx: FilesServer, tmp_path: Path)
 
 
 def test_verbose_tls(cli: Any, httpbin_secure: Any) -> None:
-    import pytest_httpbin.certs
+    import pytest_httpbin.certs  # type: ignore[import-untyped]
 
     r = cli(["get", "-v", "--cacert", pytest_httpbin.certs.where(), httpbin_secure.url + "/get"])
     assert r.rc == 0, r.err
@@ -316,7 +316,8 @@ def test_insecure_verbose_still_shows_the_certificate(cli: Any, httpbin_secure: 
 
 
 def test_proxy_gets_the_absolute_form() -> None:
-    with FaultServer([ReadRequest(), Send(response(b"via proxy")), Close()]) as proxy:
+    script: list[Action] = [ReadRequest(), Send(response(b"via proxy")), Close()]
+    with FaultServer(script) as proxy:
         r = run_piped(["get", "-x", proxy.url("").rstrip("/"), "http://origin.test/path?q=1"])
         assert r.rc == 0 and r.stdout == b"via proxy"
         assert proxy.requests[0].target == "http://origin.test/path?q=1"
@@ -324,7 +325,7 @@ def test_proxy_gets_the_absolute_form() -> None:
 
 
 def test_retry() -> None:
-    scripts = [
+    scripts: list[list[Action]] = [
         [ReadRequest(), Send(response(b"busy", status=503, reason="Service Unavailable", headers=[("Retry-After", "0")])), Close()],
         [ReadRequest(), Send(response(b"fine")), Close()],
     ]

@@ -103,7 +103,7 @@ def docs_nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FilesServer
 
 @pytest.fixture
 def doc_names(httpbin: Any, httpbin_secure: Any, docs_nginx: FilesServer, tmp_path: Path) -> dict[str, Any]:
-    import pytest_httpbin.certs
+    import pytest_httpbin.certs  # type: ignore[import-untyped]
 
     return {
         "HTTPBIN": httpbin.url,
@@ -169,10 +169,9 @@ def loopback_only() -> Iterator[None]:
         _check_address(args[-1])
         return real["sendto"](self, data, *args)
 
-    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
-    cls.connect = connect  # type: ignore[method-assign]
-    cls.connect_ex = connect_ex  # type: ignore[method-assign]
-    cls.sendto = sendto  # type: ignore[method-assign]
+    socket.getaddrinfo = getaddrinfo
+    for name, value in (("connect", connect), ("connect_ex", connect_ex), ("sendto", sendto)):
+        setattr(cls, name, value)
     try:
         yield
     finally:
