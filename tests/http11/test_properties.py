@@ -54,9 +54,19 @@ class Generated:
     until_close: bool
 
 
-def _head(version: str, status: int, why: str, hdrs: list[tuple[str, str]]) -> bytes:
-    lines = [f"HTTP/{version} {status} {why}"] + [f"{n}: {v}" for n, v in hdrs]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+def _head(
+    version: str, status: int, why: str, hdrs: list[tuple[str, str]], eols: list[str] | None = None
+) -> bytes:
+    """A head; ``eols`` gives each line's ending (CRLF, or a bare LF the parser tolerates)."""
+    lines = [f"HTTP/{version} {status} {why}"] + [f"{n}: {v}" for n, v in hdrs] + [""]
+    if eols is None:
+        eols = ["\r\n"] * len(lines)
+    return "".join(line + eol for line, eol in zip(lines, eols, strict=True)).encode("latin-1")
+
+
+def _eols(draw: st.DrawFn, n: int) -> list[str]:
+    # Mostly CRLF, sometimes a bare LF: mixed endings are where section-end scanning slips.
+    return draw(st.lists(st.sampled_from(["\r\n", "\r\n", "\n"]), min_size=n, max_size=n))
 
 
 @st.composite
@@ -64,11 +74,15 @@ def responses(draw: st.DrawFn) -> Generated:
     method = draw(st.sampled_from(["GET", "GET", "POST", "HEAD"]))
     data = b""
     for status in draw(st.lists(st.sampled_from([100, 102, 103]), max_size=3)):
-        data += _head("1.1", status, draw(reason), draw(fields))
+        info_fields = draw(fields)
+        data += _head("1.1", status, draw(reason), info_fields, _eols(draw, len(info_fields) + 2))
     version = draw(st.sampled_from(["1.0", "1.1"]))
     status = draw(st.sampled_from([200, 201, 204, 206, 301, 304, 404, 500, 599]))
     hdrs = draw(fields)
+    # Bodies that start like line endings test where the head is judged to end.
     body = draw(st.binary(max_size=300))
+    if draw(st.integers(0, 3)) == 0:
+        body = draw(st.sampled_from([b"\r\n", b"\n", b"\r\n\r\n", b"\n\n", b"\r"])) + body
     framing = draw(st.sampled_from(["length", "chunked", "close"]))
     if draw(st.booleans()):
         hdrs.append(("Connection", draw(st.sampled_from(["close", "keep-alive", "Keep-Alive", "upgrade"]))))
@@ -85,15 +99,22 @@ def responses(draw: st.DrawFn) -> Generated:
             n = draw(st.integers(1, len(rest)))
             ext = draw(st.sampled_from(["", ";a=b", ';q="x;y"', " ;k"]))
             hexed = draw(st.sampled_from(["%x", "%X", "%04x"])) % n
-            payload += f"{hexed}{ext}\r\n".encode() + rest[:n] + b"\r\n"
+            eol1, eol2 = _eols(draw, 2)
+            payload += f"{hexed}{ext}{eol1}".encode() + rest[:n] + eol2.encode()
             rest = rest[n:]
-        payload += b"0\r\n" + b"".join(f"{n}: {v}\r\n".encode("latin-1") for n, v in draw(fields)) + b"\r\n"
+        trailers = draw(fields)
+        eols = _eols(draw, len(trailers) + 2)
+        payload += f"0{eols[0]}".encode()
+        payload += "".join(f"{n}: {v}{eol}" for (n, v), eol in zip(trailers, eols[1:], strict=False)).encode(
+            "latin-1"
+        )
+        payload += eols[-1].encode()
     else:
         payload = body
         until_close = not bodyless
     # Framing headers go anywhere among the others.
     draw(st.randoms()).shuffle(hdrs)
-    data += _head(version, status, draw(reason), hdrs)
+    data += _head(version, status, draw(reason), hdrs, _eols(draw, len(hdrs) + 2))
     if not bodyless:
         data += payload
     return Generated(data, b"" if bodyless else body, method, until_close)

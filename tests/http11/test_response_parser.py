@@ -73,6 +73,22 @@ def test_bare_lf_line_endings_tolerated() -> None:
     assert out.body == b"abc" and out.ended
 
 
+@pytest.mark.parametrize(
+    ("data", "body"),
+    [
+        # A bare-LF line then a CRLF blank line, with a body that starts with CRLF: the head
+        # ends at the first blank line, not at the first CRLFCRLF.
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\n\r\n\r\n", b"\r\n"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 4\n\n\r\n\r\n", b"\r\n\r\n"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\n\r\n", b"\r\n"),
+        (b"HTTP/1.1 200 OK\nContent-Length: 3\r\n\r\n\n\r\n", b"\n\r\n"),
+    ],
+)
+def test_mixed_line_endings_end_the_head_at_the_first_blank_line(data: bytes, body: bytes) -> None:
+    out = parse_every_way(data)
+    assert out.body == body and out.ended and out.trailing_data == b""
+
+
 # -- header fields -------------------------------------------------------------------------------
 
 HEADERS_OK = [
