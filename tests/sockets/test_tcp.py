@@ -268,3 +268,16 @@ def test_half_closed_client_gets_every_large_reply() -> None:
             got += chunk
         c.close()
     assert bytes(got) == b"".join(big + n + b"\n" for n in (b"1", b"2", b"3", b"4", b"5"))
+
+
+def test_message_handler_send_and_reply_keep_their_order() -> None:
+    def handler(msg: bytes, conn: Connection) -> bytes:
+        conn.send(b"first:" + msg)
+        return b"second:" + msg
+
+    with TCPServer(handler, "127.0.0.1", 0, framing="line") as server:
+        assert exchange(server.port, [b"a"]) == [b"first:a"]
+        with connect_tcp("127.0.0.1", server.port, timeout=5) as s:
+            for m in (b"x", b"y"):
+                s.send_line(m)
+                assert [s.recv_line(), s.recv_line()] == [b"first:" + m, b"second:" + m]

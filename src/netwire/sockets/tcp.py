@@ -169,6 +169,7 @@ class TCPServer:
         self.grace = grace
         self.family = family
         self._nodelay = nodelay and family != AF_UNIX
+        self._line_fast = framing == "line"
         self._unix_path = host if family == AF_UNIX else None
         self._listeners = bind_sockets(host, port, family=family, backlog=backlog, reuse_port=reuse_port)
         for sock in self._listeners:
@@ -428,6 +429,12 @@ class TCPServer:
                 self._sel.modify(sock, _WRITE, conn)
             return
         conn.last_active = time.monotonic()
+        if (
+            self._line_fast and not conn.out and not conn.buffer and data[-1] == 10
+            and data.find(b"\n") == len(data) - 1 and len(data) <= self.max_message
+        ):
+            self._answer_line(conn, data[:-2] if data[-2:-1] == b"\r" else data[:-1])
+            return
         try:
             messages = self._messages(conn, data)
         except ProtocolError as exc:
@@ -447,6 +454,34 @@ class TCPServer:
             if reply is not None:
                 out.append(encode(reply))
         if out or conn._close_after_flush:
+            self._flush(conn)
+
+    def _answer_line(self, conn: Connection, line: bytes) -> None:
+        """The hot path of a line server: one recv held one whole line and nothing is queued,
+        so the reply goes out with one send, no buffering, no joining."""
+        try:
+            reply = self.handler(line, conn)  # type: ignore[call-arg,arg-type]
+        except Exception:
+            log.exception("handler failed for connection from %s", conn.peer)
+            self._drop(conn)
+            return
+        if reply is not None and conn.out:  # the handler queued messages itself: keep the order
+            conn.out.append(reply + b"\n")  # type: ignore[operator]
+        elif reply is not None:
+            payload = reply + b"\n"  # type: ignore[operator]
+            try:
+                sent = conn.socket.send(payload)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError as exc:
+                log.info("connection from %s: %s", conn.peer, exc)
+                self._drop(conn)
+                return
+            if sent < len(payload):
+                conn.out.append(payload[sent:])
+                self._flush(conn)
+                return
+        if conn.out or conn._close_after_flush:
             self._flush(conn)
 
     def _flush(self, conn: Connection) -> None:
