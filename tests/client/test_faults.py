@@ -474,6 +474,10 @@ def test_connection_reset_while_idle_is_not_reused(fault_server: Start, quick_cl
 
 NOT_REUSABLE = [
     pytest.param(response(b"ok") + b"unsolicited", id="bytes-after-the-response"),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil",
+        id="a-second-unrequested-response",
+    ),
     pytest.param(response(b"ok", headers=[("Connection", "close")]), id="connection-close"),
     pytest.param(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", id="http-1.0"),
     pytest.param(
@@ -481,6 +485,19 @@ NOT_REUSABLE = [
         id="both-content-length-and-chunked",
     ),
 ]
+
+
+@pytest.mark.parametrize("status", [204, 304])
+def test_bodyless_status_answered_with_a_body_is_not_reused(
+    fault_server: Start, quick_client: netwire.Client, status: int
+) -> None:
+    srv = fault_server(
+        [[ReadRequest(), Send(response(b"smuggled", status=status, reason="X")), WaitForClose()], GOOD]
+    )
+    r = quick_client.get(srv.url("/"))
+    assert r.status == status and r.content == b""
+    time.sleep(0.05)
+    assert_recovers(quick_client, srv, 1)
 
 
 def test_head_answered_with_a_body_is_not_reused(fault_server: Start, quick_client: netwire.Client) -> None:
@@ -513,7 +530,9 @@ def test_keep_alive_reuses_one_connection(fault_server: Start, quick_client: net
     chunked = CHUNKED_HEAD + b"3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: t\r\n\r\n"
     srv = fault_server(Serve(chunked))
     for _ in range(20):
-        assert quick_client.get(srv.url("/")).content == b"abcde"
+        r = quick_client.get(srv.url("/"))
+        assert r.content == b"abcde"
+        assert r.trailers.get_list("x-trailer") == ["t"]
     assert srv.connections == 1 and len(srv.requests) == 20
     assert quick_client.pool.connections_opened == 1
 
