@@ -454,3 +454,18 @@ def test_progress_bar_only_on_a_terminal(aio_nginx: Any) -> None:
     assert pipe.getvalue() == ""
     last = tty.getvalue().split("\r")[-1]
     assert last.startswith("[" + "=" * 30 + "] 7/7, 1 failed") and last.endswith("/s\n")
+
+
+def test_final_response_in_the_same_segment_as_100_continue(loop_kind: str, fault_server: Any) -> None:
+    # The server says 100 and, in the same write, its final answer (then closes): the client
+    # must take the final answer, not send the body into a closing connection.
+    both = b"HTTP/1.1 100 Continue\r\n\r\n" + response(b"refused", status=403, reason="Forbidden")
+    srv = fault_server([ReadRequest(read_body=False, send_continue=False), Send(both), Sleep(0.3)])
+
+    async def main() -> None:
+        async with AsyncClient(expect_continue=10, timeout=netwire.Timeout(5.0, total=3.0)) as client:
+            r = await client.put(srv.url("/"), content=b"u" * 1000)
+            assert r.status == 403 and r.content == b"refused"
+            _assert_clean(client)
+
+    run_on(loop_kind, main())
