@@ -101,13 +101,21 @@ def _pty_pair(columns: int = 120) -> tuple[int, int]:
 def run_pty(
     args: Sequence[str], *, env: dict[str, str] | None = None, cwd: str | Path | None = None,
     timeout: float = 30, on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    stdout_file: Path | None = None,
 ) -> Result:
-    """Run the command with stdout and stderr on two pseudo-terminals; collect what each shows."""
+    """Run the command with stdout and stderr on two pseudo-terminals; collect what each shows.
+
+    With ``stdout_file``, stdout is redirected to that file instead (``netwire get URL > file``).
+    """
     out_m, out_s = _pty_pair()
     err_m, err_s = _pty_pair()
+    redirected = open(stdout_file, "wb") if stdout_file is not None else None  # noqa: SIM115
     proc = subprocess.Popen(
-        command(args), stdin=subprocess.DEVNULL, stdout=out_s, stderr=err_s, env=env or base_env(), cwd=cwd,
+        command(args), stdin=subprocess.DEVNULL, stdout=redirected or out_s, stderr=err_s,
+        env=env or base_env(), cwd=cwd,
     )
+    if redirected is not None:
+        redirected.close()
     os.close(out_s)
     os.close(err_s)
     if on_start is not None:

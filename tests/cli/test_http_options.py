@@ -240,6 +240,14 @@ def test_resume_refused_when_the_server_ignores_range(cli: Any, files_nginx: Fil
     assert out.read_bytes() == files_nginx.data[:1000]  # left as it was
 
 
+def test_resume_never_writes_an_error_page_over_the_part(cli: Any, files_nginx: FilesServer, tmp_path: Path) -> None:
+    out = tmp_path / "keep.bin"
+    out.write_bytes(files_nginx.data[:1000])
+    r = cli(["get", "-C", "-", "-o", str(out), files_nginx.url("/missing.bin")])
+    assert r.rc == 33 and "answered 404" in r.err
+    assert out.read_bytes() == files_nginx.data[:1000]
+
+
 def test_resume_needs_an_output_file(cli: Any, files_nginx: FilesServer) -> None:
     r = cli(["get", "-C", "-", files_nginx.url("/data.bin")])
     assert r.rc == 2 and "-C needs -o" in r.err

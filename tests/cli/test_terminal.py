@@ -121,6 +121,15 @@ def test_progress_shows_eta_while_running(cli_pty: Any, files_nginx: FilesServer
     assert "partial file kept" in plain(r.stderr)
 
 
+def test_progress_when_stdout_is_redirected_to_a_file(
+    cli_pty: Any, files_nginx: FilesServer, tmp_path: Path
+) -> None:
+    out = tmp_path / "redirected.bin"
+    r = cli_pty(["get", files_nginx.url("/data.bin")], stdout_file=out)
+    assert r.rc == 0 and out.read_bytes() == files_nginx.data
+    assert re.fullmatch(r"\[#{40}\] 100\.0% 4\.0 MiB / 4\.0 MiB  .* in \d+:\d\d\n", plain(r.stderr).split("\r")[-1])
+
+
 def test_no_progress_when_piped_or_silent(cli: Any, cli_pty: Any, files_nginx: FilesServer, tmp_path: Path) -> None:
     r = cli(["get", "-o", str(tmp_path / "a.bin"), files_nginx.url("/data.bin")])
     assert r.rc == 0 and r.stderr == b""

@@ -6,6 +6,7 @@ only ever writes to the stream it is given (stderr), so stdout stays the body's 
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from typing import TextIO
@@ -66,7 +67,7 @@ class Progress:
         """The text of the bar as it would be drawn now."""
         now = now or time.monotonic()
         speed = self.speed(now)
-        width = shutil.get_terminal_size((80, 24)).columns
+        width = self._columns()
         size = format_size(self.done)
         rate = f"{format_size(speed)}/s"
         if self.total:
@@ -88,6 +89,13 @@ class Progress:
             return f"{label}{text}"
         tail = f"in {format_duration(now - self.started)}" if final else ""
         return f"{self.label + ' ' if self.label else ''}{size}  {rate}  {tail}".rstrip()
+
+    def _columns(self) -> int:
+        # The width of the terminal the bar is drawn on (stderr), even when stdout is a file.
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns or 80
+        except (OSError, ValueError, AttributeError):
+            return shutil.get_terminal_size((80, 24)).columns
 
     def _draw(self, now: float, *, final: bool = False) -> None:
         self.stream.write("\r\x1b[2K" + self.line(now, final=final))

@@ -837,6 +837,8 @@ def _deliver(
         out.flush()
     if args.fail and status >= 400:
         print(f"netwire: HTTP error: {status} {response.reason} for {response.url} (--fail)", file=err)
+        if trace is not None:
+            trace.timings(0)
         return EXIT_HTTP_ERROR
     if args.head or response.request.method == "HEAD":
         if trace is not None:
@@ -847,12 +849,41 @@ def _deliver(
         if (out_tty and args.pretty != "never") or forced:
             size = _body_to_terminal(args, response, out, painter)
         else:
-            size = _copy_body(response, out.write, None)
+            progress = _progress_for(args, response, 0, err, None)
+            size = _copy_body(response, out.write, progress)
+            if progress is not None:
+                progress.finish()
         out.flush()
         if trace is not None:
             trace.timings(size)
         return EXIT_OK
     return _download(args, response, path, offset, trace, err, err_painter, show_head)
+
+
+def _stdout_is_a_file() -> bool:
+    import stat
+
+    try:
+        return stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _progress_for(
+    args: argparse.Namespace, response: Any, offset: int, err: TextIO, label: str | None
+) -> Progress | None:
+    """A progress bar on stderr for a download to a file (-o/-O, or stdout redirected to one),
+    when stderr is a terminal and -s was not given; None otherwise."""
+    if args.silent or not is_tty(err):
+        return None
+    if label is None:
+        if not _stdout_is_a_file():
+            return None  # a pipe: the reader may well be showing things on this terminal
+        label = ""
+    length = response.headers.get("content-length")
+    known = length is not None and length.isdigit() and not response.headers.get("content-encoding")
+    total = offset + int(length) if known and length is not None else None
+    return Progress(err, total, start=offset, label=label)
 
 
 def _download(
@@ -890,17 +921,17 @@ def _download(
             print(f"netwire: resume error: the server ignored the Range request (status {status}); "
                   f"{path} left as it was (delete it or drop -C to download it whole)", file=err)
             return EXIT_RANGE
+        else:
+            # An error page or a redirect is no continuation of the file: never write it over the part.
+            print(f"netwire: resume error: the server answered {status} {response.reason}; {path} left as it was",
+                  file=err)
+            return EXIT_RANGE
     try:
         f = open(path, mode)  # noqa: SIM115 - closed in the finally below, also on Ctrl-C
     except OSError as exc:
         print(f"netwire: write error: cannot open {path}: {exc.strerror or exc}", file=err)
         return EXIT_WRITE
-    progress: Progress | None = None
-    if not args.silent and is_tty(err):
-        length = response.headers.get("content-length")
-        known = length is not None and length.isdigit() and not response.headers.get("content-encoding")
-        total = offset + int(length) if known and length is not None else None
-        progress = Progress(err, total, start=offset if mode == "ab" else 0, label=os.path.basename(path))
+    progress = _progress_for(args, response, offset if mode == "ab" else 0, err, os.path.basename(path))
     written = 0
     raw = f.raw if hasattr(f, "raw") else f
     try:
