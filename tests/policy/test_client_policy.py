@@ -16,10 +16,10 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
-import httpbin as httpbin_app
+import httpbin as httpbin_app  # type: ignore[import-untyped]
 import pytest
-import pytest_httpbin.certs
-import pytest_httpbin.serve
+import pytest_httpbin.certs  # type: ignore[import-untyped]
+import pytest_httpbin.serve  # type: ignore[import-untyped]
 import zstandard
 
 import netwire

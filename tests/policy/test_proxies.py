@@ -133,7 +133,7 @@ def test_should_bypass(url: str, no_proxy: str, bypass: bool) -> None:
 
 
 def test_select_proxy() -> None:
-    proxies = {
+    proxies: dict[str, Proxy | str | None] = {
         "http": "http://p-http:1",
         "https": Proxy.from_url("http://p-https:2"),
         "all": "socks5h://p-all:3",
