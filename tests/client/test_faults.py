@@ -30,6 +30,7 @@ from netwire.errors import (
     ProtocolError,
     ReadError,
     ReadTimeout,
+    StreamError,
     TotalTimeout,
     TransportError,
     WriteTimeout,
@@ -281,6 +282,25 @@ def test_body_fault_while_streaming(
     assert_recovers(quick_client, srv, 1)
 
 
+@pytest.mark.parametrize(("script", "exc"), BODY_FAULTS)
+def test_reading_on_after_a_failed_body_is_an_error(
+    fault_server: Start, quick_client: netwire.Client, script: list[object], exc: type[Exception]
+) -> None:
+    srv = fault_server(script)
+    with quick_client.stream("GET", srv.url("/stream")) as r:
+        with pytest.raises(exc):
+            while r.read(100):
+                pass
+        # A body that failed never looks complete: reading on is an error, not b"" / 0 (EOF),
+        # or a caller that caught the error would take a truncated body for a whole one.
+        with pytest.raises(StreamError):
+            r.read(1)
+        with pytest.raises(StreamError):
+            r.readinto(bytearray(10))
+        with pytest.raises(StreamError):
+            r.read()
+
+
 # -- deadlines -------------------------------------------------------------------------------------
 
 
@@ -329,6 +349,24 @@ def test_read_timeout_waiting_for_the_head(fault_server: Start) -> None:
         assert str(srv.port) in str(info.value)
         assert_pool_clean(c)
         assert_recovers(c, srv, 1)
+
+
+def test_streamed_read_timeout_then_reading_on_is_a_stream_error(fault_server: Start) -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"
+    srv = fault_server([ReadRequest(), Send(head), Sleep(1), Send(b"defghij")])
+    with netwire.Client(timeout=netwire.Timeout(3.0, read=0.2)) as c, c.stream("GET", srv.url("/")) as r:
+        assert r.read(3) == b"abc"
+        with pytest.raises(ReadTimeout):
+            r.read(3)
+        # Reading on must not look like a clean end of the body (b"" / 0), or a caller that
+        # caught the timeout would take a truncated body for a whole one.
+        with pytest.raises(StreamError):
+            r.read(3)
+        with pytest.raises(StreamError):
+            r.readinto(bytearray(3))
+        with pytest.raises(StreamError):
+            r.content  # noqa: B018 - the property read is the point
+        assert_pool_clean(c)
 
 
 def test_read_timeout_in_the_middle_of_the_body(fault_server: Start) -> None:
