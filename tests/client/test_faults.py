@@ -35,7 +35,7 @@ from netwire.errors import (
     TransportError,
     WriteTimeout,
 )
-from netwire.http11 import IncompleteResponse
+from netwire.http11 import IncompleteResponse, ParserLimits
 
 pytestmark = pytest.mark.timeout(15)
 
@@ -728,3 +728,26 @@ def test_connect_timeout_against_a_full_accept_queue() -> None:
         for f in fillers:
             f.close()
         listener.close()
+
+
+def test_unsolicited_response_on_an_idle_connection_is_never_taken_as_the_next_answer(
+    fault_server: Start, quick_client: netwire.Client
+) -> None:
+    evil = response(b"evil")
+    srv = fault_server(
+        [[ReadRequest(), Send(response(b"first")), Sleep(0.05), Send(evil), WaitForClose()], GOOD]
+    )
+    assert quick_client.get(srv.url("/1")).content == b"first"
+    time.sleep(0.2)  # the unsolicited bytes arrive while the connection sits idle in the pool
+    assert_recovers(quick_client, srv, 1)
+
+
+def test_client_parser_limits_apply(fault_server: Start) -> None:
+    reply = response(b"ok", headers=[(f"X-{i}", "v") for i in range(10)])
+    srv = fault_server(Serve(reply))
+    with netwire.Client(timeout=3) as c:
+        assert c.get(srv.url("/")).content == b"ok"
+    with netwire.Client(timeout=3, parser_limits=ParserLimits(max_header_count=5)) as c:
+        with pytest.raises(ProtocolError, match="max_header_count=5"):
+            c.get(srv.url("/"))
+        assert_pool_clean(c)
