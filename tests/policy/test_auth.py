@@ -94,7 +94,9 @@ def test_hostile_headers_parse_in_linear_time(name: str) -> None:
     started = time.perf_counter()
     parse_www_authenticate(header)
     elapsed = time.perf_counter() - started
-    assert elapsed < 0.5, f"{name}: {elapsed:.3f} s for {len(header)} characters"
+    # Tens of milliseconds on an idle machine; the bound leaves room for a loaded CI box. The
+    # backtracking regexes these inputs were made for take minutes to hours on them.
+    assert elapsed < 2.0, f"{name}: {elapsed:.3f} s for {len(header)} characters"
 
 
 @pytest.mark.parametrize("name", ["many_params", "quote_escapes", "many_schemes", "commas"])
