@@ -291,6 +291,7 @@ class AsyncClient(BaseClient):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.pool = AsyncConnectionPool(self.limits)
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._robots_fetched: dict[str, tuple[int, bytes, Any] | BaseException] = {}
 
@@ -417,6 +418,12 @@ class AsyncClient(BaseClient):
         """
         if self._closed:
             raise RuntimeError("this AsyncClient is closed")
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            if self._loop is not None:
+                # Its pooled connections belong to the first loop and cannot be used here.
+                raise RuntimeError("an AsyncClient is bound to the event loop it was first used on")
+            self._loop = loop
         t = self.timeout if timeout is UNSET else Timeout.coerce(timeout)
         deadline = None if t.total is None else time.monotonic() + t.total
         follow = self.follow_redirects if follow_redirects is None else follow_redirects

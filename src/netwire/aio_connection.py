@@ -377,7 +377,16 @@ class AsyncConnection(asyncio.Protocol):
             self._timer = None
         transport = self.transport
         if transport is not None:
-            transport.abort() if hasattr(transport, "abort") else transport.close()
+            try:
+                transport.abort()
+            except RuntimeError:
+                # Its event loop is closed already: release the socket itself (asyncio hands
+                # out only a TransportSocket view of it, which cannot close).
+                sock = getattr(transport, "_sock", None)
+                if sock is None:
+                    sock = getattr(transport.get_extra_info("socket"), "_sock", None)
+                if sock is not None:
+                    sock.close()
 
     def __repr__(self) -> str:
         return f"<AsyncConnection {self.origin} requests={self.requests} alive={self.alive}>"

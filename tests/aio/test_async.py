@@ -469,3 +469,18 @@ def test_final_response_in_the_same_segment_as_100_continue(loop_kind: str, faul
             _assert_clean(client)
 
     run_on(loop_kind, main())
+
+
+def test_a_client_stays_on_its_first_loop(aio_nginx: Any) -> None:
+    client = AsyncClient()
+
+    async def get() -> bytes:
+        return (await client.get(aio_nginx.url("/small"))).content
+
+    assert asyncio.run(get()) == b"s" * 128
+    with pytest.raises(RuntimeError, match="event loop"):
+        asyncio.run(get())
+    # Closing after its loop ended still releases the socket.
+    assert sockets_to(aio_nginx.port) == 1
+    client.pool.close()
+    assert sockets_to(aio_nginx.port) == 0
