@@ -154,11 +154,18 @@ def test_graceful_shutdown_stream_mode_replies_to_all_in_flight() -> None:
 
 
 def test_graceful_shutdown_message_mode_answers_what_arrived() -> None:
-    server = TCPServer(echo_line, "127.0.0.1", 0, framing="line", grace=5).start()
+    first = threading.Event()
+
+    def slow_echo(line: bytes, conn: Connection) -> bytes:
+        first.set()
+        time.sleep(0.01)  # 30 requests take the loop 0.3 s: most are still queued at close()
+        return b"echo:" + line
+
+    server = TCPServer(slow_echo, "127.0.0.1", 0, framing="line", grace=5).start()
     clients = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(30)]
     for i, c in enumerate(clients):
         c.sendall(f"{i}\n".encode())
-    time.sleep(0.05)
+    assert first.wait(5)
     server.close()
     for i, c in enumerate(clients):
         c.settimeout(5)
