@@ -182,6 +182,16 @@ def fetch_all(
     state: dict[str, Any] = {}
     ready = threading.Event()
 
+    if "limits" not in client_options:
+        from .models import Limits
+
+        # As many connections as requests in flight, so none waits in the pool.
+        client_options["limits"] = Limits(
+            max_connections=concurrency,
+            max_connections_per_host=min(per_host or concurrency, concurrency),
+            max_idle_per_host=min(per_host or concurrency, concurrency),
+        )
+
     async def main() -> None:
         from .aio import AsyncClient
 
