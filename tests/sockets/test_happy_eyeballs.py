@@ -46,7 +46,7 @@ def test_refused_is_connect_error_and_quick(free_port: Callable[..., int]) -> No
     t = time.monotonic()
     with pytest.raises(ConnectError) as info:
         connect_tcp_socket("127.0.0.1", port, timeout=5)
-    assert time.monotonic() - t < 1
+    assert time.monotonic() - t < 2.5  # refused at once, not after the 5 s timeout
     err = info.value
     assert not isinstance(err, ConnectTimeout)
     assert isinstance(err.reason, ConnectionRefusedError) or getattr(err.reason, "errno", None) == 111
@@ -90,7 +90,7 @@ def test_race_second_address_wins_after_delay(blackhole6: socket.socket, listene
     with s:
         assert s.family == socket.AF_INET
         assert s.getblocking() and s.gettimeout() is None
-    assert 0.08 <= elapsed < 1
+    assert 0.08 <= elapsed < 2.5
 
 
 def test_race_failure_starts_next_at_once(listener4: socket.socket, free_port: Callable[..., int]) -> None:
@@ -99,9 +99,9 @@ def test_race_failure_starts_next_at_once(listener4: socket.socket, free_port: C
         _info(socket.AF_INET, ("127.0.0.1", listener4.getsockname()[1])),
     ]
     t = time.monotonic()
-    with connect_addrinfos("test", 1, infos, timeout=3, delay=2.0) as s:
+    with connect_addrinfos("test", 1, infos, timeout=10, delay=5.0) as s:
         assert s.family == socket.AF_INET
-    assert time.monotonic() - t < 1
+    assert time.monotonic() - t < 2.5  # well before the 5 s delay
 
 
 def test_race_all_refused(free_port: Callable[..., int]) -> None:
