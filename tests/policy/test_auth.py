@@ -122,6 +122,23 @@ def test_time_grows_linearly(name: str) -> None:
     assert min(ratios) < 45, ratios
 
 
+@pytest.mark.parametrize("unit", ["\\", '\\"', "a\\b"])
+def test_quoted_string_escapes_scale_linearly(unit: str) -> None:
+    # Escapes inside an unterminated quoted string: a scanner that looks for the closing quote
+    # again after every escape does quadratic work, even with a fast find().
+    def cost(n: int) -> float:
+        header = 'Basic realm="' + unit * n
+        best = float("inf")
+        for _ in range(2):
+            t = time.perf_counter()
+            parse_www_authenticate(header)
+            best = min(best, time.perf_counter() - t)
+        return best
+
+    small, large = cost(30_000), cost(300_000)
+    assert large / small < 45, (small, large)
+
+
 # -- Basic, Function, auth_from ------------------------------------------------------------------
 
 

@@ -203,21 +203,23 @@ def _quoted(s: str, i: int) -> tuple[str, int]:
     out: list[str] = []
     n = len(s)
     i += 1
+    # Plain runs are skipped with find(). The next quote's position is looked up again only
+    # once the scan has passed it (it was escaped), so no character is searched twice and
+    # the scan stays linear however many escapes there are.
+    q = s.find('"', i)
     while i < n:
-        # Jump over plain runs with find(): the scan stays linear and fast for long values.
-        q = s.find('"', i)
-        b = s.find("\\", i, q if q >= 0 else n)
+        if 0 <= q < i:
+            q = s.find('"', i)
+        end = q if q >= 0 else n
+        b = s.find("\\", i, end)
         if b >= 0:
             out.append(s[i:b])
             if b + 1 < n:
                 out.append(s[b + 1])
             i = b + 2
             continue
-        if q < 0:
-            out.append(s[i:])
-            return "".join(out), n
-        out.append(s[i:q])
-        return "".join(out), q + 1
+        out.append(s[i:end])
+        return "".join(out), (end + 1 if q >= 0 else n)
     return "".join(out), n
 
 
