@@ -130,6 +130,16 @@ def test_basic_and_digest_auth(cli: Any, httpbin: Any) -> None:
     assert cli(["get", "-u", "bob:pw", httpbin.url + "/digest-auth/auth/bob/pw", "--fail"]).rc == 22
 
 
+def test_cookies_only_with_b(cli: Any, httpbin: Any) -> None:
+    # As curl: without -b no cookie engine, so a cookie set on the way is not sent back.
+    assert body_json(cli(["get", "-L", httpbin.url + "/cookies/set?seen=1"])) == {"cookies": {}}
+    d = body_json(cli(["get", "-b", "a=1; b=two", httpbin.url + "/cookies"]))
+    assert d == {"cookies": {"a": "1", "b": "two"}}
+    d = body_json(cli(["get", "-L", "-b", "a=1", httpbin.url + "/cookies/set?seen=1"]))
+    assert d == {"cookies": {"a": "1", "seen": "1"}}
+    assert cli(["get", "-b", "novalue", httpbin.url + "/cookies"]).rc == 2
+
+
 def test_user_agent(cli: Any, httpbin: Any) -> None:
     assert body_json(cli(["get", "-A", "probe/1.0", httpbin.url + "/user-agent"])) == {"user-agent": "probe/1.0"}
     assert body_json(cli(["get", httpbin.url + "/user-agent"]))["user-agent"].startswith("netwire/")

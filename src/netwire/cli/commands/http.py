@@ -95,45 +95,46 @@ def _exit_codes_text() -> str:
 
 def register(sub: Any) -> None:
     """Add the HTTP subcommands (get, head, post, put, patch, delete, request)."""
+    # The options are built once, in a parent parser the subcommands copy: argparse's
+    # add_argument is slow enough (it builds a help formatter each time) to show in start-up time.
+    common = argparse.ArgumentParser(add_help=False)
+    _add_options(common)
     old = sub._parser_class
     sub._parser_class = _IntermixedParser
     try:
         epilog = _EXAMPLES + "\n" + _exit_codes_text()
-        for verb, method in VERBS.items():
+        for verb, method in [*VERBS.items(), ("request", None)]:
+            if method is None:
+                help_text = "send a request with any METHOD, curl-like"
+                description = "Send a request with any method (OPTIONS, PROPFIND, ...); the options are get's."
+            else:
+                help_text = f"send a {method} request, curl-like (-H, -d, -F, -o, -L, -v, ...)"
+                description = f"Send a {method} request and write the response body to stdout (or a file)."
             p = sub.add_parser(
                 verb,
-                help=f"send a {method} request, curl-like (-H, -d, -F, -o, -L, -v, ...)",
-                description=f"Send a {method} request and write the response body to stdout (or a file).",
+                help=help_text,
+                description=description,
                 epilog=epilog,
                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                parents=[common],
             )
+            if method is None:
+                p.add_argument("method", type=str.upper, help="the HTTP method")
             p.add_argument("url", help="the URL (http:// or https://; http:// is assumed when no scheme is given)")
-            _add_options(p)
-            p.set_defaults(func=run, method=method)
-        p = sub.add_parser(
-            "request",
-            help="send a request with any METHOD, curl-like",
-            description="Send a request with any method (OPTIONS, PROPFIND, ...); the options are get's.",
-            epilog=epilog,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        p.add_argument("method", type=str.upper, help="the HTTP method")
-        p.add_argument("url", help="the URL")
-        _add_options(p)
-        p.set_defaults(func=run)
+            p.add_argument(
+                "items",
+                nargs="*",
+                metavar="ITEM",
+                help="httpie-style request items: key=value (JSON string field, or form field with --form), "
+                "key:=json (raw JSON field), key==value (query parameter), Header:value (header), "
+                "field@path (file upload, multipart)",
+            )
+            p.set_defaults(func=run, **({"method": method} if method else {}))
     finally:
         sub._parser_class = old
 
 
 def _add_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "items",
-        nargs="*",
-        metavar="ITEM",
-        help="httpie-style request items: key=value (JSON string field, or form field with --form), "
-        "key:=json (raw JSON field), key==value (query parameter), Header:value (header), "
-        "field@path (file upload, multipart)",
-    )
     g = p.add_argument_group("request")
     g.add_argument("-H", "--header", action="append", default=[], metavar="'Name: value'",
                    help="add a header (repeatable); 'Name:' with no value removes a default header")
@@ -149,6 +150,9 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("-u", "--user", metavar="USER[:PASSWORD]", help="credentials (Basic; prompts for a missing password)")
     g.add_argument("--digest", action="store_true", help="use Digest authentication with -u")
     g.add_argument("-A", "--user-agent", metavar="NAME", help="the User-Agent to send (and to match robots.txt for)")
+    g.add_argument("-b", "--cookie", action="append", default=[], metavar="'NAME=VALUE; ...'",
+                   help="send these cookies, and keep the ones responses set while redirects are followed "
+                   "(without -b, cookies are not handled at all, as in curl)")
     g.add_argument("-C", "--continue-at", dest="resume", metavar="OFFSET",
                    help="resume a download at OFFSET bytes; '-' resumes where the -o file ends")
     g.add_argument("--compressed", action=argparse.BooleanOptionalAction, default=True,
@@ -377,8 +381,18 @@ def make_client(args: argparse.Namespace, trace: Trace | None) -> Any:
     cert: Any = None
     if args.cert:
         cert = (args.cert, args.key) if args.key else args.cert
+    cookies: Any = False  # a one-shot command needs no jar (and http.cookiejar costs ~40 ms to import)
+    if args.cookie:
+        cookies = {}
+        for spec in args.cookie:
+            for pair in spec.split(";"):
+                name, sep, value = pair.strip().partition("=")
+                if not sep or not name.strip():
+                    raise UsageError(f"bad cookie {pair.strip()!r}: expected NAME=VALUE")
+                cookies[name.strip()] = value.strip()
     options: dict[str, Any] = dict(
         timeout=Timeout(args.timeout, connect=args.connect_timeout, total=args.max_time),
+        cookies=cookies,
         verify=verify,
         cert=cert,
         auth=auth,
