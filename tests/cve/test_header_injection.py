@@ -14,11 +14,10 @@ import pytest
 
 import netwire
 import netwire.request as urlreq
+from cve.servers import Start
 from faults.server import FaultServer, Serve, response
 from netwire.errors import InvalidURL, LocalProtocolError
 from netwire.http11 import encode_request_head
-
-from .conftest import Start
 
 pytestmark = pytest.mark.timeout(20)
 

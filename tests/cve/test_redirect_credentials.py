@@ -15,10 +15,9 @@ import pytest
 
 import netwire
 import netwire.request as urlreq
+from cve.servers import Start
 from faults.server import FaultServer, Serve, response
 from netwire.aio import AsyncClient
-
-from .conftest import Start
 
 pytestmark = pytest.mark.timeout(20)
 

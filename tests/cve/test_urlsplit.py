@@ -13,11 +13,10 @@ import pytest
 
 import netwire
 import netwire.parse as N
+from cve.servers import Start
 from faults.server import Serve, response
 from netwire.errors import InvalidURL
 from netwire.url import URL
-
-from .conftest import Start
 
 pytestmark = pytest.mark.timeout(20)
 
