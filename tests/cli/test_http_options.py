@@ -188,6 +188,15 @@ def test_head_only(cli: Any, httpbin: Any, files_nginx: FilesServer) -> None:
         assert r.out.endswith("\r\n\r\n")  # no body
 
 
+def test_head_only_to_a_file(cli: Any, files_nginx: FilesServer, tmp_path: Path) -> None:
+    out = tmp_path / "head.txt"
+    r = cli(["get", "-I", "-o", str(out), files_nginx.url("/data.bin")])
+    assert r.rc == 0 and r.stdout == b""
+    head = out.read_bytes()
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and head.endswith(b"\r\n\r\n")
+    assert f"Content-Length: {FILE_SIZE}".encode() in head
+
+
 # -- compression --------------------------------------------------------------------------------------
 
 

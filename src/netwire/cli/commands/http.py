@@ -855,6 +855,15 @@ def _deliver(
             trace.timings(0)
         return EXIT_HTTP_ERROR
     if args.head or response.request.method == "HEAD":
+        if path is not None:  # -I -o FILE: the head is what there is to save
+            try:
+                with open(path, "wb") as f:
+                    for hop in response.history:
+                        _write_head(f, hop, Painter(False), False)
+                    _write_head(f, response, Painter(False), False)
+            except OSError as exc:
+                print(f"netwire: write error: {path}: {exc.strerror or exc}", file=err)
+                return EXIT_WRITE
         if trace is not None:
             trace.timings(0)
         return EXIT_OK
