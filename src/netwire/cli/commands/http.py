@@ -439,7 +439,11 @@ class Trace:
         lines = [f"{request.method} {url.request_target} HTTP/1.1"]
         if "host" not in request.headers:
             lines.append(p.header("Host", url.host))
-        lines += [p.header(n, "****" if n.lower() == "authorization" else v) for n, v in request.headers.multi_items()]
+        # Credentials stay off the terminal (and out of pasted bug reports).
+        lines += [
+            p.header(n, "****" if n.lower() in ("authorization", "proxy-authorization") else v)
+            for n, v in request.headers.multi_items()
+        ]
         out = "".join(p.paint("> ", "\x1b[33m") + line + "\n" for line in lines)
         self.stream.write(out + p.paint(">", "\x1b[33m") + "\n")
         length = request.headers.get("content-length")
