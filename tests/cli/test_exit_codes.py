@@ -104,6 +104,33 @@ def silent_server() -> Iterator[int]:
     srv.close()
 
 
+@pytest.fixture
+def full_backlog() -> Iterator[int]:
+    """A listening port whose accept queue is full: Linux drops further SYNs, so connects hang."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(0)
+    port = srv.getsockname()[1]
+    held = []
+    for _ in range(4):
+        c = socket.socket()
+        c.setblocking(False)
+        try:
+            c.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        held.append(c)
+    yield port
+    for c in held:
+        c.close()
+    srv.close()
+
+
+def test_connect_timeout(cli: Any, full_backlog: int) -> None:
+    r = cli(["get", "--connect-timeout", "0.3", f"http://127.0.0.1:{full_backlog}/"])
+    assert r.rc == 28 and "connecting to 127.0.0.1" in r.err and "0.3 s" in r.err
+
+
 def test_read_timeout(cli: Any, silent_server: int) -> None:
     r = cli(["get", "--timeout", "0.3", f"http://127.0.0.1:{silent_server}/"])
     assert r.rc == 28 and "timeout error" in r.err

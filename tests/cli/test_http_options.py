@@ -339,6 +339,52 @@ def test_insecure_verbose_still_shows_the_certificate(cli: Any, httpbin_secure: 
     assert "* peer certificate subject: " in r.err and "certificate NOT verified" in r.err
 
 
+def test_client_certificate(cli: Any, tmp_path: Path) -> None:
+    import socket
+    import ssl
+    import threading
+
+    import trustme
+
+    ca = trustme.CA()
+    server_cert = ca.issue_cert("127.0.0.1")
+    client_cert = ca.issue_cert("alice@example.test")
+    ca_file, client_pem = tmp_path / "ca.pem", tmp_path / "client.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    client_cert.private_key_and_cert_chain_pem.write_to_path(str(client_pem))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_cert.configure_cert(ctx)
+    ca.configure_trust(ctx)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        for _ in range(2):
+            conn, _ = listener.accept()
+            try:
+                with ctx.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(65536)
+                    san = dict(tls.getpeercert()["subjectAltName"])  # type: ignore[arg-type, index]
+                    body = f"hello {san.get('email') or san.get('DNS')}".encode()
+                    tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+            except (ssl.SSLError, OSError):
+                conn.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        url = f"https://127.0.0.1:{port}/"
+        r = cli(["get", "--cacert", str(ca_file), "-E", str(client_pem), url])
+        assert r.rc == 0, r.err
+        assert r.stdout == b"hello alice@example.test"
+        r = cli(["get", "--cacert", str(ca_file), url])  # no certificate: the server refuses
+        assert r.rc in (35, 56), r.err
+    finally:
+        t.join(5)
+        listener.close()
+
+
 # -- proxy, retries, timeouts, robots ----------------------------------------------------------------------
 
 
@@ -349,6 +395,18 @@ def test_proxy_gets_the_absolute_form() -> None:
         assert r.rc == 0 and r.stdout == b"via proxy"
         assert proxy.requests[0].target == "http://origin.test/path?q=1"
         assert proxy.requests[0].header("host") == "origin.test"
+
+
+def test_noproxy_goes_direct(cli: Any, httpbin: Any, unused_port: int) -> None:
+    dead_proxy = f"http://127.0.0.1:{unused_port}"
+    assert cli(["get", "-x", dead_proxy, httpbin.url + "/get"]).rc == 7  # the proxy is tried, and refuses
+    r = cli(["get", "-x", dead_proxy, "--noproxy", "127.0.0.1", httpbin.url + "/get"])
+    assert r.rc == 0 and json.loads(r.stdout)["url"] == httpbin.url + "/get"
+
+
+def test_url_without_scheme_is_http(cli: Any, httpbin: Any) -> None:
+    r = cli(["get", httpbin.url.removeprefix("http://") + "/get"])
+    assert r.rc == 0 and json.loads(r.stdout)["url"] == httpbin.url + "/get"
 
 
 def test_retry() -> None:
