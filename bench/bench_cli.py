@@ -68,6 +68,12 @@ def run(args: Any) -> list[dict[str, Any]]:
                 times[name].append(_time(cmd, env))
         if not filecmp.cmp(ours, theirs, shallow=False) or os.path.getsize(ours) != SIZE:
             raise RuntimeError("netwire and curl downloaded different files")
+        # Resume: cut the file to 40 % and let -C - fetch the rest; it must come out byte-identical.
+        with open(ours, "r+b") as f:
+            f.truncate(SIZE * 2 // 5)
+        resumed = _time([*commands["netwire get -o"][:4], "-C", "-", *commands["netwire get -o"][4:]], env)
+        if not filecmp.cmp(ours, theirs, shallow=False):
+            raise RuntimeError("the resumed download differs from curl's")
         # The same command run in this process: the transfer without the interpreter's start-up.
         from netwire.cli.main import main as netwire_main
 
@@ -83,6 +89,8 @@ def run(args: Any) -> list[dict[str, Any]]:
          "runs": t}
         for name, t in times.items()
     ]
+    rows.append({"group": "resume the last 60 % of 64 MiB (-C -)", "name": "netwire get -C - -o",
+                 "value": resumed, "unit": "s", "higher": False, "runs": [resumed]})
     rows.append({"group": "download 64 MiB, in-process (no start-up)", "name": "netwire get -o (main())",
                  "value": statistics.median(inproc), "unit": "s", "higher": False, "runs": inproc})
     return rows
