@@ -132,6 +132,7 @@ class Client(BaseClient):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.pool = ConnectionPool(self.limits)
+        self._robots_local = threading.local()
 
     def close(self) -> None:
         """Close every pooled connection. Responses still being read close theirs when done."""
@@ -205,10 +206,16 @@ class Client(BaseClient):
         from .errors import RobotsDisallowed
         from .robotparser import RobotsCache, fetch_robots
 
+        if getattr(self._robots_local, "fetching", False):
+            return  # this thread is fetching a robots.txt (maybe through redirects): not checked
         if self._robots is None:
 
             def fetch(url: str) -> tuple[int, bytes, Any]:
-                result = fetch_robots(url, client=self, user_agent=self.user_agent)
+                self._robots_local.fetching = True
+                try:
+                    result = fetch_robots(url, client=self, user_agent=self.user_agent)
+                finally:
+                    self._robots_local.fetching = False
                 if result.status is None:
                     raise result.exception or RequestError(result.error or "robots.txt unreachable")
                 return result.status, result.body, result.headers
@@ -519,12 +526,12 @@ def _await_continue(conn: Connection, parser: ResponseParser, deadline: float | 
             return None
         events = parser.feed(data) if data else parser.feed_eof()
         for i, event in enumerate(events):
-            if type(event) is Informational:
-                if event.status == 100:
-                    return None
-                interim.append(event)
-            elif type(event) is ResponseHead:
+            if type(event) is ResponseHead:
                 return event, events[i + 1 :], interim
+            if type(event) is Informational:
+                if event.status == 100 and not any(type(e) is ResponseHead for e in events[i + 1 :]):
+                    return None
+                interim.append(event)  # a final answer came in the same read: it wins, below
 
 
 # -- module-level API over one shared default client ----------------------------------------------

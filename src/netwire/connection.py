@@ -32,6 +32,7 @@ from .http11 import (
     DEFAULT_LIMITS,
     Data,
     EndOfMessage,
+    IncompleteResponse,
     Informational,
     ParserLimits,
     ResponseHead,
@@ -348,6 +349,9 @@ class Connection:
                     return event, rest, interim  # type: ignore[return-value]
                 if type(event) is Informational:
                     interim.append(event)
+            if not data:
+                # EOF, and the parser had no head to give (it was already past it): never spin.
+                raise IncompleteResponse(f"{self.origin} closed the connection before a response head")
 
     # -- liveness ---------------------------------------------------------------------------------
 

@@ -114,3 +114,13 @@ def test_without_respect_robots_nothing_is_fetched(serve) -> None:  # type: igno
     with netwire.Client() as client:
         assert client.get(srv.url + "/private/secret").status == 200
     assert srv.targets() == ["/private/secret"]
+
+
+@pytest.mark.timeout(20)
+def test_robots_txt_redirecting_within_its_origin_does_not_deadlock(serve) -> None:  # type: ignore[no-untyped-def]
+    srv = serve({"/robots.txt": (301, b"", {"Location": "/robots-v2.txt"}), "/robots-v2.txt": (200, ROBOTS)})
+    with netwire.Client(respect_robots=True, timeout=5) as client:
+        with pytest.raises(RobotsDisallowed):
+            client.get(srv.url + "/private/x")
+        assert client.get(srv.url + "/open").status == 200
+    assert srv.targets() == ["/robots.txt", "/robots-v2.txt", "/open"]

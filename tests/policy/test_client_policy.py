@@ -30,7 +30,6 @@ from netwire.errors import (
     TooManyRedirects,
     TotalTimeout,
     UnsafeRedirect,
-    WriteError,
 )
 from netwire.policy.auth import DigestAuth
 from netwire.policy.retries import Retry
@@ -165,13 +164,6 @@ def test_307_308_with_one_shot_body_is_a_clear_error(client: netwire.Client, pol
 
 
 @pytest.mark.timeout(20)
-@pytest.mark.xfail(
-    strict=True,
-    raises=(TotalTimeout, WriteError),
-    reason="client: _await_continue returns on the 100 and drops the final response parsed in the same read, "
-    "sends the body into a closed connection (WriteError), and receive_head may then spin on the finished "
-    "parser until the total deadline (feed_eof() returns [] once done)",
-)
 @pytest.mark.parametrize("body", ["bytes", "one-shot"])
 def test_final_response_right_after_100_continue(policy_server: PolicyServer, body: str) -> None:
     # The server sends "100 Continue" and its final 307 at once, without reading the body
