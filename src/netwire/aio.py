@@ -38,7 +38,7 @@ from .http11 import IncompleteResponse, ResponseHead, ResponseParser
 from .models import Decoder, Headers, HeaderTypes, Request, Response, Timeout
 from .policy.auth import Auth, auth_from
 from .policy.proxies import Proxy, proxy_authorization
-from .policy.redirects import REDIRECT_STATUSES, next_request, rewind_body
+from .policy.redirects import REDIRECT_STATUSES, next_request, rewind_body, same_origin
 
 __all__ = ["AsyncClient", "AsyncResponse"]
 
@@ -435,10 +435,13 @@ class AsyncClient(BaseClient):
             proxies = {} if proxy is None else self._proxy_settings(proxy, self._no_proxy)[0]
         route = _Route(t, deadline, proxies, not stream)
         history: list[Response] = []
+        first = request.url
         while True:
             if self.respect_robots and not request.extensions.get("netwire.robots_fetch"):
                 await self._obey_robots(request)
-            if flow_auth is None:
+            # Credentials given for one origin stay there (netrc's are looked up per host).
+            hop_auth = flow_auth if flow_auth is self.netrc or same_origin(first, request.url) else None
+            if hop_auth is None:
                 if self.retries is None:
                     if self.cookies is None:
                         response = await self._send_single(request, route)
@@ -447,7 +450,7 @@ class AsyncClient(BaseClient):
                 else:
                     response = await self._send_handling_retries(request, route)
             else:
-                response = await self._send_handling_auth(request, flow_auth, route)
+                response = await self._send_handling_auth(request, hop_auth, route)
             if not (follow and response.status in REDIRECT_STATUSES and "location" in response.headers):
                 break
             await _drain(response)

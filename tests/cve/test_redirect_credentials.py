@@ -112,11 +112,6 @@ def test_gh_77842_async_client_explicit_headers(fault_server: Start) -> None:
     assert _secret_headers(b) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="netwire.aio.AsyncClient.send re-applies auth= credentials on a cross-origin redirect "
-    "(the sync client's hop_auth/same_origin check is missing there); reported to the lead",
-)
 def test_gh_77842_async_client_auth_not_reapplied_cross_origin(fault_server: Start) -> None:
     a, b = _pair(fault_server)
 
