@@ -52,6 +52,8 @@ class Generated:
     body: bytes
     method: str
     until_close: bool
+    status: int = 200
+    framing: str = "length"
 
 
 def _head(
@@ -64,16 +66,21 @@ def _head(
     return "".join(line + eol for line, eol in zip(lines, eols, strict=True)).encode("latin-1")
 
 
-def _eols(draw: st.DrawFn, n: int) -> list[str]:
-    # Mostly CRLF, sometimes a bare LF: mixed endings are where section-end scanning slips.
-    return draw(st.lists(st.sampled_from(["\r\n", "\r\n", "\n"]), min_size=n, max_size=n))
-
-
 @st.composite
-def responses(draw: st.DrawFn) -> Generated:
+def responses(
+    draw: st.DrawFn, *, crlf_only: bool = False, interim: tuple[int, ...] = (100, 102, 103)
+) -> Generated:
+    """A valid response: interim 1xx, any framing, mixed line endings unless ``crlf_only``."""
+
+    def _eols(draw: st.DrawFn, n: int) -> list[str]:
+        if crlf_only:
+            return ["\r\n"] * n
+        # Mostly CRLF, sometimes a bare LF: mixed endings are where section-end scanning slips.
+        return draw(st.lists(st.sampled_from(["\r\n", "\r\n", "\n"]), min_size=n, max_size=n))
+
     method = draw(st.sampled_from(["GET", "GET", "POST", "HEAD"]))
     data = b""
-    for status in draw(st.lists(st.sampled_from([100, 102, 103]), max_size=3)):
+    for status in draw(st.lists(st.sampled_from(interim), max_size=3)):
         info_fields = draw(fields)
         data += _head("1.1", status, draw(reason), info_fields, _eols(draw, len(info_fields) + 2))
     version = draw(st.sampled_from(["1.0", "1.1"]))
@@ -117,7 +124,7 @@ def responses(draw: st.DrawFn) -> Generated:
     data += _head(version, status, draw(reason), hdrs, _eols(draw, len(hdrs) + 2))
     if not bodyless:
         data += payload
-    return Generated(data, b"" if bodyless else body, method, until_close)
+    return Generated(data, b"" if bodyless else body, method, until_close, status, framing)
 
 
 def _cut(data: bytes, cuts: list[int]) -> list[bytes]:
