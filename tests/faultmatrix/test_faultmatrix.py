@@ -84,34 +84,33 @@ def raises_exactly(exc: type[BaseException], fn: Callable[[], object]) -> BaseEx
 # -- the server fails: close or reset, at each phase ------------------------------------------------
 
 FAILS = [
-    # (script for the first connection, the exception)
-    pytest.param([Close()], IncompleteResponse, id="accept-then-close"),
-    pytest.param([ReadRequest(), Close()], IncompleteResponse, id="close-after-request"),
-    pytest.param([ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Le"), Close()], IncompleteResponse, id="close-mid-head"),
-    pytest.param([ReadRequest(), Send(HEAD_100), Close()], IncompleteResponse, id="close-after-head"),
-    pytest.param([ReadRequest(), Send(HEAD_100 + b"x" * 40), Close()], IncompleteResponse, id="close-mid-body"),
-    pytest.param([Reset()], ReadError, id="rst-on-accept"),
-    pytest.param([ReadRequest(), Reset()], ReadError, id="rst-after-request"),
-    pytest.param([ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Le"), Sleep(0.05), Reset()], ReadError, id="rst-mid-head"),
-    pytest.param([ReadRequest(), Send(HEAD_100), Sleep(0.05), Reset()], ReadError, id="rst-after-head"),
-    pytest.param([ReadRequest(), Send(HEAD_100 + b"x" * 40), Sleep(0.05), Reset()], ReadError, id="rst-mid-body"),
+    # (script for the first connection, the exception(s) it may give). When the server drops the
+    # connection before reading the request, whether the client first sees the FIN or the RST
+    # (for unread data) is up to the kernels' timing: either is the peer failing, both allowed.
+    pytest.param([Close()], (IncompleteResponse, ReadError), id="accept-then-close"),
+    pytest.param([ReadRequest(), Close()], (IncompleteResponse,), id="close-after-request"),
+    pytest.param([ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Le"), Close()], (IncompleteResponse,),
+                 id="close-mid-head"),
+    pytest.param([ReadRequest(), Send(HEAD_100), Close()], (IncompleteResponse,), id="close-after-head"),
+    pytest.param([ReadRequest(), Send(HEAD_100 + b"x" * 40), Close()], (IncompleteResponse,), id="close-mid-body"),
+    pytest.param([Reset()], (ReadError, WriteError), id="rst-on-accept"),
+    pytest.param([ReadRequest(), Reset()], (ReadError,), id="rst-after-request"),
+    pytest.param([ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Le"), Sleep(0.05), Reset()], (ReadError,),
+                 id="rst-mid-head"),
+    pytest.param([ReadRequest(), Send(HEAD_100), Sleep(0.05), Reset()], (ReadError,), id="rst-after-head"),
+    pytest.param([ReadRequest(), Send(HEAD_100 + b"x" * 40), Sleep(0.05), Reset()], (ReadError,), id="rst-mid-body"),
 ]
 
 
-@pytest.mark.parametrize(("script", "exc"), FAILS)
-def test_server_fails(fault_server: Start, make: Make, script: list[Any], exc: type[Exception]) -> None:
+@pytest.mark.parametrize(("script", "allowed"), FAILS)
+def test_server_fails(fault_server: Start, make: Make, script: list[Any], allowed: tuple[type[Exception], ...]) -> None:
     srv = fault_server([[*script], GOOD])
     d = make(timeout=3)
-    if script == [Close()] or script == [Reset()]:
-        # The server may be gone before the request is even written: then it is refused at
-        # once (RST) or the request goes into a closed socket; both are the peer failing.
-        srv.wait_for_connections(0)
     started = time.monotonic()
-    with pytest.raises((exc, WriteError, ReadError)) as info:
+    with pytest.raises(allowed) as info:
         d.request("GET", srv.url("/"))
+    assert type(info.value) in allowed, f"{type(info.value).__name__}: {info.value}"
     assert time.monotonic() - started < 1.0
-    if script not in ([Close()], [Reset()]):
-        assert type(info.value) is exc, f"{type(info.value).__name__}: {info.value}"
     assert srv.connections == 1  # a fresh connection that failed is not retried
     assert_clean(d)
     assert_recovers(d, srv)
