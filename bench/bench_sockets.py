@@ -36,7 +36,7 @@ CLIENT_PROCESSES = int(os.environ.get("BENCH_CLIENT_PROCESSES", "1"))
 
 
 # -- servers (each runs in its own process: `bench_sockets.py serve KIND`) ---------------------
-def _serve_netwire(framing: str | None) -> None:
+def _serve_netwire(framing: str | None, loops: int = 1) -> None:
     sys.path.insert(0, SRC)
     from netwire.sockets import stream as stream_module
     from netwire.sockets.stream import Stream
@@ -55,7 +55,7 @@ def _serve_netwire(framing: str | None) -> None:
 
     handler: Any = on_line if framing else on_stream
     # The idle timeout is on, as a real server would have it (it costs nothing measurable).
-    server = TCPServer(handler, "127.0.0.1", 0, framing=framing, timeout=60)  # type: ignore[arg-type]
+    server = TCPServer(handler, "127.0.0.1", 0, framing=framing, timeout=60, loops=loops)  # type: ignore[arg-type]
     _ready(server.port)
     server.serve_forever()
 
@@ -138,6 +138,7 @@ def _client(port: int, clients: int, duration: float) -> None:
 
 SERVERS = {
     "netwire": lambda: _serve_netwire("line"),
+    "netwire-2-loops": lambda: _serve_netwire("line", loops=2),
     "netwire-threads": lambda: _serve_netwire(None),
     "socketserver": _serve_socketserver,
     "asyncio": _serve_asyncio,
@@ -146,6 +147,7 @@ NAMES = {
     "netwire-threads": "netwire Stream threads",
     "socketserver": "socketserver.Threading",
     "asyncio": "asyncio streams",
+    "netwire-2-loops": "netwire, 2 selector loops",
     "netwire": "netwire",
 }
 
@@ -202,7 +204,7 @@ def run(args: Any) -> list[dict[str, Any]]:
     quick = getattr(args, "quick", False)
     rounds, duration = (1, 1.0) if quick else (5, 1.5)
     # netwire (the selector server) last: bench/run.py compares every row with the last netwire row.
-    kinds = ("netwire-threads", "socketserver", "asyncio", "netwire")
+    kinds = ("netwire-threads", "socketserver", "asyncio", "netwire-2-loops", "netwire")
     best = dict.fromkeys(kinds, 0.0)
     cpu: dict[str, list[float]] = {k: [] for k in kinds}
     for _ in range(rounds):

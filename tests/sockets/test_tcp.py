@@ -16,7 +16,7 @@ from netwire.sockets.framing import encode_frame
 from netwire.sockets.stream import Stream
 from netwire.sockets.tcp import Connection, TCPServer, connect_tcp
 
-MODES = ["stream", "line"]
+MODES = ["stream", "line", "line-2-loops"]
 
 
 def echo_stream(stream: Stream) -> None:
@@ -35,6 +35,8 @@ def echo_line(line: bytes, conn: Connection) -> bytes:
 def make_server(mode: str, host: str | None = "127.0.0.1", **kw: Any) -> TCPServer:
     if mode == "stream":
         return TCPServer(echo_stream, host, 0, **kw)
+    if mode == "line-2-loops":
+        return TCPServer(echo_line, host, 0, framing="line", loops=2, **kw)
     return TCPServer(echo_line, host, 0, framing="line", **kw)
 
 
@@ -114,7 +116,8 @@ def test_over_long_line_closes_only_that_connection(mode: str) -> None:
     if mode == "stream":
         server = TCPServer(stream_handler, "127.0.0.1", 0)
     else:
-        server = TCPServer(lambda m, c: m, "127.0.0.1", 0, framing="line", max_message=100)
+        loops = 2 if mode == "line-2-loops" else 1
+        server = TCPServer(lambda m, c: m, "127.0.0.1", 0, framing="line", max_message=100, loops=loops)
     with server:
         c = socket.create_connection(("127.0.0.1", server.port))
         c.sendall(b"x" * 1000 + b"\n")
@@ -153,7 +156,8 @@ def test_graceful_shutdown_stream_mode_replies_to_all_in_flight() -> None:
         connect_tcp("127.0.0.1", server.port, timeout=1)
 
 
-def test_graceful_shutdown_message_mode_answers_what_arrived() -> None:
+@pytest.mark.parametrize("loops", [1, 2])
+def test_graceful_shutdown_message_mode_answers_what_arrived(loops: int) -> None:
     first = threading.Event()
 
     def slow_echo(line: bytes, conn: Connection) -> bytes:
@@ -161,7 +165,7 @@ def test_graceful_shutdown_message_mode_answers_what_arrived() -> None:
         time.sleep(0.01)  # 30 requests take the loop 0.3 s: most are still queued at close()
         return b"echo:" + line
 
-    server = TCPServer(slow_echo, "127.0.0.1", 0, framing="line", grace=5).start()
+    server = TCPServer(slow_echo, "127.0.0.1", 0, framing="line", grace=5, loops=loops).start()
     clients = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(30)]
     for i, c in enumerate(clients):
         c.sendall(f"{i}\n".encode())
@@ -288,3 +292,21 @@ def test_message_handler_send_and_reply_keep_their_order() -> None:
             for m in (b"x", b"y"):
                 s.send_line(m)
                 assert [s.recv_line(), s.recv_line()] == [b"first:" + m, b"second:" + m]
+
+
+def test_loops_need_message_handlers() -> None:
+    with pytest.raises(ValueError):
+        TCPServer(echo_stream, "127.0.0.1", 0, loops=2)
+
+
+def test_two_loops_share_the_connections() -> None:
+    threads: set[int] = set()
+
+    def handler(msg: bytes, conn: Connection) -> bytes:
+        threads.add(threading.get_ident())
+        return msg
+
+    with TCPServer(handler, "127.0.0.1", 0, framing="line", loops=2) as server:
+        for _ in range(6):
+            assert exchange(server.port, [b"x"]) == [b"x"]
+    assert len(threads) == 2

@@ -98,7 +98,8 @@ class Connection:
     """
 
     __slots__ = (
-        "_close_after_flush", "_server", "_writing", "address", "buffer", "data", "last_active", "out", "socket",
+        "_close_after_flush", "_sel", "_server", "_writing", "address", "buffer", "data", "last_active", "out",
+        "socket",
     )
 
     def __init__(self, server: TCPServer, sock: socket.socket, address: Any) -> None:
@@ -111,6 +112,7 @@ class Connection:
         self.last_active = time.monotonic()
         self._close_after_flush = False
         self._writing = False
+        self._sel: selectors.BaseSelector = server._sel  # the loop that serves this connection
 
     @property
     def peer(self) -> str:
@@ -156,11 +158,14 @@ class TCPServer:
         max_message: int | None = None,
         grace: float = 5.0,
         nodelay: bool = True,
+        loops: int = 1,
     ) -> None:
         if framing not in (None, "line", "frame", "raw"):
             raise ValueError(f"framing must be None, 'line', 'frame' or 'raw', not {framing!r}")
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
+        if loops < 1 or (loops > 1 and framing is None):
+            raise ValueError("loops (at least 1) applies to message handlers (framing=...) only")
         self.handler = handler
         self.timeout = timeout
         self.max_connections = max_connections
@@ -187,6 +192,16 @@ class TCPServer:
         self._running = False
         self._grace_deadline: float | None = None
         self._next_idle_check = 0.0
+        # Extra selector loops (message mode, loops > 1), each with its own thread and waker;
+        # connections are dealt to the loops in turn.
+        self._extra: list[tuple[selectors.BaseSelector, socket.socket, socket.socket]] = []
+        for _ in range(loops - 1):
+            r, w = socket.socketpair()
+            r.setblocking(False)
+            w.setblocking(False)
+            self._extra.append((selectors.DefaultSelector(), r, w))
+        self._extra_threads: list[threading.Thread] = []
+        self._turn = 0
         # connection-handler mode: live sockets and their threads
         self._active: dict[socket.socket, threading.Thread] = {}
         # message mode: fd -> Connection
@@ -237,6 +252,11 @@ class TCPServer:
         sel = self._sel
         sel.register(self._wake_r, selectors.EVENT_READ, _WAKER)
         self._listen(True)
+        for extra_sel, wake_r, _ in self._extra:
+            extra_sel.register(wake_r, selectors.EVENT_READ, _WAKER)
+            thread = threading.Thread(target=self._serve_extra, args=(extra_sel,), name="netwire-tcp-loop", daemon=True)
+            self._extra_threads.append(thread)
+            thread.start()
         try:
             while not self._closing.is_set():
                 self._tick(sel.select(self._select_timeout()))
@@ -273,8 +293,9 @@ class TCPServer:
 
     # -- loop internals -----------------------------------------------------------------------
     def _wake(self) -> None:
-        with contextlib.suppress(OSError):
-            self._wake_w.send(b"\0")
+        for w in (self._wake_w, *(w for _, _, w in self._extra)):
+            with contextlib.suppress(OSError):
+                w.send(b"\0")
 
     def _listen(self, on: bool) -> None:
         if on == self._listening:
@@ -292,7 +313,7 @@ class TCPServer:
         # Idle checks need not be precise to the millisecond: a quarter of the timeout will do.
         return min(max(self.timeout / 4, 0.01), 1.0)
 
-    def _tick(self, events: list[tuple[selectors.SelectorKey, int]]) -> None:
+    def _tick(self, events: list[tuple[selectors.SelectorKey, int]], sel: selectors.BaseSelector | None = None) -> None:
         for key, mask in events:
             data = key.data
             if data.__class__ is Connection:
@@ -305,15 +326,19 @@ class TCPServer:
             elif data is _LISTENER:
                 self._accept(key.fileobj)  # type: ignore[arg-type]
             elif data is _WAKER:
+                waker = key.fileobj
+                assert isinstance(waker, socket.socket)
                 with contextlib.suppress(OSError):
-                    while self._wake_r.recv(4096):
+                    while waker.recv(4096):
                         pass
+        if sel is not None:
+            return  # an extra loop: it checks its own idle connections, nothing else
         if self.timeout is not None and self.framing is not None:
             now = time.monotonic()
             if now >= self._next_idle_check:
                 # Idle checks need not be precise: every quarter of the timeout will do.
                 self._next_idle_check = now + min(max(self.timeout / 4, 0.01), 1.0)
-                self._expire_idle()
+                self._expire_idle(self._sel)
         if not self._listening and not self._closing.is_set():
             with self._lock:
                 full = (len(self._active) if self.framing is None else len(self._conns)) >= self.max_connections
@@ -345,9 +370,13 @@ class TCPServer:
             else:
                 sock.setblocking(False)
                 conn = Connection(self, sock, addr)
+                if self._extra and not drain:  # at shutdown the extra loops may be finishing: keep it
+                    self._turn = (self._turn + 1) % (len(self._extra) + 1)
+                    if self._turn:
+                        conn._sel = self._extra[self._turn - 1][0]
                 with self._lock:
                     self._conns[sock.fileno()] = conn
-                self._sel.register(sock, selectors.EVENT_READ, conn)
+                conn._sel.register(sock, selectors.EVENT_READ, conn)
 
     # -- connection-handler mode --------------------------------------------------------------
     def _spawn(self, sock: socket.socket, addr: Any) -> None:
@@ -426,7 +455,7 @@ class TCPServer:
             if conn.socket.fileno() >= 0:
                 # Replies still pending: wait for writability only, or the EOF would wake us forever.
                 conn._writing = True
-                self._sel.modify(sock, _WRITE, conn)
+                conn._sel.modify(sock, _WRITE, conn)
             return
         conn.last_active = time.monotonic()
         if (
@@ -501,11 +530,11 @@ class TCPServer:
                 conn.out.append(data[sent:])
                 if not conn._writing:
                     conn._writing = True
-                    self._sel.modify(sock, _READ | _WRITE, conn)
+                    conn._sel.modify(sock, _READ | _WRITE, conn)
                 return
             if conn._writing:
                 conn._writing = False
-                self._sel.modify(sock, _READ, conn)
+                conn._sel.modify(sock, _READ, conn)
         if conn._close_after_flush:
             self._drop(conn, graceful=True)
 
@@ -514,16 +543,21 @@ class TCPServer:
         with self._lock:
             self._conns.pop(sock.fileno(), None)
         with contextlib.suppress(KeyError, ValueError):
-            self._sel.unregister(sock)
+            conn._sel.unregister(sock)
         if graceful:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_WR)
         sock.close()
 
-    def _expire_idle(self) -> None:
+    def _owned(self, sel: selectors.BaseSelector) -> list[Connection]:
+        """The connections served by the loop of ``sel``."""
+        with self._lock:
+            return [c for c in self._conns.values() if c._sel is sel]
+
+    def _expire_idle(self, sel: selectors.BaseSelector) -> None:
         assert self.timeout is not None
         limit = time.monotonic() - self.timeout
-        for conn in list(self._conns.values()):
+        for conn in self._owned(sel):
             if conn.last_active < limit:
                 log.info("connection from %s idle for %s s; closing it", conn.peer, self.timeout)
                 self._drop(conn)
@@ -565,22 +599,38 @@ class TCPServer:
     def _quiescent(self, conn: Connection) -> bool:
         return not conn.buffer and not conn.out
 
-    def _drain_messages(self, deadline: float) -> None:
+    def _drain_messages(self, deadline: float, sel: selectors.BaseSelector | None = None) -> None:
         # Read what has already arrived, answer it, then close every connection with nothing
         # half-received and nothing left to send; the others get until the deadline.
-        for conn in list(self._conns.values()):
+        sel = self._sel if sel is None else sel
+        for conn in self._owned(sel):
             self._on_readable(conn)
-        while self._conns and time.monotonic() < deadline:
-            for conn in list(self._conns.values()):
+        while self._owned(sel) and time.monotonic() < deadline:
+            for conn in self._owned(sel):
                 if self._quiescent(conn):
                     conn._close_after_flush = True
                     self._flush(conn)
-            if not self._conns:
+            if not self._owned(sel):
                 break
-            self._tick(self._sel.select(min(0.05, max(0.0, deadline - time.monotonic()))))
-        for conn in list(self._conns.values()):
+            self._tick(sel.select(min(0.05, max(0.0, deadline - time.monotonic()))), sel)
+        for conn in self._owned(sel):
             log.info("grace period over: closing connection from %s", conn.peer)
             self._drop(conn)
+        if sel is self._sel:
+            for thread in self._extra_threads:
+                thread.join(max(0.0, deadline - time.monotonic()) + 1.0)
+
+    def _serve_extra(self, sel: selectors.BaseSelector) -> None:
+        """An extra selector loop: serves the connections dealt to it, expires its idle ones."""
+        next_check = 0.0
+        while not self._closing.is_set():
+            self._tick(sel.select(self._select_timeout()), sel)
+            if self.timeout is not None and time.monotonic() >= next_check:
+                next_check = time.monotonic() + min(max(self.timeout / 4, 0.01), 1.0)
+                self._expire_idle(sel)
+        while self._grace_deadline is None:  # the main loop sets it as shutdown begins
+            time.sleep(0.005)
+        self._drain_messages(self._grace_deadline, sel)
 
     def _close_listeners(self) -> None:
         for sock in self._listeners:
@@ -598,6 +648,11 @@ class TCPServer:
             self._sel.close()
         self._wake_r.close()
         self._wake_w.close()
+        for extra_sel, r, w in self._extra:
+            with contextlib.suppress(Exception):
+                extra_sel.close()
+            r.close()
+            w.close()
 
     def __repr__(self) -> str:
         return f"<TCPServer {describe_address(self.address) if not self._closing.is_set() else 'closed'}>"
