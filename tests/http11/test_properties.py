@@ -21,8 +21,8 @@ from netwire.errors import ProtocolError
 from netwire.http11 import ParserLimits, ResponseParser
 
 # NETWIRE_HYPOTHESIS_EXAMPLES=20000 for a long hunt; the default keeps the suite fast.
-EXAMPLES = int(os.environ.get("NETWIRE_HYPOTHESIS_EXAMPLES", "300"))
-pytestmark = pytest.mark.timeout(60 * max(1, EXAMPLES // 300))
+EXAMPLES = int(os.environ.get("NETWIRE_HYPOTHESIS_EXAMPLES", "200"))
+pytestmark = pytest.mark.timeout(60 * max(1, EXAMPLES // 200))
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
