@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import os
 import shutil
@@ -205,23 +206,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TLSServer]:
-    """An HTTPS server on 127.0.0.1 whose certificate (from a trustme CA) names only ``localhost``."""
-    import trustme
-
-    tmp = tmp_path_factory.mktemp("tls")
-    ca = trustme.CA()
-    other = trustme.CA()
-    cert = ca.issue_cert("localhost")
-    ca.cert_pem.write_to_path(str(tmp / "ca.pem"))
-    other.cert_pem.write_to_path(str(tmp / "other.pem"))
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    cert.configure_cert(ctx)
-
+@contextlib.contextmanager
+def serve_https(ctx: ssl.SSLContext) -> Iterator[tuple[int, list[str]]]:
+    """Run a small HTTPS server with ``ctx`` on 127.0.0.1; yields (port, paths requested)."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
-    server.seen = []  # type: ignore[attr-defined]
+    seen: list[str] = []
+    server.seen = seen  # type: ignore[attr-defined]
     inner_get_request = server.get_request
 
     def get_request() -> tuple[socket.socket, object]:
@@ -236,11 +227,61 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TLSServer]:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield TLSServer(server.server_address[1], tmp / "ca.pem", tmp / "other.pem", server.seen)  # type: ignore[attr-defined]
+        yield server.server_address[1], seen
     finally:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TLSServer]:
+    """An HTTPS server on 127.0.0.1 whose certificate (from a trustme CA) names only ``localhost``."""
+    import trustme
+
+    tmp = tmp_path_factory.mktemp("tls")
+    ca = trustme.CA()
+    other = trustme.CA()
+    cert = ca.issue_cert("localhost")
+    ca.cert_pem.write_to_path(str(tmp / "ca.pem"))
+    other.cert_pem.write_to_path(str(tmp / "other.pem"))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(ctx)
+    with serve_https(ctx) as (port, seen):
+        yield TLSServer(port, tmp / "ca.pem", tmp / "other.pem", seen)
+
+
+@dataclass
+class MutualTLSServer:
+    port: int
+    ca_pem: Path
+    client_pem: Path
+    """Client certificate and key (one PEM file), signed by the CA the server trusts."""
+    stranger_pem: Path
+    """A client certificate from a CA the server does not trust."""
+
+    def url(self, path: str = "/") -> str:
+        return f"https://localhost:{self.port}{path}"
+
+
+@pytest.fixture(scope="module")
+def mtls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MutualTLSServer]:
+    """An HTTPS server that requires a client certificate from its own CA."""
+    import trustme
+
+    tmp = tmp_path_factory.mktemp("mtls")
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp / "ca.pem"))
+    ca.issue_cert("client.test").private_key_and_cert_chain_pem.write_to_path(str(tmp / "client.pem"))
+    trustme.CA().issue_cert("client.test").private_key_and_cert_chain_pem.write_to_path(
+        str(tmp / "stranger.pem")
+    )
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("localhost").configure_cert(ctx)
+    ca.configure_trust(ctx)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    with serve_https(ctx) as (port, _seen):
+        yield MutualTLSServer(port, tmp / "ca.pem", tmp / "client.pem", tmp / "stranger.pem")
 
 
 # -- fault server and client ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import time
 import pytest
 
 import netwire
-from client.conftest import TLSServer, open_fds
+from client.conftest import MutualTLSServer, TLSServer, open_fds
 from netwire.errors import ConnectError, TLSError
 
 pytestmark = pytest.mark.timeout(30)
@@ -82,3 +82,21 @@ def test_plain_http_to_a_tls_port_fails_cleanly(tls_server: TLSServer) -> None:
     # The TLS server answers plain HTTP with a TLS alert or a close: an error, never a hang.
     with netwire.Client(timeout=3) as c, pytest.raises(netwire.TransportError):
         c.get(f"http://127.0.0.1:{tls_server.port}/plain")
+
+
+def test_client_certificate_accepted(mtls_server: MutualTLSServer) -> None:
+    with netwire.Client(verify=str(mtls_server.ca_pem), cert=str(mtls_server.client_pem), timeout=5) as c:
+        assert c.get(mtls_server.url("/mtls")).content == b"secret over TLS\n"
+
+
+@pytest.mark.parametrize("which", ["none", "stranger"])
+def test_client_certificate_missing_or_untrusted_fails_cleanly(
+    mtls_server: MutualTLSServer, which: str
+) -> None:
+    cert = None if which == "none" else str(mtls_server.stranger_pem)
+    with netwire.Client(verify=str(mtls_server.ca_pem), cert=cert, timeout=5) as c:
+        # With TLS 1.3 the server's refusal arrives after the client's handshake is done, so
+        # it may surface while sending or reading: a transport error either way, never a hang.
+        with pytest.raises(netwire.TransportError):
+            c.get(mtls_server.url("/refused"))
+        assert c.pool.open_count() == 0
