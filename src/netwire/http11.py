@@ -617,6 +617,8 @@ class ResponseParser:
         connection = index.get("connection")
         if connection is None:
             keep_alive = http_version == "1.1"
+        elif len(connection) == 1 and (token := connection[0].lower()) in ("keep-alive", "close"):
+            keep_alive = token == "keep-alive"
         else:
             conn = {t.strip(" \t") for value in connection for t in value.lower().split(",")}
             if http_version == "1.1":
