@@ -751,3 +751,58 @@ def test_client_parser_limits_apply(fault_server: Start) -> None:
         with pytest.raises(ProtocolError, match="max_header_count=5"):
             c.get(srv.url("/"))
         assert_pool_clean(c)
+
+
+# -- the Response API over a scripted body ------------------------------------------------------------
+
+CHUNKS = [b"abc", b"defgh", b"i", b"jklmnopqrstu", b"vwxyz"]
+CHUNKED_REPLY = CHUNKED_HEAD + b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in CHUNKS) + b"0\r\n\r\n"
+
+
+def test_iter_bytes_with_chunk_size_regroups_chunks(
+    fault_server: Start, quick_client: netwire.Client
+) -> None:
+    srv = fault_server(Serve(CHUNKED_REPLY))
+    with quick_client.stream("GET", srv.url("/")) as r:
+        pieces = list(r.iter_bytes(chunk_size=7))
+    assert b"".join(pieces) == b"".join(CHUNKS)
+    assert [len(p) for p in pieces] == [7, 7, 7, 5]
+    assert quick_client.pool.idle_count() == 1  # read to the end: back in the pool
+
+
+def test_readinto_a_slice_of_a_larger_buffer(fault_server: Start, quick_client: netwire.Client) -> None:
+    srv = fault_server(Serve(CHUNKED_REPLY))
+    buf = bytearray(b"#" * 40)
+    view = memoryview(buf)
+    pos = 5
+    with quick_client.stream("GET", srv.url("/")) as r:
+        while n := r.readinto(view[pos : pos + 4]):
+            pos += n
+    assert bytes(buf[5:pos]) == b"".join(CHUNKS) and buf[:5] == b"#####" and buf[pos:] == b"#" * (40 - pos)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "raw", "text"),
+    [
+        ("text/plain; charset=iso-8859-1", "café".encode("latin-1"), "café"),
+        ("text/plain; charset=utf-8", "café ∮".encode(), "café ∮"),
+        ('text/plain; charset="UTF-8"', "ü".encode(), "ü"),
+        ("application/json", '{"k": "ü"}'.encode(), '{"k": "ü"}'),
+        ("text/plain; charset=no-such-charset", "ü".encode(), "ü"),
+    ],
+)
+def test_text_decodes_with_the_charset(
+    fault_server: Start, quick_client: netwire.Client, content_type: str, raw: bytes, text: str
+) -> None:
+    srv = fault_server(Serve(response(raw, headers=[("Content-Type", content_type)])))
+    r = quick_client.get(srv.url("/"))
+    assert r.content == raw and r.text == text
+
+
+def test_json_and_raise_for_status(fault_server: Start, quick_client: netwire.Client) -> None:
+    srv = fault_server(Serve(response(b'{"error": "nope"}', status=503, reason="Service Unavailable")))
+    r = quick_client.get(srv.url("/"))
+    assert r.json() == {"error": "nope"}
+    with pytest.raises(netwire.HTTPStatusError) as info:
+        r.raise_for_status()
+    assert info.value.response is r and "503" in str(info.value)
