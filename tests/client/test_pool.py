@@ -10,7 +10,7 @@ import pytest
 
 import netwire
 from faults.server import FaultServer, Serve, response
-from netwire.errors import PoolTimeout, TimeoutException
+from netwire.errors import PoolTimeout, TimeoutException, TotalTimeout
 
 pytestmark = pytest.mark.timeout(15)
 
@@ -110,3 +110,31 @@ def test_ipv6_loopback(fault_server: Start) -> None:
         assert srv.requests[0].header("host") == f"[::1]:{srv.port}"
     finally:
         srv.stop()
+
+
+def test_total_deadline_binds_while_waiting_for_the_pool(fault_server: Start) -> None:
+    srv = fault_server(Serve(BIG))
+    limits = netwire.Limits(max_connections_per_host=1)
+    timeout = netwire.Timeout(3.0, pool=5.0, total=0.3)
+    with (
+        netwire.Client(timeout=timeout, limits=limits) as c,
+        c.stream("GET", srv.url("/held"), timeout=3.0) as held,
+    ):
+        held.read(1)
+        started = time.monotonic()
+        with pytest.raises(TotalTimeout):
+            c.get(srv.url("/waits"))
+        assert time.monotonic() - started < 1.5
+
+
+def test_stale_connection_retry_also_for_streams(fault_server: Start) -> None:
+    from faults.server import Close, ReadRequest, Send
+
+    srv = fault_server(
+        [[ReadRequest(), Send(response(b"first")), ReadRequest(), Close()], [Serve(response(b"second"))]]
+    )
+    with netwire.Client(timeout=3) as c:
+        c.get(srv.url("/1"))
+        with c.stream("GET", srv.url("/2")) as r:
+            assert r.read() == b"second"
+        assert srv.connections == 2
