@@ -7,12 +7,15 @@
     python fuzz/run.py url --runs 1000000 --keep-going # record every distinct finding, don't stop
     python fuzz/run.py all --smoke                     # a few seconds each, built-in mutator (CI)
     python fuzz/run.py http11 --engine builtin --seconds 30
+    python fuzz/run.py url --engine hypothesis --runs 20000  # structured inputs (fuzz/hypothesis_targets.py)
     python fuzz/run.py http11 --replay crash-file      # run one input and show what it raises
 
 Engines: ``atheris`` (libFuzzer through atheris; ``pip install atheris``) mutates with coverage
 feedback, starting from the seed corpus ``fuzz/corpus/<target>/``; new interesting inputs go
 to a scratch corpus under ``--workdir`` so the repository's corpus stays small. ``builtin`` is
-a seeded random mutator with no dependency, used by the CI smoke run.
+a seeded random mutator with no dependency, used by the CI smoke run. ``hypothesis`` draws
+structured inputs (HTTP responses from grammar pieces, URL-ish strings...) from
+``fuzz/hypothesis_targets.py``.
 
 A finding (an exception a target's contract does not allow) stops the run unless
 ``--keep-going``: then each distinct finding (by exception type and first line of its message,
@@ -163,6 +166,26 @@ def run_builtin(target: object, stats: Stats, runs: int | None, seconds: float |
             pool.append(data)
 
 
+def run_hypothesis(target: object, stats: Stats, runs: int | None, seconds: float | None, seed: int) -> None:
+    import hypothesis_targets
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import seed as hseed
+
+    fn = wrap(target.fn, stats)  # type: ignore[attr-defined]
+    strategy = hypothesis_targets.STRATEGIES[target.name]  # type: ignore[attr-defined]
+    end = None if seconds is None else time.monotonic() + seconds
+
+    @hseed(seed)
+    @settings(max_examples=runs or 10**9, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def drive(data: bytes) -> None:
+        if end is not None and time.monotonic() > end:
+            return
+        fn(data)
+
+    drive()
+
+
 # -- atheris ----------------------------------------------------------------------------------------
 
 
@@ -211,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--list", action="store_true", help="list the targets")
     p.add_argument("--runs", type=int, help="stop after this many executions")
     p.add_argument("--seconds", type=float, help="stop after this many seconds")
-    p.add_argument("--engine", choices=("atheris", "builtin"), help="default: atheris if installed")
+    p.add_argument("--engine", choices=("atheris", "builtin", "hypothesis"), help="default: atheris if installed")
     p.add_argument("--smoke", action="store_true", help="CI mode: built-in engine, 4 s per target")
     p.add_argument("--keep-going", action="store_true", help="record distinct findings and go on")
     p.add_argument("--seed", type=int, default=0)
@@ -260,7 +283,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         stats = Stats(name, Path(args.workdir) / name / "findings", args.keep_going)
         try:
-            run_builtin(targets[name], stats, args.runs, args.seconds, args.seed)
+            if engine == "hypothesis":
+                run_hypothesis(targets[name], stats, args.runs, args.seconds, args.seed)
+            else:
+                run_builtin(targets[name], stats, args.runs, args.seconds, args.seed)
         except Exception:
             traceback.print_exc()
         print(stats.summary(), flush=True)

@@ -18,6 +18,7 @@ FUZZ = Path(__file__).resolve().parents[2] / "fuzz"
 sys.path.insert(0, str(FUZZ))
 
 import fuzz_targets  # noqa: E402
+import hypothesis_targets  # noqa: E402
 import run as fuzz_run  # noqa: E402
 
 from netwire.errors import ProtocolError  # noqa: E402
@@ -70,6 +71,22 @@ HYPOTHESIS = settings(max_examples=150, deadline=None, database=None, derandomiz
 @given(data=st.binary(max_size=600))
 def test_hypothesis_drives_target(name: str, data: bytes) -> None:
     fuzz_targets.TARGETS[name].fn(data)
+
+
+def test_every_target_has_a_structured_strategy() -> None:
+    assert set(hypothesis_targets.STRATEGIES) == set(fuzz_targets.TARGETS)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_hypothesis_structured_inputs(name: str) -> None:
+    target = fuzz_targets.TARGETS[name]
+
+    @HYPOTHESIS
+    @given(data=hypothesis_targets.STRATEGIES[name])
+    def check(data: bytes) -> None:
+        target.fn(data)
+
+    check()
 
 
 @HYPOTHESIS
