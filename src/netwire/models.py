@@ -369,6 +369,8 @@ class Response:
 
     __slots__ = (
         "_content",
+        "_eof",
+        "_failed",
         "_stream",
         "closed",
         "elapsed",
@@ -410,35 +412,62 @@ class Response:
         self.raw = raw
         self._stream: BodyStream = raw if decoder is None else _DecodedStream(raw, decoder)
         self.closed = False
+        self._eof = False
+        self._failed: BaseException | None = None
 
     # -- body -------------------------------------------------------------------------------
 
     def read(self, n: int = -1) -> bytes:
-        """Read and return up to ``n`` body bytes (all that is left if ``n`` < 0)."""
+        """Read and return up to ``n`` body bytes (all that is left if ``n`` < 0); b"" at the end.
+
+        If reading the body failed (timeout, connection cut, bad framing), that error is raised,
+        and every later read raises StreamError: a failed body never looks complete.
+        """
         if self._content is not None and n < 0:
             return self._content
         if self.closed:
-            if n == 0:
+            self._check_readable()
+            if self._eof or n == 0:
                 return b""
             raise StreamError("the response is closed; its body can no longer be read")
-        if n < 0:
-            data = self._stream.read(-1)
-            self._content = data
+        try:
+            if n < 0:
+                data = self._stream.read(-1)
+                self._content = data
+                self._eof = self.closed = True
+                return data
+            data = self._stream.read(n)
+        except BaseException as exc:
+            self._failed = exc
             self.closed = True
-            return data
-        data = self._stream.read(n)
+            raise
         if not data and n:
-            self.closed = True
+            self._eof = self.closed = True
         return data
 
     def readinto(self, buffer: bytearray | memoryview) -> int:
         """Read body bytes into ``buffer``; returns how many (0 at the end)."""
         if self.closed:
-            return 0
-        n = self._stream.readinto(memoryview(buffer).cast("B"))
-        if n == 0 and len(buffer):
+            self._check_readable()
+            if self._eof or not len(buffer):
+                return 0
+            raise StreamError("the response is closed; its body can no longer be read")
+        try:
+            n = self._stream.readinto(memoryview(buffer).cast("B"))
+        except BaseException as exc:
+            self._failed = exc
             self.closed = True
+            raise
+        if n == 0 and len(buffer):
+            self._eof = self.closed = True
         return n
+
+    def _check_readable(self) -> None:
+        if self._failed is not None:
+            raise StreamError(
+                f"the response body failed earlier ({type(self._failed).__name__}: {self._failed}); "
+                "what was read is not the whole body"
+            ) from self._failed
 
     def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
         """The body in pieces: as they arrive, or of ``chunk_size`` bytes (the last may be shorter)."""
