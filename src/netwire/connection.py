@@ -58,6 +58,8 @@ def _timeval(timeout: float | None) -> bytes:
     if sec == 0 and usec == 0:
         usec = 1  # a zero timeval would mean "wait forever"
     return struct.pack("@ll", sec, usec)
+# Sends above this size wait for writability themselves (see Connection._send_big).
+_BIG_SEND = 256 * 1024
 # Bodies above this size are read in place through io.BufferedReader (see ResponseBody._read_all).
 _SMALL_BODY = 256 * 1024
 
@@ -280,15 +282,54 @@ class Connection:
         write_timeout: float | None,
         deadline: float | None,
     ) -> None:
+        sock = self.sock
+        if self._kernel_timeouts and len(data) > _BIG_SEND:
+            self._send_big(data, write_timeout, deadline)
+            return
         total = self._arm(write_timeout, deadline, True)
         try:
-            self.sock.sendall(data)
+            sock.sendall(data)
         except (TimeoutError, BlockingIOError, ssl.SSLWantWriteError):
             if total:
                 raise TotalTimeout(f"total deadline passed sending to {self.origin}") from None
             raise WriteTimeout(f"sending to {self.origin} stalled for more than {write_timeout} s") from None
         except OSError as exc:
             raise WriteError(f"sending to {self.origin} failed: {exc.strerror or exc}", reason=exc) from exc
+
+    def _send_big(self, data: bytes, write_timeout: float | None, deadline: float | None) -> None:
+        """Send a large buffer with the write timeout bounding each stall, not the whole upload.
+
+        A blocking send() under SO_SNDTIMEO returns only when all is sent or its timer ran out,
+        which cannot tell a slow peer from a stalled one. Python's socket timeout waits for
+        writability before each send() instead, so each wait is exactly "no progress for
+        write_timeout": the socket uses it for the duration, then goes back to kernel timeouts.
+        """
+        sock = self.sock
+        view = memoryview(data).cast("B")
+        sent = 0
+        total = False
+        try:
+            while sent < len(view):
+                timeout, total = write_timeout, False
+                if deadline is not None:
+                    left = deadline - time.monotonic()
+                    if timeout is None or left < timeout:
+                        timeout, total = max(left, 0.0), True
+                        if timeout == 0.0:
+                            raise TimeoutError
+                sock.settimeout(timeout)
+                sent += sock.send(view[sent:])
+        except (TimeoutError, BlockingIOError, ssl.SSLWantWriteError):
+            if total:
+                raise TotalTimeout(f"total deadline passed sending to {self.origin}") from None
+            raise WriteTimeout(f"sending to {self.origin} stalled for more than {write_timeout} s") from None
+        except OSError as exc:
+            raise WriteError(f"sending to {self.origin} failed: {exc.strerror or exc}", reason=exc) from exc
+        finally:
+            try:
+                sock.settimeout(None)  # back to blocking, with the kernel timers (see _arm)
+            except OSError:
+                pass
 
     def send_body(
         self, chunks: Iterable[bytes], *, write_timeout: float | None, deadline: float | None

@@ -150,8 +150,9 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # A field value may hold any visible octet, SP, HTAB and obs-text; CR, LF and NUL are what let
 # a caller's string smuggle a second header or request (CVE-2019-9740, CVE-2019-18348).
 _FORBIDDEN_IN_VALUE = re.compile(r"[\x00\r\n]")
-# The request-target may not hold controls or spaces at all (CVE-2019-9740, CVE-2019-9947).
-_FORBIDDEN_IN_TARGET = re.compile(r"[\x00-\x20\x7f]")
+# The request-target is visible ASCII only: no controls or spaces (CVE-2019-9740, CVE-2019-9947),
+# and nothing past 0x7E (a URL puts those through percent-encoding first).
+_FORBIDDEN_IN_TARGET = re.compile(r"[^\x21-\x7e]")
 
 
 def validate_header(name: str, value: str) -> None:
@@ -173,7 +174,7 @@ def encode_request_head(method: str, target: str, headers: Iterable[tuple[str, s
         raise LocalProtocolError(f"invalid method {method!r}: must be an RFC 9110 token")
     if not target or _FORBIDDEN_IN_TARGET.search(target) is not None:
         raise LocalProtocolError(
-            f"invalid request target {target!r}: empty, or holds a control character or space"
+            f"invalid request target {target!r}: empty, or holds a control character, space or non-ASCII character"
         )
     parts = [method, " ", target, " HTTP/1.1\r\n"]
     token = _TOKEN.fullmatch
@@ -303,6 +304,7 @@ class ResponseParser:
     """Turns the bytes of one response into events. One parser per response."""
 
     __slots__ = (
+        "_blank_lines",
         "_buf",
         "_content_length",
         "_informational",
@@ -324,6 +326,7 @@ class ResponseParser:
         self._method_head = method == "HEAD"
         self._method_connect = method == "CONNECT"
         self._buf = bytearray()
+        self._blank_lines = 0
         self._state = _S_HEAD
         self._scan_from = 0
         self._remaining = 0
@@ -477,9 +480,16 @@ class ResponseParser:
     def _head(self, events: list[Event]) -> bool:
         buf = self._buf
         limits = self._limits
-        # Tolerate blank lines before the status line (RFC 9112 2.2 allows ignoring them).
+        # Tolerate blank lines before the status line (RFC 9112 2.2 allows ignoring them), but
+        # not without end: they count against the line length limit.
         while buf[:2] == b"\r\n" or buf[:1] == b"\n":
-            del buf[: 2 if buf[:1] == b"\r" else 1]
+            n = 2 if buf[:1] == b"\r" else 1
+            del buf[:n]
+            self._blank_lines += n
+            if self._blank_lines > limits.max_line_length:
+                raise ProtocolError(
+                    f"more than max_line_length={limits.max_line_length} bytes of blank lines before the status line"
+                )
         if not buf:
             return False
         if len(buf) >= 5 and buf[:5] != b"HTTP/":

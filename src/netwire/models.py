@@ -438,8 +438,7 @@ class Response:
                 return data
             data = self._stream.read(n)
         except BaseException as exc:
-            self._failed = exc
-            self.closed = True
+            self._fail(exc)
             raise
         if not data and n:
             self._eof = self.closed = True
@@ -455,12 +454,20 @@ class Response:
         try:
             n = self._stream.readinto(memoryview(buffer).cast("B"))
         except BaseException as exc:
-            self._failed = exc
-            self.closed = True
+            self._fail(exc)
             raise
         if n == 0 and len(buffer):
             self._eof = self.closed = True
         return n
+
+    def _fail(self, exc: BaseException) -> None:
+        # Remember the failure, and let the stream go: its connection is not reusable now.
+        self._failed = exc
+        self.closed = True
+        try:
+            self._stream.close()
+        except Exception:
+            pass
 
     def _check_readable(self) -> None:
         if self._failed is not None:

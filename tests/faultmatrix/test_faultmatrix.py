@@ -197,13 +197,6 @@ def test_stall_read(fault_server: Start, make: Make, script: list[Any]) -> None:
     assert_recovers(d, srv)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="WriteTimeout fires after 2-3 write timeouts (sync, about 0.9 s for 0.3 s) or about 6 (async, 1.8 s): "
-    "a send that copied part of the data before stalling returns that count when SO_SNDTIMEO expires, and "
-    "sendall() then waits a whole new period; reported to the lead (netwire/connection.py Connection.send, "
-    "netwire/aio_connection.py)",
-)
 def test_stall_while_sending_the_body(fault_server: Start, make: Make) -> None:
     srv = fault_server([Sleep(5)])  # never reads: the socket buffers fill, then nothing moves
     d = make(timeout=netwire.Timeout(5, write=D), expect_continue=None)
