@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import select
 import ssl
 import time
 from typing import Any
@@ -63,6 +64,9 @@ def _fire(fut: asyncio.Future[bool]) -> None:
 _EARLY = 1e-3
 
 
+_HAVE_POLL = hasattr(select, "poll")
+
+
 class AsyncConnection(asyncio.Protocol):
     """A transport speaking HTTP/1.1, one exchange at a time.
 
@@ -75,6 +79,7 @@ class AsyncConnection(asyncio.Protocol):
         self.limits = limits
         self.loop = asyncio.get_running_loop()
         self.transport: Any = None
+        self._poller: Any = None
         self.alive = False
         self.requests = 0
         self.idle_since = 0.0
@@ -158,6 +163,28 @@ class AsyncConnection(asyncio.Protocol):
         if self.buffered > HIGH_WATER and not self.done and not self._reading_paused:
             self._reading_paused = True
             self.transport.pause_reading()
+
+    def peer_still_there(self) -> bool:
+        """For an idle connection: nothing readable on its socket (no EOF, reset or stray bytes).
+
+        ``alive`` only learns of a close when the loop runs our callbacks; a request made right
+        after the server closed would not see it yet. One poll(0), as the sync pool does.
+        """
+        if not _HAVE_POLL:
+            return self.alive
+        poller = self._poller
+        try:
+            if poller is None:
+                sock = self.transport.get_extra_info("socket")
+                if sock is None:
+                    return self.alive
+                poller = self._poller = select.poll()
+                poller.register(sock.fileno(), select.POLLIN)
+            if poller.poll(0):
+                self.alive = False
+        except (OSError, ValueError):
+            self.alive = False
+        return self.alive
 
     def eof_received(self) -> bool | None:
         parser = self.parser

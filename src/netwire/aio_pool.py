@@ -91,7 +91,11 @@ class AsyncConnectionPool:
         expiry = self._expiry
         while idle:
             conn = idle.pop()
-            if conn.alive and (expiry is None or time.monotonic() - conn.idle_since <= expiry):
+            if (
+                conn.alive
+                and (expiry is None or time.monotonic() - conn.idle_since <= expiry)
+                and conn.peer_still_there()
+            ):
                 self.requests_reused += 1
                 return conn
             self._drop(key, conn)

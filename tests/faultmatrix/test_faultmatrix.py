@@ -294,13 +294,7 @@ def test_keepalive_closed_non_idempotent_request_not_retried(
     assert_clean(d)
 
 
-def test_keepalive_closed_while_idle_is_not_reused(fault_server: Start, make: Make, driver_kind: str) -> None:
-    if driver_kind == "async":
-        pytest.xfail(
-            "AsyncClient reuses an idle connection the server already closed: a POST on it fails with "
-            "ReadError('closed the connection without responding') instead of going over a new connection "
-            "(the sync pool checks liveness before reuse); reported to the lead"
-        )
+def test_keepalive_closed_while_idle_is_not_reused(fault_server: Start, make: Make) -> None:
     srv = fault_server([[ReadRequest(), Send(response(b"first")), Close()], [Serve(response(b"second"))]])
     d = make(timeout=3)
     d.request("GET", srv.url("/1"))
