@@ -206,6 +206,7 @@ class Client(BaseClient):
         from .errors import RobotsDisallowed
         from .robotparser import RobotsCache, fetch_robots
 
+        request.extensions.pop("netwire.crawl_origin", None)  # a previous hop's, copied along
         if getattr(self._robots_local, "fetching", False):
             return  # this thread is fetching a robots.txt (maybe through redirects): not checked
         if self._robots is None:
@@ -235,6 +236,9 @@ class Client(BaseClient):
             return
         delay = self._robots.crawl_delay(href, self.user_agent)
         if delay:
+            # Space request starts by the delay. The slot is booked under the lock (threads
+            # sharing the client queue up), and set again when the request actually goes out
+            # (see _sent_to), so time spent before sending does not eat into the next gap.
             origin = request.url.origin
             with self._robots_lock:
                 now = time.monotonic()
@@ -242,6 +246,16 @@ class Client(BaseClient):
                 self._last_visit[origin] = at
             if at > now:
                 time.sleep(at - now)
+            request.extensions["netwire.crawl_origin"] = origin
+
+    def _sent_to(self, request: Request) -> None:
+        """Crawl-delay bookkeeping: the request to this origin starts now."""
+        origin = request.extensions.get("netwire.crawl_origin")
+        if origin is not None:
+            with self._robots_lock:
+                now = time.monotonic()
+                if self._last_visit.get(origin, 0.0) < now:
+                    self._last_visit[origin] = now
 
     def _send_handling_auth(self, request: Request, auth: Auth | None, route: _Route) -> Response:
         if auth is None:
@@ -377,6 +391,8 @@ class Client(BaseClient):
         started = time.monotonic()
         for attempt in (0, 1):
             conn, reused = pool.acquire(key, connect, pool_timeout=t.pool, deadline=deadline, fresh=attempt > 0)
+            if self.respect_robots:
+                self._sent_to(request)
             parser = ResponseParser(method, limits)
             try:
                 try:
