@@ -197,12 +197,17 @@ def test_stall_read(fault_server: Start, make: Make, script: list[Any]) -> None:
     assert_recovers(d, srv)
 
 
-def test_stall_while_sending_the_body(fault_server: Start, make: Make, driver_kind: str) -> None:
+def test_stall_while_sending_the_body(
+    fault_server: Start, make: Make, driver_kind: str, request: pytest.FixtureRequest
+) -> None:
     if driver_kind == "async":
-        pytest.xfail(
-            "AsyncClient's WriteTimeout fires 0.45-0.50 s after the call for write=0.3 (about 50% late, on an idle "
-            "machine too); the sync client's is within 10% since 8db79d3; reported to the lead (netwire/aio_connection.py)"
-        )
+        # Runs, and shows XPASS once fixed.
+        request.applymarker(pytest.mark.xfail(
+            strict=False,
+            reason="AsyncClient's WriteTimeout fires 0.45-0.50 s after the call for write=0.3 (about 50% late, "
+            "on an idle machine too); the sync client's is within 10% since 8db79d3; reported to the lead "
+            "(netwire/aio_connection.py)",
+        ))
     srv = fault_server([Sleep(5)])  # never reads: the socket buffers fill, then nothing moves
     d = make(timeout=netwire.Timeout(5, write=D), expect_continue=None)
     body = b"x" * (64 * 1024 * 1024)
