@@ -430,16 +430,30 @@ _PATTERN_ALPHABET = "ab/*-"
 _PATH_ALPHABET = "ab/-"
 
 
+def _glob_matches(pattern: str, path: str) -> bool:
+    """Whether ``pattern`` (``*`` any run, a final ``$`` the end) matches a prefix of ``path``.
+
+    A set of reachable positions, one pattern character at a time: O(len(pattern) x len(path)),
+    where a backtracking regex built from the pattern is exponential (``/a*a*a*...$``).
+    """
+    anchored = pattern.endswith("$")
+    body = pattern[:-1] if anchored else pattern
+    reach = {0}
+    for ch in body:
+        if ch == "*":
+            reach = set(range(min(reach), len(path) + 1)) if reach else set()
+        else:
+            reach = {p + 1 for p in reach if p < len(path) and path[p] == ch}
+        if not reach:
+            return False
+    return len(path) in reach if anchored else True
+
+
 def _reference_allowed(rules: list[tuple[bool, str]], path: str) -> bool:
     """RFC 9309 2.2.2 by the book: the longest matching pattern wins, allow wins a tie."""
     best: tuple[int, bool] | None = None
     for allow, pattern in rules:
-        if not pattern:
-            continue
-        anchored = pattern.endswith("$")
-        body = pattern[:-1] if anchored else pattern
-        regex = ".*".join(re.escape(p) for p in body.split("*")) + ("$" if anchored else "")
-        if re.match(regex, path, re.DOTALL) is None:
+        if not pattern or not _glob_matches(pattern, path):
             continue
         rank = (len(pattern), allow)
         if best is None or rank > best:

@@ -144,3 +144,22 @@ def test_finding_long_line_in_an_unfinished_head_fails_when_the_head_completes()
     parser.feed(b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 100 + b"\r\nX-B: c\r\n")
     with pytest.raises(ProtocolError, match="max_line_length"):
         parser.feed(b"\r\n")
+
+
+def test_finding_robots_wildcards_stay_linear() -> None:
+    # The robots target's own reference once matched with a regex built from the pattern, and
+    # "/a*a*...a*b$" against "/aaaa..." took minutes. Both it and netwire's matcher must not.
+    import time
+
+    rule = bytes([4]) + bytes([0, 3] * 11) + bytes([1])  # Disallow: /a*a*...a*b$
+    path = bytes([2]) + bytes([0] * 22)  # probe /aaaa...
+    started = time.monotonic()
+    fuzz_targets.robots(b"\x00" + b"\x00".join([rule, path]))
+    assert time.monotonic() - started < 1.0
+    from netwire._robots import RobotsTxt
+
+    txt = RobotsTxt.parse("User-agent: *\nDisallow: /" + "a*" * 200 + "b$\n")
+    started = time.monotonic()
+    assert txt.allowed("bot", "http://h/" + "a" * 5000)
+    assert not txt.allowed("bot", "http://h/" + "a" * 5000 + "b")
+    assert time.monotonic() - started < 1.0
