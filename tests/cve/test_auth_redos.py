@@ -113,11 +113,16 @@ def test_cve_2020_8492_cve_2021_3733_urllib_handlers_answer_promptly(fault_serve
         assert time.monotonic() - started < 2.0, f"{type(handler).__name__} on {shape}"
 
 
-def test_control_positive_a_real_basic_challenge_is_answered(fault_server: Start) -> None:
-    srv = fault_server(
-        [[Serve(response(b"no", status=401, reason="Unauthorized", headers=[("WWW-Authenticate", 'Basic realm="r"')]), )]]
-    )
+def test_control_positive_a_real_digest_challenge_is_answered(fault_server: Start) -> None:
+    # The hostile headers above reach the same code: here a well-formed challenge is answered.
+    challenge = 'Digest realm="r", nonce="abc", qop="auth", algorithm=SHA-256'
+    srv = fault_server([[Serve(response(b"no", status=401, reason="Unauthorized",
+                                        headers=[("WWW-Authenticate", challenge)]), times=1),
+                         Serve(response(b"yes"))]])
     with netwire.Client(timeout=5, auth=netwire.DigestAuth("u", "p")) as c:
-        c.get(srv.url("/"))
+        r = c.get(srv.url("/"))
+    assert (r.status, r.content) == (200, b"yes")
+    answer = srv.requests[1].header("authorization") or ""
+    assert answer.startswith("Digest ") and 'username="u"' in answer and 'nonce="abc"' in answer
     ch = parse_www_authenticate('Digest realm="r", nonce="n", qop="auth", Basic realm="b"')
     assert [c.scheme.lower() for c in ch] == ["digest", "basic"] and ch[0].params["nonce"] == "n"
