@@ -470,7 +470,9 @@ def robots(data: bytes) -> None:
         # Arbitrary bytes: parsing never raises; both faces agree on every probe.
         txt = RobotsTxt.parse(payload, mode="google" if ctrl & 2 else "rfc9309")
         rfp = RobotFileParser()
-        rfp.parse(payload.decode("utf-8", "surrogateescape").splitlines())
+        # Lines end at CR, LF or CRLF (RFC 9309 2.2): str.splitlines() would also cut at VT, FF,
+        # U+0085..., giving the urllib face different lines than the bytes parser reads.
+        rfp.parse(re.split(r"\r\n|\r|\n", payload.decode("utf-8", "surrogateescape")))
         for agent in ("*", "FooBot", "foobot/1.2", "Googlebot-Image"):
             for url in ("http://h/", "http://h/a/b?c", "/p%7Eq", "http://h/robots.txt", _text(payload[:40])):
                 d = txt.decide(agent, url)
