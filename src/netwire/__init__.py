@@ -14,7 +14,6 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     # client
     "Client": "client",
-    "request": "client",
     "get": "client",
     "head": "client",
     "post": "client",
@@ -57,10 +56,11 @@ for _name in _ERRORS:
 
 _SUBMODULES = {
     "client", "connection", "errors", "http11", "models", "pool", "url", "parse", "policy",
-    "decoders", "robotparser", "sockets", "error", "aio", "cli",
+    "decoders", "robotparser", "sockets", "error", "request", "response", "aio", "cli",
 }
-# "request" is both urllib's module name and our module-level function; the function wins
-# (``import netwire.request`` still gives the module, as with any package submodule).
+# "request" is both urllib's module name and our module-level function: it is the module
+# (``from netwire import request`` as ``from urllib import request``), and the module is callable
+# as the function (``netwire.request("GET", url)``), see netwire/request.py.
 
 __all__ = sorted(_EXPORTS)
 
@@ -73,7 +73,7 @@ if TYPE_CHECKING:
     from .client import patch as patch
     from .client import post as post
     from .client import put as put
-    from .client import request as request
+    from . import request as request
     from .client import stream as stream
     from .errors import *  # noqa: F403
     from .models import Headers as Headers

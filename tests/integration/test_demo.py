@@ -17,3 +17,8 @@ def test_demo_reuses_one_connection_for_all_requests() -> None:
     assert m.group(1) == "1" and m.group(2) == "1"
     assert "GET /missing -> 404" in out
     assert "followed 302" in out
+    assert "300 of 300 answered 200" in out and "over 10 connections" in out
+    assert "connections accepted by the server: 1 (urllib would open 100)" in out
+    assert "HTTPError 404" in out
+    assert "DISALLOWED by 'Disallow: /private/'" in out
+    assert "client sent '1'   -> server answered b'welcome to server'" in out

@@ -68,6 +68,9 @@ class _Handler(socketserver.StreamRequestHandler):
 class DemoServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog is 5: ten clients connecting at once would see SYNs
+    # dropped and retried a second later.
+    request_queue_size = 128
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
