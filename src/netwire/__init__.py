@@ -65,6 +65,7 @@ _SUBMODULES = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
+    from . import request as request
     from .client import Client as Client
     from .client import delete as delete
     from .client import get as get
@@ -73,7 +74,6 @@ if TYPE_CHECKING:
     from .client import patch as patch
     from .client import post as post
     from .client import put as put
-    from . import request as request
     from .client import stream as stream
     from .errors import *  # noqa: F403
     from .models import Headers as Headers
