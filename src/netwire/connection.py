@@ -242,8 +242,10 @@ class Connection:
         self._sock_timeout: float | None = None
         self._snd_timeout: float | None = None
         self._poller: Any = None
-        self._kernel_timeouts = _KERNEL_TIMEOUTS
-        if _KERNEL_TIMEOUTS:
+        # Not for TLS: CPython's SSLSocket retries SSL_read/SSL_write on a blocking socket
+        # whenever the kernel timer expires (WANT_READ), so SO_RCVTIMEO would never fire there.
+        self._kernel_timeouts = _KERNEL_TIMEOUTS and not isinstance(sock, ssl.SSLSocket)
+        if self._kernel_timeouts:
             sock.settimeout(None)
 
     # -- deadlines ------------------------------------------------------------------------------
