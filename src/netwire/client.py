@@ -180,8 +180,13 @@ class Client(BaseClient):
                 self._obey_robots(request)
             # Credentials given for one origin stay there: a redirect elsewhere goes without
             # them (netrc's are looked up per host, so they may follow).
-            hop_auth = flow_auth if flow_auth is self.netrc or same_origin(first, request.url) else None
-            response = self._send_handling_auth(request, hop_auth, route)
+            hop_auth = None
+            if flow_auth is not None and (flow_auth is self.netrc or same_origin(first, request.url)):
+                hop_auth = flow_auth
+            if hop_auth is None and self.retries is None:
+                response = self._send_with_cookies(request, route)  # the common case, two calls shorter
+            else:
+                response = self._send_handling_auth(request, hop_auth, route)
             if not (follow and response.status in REDIRECT_STATUSES and "location" in response.headers):
                 break
             _drain(response)
