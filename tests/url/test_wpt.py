@@ -11,8 +11,8 @@ import pytest
 from netwire.errors import InvalidURL
 from netwire.url import URL, _fast_parse, _medium_join, _medium_parse, _parse, _plain
 
-# The repository's parent holds shared/ (here and in the CI clone alike).
-WPT_DIR = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "wpt-url"
+# Vendored beside this file (see wpt/SOURCE.md for where it comes from).
+WPT_DIR = Path(__file__).resolve().parent / "wpt"
 
 
 def load_wpt(name: str) -> Any:
