@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
 import sys
 import time
 from typing import Any, TextIO
+
+# The parts after the HTTP one, in order: modules under netwire.cli.demos, each with run(out).
+DEMO_PARTS = ("async_client", "robots", "sockets", "urllib_face")
 
 
 def register(sub: Any) -> None:
@@ -51,13 +53,9 @@ def http_part(out: TextIO, n: int) -> None:
 def run(args: argparse.Namespace) -> int:
     out = sys.stdout
     http_part(out, args.requests)
-    from .. import demos
-
-    for info in sorted(pkgutil.iter_modules(demos.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{demos.__name__}.{info.name}")
-        part = getattr(module, "run", None)
-        if part is not None:
-            out.write("\n")
-            part(out)
+    for name in DEMO_PARTS:
+        module = importlib.import_module(f"{__package__.rpartition('.')[0]}.demos.{name}")
+        out.write("\n")
+        module.run(out)
     out.flush()
     return 0
