@@ -214,12 +214,15 @@ _EXIT_NOTE = re.compile(r"\s+#\s*exit\s+(\d+)\s*$")
 def _run_console(block: Block, names: dict[str, Any], cwd: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
     env.update({k: str(v) for k, v in names.items()})
-    # The docs' "netwire" is this checkout's, run by this interpreter.
+    # The docs' "netwire" is this checkout's, and their "python" this interpreter (a virtualenv
+    # need not be active, so neither is necessarily on PATH).
     bindir = cwd / ".bin"
     bindir.mkdir(exist_ok=True)
-    shim = bindir / "netwire"
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m netwire "$@"\n')
-    shim.chmod(0o755)
+    for name, target in (("netwire", f'"{sys.executable}" -m netwire'), ("python", f'"{sys.executable}"'),
+                         ("python3", f'"{sys.executable}"')):
+        shim = bindir / name
+        shim.write_text(f'#!/bin/sh\nexec {target} "$@"\n')
+        shim.chmod(0o755)
     env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
     for raw in block.code.splitlines():
         if not raw.startswith("$ "):
