@@ -216,12 +216,30 @@ class AsyncResponse(Response):
                 del pending[:chunk_size]
 
     async def aiter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
-        """The body decoded to text (the charset from the headers, UTF-8 when none)."""
+        """The body decoded to text, with :attr:`encoding` (the WHATWG rules, UTF-8 when nothing
+        names one). When the encoding may be declared in the body (HTML, XML), the first 1024 bytes
+        are gathered before the first piece of text comes out."""
         import codecs
 
-        decoder = codecs.getincrementaldecoder(self.encoding or "utf-8")(errors="replace")
+        from ._charset import PRESCAN_BYTES, sniff
+
+        decoder: codecs.IncrementalDecoder | None = None
+        head = bytearray()
         async for chunk in self.aiter_bytes(chunk_size):
+            if decoder is None:
+                head += chunk
+                if len(head) < PRESCAN_BYTES and self._encoding is None:
+                    continue
+                chunk = bytes(head)
+                name = self._encoding or sniff(self.headers.get("content-type"), chunk)
+                decoder = codecs.getincrementaldecoder(name or "utf-8")(errors="replace")
             text = decoder.decode(chunk)
+            if text:
+                yield text
+        if decoder is None:  # the body was shorter than the prescan
+            name = self._encoding or sniff(self.headers.get("content-type"), bytes(head))
+            decoder = codecs.getincrementaldecoder(name or "utf-8")(errors="replace")
+            text = decoder.decode(bytes(head))
             if text:
                 yield text
         tail = decoder.decode(b"", final=True)

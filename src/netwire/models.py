@@ -369,6 +369,7 @@ class Response:
 
     __slots__ = (
         "_content",
+        "_encoding",
         "_eof",
         "_failed",
         "_stream",
@@ -408,6 +409,7 @@ class Response:
         self.elapsed = 0.0
         self.extensions: dict[str, Any] = {}
         self._content = content
+        self._encoding: str | None = None
         raw: BodyStream = stream if stream is not None else _BytesStream(content or b"")
         self.raw = raw
         self._stream: BodyStream = raw if decoder is None else _DecodedStream(raw, decoder)
@@ -523,28 +525,34 @@ class Response:
 
     @property
     def encoding(self) -> str | None:
-        """The charset named by Content-Type, if any."""
-        ctype = self.headers.get("content-type")
-        if not ctype:
-            return None
-        for param in ctype.split(";")[1:]:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "charset":
-                value = value.strip().strip('"').strip("'")
-                if value:
-                    try:
-                        import codecs
+        """The Python codec :attr:`text` decodes with, or None (then UTF-8).
 
-                        return codecs.lookup(value).name
-                    except LookupError:
-                        return None
-        return None
+        Set it to override. Otherwise the WHATWG rules decide, as a browser would: a byte order
+        mark, then the ``charset`` of Content-Type, then for HTML a ``<meta charset>`` (or
+        ``http-equiv``) in the first 1024 bytes, for XML the XML declaration. Labels map as
+        browsers map them (``iso-8859-1`` decodes as windows-1252). On a streamed response whose
+        body is still unread, only the headers are consulted.
+        """
+        if self._encoding is not None:
+            return self._encoding
+        from ._charset import sniff  # not at import time: most programs never decode a body here
+
+        return sniff(self.headers.get("content-type"), self._content)
+
+    @encoding.setter
+    def encoding(self, value: str | None) -> None:
+        if value is not None:
+            import codecs
+
+            codecs.lookup(value)  # an unknown codec fails here, not in the middle of .text
+        self._encoding = value
 
     @property
     def text(self) -> str:
-        """The body decoded with the charset from the headers (UTF-8 when none is named)."""
-        # Without a charset, UTF-8: what JSON requires (RFC 8259) and what the web overwhelmingly sends.
-        return self.content.decode(self.encoding or "utf-8", errors="replace")
+        """The body decoded with :attr:`encoding` (UTF-8 when nothing names one)."""
+        # Without any declaration, UTF-8: what JSON requires (RFC 8259) and what the web overwhelmingly sends.
+        content = self.content  # read first: the encoding may be declared in the body
+        return content.decode(self.encoding or "utf-8", errors="replace")
 
     def json(self, **kwargs: Any) -> Any:
         """The body parsed as JSON."""

@@ -120,6 +120,11 @@ http {{
         location = /nothing {{ return 204; }}
         location = /close {{ keepalive_timeout 0; default_type text/plain; return 200 "bye\\n"; }}
         location = /redirect {{ return 302 /hello; }}
+        location /charset/ {{
+            # Served with types but no charset (nginx's default): the client must find the encoding.
+            types {{ text/html html; application/xml xml; text/plain txt; }}
+            location /charset/declared/ {{ charset utf-8; }}
+        }}
         location /gz/ {{
             gzip on;
             gzip_min_length 0;
@@ -140,6 +145,7 @@ def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
     tmp.chmod(0o755)
     www = tmp / "www"
     (www / "gz").mkdir(parents=True)
+    (www / "charset" / "declared").mkdir(parents=True)
     (www / "small").write_bytes(SMALL_BODY)
     (www / "large").write_bytes(LARGE_BODY)
     (www / "gz" / "text.txt").write_bytes(TEXT_BODY)
