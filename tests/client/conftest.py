@@ -125,6 +125,10 @@ http {{
             types {{ text/html html; application/xml xml; text/plain txt; }}
             location /charset/declared/ {{ charset utf-8; }}
         }}
+        location /sitemaps/ {{
+            types {{ application/xml xml; text/plain txt; application/gzip gz; application/rss+xml rss;
+                     application/atom+xml atom; }}
+        }}
         location /gz/ {{
             gzip on;
             gzip_min_length 0;
@@ -146,6 +150,7 @@ def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
     www = tmp / "www"
     (www / "gz").mkdir(parents=True)
     (www / "charset" / "declared").mkdir(parents=True)
+    (www / "sitemaps").mkdir()
     (www / "small").write_bytes(SMALL_BODY)
     (www / "large").write_bytes(LARGE_BODY)
     (www / "gz" / "text.txt").write_bytes(TEXT_BODY)
