@@ -66,6 +66,8 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from . import request as request
+    from .aio import AsyncClient as AsyncClient
+    from .aio import AsyncResponse as AsyncResponse
     from .client import Client as Client
     from .client import delete as delete
     from .client import get as get
@@ -76,6 +78,8 @@ if TYPE_CHECKING:
     from .client import put as put
     from .client import stream as stream
     from .errors import *  # noqa: F403
+    from .fetch import FetchOutcome as FetchOutcome
+    from .fetch import fetch_all as fetch_all
     from .models import Headers as Headers
     from .models import Limits as Limits
     from .models import Request as Request
@@ -102,4 +106,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    # The public names only: not this module's own helpers (importlib, Any, TYPE_CHECKING...).
+    return sorted(set(_EXPORTS) | _SUBMODULES | {"__version__"})

@@ -404,7 +404,14 @@ class Response:
         self.http_version = http_version
         self.headers = headers if headers is not None else Headers()
         self.request = request
-        self.url = url if url is not None else (request.url if request is not None else None)
+        if url is None:
+            if request is not None:
+                url = request.url
+            else:  # built by hand (a test double, an error reply): it came from nowhere
+                from .url import URL
+
+                url = URL("about:blank")
+        self.url: URL = url
         self.history: list[Response] = []
         self.elapsed = 0.0
         self.extensions: dict[str, Any] = {}
@@ -576,6 +583,16 @@ class Response:
     @property
     def is_redirect(self) -> bool:
         return self.status in (301, 302, 303, 307, 308) and "location" in self.headers
+
+    @property
+    def status_code(self) -> int:
+        """The same as :attr:`status` (the name requests and httpx use)."""
+        return self.status
+
+    @property
+    def ok(self) -> bool:
+        """True for a status below 400, as in requests (``raise_for_status`` raises for the others)."""
+        return self.status < 400
 
     def close(self) -> None:
         """Release the response. If its body was not read to the end, its connection is closed."""
