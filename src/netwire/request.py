@@ -45,7 +45,7 @@ from .models import Headers, Limits, Timeout
 from .models import Request as _NRequest
 from .parse import quote, unquote, unquote_to_bytes, unwrap, urljoin, urlparse, urlsplit, urlunparse
 from .policy.auth import Challenge, DigestAuth, parse_www_authenticate
-from .policy.proxies import Proxy, should_bypass
+from .policy.proxies import Proxy, host_bypasses
 from .response import HTTPResponse, addclosehook, addinfourl, make_message
 from .url import URL
 
@@ -634,14 +634,7 @@ def proxy_bypass_environment(host: str, proxies: Mapping[str, str] | None = None
     """True if ``no_proxy`` says to reach ``host`` (``host`` or ``host:port``) directly."""
     if proxies is None:
         proxies = getproxies_environment()
-    no_proxy = proxies.get("no")
-    if not no_proxy:
-        return False
-    try:
-        url = URL(f"http://{host}/")
-    except (InvalidURL, ValueError):
-        return False
-    return should_bypass(url, no_proxy)
+    return host_bypasses(host, proxies.get("no"))
 
 
 proxy_bypass = proxy_bypass_environment

@@ -13,6 +13,7 @@ import pytest_httpbin.certs
 import netwire.errors
 import netwire.request as R
 from netwire.error import HTTPError, URLError
+from policy.test_proxies import _NETWIRE_ADDITIONS, _SAME_AS_URLLIB
 
 # -- HTTPS -----------------------------------------------------------------------------------------
 
@@ -153,6 +154,28 @@ def test_no_proxy_bypasses(httpbin: Any, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("no_proxy", "127.0.0.1")
     assert R.build_opener(R.ProxyHandler({"http": dead})).open(httpbin.url + "/get").status == 200
     monkeypatch.delenv("no_proxy")
+    with pytest.raises(URLError):
+        R.build_opener(R.ProxyHandler({"http": dead})).open(httpbin.url + "/get")
+
+
+@pytest.mark.parametrize(("host", "no_proxy"), _SAME_AS_URLLIB)
+def test_proxy_bypass_environment_matches_urllib(host: str, no_proxy: str) -> None:
+    # "*" only as the whole value, commas only, no newline tricks: the running urllib's answers.
+    theirs = urllib.request.proxy_bypass_environment(host, {"no": no_proxy})
+    assert R.proxy_bypass_environment(host, {"no": no_proxy}) is theirs
+
+
+def test_proxy_bypass_keeps_the_ip_additions(monkeypatch: pytest.MonkeyPatch) -> None:
+    for host, no_proxy in _NETWIRE_ADDITIONS:
+        assert R.proxy_bypass_environment(host, {"no": no_proxy}) is True
+    monkeypatch.setenv("no_proxy", "*, internal.example")
+    assert not R.proxy_bypass("www.example.com") and R.proxy_bypass("internal.example")
+    assert not R.proxy_bypass_environment("x.test", {})
+
+
+def test_star_in_a_list_does_not_bypass(httpbin: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    dead = "http://127.0.0.1:1"
+    monkeypatch.setenv("no_proxy", "*, internal.example")
     with pytest.raises(URLError):
         R.build_opener(R.ProxyHandler({"http": dead})).open(httpbin.url + "/get")
 
