@@ -265,6 +265,9 @@ class Request:
         """Send this request through the proxy at ``host`` (host:port) of scheme ``type``."""
         if self.type == "https" and not self._tunnel_host:
             self._tunnel_host = self.host
+            # urllib tunnels https through a plain HTTP proxy whatever ``type`` says (a proxy
+            # written "proxy:3128" gets the request's own scheme as its type, "https").
+            type = "http"
         else:
             self.type = type
             self.selector = self.full_url

@@ -134,6 +134,28 @@ def test_https_through_tinyproxy_connect(proxy: Any, httpbin_secure: Any, ca_con
     assert "CONNECT" in proxy.output()
 
 
+def test_https_proxy_without_a_scheme_is_plain_http(
+    proxy: Any, httpbin_secure: Any, ca_context: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "proxy:3128" means http://proxy:3128 (urllib, curl): a plain CONNECT, no TLS to the proxy.
+    bare = proxy.url.split("://", 1)[1]
+    target = httpbin_secure.url.split("://", 1)[1]
+    opener = R.build_opener(R.ProxyHandler({"https": bare}), R.HTTPSHandler(context=ca_context))
+    assert json.loads(opener.open(httpbin_secure.url + "/get?via=bare").read())["args"] == {"via": "bare"}
+    assert f"CONNECT {target}" in proxy.output()
+    monkeypatch.setenv("https_proxy", bare)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    r = R.urlopen(httpbin_secure.url + "/get?via=env", context=ca_context)
+    assert json.loads(r.read())["args"] == {"via": "env"}
+    assert proxy.output().count(f"CONNECT {target}") >= 2
+    # Request.set_proxy with type "https" on an https request tunnels through a plain proxy too.
+    req = R.Request(httpbin_secure.url + "/get?via=set_proxy")
+    req.set_proxy(bare, "https")
+    plain = R.build_opener(R.ProxyHandler({}), R.HTTPSHandler(context=ca_context))
+    assert json.loads(plain.open(req).read())["args"] == {"via": "set_proxy"}
+
+
 def test_proxy_basic_auth_handler(auth_proxy: Any, httpbin: Any) -> None:
     mgr = R.HTTPPasswordMgrWithDefaultRealm()
     mgr.add_password(None, auth_proxy.url, "proxyuser", "proxypass")
