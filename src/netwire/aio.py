@@ -658,7 +658,7 @@ class AsyncClient(BaseClient):
         url = request.url
         t = route.timeout
         deadline = route.deadline
-        origin, key, proxy = self._route_of(url, route.proxies)
+        origin, key, proxy = self._route(request, route.proxies)
         method = request.method
         head = self._head(request, proxy)
         pool = self.pool

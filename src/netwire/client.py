@@ -384,7 +384,7 @@ class Client(BaseClient):
         url = request.url
         t = route.timeout
         deadline = route.deadline
-        origin, key, proxy = self._route_of(url, route.proxies)
+        origin, key, proxy = self._route(request, route.proxies)
         method = request.method
         head = self._head(request, proxy)
         limits = self.parser_limits

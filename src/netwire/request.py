@@ -971,14 +971,21 @@ class AbstractHTTPHandler(BaseHandler):
         if proxy_info is not None:
             kind, hostport = proxy_info
             auth = None
+            authorization = None
             if req._tunnel_host or kind.startswith("socks"):
-                # Proxy credentials belong to the CONNECT (or SOCKS) handshake, not to the origin.
+                # Proxy credentials belong to the CONNECT (or SOCKS) handshake, not to the origin:
+                # verbatim to a CONNECT whatever their scheme (urllib), Basic ones to SOCKS5.
                 for i, (name, value) in enumerate(items):
                     if name == "Proxy-Authorization":
-                        auth = _basic_credentials(value)
+                        if kind.startswith("socks"):
+                            auth = _basic_credentials(value)
+                        else:
+                            authorization = value
                         del items[i]
                         break
             proxy = _proxy_of("socks5h" if kind == "socks" else kind, hostport, auth)
+            if authorization is not None:
+                proxy = proxy.with_authorization(authorization)
             selector = selector.partition("#")[0]
         if _BAD_TARGET_RE.search(selector) is not None:
             found = _BAD_TARGET_RE.search(selector)

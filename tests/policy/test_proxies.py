@@ -180,6 +180,21 @@ def test_explicit_settings_win_over_environment() -> None:
     assert effective_settings(None, None, trust_env=False, environ=env) == ({}, None)
 
 
+def test_verbatim_proxy_authorization() -> None:
+    p = Proxy.from_url("http://u:p@proxy.test:3128")
+    assert proxy_authorization(p) == basic_auth_header("u", "p")
+    bearer = p.with_authorization("Bearer t0k")
+    assert proxy_authorization(bearer) == "Bearer t0k"  # any scheme, as given; wins over auth
+    assert bearer.pool_key != p.pool_key  # tunnels opened with other credentials are not shared
+    assert bearer.with_authorization("Bearer t0k") is bearer
+    assert "t0k" not in repr(bearer) and "***" in repr(bearer)
+    # What is tunnelled (the header then goes to the CONNECT, not to the origin).
+    assert p.tunnels("https") and not p.tunnels("http")
+    assert Proxy.from_url("https://proxy.test").tunnels("https")
+    assert not Proxy.from_url("https://proxy.test").tunnels("http")
+    assert Proxy.from_url("socks5h://proxy.test").tunnels("http")
+
+
 # -- no_proxy against the running interpreter's urllib ----------------------------------------------
 
 # (host as urllib's Request.host has it, no_proxy): netwire must answer as urllib does.

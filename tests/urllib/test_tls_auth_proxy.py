@@ -156,6 +156,30 @@ def test_https_proxy_without_a_scheme_is_plain_http(
     assert json.loads(plain.open(req).read())["args"] == {"via": "set_proxy"}
 
 
+@pytest.mark.parametrize("value", ["Bearer tok.en-1", "Negotiate YIIGhgYGKwYBBQUCoIIG", "Basic dTpw"])
+def test_caller_proxy_authorization_goes_verbatim_to_connect(
+    proxy: Any, httpbin_secure: Any, ca_context: ssl.SSLContext, value: str
+) -> None:
+    from policy.servers import start_relay
+
+    relay = start_relay((proxy.host, proxy.port))  # records the CONNECT heads
+    try:
+        for module in (R, urllib.request):  # netwire's face, then urllib: the same on the wire
+            opener = module.build_opener(  # type: ignore[attr-defined]
+                module.ProxyHandler({"https": relay.url}),  # type: ignore[attr-defined]
+                module.HTTPSHandler(context=ca_context),  # type: ignore[attr-defined]
+            )
+            req = module.Request(httpbin_secure.url + "/headers", headers={"Proxy-Authorization": value})  # type: ignore[attr-defined]
+            echoed = json.loads(opener.open(req).read())["headers"]
+            assert "Proxy-Authorization" not in echoed  # never to the origin
+        ours, theirs = relay.heads()
+        assert ours.startswith(b"CONNECT ") and theirs.startswith(b"CONNECT ")
+        line = f"\r\nProxy-Authorization: {value}".encode()
+        assert line in ours and line in theirs
+    finally:
+        relay.stop()
+
+
 def test_proxy_basic_auth_handler(auth_proxy: Any, httpbin: Any) -> None:
     mgr = R.HTTPPasswordMgrWithDefaultRealm()
     mgr.add_password(None, auth_proxy.url, "proxyuser", "proxypass")

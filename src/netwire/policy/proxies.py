@@ -19,7 +19,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from ..errors import InvalidURL
@@ -86,6 +86,8 @@ class Proxy:
     url: URL
     auth: tuple[str, str] | None = None
     kind: ProxyKind = "http"
+    authorization: str | None = field(default=None, repr=False)
+    """A ``Proxy-Authorization`` value of any scheme, sent verbatim (wins over ``auth``)."""
 
     @classmethod
     def from_url(cls, value: str | URL, auth: tuple[str, str] | None = None) -> Proxy:
@@ -123,13 +125,31 @@ class Proxy:
         port = self.url.effective_port
         return port if port is not None else _DEFAULT_PORTS[self.kind]
 
+    @property
+    def pool_key(self) -> tuple[object, ...]:
+        """What tells apart connections through this proxy (credentials included: a tunnel
+        opened with one caller's credentials is not handed to another's requests)."""
+        return (self.kind, self.host, self.port, self.auth, self.authorization)
+
+    def tunnels(self, scheme: str) -> bool:
+        """Whether a request for a ``scheme`` URL goes through a tunnel (CONNECT or SOCKS5)
+        rather than to the proxy itself (plain http through an HTTP proxy, absolute-form)."""
+        return scheme != "http" or self.kind not in ("http", "https")
+
+    def with_authorization(self, value: str) -> Proxy:
+        """This proxy with ``value`` as its ``Proxy-Authorization``, verbatim."""
+        return self if value == self.authorization else replace(self, authorization=value)
+
     def __repr__(self) -> str:
-        auth = ", auth=(***)" if self.auth else ""
+        auth = ", auth=(***)" if self.auth or self.authorization else ""
         return f"Proxy({str(self.url)!r}, kind={self.kind!r}{auth})"
 
 
 def proxy_authorization(proxy: Proxy) -> str | None:
-    """The ``Proxy-Authorization`` value for an HTTP proxy with credentials (Basic), else None."""
+    """The ``Proxy-Authorization`` value for an HTTP proxy: the verbatim ``authorization`` if
+    set (any scheme: Basic, Bearer, Negotiate...), else Basic from ``auth``, else None."""
+    if proxy.authorization is not None:
+        return proxy.authorization
     if proxy.auth is None:
         return None
     return basic_auth_header(*proxy.auth)
