@@ -71,6 +71,19 @@ def test_http_target_through_https_proxy(face: Make, https_proxy: Relay, echo: A
     assert https_proxy.heads()[before].startswith(f"GET {echo.url}/plain/over/tls?x=1 HTTP/1.1\r\n".encode())
 
 
+def test_scheme_less_https_proxy_from_the_environment_is_plain_http(
+    face: Make, recording_proxy: Relay, tls_echo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # https_proxy=host:port means http://host:port (urllib, curl): a plain CONNECT, no TLS to it.
+    for name in ("no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("https_proxy", f"{recording_proxy.host}:{recording_proxy.port}")
+    before = len(recording_proxy.received)
+    c = face(verify=tls_echo.client_context())
+    assert _path(c, tls_echo.url + "/bare")["path"] == "/bare"
+    assert recording_proxy.heads()[before].startswith(b"CONNECT 127.0.0.1:")
+
+
 def test_https_proxy_with_credentials(face: Make, tinyproxy_auth_proxy: Any, tls_echo: Any) -> None:
     relay = start_relay((tinyproxy_auth_proxy.host, tinyproxy_auth_proxy.port), ca=tls_echo.ca)
     try:
