@@ -158,18 +158,34 @@ class TLSInTLSSocket:
     # -- the pump: run one SSLObject call, moving records through the outer socket ------------
 
     def _run(self, call: Any, *args: Any) -> Any:
-        while True:
-            try:
-                result = call(*args)
-            except ssl.SSLWantReadError:
+        # The timeout bounds the whole call, as an SSLSocket's does: one inner read may need
+        # several outer reads, and a peer trickling a record byte by byte must not stretch it.
+        timeout = self._outer.gettimeout()
+        deadline = None if not timeout else time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    result = call(*args)
+                except ssl.SSLWantReadError:
+                    self._flush()
+                    self._rearm(deadline)
+                    self._fill()
+                    continue
+                except ssl.SSLWantWriteError:  # pragma: no cover - a MemoryBIO takes any amount
+                    self._flush()
+                    continue
                 self._flush()
-                self._fill()
-                continue
-            except ssl.SSLWantWriteError:  # pragma: no cover - a MemoryBIO takes any amount
-                self._flush()
-                continue
-            self._flush()
-            return result
+                return result
+        finally:
+            if deadline is not None:
+                self._outer.settimeout(timeout)
+
+    def _rearm(self, deadline: float | None) -> None:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("timed out")
+            self._outer.settimeout(left)
 
     def _flush(self) -> None:
         data = self._outgoing.read()

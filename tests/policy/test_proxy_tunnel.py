@@ -281,3 +281,31 @@ def test_tls_in_tls_handshake_timeout(tls_echo_server: EchoServer) -> None:
         with pytest.raises(ConnectTimeout, match="TLS handshake"):
             open_connection(Origin("https", "example.test", 443), connect_timeout=0.3, ssl_context=ctx, sock=outer)
         assert time.monotonic() - started < 1.5
+
+
+def test_tls_in_tls_timeout_bounds_a_trickled_record() -> None:
+    # After the 200, a TLS record header announcing 16 KiB, then one byte every 50 ms: each
+    # outer read makes progress, but the inner handshake's timeout bounds the whole wait.
+    ca = trustme.CA()
+    ctx = ssl.create_default_context()
+    ca.configure_trust(ctx)
+
+    def script(conn: socket.socket) -> None:
+        try:
+            conn.sendall(b"HTTP/1.1 200 OK\r\n\r\n")
+            time.sleep(0.05)
+            conn.sendall(b"\x16\x03\x03\x40\x00")
+            for _ in range(60):
+                time.sleep(0.05)
+                conn.sendall(b"\x00")
+        except OSError:
+            pass
+
+    with scripted_proxy(script, tls=ca) as (port, _):
+        outer = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5), server_hostname="127.0.0.1")
+        http_connect(outer, "example.test", 443, timeout=5)
+        started = time.monotonic()
+        with pytest.raises(ConnectTimeout, match="TLS handshake"):
+            open_connection(Origin("https", "example.test", 443), connect_timeout=0.4, ssl_context=ctx, sock=outer)
+        assert time.monotonic() - started < 1.2
+        outer.close()
