@@ -83,6 +83,11 @@ def test_no_proxy_from_env() -> None:
     assert no_proxy_from_env({"NO_PROXY": "a.test"}) == "a.test"
     assert no_proxy_from_env({"no_proxy": "b.test", "NO_PROXY": "a.test"}) == "b.test"
     assert no_proxy_from_env({}) is None
+    assert no_proxy_from_env({"no_proxy": "", "NO_PROXY": "a.test"}) is None  # lower case wins
+    # Kept as written, as urllib keeps it: " *" is not the catch-all.
+    assert no_proxy_from_env({"no_proxy": " *"}) == " *"
+    _, no_proxy = effective_settings(None, None, environ={"no_proxy": " *", "http_proxy": "http://p:1"})
+    assert no_proxy == " *" and not should_bypass(URL("http://x.test/"), no_proxy)
 
 
 @pytest.mark.parametrize(

@@ -189,9 +189,16 @@ def proxies_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Prox
 
 
 def no_proxy_from_env(environ: Mapping[str, str] | None = None) -> str | None:
-    """``no_proxy`` (or ``NO_PROXY``) from the environment, or None."""
+    """``no_proxy`` (or ``NO_PROXY``) from the environment, or None.
+
+    The lower-case variable wins, even when set but empty; the value is kept as written (not
+    stripped), as urllib keeps it: ``" *"`` is not the catch-all ``*``.
+    """
     env = os.environ if environ is None else environ
-    return _env_lookup(env, "no_proxy")
+    lower = env.get("no_proxy")
+    if lower is not None:
+        return lower or None
+    return env.get("NO_PROXY") or None
 
 
 def effective_settings(
