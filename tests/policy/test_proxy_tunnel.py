@@ -246,7 +246,9 @@ def test_tls_in_tls_through_open_connection(https_front: Relay, tls_echo_server:
         Origin("https", "localhost", tls_echo_server.port), connect_timeout=5, ssl_context=ctx, sock=outer
     )
     try:
-        assert isinstance(conn.sock, TLSInTLSSocket) and conn.is_alive()
+        # (Not is_alive() here: TLS 1.3 session tickets may still be arriving on a fresh
+        # connection; reuse of an idle one is covered by tests/aio/test_proxies.py.)
+        assert isinstance(conn.sock, TLSInTLSSocket)
         conn.send(b"GET /conn HTTP/1.1\r\nHost: localhost\r\n\r\n", write_timeout=5, deadline=None)
         head, _, _ = conn.receive_head(ResponseParser("GET"), read_timeout=5, deadline=None)
         assert head.status == 200
