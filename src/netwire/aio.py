@@ -26,7 +26,6 @@ from .clientbase import UNSET, USER_AGENT, BaseClient, ParamTypes, URLTypes
 from .connection import Origin
 from .content import iter_file
 from .errors import (
-    ProxyError,
     ReadError,
     RequestError,
     StreamError,
@@ -654,10 +653,8 @@ class AsyncClient(BaseClient):
             )
             conn.origin = origin
             return conn
-        if proxy.kind == "https":
-            raise ProxyError(f"TLS to the proxy and TLS through it (https over {proxy.url}) is not supported yet")
         fields: list[tuple[str, str]] = []
-        if proxy.kind == "http":
+        if proxy.kind in ("http", "https"):
             fields.append(("User-Agent", self.headers.get("user-agent", USER_AGENT)))
             credentials = proxy_authorization(proxy)
             if credentials:
@@ -670,13 +667,15 @@ class AsyncClient(BaseClient):
             limits=limits,
             proxy=proxy,
             proxy_headers=fields,
+            # An https:// proxy: TLS to the proxy, the origin's TLS inside it (TLS in TLS).
+            proxy_ssl_context=self._context() if proxy.kind == "https" else None,
         )
 
     async def _send_single(self, request: Request, route: _Route) -> AsyncResponse:
         url = request.url
         t = route.timeout
         deadline = route.deadline
-        origin, key, proxy = self._route_of(url, route.proxies)
+        origin, key, proxy = self._route(request, route.proxies)
         method = request.method
         head = self._head(request, proxy)
         pool = self.pool

@@ -473,9 +473,11 @@ async def open_async_connection(
 ) -> AsyncConnection:
     """Connect to ``origin`` and do TLS if it is https; returns an idle :class:`AsyncConnection`.
 
-    ``proxy`` (a :class:`~netwire.policy.proxies.Proxy`) of kind ``http`` opens a CONNECT tunnel,
-    ``socks5``/``socks5h`` a SOCKS5 one; TLS to the origin then runs inside the tunnel. (Plain HTTP
-    through an HTTP proxy needs no tunnel: connect to the proxy itself instead.)
+    ``proxy`` (a :class:`~netwire.policy.proxies.Proxy`) of kind ``http`` or ``https`` opens a
+    CONNECT tunnel (over TLS to the proxy when ``proxy_ssl_context`` is given: an https:// proxy),
+    ``socks5``/``socks5h`` a SOCKS5 one; TLS to the origin then runs inside the tunnel (TLS in
+    TLS through an https:// proxy). (Plain HTTP through an HTTP proxy needs no tunnel: connect to
+    the proxy itself instead.)
     ``connect_timeout`` covers TCP, the proxy handshake and TLS together; ``deadline`` (monotonic)
     caps it when the total budget is tighter.
     """
@@ -551,7 +553,7 @@ async def _open(
             **_eyeballs(loop, proxy.host),
         )
     except ssl.SSLError as exc:
-        raise _tls_error(proxy_where, exc) from exc
+        raise _tls_error(f"proxy {proxy_where}", exc) from exc
     except OSError as exc:
         raise ConnectError(f"cannot connect to proxy {proxy_where}: {exc.strerror or exc}", reason=exc) from exc
     try:
@@ -563,6 +565,9 @@ async def _open(
         conn._raw = None
         conn.origin = origin
         if tls:
+            if proxy_ssl_context is not None:
+                # TLS in TLS: asyncio (3.11+) and uvloop run start_tls over the proxy's TLS transport.
+                where = f"{where} (through the https proxy)"
             try:
                 transport = await loop.start_tls(
                     conn.transport, conn, ssl_context, server_hostname=origin.host  # type: ignore[arg-type]
@@ -571,6 +576,14 @@ async def _open(
                 raise _tls_error(where, exc) from exc
             except OSError as exc:
                 raise ConnectError(f"TLS handshake with {where} failed: {exc}", reason=exc) from exc
+            except TypeError as exc:
+                # CPython 3.11's asyncio turns a failed TLS-in-TLS handshake into a TypeError
+                # (_SSLProtocolTransport._force_close passes an argument SSLProtocol._abort does
+                # not take); the handshake's own error is that TypeError's context.
+                failure = exc.__context__
+                if isinstance(failure, ssl.SSLError):
+                    raise _tls_error(where, failure) from failure
+                raise
             if transport is None:
                 raise ConnectError(f"TLS handshake with {where} failed: the tunnel closed")
             conn.transport = transport

@@ -18,7 +18,6 @@ from .clientbase import UNSET, USER_AGENT, BaseClient, ParamTypes, URLTypes
 from .connection import Connection, Origin, ResponseBody, open_connection
 from .content import iter_file
 from .errors import (
-    ProxyError,
     ReadError,
     ReadTimeout,
     RequestError,
@@ -340,21 +339,27 @@ class Client(BaseClient):
                 deadline=deadline,
                 ssl_context=self._context() if proxy.kind == "https" else None,
                 limits=limits,
+                label=f"proxy {proxy_origin.host}:{proxy_origin.port}",
             )
             conn.origin = origin
             return conn
-        if proxy.kind == "https":
-            raise ProxyError(f"TLS to the proxy and TLS through it (https over {proxy.url}) is not supported yet")
         started = time.monotonic()
+        # An https:// proxy: TLS to the proxy first; open_connection then runs the origin's TLS
+        # inside it (TLS in TLS).
         tunnel = open_connection(
-            Origin("http", proxy.host, proxy.port), connect_timeout=t.connect, deadline=deadline, limits=limits
+            proxy_origin,
+            connect_timeout=t.connect,
+            deadline=deadline,
+            ssl_context=self._context() if proxy.kind == "https" else None,
+            limits=limits,
+            label=f"proxy {proxy_origin.host}:{proxy_origin.port}",
         )
         sock = tunnel.sock
         budget = t.connect
         if budget is not None:
             budget = max(budget - (time.monotonic() - started), 0.0)
         try:
-            if proxy.kind == "http":
+            if proxy.kind in ("http", "https"):
                 from .proxy_tunnel import http_connect
 
                 fields = [("User-Agent", self.headers.get("user-agent", USER_AGENT))]
@@ -384,7 +389,7 @@ class Client(BaseClient):
         url = request.url
         t = route.timeout
         deadline = route.deadline
-        origin, key, proxy = self._route_of(url, route.proxies)
+        origin, key, proxy = self._route(request, route.proxies)
         method = request.method
         head = self._head(request, proxy)
         limits = self.parser_limits

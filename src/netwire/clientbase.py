@@ -268,11 +268,24 @@ class BaseClient:
             return cached[1]
         origin = self._origin(url)
         proxy = select_proxy(url, proxies, self._no_proxy) if proxies else None
-        pkey = None if proxy is None else (proxy.kind, proxy.host, proxy.port, proxy.auth)
+        pkey = None if proxy is None else proxy.pool_key
         route = (origin, (origin, self.uds, pkey), proxy)
         if len(self._routes) >= 256:
             self._routes.clear()
         self._routes[cache_key] = (proxies, route)
+        return route
+
+    def _route(self, request: Request, proxies: dict[str, Any]) -> tuple[Origin, Any, Proxy | None]:
+        """:meth:`_route_of` for a request: a ``Proxy-Authorization`` the caller set, of any
+        scheme, goes verbatim to the tunnel's CONNECT (as urllib does); :meth:`_head` keeps it
+        from the origin."""
+        route = self._route_of(request.url, proxies)
+        proxy = route[2]
+        if proxy is not None and proxy.kind in ("http", "https") and proxy.tunnels(request.url.scheme):
+            value = request.headers.get("proxy-authorization")
+            if value is not None:
+                proxy = proxy.with_authorization(value)
+                return route[0], (route[0], self.uds, proxy.pool_key), proxy
         return route
 
     def _head(self, request: Request, proxy: Proxy | None) -> bytes:
@@ -298,6 +311,9 @@ class BaseClient:
                 credentials = proxy_authorization(proxy)
                 if credentials and not any(n.lower() == "proxy-authorization" for n, _ in fields):
                     fields.append(("Proxy-Authorization", credentials))
+            elif proxy is not None:
+                # Tunnelled: the proxy's credentials went to the CONNECT; never to the origin.
+                fields = [(n, v) for n, v in fields if n.lower() != "proxy-authorization"]
             head = encode_request_head(request.method, target, fields)
             if len(self._heads) >= 256:
                 self._heads.clear()

@@ -16,7 +16,7 @@ import struct
 import sys
 import time
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from .errors import (
     ConnectError,
@@ -38,6 +38,7 @@ from .http11 import (
     ResponseHead,
     ResponseParser,
 )
+from .proxy_tunnel import TLSInTLSSocket
 from .sockets.happy_eyeballs import connect_tcp_socket
 
 __all__ = ["Connection", "Origin", "default_ssl_context", "open_connection"]
@@ -135,11 +136,14 @@ def open_connection(
     source_address: tuple[str, int] | None = None,
     limits: ParserLimits = DEFAULT_LIMITS,
     sock: socket.socket | None = None,
+    label: str | None = None,
 ) -> Connection:
     """Connect to ``origin`` (TCP with happy eyeballs, or a Unix socket) and do TLS if https.
 
-    ``sock`` is an already connected socket (a proxy tunnel) on which to start TLS instead.
+    ``sock`` is an already connected socket (a proxy tunnel) on which to start TLS instead; a
+    TLS socket there (an https:// proxy's) gets TLS in TLS.
     ``deadline`` (monotonic) caps the connect timeout when the total budget is tighter.
+    ``label`` names the peer in error messages (``"proxy 10.0.0.1:3128"``) instead of host:port.
     """
     timeout = connect_timeout
     total_binds = False
@@ -148,6 +152,8 @@ def open_connection(
         timeout, total_binds = max(left, 0.0), True
     started = time.monotonic()
     where = f"{origin.host}:{origin.port}" if origin.scheme != "http+unix" else f"unix:{uds or origin.host}"
+    if label is not None:
+        where = label
     if sock is None:
         if uds is not None or origin.scheme == "http+unix":
             path = uds or origin.host
@@ -172,7 +178,11 @@ def open_connection(
         hostname = server_hostname or origin.host
         if timeout is not None:
             timeout = max(timeout - (time.monotonic() - started), 0.0)
-        sock = _tls_handshake(sock, ctx, hostname, where, timeout, total_binds)
+        if isinstance(sock, ssl.SSLSocket):
+            # A tunnel through an https:// proxy: TLS to the origin inside TLS to the proxy.
+            sock = _tls_in_tls_handshake(sock, ctx, hostname, where, timeout, total_binds)
+        else:
+            sock = _tls_handshake(sock, ctx, hostname, where, timeout, total_binds)
     sock.settimeout(None)
     return Connection(sock, origin, limits=limits)
 
@@ -216,6 +226,50 @@ def _tls_handshake(
     return tls
 
 
+def _tls_in_tls_handshake(
+    outer: ssl.SSLSocket,
+    ctx: ssl.SSLContext,
+    hostname: str,
+    where: str,
+    timeout: float | None,
+    total_binds: bool,
+) -> socket.socket:
+    """TLS to ``hostname`` through ``outer`` (TLS to a proxy, the CONNECT tunnel open on it).
+
+    The result duck-types the socket methods :class:`Connection` uses (see
+    :class:`~netwire.proxy_tunnel.TLSInTLSSocket`); errors are mapped as for a direct handshake,
+    and say that the handshake ran through the proxy.
+    """
+    where = f"{where} (through the https proxy)"
+    try:
+        tls = TLSInTLSSocket(outer, ctx, hostname)
+    except (ssl.SSLError, ValueError) as exc:
+        outer.close()
+        raise TLSError(f"TLS setup for {where} failed: {exc}", reason=exc) from exc
+    outer.settimeout(timeout)
+    try:
+        tls.do_handshake()
+    except ssl.SSLCertVerificationError as exc:
+        tls.close()
+        raise TLSError(
+            f"TLS certificate of {where} not accepted: {exc.verify_message or exc.reason}", reason=exc
+        ) from exc
+    except ssl.SSLError as exc:
+        tls.close()
+        raise TLSError(f"TLS handshake with {where} failed: {exc.reason or exc}", reason=exc) from exc
+    except TimeoutError:
+        tls.close()
+        raise _connect_timeout(where + " (TLS handshake)", timeout, total_binds) from None
+    except OSError as exc:
+        tls.close()
+        raise ConnectError(f"TLS handshake with {where} failed: connection lost ({exc})", reason=exc) from exc
+    return cast(socket.socket, tls)
+
+
+# Sockets that are TLS: no kernel timeouts (see Connection.__init__), decrypted bytes may be pending.
+_TLS_SOCKETS = (ssl.SSLSocket, TLSInTLSSocket)
+
+
 class Connection:
     """A connected socket speaking HTTP/1.1, one request at a time."""
 
@@ -244,7 +298,7 @@ class Connection:
         self._poller: Any = None
         # Not for TLS: CPython's SSLSocket retries SSL_read/SSL_write on a blocking socket
         # whenever the kernel timer expires (WANT_READ), so SO_RCVTIMEO would never fire there.
-        self._kernel_timeouts = _KERNEL_TIMEOUTS and not isinstance(sock, ssl.SSLSocket)
+        self._kernel_timeouts = _KERNEL_TIMEOUTS and not isinstance(sock, _TLS_SOCKETS)
         if self._kernel_timeouts:
             sock.settimeout(None)
 
@@ -419,7 +473,7 @@ class Connection:
         sock = self.sock
         # TLS: a record may already sit decrypted in the SSL object (pending) without the fd
         # being readable; an idle connection has none.
-        return not (isinstance(sock, ssl.SSLSocket) and sock.pending())
+        return not (isinstance(sock, _TLS_SOCKETS) and sock.pending())
 
     def close(self) -> None:
         try:

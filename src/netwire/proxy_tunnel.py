@@ -4,6 +4,10 @@
 reads the proxy's reply head without reading a byte past it (whatever follows belongs to the
 tunnel, typically the target's TLS handshake), and raises ProxyError with the proxy's status
 when it refuses.
+
+:class:`TLSInTLSSocket` runs TLS to the target inside the TLS connection to an https:// proxy
+(an ``ssl.SSLSocket`` cannot wrap another one: the inner TLS is an ``ssl.SSLObject`` over
+memory buffers, its records carried by the outer socket).
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ import socket
 import ssl
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from .errors import ConnectTimeout, ProtocolError, ProxyError
 from .http11 import DEFAULT_LIMITS, ParserLimits, ResponseHead, ResponseParser, encode_request_head
 
-__all__ = ["authority", "http_connect"]
+__all__ = ["TLSInTLSSocket", "authority", "http_connect"]
 
 _PEEK_SIZE = 4096
 
@@ -126,3 +131,140 @@ def _arm(sock: socket.socket, deadline: float | None, where: str) -> None:
     if left <= 0:
         raise ConnectTimeout(f"{where} timed out")
     sock.settimeout(left)
+
+
+# The most ciphertext the inner TLS hands the outer socket in one go (bounds the outgoing buffer).
+_TLS_CHUNK = 64 * 1024
+
+
+class TLSInTLSSocket:
+    """TLS to a target inside the TLS connection to a proxy, with a blocking socket's interface.
+
+    The inner session is an :class:`ssl.SSLObject` over two :class:`ssl.MemoryBIO`; its records
+    travel through ``outer`` (the proxy's :class:`ssl.SSLSocket`, the CONNECT tunnel already
+    open on it). What :class:`~netwire.connection.Connection` needs is here: ``recv``,
+    ``recv_into``, ``send``, ``sendall``, ``settimeout`` (applied to the outer socket, so each
+    wait for the network is bounded as for a plain TLS socket), ``fileno``, ``pending``,
+    ``close``. Errors are the ones an ``SSLSocket`` raises (``ssl.SSLError``, ``TimeoutError``,
+    ``OSError``), so the caller's error mapping stays the same.
+    """
+
+    def __init__(self, outer: ssl.SSLSocket, context: ssl.SSLContext, server_hostname: str) -> None:
+        self._outer = outer
+        self._incoming = ssl.MemoryBIO()
+        self._outgoing = ssl.MemoryBIO()
+        self._tls = context.wrap_bio(self._incoming, self._outgoing, server_side=False, server_hostname=server_hostname)
+
+    # -- the pump: run one SSLObject call, moving records through the outer socket ------------
+
+    def _run(self, call: Any, *args: Any) -> Any:
+        # The timeout bounds the whole call, as an SSLSocket's does: one inner read may need
+        # several outer reads, and a peer trickling a record byte by byte must not stretch it.
+        timeout = self._outer.gettimeout()
+        deadline = None if not timeout else time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    result = call(*args)
+                except ssl.SSLWantReadError:
+                    self._flush()
+                    self._rearm(deadline)
+                    self._fill()
+                    continue
+                except ssl.SSLWantWriteError:  # pragma: no cover - a MemoryBIO takes any amount
+                    self._flush()
+                    continue
+                self._flush()
+                return result
+        finally:
+            if deadline is not None:
+                self._outer.settimeout(timeout)
+
+    def _rearm(self, deadline: float | None) -> None:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("timed out")
+            self._outer.settimeout(left)
+
+    def _flush(self) -> None:
+        data = self._outgoing.read()
+        if data:
+            self._outer.sendall(data)
+
+    def _fill(self) -> None:
+        data = self._outer.recv(_TLS_CHUNK)
+        if data:
+            self._incoming.write(data)
+        else:
+            self._incoming.write_eof()  # the inner read then raises SSLEOFError (or returns b"")
+
+    # -- the socket interface ---------------------------------------------------------------------
+
+    def do_handshake(self) -> None:
+        """The inner TLS handshake (certificate and host name checked by the context)."""
+        self._run(self._tls.do_handshake)
+
+    def recv(self, size: int, flags: int = 0) -> bytes:
+        if size <= 0:
+            return b""
+        try:
+            data: bytes = self._run(self._tls.read, size)
+        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            # EOF, with or without close_notify: as an SSLSocket's suppress_ragged_eofs (HTTP's
+            # own framing tells a cut body from a complete one).
+            return b""
+        return data
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        size = nbytes or len(buffer)
+        if size <= 0:
+            return 0
+        try:
+            n: int = self._run(self._tls.read, size, buffer)
+        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            return 0
+        return n
+
+    def send(self, data: Any, flags: int = 0) -> int:
+        view = memoryview(data).cast("B")[:_TLS_CHUNK]
+        n: int = self._run(self._tls.write, view)
+        return n
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        view = memoryview(data).cast("B")
+        sent = 0
+        while sent < len(view):
+            sent += self.send(view[sent:])
+
+    def settimeout(self, timeout: float | None) -> None:
+        self._outer.settimeout(timeout)
+
+    def gettimeout(self) -> float | None:
+        return self._outer.gettimeout()
+
+    def fileno(self) -> int:
+        return self._outer.fileno()
+
+    def pending(self) -> int:
+        """Bytes already received but not yet read, at either TLS layer (an idle connection has none)."""
+        return self._tls.pending() + self._incoming.pending + self._outer.pending()
+
+    def getpeercert(self, binary_form: bool = False) -> Any:
+        """The target's certificate (not the proxy's)."""
+        return self._tls.getpeercert(binary_form)
+
+    def selected_alpn_protocol(self) -> str | None:
+        return self._tls.selected_alpn_protocol()
+
+    def version(self) -> str | None:
+        return self._tls.version()
+
+    def cipher(self) -> tuple[str, str, int] | None:
+        return self._tls.cipher()
+
+    def close(self) -> None:
+        self._outer.close()
+
+    def __repr__(self) -> str:
+        return f"<TLSInTLSSocket {self._tls.server_hostname} via {self._outer!r}>"

@@ -45,7 +45,7 @@ from .models import Headers, Limits, Timeout
 from .models import Request as _NRequest
 from .parse import quote, unquote, unquote_to_bytes, unwrap, urljoin, urlparse, urlsplit, urlunparse
 from .policy.auth import Challenge, DigestAuth, parse_www_authenticate
-from .policy.proxies import Proxy, should_bypass
+from .policy.proxies import Proxy, host_bypasses
 from .response import HTTPResponse, addclosehook, addinfourl, make_message
 from .url import URL
 
@@ -265,6 +265,9 @@ class Request:
         """Send this request through the proxy at ``host`` (host:port) of scheme ``type``."""
         if self.type == "https" and not self._tunnel_host:
             self._tunnel_host = self.host
+            # urllib tunnels https through a plain HTTP proxy whatever ``type`` says (a proxy
+            # written "proxy:3128" gets the request's own scheme as its type, "https").
+            type = "http"
         else:
             self.type = type
             self.selector = self.full_url
@@ -634,14 +637,7 @@ def proxy_bypass_environment(host: str, proxies: Mapping[str, str] | None = None
     """True if ``no_proxy`` says to reach ``host`` (``host`` or ``host:port``) directly."""
     if proxies is None:
         proxies = getproxies_environment()
-    no_proxy = proxies.get("no")
-    if not no_proxy:
-        return False
-    try:
-        url = URL(f"http://{host}/")
-    except (InvalidURL, ValueError):
-        return False
-    return should_bypass(url, no_proxy)
+    return host_bypasses(host, proxies.get("no"))
 
 
 proxy_bypass = proxy_bypass_environment
@@ -975,14 +971,21 @@ class AbstractHTTPHandler(BaseHandler):
         if proxy_info is not None:
             kind, hostport = proxy_info
             auth = None
+            authorization = None
             if req._tunnel_host or kind.startswith("socks"):
-                # Proxy credentials belong to the CONNECT (or SOCKS) handshake, not to the origin.
+                # Proxy credentials belong to the CONNECT (or SOCKS) handshake, not to the origin:
+                # verbatim to a CONNECT whatever their scheme (urllib), Basic ones to SOCKS5.
                 for i, (name, value) in enumerate(items):
                     if name == "Proxy-Authorization":
-                        auth = _basic_credentials(value)
+                        if kind.startswith("socks"):
+                            auth = _basic_credentials(value)
+                        else:
+                            authorization = value
                         del items[i]
                         break
             proxy = _proxy_of("socks5h" if kind == "socks" else kind, hostport, auth)
+            if authorization is not None:
+                proxy = proxy.with_authorization(authorization)
             selector = selector.partition("#")[0]
         if _BAD_TARGET_RE.search(selector) is not None:
             found = _BAD_TARGET_RE.search(selector)

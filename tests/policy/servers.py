@@ -32,6 +32,7 @@ __all__ = [
     "DANTED",
     "EchoServer",
     "PolicyServer",
+    "Relay",
     "TINYPROXY",
     "ServerProcess",
     "dante",
@@ -40,6 +41,7 @@ __all__ = [
     "is_root",
     "start_echo_server",
     "start_policy_server",
+    "start_relay",
     "tinyproxy",
     "wait_for_port",
 ]
@@ -217,6 +219,96 @@ def tinyproxy(
             yield server
         finally:
             server.stop()
+
+
+# -- a TLS front (or a plain recording relay) for a proxy -------------------------------------------
+
+
+@dataclass
+class Relay:
+    """A TCP relay on loopback in front of ``upstream``, optionally terminating TLS.
+
+    With ``tls`` it turns tinyproxy into an https:// proxy (TLS to the proxy, the CONNECT and
+    the tunnel inside it), with a certificate for 127.0.0.1 and localhost from ``ca``. It
+    records what each client sent first (the CONNECT head, Proxy-Authorization included).
+    """
+
+    host: str
+    port: int
+    ca: Any
+    received: list[bytearray]
+    loop: Any
+    server: Any
+    thread: threading.Thread
+    writers: list[Any]
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.ca is not None else 'http'}://{self.host}:{self.port}"
+
+    def heads(self) -> list[bytes]:
+        """The first request head each client sent (its CONNECT, for a tunnel)."""
+        return [bytes(r).partition(b"\r\n\r\n")[0] for r in list(self.received)]
+
+    def stop(self) -> None:
+        import asyncio
+
+        async def close() -> None:
+            self.server.close()
+            for writer in self.writers:
+                writer.transport.abort()  # the pumps then end on their own
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            await asyncio.wait(tasks, timeout=2) if tasks else None
+
+        asyncio.run_coroutine_threadsafe(close(), self.loop).result(5)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+def start_relay(upstream: tuple[str, int], *, ca: Any = None, host: str = "127.0.0.1") -> Relay:
+    """A relay to ``upstream`` on a free port; with ``ca`` (a trustme.CA) it terminates TLS."""
+    import asyncio
+
+    ctx = None
+    if ca is not None:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
+    received: list[bytearray] = []
+    writers: list[asyncio.StreamWriter] = []
+    loop = asyncio.new_event_loop()
+
+    async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, record: bytearray | None) -> None:
+        try:
+            while data := await reader.read(65536):
+                if record is not None and len(record) < 65536:
+                    record += data
+                writer.write(data)
+                await writer.drain()
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            writer.close()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        record = bytearray()
+        received.append(record)
+        writers.append(writer)
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*upstream)
+        except OSError:
+            writer.close()
+            return
+        writers.append(up_writer)
+        await asyncio.gather(pump(reader, up_writer, record), pump(up_reader, writer, None))
+
+    async def start() -> Any:
+        return await asyncio.start_server(handle, host, 0, ssl=ctx)
+
+    server = loop.run_until_complete(start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    return Relay(host, server.sockets[0].getsockname()[1], ca, received, loop, server, thread, writers)
 
 
 # -- an HTTP(S) echo server to reach through the proxies -------------------------------------------

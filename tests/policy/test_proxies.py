@@ -9,6 +9,7 @@ from netwire.policy.auth import basic_auth_header
 from netwire.policy.proxies import (
     Proxy,
     effective_settings,
+    host_bypasses,
     no_proxy_from_env,
     proxies_from_env,
     proxy_authorization,
@@ -82,6 +83,11 @@ def test_no_proxy_from_env() -> None:
     assert no_proxy_from_env({"NO_PROXY": "a.test"}) == "a.test"
     assert no_proxy_from_env({"no_proxy": "b.test", "NO_PROXY": "a.test"}) == "b.test"
     assert no_proxy_from_env({}) is None
+    assert no_proxy_from_env({"no_proxy": "", "NO_PROXY": "a.test"}) is None  # lower case wins
+    # Kept as written, as urllib keeps it: " *" is not the catch-all.
+    assert no_proxy_from_env({"no_proxy": " *"}) == " *"
+    _, no_proxy = effective_settings(None, None, environ={"no_proxy": " *", "http_proxy": "http://p:1"})
+    assert no_proxy == " *" and not should_bypass(URL("http://x.test/"), no_proxy)
 
 
 @pytest.mark.parametrize(
@@ -94,8 +100,10 @@ def test_no_proxy_from_env() -> None:
         ("http://example.com/", ".example.com", True),
         ("http://notexample.com/", "example.com", False),
         ("http://example.com.evil.test/", "example.com", False),
-        ("http://a.b.example.com/", "*.example.com", True),
-        ("http://EXAMPLE.com./", "Example.COM", True),
+        # urllib knows no "*." prefix nor trailing-dot equivalence: neither does netwire.
+        ("http://a.b.example.com/", "*.example.com", False),
+        ("http://EXAMPLE.com/", "Example.COM", True),
+        ("http://EXAMPLE.com./", "Example.COM", False),
         # exact host
         ("http://localhost:8080/", "localhost", True),
         ("http://localhost2/", "localhost", False),
@@ -122,7 +130,11 @@ def test_no_proxy_from_env() -> None:
         # wildcard, lists, junk
         ("http://anything.test/", "*", True),
         ("http://b.test/", "a.test, b.test", True),
-        ("http://b.test/", "a.test b.test", True),
+        ("http://b.test/", "a.test b.test", False),  # commas separate, as in urllib
+        # "*" is special only as the whole value (urllib).
+        ("http://anything.test/", "*, internal.test", False),
+        ("http://internal.test/", "*, internal.test", True),
+        ("http://anything.test/", "internal.test,*", False),
         ("http://c.test/", "a.test,,b.test, ,", False),
         ("http://c.test/", "", False),
         ("http://c.test/", "10.0.0.0/99, [broken, c.test", True),
@@ -171,3 +183,114 @@ def test_explicit_settings_win_over_environment() -> None:
     assert select_proxy(URL("https://internal.test/"), proxies, no_proxy).url.hostname == "env"  # type: ignore[union-attr]
     # trust_env=False: the environment is not read at all.
     assert effective_settings(None, None, trust_env=False, environ=env) == ({}, None)
+
+
+def test_verbatim_proxy_authorization() -> None:
+    p = Proxy.from_url("http://u:p@proxy.test:3128")
+    assert proxy_authorization(p) == basic_auth_header("u", "p")
+    bearer = p.with_authorization("Bearer t0k")
+    assert proxy_authorization(bearer) == "Bearer t0k"  # any scheme, as given; wins over auth
+    assert bearer.pool_key != p.pool_key  # tunnels opened with other credentials are not shared
+    assert bearer.with_authorization("Bearer t0k") is bearer
+    assert "t0k" not in repr(bearer) and "***" in repr(bearer)
+    # What is tunnelled (the header then goes to the CONNECT, not to the origin).
+    assert p.tunnels("https") and not p.tunnels("http")
+    assert Proxy.from_url("https://proxy.test").tunnels("https")
+    assert not Proxy.from_url("https://proxy.test").tunnels("http")
+    assert Proxy.from_url("socks5h://proxy.test").tunnels("http")
+
+
+# -- no_proxy against the running interpreter's urllib ----------------------------------------------
+
+# (host as urllib's Request.host has it, no_proxy): netwire must answer as urllib does.
+_SAME_AS_URLLIB = [
+    ("example.com", "example.com"),
+    ("www.example.com", "example.com"),
+    ("www.example.com", ".example.com"),
+    ("www.example.com", "..example.com"),
+    ("example.com", ".example.com"),
+    ("notexample.com", "example.com"),
+    ("example.com.evil.test", "example.com"),
+    ("EXAMPLE.com", " Example.COM "),
+    ("example.com.", "example.com"),
+    ("example.com", "example.com."),
+    ("a.b.example.com", "*.example.com"),
+    ("example.com:8080", "example.com"),
+    ("example.com:8080", "example.com:8080"),
+    ("www.example.com:8080", "example.com:8080"),
+    ("example.com:8081", "example.com:8080"),
+    ("example.com", "example.com:8080"),
+    ("localhost", "localhost"),
+    ("localhost2", "localhost"),
+    ("anything.test", "*"),
+    ("anything.test", " *"),
+    ("anything.test", "*,"),
+    ("anything.test", "*, internal.test"),
+    ("internal.test", "*, internal.test"),
+    ("anything.test", "internal.test,*"),
+    ("b.test", "a.test, b.test"),
+    ("b.test", "a.test b.test"),
+    ("b.test", "a.test\tb.test"),
+    ("b.test", "a.test,\tb.test\n"),
+    ("c.test", "a.test,,b.test, ,"),
+    ("c.test", ""),
+    ("c.test", ","),
+    # Control characters in the host are not cleaned away: no match by a newline trick.
+    ("example.com\n", "example.com"),
+    ("example.com\r\n", "example.com"),
+    ("example.com\t", "example.com"),
+    (" example.com", "example.com"),
+    ("example.com\n:80", "example.com"),
+    ("example.com:80\n", "example.com"),
+    ("127.0.0.1\n", "127.0.0.1"),
+    ("evil.test\n.example.com", "example.com"),  # urllib matches this suffix too
+    # IP literals, compared as text by urllib; netwire agrees on these.
+    ("127.0.0.1", "127.0.0.1"),
+    ("127.0.0.1:5000", "127.0.0.1"),
+    ("127.0.0.2", "127.0.0.1"),
+    ("10.0.0.1", "0.0.1"),
+    ("[::1]", "[::1]"),
+    ("[::1]:8080", "[::1]:8080"),
+    ("[::1]:9090", "[::1]:8080"),
+    ("[::1]:8080", "[::1]"),
+    ("host.test", "10.0.0.0/8"),
+]
+
+# netwire's additions: IP addresses compared as addresses, CIDR blocks. urllib says no to these.
+_NETWIRE_ADDITIONS = [
+    ("[::1]", "::1"),
+    ("[::1]:8080", "::1"),
+    ("[0:0::1]", "::1"),
+    ("10.1.2.3", "10.0.0.0/8"),
+    ("192.168.1.77:8080", "192.168.1.0/24"),
+    ("[fd00::5]", "fd00::/8"),
+    ("[fd00::5]:443", "fd00::/8"),
+]
+
+
+@pytest.mark.parametrize(("host", "no_proxy"), _SAME_AS_URLLIB)
+def test_host_bypasses_matches_urllib(host: str, no_proxy: str) -> None:
+    import urllib.request
+
+    expected = urllib.request.proxy_bypass_environment(host, {"no": no_proxy})
+    assert host_bypasses(host, no_proxy) is expected
+
+
+@pytest.mark.parametrize(("host", "no_proxy"), _NETWIRE_ADDITIONS)
+def test_host_bypasses_ip_additions(host: str, no_proxy: str) -> None:
+    import urllib.request
+
+    assert urllib.request.proxy_bypass_environment(host, {"no": no_proxy}) is False
+    assert host_bypasses(host, no_proxy) is True
+    # The same through a URL (the clients' path).
+    assert should_bypass(URL(f"http://{host}/"), no_proxy) is True
+
+
+@pytest.mark.parametrize(("host", "no_proxy"), [(h, n) for h, n in _SAME_AS_URLLIB if h.isprintable() and " " not in h])
+def test_should_bypass_matches_urllib(host: str, no_proxy: str) -> None:
+    # Hosts a URL can carry, in the form it keeps them (lower case; default ports dropped).
+    import urllib.request
+
+    url = URL(f"http://{host}/")
+    expected = urllib.request.proxy_bypass_environment(url.host, {"no": no_proxy})
+    assert should_bypass(url, no_proxy) is expected

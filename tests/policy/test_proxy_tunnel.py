@@ -13,11 +13,12 @@ from contextlib import contextmanager
 import pytest
 import trustme
 
-from netwire.errors import ConnectTimeout, ProxyError
-from netwire.http11 import ParserLimits
+from netwire.connection import Origin, open_connection
+from netwire.errors import ConnectTimeout, ProxyError, TLSError
+from netwire.http11 import ParserLimits, ResponseParser
 from netwire.policy.proxies import Proxy, proxy_authorization
-from netwire.proxy_tunnel import authority, http_connect
-from policy.servers import EchoServer, ServerProcess
+from netwire.proxy_tunnel import TLSInTLSSocket, authority, http_connect
+from policy.servers import EchoServer, Relay, ServerProcess, start_relay
 
 
 def _get(sock: socket.socket | ssl.SSLSocket, host: str, path: str) -> dict[str, object]:
@@ -204,3 +205,109 @@ def test_oversized_reply_head() -> None:
 
     with scripted_proxy(script) as (port, _), socket.create_connection(("127.0.0.1", port), timeout=5) as sock, pytest.raises(ProxyError, match="exceeds"):
         http_connect(sock, "example.test", 443, timeout=5, limits=ParserLimits(max_header_bytes=8192))
+
+
+# -- TLS in TLS: an https:// proxy ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def https_front(tinyproxy_server: ServerProcess, tls_echo_server: EchoServer) -> Iterator[Relay]:
+    relay = start_relay((tinyproxy_server.host, tinyproxy_server.port), ca=tls_echo_server.ca)
+    yield relay
+    relay.stop()
+
+
+def _outer(relay: Relay, ctx: ssl.SSLContext) -> ssl.SSLSocket:
+    return ctx.wrap_socket(socket.create_connection((relay.host, relay.port), timeout=5), server_hostname=relay.host)
+
+
+def test_tls_in_tls_socket(https_front: Relay, tls_echo_server: EchoServer) -> None:
+    ctx = tls_echo_server.client_context()
+    outer = _outer(https_front, ctx)
+    assert http_connect(outer, "localhost", tls_echo_server.port, timeout=5).status == 200
+    inner = TLSInTLSSocket(outer, ctx, "localhost")
+    inner.do_handshake()
+    try:
+        # The certificate is the target's (localhost), not the proxy's.
+        assert ("DNS", "localhost") in inner.getpeercert()["subjectAltName"]
+        assert inner.version() in ("TLSv1.2", "TLSv1.3") and inner.pending() == 0
+        assert _get(inner, "localhost", "/inner")["path"] == "/inner"  # type: ignore[arg-type]
+        assert inner.recv(100) == b""  # the server closed (no close_notify through the relay): EOF
+    finally:
+        inner.close()
+
+
+def test_tls_in_tls_through_open_connection(https_front: Relay, tls_echo_server: EchoServer) -> None:
+    # The client's path: open_connection sees a TLS socket and runs the origin's TLS inside it.
+    ctx = tls_echo_server.client_context()
+    outer = _outer(https_front, ctx)
+    http_connect(outer, "localhost", tls_echo_server.port, timeout=5)
+    conn = open_connection(
+        Origin("https", "localhost", tls_echo_server.port), connect_timeout=5, ssl_context=ctx, sock=outer
+    )
+    try:
+        # (Not is_alive() here: TLS 1.3 session tickets may still be arriving on a fresh
+        # connection; reuse of an idle one is covered by tests/aio/test_proxies.py.)
+        assert isinstance(conn.sock, TLSInTLSSocket)
+        conn.send(b"GET /conn HTTP/1.1\r\nHost: localhost\r\n\r\n", write_timeout=5, deadline=None)
+        head, _, _ = conn.receive_head(ResponseParser("GET"), read_timeout=5, deadline=None)
+        assert head.status == 200
+    finally:
+        conn.close()
+
+
+def test_tls_in_tls_untrusted_target(https_front: Relay, tls_echo_server: EchoServer) -> None:
+    trusts_proxy_only = ssl.create_default_context()
+    tls_echo_server.ca.configure_trust(trusts_proxy_only)
+    outer = _outer(https_front, trusts_proxy_only)
+    http_connect(outer, "localhost", tls_echo_server.port, timeout=5)
+    # Checked against the inner host name: the target's certificate has no "wrong.test".
+    with pytest.raises(TLSError, match="through the https proxy"):
+        open_connection(
+            Origin("https", "wrong.test", tls_echo_server.port),
+            connect_timeout=5,
+            ssl_context=trusts_proxy_only,
+            sock=outer,
+        )
+
+
+def test_tls_in_tls_handshake_timeout(tls_echo_server: EchoServer) -> None:
+    # A proxy that says 200 and then nothing: the inner handshake times out, typed.
+    ca = trustme.CA()
+    ctx = ssl.create_default_context()
+    ca.configure_trust(ctx)
+    with scripted_proxy(_send_then_wait(b"HTTP/1.1 200 OK\r\n\r\n", gap=2.0), tls=ca) as (port, _):
+        outer = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5), server_hostname="127.0.0.1")
+        http_connect(outer, "example.test", 443, timeout=5)
+        started = time.monotonic()
+        with pytest.raises(ConnectTimeout, match="TLS handshake"):
+            open_connection(Origin("https", "example.test", 443), connect_timeout=0.3, ssl_context=ctx, sock=outer)
+        assert time.monotonic() - started < 1.5
+
+
+def test_tls_in_tls_timeout_bounds_a_trickled_record() -> None:
+    # After the 200, a TLS record header announcing 16 KiB, then one byte every 50 ms: each
+    # outer read makes progress, but the inner handshake's timeout bounds the whole wait.
+    ca = trustme.CA()
+    ctx = ssl.create_default_context()
+    ca.configure_trust(ctx)
+
+    def script(conn: socket.socket) -> None:
+        try:
+            conn.sendall(b"HTTP/1.1 200 OK\r\n\r\n")
+            time.sleep(0.05)
+            conn.sendall(b"\x16\x03\x03\x40\x00")
+            for _ in range(60):
+                time.sleep(0.05)
+                conn.sendall(b"\x00")
+        except OSError:
+            pass
+
+    with scripted_proxy(script, tls=ca) as (port, _):
+        outer = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5), server_hostname="127.0.0.1")
+        http_connect(outer, "example.test", 443, timeout=5)
+        started = time.monotonic()
+        with pytest.raises(ConnectTimeout, match="TLS handshake"):
+            open_connection(Origin("https", "example.test", 443), connect_timeout=0.4, ssl_context=ctx, sock=outer)
+        assert time.monotonic() - started < 1.2
+        outer.close()

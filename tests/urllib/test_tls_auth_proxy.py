@@ -13,6 +13,7 @@ import pytest_httpbin.certs
 import netwire.errors
 import netwire.request as R
 from netwire.error import HTTPError, URLError
+from policy.test_proxies import _NETWIRE_ADDITIONS, _SAME_AS_URLLIB
 
 # -- HTTPS -----------------------------------------------------------------------------------------
 
@@ -133,6 +134,52 @@ def test_https_through_tinyproxy_connect(proxy: Any, httpbin_secure: Any, ca_con
     assert "CONNECT" in proxy.output()
 
 
+def test_https_proxy_without_a_scheme_is_plain_http(
+    proxy: Any, httpbin_secure: Any, ca_context: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "proxy:3128" means http://proxy:3128 (urllib, curl): a plain CONNECT, no TLS to the proxy.
+    bare = proxy.url.split("://", 1)[1]
+    target = httpbin_secure.url.split("://", 1)[1]
+    opener = R.build_opener(R.ProxyHandler({"https": bare}), R.HTTPSHandler(context=ca_context))
+    assert json.loads(opener.open(httpbin_secure.url + "/get?via=bare").read())["args"] == {"via": "bare"}
+    assert f"CONNECT {target}" in proxy.output()
+    monkeypatch.setenv("https_proxy", bare)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    r = R.urlopen(httpbin_secure.url + "/get?via=env", context=ca_context)
+    assert json.loads(r.read())["args"] == {"via": "env"}
+    assert proxy.output().count(f"CONNECT {target}") >= 2
+    # Request.set_proxy with type "https" on an https request tunnels through a plain proxy too.
+    req = R.Request(httpbin_secure.url + "/get?via=set_proxy")
+    req.set_proxy(bare, "https")
+    plain = R.build_opener(R.ProxyHandler({}), R.HTTPSHandler(context=ca_context))
+    assert json.loads(plain.open(req).read())["args"] == {"via": "set_proxy"}
+
+
+@pytest.mark.parametrize("value", ["Bearer tok.en-1", "Negotiate YIIGhgYGKwYBBQUCoIIG", "Basic dTpw"])
+def test_caller_proxy_authorization_goes_verbatim_to_connect(
+    proxy: Any, httpbin_secure: Any, ca_context: ssl.SSLContext, value: str
+) -> None:
+    from policy.servers import start_relay
+
+    relay = start_relay((proxy.host, proxy.port))  # records the CONNECT heads
+    try:
+        for module in (R, urllib.request):  # netwire's face, then urllib: the same on the wire
+            opener = module.build_opener(  # type: ignore[attr-defined]
+                module.ProxyHandler({"https": relay.url}),  # type: ignore[attr-defined]
+                module.HTTPSHandler(context=ca_context),  # type: ignore[attr-defined]
+            )
+            req = module.Request(httpbin_secure.url + "/headers", headers={"Proxy-Authorization": value})  # type: ignore[attr-defined]
+            echoed = json.loads(opener.open(req).read())["headers"]
+            assert "Proxy-Authorization" not in echoed  # never to the origin
+        ours, theirs = relay.heads()
+        assert ours.startswith(b"CONNECT ") and theirs.startswith(b"CONNECT ")
+        line = f"\r\nProxy-Authorization: {value}".encode()
+        assert line in ours and line in theirs
+    finally:
+        relay.stop()
+
+
 def test_proxy_basic_auth_handler(auth_proxy: Any, httpbin: Any) -> None:
     mgr = R.HTTPPasswordMgrWithDefaultRealm()
     mgr.add_password(None, auth_proxy.url, "proxyuser", "proxypass")
@@ -153,6 +200,28 @@ def test_no_proxy_bypasses(httpbin: Any, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("no_proxy", "127.0.0.1")
     assert R.build_opener(R.ProxyHandler({"http": dead})).open(httpbin.url + "/get").status == 200
     monkeypatch.delenv("no_proxy")
+    with pytest.raises(URLError):
+        R.build_opener(R.ProxyHandler({"http": dead})).open(httpbin.url + "/get")
+
+
+@pytest.mark.parametrize(("host", "no_proxy"), _SAME_AS_URLLIB)
+def test_proxy_bypass_environment_matches_urllib(host: str, no_proxy: str) -> None:
+    # "*" only as the whole value, commas only, no newline tricks: the running urllib's answers.
+    theirs = urllib.request.proxy_bypass_environment(host, {"no": no_proxy})
+    assert R.proxy_bypass_environment(host, {"no": no_proxy}) is theirs
+
+
+def test_proxy_bypass_keeps_the_ip_additions(monkeypatch: pytest.MonkeyPatch) -> None:
+    for host, no_proxy in _NETWIRE_ADDITIONS:
+        assert R.proxy_bypass_environment(host, {"no": no_proxy}) is True
+    monkeypatch.setenv("no_proxy", "*, internal.example")
+    assert not R.proxy_bypass("www.example.com") and R.proxy_bypass("internal.example")
+    assert not R.proxy_bypass_environment("x.test", {})
+
+
+def test_star_in_a_list_does_not_bypass(httpbin: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    dead = "http://127.0.0.1:1"
+    monkeypatch.setenv("no_proxy", "*, internal.example")
     with pytest.raises(URLError):
         R.build_opener(R.ProxyHandler({"http": dead})).open(httpbin.url + "/get")
 

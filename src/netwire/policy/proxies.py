@@ -6,17 +6,20 @@ and ``no_proxy`` (lower case wins over upper case, as in urllib and curl). Expli
 replace the environment's as a whole: the environment's ``no_proxy`` does not veto a proxy the
 caller chose (see :func:`effective_settings`).
 
-``no_proxy`` entries, separated by commas or spaces: ``*`` (everything), a domain (``example.com``
-or ``.example.com``: the domain and its subdomains), an exact host, an IP address, a CIDR block
-(``10.0.0.0/8``, ``fd00::/8``), each optionally with a port (``host:8080``, ``[::1]:8080``).
+``no_proxy`` follows urllib's rule exactly (see :func:`host_bypasses`): ``*`` as the whole value
+(everything), else entries separated by commas: a domain (``example.com`` or ``.example.com``: the
+domain and its subdomains) or an exact host, optionally with a port (``host:8080``,
+``[::1]:8080``); netwire adds IP addresses compared as addresses and CIDR blocks
+(``10.0.0.0/8``, ``fd00::/8``).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from ..errors import InvalidURL
@@ -30,6 +33,7 @@ __all__ = [
     "no_proxy_from_env",
     "proxies_from_env",
     "proxy_authorization",
+    "host_bypasses",
     "select_proxy",
     "should_bypass",
 ]
@@ -82,6 +86,8 @@ class Proxy:
     url: URL
     auth: tuple[str, str] | None = None
     kind: ProxyKind = "http"
+    authorization: str | None = field(default=None, repr=False)
+    """A ``Proxy-Authorization`` value of any scheme, sent verbatim (wins over ``auth``)."""
 
     @classmethod
     def from_url(cls, value: str | URL, auth: tuple[str, str] | None = None) -> Proxy:
@@ -119,13 +125,31 @@ class Proxy:
         port = self.url.effective_port
         return port if port is not None else _DEFAULT_PORTS[self.kind]
 
+    @property
+    def pool_key(self) -> tuple[object, ...]:
+        """What tells apart connections through this proxy (credentials included: a tunnel
+        opened with one caller's credentials is not handed to another's requests)."""
+        return (self.kind, self.host, self.port, self.auth, self.authorization)
+
+    def tunnels(self, scheme: str) -> bool:
+        """Whether a request for a ``scheme`` URL goes through a tunnel (CONNECT or SOCKS5)
+        rather than to the proxy itself (plain http through an HTTP proxy, absolute-form)."""
+        return scheme != "http" or self.kind not in ("http", "https")
+
+    def with_authorization(self, value: str) -> Proxy:
+        """This proxy with ``value`` as its ``Proxy-Authorization``, verbatim."""
+        return self if value == self.authorization else replace(self, authorization=value)
+
     def __repr__(self) -> str:
-        auth = ", auth=(***)" if self.auth else ""
+        auth = ", auth=(***)" if self.auth or self.authorization else ""
         return f"Proxy({str(self.url)!r}, kind={self.kind!r}{auth})"
 
 
 def proxy_authorization(proxy: Proxy) -> str | None:
-    """The ``Proxy-Authorization`` value for an HTTP proxy with credentials (Basic), else None."""
+    """The ``Proxy-Authorization`` value for an HTTP proxy: the verbatim ``authorization`` if
+    set (any scheme: Basic, Bearer, Negotiate...), else Basic from ``auth``, else None."""
+    if proxy.authorization is not None:
+        return proxy.authorization
     if proxy.auth is None:
         return None
     return basic_auth_header(*proxy.auth)
@@ -165,9 +189,16 @@ def proxies_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Prox
 
 
 def no_proxy_from_env(environ: Mapping[str, str] | None = None) -> str | None:
-    """``no_proxy`` (or ``NO_PROXY``) from the environment, or None."""
+    """``no_proxy`` (or ``NO_PROXY``) from the environment, or None.
+
+    The lower-case variable wins, even when set but empty; the value is kept as written (not
+    stripped), as urllib keeps it: ``" *"`` is not the catch-all ``*``.
+    """
     env = os.environ if environ is None else environ
-    return _env_lookup(env, "no_proxy")
+    lower = env.get("no_proxy")
+    if lower is not None:
+        return lower or None
+    return env.get("NO_PROXY") or None
 
 
 def effective_settings(
@@ -218,40 +249,79 @@ def _host_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 
 def should_bypass(url: URL, no_proxy: str | None) -> bool:
-    """Whether ``url`` must be fetched directly per the ``no_proxy`` rules."""
+    """Whether ``url`` must be fetched directly per the ``no_proxy`` rules.
+
+    The rules are urllib's (:func:`urllib.request.proxy_bypass_environment` of the running
+    interpreter), applied to the URL's ``host[:port]``, plus netwire's additions (see
+    :func:`host_bypasses`); an entry's port is compared with the URL's port, default included.
+    """
     if not no_proxy:
         return False
-    host = url.host_for_socket.lower().rstrip(".")
-    port = url.effective_port
-    ip = _host_ip(host)
-    for raw in no_proxy.replace(" ", ",").replace("\t", ",").split(","):
-        entry = raw.strip().lower()
-        if not entry:
+    return _bypass(url.host.lower(), url.effective_port, no_proxy)
+
+
+def host_bypasses(host: str, no_proxy: str | None) -> bool:
+    """Whether ``host`` (``host`` or ``host:port``, as in a request's Host) bypasses the proxy.
+
+    urllib's rule, to the letter: ``*`` bypasses everything only as the whole value; otherwise
+    the value is a comma-separated list of entries, each stripped of white space and leading
+    dots, matching the host (with or without its port) exactly or as a domain suffix, case
+    insensitively. Nothing in ``host`` is cleaned up first, so ``"example.com\\n"`` does not match
+    ``example.com``.
+
+    netwire adds, for IP literals only: an IP entry matches the same address in any spelling
+    (``::1`` matches ``[::1]:8080``), a CIDR entry (``10.0.0.0/8``, ``fd00::/8``) matches the
+    addresses in the block; an entry with a port (``host:8080``, ``[::1]:8080``) matches that port.
+    """
+    if not no_proxy:
+        return False
+    host = host.lower()
+    port = _PORT_RE.fullmatch(host)
+    return _bypass(host, int(port.group(2)) if port and port.group(2) else None, no_proxy)
+
+
+# urllib's ``_splitport``: the host and the digits after its last colon (possibly none).
+_PORT_RE = re.compile(r"(.*):([0-9]*)", re.DOTALL)
+
+
+def _bypass(host: str, port: int | None, no_proxy: str) -> bool:
+    """``host`` (lower case, ``name[:port]``) against ``no_proxy``; ``port`` the effective port if known."""
+    if no_proxy == "*":
+        return True
+    m = _PORT_RE.fullmatch(host)
+    hostonly = m.group(1) if m and m.group(2) else host
+    bare = hostonly[1:-1] if hostonly.startswith("[") and hostonly.endswith("]") else hostonly
+    ip = _host_ip(bare)
+    for raw in no_proxy.split(","):
+        name = raw.strip().lstrip(".").lower()
+        if not name:
             continue
-        if entry == "*":
+        # urllib's rule: the host with or without its port, exactly or as a domain suffix.
+        if hostonly == name or host == name:
             return True
-        name, entry_port = _split_entry(entry)
+        if hostonly.endswith("." + name) or host.endswith("." + name):
+            return True
+        # netwire's additions: ports compared as numbers (a default port included), IP
+        # addresses compared as addresses, and CIDR blocks.
+        entry, entry_port = _split_entry(name)
         if entry_port is not None and entry_port != port:
             continue
-        if "/" in name:
+        if "/" in entry:
             if ip is None:
                 continue
             try:
-                network = ipaddress.ip_network(name, strict=False)
+                network = ipaddress.ip_network(entry, strict=False)
             except ValueError:
                 continue
             if ip.version == network.version and ip in network:
                 return True
             continue
-        entry_ip = _host_ip(name)
+        entry_ip = _host_ip(entry)
         if entry_ip is not None:
             if ip is not None and ip == entry_ip:
                 return True
             continue
-        name = name.lstrip("*").lstrip(".").rstrip(".")
-        if not name:
-            continue
-        if host == name or host.endswith("." + name):
+        if entry_port is not None and (hostonly == entry or hostonly.endswith("." + entry)):
             return True
     return False
 
