@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 import warnings
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -403,3 +404,54 @@ def test_same_host_spelled_differently_passes(raw_server: Any, monkeypatch: pyte
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     with netwire.request.urlopen(url.format(port=server.port), timeout=5) as r:
         assert r.read() == b"ok"
+
+
+# -- URLopener and FancyURLopener (deprecated, kept for old code up to CPython 3.13) -----------
+
+pytestmark_legacy = pytest.mark.skipif(sys.version_info >= (3, 14), reason="removed in CPython 3.14")
+
+
+def _legacy_server(request: bytes) -> bytes:
+    path = request.split(b" ", 2)[1]
+    if path == b"/missing":
+        return b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\ngone"
+    if path == b"/moved":
+        return b"HTTP/1.1 302 Found\r\nLocation: /target\r\nContent-Length: 0\r\n\r\n"
+    ua = re.search(rb"\r\nuser-agent: ([^\r]*)", request, re.I)
+    extra = re.search(rb"\r\nx-extra: ([^\r]*)", request, re.I)
+    body = b"%s ua=%s extra=%s" % (path, ua.group(1) if ua else b"-", extra.group(1) if extra else b"-")
+    return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+@pytestmark_legacy
+@pytest.mark.parametrize("lib", ["urllib", "netwire"])
+def test_urlopener_side_by_side(raw_server: Any, lib: str, tmp_path: Path) -> None:
+    m = MODULES[lib]
+    server = raw_server(_legacy_server)
+
+    class AppOpener(m.FancyURLopener):  # type: ignore[name-defined,misc]
+        version = "App/1.0"
+
+    with pytest.warns(DeprecationWarning, match="AppOpener style of invoking requests is deprecated"):
+        fancy = AppOpener(proxies={})
+    fancy.addheader("X-Extra", "yes")
+    assert fancy.open(server.url + "/a").read() == b"/a ua=App/1.0 extra=yes"
+    missing = fancy.open(server.url + "/missing")  # Fancy returns the error response
+    assert missing.getcode() == 404
+    if lib == "netwire":  # urllib's error body is already closed here (its connection is gone)
+        assert missing.read() == b"gone"
+    assert fancy.open(server.url + "/moved").read() == b"/target ua=App/1.0 extra=yes"
+
+    with pytest.warns(DeprecationWarning):
+        plain = m.URLopener(proxies={})
+    with pytest.raises(urllib.error.HTTPError if lib == "urllib" else netwire.error.HTTPError) as info:
+        plain.open(server.url + "/missing")
+    assert info.value.code == 404
+    target = tmp_path / f"{lib}.txt"
+    filename, headers = plain.retrieve(server.url + "/file", str(target))
+    assert filename == str(target) and target.read_bytes().startswith(b"/file ua=Python-urllib/")
+    assert headers["Content-Length"] == str(target.stat().st_size)
+    with pytest.raises(OSError) as unknown:
+        plain.open("nosuch://x/")
+    assert (*unknown.value.args, unknown.value.filename) == ("url error", "unknown url type", "nosuch")
+    plain.close()
