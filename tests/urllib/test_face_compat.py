@@ -455,3 +455,25 @@ def test_urlopener_side_by_side(raw_server: Any, lib: str, tmp_path: Path) -> No
         plain.open("nosuch://x/")
     assert (*unknown.value.args, unknown.value.filename) == ("url error", "unknown url type", "nosuch")
     plain.close()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic " + "a, b realm=\"" * 50_000,
+        "Basic realm='" + ", x realm=" * 80_000,
+        "Basic " + "," * 1_000_000,
+        "Basic " + "x" * 1_000_000 + " realm",
+        'Basic realm="' + "\\" * 1_000_000,
+    ],
+)
+def test_basic_realm_regex_is_linear(header: str) -> None:
+    # CVE-2020-8492 was urllib's Basic realm regex backtracking on a hostile header.
+    import time
+
+    handler = netwire.request.HTTPBasicAuthHandler()
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        list(handler._parse_realm(header))
+    assert time.perf_counter() - start < 2.0
