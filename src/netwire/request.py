@@ -2142,7 +2142,9 @@ if sys.version_info < (3, 14):
         """
 
         version = USER_AGENT
+        # Class defaults, so __del__ works on an instance whose __init__ raised.
         _tempfiles: list[str] | None = None
+        tempcache: dict[str, Any] | None = None
 
         def __init__(self, proxies: Mapping[str, str] | None = None, **x509: Any) -> None:
             warnings.warn(
@@ -2159,7 +2161,7 @@ if sys.version_info < (3, 14):
             self.cert_file = x509.get("cert_file")
             self.addheaders: list[tuple[str, ...]] = [("User-Agent", self.version), ("Accept", "*/*")]
             self._tempfiles = []
-            self.tempcache: dict[str, Any] | None = None
+            self.tempcache = None
             self.ftpcache = ftpcache
             self.type = ""
 
