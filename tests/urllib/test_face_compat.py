@@ -89,7 +89,9 @@ def _basic_server(challenge: bytes) -> Callable[[bytes], bytes]:
     def answer(request: bytes) -> bytes:
         if b"\r\nauthorization: basic " in request.lower():
             return OK
-        return b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: " + challenge + b"\r\nContent-Length: 0\r\n\r\n"
+        return (
+            b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: " + challenge + b"\r\nContent-Length: 0\r\n\r\n"
+        )
 
     return answer
 
@@ -126,12 +128,19 @@ def test_basic_realm_after_other_parameters(raw_server: Any) -> None:
     server = raw_server(_basic_server(b'Basic charset="UTF-8", realm="r"'))
     mgr = netwire.request.HTTPPasswordMgr()
     mgr.add_password("r", server.url, "user", "pw")
-    with netwire.request.build_opener(netwire.request.HTTPBasicAuthHandler(mgr)).open(server.url, timeout=10) as r:
+    with netwire.request.build_opener(netwire.request.HTTPBasicAuthHandler(mgr)).open(
+        server.url, timeout=10
+    ) as r:
         assert r.status == 200
 
 
 def test_basic_rx_groups_as_urllib() -> None:
-    for header in ["Basic realm='x'", 'Basic realm="x"', "Basic realm=x", "Digest realm=\"d\", Basic realm='b'"]:
+    for header in [
+        "Basic realm='x'",
+        'Basic realm="x"',
+        "Basic realm=x",
+        "Digest realm=\"d\", Basic realm='b'",
+    ]:
         ours = [m.groups() for m in netwire.request.AbstractBasicAuthHandler.rx.finditer(header)]
         theirs = [m.groups() for m in urllib.request.AbstractBasicAuthHandler.rx.finditer(header)]
         assert ours == theirs, header
@@ -183,7 +192,9 @@ def test_ftp_userinfo_is_percent_decoded_once(percent_ftp: str, lib: str) -> Non
 
 @pytest.mark.parametrize("lib", ["urllib", "netwire"])
 def test_last_chunk_then_close(raw_server: Any, lib: str) -> None:
-    server = raw_server(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n")
+    server = raw_server(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n"
+    )
     with MODULES[lib].urlopen(server.url, timeout=10) as r:
         assert r.read() == b"hello world"
     # And the next request works (on a new connection: that one is not reused).
@@ -307,7 +318,7 @@ def _digest_server(algorithm: bytes) -> Callable[[bytes], bytes]:
         if b"\r\nauthorization: digest " in request.lower():
             return OK
         return (
-            b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Digest realm=\"r\", nonce=\"abc\", qop=\"auth\", "
+            b'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Digest realm="r", nonce="abc", qop="auth", '
             b"algorithm=" + algorithm + b"\r\nContent-Length: 0\r\n\r\n"
         )
 
@@ -392,7 +403,9 @@ def test_host_read_two_ways_is_refused(raw_server: Any, evil_resolves_to: Callab
     "url",
     ["http://EXAMPLE.test:{port}/", "http://ex%61mple.test:{port}/", "http://example.test.:{port}/"],
 )
-def test_same_host_spelled_differently_passes(raw_server: Any, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+def test_same_host_spelled_differently_passes(
+    raw_server: Any, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
     server = raw_server(OK)
     real = socket.getaddrinfo
 
@@ -460,7 +473,7 @@ def test_urlopener_side_by_side(raw_server: Any, lib: str, tmp_path: Path) -> No
 @pytest.mark.parametrize(
     "header",
     [
-        "Basic " + "a, b realm=\"" * 50_000,
+        "Basic " + 'a, b realm="' * 50_000,
         "Basic realm='" + ", x realm=" * 80_000,
         "Basic " + "," * 1_000_000,
         "Basic " + "x" * 1_000_000 + " realm",

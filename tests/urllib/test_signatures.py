@@ -103,7 +103,11 @@ def all_differences(stdlib: ModuleType, ours: ModuleType) -> tuple[set[str], set
 
 # -- netwire.request, netwire.error, netwire.response -------------------------------------------
 
-FACES = [("urllib.request", "netwire.request"), ("urllib.error", "netwire.error"), ("urllib.response", "netwire.response")]
+FACES = [
+    ("urllib.request", "netwire.request"),
+    ("urllib.error", "netwire.error"),
+    ("urllib.response", "netwire.response"),
+]
 
 # Documented in docs/urllib-migration.md ("URLopener and FancyURLopener"): the deprecated
 # classes are thin shims; their per-scheme internals are not provided.
