@@ -62,7 +62,8 @@ class IncompleteResponse(ProtocolError):
 
 @dataclass(frozen=True, slots=True)
 class ParserLimits:
-    """Bounds on what a response may make the parser hold. Exceeding one is a ProtocolError."""
+    """Bounds on what a response may make the parser hold (exceeding one is a ProtocolError),
+    and the parser's one opt-in leniency (``http09_status_as_10``)."""
 
     max_line_length: int = 16 * 1024
     """Longest status line or header line, in bytes."""

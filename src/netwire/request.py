@@ -897,6 +897,7 @@ def _remote_disconnected_class() -> type[IncompleteResponse]:
                 self.line = ""  # http.client's BadStatusLine attribute: the (absent) status line
 
         RemoteDisconnected.__module__ = __name__
+        RemoteDisconnected.__qualname__ = "RemoteDisconnected"
         cls = _remote_disconnected[loaded] = RemoteDisconnected
     return cls
 
