@@ -114,7 +114,13 @@ class RequestError(URLError):
         self.message = message
         self.request = request
 
+    # Set by netwire.request on the errors urlopen raises: there str() is urllib's
+    # "<urlopen error REASON>" (and args is (reason,)), elsewhere netwire's message.
+    _urlopen_form = False
+
     def __str__(self) -> str:
+        if self._urlopen_form:
+            return URLError.__str__(self)
         return self.message
 
 

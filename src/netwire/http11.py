@@ -50,15 +50,20 @@ __all__ = [
 class IncompleteResponse(ProtocolError):
     """The peer closed the connection before the response was complete."""
 
-    def __init__(self, message: str, *, received: int = 0, expected: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, received: int = 0, expected: int | None = None, nothing_received: bool = False
+    ) -> None:
         super().__init__(message)
         self.received = received
         self.expected = expected
+        # No byte of a response arrived (http.client's RemoteDisconnected case).
+        self.nothing_received = nothing_received
 
 
 @dataclass(frozen=True, slots=True)
 class ParserLimits:
-    """Bounds on what a response may make the parser hold. Exceeding one is a ProtocolError."""
+    """Bounds on what a response may make the parser hold (exceeding one is a ProtocolError),
+    and the parser's one opt-in leniency (``http09_status_as_10``)."""
 
     max_line_length: int = 16 * 1024
     """Longest status line or header line, in bytes."""
@@ -70,6 +75,12 @@ class ParserLimits:
     """Longest chunk-size line (size plus extensions)."""
     max_informational: int = 32
     """Most interim (1xx) responses before the final one (cf. CVE-2021-3737)."""
+    http09_status_as_10: bool = False
+    """Read an ``HTTP/0.9 <status>`` status line as HTTP/1.0 (not a bound, a leniency).
+
+    Some embedded servers answer so; ``http.client`` reads it as 1.0, and the urllib face turns
+    this on to do the same. Off by default: a status line claiming 0.9 is otherwise a malformed
+    response (HTTP/0.9 had no status line at all)."""
 
 
 DEFAULT_LIMITS: Final = ParserLimits()
@@ -392,9 +403,20 @@ class ResponseParser:
         if state == _S_UNTIL_CLOSE:
             self._state = _S_DONE
             return [EndOfMessage()]
+        if state == _S_TRAILERS and not self._buf:
+            # The last chunk (size 0) arrived, then the connection closed where the blank line
+            # ending the (empty) trailer section belongs. Every body byte is here, so the body is
+            # complete (http.client and curl judge so too); but the peer broke the framing, so
+            # this connection is not reused. Trailer bytes cut short stay an error: we cannot
+            # tell whether more fields were coming.
+            self.keep_alive = False
+            self._state = _S_DONE
+            return [EndOfMessage()]
         if state == _S_HEAD:
             if not self.received_any:
-                raise IncompleteResponse("server closed the connection without sending a response")
+                raise IncompleteResponse(
+                    "server closed the connection without sending a response", nothing_received=True
+                )
             raise IncompleteResponse(
                 f"server closed the connection in the middle of the response head ({len(self._buf)} bytes)"
             )
@@ -517,6 +539,8 @@ class ResponseParser:
         if m is None:
             raise ProtocolError(f"malformed status line {status_line[:100]!r}")
         major, minor, code, reason = m.groups()
+        if major == "0" and minor == "9" and limits.http09_status_as_10:
+            major, minor = "1", "0"
         if major != "1":
             raise ProtocolError(f"unsupported HTTP version {major}.{minor} in status line")
         status = int(code)

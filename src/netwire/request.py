@@ -22,6 +22,7 @@ import atexit
 import base64
 import bisect
 import contextlib
+import hashlib
 import io
 import mimetypes
 import os
@@ -34,13 +35,14 @@ import tempfile
 import threading
 import time
 import types
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from .client import Client
 from .error import ContentTooShortError, HTTPError, URLError
-from .errors import InvalidURL
-from .http11 import IncompleteResponse
+from .errors import InvalidURL, ReadError, RequestError
+from .http11 import IncompleteResponse, ParserLimits
 from .models import Headers, Limits, Timeout
 from .models import Request as _NRequest
 from .parse import quote, unquote, unquote_to_bytes, unwrap, urljoin, urlparse, urlsplit, urlunparse
@@ -52,7 +54,6 @@ from .url import URL
 __all__ = [
     "AbstractBasicAuthHandler",
     "AbstractDigestAuthHandler",
-    "AbstractHTTPHandler",
     "BaseHandler",
     "CacheFTPHandler",
     "DataHandler",
@@ -703,6 +704,9 @@ _clients_lock = threading.Lock()
 _MAX_CLIENTS = 16
 
 
+_URLLIB_PARSER_LIMITS = ParserLimits(http09_status_as_10=True)
+
+
 def _make_client(verify: Any) -> Client:
     client = Client(
         verify=verify,
@@ -713,6 +717,8 @@ def _make_client(verify: Any) -> Client:
         decompress=False,  # urllib hands out the body as sent
         expect_continue=None,
         timeout=None,
+        # http.client reads an "HTTP/0.9 200 OK" status line as 1.0 (embedded servers send it).
+        parser_limits=_URLLIB_PARSER_LIMITS,
     )
     client.headers = Headers()  # every header comes from the Request, as urllib builds it
     return client
@@ -798,6 +804,7 @@ def _basic_credentials(value: str) -> tuple[str, str] | None:
     return user, password
 
 
+_QUOTED_PAIR_RE = re.compile(r"\\(.)", re.DOTALL)
 _TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_VALUE_RE = re.compile(r"[\r\n\x00]")
 _BAD_TARGET_RE = re.compile(r"[\x00-\x20\x7f]")
@@ -860,11 +867,88 @@ def _percent_encode_non_ascii(text: str) -> str:
     return "".join(c if c.isascii() else "".join(f"%{b:02X}" for b in c.encode("utf-8")) for c in text)
 
 
+_remote_disconnected: dict[bool, type[IncompleteResponse]] = {}
+
+
+def _remote_disconnected_class() -> type[IncompleteResponse]:
+    """netwire's IncompleteResponse that is also a ``ConnectionResetError`` and, when the
+    program has loaded ``http.client``, an ``http.client.RemoteDisconnected``.
+
+    urllib raises RemoteDisconnected when a server closes without answering, and retry code
+    catches it as ``except (RemoteDisconnected, ConnectionResetError)``. netwire never imports
+    http.client; but code that names RemoteDisconnected has imported it, so the class is taken
+    from ``sys.modules`` then (only the real class makes ``except RemoteDisconnected`` work).
+    """
+    http_client = sys.modules.get("http.client")
+    base: type[BaseException] = getattr(http_client, "RemoteDisconnected", ConnectionResetError)
+    loaded = base is not ConnectionResetError
+    cls = _remote_disconnected.get(loaded)
+    if cls is None:
+
+        class RemoteDisconnected(IncompleteResponse, base):  # type: ignore[valid-type,misc]
+            """The server closed the connection without sending a response (urlopen's error)."""
+
+            def __init__(self, message: str) -> None:
+                IncompleteResponse.__init__(self, message, nothing_received=True)
+                self.line = ""  # http.client's BadStatusLine attribute: the (absent) status line
+
+        RemoteDisconnected.__module__ = __name__
+        RemoteDisconnected.__qualname__ = "RemoteDisconnected"
+        cls = _remote_disconnected[loaded] = RemoteDisconnected
+    return cls
+
+
+def _as_urlopen_error(exc: URLError) -> URLError:
+    """The error ``urlopen`` raises for ``exc``, a failure of the Client, in urllib's shape."""
+    cause: URLError = exc
+    if isinstance(exc, ReadError) and isinstance(exc.reason, IncompleteResponse):
+        cause = exc.reason  # a reused connection the server had closed, and the retry too
+    if isinstance(cause, IncompleteResponse) and cause.nothing_received:
+        # urllib raises http.client.RemoteDisconnected here (a ConnectionResetError).
+        new = _remote_disconnected_class()(str(cause))
+        new.request = getattr(exc, "request", None)
+        new.__cause__ = exc
+        exc = new
+    if isinstance(exc, RequestError):
+        # urllib's URLError(reason): args[0] is the reason (the socket error, ...), and
+        # str() reads "<urlopen error [Errno 111] Connection refused>". netwire's own
+        # message stays in ``message``.
+        exc.args = (exc.reason,)
+        exc._urlopen_form = True
+    return exc
+
+
+def _check_one_host(authority: str, url: URL, full_url: str) -> None:
+    """Refuse a URL whose host urllib's parse (``authority``: Host header, what the caller's
+    ``urllib.parse`` checks see) and the WHATWG parse (``url``: where we connect) read differently.
+
+    ``http://evil.example\\.good.example/`` is host ``evil.example\\.good.example`` to urllib
+    (it passes an ``endswith(".good.example")`` allow-list) but ``evil.example`` to WHATWG;
+    sending one and connecting to the other would defeat the caller's check.
+    """
+    if "\\" not in authority:
+        # Same host and port once both are normalised (case, IDNA, percent-decoding, default port)?
+        try:
+            if _url_of(f"{url.scheme}://{authority}/").host == url.host:
+                return
+        except ValueError:
+            pass
+    raise InvalidURL(
+        f"the host of {full_url!r} reads as {authority!r} to urllib.parse but as {url.host!r} "
+        "to the WHATWG URL parser; refusing to connect to one and name the other"
+    )
+
+
+# The handlers' debuglevel default: 0 up to CPython 3.11, None (http.client's class default)
+# from 3.12 on; the same as the running urllib's, for code that inspects or passes it.
+_DEBUGLEVEL_DEFAULT: int | None = 0 if sys.version_info < (3, 12) else None
+
+
 class AbstractHTTPHandler(BaseHandler):
     """``http_request`` fills in Host, Content-type/length and the opener's headers;
     ``do_open`` sends the request through a shared netwire Client."""
 
-    def __init__(self, debuglevel: int | None = None) -> None:
+    def __init__(self, debuglevel: int | None = _DEBUGLEVEL_DEFAULT) -> None:
         self._debuglevel = debuglevel if debuglevel is not None else 0
 
     def set_http_debuglevel(self, level: int) -> None:
@@ -929,6 +1013,10 @@ class AbstractHTTPHandler(BaseHandler):
             # urllib cannot connect to "user:pw@host" either (a bad port, or a failed lookup);
             # netwire says why instead of sending the credentials in a Host header.
             raise InvalidURL(f"credentials in the URL are not used: {host!r}; use HTTPBasicAuthHandler")
+        found = _BAD_TARGET_RE.search(host)
+        if found is not None:
+            # http.client's check and message (it raises its InvalidURL; this is netwire's).
+            raise InvalidURL(f"URL can't contain control characters. {host!r} (found at least {found.group()!r})")
         method = req.get_method()
         if _TOKEN_RE.fullmatch(method) is None:
             raise ValueError(f"method can't contain control characters. {method!r}")
@@ -995,6 +1083,9 @@ class AbstractHTTPHandler(BaseHandler):
             selector = _percent_encode_non_ascii(selector)
 
         url = _url_of(req.full_url.partition("#")[0])
+        authority = req._tunnel_host or (None if req.has_proxy() else host)
+        if authority is not None and authority.lower() != url.host:
+            _check_one_host(authority, url, req.full_url)
         extensions: dict[str, Any] = {"target": selector or "/"}
         body = _body_of(data)
         if body is not None and hasattr(body, "seek") and hasattr(body, "tell"):
@@ -1012,8 +1103,8 @@ class AbstractHTTPHandler(BaseHandler):
                 response = client.send(nreq, stream=True, timeout=_timeout_of(req.timeout))
             else:
                 response = client.send(nreq, stream=True, timeout=_timeout_of(req.timeout), proxy=proxy)
-        except URLError:
-            raise
+        except URLError as exc:
+            raise _as_urlopen_error(exc)  # its cause is kept (or set) there
         except OSError as err:
             raise URLError(err) from err
         if debug > 0:
@@ -1039,7 +1130,10 @@ class HTTPSHandler(AbstractHTTPHandler):
     """Opens ``https:`` URLs; ``context`` is the ``ssl.SSLContext`` to use (system CAs when None)."""
 
     def __init__(
-        self, debuglevel: int | None = None, context: ssl.SSLContext | None = None, check_hostname: bool | None = None
+        self,
+        debuglevel: int | None = _DEBUGLEVEL_DEFAULT,
+        context: ssl.SSLContext | None = None,
+        check_hostname: bool | None = None,
     ) -> None:
         super().__init__(debuglevel)
         self._context = context
@@ -1156,9 +1250,9 @@ class HTTPPasswordMgrWithDefaultRealm(HTTPPasswordMgr):
 class HTTPPasswordMgrWithPriorAuth(HTTPPasswordMgrWithDefaultRealm):
     """Remembers which URIs accepted credentials, so they are sent before any 401."""
 
-    def __init__(self) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.authenticated: dict[tuple[str, str], bool] = {}
-        super().__init__()
+        super().__init__(*args, **kwargs)
 
     def add_password(
         self, realm: str | None, uri: str | Iterable[str], user: str, passwd: str, is_authenticated: bool = False
@@ -1196,18 +1290,48 @@ class AbstractBasicAuthHandler:
         self.passwd = password_mgr
         self.add_password = self.passwd.add_password
 
+    # The challenges of a header as urllib reads them: groups (scheme, quote, realm). Besides the
+    # RFC's quoted-string (escapes allowed), a realm in single quotes or unquoted is accepted,
+    # as urllib does: servers send both in the wild. An unquoted realm ends at a space or comma
+    # (urllib's runs on to the next quote; see docs/urllib-migration.md).
+    rx = re.compile(
+        r"(?:^|,)[ \t]*([^ \t,]+)[ \t]+realm="
+        r"""(["']?)((?<=")(?:[^"\\]|\\.)*|(?<=')[^']*|(?<!["'])[^ \t,"']*)\2""",
+        re.IGNORECASE,
+    )
+
+    def _parse_realm(self, header: str) -> Iterator[tuple[str, str | None]]:
+        """(scheme, realm) of each challenge in ``header`` that has a realm; else (scheme, None)."""
+        found = False
+        for match in self.rx.finditer(header):
+            scheme, quote_char, realm = match.groups()
+            if quote_char == '"':
+                realm = _QUOTED_PAIR_RE.sub(r"\1", realm)
+            elif not quote_char:
+                warnings.warn("Basic Auth Realm was unquoted", UserWarning, 3)
+            found = True
+            yield scheme, realm
+        if not found:
+            yield (header.split()[0] if header.split() else ""), None
+
     def http_error_auth_reqed(self, authreq: str, host: Any, req: Request, headers: Any) -> Any:
         values = headers.get_all(authreq)
         if not values:
             return None
         unsupported = None
         for value in values:
-            for challenge in parse_www_authenticate(value):
-                if not challenge.is_scheme("basic"):
-                    unsupported = challenge.scheme
+            for scheme, realm in self._parse_realm(value):
+                if scheme.lower() != "basic":
+                    unsupported = scheme
                     continue
-                realm = challenge.params.get("realm")
                 if realm is not None:
+                    # The first Basic challenge with a realm is answered, as in urllib.
+                    return self.retry_http_basic_auth(host, req, realm)
+            # urllib needs realm= right after the scheme; RFC 9110 allows any parameter order
+            # (Basic charset="UTF-8", realm="x"): read those with the full parser.
+            for challenge in parse_www_authenticate(value):
+                realm = challenge.params.get("realm")
+                if challenge.is_scheme("basic") and realm is not None:
                     return self.retry_http_basic_auth(host, req, realm)
         if unsupported is not None:
             raise ValueError(f"AbstractBasicAuthHandler does not support the following scheme: {unsupported!r}")
@@ -1344,6 +1468,8 @@ class AbstractDigestAuthHandler:
         if "realm" not in chal or "nonce" not in chal:
             return None
         realm = chal["realm"]
+        # Raises ValueError for an algorithm we do not answer, as urllib does.
+        self.get_algorithm_impls(chal.get("algorithm", "MD5"))
         user, pw = self.passwd.find_user_password(realm, req.full_url)
         if user is None or pw is None:
             return None
@@ -1356,11 +1482,50 @@ class AbstractDigestAuthHandler:
         header = digest.authorization(
             _SelectorRequest(req.get_method(), body, target),  # type: ignore[arg-type]
             Challenge("Digest", dict(chal)),
+            cnonce=self.get_cnonce(chal["nonce"]),
         )
         if header is None:
             return None
         self.last_nonce = chal["nonce"]
         return header.partition(" ")[2]
+
+
+    def get_cnonce(self, nonce: str) -> str:
+        """A fresh client nonce (16 hex digits) for a response to ``nonce``."""
+        # Unpredictable (os.urandom), and different per request even with a fixed clock.
+        seed = f"{self.nonce_count}:{nonce}:{time.time()}:".encode() + os.urandom(16)
+        return hashlib.sha256(seed).hexdigest()[:16]
+
+    def get_algorithm_impls(self, algorithm: str) -> tuple[Callable[[str], str], Callable[[str, str], str]]:
+        """``(H, KD)`` of a digest ``algorithm`` as urllib defines them: ``H(text)`` the hex
+        digest of ``text``, ``KD(secret, data)`` that of ``"secret:data"``.
+
+        MD5, SHA-256 and SHA-512-256 (and their ``-sess`` names) are answered; any other name
+        raises ``ValueError("Unsupported digest authentication algorithm ...")`` as in urllib
+        (which also knows the non-standard SHA-1 ``SHA``; netwire does not answer it).
+        """
+        name = algorithm.upper()
+        name = name.removesuffix("-SESS")
+        hash_name = _DIGEST_HASHLIB_NAMES.get(name)
+        if hash_name is None or hash_name not in hashlib.algorithms_available:
+            raise ValueError(f"Unsupported digest authentication algorithm {algorithm!r}")
+
+        def H(x: str) -> str:  # urllib's (and RFC 7616's) name
+            return hashlib.new(hash_name, x.encode("utf-8")).hexdigest()
+
+        def KD(s: str, d: str) -> str:
+            return H(f"{s}:{d}")
+
+        return H, KD
+
+    def get_entity_digest(self, data: Any, chal: Mapping[str, str]) -> str | None:
+        """None, as in urllib: qop ``auth-int`` (the body's hash) is computed by netwire's
+        digest itself when a server asks for it."""
+        return None
+
+
+# RFC 7616 algorithm names -> hashlib names.
+_DIGEST_HASHLIB_NAMES = {"MD5": "md5", "SHA-256": "sha256", "SHA-512-256": "sha512_256"}
 
 
 class _SelectorRequest:
@@ -1405,10 +1570,10 @@ class ProxyDigestAuthHandler(BaseHandler, AbstractDigestAuthHandler):
         return retry
 
 
-def parse_keqv_list(items: Iterable[str]) -> dict[str, str]:
+def parse_keqv_list(l: Iterable[str]) -> dict[str, str]:  # noqa: E741 - urllib's parameter name
     """``['a="b"', 'c=d']`` -> ``{'a': 'b', 'c': 'd'}``."""
     parsed: dict[str, str] = {}
-    for elt in items:
+    for elt in l:
         k, v = elt.split("=", 1)
         if v[:1] == '"' and v[-1:] == '"':
             v = v[1:-1]
@@ -1469,9 +1634,10 @@ if os.name == "nt":
 
 else:
 
-    def url2pathname(url: str) -> str:
+    # CPython names this parameter ``url`` on Windows (nturl2path) and ``pathname`` elsewhere.
+    def url2pathname(pathname: str) -> str:  # type: ignore[misc]
         """The local path of a ``file:`` URL path (percent-decoded)."""
-        return unquote(url)
+        return unquote(pathname)
 
     def pathname2url(pathname: str) -> str:
         """The URL path of a local path (percent-encoded)."""
@@ -1689,8 +1855,10 @@ class FTPHandler(BaseHandler):
         if user_info:
             user_info, passwd = _splitpasswd(user_info)
         host = unquote(host)
-        user = unquote(user_info or "")
-        passwd = unquote(passwd or "")
+        # req.host was percent-decoded once already (as urllib does); decoding the userinfo
+        # again would turn a literal "%42" in a user name into "B".
+        user = user_info or ""
+        passwd = passwd or ""
         try:
             host = socket.gethostbyname(host)
         except OSError as msg:
@@ -1946,6 +2114,390 @@ def urlcleanup() -> None:
     global _opener
     _opener = None
 
+
+
+# -- URLopener and FancyURLopener (deprecated since Python 3.3, removed in 3.14) -------------------
+
+if sys.version_info < (3, 14):
+
+    class _ReturnErrors(HTTPDefaultErrorHandler):
+        """Hands an error response back (URLopener decides what to do with it)."""
+
+        def http_error_default(self, req: Request, fp: Any, code: int, msg: str, hdrs: Any) -> Any:
+            return fp
+
+    class _NoRedirects(HTTPRedirectHandler):
+        """URLopener does redirects itself (FancyURLopener) or not at all (URLopener)."""
+
+        def http_error_302(self, req: Request, fp: Any, code: int, msg: str, headers: Any) -> Any:
+            return None
+
+        http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+    class URLopener:
+        """The pre-3.3 opener class, kept for old code: ``URLopener().open(url)``,
+        ``retrieve(url, filename)``, ``addheader``, ``version`` (the User-Agent).
+
+        A thin shim over :func:`build_opener` (so connections are pooled and every netwire
+        check applies): ``open`` dispatches to ``open_<scheme>(url, data)`` as urllib does
+        (``url`` is the text after ``scheme:``), and error statuses to ``http_error_<code>``
+        then ``http_error_default`` (which raises ``HTTPError``). Redirects are not followed
+        (FancyURLopener follows them).
+        """
+
+        version = USER_AGENT
+        # Class defaults, so __del__ works on an instance whose __init__ raised.
+        _tempfiles: list[str] | None = None
+        tempcache: dict[str, Any] | None = None
+
+        def __init__(self, proxies: Mapping[str, str] | None = None, **x509: Any) -> None:
+            warnings.warn(
+                f"{type(self).__name__} style of invoking requests is deprecated. Use newer urlopen functions/methods",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            if proxies is None:
+                proxies = getproxies()
+            if not hasattr(proxies, "keys"):
+                raise TypeError("proxies must be a mapping")
+            self.proxies = proxies
+            self.key_file = x509.get("key_file")
+            self.cert_file = x509.get("cert_file")
+            self.addheaders: list[tuple[str, ...]] = [("User-Agent", self.version), ("Accept", "*/*")]
+            self._tempfiles = []
+            self.tempcache = None
+            self.ftpcache = ftpcache
+            self.type = ""
+
+        def __del__(self) -> None:
+            self.close()
+
+        def close(self) -> None:
+            self.cleanup()
+
+        def cleanup(self) -> None:
+            """Delete the temporary files :meth:`retrieve` made."""
+            for name in self._tempfiles or ():
+                with contextlib.suppress(OSError):
+                    os.unlink(name)
+            if self._tempfiles:
+                del self._tempfiles[:]
+            if self.tempcache:
+                self.tempcache.clear()
+
+        def addheader(self, *args: str) -> None:
+            """Add a header (``name, value``) to every request."""
+            self.addheaders.append(args)
+
+        def open(self, fullurl: str, data: Any = None) -> Any:
+            """Open ``fullurl`` through ``open_<scheme>``."""
+            fullurl = quote(unwrap(fullurl), safe="%/:=&?~#+!$,;'@()*[]|")
+            urltype, url = _splittype(fullurl)
+            if not urltype:
+                urltype = "file"
+            self.type = urltype
+            name = "open_" + urltype.replace("-", "_")
+            if not hasattr(self, name) or name == "open_local_file":
+                if urltype in self.proxies:
+                    return self.open_unknown_proxy(self.proxies[urltype], fullurl, data)
+                return self.open_unknown(fullurl, data)
+            try:
+                if data is None:
+                    return getattr(self, name)(url)
+                return getattr(self, name)(url, data)
+            except (HTTPError, URLError):
+                raise
+            except OSError as msg:
+                raise OSError("socket error", msg) from msg
+
+        def open_unknown(self, fullurl: str, data: Any = None) -> Any:
+            urltype, _url = _splittype(fullurl)
+            raise OSError("url error", "unknown url type", urltype)
+
+        def open_unknown_proxy(self, proxy: str, fullurl: str, data: Any = None) -> Any:
+            urltype, _url = _splittype(fullurl)
+            raise OSError("url error", f"invalid proxy for {urltype}", proxy)
+
+        def retrieve(
+            self,
+            url: str,
+            filename: str | None = None,
+            reporthook: Callable[[int, int, int], Any] | None = None,
+            data: Any = None,
+        ) -> tuple[str, Any]:
+            """Copy ``url`` to ``filename`` (a temporary file when None): ``(filename, headers)``."""
+            url = unwrap(url)
+            if self.tempcache and url in self.tempcache:
+                return self.tempcache[url]  # type: ignore[no-any-return]
+            with contextlib.closing(self.open(url, data)) as fp:
+                headers = fp.info()
+                if filename:
+                    tfp: Any = open(filename, "wb")  # noqa: SIM115 - closed by the with below
+                else:
+                    suffix = os.path.splitext(_splithost(_splittype(url)[1])[1].partition("?")[0])[1]
+                    fd, filename = tempfile.mkstemp(suffix)
+                    assert self._tempfiles is not None
+                    self._tempfiles.append(filename)
+                    tfp = os.fdopen(fd, "wb")
+                with tfp:
+                    result = filename, headers
+                    if self.tempcache is not None:
+                        self.tempcache[url] = result
+                    size = int(headers["Content-Length"]) if "content-length" in headers else -1
+                    read = blocknum = 0
+                    bs = 1024 * 8
+                    if reporthook:
+                        reporthook(blocknum, bs, size)
+                    while block := fp.read(bs):
+                        read += len(block)
+                        tfp.write(block)
+                        blocknum += 1
+                        if reporthook:
+                            reporthook(blocknum, bs, size)
+            if size >= 0 and read < size:
+                raise ContentTooShortError(f"retrieval incomplete: got only {read} out of {size} bytes", result)
+            return result
+
+        def _fetch(self, scheme: str, url: str, data: Any = None, extra: Mapping[str, str] | None = None) -> Any:
+            """``scheme:url`` through a netwire opener; an error status goes to :meth:`http_error`."""
+            opener = build_opener(ProxyHandler(self.proxies), _ReturnErrors, _NoRedirects)
+            opener.addheaders = [(str(h[0]), str(h[1])) for h in self.addheaders]
+            req = Request(f"{scheme}:{url}", data, headers=dict(extra or {}))
+            response = opener.open(req)
+            code = getattr(response, "code", None)
+            if code is not None and scheme in ("http", "https") and not 200 <= code < 300:
+                return self.http_error(url, response, code, response.msg, response.headers, data)
+            return response
+
+        def open_http(self, url: str, data: Any = None) -> Any:
+            """Open ``//host/path`` over http."""
+            return self._fetch("http", url, data)
+
+        def open_https(self, url: str, data: Any = None) -> Any:
+            """Open ``//host/path`` over https."""
+            return self._fetch("https", url, data)
+
+        def http_error(self, url: str, fp: Any, errcode: int, errmsg: str, headers: Any, data: Any = None) -> Any:
+            """Hand an error status to ``http_error_<errcode>``, else to :meth:`http_error_default`."""
+            method = getattr(self, f"http_error_{errcode}", None)
+            if method is not None:
+                result = method(url, fp, errcode, errmsg, headers) if data is None else method(
+                    url, fp, errcode, errmsg, headers, data
+                )
+                if result:
+                    return result
+            return self.http_error_default(url, fp, errcode, errmsg, headers)
+
+        def http_error_default(self, url: str, fp: Any, errcode: int, errmsg: str, headers: Any) -> Any:
+            """Raise :class:`~netwire.error.HTTPError`."""
+            fp.close()
+            raise HTTPError(url, errcode, errmsg, headers, None)
+
+        def open_file(self, url: str) -> Any:
+            """Open a ``file:`` URL of this host."""
+            return self._fetch("file", url)
+
+        def open_local_file(self, url: str) -> Any:
+            """Open a local file (``url`` as after ``file:``)."""
+            return self._fetch("file", url)
+
+        def open_ftp(self, url: str) -> Any:
+            """Open ``//host/path`` over ftp."""
+            return self._fetch("ftp", url)
+
+        def open_data(self, url: str, data: Any = None) -> Any:
+            """Open a ``data:`` URL (``url`` as after ``data:``)."""
+            return self._fetch("data", url)
+
+    class FancyURLopener(URLopener):
+        """URLopener that returns error responses instead of raising, follows redirects (up to
+        ``maxtries``), and answers Basic challenges with :meth:`prompt_user_passwd`'s answer."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            URLopener.__init__(self, *args, **kwargs)
+            self.auth_cache: dict[str, tuple[str | None, str | None]] = {}
+            self.tries = 0
+            self.maxtries = 10
+
+        def http_error_default(self, url: str, fp: Any, errcode: int, errmsg: str, headers: Any) -> Any:
+            """Return the error response (``getcode()`` says the status)."""
+            return addinfourl(fp, headers, f"{self.type or 'http'}:{url}", errcode)
+
+        def http_error_302(
+            self, url: str, fp: Any, errcode: int, errmsg: str, headers: Any, data: Any = None
+        ) -> Any:
+            self.tries += 1
+            try:
+                if self.maxtries and self.tries >= self.maxtries:
+                    meth = getattr(self, "http_error_500", self.http_error_default)
+                    return meth(url, fp, 500, "Internal Server Error: Redirect Recursion", headers)
+                return self.redirect_internal(url, fp, errcode, errmsg, headers, data)
+            finally:
+                self.tries = 0
+
+        def redirect_internal(self, url: str, fp: Any, errcode: int, errmsg: str, headers: Any, data: Any) -> Any:
+            """Open the redirect target (http, https and ftp only)."""
+            if "location" in headers:
+                newurl = headers["location"]
+            elif "uri" in headers:
+                newurl = headers["uri"]
+            else:
+                return None
+            fp.close()
+            newurl = urljoin(f"{self.type}:{url}", newurl)
+            if urlparse(newurl).scheme not in ("http", "https", "ftp", ""):
+                raise HTTPError(
+                    newurl, errcode, f"{errmsg} Redirection to url '{newurl}' is not allowed.", headers, fp
+                )
+            return self.open(newurl)
+
+        def http_error_301(
+            self, url: str, fp: Any, errcode: int, errmsg: str, headers: Any, data: Any = None
+        ) -> Any:
+            return self.http_error_302(url, fp, errcode, errmsg, headers, data)
+
+        def http_error_303(
+            self, url: str, fp: Any, errcode: int, errmsg: str, headers: Any, data: Any = None
+        ) -> Any:
+            return self.http_error_302(url, fp, errcode, errmsg, headers, data)
+
+        def http_error_307(
+            self, url: str, fp: Any, errcode: int, errmsg: str, headers: Any, data: Any = None
+        ) -> Any:
+            if data is None:
+                return self.http_error_302(url, fp, errcode, errmsg, headers, data)
+            return self.http_error_default(url, fp, errcode, errmsg, headers)
+
+        def http_error_308(
+            self, url: str, fp: Any, errcode: int, errmsg: str, headers: Any, data: Any = None
+        ) -> Any:
+            if data is None:
+                return self.http_error_301(url, fp, errcode, errmsg, headers, data)
+            return self.http_error_default(url, fp, errcode, errmsg, headers)
+
+        def _basic_realm(self, value: str | None) -> str | None:
+            match = re.match(r'[ \t]*([^ \t]+)[ \t]+realm="([^"]*)"', value or "")
+            if match is None or match.group(1).lower() != "basic":
+                return None
+            return match.group(2)
+
+        def http_error_401(
+            self, url: str, fp: Any, errcode: int, errmsg: str, headers: Any, data: Any = None, retry: bool = False
+        ) -> Any:
+            """Ask for credentials and retry, when ``retry`` (else, or without a Basic realm, raise)."""
+            realm = self._basic_realm(headers.get("www-authenticate"))
+            if realm is None or not retry:
+                URLopener.http_error_default(self, url, fp, errcode, errmsg, headers)
+            assert realm is not None
+            method = getattr(self, f"retry_{self.type}_basic_auth")
+            return method(url, realm) if data is None else method(url, realm, data)
+
+        def http_error_407(
+            self, url: str, fp: Any, errcode: int, errmsg: str, headers: Any, data: Any = None, retry: bool = False
+        ) -> Any:
+            """The same for a proxy's challenge."""
+            realm = self._basic_realm(headers.get("proxy-authenticate"))
+            if realm is None or not retry:
+                URLopener.http_error_default(self, url, fp, errcode, errmsg, headers)
+            assert realm is not None
+            method = getattr(self, f"retry_proxy_{self.type}_basic_auth")
+            return method(url, realm) if data is None else method(url, realm, data)
+
+        def _retry(self, scheme: str, url: str, realm: str, data: Any, header: str, host: str) -> Any:
+            user, passwd = self.get_user_passwd(host, realm)
+            if not (user or passwd):
+                return None
+            token = base64.b64encode(f"{user}:{passwd}".encode()).decode("ascii")
+            return self._fetch(scheme, url, data, {header: f"Basic {token}"})
+
+        def _proxy_host(self, scheme: str) -> str:
+            proxy = self.proxies.get(scheme, "")
+            return _splituser(_splithost(_splittype(proxy)[1])[0] or proxy)[1]
+
+        def retry_proxy_http_basic_auth(self, url: str, realm: str, data: Any = None) -> Any:
+            return self._retry("http", url, realm, data, "Proxy-Authorization", self._proxy_host("http"))
+
+        def retry_proxy_https_basic_auth(self, url: str, realm: str, data: Any = None) -> Any:
+            return self._retry("https", url, realm, data, "Proxy-Authorization", self._proxy_host("https"))
+
+        def retry_http_basic_auth(self, url: str, realm: str, data: Any = None) -> Any:
+            host = _splituser(_splithost(url)[0] or "")[1]
+            return self._retry("http", url, realm, data, "Authorization", host)
+
+        def retry_https_basic_auth(self, url: str, realm: str, data: Any = None) -> Any:
+            host = _splituser(_splithost(url)[0] or "")[1]
+            return self._retry("https", url, realm, data, "Authorization", host)
+
+        def get_user_passwd(self, host: str, realm: str, clear_cache: int = 0) -> tuple[str | None, str | None]:
+            """Credentials for ``realm`` at ``host``: remembered, else :meth:`prompt_user_passwd`'s."""
+            key = f"{realm}@{host.lower()}"
+            if key in self.auth_cache:
+                if not clear_cache:
+                    return self.auth_cache[key]
+                del self.auth_cache[key]
+            user, passwd = self.prompt_user_passwd(host, realm)
+            if user or passwd:
+                self.auth_cache[key] = (user, passwd)
+            return user, passwd
+
+        def prompt_user_passwd(self, host: str, realm: str) -> tuple[str | None, str | None]:
+            """Ask on the terminal (override this in a program without one)."""
+            import getpass
+
+            try:
+                user = input(f"Enter username for {realm} at {host}: ")
+                passwd = getpass.getpass(f"Enter password for {user} in {realm} at {host}: ")
+            except KeyboardInterrupt:
+                print()
+                return None, None
+            return user, passwd
+
+    __all__ += ["FancyURLopener", "URLopener"]
+
+
+# -- urllib's legacy module-level helpers ----------------------------------------------------------
+
+# urllib's FTP cache of the URLopener era: kept (empty) for code that reads or clears it.
+ftpcache: dict[Any, Any] = {}
+MAXFTPCACHE = 10
+
+_localhost: str | None = None
+_thishost: tuple[str, ...] | None = None
+_noheaders: Any = None
+
+
+def localhost() -> str:
+    """The IP address of ``localhost`` (looked up once)."""
+    global _localhost
+    if _localhost is None:
+        _localhost = socket.gethostbyname("localhost")
+    return _localhost
+
+
+def thishost() -> tuple[str, ...]:
+    """The IP addresses of this host (looked up once)."""
+    global _thishost
+    if _thishost is None:
+        try:
+            _thishost = tuple(socket.gethostbyname_ex(socket.gethostname())[2])
+        except socket.gaierror:
+            _thishost = tuple(socket.gethostbyname_ex("localhost")[2])
+    return _thishost
+
+
+def ftperrors() -> tuple[type[BaseException], ...]:
+    """The exceptions ``ftplib`` raises (``ftplib.all_errors``)."""
+    import ftplib
+
+    return ftplib.all_errors
+
+
+def noheaders() -> Any:
+    """An empty header message (an ``email.message.Message``), made once."""
+    global _noheaders
+    if _noheaders is None:
+        _noheaders = _message_from(())
+    return _noheaders
 
 
 class _CallableModule(types.ModuleType):

@@ -23,7 +23,9 @@ from .models import Response
 if TYPE_CHECKING:
     from email.message import Message
 
-__all__ = ["HTTPMessage", "HTTPResponse", "addbase", "addclosehook", "addinfo", "addinfourl"]  # noqa: F822 (HTTPMessage: module __getattr__)
+# urllib.response's names (HTTPResponse and HTTPMessage are importable by name too, but they are
+# http.client's in urllib, so `import *` does not bring them).
+__all__ = ["addbase", "addclosehook", "addinfo", "addinfourl"]
 
 # Error bodies up to this size are read at once, so their connection goes back to the pool
 # even if the caller never reads (or closes) the HTTPError.

@@ -6,7 +6,7 @@ import pytest
 
 from http11.feeding import parse_every_way, refused
 from netwire.errors import ProtocolError
-from netwire.http11 import IncompleteResponse, ParserLimits
+from netwire.http11 import IncompleteResponse, ParserLimits, ResponseParser
 
 CRLF = b"\r\n"
 
@@ -534,3 +534,44 @@ def test_direct_body_remaining_never_claims_buffered_bytes() -> None:
     assert p.direct_body_remaining == 0
     p.feed(b"\nab")
     assert p.direct_body_remaining == 2
+
+
+# -- issue 15: leniencies http.client has -----------------------------------------------------
+
+
+def test_last_chunk_then_close_without_final_crlf_completes_but_is_not_reused() -> None:
+    # "0\r\n" then EOF: every body byte arrived; only the blank line ending the trailer section
+    # is missing. The body is complete, and the connection must not go back to a pool.
+    data = resp(b"HTTP/1.1 200 OK", b"Transfer-Encoding: chunked", body=b"5\r\nhello\r\n0\r\n")
+    out = parse_every_way(data, eof=True)
+    assert out.body == b"hello" and out.ended
+    assert out.trailers == [] and out.keep_alive is False
+    # Without the close it is simply not finished yet.
+    assert not parse_every_way(data).ended
+
+
+def test_last_chunk_with_cut_trailers_stays_incomplete() -> None:
+    data = resp(b"HTTP/1.1 200 OK", b"Transfer-Encoding: chunked", body=b"0\r\nX-Trailer: y")
+    refused(data, "chunked", eof=True, kind=IncompleteResponse)
+
+
+def test_http09_status_line_read_as_1_0_when_asked() -> None:
+    lenient = ParserLimits(http09_status_as_10=True)
+    out = parse_every_way(resp(b"HTTP/0.9 200 OK", b"Content-Length: 2", body=b"hi"), limits=lenient)
+    assert out.head is not None
+    assert (out.head.status, out.head.reason, out.head.http_version) == (200, "OK", "1.0")
+    assert out.body == b"hi" and out.keep_alive is False  # 1.0 without keep-alive
+    # Only 0.9: other versions stay refused with the option on.
+    refused(resp(b"HTTP/2.0 200 OK", b"Content-Length: 0"), "version", limits=lenient)
+    refused(resp(b"HTTP/0.8 200 OK", b"Content-Length: 0"), "version", limits=lenient)
+
+
+def test_nothing_received_marks_the_incomplete_response() -> None:
+    with pytest.raises(IncompleteResponse) as info:
+        ResponseParser("GET").feed_eof()
+    assert info.value.nothing_received is True
+    parser = ResponseParser("GET")
+    parser.feed(b"HTTP/1.1 200")
+    with pytest.raises(IncompleteResponse) as info:
+        parser.feed_eof()
+    assert info.value.nothing_received is False
