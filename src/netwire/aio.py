@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -138,6 +138,27 @@ class AsyncResponse(Response):
         super().__init__(status, stream=body, **kwargs)
         self._abody = body
         self._adecoder = decoder
+
+    # The sync ways of reading refuse an unread async body *before* touching it, so the response
+    # stays readable with the async ones (once the body was read, they serve the content).
+    def _refuse_sync_read(self, name: str) -> None:
+        if self._content is None:
+            raise StreamError(
+                f"{name}() cannot read an AsyncResponse body; use `await response.aread()` or "
+                "`async for chunk in response.aiter_bytes()` (the body is still unread and readable)"
+            )
+
+    def read(self, n: int = -1) -> bytes:
+        self._refuse_sync_read("read")
+        return super().read(n)
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        self._refuse_sync_read("readinto")
+        return super().readinto(buffer)
+
+    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        self._refuse_sync_read("iter_bytes")
+        return super().iter_bytes(chunk_size)
 
     async def aread(self) -> bytes:
         """Read and return the whole body (decoded); the connection goes back to the pool."""
