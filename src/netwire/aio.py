@@ -38,7 +38,7 @@ from .http11 import IncompleteResponse, ResponseHead, ResponseParser
 from .models import Decoder, Headers, HeaderTypes, Request, Response, Timeout
 from .policy.auth import Auth, auth_from
 from .policy.proxies import Proxy, proxy_authorization
-from .policy.redirects import REDIRECT_STATUSES, next_request, rewind_body, same_origin
+from .policy.redirects import REDIRECT_STATUSES, next_request, redirect_target, rewind_body, same_origin
 
 __all__ = ["AsyncClient", "AsyncResponse"]
 
@@ -545,7 +545,8 @@ class AsyncClient(BaseClient):
                     status = int(r.status)
                     location = r.headers.get("location") if 300 <= status < 400 else None
                     if location and hop < MAX_REDIRECTS:
-                        current = str(URL(location, current))
+                        # The redirect rule every redirect follows (no change of transport...).
+                        current = str(redirect_target(URL(current), location, allow_downgrade=self.allow_downgrade))
                         continue
                     body = bytearray()
                     if not location:
