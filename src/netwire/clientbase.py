@@ -284,7 +284,11 @@ class BaseClient:
         url = request.url
         items = request.headers._items
         override = request.extensions.get("target")
-        key = (request.method, url.href, tuple(items), proxy is not None, override)
+        # The proxy's whole identity is in the key, not just "some proxy": the target form and
+        # Proxy-Authorization depend on which proxy (kind, address, credentials) it goes to, and
+        # one proxy's credentials must never reach another proxy or, through a tunnel, the origin.
+        pkey = None if proxy is None else (proxy.kind, proxy.host, proxy.port, proxy.auth)
+        key = (request.method, url.href, tuple(items), pkey, override)
         head = self._heads.get(key)
         if head is None:
             fields = list(items)
