@@ -298,7 +298,9 @@ class BaseClient:
             if proxy is not None and url.scheme == "http" and proxy.kind in ("http", "https"):
                 # A plain HTTP proxy gets the absolute-form target and its credentials.
                 if override is None:
-                    target = str(url.without_fragment())
+                    # Without userinfo (as curl, requests and httpx): the request line lands in
+                    # the proxy's logs, and the origin's credentials are no business of the proxy.
+                    target = _absolute_target(url)
                 credentials = proxy_authorization(proxy)
                 if credentials and not any(n.lower() == "proxy-authorization" for n, _ in fields):
                     fields.append(("Proxy-Authorization", credentials))
@@ -307,3 +309,11 @@ class BaseClient:
                 self._heads.clear()
             self._heads[key] = head
         return head
+
+
+def _absolute_target(url: URL) -> str:
+    """The absolute-form request-target of ``url``: no fragment, no user name or password."""
+    url = url.without_fragment()
+    if url.username or url.password:
+        url = url.replace(username="", password="")
+    return str(url)
