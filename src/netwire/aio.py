@@ -438,7 +438,7 @@ class AsyncClient(BaseClient):
         first = request.url
         while True:
             if self.respect_robots and not request.extensions.get("netwire.robots_fetch"):
-                await self._obey_robots(request)
+                await self._obey_robots(request, deadline)
             # Credentials given for one origin stay there (netrc's are looked up per host).
             hop_auth = flow_auth if flow_auth is self.netrc or same_origin(first, request.url) else None
             if hop_auth is None:
@@ -471,7 +471,7 @@ class AsyncClient(BaseClient):
                 response.close()
         return response
 
-    async def _obey_robots(self, request: Request) -> None:
+    async def _obey_robots(self, request: Request, deadline: float | None) -> None:
         """Refuse a URL robots.txt disallows; wait out the origin's Crawl-delay.
 
         The :class:`~netwire.robotparser.RobotsCache` asks a sync fetch function for a robots.txt
@@ -518,12 +518,14 @@ class AsyncClient(BaseClient):
                 request=request,
             )
         if delay:
-            origin = request.url.origin
-            now = time.monotonic()
-            at = max(now, self._last_visit.get(origin, now - delay) + delay)
-            self._last_visit[origin] = at
-            if at > now:
-                await asyncio.sleep(at - now)
+            # Capped, and refused at once if it would outlast the total deadline (the sync twin's rule).
+            try:
+                wait = self._book_crawl_slot(request.url.origin, delay, deadline)
+            except TotalTimeout as exc:
+                exc.request = request
+                raise
+            if wait > 0:
+                await asyncio.sleep(wait)
 
     async def _fetch_robots(self, url: str) -> tuple[int, bytes, Any] | BaseException:
         """GET a robots.txt as :func:`netwire.robotparser.fetch_robots` does (redirects, capped body).

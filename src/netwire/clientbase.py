@@ -8,13 +8,14 @@ head serialisation live here once; the clients differ only in how they wait.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .connection import Origin, make_ssl_context
 from .content import encode_request_body, form_urlencode
-from .errors import InvalidURL
+from .errors import InvalidURL, TotalTimeout
 from .http11 import DEFAULT_LIMITS, ParserLimits, encode_request_head
 from .models import Headers, HeaderTypes, Limits, Request, Timeout
 from .policy.auth import Auth, NetrcAuth, auth_from
@@ -25,10 +26,13 @@ from .url import URL
 if TYPE_CHECKING:
     from http.cookiejar import CookieJar
 
-__all__ = ["BaseClient", "DEFAULT_TIMEOUT", "UNSET", "USER_AGENT"]
+__all__ = ["BaseClient", "DEFAULT_MAX_CRAWL_DELAY", "DEFAULT_TIMEOUT", "UNSET", "USER_AGENT"]
 
 DEFAULT_TIMEOUT = Timeout(30.0, connect=10.0)
 DEFAULT_MAX_REDIRECTS = 20
+# The longest wait a robots.txt Crawl-delay can impose per request (seconds); a site asking more
+# gets this (a hostile Crawl-delay: 1e300 would otherwise stall a crawler forever).
+DEFAULT_MAX_CRAWL_DELAY = 60.0
 USER_AGENT = f"netwire/{__version__}"
 _METHODS_WITH_BODY = frozenset(("POST", "PUT", "PATCH"))
 # Bodies larger than this (or of unknown size) are sent with Expect: 100-continue.
@@ -83,6 +87,9 @@ class BaseClient:
         robots.txt before sending (RFC 9309; cached per origin), refuse a disallowed one with
         :class:`~netwire.errors.RobotsDisallowed`, and space requests to an origin by its
         Crawl-delay.
+    :param max_crawl_delay: the longest Crawl-delay obeyed (seconds, default 60); a longer one
+        is cut to this. A wait that would pass the request's total deadline is a
+        :class:`~netwire.errors.TotalTimeout` at once.
     """
 
     def __init__(
@@ -110,10 +117,14 @@ class BaseClient:
         parser_limits: ParserLimits = DEFAULT_LIMITS,
         user_agent: str | None = None,
         respect_robots: bool = False,
+        max_crawl_delay: float = DEFAULT_MAX_CRAWL_DELAY,
     ) -> None:
         self.timeout = Timeout.coerce(timeout)
         self.user_agent = user_agent or USER_AGENT
         self.respect_robots = respect_robots
+        if not max_crawl_delay >= 0 or max_crawl_delay == float("inf"):
+            raise ValueError(f"max_crawl_delay must be a finite number of seconds >= 0, not {max_crawl_delay!r}")
+        self.max_crawl_delay = float(max_crawl_delay)
         self._robots: Any = None
         self._last_visit: dict[str, float] = {}
         self._robots_lock = threading.Lock()
@@ -180,6 +191,29 @@ class BaseClient:
                     )
                 )
         return jar
+
+    def _book_crawl_slot(self, origin: str, delay: float, deadline: float | None) -> float:
+        """Book the next request start at ``origin`` a Crawl-delay after the last; the wait, in seconds.
+
+        The delay is cut to ``max_crawl_delay`` (NaN too). A wait ending past ``deadline`` (the
+        request's total deadline) raises :class:`TotalTimeout` now, without booking the slot,
+        rather than sleeping into a deadline already lost. Request starts are spaced by the
+        delay: the slot is booked under a lock (threads sharing the client queue up) and set again
+        when the request actually goes out, so time spent before sending does not eat the gap.
+        """
+        cap = self.max_crawl_delay
+        if not delay <= cap:
+            delay = cap
+        with self._robots_lock:
+            now = time.monotonic()
+            at = max(now, self._last_visit.get(origin, now - delay) + delay)
+            if at > now and deadline is not None and at >= deadline:
+                raise TotalTimeout(
+                    f"the Crawl-delay of {origin} means waiting {at - now:.3g} s, past the total deadline "
+                    f"({max(deadline - now, 0.0):.3g} s left)"
+                )
+            self._last_visit[origin] = at
+        return at - now
 
     # -- building ---------------------------------------------------------------------------------
 

@@ -141,6 +141,7 @@ def recorder() -> Iterator[Callable[..., RawRecorder]]:
     made: list[RawRecorder] = []
 
     def start(reply: bytes = OK) -> RawRecorder:
+        """A recorder answering every request with ``reply``."""
         made.append(RawRecorder(reply))
         return made[-1]
 
