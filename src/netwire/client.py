@@ -325,7 +325,7 @@ class Client(BaseClient):
     # -- one exchange on one connection -------------------------------------------------------------
 
     def _connect(self, origin: Origin, proxy: Proxy | None, t: Timeout, deadline: float | None) -> Connection:
-        ctx = self._context() if origin.scheme == "https" else None
+        ctx = self._tls_context(origin.host) if origin.scheme == "https" else None
         limits = self.parser_limits
         if proxy is None:
             return open_connection(
@@ -338,7 +338,7 @@ class Client(BaseClient):
                 proxy_origin,
                 connect_timeout=t.connect,
                 deadline=deadline,
-                ssl_context=self._context() if proxy.kind == "https" else None,
+                ssl_context=self._tls_context(proxy.host) if proxy.kind == "https" else None,
                 limits=limits,
             )
             conn.origin = origin

@@ -7,15 +7,19 @@ head serialisation live here once; the clients differ only in how they wait.
 
 from __future__ import annotations
 
+import os
+import ssl
+import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .connection import Origin, make_ssl_context
 from .content import encode_request_body, form_urlencode
-from .errors import InvalidURL, TotalTimeout
+from .errors import InsecureRequestWarning, InvalidURL, TotalTimeout
 from .http11 import DEFAULT_LIMITS, ParserLimits, encode_request_head
 from .models import Headers, HeaderTypes, Limits, Request, Timeout
 from .policy.auth import Auth, NetrcAuth, auth_from
@@ -146,6 +150,7 @@ class BaseClient:
         self._verify = verify
         self._cert = cert
         self._ssl_context: Any = verify if hasattr(verify, "wrap_socket") else None
+        self._insecure_warned: set[str] = set()  # hosts already warned about (InsecureRequestWarning)
         base = Headers([("User-Agent", self.user_agent), ("Accept", "*/*")])
         if decompress:
             from .decoders import accept_encoding
@@ -294,6 +299,25 @@ class BaseClient:
                 self._ssl_context = make_ssl_context(verify, self._cert)
         return self._ssl_context
 
+    def _tls_context(self, host: str) -> Any:
+        """The SSLContext for a TLS connection to ``host``; warns once per host if it verifies nothing.
+
+        InsecureRequestWarning (as urllib3 and requests do): ``verify=False`` or a context that
+        skips the certificate or hostname check is easy to leave in by mistake, and then
+        anyone on the path can read and change the traffic.
+        """
+        ctx = self._context()
+        if (ctx.verify_mode == ssl.CERT_NONE or not ctx.check_hostname) and host not in self._insecure_warned:
+            self._insecure_warned.add(host)
+            what = "certificate verification" if ctx.verify_mode == ssl.CERT_NONE else "the hostname check"
+            warnings.warn(
+                f"TLS to {host} with {what} turned off: the connection can be read and changed by anyone "
+                "on the path (pass verify=True or a CA bundle; see SECURITY.md to silence this warning)",
+                InsecureRequestWarning,
+                stacklevel=_caller_stacklevel(),
+            )
+        return ctx
+
     def _route_of(self, url: URL, proxies: dict[str, Any]) -> tuple[Origin, Any, Proxy | None]:
         """Origin, pool key and proxy of ``url`` (cached: the same URLs come back again and again)."""
         cache_key = (url.href, id(proxies))
@@ -351,3 +375,20 @@ def _absolute_target(url: URL) -> str:
     if url.username or url.password:
         url = url.replace(username="", password="")
     return str(url)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` naming the first frame outside netwire, for a warning raised by our caller.
+
+    So a warning points at the caller's ``client.get(...)`` line, not at netwire's internals
+    (under an event loop, at the loop's frame: the caller's task is not on the stack).
+    """
+    frame = sys._getframe(2)  # the caller of the function that calls warnings.warn (stacklevel 2)
+    level = 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
