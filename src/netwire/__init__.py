@@ -49,7 +49,7 @@ _ERRORS = (
     "TLSError", "TimeoutException", "ConnectTimeout", "ReadTimeout", "WriteTimeout", "PoolTimeout",
     "TotalTimeout", "ReadError", "WriteError", "ProtocolError", "LocalProtocolError", "ProxyError",
     "TooManyRedirects", "UnsafeRedirect", "BodyNotReplayable", "RobotsDisallowed", "DecodingError", "HTTPStatusError",
-    "StreamError",
+    "StreamError", "InsecureRequestWarning",
 )
 for _name in _ERRORS:
     _EXPORTS[_name] = "errors"

@@ -37,7 +37,7 @@ from .http11 import IncompleteResponse, ResponseHead, ResponseParser
 from .models import Decoder, Headers, HeaderTypes, Request, Response, Timeout
 from .policy.auth import Auth, auth_from
 from .policy.proxies import Proxy, proxy_authorization
-from .policy.redirects import REDIRECT_STATUSES, next_request, rewind_body, same_origin
+from .policy.redirects import REDIRECT_STATUSES, next_request, redirect_target, rewind_body, same_origin
 
 __all__ = ["AsyncClient", "AsyncResponse"]
 
@@ -476,7 +476,7 @@ class AsyncClient(BaseClient):
         first = request.url
         while True:
             if self.respect_robots and not request.extensions.get("netwire.robots_fetch"):
-                await self._obey_robots(request)
+                await self._obey_robots(request, deadline)
             # Credentials given for one origin stay there (netrc's are looked up per host).
             hop_auth = flow_auth if flow_auth is self.netrc or same_origin(first, request.url) else None
             if hop_auth is None:
@@ -509,7 +509,7 @@ class AsyncClient(BaseClient):
                 response.close()
         return response
 
-    async def _obey_robots(self, request: Request) -> None:
+    async def _obey_robots(self, request: Request, deadline: float | None) -> None:
         """Refuse a URL robots.txt disallows; wait out the origin's Crawl-delay.
 
         The :class:`~netwire.robotparser.RobotsCache` asks a sync fetch function for a robots.txt
@@ -556,12 +556,14 @@ class AsyncClient(BaseClient):
                 request=request,
             )
         if delay:
-            origin = request.url.origin
-            now = time.monotonic()
-            at = max(now, self._last_visit.get(origin, now - delay) + delay)
-            self._last_visit[origin] = at
-            if at > now:
-                await asyncio.sleep(at - now)
+            # Capped, and refused at once if it would outlast the total deadline (the sync twin's rule).
+            try:
+                wait = self._book_crawl_slot(request.url.origin, delay, deadline)
+            except TotalTimeout as exc:
+                exc.request = request
+                raise
+            if wait > 0:
+                await asyncio.sleep(wait)
 
     async def _fetch_robots(self, url: str) -> tuple[int, bytes, Any] | BaseException:
         """GET a robots.txt as :func:`netwire.robotparser.fetch_robots` does (redirects, capped body).
@@ -583,7 +585,8 @@ class AsyncClient(BaseClient):
                     status = int(r.status)
                     location = r.headers.get("location") if 300 <= status < 400 else None
                     if location and hop < MAX_REDIRECTS:
-                        current = str(URL(location, current))
+                        # The redirect rule every redirect follows (no change of transport...).
+                        current = str(redirect_target(URL(current), location, allow_downgrade=self.allow_downgrade))
                         continue
                     body = bytearray()
                     if not location:
@@ -656,7 +659,7 @@ class AsyncClient(BaseClient):
     async def _connect(
         self, origin: Origin, proxy: Proxy | None, t: Timeout, deadline: float | None
     ) -> AsyncConnection:
-        ctx = self._context() if origin.scheme == "https" else None
+        ctx = self._tls_context(origin.host) if origin.scheme == "https" else None
         limits = self.parser_limits
         if proxy is None:
             return await open_async_connection(
@@ -669,7 +672,7 @@ class AsyncClient(BaseClient):
                 proxy_origin,
                 connect_timeout=t.connect,
                 deadline=deadline,
-                ssl_context=self._context() if proxy.kind == "https" else None,
+                ssl_context=self._tls_context(proxy.host) if proxy.kind == "https" else None,
                 limits=limits,
             )
             conn.origin = origin

@@ -176,7 +176,7 @@ class Client(BaseClient):
         first = request.url
         while True:
             if self.respect_robots:
-                self._obey_robots(request)
+                self._obey_robots(request, deadline)
             # Credentials given for one origin stay there: a redirect elsewhere goes without
             # them (netrc's are looked up per host, so they may follow).
             hop_auth = None
@@ -205,7 +205,7 @@ class Client(BaseClient):
                 response.close()
         return response
 
-    def _obey_robots(self, request: Request) -> None:
+    def _obey_robots(self, request: Request, deadline: float | None) -> None:
         """Refuse a URL robots.txt disallows; wait out the origin's Crawl-delay."""
         from .errors import RobotsDisallowed
         from .robotparser import RobotsCache, fetch_robots
@@ -240,16 +240,16 @@ class Client(BaseClient):
             return
         delay = self._robots.crawl_delay(href, self.user_agent)
         if delay:
-            # Space request starts by the delay. The slot is booked under the lock (threads
-            # sharing the client queue up), and set again when the request actually goes out
-            # (see _sent_to), so time spent before sending does not eat into the next gap.
+            # Capped, and refused at once if it would outlast the total deadline (see
+            # _book_crawl_slot); _sent_to books the slot again when the request goes out.
             origin = request.url.origin
-            with self._robots_lock:
-                now = time.monotonic()
-                at = max(now, self._last_visit.get(origin, now - delay) + delay)
-                self._last_visit[origin] = at
-            if at > now:
-                time.sleep(at - now)
+            try:
+                wait = self._book_crawl_slot(origin, delay, deadline)
+            except TotalTimeout as exc:
+                exc.request = request
+                raise
+            if wait > 0:
+                time.sleep(wait)
             request.extensions["netwire.crawl_origin"] = origin
 
     def _sent_to(self, request: Request) -> None:
@@ -324,7 +324,7 @@ class Client(BaseClient):
     # -- one exchange on one connection -------------------------------------------------------------
 
     def _connect(self, origin: Origin, proxy: Proxy | None, t: Timeout, deadline: float | None) -> Connection:
-        ctx = self._context() if origin.scheme == "https" else None
+        ctx = self._tls_context(origin.host) if origin.scheme == "https" else None
         limits = self.parser_limits
         if proxy is None:
             return open_connection(
@@ -337,7 +337,7 @@ class Client(BaseClient):
                 proxy_origin,
                 connect_timeout=t.connect,
                 deadline=deadline,
-                ssl_context=self._context() if proxy.kind == "https" else None,
+                ssl_context=self._tls_context(proxy.host) if proxy.kind == "https" else None,
                 limits=limits,
                 label=f"proxy {proxy_origin.host}:{proxy_origin.port}",
             )

@@ -7,14 +7,19 @@ head serialisation live here once; the clients differ only in how they wait.
 
 from __future__ import annotations
 
+import os
+import ssl
+import sys
 import threading
+import time
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .connection import Origin, make_ssl_context
 from .content import encode_request_body, form_urlencode
-from .errors import InvalidURL
+from .errors import InsecureRequestWarning, InvalidURL, TotalTimeout
 from .http11 import DEFAULT_LIMITS, ParserLimits, encode_request_head
 from .models import Headers, HeaderTypes, Limits, Request, Timeout
 from .policy.auth import Auth, NetrcAuth, auth_from
@@ -25,10 +30,13 @@ from .url import URL
 if TYPE_CHECKING:
     from http.cookiejar import CookieJar
 
-__all__ = ["BaseClient", "DEFAULT_TIMEOUT", "UNSET", "USER_AGENT"]
+__all__ = ["BaseClient", "DEFAULT_MAX_CRAWL_DELAY", "DEFAULT_TIMEOUT", "UNSET", "USER_AGENT"]
 
 DEFAULT_TIMEOUT = Timeout(30.0, connect=10.0)
 DEFAULT_MAX_REDIRECTS = 20
+# The longest wait a robots.txt Crawl-delay can impose per request (seconds); a site asking more
+# gets this (a hostile Crawl-delay: 1e300 would otherwise stall a crawler forever).
+DEFAULT_MAX_CRAWL_DELAY = 60.0
 USER_AGENT = f"netwire/{__version__}"
 _METHODS_WITH_BODY = frozenset(("POST", "PUT", "PATCH"))
 # Bodies larger than this (or of unknown size) are sent with Expect: 100-continue.
@@ -83,6 +91,9 @@ class BaseClient:
         robots.txt before sending (RFC 9309; cached per origin), refuse a disallowed one with
         :class:`~netwire.errors.RobotsDisallowed`, and space requests to an origin by its
         Crawl-delay.
+    :param max_crawl_delay: the longest Crawl-delay obeyed (seconds, default 60); a longer one
+        is cut to this. A wait that would pass the request's total deadline is a
+        :class:`~netwire.errors.TotalTimeout` at once.
     """
 
     def __init__(
@@ -110,10 +121,14 @@ class BaseClient:
         parser_limits: ParserLimits = DEFAULT_LIMITS,
         user_agent: str | None = None,
         respect_robots: bool = False,
+        max_crawl_delay: float = DEFAULT_MAX_CRAWL_DELAY,
     ) -> None:
         self.timeout = Timeout.coerce(timeout)
         self.user_agent = user_agent or USER_AGENT
         self.respect_robots = respect_robots
+        if not max_crawl_delay >= 0 or max_crawl_delay == float("inf"):
+            raise ValueError(f"max_crawl_delay must be a finite number of seconds >= 0, not {max_crawl_delay!r}")
+        self.max_crawl_delay = float(max_crawl_delay)
         self._robots: Any = None
         self._last_visit: dict[str, float] = {}
         self._robots_lock = threading.Lock()
@@ -135,6 +150,7 @@ class BaseClient:
         self._verify = verify
         self._cert = cert
         self._ssl_context: Any = verify if hasattr(verify, "wrap_socket") else None
+        self._insecure_warned: set[str] = set()  # hosts already warned about (InsecureRequestWarning)
         base = Headers([("User-Agent", self.user_agent), ("Accept", "*/*")])
         if decompress:
             from .decoders import accept_encoding
@@ -180,6 +196,29 @@ class BaseClient:
                     )
                 )
         return jar
+
+    def _book_crawl_slot(self, origin: str, delay: float, deadline: float | None) -> float:
+        """Book the next request start at ``origin`` a Crawl-delay after the last; the wait, in seconds.
+
+        The delay is cut to ``max_crawl_delay`` (NaN too). A wait ending past ``deadline`` (the
+        request's total deadline) raises :class:`TotalTimeout` now, without booking the slot,
+        rather than sleeping into a deadline already lost. Request starts are spaced by the
+        delay: the slot is booked under a lock (threads sharing the client queue up) and set again
+        when the request actually goes out, so time spent before sending does not eat the gap.
+        """
+        cap = self.max_crawl_delay
+        if not delay <= cap:
+            delay = cap
+        with self._robots_lock:
+            now = time.monotonic()
+            at = max(now, self._last_visit.get(origin, now - delay) + delay)
+            if at > now and deadline is not None and at >= deadline:
+                raise TotalTimeout(
+                    f"the Crawl-delay of {origin} means waiting {at - now:.3g} s, past the total deadline "
+                    f"({max(deadline - now, 0.0):.3g} s left)"
+                )
+            self._last_visit[origin] = at
+        return at - now
 
     # -- building ---------------------------------------------------------------------------------
 
@@ -260,6 +299,25 @@ class BaseClient:
                 self._ssl_context = make_ssl_context(verify, self._cert)
         return self._ssl_context
 
+    def _tls_context(self, host: str) -> Any:
+        """The SSLContext for a TLS connection to ``host``; warns once per host if it verifies nothing.
+
+        InsecureRequestWarning (as urllib3 and requests do): ``verify=False`` or a context that
+        skips the certificate or hostname check is easy to leave in by mistake, and then
+        anyone on the path can read and change the traffic.
+        """
+        ctx = self._context()
+        if (ctx.verify_mode == ssl.CERT_NONE or not ctx.check_hostname) and host not in self._insecure_warned:
+            self._insecure_warned.add(host)
+            what = "certificate verification" if ctx.verify_mode == ssl.CERT_NONE else "the hostname check"
+            warnings.warn(
+                f"TLS to {host} with {what} turned off: the connection can be read and changed by anyone "
+                "on the path (pass verify=True or a CA bundle; see SECURITY.md to silence this warning)",
+                InsecureRequestWarning,
+                stacklevel=_caller_stacklevel(),
+            )
+        return ctx
+
     def _route_of(self, url: URL, proxies: dict[str, Any]) -> tuple[Origin, Any, Proxy | None]:
         """Origin, pool key and proxy of ``url`` (cached: the same URLs come back again and again)."""
         cache_key = (url.href, id(proxies))
@@ -297,7 +355,11 @@ class BaseClient:
         url = request.url
         items = request.headers._items
         override = request.extensions.get("target")
-        key = (request.method, url.href, tuple(items), proxy is not None, override)
+        # The proxy's whole identity is in the key, not just "some proxy": the target form and
+        # Proxy-Authorization depend on which proxy (kind, address, credentials) it goes to, and
+        # one proxy's credentials must never reach another proxy or, through a tunnel, the origin.
+        pkey = None if proxy is None else (proxy.kind, proxy.host, proxy.port, proxy.auth)
+        key = (request.method, url.href, tuple(items), pkey, override)
         head = self._heads.get(key)
         if head is None:
             fields = list(items)
@@ -307,7 +369,9 @@ class BaseClient:
             if proxy is not None and url.scheme == "http" and proxy.kind in ("http", "https"):
                 # A plain HTTP proxy gets the absolute-form target and its credentials.
                 if override is None:
-                    target = str(url.without_fragment())
+                    # Without userinfo (as curl, requests and httpx): the request line lands in
+                    # the proxy's logs, and the origin's credentials are no business of the proxy.
+                    target = _absolute_target(url)
                 credentials = proxy_authorization(proxy)
                 if credentials and not any(n.lower() == "proxy-authorization" for n, _ in fields):
                     fields.append(("Proxy-Authorization", credentials))
@@ -319,3 +383,28 @@ class BaseClient:
                 self._heads.clear()
             self._heads[key] = head
         return head
+
+
+def _absolute_target(url: URL) -> str:
+    """The absolute-form request-target of ``url``: no fragment, no user name or password."""
+    url = url.without_fragment()
+    if url.username or url.password:
+        url = url.replace(username="", password="")
+    return str(url)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` naming the first frame outside netwire, for a warning raised by our caller.
+
+    So a warning points at the caller's ``client.get(...)`` line, not at netwire's internals
+    (under an event loop, at the loop's frame: the caller's task is not on the stack).
+    """
+    frame = sys._getframe(2)  # the caller of the function that calls warnings.warn (stacklevel 2)
+    level = 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level

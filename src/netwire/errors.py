@@ -32,6 +32,8 @@ Every failure raised by netwire derives from :class:`NetwireError`. Failures of 
     │   │   └── DecodingError
     │   └── HTTPStatusError                     raise_for_status(); urllib's HTTPError derives from it
     └── StreamError                             misuse of a response body (read after close, ...)
+
+    InsecureRequestWarning (UserWarning)        a warning, not an error: TLS verification is off
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ __all__ = [
     "ConnectTimeout",
     "DecodingError",
     "HTTPStatusError",
+    "InsecureRequestWarning",
     "InvalidURL",
     "LocalProtocolError",
     "NetwireError",
@@ -234,3 +237,14 @@ class HTTPStatusError(URLError):
 
 class StreamError(NetwireError, RuntimeError):
     """A response body was used in a way its state does not allow (read after close, ...)."""
+
+
+class InsecureRequestWarning(UserWarning):
+    """A warning (not an error): a request goes over TLS without certificate or hostname checks.
+
+    Emitted once per client and host when ``Client(verify=False)``, an ``ssl.SSLContext`` with
+    ``CERT_NONE`` or ``check_hostname=False``, or ``urlopen(context=...)`` with such a context
+    is used: anyone on the path can read and change such traffic. Silence it where that is
+    intended (a test against a self-signed server) with
+    ``warnings.simplefilter("ignore", netwire.errors.InsecureRequestWarning)``.
+    """

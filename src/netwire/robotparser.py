@@ -139,14 +139,19 @@ def fetch_robots(
 ) -> FetchResult:
     """GET the robots.txt at ``url`` with netwire's client; never raises for network failures.
 
-    Redirects are followed here (up to ``max_redirects``, across hosts too, as RFC 9309 asks),
-    and only the first :data:`MAX_BYTES` of the body are read, however large it is.
+    Redirects are followed here (up to ``max_redirects``, across hosts too, as RFC 9309 asks)
+    under the clients' redirect rule (:func:`netwire.policy.redirects.check_redirect`: no change
+    of transport, no https -> http unless the client allows it; a refused one is a failed
+    fetch, so the site counts as unreachable), and only the first :data:`MAX_BYTES` of the body
+    are read, however large it is.
     """
     from .client import Client
+    from .policy.redirects import redirect_target
     from .url import URL
 
     own = client is None
     active: Any = Client() if client is None else client
+    downgrade = bool(getattr(active, "allow_downgrade", False))
     headers = {"User-Agent": user_agent} if user_agent else None
     current = url
     try:
@@ -155,7 +160,9 @@ def fetch_robots(
                 status = int(r.status)
                 location = r.headers.get("location") if 300 <= status < 400 else None
                 if location and hop < max_redirects:
-                    current = str(URL(location, current))
+                    # The clients' redirect rule, so robots.txt cannot redirect into a Unix socket
+                    # (or another transport) even when the client itself follows no redirects.
+                    current = str(redirect_target(URL(current), location, allow_downgrade=downgrade))
                     continue
                 body = b"" if location else _read_capped(r)
                 names = {k.lower(): v for k, v in r.headers.items()}

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from cve.recorder import face, recorder, victim  # noqa: F401  (fixtures of the issue-14 tests)
 from cve.servers import Start, TLSServer
 from faults.server import FaultServer, ScriptSource
 

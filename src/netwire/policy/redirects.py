@@ -6,7 +6,7 @@ from ..errors import BodyNotReplayable, InvalidURL, UnsafeRedirect
 from ..models import Request, Response
 from ..url import URL
 
-__all__ = ["REDIRECT_STATUSES", "next_request", "rewind_body", "same_origin"]
+__all__ = ["REDIRECT_STATUSES", "check_redirect", "next_request", "redirect_target", "rewind_body", "same_origin"]
 
 REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
 
@@ -20,26 +20,67 @@ def same_origin(a: URL, b: URL) -> bool:
     return a.origin_tuple == b.origin_tuple
 
 
+def check_redirect(source: URL, target: URL, *, allow_downgrade: bool = False, request: Request | None = None) -> None:
+    """Raise :class:`UnsafeRedirect` unless a redirect from ``source`` to ``target`` may be followed.
+
+    The rule, for every redirect netwire follows (both clients, the CLI, robots.txt fetches):
+
+    * only ``http``, ``https`` and ``http+unix`` targets;
+    * the transport never changes: ``http+unix`` is reached only from ``http+unix`` on the same
+      socket path, and a Unix-socket origin redirects only within its socket. Otherwise any
+      web page could send a request (and a replayed POST body) into a local socket such as
+      Docker's, which no origin on the network has a right to reach;
+    * the only scheme change allowed is http -> https; https -> http only with
+      ``allow_downgrade``.
+    """
+    src, dst = source.scheme, target.scheme
+    if dst not in ("http", "https", "http+unix"):
+        raise UnsafeRedirect(f"refusing to follow a redirect to {dst}: URL {target}", request=request)
+    if src == "http+unix" or dst == "http+unix":
+        if src != dst or source.hostname != target.hostname:
+            raise UnsafeRedirect(
+                f"refusing to follow a redirect that changes transport ({source.origin} -> {target}): "
+                "a Unix socket is reached only by a redirect from the same socket",
+                request=request,
+            )
+        return
+    if src == dst or (src == "http" and dst == "https"):
+        return
+    if src == "https" and dst == "http":
+        if allow_downgrade:
+            return
+        raise UnsafeRedirect(
+            f"refusing to follow a redirect from https to http ({target}); pass allow_downgrade=True to allow it",
+            request=request,
+        )
+    raise UnsafeRedirect(f"refusing to follow a redirect from {src} to {dst} ({target})", request=request)
+
+
+def redirect_target(
+    source: URL, location: str, *, allow_downgrade: bool = False, request: Request | None = None
+) -> URL:
+    """The URL a ``Location`` value names, resolved against ``source``, if it may be followed.
+
+    Raises :class:`UnsafeRedirect` for an invalid URL or a target :func:`check_redirect` refuses.
+    """
+    try:
+        url = URL(location.strip(), base=source)
+    except InvalidURL as exc:
+        raise UnsafeRedirect(f"redirect to an invalid URL {location!r}: {exc}", request=request) from exc
+    check_redirect(source, url, allow_downgrade=allow_downgrade, request=request)
+    return url
+
+
 def next_request(request: Request, response: Response, *, allow_downgrade: bool = False) -> Request:
     """The request to send after redirect ``response`` to ``request``.
 
-    Raises UnsafeRedirect (no or bad Location, a scheme we do not fetch, an https -> http
-    downgrade unless ``allow_downgrade``) and BodyNotReplayable (307/308 with a one-shot body).
+    Raises UnsafeRedirect (no or bad Location, a target :func:`check_redirect` refuses: another
+    scheme or transport, an https -> http downgrade unless ``allow_downgrade``) and BodyNotReplayable (307/308 with a one-shot body).
     """
     location = response.headers.get("location")
     if not location:
         raise UnsafeRedirect(f"{response.status} redirect from {request.url} has no Location header", request=request)
-    try:
-        url = URL(location.strip(), base=request.url)
-    except InvalidURL as exc:
-        raise UnsafeRedirect(f"redirect to an invalid URL {location!r}: {exc}", request=request) from exc
-    if url.scheme not in ("http", "https", "http+unix"):
-        raise UnsafeRedirect(f"refusing to follow a redirect to {url.scheme}: URL {url}", request=request)
-    if request.url.scheme == "https" and url.scheme == "http" and not allow_downgrade:
-        raise UnsafeRedirect(
-            f"refusing to follow a redirect from https to http ({url}); pass allow_downgrade=True to allow it",
-            request=request,
-        )
+    url = redirect_target(request.url, location, allow_downgrade=allow_downgrade, request=request)
     if not url.hash and request.url.hash:
         # RFC 9110 10.2.2: a Location without a fragment inherits the original one.
         url = url.replace(hash=request.url.hash)

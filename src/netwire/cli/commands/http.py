@@ -783,6 +783,15 @@ def run(args: argparse.Namespace) -> int:
             "netwire: WARNING: --insecure: TLS certificates are NOT verified; anyone on the path can read "
             "and change this exchange"), file=err)
     try:
+        if args.insecure:
+            # The line above is the CLI's own warning: the library's InsecureRequestWarning would repeat it.
+            import warnings
+
+            from ...errors import InsecureRequestWarning
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", InsecureRequestWarning)
+                return _run(args, spec, err, err_painter)
         return _run(args, spec, err, err_painter)
     finally:
         for f in spec.opened:

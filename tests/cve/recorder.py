@@ -1,0 +1,173 @@
+"""Loopback helpers for the hardening (issue 14) tests: a raw request recorder, a Unix socket
+that must stay untouched, and one ``face`` over the sync and async clients.
+
+* :class:`RawRecorder`: a keep-alive HTTP server that keeps every request's exact bytes (head
+  and body) and answers each with a fixed reply. Pointed at as an HTTP proxy, it records what a
+  proxy receives (the absolute-form line, ``Proxy-Authorization``), which a real proxy would
+  rewrite before any origin saw it.
+* :class:`UnixVictim`: a Unix-socket HTTP server standing in for a local daemon (Docker's
+  socket); it answers, so a client that reaches it gets a response, and counts connections.
+* ``face``: the ``tests/aio`` fixture (sync Client, AsyncClient on asyncio and on uvloop).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import netwire
+from aio.conftest import AsyncFace, SyncFace
+
+__all__ = ["RawRecorder", "UnixVictim", "face", "read_request"]
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+def read_request(sock: socket.socket, buf: bytearray) -> bytes | None:
+    """One whole request's bytes from ``sock`` (``buf`` keeps what came after it); None at EOF."""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        buf += chunk
+    end = buf.index(b"\r\n\r\n") + 4
+    length = 0
+    for line in bytes(buf[:end]).split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(buf) < end + length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        buf += chunk
+    raw = bytes(buf[: end + length])
+    del buf[: end + length]
+    return raw
+
+
+class _Server:
+    def __init__(self, listener: socket.socket, reply: bytes) -> None:
+        self.reply = reply
+        self.requests: list[bytes] = []
+        self.connections = 0
+        self._listener = listener
+        self._lock = threading.Lock()
+        self._socks: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                sock, _ = self._listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+                self._socks.append(sock)
+            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+
+    def _serve(self, sock: socket.socket) -> None:
+        buf = bytearray()
+        sock.settimeout(10)
+        with contextlib.suppress(OSError):
+            while (raw := read_request(sock, buf)) is not None:
+                with self._lock:
+                    self.requests.append(raw)
+                sock.sendall(self.reply)
+
+    def take(self) -> list[bytes]:
+        """The requests recorded so far, forgotten here."""
+        with self._lock:
+            taken, self.requests = self.requests, []
+        return taken
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):
+            self._listener.close()
+        with self._lock:
+            for sock in self._socks:
+                with contextlib.suppress(OSError):
+                    sock.close()
+        self._thread.join(5)
+
+
+class RawRecorder(_Server):
+    """Records raw requests on 127.0.0.1 (a free port); see the module docstring."""
+
+    def __init__(self, reply: bytes = OK) -> None:
+        listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = listener.getsockname()[1]
+        super().__init__(listener, reply)
+
+    def url(self, path: str = "/", userinfo: str = "") -> str:
+        return f"http://{userinfo + '@' if userinfo else ''}127.0.0.1:{self.port}{path}"
+
+
+class UnixVictim(_Server):
+    """An HTTP server on a Unix socket in a fresh directory (a short path: sun_path is 108 bytes)."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.mkdtemp(prefix="nw-uds-", dir="/tmp")
+        self.path = os.path.join(self._dir, "daemon.sock")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(self.path)
+        listener.listen(16)
+        super().__init__(listener, b"HTTP/1.1 201 Created\r\nContent-Length: 16\r\n\r\n{\"Id\":\"pwned!\"}\n")
+
+    def url(self, path: str = "/v1.43/containers/create") -> str:
+        return "http+unix://" + self.path.replace("/", "%2F") + path
+
+    def close(self) -> None:
+        super().close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+        with contextlib.suppress(OSError):
+            os.rmdir(self._dir)
+
+
+@pytest.fixture
+def recorder() -> Iterator[Callable[..., RawRecorder]]:
+    made: list[RawRecorder] = []
+
+    def start(reply: bytes = OK) -> RawRecorder:
+        """A recorder answering every request with ``reply``."""
+        made.append(RawRecorder(reply))
+        return made[-1]
+
+    yield start
+    for r in made:
+        r.close()
+
+
+@pytest.fixture
+def victim() -> Iterator[UnixVictim]:
+    v = UnixVictim()
+    yield v
+    v.close()
+
+
+@pytest.fixture(params=["sync", "async", "uvloop"])
+def face(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """``face(**client_options)``: a client of the parametrised kind, closed at teardown."""
+    made: list[SyncFace | AsyncFace] = []
+
+    def make(**options: Any) -> SyncFace | AsyncFace:
+        options.setdefault("timeout", netwire.Timeout(10.0))
+        f = SyncFace(**options) if request.param == "sync" else AsyncFace(request.param, **options)
+        made.append(f)
+        return f
+
+    yield make
+    for f in made:
+        f.close()
