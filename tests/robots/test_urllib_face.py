@@ -123,7 +123,7 @@ def test_robotstxt_keeps_the_exact_token_rule() -> None:
 def test_star_import_binds_urllibs_names() -> None:
     ours: dict[str, object] = {}
     theirs: dict[str, object] = {}
-    exec("from netwire.robotparser import *", ours)  # noqa: S102
-    exec("from urllib.robotparser import *", theirs)  # noqa: S102
+    exec("from netwire.robotparser import *", ours)
+    exec("from urllib.robotparser import *", theirs)
     assert sorted(k for k in ours if k != "__builtins__") == sorted(k for k in theirs if k != "__builtins__")
     assert robotparser.__all__ == urllib_robotparser.__all__
