@@ -283,11 +283,11 @@ class Entry:
     def applies_to(self, useragent: str) -> bool:
         """Whether the group applies to ``useragent``: ``*``, or the same product token
         (case-insensitive; ``"FigTree Robot/1.0"`` is ``FigTree``)."""
-        token = _caller_agent(useragent).lower()
+        token = product_token(useragent).lower()
         for agent in self.useragents:
             if agent[:1] == "*" and (len(agent) == 1 or agent[1].isspace()):
                 return True
-            if product_token(agent).lower() == token:
+            if token and product_token(agent).lower() == token:
                 return True
         return False
 

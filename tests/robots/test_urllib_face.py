@@ -67,6 +67,7 @@ def test_entry_and_ruleline_answer_with_rfc9309_rules() -> None:
     figtree, other = ours.entries
     assert figtree.applies_to("FigTree Robot libwww-perl/5.04") and figtree.applies_to("figtree/1.0")
     assert not figtree.applies_to("Fig") and not figtree.applies_to("FigTreeX")
+    assert not figtree.applies_to("") and not figtree.applies_to("2.0/FigTree")
     assert other.applies_to("second") and other.applies_to("other-bot/2")
     assert ours.default_entry is not None and ours.default_entry.applies_to("anybody")
     assert not figtree.allowance("/tmp/x") and figtree.allowance("/elsewhere")
