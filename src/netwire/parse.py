@@ -960,10 +960,14 @@ class _LegacyQuoter(dict[int, str]):
 _QUOTER_REMOVED: Final = sys.version_info >= (3, 14)
 
 
-def __getattr__(name: str) -> Any:
-    # Deprecated in 3.11 and removed in 3.14, as in urllib.parse on each version.
-    if name == "Quoter" and not _QUOTER_REMOVED:
-        warnings.warn("Deprecated in 3.11. urllib.parse.Quoter will be removed in Python 3.14. "
-                      "It was not intended to be a public API.", DeprecationWarning, stacklevel=2)
-        return _LegacyQuoter
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+if not TYPE_CHECKING:
+    # Hidden from type checkers: a module-level __getattr__ would make every misspelt
+    # ``netwire.parse.name`` type-check as Any.
+
+    def __getattr__(name: str) -> Any:
+        # Deprecated in 3.11 and removed in 3.14, as in urllib.parse on each version.
+        if name == "Quoter" and not _QUOTER_REMOVED:
+            warnings.warn("Deprecated in 3.11. urllib.parse.Quoter will be removed in Python 3.14. "
+                          "It was not intended to be a public API.", DeprecationWarning, stacklevel=2)
+            return _LegacyQuoter
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
