@@ -18,13 +18,14 @@ the payload.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import ipaddress
 import random
 import re
 import urllib.parse as U
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -358,8 +359,43 @@ def _excused(ours: Outcome, theirs: Outcome, *urls: Any) -> bool:
     return theirs[0] == "raise" and not any(_fixed_release_rejects(n) for n in netlocs)
 
 
+_URLLIB_HAS_GH67693 = U.urlunsplit(("", "", "//p", "", "")) == "////p"
+
+
+def _fixed_urlunsplit(components: Any) -> Any:
+    """urlunsplit() as the CPython releases fixing gh-67693 define it (3.13.0, 3.12.4, 3.11.10)."""
+    scheme, netloc, url, query, fragment, coerce = U._coerce_args(*components)  # type: ignore[attr-defined]
+    if netloc:
+        url = "//" + netloc + (url if not url or url[:1] == "/" else "/" + url)
+    elif url[:2] == "//" or (scheme and scheme in U.uses_netloc and (not url or url[:1] == "/")):
+        url = "//" + url
+    url = (scheme + ":" if scheme else "") + url
+    url += ("?" + query if query else "") + ("#" + fragment if fragment else "")
+    return coerce(url)
+
+
+@contextlib.contextmanager
+def _urllib_with_gh67693_fix() -> Iterator[None]:
+    """netwire.parse has the gh-67693 security fix on every Python; an older urllib is compared
+    with that fix put in for the duration of one comparison (urljoin and urlunparse use it too)."""
+    if _URLLIB_HAS_GH67693:
+        yield
+        return
+    saved = U.urlunsplit
+    U.urlunsplit = _fixed_urlunsplit
+    try:
+        yield
+    finally:
+        U.urlunsplit = saved
+
+
 def parse_vs_urllib(data: bytes) -> None:
     """netwire.parse against this interpreter's urllib.parse, function by function."""
+    with _urllib_with_gh67693_fix():
+        _parse_vs_urllib(data)
+
+
+def _parse_vs_urllib(data: bytes) -> None:
     if not data:
         return
     ctrl, payload = data[0], data[1:]

@@ -5,12 +5,23 @@ Drop-in: ``from netwire import parse as urlparse_module`` and call ``urlsplit``,
 (named tuples with ``geturl()``, ``hostname``, ``port``, ``username``, ``password``,
 ``encode``/``decode``), str in gives str out and bytes in gives bytes out.
 
-One deliberate difference, a security fix that later CPython releases carry and this
-interpreter (3.11.7) does not: in ``urlsplit``/``urlparse``, a netloc holding a bracketed host
-must have nothing but userinfo before the ``[`` and nothing but ``:port`` after the ``]``
-(CVE-2025-0938); otherwise ``ValueError("Invalid IPv6 URL")``. The other fixes (leading C0
-control and space stripped, CVE-2023-24329; tab and newline removed, CVE-2022-0391; bracketed
-hosts validated, CVE-2024-11168) are already in 3.11.7 and behave identically.
+The results are those of the running interpreter's urllib.parse (CPython 3.11, 3.12 and 3.13
+differ in a few places: ``parse_qsl`` on bytes, ``unquote_to_bytes`` of a bytearray,
+``uses_netloc``; each is followed by a ``sys.version_info`` check), except for security fixes
+that later CPython releases carry: those apply on every version.
+
+* ``urlsplit``/``urlparse``: a netloc holding a bracketed host must have nothing but userinfo
+  before the ``[`` and nothing but ``:port`` after the ``]`` (CVE-2025-0938, CPython 3.13.2,
+  3.12.9, 3.11.12); otherwise ``ValueError("Invalid IPv6 URL")``.
+* ``urlunsplit``/``urlunparse`` (and so ``urljoin`` and ``geturl()``): a path starting with
+  ``//`` and no netloc keeps an empty authority (``////evil.example/x``), so it is not re-read
+  as a host; ``http:a`` is not turned into ``http:///a`` (gh-67693, CPython 3.13.0, 3.12.4,
+  3.11.10).
+
+The older fixes (leading C0 control and space stripped, CVE-2023-24329; tab and newline
+removed, CVE-2022-0391; bracketed hosts validated, CVE-2024-11168) are in every supported
+interpreter already and behave identically. The deprecated ``split*`` helpers, ``to_bytes`` and
+(before 3.14) ``Quoter`` are here too, with urllib's DeprecationWarning texts.
 
 These are not the WHATWG rules: for those, use :class:`netwire.url.URL`.
 """
@@ -19,41 +30,19 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
+import warnings
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, AnyStr, Final, Generic, cast, overload
 
+# Exactly urllib.parse's list (the same on CPython 3.11-3.13), so ``from netwire.parse import *``
+# binds the same names as ``from urllib.parse import *``. The other public names (``uses_*``,
+# ``scheme_chars``, ``unwrap``, the deprecated ``split*`` helpers...) are importable by name.
 __all__ = [
-    "DefragResult",
-    "DefragResultBytes",
-    "ParseResult",
-    "ParseResultBytes",
-    "SplitResult",
-    "SplitResultBytes",
-    "clear_cache",
-    "non_hierarchical",
-    "parse_qs",
-    "parse_qsl",
-    "quote",
-    "quote_from_bytes",
-    "quote_plus",
-    "scheme_chars",
-    "unquote",
-    "unquote_plus",
-    "unquote_to_bytes",
-    "unwrap",
-    "urldefrag",
-    "urlencode",
-    "urljoin",
-    "urlparse",
-    "urlsplit",
-    "urlunparse",
-    "urlunsplit",
-    "uses_fragment",
-    "uses_netloc",
-    "uses_params",
-    "uses_query",
-    "uses_relative",
+    "urlparse", "urlunparse", "urljoin", "urldefrag", "urlsplit", "urlunsplit", "urlencode", "parse_qs",
+    "parse_qsl", "quote", "quote_plus", "quote_from_bytes", "unquote", "unquote_plus", "unquote_to_bytes",
+    "DefragResult", "ParseResult", "SplitResult", "DefragResultBytes", "ParseResultBytes", "SplitResultBytes",
 ]
 
 #: Schemes whose URLs are resolved relative to a base by :func:`urljoin`.
@@ -64,6 +53,10 @@ uses_relative: list[str] = ["", "ftp", "http", "gopher", "nntp", "imap", "wais",
 uses_netloc: list[str] = ["", "ftp", "http", "gopher", "nntp", "telnet", "imap", "wais", "file", "mms",
                           "https", "shttp", "snews", "prospero", "rtsp", "rtsps", "rtspu", "rsync", "svn",
                           "svn+ssh", "sftp", "nfs", "git", "git+ssh", "ws", "wss"]
+if sys.version_info >= (3, 12):
+    # CPython 3.12 added Apple's over-the-air install scheme (gh-104139); it changes what
+    # urlunsplit() writes for it, so follow the running interpreter.
+    uses_netloc.append("itms-services")
 #: Schemes whose last path segment may carry ``;params`` (split out by :func:`urlparse`).
 uses_params: list[str] = ["", "ftp", "hdl", "prospero", "http", "imap", "https", "shttp", "rtsp", "rtsps",
                           "rtspu", "sip", "sips", "mms", "sftp", "tel"]
@@ -206,7 +199,14 @@ class DefragResult(_DefragBase, _StrResult):
         return cast(str, self.url + "#" + self.fragment if self.fragment else self.url)
 
 
-class SplitResult(_SplitBase, _NetlocMixin[str], _StrResult):
+class ResultBase(_NetlocMixin[str], _StrResult):
+    """The common base of :class:`SplitResult` and :class:`ParseResult` (urllib keeps this name,
+    undocumented, for code that subclasses it or tests ``isinstance``)."""
+
+    __slots__ = ()
+
+
+class SplitResult(_SplitBase, ResultBase):
     """``(scheme, netloc, path, query, fragment)`` as returned by :func:`urlsplit`."""
 
     __slots__ = ()
@@ -216,7 +216,7 @@ class SplitResult(_SplitBase, _NetlocMixin[str], _StrResult):
         return cast(str, urlunsplit(self))
 
 
-class ParseResult(_ParseBase, _NetlocMixin[str], _StrResult):
+class ParseResult(_ParseBase, ResultBase):
     """``(scheme, netloc, path, params, query, fragment)`` as returned by :func:`urlparse`."""
 
     __slots__ = ()
@@ -425,10 +425,17 @@ def urlparse(url: Any, scheme: Any = "", allow_fragments: bool = True) -> Any:
 def urlunsplit(components: Iterable[Any]) -> Any:
     """Join a 5-item ``(scheme, netloc, path, query, fragment)`` back into a URL."""
     scheme, netloc, url, query, fragment, coerce = _coerce(*components)
-    if netloc or (scheme and scheme in uses_netloc and url[:2] != "//"):
+    # gh-67693 (a security fix of CPython 3.12.4 / 3.11.10 / 3.13.0, kept here on every
+    # version): without a netloc, a path starting with "//" keeps an empty authority in front,
+    # so that "//evil.example/x" stays a path instead of becoming a host when re-parsed; and
+    # "//" is added for a netloc-using scheme only when the path is empty or absolute
+    # (``http:a`` rather than ``http:///a``).
+    if netloc:
         if url and url[0] != "/":
             url = "/" + url
-        url = "//" + (netloc or "") + url
+        url = "//" + netloc + url
+    elif url[:2] == "//" or (scheme and scheme in uses_netloc and (not url or url[0] == "/")):
+        url = "//" + url
     if scheme:
         url = scheme + ":" + url
     if query:
@@ -602,11 +609,12 @@ def unquote_to_bytes(string: str | bytes | bytearray) -> bytes:
     if not string:
         string.split  # noqa: B018 - raise AttributeError for a non-string, as urllib does
         return b""
-    # A bytearray without escapes comes back as itself, as in urllib.
     data = cast(bytes, string.encode("utf-8") if isinstance(string, str) else string)
     pieces = data.split(b"%")
     if len(pieces) == 1:
-        return data
+        # A bytearray without escapes comes back as itself on 3.11, as bytes from 3.12 on,
+        # as urllib.parse does on each.
+        return bytes(data) if _UNQUOTE_ALWAYS_BYTES else data
     out = [pieces[0]]
     for piece in pieces[1:]:
         byte = _HEX_PAIRS.get(piece[:2])
@@ -619,6 +627,7 @@ def unquote_to_bytes(string: str | bytes | bytearray) -> bytes:
     return b"".join(out)
 
 
+_UNQUOTE_ALWAYS_BYTES: Final = sys.version_info >= (3, 12)
 _ASCII_RUN_RE = re.compile("[\x00-\x7f]+")
 
 
@@ -657,7 +666,16 @@ def parse_qsl(
     max_num_fields: int | None = None,
     separator: str | bytes = "&",
 ) -> list[tuple[Any, Any]]:
-    """Parse a query string into a list of ``(name, value)`` pairs, in order."""
+    """Parse a query string into a list of ``(name, value)`` pairs, in order.
+
+    A bytes query gives bytes pairs. From Python 3.13 on (as urllib.parse there), their escapes
+    are decoded to raw bytes (``b"k=%C3%BC"`` gives ``(b"k", b"\\xc3\\xbc")``, ``encoding`` and
+    ``errors`` unused); before, the bytes are read as ASCII text and the decoded pairs encoded
+    back to ASCII, as urllib.parse there does.
+    """
+    if _QS_BYTES_AS_BYTES:
+        return _parse_qsl_bytes_aware(qs, keep_blank_values, strict_parsing, encoding, errors, max_num_fields,
+                                      separator)
     qs, coerce = _coerce(qs)
     separator, _ = _coerce(separator)
     if not separator or not isinstance(separator, (str, bytes)):
@@ -684,6 +702,58 @@ def parse_qsl(
             if "+" in value:
                 value = value.replace("+", " ")
             pairs.append((coerce(unquote(name, encoding, errors)), coerce(unquote(value, encoding, errors))))
+    return pairs
+
+
+#: urllib.parse's parse_qsl works on bytes as bytes from CPython 3.13 on (gh-74668).
+_QS_BYTES_AS_BYTES: Final = sys.version_info >= (3, 13)
+
+
+def _parse_qsl_bytes_aware(
+    qs: Any,
+    keep_blank_values: bool,
+    strict_parsing: bool,
+    encoding: str,
+    errors: str,
+    max_num_fields: int | None,
+    separator: Any,
+) -> list[tuple[Any, Any]]:
+    # The separator is checked as given: a bytearray one is refused, as in 3.13.
+    if not separator or not isinstance(separator, (str, bytes)):
+        raise ValueError("Separator must be of type string or bytes.")
+    unquote_field: Callable[[Any], Any]
+    if isinstance(qs, str):
+        eq: Any = "="
+        if not isinstance(separator, str):
+            separator = str(separator, "ascii")
+
+        def unquote_field(text: Any) -> Any:
+            return unquote_plus(text, encoding, errors)
+    else:
+        if not qs:
+            return []
+        # memoryview() accepts only buffers: an int or a list of ints is a TypeError here,
+        # not a zero-filled or list-built bytes.
+        qs = bytes(memoryview(qs))
+        eq = b"="
+        if isinstance(separator, str):
+            separator = bytes(separator, "ascii")
+
+        def unquote_field(text: Any) -> Any:
+            return unquote_to_bytes(text.replace(b"+", b" "))
+    if not qs:
+        return []
+    if max_num_fields is not None and max_num_fields < 1 + qs.count(separator):
+        raise ValueError("Max number of fields exceeded")
+    pairs: list[tuple[Any, Any]] = []
+    for field in qs.split(separator):
+        if not field and not strict_parsing:
+            continue
+        name, has_eq, value = field.partition(eq)
+        if not has_eq and strict_parsing:
+            raise ValueError(f"bad query field: {field!r}")
+        if value or keep_blank_values:
+            pairs.append((unquote_field(name), unquote_field(value)))
     return pairs
 
 
@@ -759,3 +829,145 @@ def unwrap(url: str) -> str:
     if url[:4] == "URL:":
         url = url[4:].strip()
     return url
+
+
+# --------------------------------------------------------------------------------------------
+# urllib.parse's undocumented, deprecated helpers: still called by old crawler code, so they are
+# here with the same results and the same DeprecationWarning text as CPython 3.11-3.13 (the
+# text names urllib.parse, so filters written for urllib's warnings keep working).
+
+
+def _deprecated(name: str, instead: str | None = "urlparse") -> None:
+    message = f"urllib.parse.{name}() is deprecated as of 3.8"
+    if instead is not None:
+        message += f", use urllib.parse.{instead}() instead"
+    # stacklevel 3: the warning points at the caller of the deprecated function.
+    warnings.warn(message, DeprecationWarning, stacklevel=3)
+
+
+def to_bytes(url: str) -> str:
+    """Deprecated: check that ``url`` is ASCII and return it (UnicodeError otherwise)."""
+    _deprecated("to_bytes", None)
+    if isinstance(url, str) and not url.isascii():
+        raise UnicodeError("URL " + repr(url) + " contains non-ASCII characters")
+    return url
+
+
+def splittype(url: str) -> tuple[str | None, str]:
+    """Deprecated: ``splittype('type:opaquestring') == ('type', 'opaquestring')``."""
+    _deprecated("splittype")
+    colon = url.find(":")
+    # The scheme is the text before the first ':', when it is not empty and holds no '/'.
+    if colon > 0 and "/" not in url[:colon]:
+        return url[:colon].lower(), url[colon + 1 :]
+    return None, url
+
+
+def splithost(url: str) -> tuple[str | None, str]:
+    """Deprecated: ``splithost('//host[:port]/path') == ('host[:port]', '/path')``."""
+    _deprecated("splithost")
+    if url[:2] != "//":
+        return None, url
+    end = _netloc_end(url, 2)
+    path = url[end:]
+    if path and path[0] != "/":
+        path = "/" + path
+    return url[2:end], path
+
+
+def splituser(host: str) -> tuple[str | None, str]:
+    """Deprecated: ``splituser('user[:passwd]@host[:port]') == ('user[:passwd]', 'host[:port]')``."""
+    _deprecated("splituser")
+    user, at, rest = host.rpartition("@")
+    return (user if at else None), rest
+
+
+def splitpasswd(user: str) -> tuple[str, str | None]:
+    """Deprecated: ``splitpasswd('user:passwd') == ('user', 'passwd')``."""
+    _deprecated("splitpasswd")
+    name, colon, password = user.partition(":")
+    return name, (password if colon else None)
+
+
+def splitport(host: str) -> tuple[str, str | None]:
+    """Deprecated: ``splitport('host:port') == ('host', 'port')``; the port is a digit string or None."""
+    _deprecated("splitport")
+    head, colon, port = host.rpartition(":")
+    # Only an all-ASCII-digit text after the last ':' is a port (an empty one too: "host:").
+    if colon and (not port or (port.isascii() and port.isdigit())):
+        return head, (port or None)
+    return host, None
+
+
+def splitnport(host: str, defport: int = -1) -> tuple[str, int | None]:
+    """Deprecated: ``splitnport('host:80') == ('host', 80)``; ``defport`` without a ':', None for a bad port."""
+    _deprecated("splitnport")
+    head, colon, port = host.rpartition(":")
+    if not colon:
+        return port, defport
+    if not port:
+        return head, defport
+    return head, (int(port) if port.isascii() and port.isdigit() else None)
+
+
+def splitquery(url: str) -> tuple[str, str | None]:
+    """Deprecated: ``splitquery('/path?query') == ('/path', 'query')`` (at the last '?')."""
+    _deprecated("splitquery")
+    path, mark, query = url.rpartition("?")
+    return (path, query) if mark else (url, None)
+
+
+def splittag(url: str) -> tuple[str, str | None]:
+    """Deprecated: ``splittag('/path#tag') == ('/path', 'tag')`` (at the last '#')."""
+    _deprecated("splittag")
+    path, mark, tag = url.rpartition("#")
+    return (path, tag) if mark else (url, None)
+
+
+def splitattr(url: str) -> tuple[str, list[str]]:
+    """Deprecated: ``splitattr('/path;a=1;b=2') == ('/path', ['a=1', 'b=2'])``."""
+    _deprecated("splitattr")
+    path, *attrs = url.split(";")
+    return path, attrs
+
+
+def splitvalue(attr: str) -> tuple[str, str | None]:
+    """Deprecated: ``splitvalue('attr=value') == ('attr', 'value')``."""
+    _deprecated("splitvalue", "parse_qsl")
+    name, eq, value = attr.partition("=")
+    return name, (value if eq else None)
+
+
+class _LegacyQuoter(dict[int, str]):
+    """A byte value -> its quoted text (the character itself when safe, else ``%XX``), filled on demand.
+
+    What urllib.parse exposed as ``Quoter`` until Python 3.14 removed it.
+    """
+
+    def __init__(self, safe: Iterable[int]) -> None:
+        super().__init__()
+        self.safe = _ALWAYS_SAFE.union(safe)
+
+    def __repr__(self) -> str:
+        return f"<Quoter {dict(self)!r}>"
+
+    def __missing__(self, b: int) -> str:
+        text = chr(b) if b in self.safe else f"%{b:02X}"
+        self[b] = text
+        return text
+
+
+_QUOTER_REMOVED: Final = sys.version_info >= (3, 14)
+
+
+if not TYPE_CHECKING:
+    # Hidden from type checkers: a module-level __getattr__ would make every misspelt
+    # ``netwire.parse.name`` type-check as Any.
+
+    def __getattr__(name: str) -> Any:
+        # Deprecated in 3.11 and removed in 3.14, as in urllib.parse on each version.
+        if name == "Quoter" and not _QUOTER_REMOVED:
+            warnings.warn("Deprecated in 3.11. urllib.parse.Quoter will be removed in Python 3.14. "
+                          "It was not intended to be a public API.", DeprecationWarning, stacklevel=2)
+            return _LegacyQuoter
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,36 +23,24 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._robots import (
-    MAX_BYTES,
-    Decision,
-    RequestRate,
-    RobotsTxt,
-    is_valid_product_token,
-    path_of,
-    product_token,
-    to_bytes,
-)
+# "X as X": re-exported for callers (``from netwire.robotparser import RobotsTxt``), as
+# __all__ lists only urllib's names.
+from ._robots import MAX_BYTES as MAX_BYTES
+from ._robots import Decision as Decision
+from ._robots import Mode, _better, _Group, _Rule, normalize_path, path_of, to_bytes
+from ._robots import RequestRate as RequestRate
+from ._robots import RobotsTxt as RobotsTxt
+from ._robots import is_valid_product_token as is_valid_product_token
+from ._robots import product_token as product_token
 from .errors import InvalidURL, NetwireError, RequestError
 
 if TYPE_CHECKING:
     from .client import Client
 
-__all__ = [
-    "MAX_BYTES",
-    "MAX_REDIRECTS",
-    "Decision",
-    "FetchResult",
-    "RequestRate",
-    "RobotFileParser",
-    "RobotsCache",
-    "RobotsTxt",
-    "client_fetcher",
-    "fetch_robots",
-    "is_valid_product_token",
-    "product_token",
-    "robots_url",
-]
+# Exactly urllib.robotparser's, so ``from netwire.robotparser import *`` binds what
+# ``from urllib.robotparser import *`` does. Everything else here is imported by name:
+# ``from netwire.robotparser import RobotsTxt, RobotsCache, fetch_robots, ...``.
+__all__ = ["RobotFileParser"]
 
 #: RFC 9309 section 2.3.1.2: crawlers should follow at least five consecutive redirects.
 MAX_REDIRECTS = 5
@@ -208,6 +196,134 @@ def _read_capped(response: Any) -> bytes:
     return b"".join(chunks)[:MAX_BYTES]
 
 
+def _caller_agent(useragent: str) -> str:
+    """The product token of a caller's User-Agent string, as the urllib face matches groups by.
+
+    Crawlers pass their whole User-Agent (``"FigTree Robot libwww-perl/5.04"``); urllib finds
+    the ``figtree`` group for it, and so must this face, or a crawler silently falls to ``*``
+    (fails open). RFC 9309 section 2.2.1: the token is the leading ``[A-Za-z_-]`` run.
+    :class:`RobotsTxt` itself keeps the exact-token rule of Google's parser.
+    """
+    return product_token(useragent) or useragent
+
+
+class RuleLine:
+    """One ``Allow:`` or ``Disallow:`` line, with urllib.robotparser's shape.
+
+    ``path`` is the pattern as written; ``allowance`` is True for ``Allow``. As in urllib, an
+    empty ``Disallow:`` reads as allowing everything. :meth:`applies_to` matches RFC 9309
+    patterns (``*``, a final ``$``, percent-encoding canonicalised), not urllib's plain prefixes.
+    """
+
+    def __init__(self, path: str, allowance: bool) -> None:
+        if path == "" and not allowance:
+            allowance = True  # "Disallow:" (nothing) restricts nothing
+        self.path = path
+        self.allowance = allowance
+        raw = to_bytes(path)
+        self._mode: Mode = "rfc9309"
+        self._rules: tuple[_Rule, ...] = (
+            _Rule(allowance, RobotsTxt._pattern(raw, True), 0, str(self)),
+        )
+
+    @classmethod
+    def _of(cls, rules: list[_Rule], mode: Mode) -> RuleLine:
+        # A parsed line: its compiled rules (an Allow of ".../index.html" has a twin allowing
+        # the directory itself), reused rather than compiled again.
+        first = rules[0]
+        self = cls.__new__(cls)
+        self.path = first.text.partition(": ")[2]
+        self.allowance = first.allow or not self.path
+        self._mode = mode
+        self._rules = tuple(rules)
+        return self
+
+    def _match(self, path: str) -> _Rule | None:
+        best: _Rule | None = None
+        for rule in self._rules:
+            if rule.priority and rule.matches(path) and _better(rule, best):
+                best = rule
+        return best
+
+    def applies_to(self, filename: str) -> bool:
+        """Whether this line's pattern matches ``filename`` (a path, or a URL)."""
+        return self._match(_canonical(filename, self._mode)) is not None
+
+    def __str__(self) -> str:
+        return ("Allow" if self.allowance else "Disallow") + ": " + self.path
+
+    def __repr__(self) -> str:
+        return f"<RuleLine {self}>"
+
+
+def _canonical(url: str, mode: Mode) -> str:
+    path = path_of(url)
+    return normalize_path(path) if mode == "rfc9309" else path
+
+
+class Entry:
+    """One group of a robots.txt (its ``User-agent`` lines and rules), urllib's shape.
+
+    ``useragents`` as written, ``rulelines`` (:class:`RuleLine`) in file order, ``delay``
+    (``Crawl-delay``, seconds) and ``req_rate`` (:class:`RequestRate`), None when absent. Built
+    by :class:`RobotFileParser` for reading; changing one does not change ``can_fetch``.
+    """
+
+    def __init__(self) -> None:
+        self.useragents: list[str] = []
+        self.rulelines: list[RuleLine] = []
+        self.delay: float | None = None
+        self.req_rate: RequestRate | None = None
+
+    def __str__(self) -> str:
+        lines = [f"User-agent: {agent}" for agent in self.useragents]
+        if self.delay is not None:
+            lines.append(f"Crawl-delay: {self.delay}")
+        if self.req_rate is not None:
+            lines.append(f"Request-rate: {self.req_rate.requests}/{self.req_rate.seconds}")
+        lines.extend(map(str, self.rulelines))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Entry {self.useragents!r}: {len(self.rulelines)} rules>"
+
+    def applies_to(self, useragent: str) -> bool:
+        """Whether the group applies to ``useragent``: ``*``, or the same product token
+        (case-insensitive; ``"FigTree Robot/1.0"`` is ``FigTree``)."""
+        token = product_token(useragent).lower()
+        for agent in self.useragents:
+            if agent[:1] == "*" and (len(agent) == 1 or agent[1].isspace()):
+                return True
+            if token and product_token(agent).lower() == token:
+                return True
+        return False
+
+    def allowance(self, filename: str) -> bool:
+        """Whether the group allows ``filename``: the longest matching rule wins, ``Allow`` on a
+        tie, and no match allows (RFC 9309 section 2.2.2)."""
+        best: _Rule | None = None
+        for line in self.rulelines:
+            rule = line._match(_canonical(filename, line._mode))
+            if rule is not None and _better(rule, best):
+                best = rule
+        return True if best is None else best.allow
+
+
+def _entry_of(groups: list[_Group], mode: Mode) -> Entry:
+    entry = Entry()
+    for group in groups:
+        entry.useragents.extend(a for a in group.agents if a not in entry.useragents)
+        by_line: dict[int, list[_Rule]] = {}
+        for rule in group.rules:
+            by_line.setdefault(rule.line, []).append(rule)
+        entry.rulelines.extend(RuleLine._of(rules, mode) for rules in by_line.values())
+        if entry.delay is None:
+            entry.delay = group.crawl_delay
+        if entry.req_rate is None:
+            entry.req_rate = group.request_rate
+    return entry
+
+
 class RobotFileParser:
     """``urllib.robotparser.RobotFileParser`` with RFC 9309 semantics.
 
@@ -221,6 +337,12 @@ class RobotFileParser:
     Unlike urllib, a 401 or 403 means "allow all" (RFC 9309 treats every 4xx as unavailable), a
     5xx or a network failure means "disallow all" instead of raising, and ``read`` follows
     redirects itself (up to 5). :meth:`decide` tells which rule decided.
+
+    ``useragent`` may be a whole User-Agent string: its product token (``"FigTree"`` for
+    ``"FigTree Robot libwww-perl/5.04"``) chooses the group, as in urllib. ``entries`` (the
+    groups, in file order) and ``default_entry`` (the ``*`` groups, merged as RFC 9309 says)
+    have urllib's shapes (:class:`Entry`, :class:`RuleLine`); ``str(rp)`` prints the ``*`` group
+    last, as urllib does.
     """
 
     def __init__(
@@ -242,6 +364,7 @@ class RobotFileParser:
         #: The last fetch's outcome (None before :meth:`read`).
         self.fetched: FetchResult | None = None
         self.robots: RobotsTxt | None = None
+        self._entries: tuple[list[Entry], Entry | None] | None = None
         self.url = ""
         self.host = ""
         self.path = ""
@@ -282,6 +405,7 @@ class RobotFileParser:
         self.fetched = result
         self.allow_all = self.disallow_all = False
         self.robots = None
+        self._entries = None
         verdict = result.verdict
         if verdict == "parse":
             self.robots = RobotsTxt.parse(result.body, mode=self.mode)
@@ -296,7 +420,45 @@ class RobotFileParser:
         parts = [to_bytes(line) if isinstance(line, str) else line for line in lines]
         self.allow_all = self.disallow_all = False
         self.robots = RobotsTxt.parse(b"\n".join(parts), mode=self.mode)
+        self._entries = None
         self.modified()
+
+    def _groups(self) -> tuple[list[Entry], Entry | None]:
+        # Built on first use (most callers never look), then kept until the next parse.
+        if self._entries is None:
+            entries: list[Entry] = []
+            defaults: list[_Group] = []
+            for group in self.robots.groups if self.robots is not None else []:
+                # As in urllib, a group naming "*" is the default entry, whatever else it names.
+                if group.is_global:
+                    defaults.append(group)
+                else:
+                    entries.append(_entry_of([group], self.mode))
+            self._entries = (entries, _entry_of(defaults, self.mode) if defaults else None)
+        return self._entries
+
+    @property
+    def entries(self) -> list[Entry]:
+        """The groups not naming ``*``, in file order (urllib's ``entries``)."""
+        return self._groups()[0]
+
+    @entries.setter
+    def entries(self, value: list[Entry]) -> None:
+        self._entries = (value, self._groups()[1])
+
+    @property
+    def default_entry(self) -> Entry | None:
+        """The ``*`` groups as one :class:`Entry` (RFC 9309 merges them), or None."""
+        return self._groups()[1]
+
+    @default_entry.setter
+    def default_entry(self, value: Entry | None) -> None:
+        self._entries = (self._groups()[0], value)
+
+    @property
+    def sitemaps(self) -> list[str]:
+        """The ``Sitemap`` URLs (urllib's attribute; :meth:`site_maps` gives None for none)."""
+        return [] if self.robots is None else self.robots.sitemaps
 
     def decide(self, useragent: str, url: str) -> Decision:
         """Like :meth:`can_fetch`, but says which rule (and line) decided, or why none did."""
@@ -306,7 +468,7 @@ class RobotFileParser:
             return Decision(True, None, None, self._fetch_reason("everything is allowed"))
         if self.robots is None or not self.last_checked:
             return Decision(False, None, None, "robots.txt not read yet")
-        return self.robots.decide(useragent, url)
+        return self.robots.decide(_caller_agent(useragent), url)
 
     def _fetch_reason(self, outcome: str) -> str:
         if self.fetched is None:
@@ -321,13 +483,13 @@ class RobotFileParser:
         """The ``Crawl-delay`` (seconds) of the group that applies to ``useragent``, or None."""
         if self.robots is None or not self.mtime():
             return None
-        return self.robots.crawl_delay(useragent)
+        return self.robots.crawl_delay(_caller_agent(useragent))
 
     def request_rate(self, useragent: str) -> RequestRate | None:
         """The ``Request-rate`` of the group that applies to ``useragent``, or None."""
         if self.robots is None or not self.mtime():
             return None
-        return self.robots.request_rate(useragent)
+        return self.robots.request_rate(_caller_agent(useragent))
 
     def site_maps(self) -> list[str] | None:
         """The ``Sitemap`` URLs, or None when there are none (as urllib)."""
@@ -336,7 +498,9 @@ class RobotFileParser:
         return list(self.robots.sitemaps)
 
     def __str__(self) -> str:
-        return "" if self.robots is None else str(self.robots)
+        """The groups as urllib prints them: file order, the ``*`` group last."""
+        entries, default = self._groups()
+        return "\n\n".join(map(str, [*entries, default] if default is not None else entries))
 
 
 # -- the cache a robots-aware client uses -----------------------------------------------------

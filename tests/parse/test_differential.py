@@ -1,8 +1,11 @@
 """netwire.parse against this interpreter's urllib.parse: the same results on the same inputs.
 
-The one allowed difference is the CVE-2025-0938 fix (see netwire.parse's docstring): for a netloc
-holding brackets, netwire raises ValueError exactly when the fixed rule says so, and otherwise
-agrees with urllib.
+The allowed differences are two security fixes of later CPython releases (see netwire.parse's
+docstring): CVE-2025-0938, for a netloc holding brackets netwire raises ValueError exactly when the
+fixed rule says so; gh-67693, urlunsplit() keeps an empty authority before a "//" path. On an
+interpreter without the gh-67693 fix (3.11 before 3.11.10, 3.12 before 3.12.4) urllib's
+urlunsplit is replaced, for this module's tests, by the fixed rule (``fixed_urlunsplit``), which
+urljoin() and geturl() then use too; test_gh67693_* show the raw difference.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import random
 import re
+import sys
 import urllib.parse as U
 from typing import Any
 
@@ -18,6 +22,31 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import netwire.parse as N
+
+RAW_URLUNSPLIT = U.urlunsplit  # the interpreter's own, before the fixture below
+URLLIB_HAS_GH67693 = RAW_URLUNSPLIT(("", "", "//p", "", "")) == "////p"
+
+
+def fixed_urlunsplit(components: Any) -> Any:
+    """urlunsplit() as the CPython releases with the gh-67693 fix define it (the test's oracle)."""
+    scheme, netloc, url, query, fragment, coerce = U._coerce_args(*components)  # type: ignore[attr-defined]
+    if netloc:
+        url = "//" + netloc + (url if not url or url[:1] == "/" else "/" + url)
+    elif url[:2] == "//" or (scheme and scheme in U.uses_netloc and (not url or url[:1] == "/")):
+        url = "//" + url
+    url = (scheme + ":" if scheme else "") + url
+    url += ("?" + query if query else "") + ("#" + fragment if fragment else "")
+    return coerce(url)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _urllib_with_gh67693_fix() -> Any:
+    if URLLIB_HAS_GH67693:
+        yield
+        return
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(U, "urlunsplit", fixed_urlunsplit)
+        yield
 
 # ---- a deterministic corpus of real-world-shaped URLs, relative references and query strings
 
@@ -268,8 +297,11 @@ def test_hypothesis_urlencode(pairs: list[Any], doseq: bool, safe: str, encoding
 
 def test_result_types_and_lists() -> None:
     assert N.uses_relative == U.uses_relative
-    # werkzeug (loaded by the pytest-httpbin plugin) appends "itms-services" to urllib's list.
-    assert N.uses_netloc == [s for s in U.uses_netloc if s != "itms-services"]
+    if sys.version_info >= (3, 12):
+        assert N.uses_netloc == U.uses_netloc and N.uses_netloc[-1] == "itms-services"
+    else:
+        # werkzeug (loaded by the pytest-httpbin plugin) appends "itms-services" to urllib's list.
+        assert N.uses_netloc == [s for s in U.uses_netloc if s != "itms-services"]
     assert N.uses_params == U.uses_params
     assert N.uses_query == U.uses_query
     assert N.uses_fragment == U.uses_fragment
@@ -302,3 +334,61 @@ def test_security_difference(url: str) -> None:
             N.urlsplit(url)
     else:
         assert N.urlsplit(url) == U.urlsplit(url)
+
+
+# ---- gh-67693, and the results issue 13 found differing on CPython 3.13.0
+
+
+def test_gh67693_fix_on_every_version() -> None:
+    """A "//" path without a netloc is not turned into a host, whatever the interpreter."""
+    assert N.urlunsplit(("", "", "//evil.example/x", "", "")) == "////evil.example/x"
+    assert N.urlsplit(N.urlunsplit(("http", "", "//evil.example/x", "", ""))).netloc == ""
+    assert N.urlunparse(("file", "", "//srv/share", "", "", "")) == "file:////srv/share"
+    assert N.urlunsplit(N.urlsplit("a", scheme="http")) == "http:a"
+    assert N.urlunsplit(("http", "", "", "q", "")) == "http://?q"
+    assert N.urlunsplit((b"http", b"", b"/p", b"", b"")) == b"http:///p"
+    assert N.urljoin("ftp:/path with space?empty=&=v&k#", "./../g") == "ftp:g"
+    assert N.urljoin("file:", "////unc/as/path") == "file:////unc/as/path"
+
+
+def test_gh67693_difference_is_only_where_urllib_lacks_the_fix() -> None:
+    raw = RAW_URLUNSPLIT
+    cases = [("", "", "//evil.example/x", "", ""), ("http", "", "a", "", ""), ("http", "", "/a", "", ""),
+             ("ftp", "", "g", "", ""), ("", "h", "p", "", ""), ("mailto", "", "a@b", "", "")]
+    for parts in cases:
+        if URLLIB_HAS_GH67693:
+            assert N.urlunsplit(parts) == raw(parts)
+        else:
+            assert N.urlunsplit(parts) == fixed_urlunsplit(parts)
+    if not URLLIB_HAS_GH67693:
+        assert RAW_URLUNSPLIT(("", "", "//evil.example/x", "", "")) == "//evil.example/x"  # the bug
+    if sys.version_info >= (3, 13):
+        assert URLLIB_HAS_GH67693
+
+
+def test_parse_qsl_bytes_follow_the_interpreter() -> None:
+    """3.13 decodes a bytes query to raw bytes; 3.11 and 3.12 read it as ASCII text."""
+    if sys.version_info >= (3, 13):
+        assert N.parse_qsl(b"k=%C3%BC", separator=b"&") == [(b"k", b"\xc3\xbc")]
+        assert N.parse_qsl(b"k=\xff+x") == [(b"k", b"\xff x")]
+        assert N.parse_qs(bytearray(b"a=1&a=%00")) == {b"a": [b"1", b"\x00"]}
+        with pytest.raises(TypeError):
+            N.parse_qsl(5)
+        with pytest.raises(ValueError, match="Separator"):
+            N.parse_qsl("a=1", separator=bytearray(b"&"))
+    else:
+        with pytest.raises(UnicodeEncodeError):
+            N.parse_qsl(b"k=%C3%BC", separator=b"&")
+        with pytest.raises(UnicodeDecodeError):
+            N.parse_qsl(b"k=\xff")
+        assert N.parse_qsl("a=1", separator=bytearray(b"&")) == [("a", "1")]
+    for args in [(b"k=%C3%BC",), (b"k=\xff",), (b"",), (b"a=1;b=2", False, False, "utf-8", "replace", None, ";"),
+                 ("a=1&b", True), (b"a&b=", True, False, "utf-8", "replace", 2), (bytearray(b"x=%41"),)]:
+        assert outcome(N.parse_qsl, *args) == outcome(U.parse_qsl, *args), args
+
+
+def test_unquote_to_bytes_of_a_bytearray_follows_the_interpreter() -> None:
+    data = bytearray(b"abc")
+    ours, theirs = N.unquote_to_bytes(data), U.unquote_to_bytes(data)
+    assert type(ours) is type(theirs) and ours == theirs
+    assert type(ours) is (bytes if sys.version_info >= (3, 12) else bytearray)
