@@ -26,7 +26,7 @@ Message mode also defends itself against clients that are slow on purpose (see S
   chunks handed to the kernel without re-joining, so one slow reader costs the others nothing.
 * **message deadline**: a line or frame must be complete within ``message_timeout`` seconds of its
   first byte (a client trickling one byte every few seconds is cut, slowloris-style holding of
-  slots no longer works);
+  slots no longer works); connection handlers get the same deadline on their stream's framed reads;
 * **buffer budget**: partial messages of all connections together may hold at most
   ``max_buffered`` bytes; a frame's default limit is 1 MiB, not the 16 MiB of the framing module.
 """
@@ -187,11 +187,12 @@ class TCPServer:
     frames). ``max_lifetime`` closes a connection that many seconds after it was accepted, whatever
     it does (default ``None``: no limit; both handler styles).
 
-    Message mode only: ``message_timeout`` (default 30 s, ``None``: none) is the time a line or
-    frame may take from its first byte to its last; ``write_high`` / ``write_low`` (256 KiB /
-    64 KiB) are the queued-reply marks at which reading a client pauses and resumes;
-    ``max_buffered`` (64 MiB, ``None``: none) bounds the partial messages of all connections
-    together (the connection whose data passes it is closed).
+    ``message_timeout`` (default 30 s, ``None``: none) is the time a line or frame may take from
+    its first byte to its last (connection handlers: each framed read of their
+    :class:`~netwire.sockets.stream.Stream`; raw framing has no messages). Message mode only:
+    ``write_high`` / ``write_low`` (256 KiB / 64 KiB) are the queued-reply marks at which reading
+    a client pauses and resumes; ``max_buffered`` (64 MiB, ``None``: none) bounds the partial
+    messages of all connections together (the connection whose data passes it is closed).
 
     Use it as a context manager (serving in a background thread), or call :meth:`start` /
     :meth:`serve_forever` and :meth:`close`.
@@ -240,14 +241,18 @@ class TCPServer:
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be positive (or None)")
         self.max_lifetime = max_lifetime
-        self.message_timeout = message_timeout if framing in ("line", "frame") else None
+        self.message_timeout = None if framing == "raw" else message_timeout
         self.write_high = write_high
         self.write_low = write_low
         self.max_buffered = max_buffered
         self._buffered = 0  # bytes held in the receive buffers of all connections (message mode)
         # How often the loop looks for connections past a time limit: limits need not be enforced
         # to the millisecond, a quarter of the shortest one (between 10 ms and 1 s) will do.
-        limits = [t for t in (timeout if framing else None, self.message_timeout, max_lifetime) if t is not None]
+        # (Connection handlers: their Stream enforces the idle and message timeouts itself.)
+        if framing is None:
+            limits = [max_lifetime] if max_lifetime is not None else []
+        else:
+            limits = [t for t in (timeout, self.message_timeout, max_lifetime) if t is not None]
         self._sweep_every = min(max(min(limits) / 4, 0.01), 1.0) if limits else None
         self.grace = grace
         self.family = family
@@ -488,7 +493,7 @@ class TCPServer:
 
     def _run_handler(self, sock: socket.socket, addr: Any) -> None:
         peer = describe_address(addr)
-        stream = Stream(sock, timeout=self.timeout, peer=peer)
+        stream = Stream(sock, timeout=self.timeout, peer=peer, message_timeout=self.message_timeout)
         try:
             self.handler(stream)  # type: ignore[call-arg,arg-type]
         except TimeoutException as exc:
