@@ -171,3 +171,33 @@ def test_queued_replies_go_out_in_order_without_rejoining() -> None:
             assert chunk
             got += chunk
         assert bytes(got) == want
+
+
+def test_echo_command_drops_idle_clients() -> None:
+    # `netwire tcp listen --echo` is reachable by anyone: it has an idle timeout by default
+    # (60 s; --timeout changes it, 0 turns it off).
+    import os
+    import subprocess
+    import sys
+
+    from netwire.cli.commands.tcp import ECHO_IDLE_TIMEOUT, _echo_timeout
+
+    assert ECHO_IDLE_TIMEOUT == 60.0
+    assert _echo_timeout(None) == 60.0 and _echo_timeout(0) is None and _echo_timeout(2.5) == 2.5
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "netwire", "tcp", "listen", "0", "--host", "127.0.0.1", "--echo", "--timeout", "0.5"],
+        stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline().decode()
+        port = int(line.rsplit(":", 1)[1])
+        with connect_tcp("127.0.0.1", port, timeout=10) as c:
+            c.send_line(b"hi")
+            assert c.recv_line() == b"hi"
+            started = time.monotonic()
+            assert c.recv_line() is None  # closed by the server, idle
+            assert 0.4 <= time.monotonic() - started < 5.0
+    finally:
+        proc.terminate()
+        proc.wait(15)
