@@ -10,6 +10,7 @@ sockets on loopback, every test bounded in time.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import struct
 import threading
@@ -17,6 +18,7 @@ import time
 
 import pytest
 
+from netwire.sockets.aio import AsyncStream, connect_tcp_async, serve_tcp_async
 from netwire.sockets.stream import Stream
 from netwire.sockets.tcp import (
     DEFAULT_MAX_BUFFERED,
@@ -188,3 +190,66 @@ def test_partial_messages_share_a_buffer_budget() -> None:
         finally:
             for s in socks:
                 s.close()
+
+
+# -- the asyncio twin: serve_tcp_async applies the same time limits -----------------------------------
+
+
+async def _async_echo(stream: AsyncStream) -> None:
+    async for line in stream.iter_lines():
+        await stream.send_line(line)
+
+
+def test_async_server_cuts_trickling_clients() -> None:
+    async def main() -> None:
+        server = await serve_tcp_async(_async_echo, "127.0.0.1", 0, message_timeout=0.6)
+        try:
+            trickler = await connect_tcp_async("127.0.0.1", server.port, timeout=10)
+            started = time.monotonic()
+            closed = False
+            while time.monotonic() - started < 5.0:
+                try:
+                    await trickler.send_all(b"a")  # a byte every 0.1 s: never idle
+                except OSError:
+                    closed = True
+                    break
+                try:
+                    await asyncio.wait_for(trickler.reader.read(1), 0.1)
+                    closed = True  # b"": the server closed it
+                    break
+                except TimeoutError:
+                    pass
+            assert closed and 0.5 <= time.monotonic() - started < 5.0
+            await trickler.close()
+            good = await connect_tcp_async("127.0.0.1", server.port, timeout=5)
+            await good.send_line(b"hello")
+            assert await good.recv_line() == b"hello"
+            await good.close()
+        finally:
+            await server.close()
+
+    asyncio.run(main())
+
+
+def test_async_server_max_lifetime() -> None:
+    async def main() -> None:
+        server = await serve_tcp_async(_async_echo, "127.0.0.1", 0, max_lifetime=0.8)
+        try:
+            c = await connect_tcp_async("127.0.0.1", server.port, timeout=5)
+            started = time.monotonic()
+            answered = 0
+            while time.monotonic() - started < 5.0:
+                try:
+                    await c.send_line(b"x")
+                    if await c.recv_line() is None:
+                        break
+                except OSError:
+                    break
+                answered += 1
+                await asyncio.sleep(0.05)
+            assert answered > 3 and 0.7 <= time.monotonic() - started < 5.0
+            await c.close()
+        finally:
+            await server.close()
+
+    asyncio.run(main())

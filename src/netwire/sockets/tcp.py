@@ -47,12 +47,17 @@ from types import FrameType, TracebackType
 from typing import Any, Literal, Self
 
 from ..errors import NetwireError, ProtocolError, ReadError, TimeoutException, WriteError
-from .framing import DEFAULT_MAX_LINE, ReceiveBuffer, encode_frame
+from .framing import DEFAULT_MAX_LINE, DEFAULT_MESSAGE_TIMEOUT, ReceiveBuffer, encode_frame
 from .happy_eyeballs import connect_tcp_socket
 from .listen import AF_UNIX, bind_sockets
 from .stream import DEFAULT_RECV_SIZE, Stream, describe_address
 
 __all__ = [
+    "DEFAULT_MAX_BUFFERED",
+    "DEFAULT_MESSAGE_TIMEOUT",
+    "DEFAULT_SERVER_MAX_FRAME",
+    "DEFAULT_WRITE_HIGH",
+    "DEFAULT_WRITE_LOW",
     "Connection",
     "Framing",
     "MessageHandler",
@@ -83,8 +88,6 @@ _IOV_BATCH = 64
 DEFAULT_WRITE_HIGH = 256 * 1024
 #: ... and below which it reads again.
 DEFAULT_WRITE_LOW = 64 * 1024
-#: Seconds a line or frame may take from its first byte to its last (message mode).
-DEFAULT_MESSAGE_TIMEOUT = 30.0
 #: Largest frame a frame-mode server accepts unless told otherwise (a server holds a partial
 #: frame per connection: 1024 connections x 16 MiB would be 16 GiB).
 DEFAULT_SERVER_MAX_FRAME = 1024 * 1024
