@@ -80,9 +80,10 @@ def _settle(handler: Amplifier) -> int:
     return last
 
 
-def test_a_client_that_never_reads_gets_its_reading_paused() -> None:
+@pytest.mark.parametrize("loops", [1, 2])
+def test_a_client_that_never_reads_gets_its_reading_paused(loops: int) -> None:
     handler = Amplifier()
-    with TCPServer(handler, "127.0.0.1", 0, framing="line") as server:
+    with TCPServer(handler, "127.0.0.1", 0, framing="line", loops=loops) as server:
         hog = Hog(server.port, REQUESTS)
         try:
             produced = _settle(handler)
