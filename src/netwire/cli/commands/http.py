@@ -476,7 +476,8 @@ class Trace:
 def _cert_names(name: Any) -> str:
     short = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU", "countryName": "C",
              "localityName": "L", "stateOrProvinceName": "ST"}
-    return ", ".join(f"{short.get(k, k)}={v}" for rdn in name for k, v in rdn)
+    # Certificate names are the server's text (an unverified one's with -k): shown, never obeyed.
+    return visible(", ".join(f"{short.get(k, k)}={v}" for rdn in name for k, v in rdn))
 
 
 def peer_certificate(sock: Any) -> dict[str, Any]:
@@ -570,7 +571,7 @@ def _tracing_client_class() -> Any:
                     trace.info(f"peer certificate subject: {_cert_names(cert.get('subject', ()))}")
                     trace.info(f"peer certificate issuer: {_cert_names(cert.get('issuer', ()))}, "
                                f"expires {cert.get('notAfter', '?')}")
-                    sans = ", ".join(v for k, v in cert.get("subjectAltName", ()) if k in ("DNS", "IP Address"))
+                    sans = visible(", ".join(v for k, v in cert.get("subjectAltName", ()) if k in ("DNS", "IP Address")))
                     if sans:
                         trace.info(f"peer certificate names: {sans}")
                 if self._verify is False:
