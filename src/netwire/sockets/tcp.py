@@ -193,8 +193,8 @@ class TCPServer:
     ``message_timeout`` (default 30 s, ``None``: none) is the time a line or frame may take from
     its first byte to its last (connection handlers: each framed read of their
     :class:`~netwire.sockets.stream.Stream`; raw framing has no messages). Message mode only:
-    ``write_high`` / ``write_low`` (256 KiB / 64 KiB) are the queued-reply marks at which reading
-    a client pauses and resumes; ``max_buffered`` (64 MiB, ``None``: none) bounds the partial
+    ``write_high`` / ``write_low`` (256 KiB / 64 KiB, or a quarter of ``write_high`` when that is
+    less) are the queued-reply marks at which reading a client pauses and resumes; ``max_buffered`` (64 MiB, ``None``: none) bounds the partial
     messages of all connections together (the connection whose data passes it is closed).
 
     Use it as a context manager (serving in a background thread), or call :meth:`start` /
