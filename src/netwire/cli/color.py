@@ -11,7 +11,7 @@ import os
 import re
 from typing import Any
 
-__all__ = ["Painter", "use_color"]
+__all__ = ["Painter", "TerminalText", "use_color", "visible"]
 
 RESET = "\x1b[0m"
 BOLD = "\x1b[1m"
@@ -22,6 +22,49 @@ YELLOW = "\x1b[33m"
 BLUE = "\x1b[34m"
 MAGENTA = "\x1b[35m"
 CYAN = "\x1b[36m"
+
+
+# What a terminal would act on instead of showing: C0 controls (ESC starts every escape sequence:
+# title, screen clear, OSC 52 clipboard writes), DEL, and the C1 controls (U+0080-U+009F; U+009B
+# is a one-character CSI to some terminals). Tab is harmless, and kept.
+_HEAD_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+# In a text body, line ends are the text's own: \n, and \r only as part of \r\n (a lone \r
+# returns the cursor and lets later text overwrite what was shown).
+_BODY_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
+
+
+def _escape(m: re.Match[str]) -> str:
+    return f"\\x{ord(m.group(0)):02x}"
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character but tab shown as ``\\xNN`` (``\\x1b`` for ESC),
+    so that a server's reason phrase or header cannot drive the terminal it is printed on."""
+    return _HEAD_CONTROLS.sub(_escape, text) if _HEAD_CONTROLS.search(text) else text
+
+
+class TerminalText:
+    """Escapes control characters in a text body shown on a terminal, piece by piece: tab, ``\\n``
+    and ``\\r\\n`` stay, every other control character is shown as ``\\xNN``."""
+
+    def __init__(self) -> None:
+        self._cr = False  # the previous piece ended with \r: it depends on what comes next
+
+    def feed(self, text: str) -> str:
+        if self._cr:
+            text = "\r" + text
+            self._cr = False
+        if text.endswith("\r"):
+            text = text[:-1]
+            self._cr = True
+        return _BODY_CONTROLS.sub(_escape, text)
+
+    def finish(self) -> str:
+        """What is held back at the end of the body."""
+        if self._cr:
+            self._cr = False
+            return "\\x0d"
+        return ""
 
 
 def is_tty(stream: Any) -> bool:
@@ -76,7 +119,8 @@ class Painter:
 
     def json(self, value: Any) -> str:
         """``value`` as indented JSON, keys and scalars coloured when enabled."""
-        text = json.dumps(value, indent=2, ensure_ascii=False)
+        # json.dumps escapes C0 controls in strings, not DEL or C1 ones: those are escaped here.
+        text = _BODY_CONTROLS.sub(_escape, json.dumps(value, indent=2, ensure_ascii=False))
         if not self.enabled:
             return text
         return _JSON_TOKEN.sub(self._json_token, text)

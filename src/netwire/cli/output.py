@@ -113,5 +113,8 @@ def describe(exc: BaseException) -> str:
 
 def print_error(exc: BaseException) -> int:
     """Print ``netwire: <kind> error: <message>`` to stderr and return the exit code for it."""
-    print(f"netwire: {describe(exc)} error: {exc}", file=sys.stderr)
+    from .color import visible
+
+    # A message may quote what a server sent (a header, a reason phrase): shown, never acted on.
+    print(f"netwire: {describe(exc)} error: {visible(str(exc))}", file=sys.stderr)
     return exit_code(exc)

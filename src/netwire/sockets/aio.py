@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any
@@ -29,6 +30,7 @@ from ..errors import (
 from .framing import (
     DEFAULT_MAX_FRAME,
     DEFAULT_MAX_LINE,
+    DEFAULT_MESSAGE_TIMEOUT,
     FRAME_HEADER,
     ReceiveBuffer,
     encode_frame,
@@ -47,14 +49,22 @@ AsyncStreamHandler = Callable[["AsyncStream"], Awaitable[object]]
 class AsyncStream:
     """A connected stream (TCP or AF_UNIX) for asyncio code; see
     :class:`~netwire.sockets.stream.Stream` for what each method promises. ``timeout`` bounds
-    each single receive or send."""
+    each single receive or send; ``message_timeout`` one framed message from its first byte to
+    its last (as :class:`~netwire.sockets.stream.Stream`'s)."""
 
     def __init__(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, timeout: float | None = None
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        timeout: float | None = None,
+        message_timeout: float | None = None,
     ) -> None:
         self.reader = reader
         self.writer = writer
         self.timeout = timeout
+        self.message_timeout = message_timeout
+        self._message_started: float | None = None
         self._buffer = ReceiveBuffer()
         self._closed = False
         self.peer = describe_address(writer.get_extra_info("peername"))
@@ -80,8 +90,34 @@ class AsyncStream:
         except OSError as exc:
             raise ReadError(f"read from {self.peer} failed: {exc}", reason=exc) from exc
 
+    async def _recv_more(self) -> bytes:
+        """Receive while part of a message is buffered: within ``message_timeout`` of its start."""
+        limit = self.message_timeout
+        if limit is None or not self._buffer:
+            return await self._recv_some()
+        now = time.monotonic()
+        if self._message_started is None:
+            self._message_started = now
+        left = self._message_started + limit - now
+        late = f"a message from {self.peer} was not complete within {limit} s ({len(self._buffer)} bytes so far)"
+        if left <= 0:
+            raise ReadTimeout(late)
+        if self.timeout is not None and self.timeout <= left:
+            return await self._recv_some()
+        try:
+            async with asyncio.timeout(left):
+                return await self.reader.read(DEFAULT_RECV_SIZE)
+        except TimeoutError:
+            raise ReadTimeout(late) from None
+        except OSError as exc:
+            raise ReadError(f"read from {self.peer} failed: {exc}", reason=exc) from exc
+
+    def _done(self, out: bytes) -> bytes:
+        self._message_started = None
+        return out
+
     async def _fill(self, what: str) -> None:
-        data = await self._recv_some()
+        data = await self._recv_more()
         if not data:
             raise ReadError(f"{self.peer} closed the connection {what} ({len(self._buffer)} bytes received)")
         self._buffer.feed(data)
@@ -100,38 +136,38 @@ class AsyncStream:
         """Exactly ``n`` bytes; :class:`ReadError` if the stream ends first."""
         while (out := self._buffer.take_exactly(n)) is None:
             await self._fill(f"after {len(self._buffer)} of {n} expected bytes")
-        return out
+        return self._done(out)
 
     async def recv_until(self, delimiter: bytes, max_size: int = DEFAULT_MAX_LINE) -> bytes:
         """Bytes up to and including ``delimiter`` (ProtocolError past ``max_size``)."""
         while (out := self._buffer.take_until(delimiter, max_size)) is None:
             await self._fill(f"before {delimiter!r}")
-        return out
+        return self._done(out)
 
     async def readline(self, max_size: int = DEFAULT_MAX_LINE) -> bytes:
         """A line with its ``\\n``; at end of stream the unterminated rest, then ``b""``."""
         while (out := self._buffer.take_until(b"\n", max_size)) is None:
-            data = await self._recv_some()
+            data = await self._recv_more()
             if not data:
-                return self._buffer.take_all()
+                return self._done(self._buffer.take_all())
             self._buffer.feed(data)
-        return out
+        return self._done(out)
 
     async def recv_line(self, max_size: int = DEFAULT_MAX_LINE, delimiter: bytes = b"\n") -> bytes | None:
         """One line message without delimiter; ``None`` at a clean end of stream."""
         while (out := self._buffer.take_line(max_size, delimiter)) is None:
-            data = await self._recv_some()
+            data = await self._recv_more()
             if not data:
                 if self._buffer:
                     raise ReadError(f"{self.peer} closed the connection in the middle of a line ({len(self._buffer)} bytes)")
                 return None
             self._buffer.feed(data)
-        return out
+        return self._done(out)
 
     async def recv_message(self, max_size: int = DEFAULT_MAX_FRAME) -> bytes | None:
         """One length-prefixed message; ``None`` at a clean end of stream."""
         while (out := self._buffer.take_frame(max_size)) is None:
-            data = await self._recv_some()
+            data = await self._recv_more()
             if not data:
                 if self._buffer:
                     need = self._buffer.frame_size(max_size)
@@ -141,7 +177,7 @@ class AsyncStream:
                     )
                 return None
             self._buffer.feed(data)
-        return out
+        return self._done(out)
 
     async def iter_lines(self, max_size: int = DEFAULT_MAX_LINE) -> AsyncIterator[bytes]:
         """Line messages until a clean end of stream."""
@@ -242,9 +278,13 @@ class AsyncTCPServer:
         timeout: float | None,
         max_connections: int,
         grace: float,
+        message_timeout: float | None = DEFAULT_MESSAGE_TIMEOUT,
+        max_lifetime: float | None = None,
     ) -> None:
         self.handler = handler
         self.timeout = timeout
+        self.message_timeout = message_timeout
+        self.max_lifetime = max_lifetime
         self.grace = grace
         self._slots = asyncio.Semaphore(max_connections)
         self._servers: list[asyncio.Server] = []
@@ -268,11 +308,18 @@ class AsyncTCPServer:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
-        stream = AsyncStream(reader, writer, timeout=self.timeout)
+        stream = AsyncStream(reader, writer, timeout=self.timeout, message_timeout=self.message_timeout)
         self._streams.add(stream)
         try:
             async with self._slots:  # at most max_connections handlers run at once
-                await self.handler(stream)
+                try:
+                    async with asyncio.timeout(self.max_lifetime):
+                        await self.handler(stream)
+                except TimeoutError as exc:
+                    if isinstance(exc, TimeoutException):
+                        raise
+                    log.info("connection from %s reached its max_lifetime of %s s; closing it",
+                             stream.peer, self.max_lifetime)
         except TimeoutException as exc:
             log.info("connection from %s: %s; closing it", stream.peer, exc)
         except (ReadError, WriteError, ConnectionError) as exc:
@@ -334,13 +381,20 @@ async def serve_tcp_async(
     family: int = socket.AF_UNSPEC,
     reuse_port: bool = False,
     grace: float = 5.0,
+    message_timeout: float | None = DEFAULT_MESSAGE_TIMEOUT,
+    max_lifetime: float | None = None,
 ) -> AsyncTCPServer:
     """Start serving ``handler(stream)`` coroutines and return the running server.
 
     Listening sockets are made exactly as for :class:`~netwire.sockets.tcp.TCPServer`
-    (dual-stack wildcard, SO_REUSEADDR, ``family=AF_UNIX`` with ``host`` as the path).
+    (dual-stack wildcard, SO_REUSEADDR, ``family=AF_UNIX`` with ``host`` as the path), and the
+    same time limits apply: ``timeout`` per receive or send, ``message_timeout`` (30 s) per framed
+    message of the handler's stream, ``max_lifetime`` (default none) per connection.
     """
-    srv = AsyncTCPServer(handler, timeout=timeout, max_connections=max_connections, grace=grace)
+    srv = AsyncTCPServer(
+        handler, timeout=timeout, max_connections=max_connections, grace=grace,
+        message_timeout=message_timeout, max_lifetime=max_lifetime,
+    )
     socks = bind_sockets(host, port, family=family, backlog=backlog, reuse_port=reuse_port)
     srv._addresses = [s.getsockname() for s in socks]
     if family == AF_UNIX:

@@ -23,6 +23,7 @@ from ..errors import ProtocolError
 __all__ = [
     "DEFAULT_MAX_FRAME",
     "DEFAULT_MAX_LINE",
+    "DEFAULT_MESSAGE_TIMEOUT",
     "FRAME_HEADER",
     "ReceiveBuffer",
     "encode_frame",
@@ -33,6 +34,8 @@ __all__ = [
 DEFAULT_MAX_LINE = 64 * 1024
 #: Largest length-prefixed payload accepted unless a caller says otherwise.
 DEFAULT_MAX_FRAME = 16 * 1024 * 1024
+#: Seconds a server gives one line or frame from its first byte to its last (slowloris defence).
+DEFAULT_MESSAGE_TIMEOUT = 30.0
 #: The length prefix: 4 bytes, network byte order, unsigned.
 FRAME_HEADER = struct.Struct("!I")
 

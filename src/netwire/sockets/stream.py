@@ -17,9 +17,11 @@ A clean end of stream between messages is not an error: ``recv`` returns ``b""``
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import sys
+import time
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
@@ -71,15 +73,27 @@ class Stream:
     """A connected ``SOCK_STREAM`` socket (TCP or AF_UNIX) with buffered, framed I/O.
 
     ``timeout`` applies to every single receive or send (an idle timeout, not a deadline for a
-    whole message); ``None`` blocks without limit.
+    whole message); ``None`` blocks without limit. ``message_timeout`` (default ``None``: none) is
+    a deadline for one framed message (``recv_line``, ``recv_message``, ``recv_until``,
+    ``readline``, ``recv_exactly``) from its first byte to its last: a peer trickling a byte
+    every few seconds never trips ``timeout``, but trips this (:class:`ReadTimeout`).
     """
 
-    __slots__ = ("_buffer", "_closed", "_peer", "_timeout", "socket")
+    __slots__ = ("_buffer", "_closed", "_message_started", "_message_timeout", "_peer", "_timeout", "socket")
 
-    def __init__(self, sock: socket.socket, *, timeout: float | None = None, peer: str | None = None) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        *,
+        timeout: float | None = None,
+        peer: str | None = None,
+        message_timeout: float | None = None,
+    ) -> None:
         self.socket = sock
         self._buffer = ReceiveBuffer()
         self._timeout = timeout
+        self._message_timeout = message_timeout
+        self._message_started: float | None = None
         self._closed = False
         self._peer = peer
         _set_timeout(sock, timeout)
@@ -138,9 +152,39 @@ class Stream:
                 raise ReadError(f"read from {self.peer} after close", reason=exc) from exc
             raise ReadError(f"read from {self.peer} failed: {exc}", reason=exc) from exc
 
+    def _recv_more(self) -> bytes:
+        """Receive while part of a message is buffered: within ``message_timeout`` of its start.
+
+        Only this slow path (a message split over receives) pays for the deadline: one
+        ``setsockopt`` before and after a receive that the idle timeout alone would let run past it.
+        """
+        limit = self._message_timeout
+        if limit is None or not self._buffer:
+            return self._recv_some()
+        now = time.monotonic()
+        if self._message_started is None:
+            self._message_started = now
+        left = self._message_started + limit - now
+        if left <= 0:
+            raise ReadTimeout(
+                f"a message from {self.peer} was not complete within {limit} s ({len(self._buffer)} bytes so far)"
+            )
+        if self._timeout is not None and self._timeout <= left:
+            return self._recv_some()
+        _set_timeout(self.socket, left)
+        try:
+            return self._recv_some()
+        except ReadTimeout:
+            raise ReadTimeout(
+                f"a message from {self.peer} was not complete within {limit} s ({len(self._buffer)} bytes so far)"
+            ) from None
+        finally:
+            with contextlib.suppress(OSError):
+                _set_timeout(self.socket, self._timeout)
+
     def _fill(self, what: str) -> None:
         """Receive more into the buffer; EOF here is mid-message, so it is an error."""
-        data = self._recv_some()
+        data = self._recv_more()
         if not data:
             got = len(self._buffer)
             raise ReadError(f"{self.peer} closed the connection {what} ({got} bytes received)")
@@ -161,6 +205,7 @@ class Stream:
         while True:
             out = self._buffer.take_exactly(n)
             if out is not None:
+                self._message_started = None
                 return out
             self._fill(f"after {len(self._buffer)} of {n} expected bytes")
 
@@ -173,6 +218,7 @@ class Stream:
         while True:
             out = self._buffer.take_until(delimiter, max_size)
             if out is not None:
+                self._message_started = None
                 return out
             self._fill(f"before {delimiter!r}")
 
@@ -183,9 +229,11 @@ class Stream:
         while True:
             out = buf.take_until(b"\n", max_size)
             if out is not None:
+                self._message_started = None
                 return out
-            data = self._recv_some()
+            data = self._recv_more()
             if not data:
+                self._message_started = None
                 return buf.take_all()
             if not buf:
                 # The common request/response case: one recv holding exactly one line.
@@ -202,8 +250,9 @@ class Stream:
         while True:
             out = buf.take_line(max_size, delimiter)
             if out is not None:
+                self._message_started = None
                 return out
-            data = self._recv_some()
+            data = self._recv_more()
             if not data:
                 if buf:
                     raise ReadError(
@@ -220,8 +269,9 @@ class Stream:
         while True:
             out = buf.take_frame(max_size)
             if out is not None:
+                self._message_started = None
                 return out
-            data = self._recv_some()
+            data = self._recv_more()
             if not data:
                 if buf:
                     need = buf.frame_size(max_size)

@@ -62,10 +62,13 @@ def serve_unix(
     max_connections: int = 1024,
     framing: Framing | None = None,
     grace: float = 5.0,
+    **limits: Any,
 ) -> None:
-    """Like :func:`~netwire.sockets.tcp.serve_tcp`, on the unix socket ``path``."""
+    """Like :func:`~netwire.sockets.tcp.serve_tcp`, on the unix socket ``path``; ``limits`` are
+    :class:`~netwire.sockets.tcp.TCPServer`'s other keyword arguments (``max_message``,
+    ``max_lifetime``, ``message_timeout``, ``write_high``, ``write_low``, ``max_buffered``)."""
     server = UnixServer(
         handler, path, backlog=backlog, timeout=timeout, max_connections=max_connections,
-        framing=framing, grace=grace,
+        framing=framing, grace=grace, **limits,
     )
     run_with_signals(server.serve_forever, server.close, lambda: None)

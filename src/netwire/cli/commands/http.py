@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO, TextIO
 
-from ..color import Painter, is_tty, use_color
+from ..color import Painter, TerminalText, is_tty, use_color, visible
 from ..output import (
     EXIT_CODES,
     EXIT_HTTP_ERROR,
@@ -436,12 +436,12 @@ class Trace:
     def request(self, request: Any) -> None:
         p = self.p
         url = request.url
-        lines = [f"{request.method} {url.request_target} HTTP/1.1"]
+        lines = [visible(f"{request.method} {url.request_target} HTTP/1.1")]
         if "host" not in request.headers:
-            lines.append(p.header("Host", url.host))
+            lines.append(p.header("Host", visible(url.host)))
         # Credentials stay off the terminal (and out of pasted bug reports).
         lines += [
-            p.header(n, "****" if n.lower() in ("authorization", "proxy-authorization") else v)
+            p.header(visible(n), "****" if n.lower() in ("authorization", "proxy-authorization") else visible(v))
             for n, v in request.headers.multi_items()
         ]
         out = "".join(p.paint("> ", "\x1b[33m") + line + "\n" for line in lines)
@@ -455,8 +455,9 @@ class Trace:
     def response(self, response: Any) -> None:
         p = self.p
         mark = p.paint("< ", "\x1b[36m")
-        lines = [p.status_line(response.http_version, response.status, response.reason)]
-        lines += [p.header(n, v) for n, v in response.headers.multi_items()]
+        # The trace is for people: control characters a server sent are shown, never acted on.
+        lines = [p.status_line(response.http_version, response.status, visible(response.reason))]
+        lines += [p.header(visible(n), visible(v)) for n, v in response.headers.multi_items()]
         self.stream.write("".join(mark + line + "\n" for line in lines) + p.paint("<", "\x1b[36m") + "\n")
 
     def timings(self, body_bytes: int) -> None:
@@ -475,7 +476,8 @@ class Trace:
 def _cert_names(name: Any) -> str:
     short = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU", "countryName": "C",
              "localityName": "L", "stateOrProvinceName": "ST"}
-    return ", ".join(f"{short.get(k, k)}={v}" for rdn in name for k, v in rdn)
+    # Certificate names are the server's text (an unverified one's with -k): shown, never obeyed.
+    return visible(", ".join(f"{short.get(k, k)}={v}" for rdn in name for k, v in rdn))
 
 
 def peer_certificate(sock: Any) -> dict[str, Any]:
@@ -569,7 +571,7 @@ def _tracing_client_class() -> Any:
                     trace.info(f"peer certificate subject: {_cert_names(cert.get('subject', ()))}")
                     trace.info(f"peer certificate issuer: {_cert_names(cert.get('issuer', ()))}, "
                                f"expires {cert.get('notAfter', '?')}")
-                    sans = ", ".join(v for k, v in cert.get("subjectAltName", ()) if k in ("DNS", "IP Address"))
+                    sans = visible(", ".join(v for k, v in cert.get("subjectAltName", ()) if k in ("DNS", "IP Address")))
                     if sans:
                         trace.info(f"peer certificate names: {sans}")
                 if self._verify is False:
@@ -600,16 +602,19 @@ def _tracing_client_class() -> Any:
 # -- output --------------------------------------------------------------------------------------
 
 
-def _head_lines(response: Any, painter: Painter) -> list[str]:
-    lines = [painter.status_line(response.http_version, response.status, response.reason)]
-    lines += [painter.header(name, value) for name, value in response.headers.multi_items()]
+def _head_lines(response: Any, painter: Painter, escape: bool = False) -> list[str]:
+    show = visible if escape else str
+    lines = [painter.status_line(response.http_version, response.status, show(response.reason))]
+    lines += [painter.header(show(name), show(value)) for name, value in response.headers.multi_items()]
     return lines
 
 
 def _write_head(out: IO[bytes], response: Any, painter: Painter, tty: bool) -> None:
-    # Piped, the head is byte-exact HTTP (CRLF), as curl -i writes it; on a terminal, plain lines.
+    # Piped, the head is byte-exact HTTP (CRLF), as curl -i writes it; on a terminal, plain lines
+    # with control characters shown escaped (a reason phrase or header value must not be able to
+    # set the window title, clear the screen or write the clipboard).
     eol = "\n" if tty else "\r\n"
-    out.write((eol.join(_head_lines(response, painter)) + eol + eol).encode("utf-8", "replace"))
+    out.write((eol.join(_head_lines(response, painter, tty)) + eol + eol).encode("utf-8", "replace"))
 
 
 def _is_text_type(ctype: str) -> bool:
@@ -667,7 +672,7 @@ def _body_to_terminal(args: argparse.Namespace, response: Any, out: BinaryIO, pa
         length = response.headers.get("content-length")
         shown = f"{format_size(int(length))}, " if length and length.isdigit() and not response.headers.get(
             "content-encoding") else ""
-        note = (f"[netwire: binary body not shown on a terminal ({shown}{ctype or 'no Content-Type'}); "
+        note = (f"[netwire: binary body not shown on a terminal ({shown}{visible(ctype) or 'no Content-Type'}); "
                 "use -o FILE or pipe it]")
         out.write((painter.note(note) + "\n").encode("utf-8"))
         return len(first)
@@ -696,10 +701,13 @@ def _body_to_terminal(args: argparse.Namespace, response: Any, out: BinaryIO, pa
         decoder = codecs.getincrementaldecoder(charset)(errors="replace")
     except LookupError:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    # Text is shown as text, its control characters escaped (TerminalText): a page must not be
+    # able to drive the terminal it is read on.
+    escaper = TerminalText()
     total = len(first)
     text = decoder.decode(first)
     last = text[-1:]
-    out.write(text.encode("utf-8"))
+    out.write(escaper.feed(text).encode("utf-8"))
     while True:
         chunk = response.read(_BLOCK)
         if not chunk:
@@ -708,11 +716,13 @@ def _body_to_terminal(args: argparse.Namespace, response: Any, out: BinaryIO, pa
         text = decoder.decode(chunk)
         if text:
             last = text[-1]
-        out.write(text.encode("utf-8"))
+        out.write(escaper.feed(text).encode("utf-8"))
     text = decoder.decode(b"", final=True)
     if text:
         last = text[-1]
-        out.write(text.encode("utf-8"))
+    tail = escaper.feed(text) + escaper.finish()
+    if tail:
+        out.write(tail.encode("utf-8"))
     if last and last != "\n":
         out.write(b"\n")  # keep the shell prompt off the body's last line
     return total
@@ -725,6 +735,17 @@ def _remote_name(url: Any) -> str:
     name = os.path.basename(name.replace("\\", "/"))
     if not name or name in (".", ".."):
         raise UsageError(f"-O: no file name in {url} (use -o FILE)")
+    # The name comes from the server's side of things (a URL, maybe a redirect's): a NUL cannot be
+    # in a file name at all, and other control characters make names that break terminals and
+    # scripts; refuse them, as a name too long for the file system, with a usage error.
+    if visible(name) != name:
+        raise UsageError(f"-O: the file name in {url} holds control characters ({visible(name)!s}); use -o FILE")
+    try:
+        encoded = os.fsencode(name)
+    except UnicodeError:
+        raise UsageError(f"-O: the file name in {url} cannot be encoded for this file system; use -o FILE") from None
+    if len(encoded) > 255:
+        raise UsageError(f"-O: the file name in {url} is longer than 255 bytes; use -o FILE")
     return name
 
 
@@ -863,7 +884,7 @@ def _deliver(
         _write_head(out, response, painter, out_tty)
         out.flush()
     if args.fail and status >= 400:
-        print(f"netwire: HTTP error: {status} {response.reason} for {response.url} (--fail)", file=err)
+        print(f"netwire: HTTP error: {status} {visible(response.reason)} for {response.url} (--fail)", file=err)
         if trace is not None:
             trace.timings(0)
         return EXIT_HTTP_ERROR
@@ -959,7 +980,8 @@ def _download(
             return EXIT_RANGE
         else:
             # An error page or a redirect is no continuation of the file: never write it over the part.
-            print(f"netwire: resume error: the server answered {status} {response.reason}; {path} left as it was",
+            print(f"netwire: resume error: the server answered {status} {visible(response.reason)}; {path} left as it "
+                  "was",
                   file=err)
             return EXIT_RANGE
     try:

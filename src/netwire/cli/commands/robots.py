@@ -14,6 +14,7 @@ import argparse
 import sys
 from typing import Any
 
+from ..color import visible
 from ..output import EXIT_HTTP_ERROR, EXIT_USAGE, exit_code
 
 EXIT_ALLOWED = 0
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         fetched = parser.fetched
         assert fetched is not None
         size = f", {len(fetched.body)} bytes" if fetched.status is not None else ""
-        print(f"robots.txt: {parser.url} ({fetched.describe()}{size})", file=out)
+        print(f"robots.txt: {parser.url} ({visible(fetched.describe())}{size})", file=out)
         if fetched.final_url and fetched.final_url != parser.url:
             print(f"  served from: {fetched.final_url}", file=out)
 
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if decision.rule is not None:
         print(f"  by rule: {decision.rule!r} (line {decision.line})", file=out)
     else:
-        print(f"  because: {decision.reason}", file=out)
+        print(f"  because: {visible(decision.reason)}", file=out)
     if args.verbose and parser.robots is not None:
         delay = parser.crawl_delay(args.agent)
         rate = parser.request_rate(args.agent)
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         if rate is not None:
             print(f"request-rate: {rate.requests}/{rate.seconds} s", file=out)
         for sitemap in parser.site_maps() or ():
-            print(f"sitemap: {sitemap}", file=out)
+            print(f"sitemap: {visible(sitemap)}", file=out)  # the site's text: shown, not acted on
 
     fetched = parser.fetched
     if fetched is not None and fetched.verdict == "disallow-all":

@@ -2,7 +2,9 @@
 
 Both copy standard input to the socket and the socket to standard output (binary-safe); at the
 end of standard input the sending side is half-closed, and the command ends once the peer has
-closed too. ``listen --echo`` instead runs a concurrent line-echo server until SIGINT/SIGTERM.
+closed too. ``listen --echo`` instead runs a concurrent line-echo server until SIGINT/SIGTERM;
+it drops a client idle for ``--timeout`` seconds (60 by default: an echo server is reachable by
+anyone, and a forgotten connection must not hold a slot forever).
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from typing import Any
 from ...errors import NetwireError
 from ...sockets.stream import Stream, describe_address
 
+#: Idle timeout of ``tcp listen --echo`` unless ``--timeout`` says otherwise (0: none).
+ECHO_IDLE_TIMEOUT = 60.0
+
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("tcp", help="netcat-like TCP: listen, connect", description=__doc__)
@@ -26,7 +31,9 @@ def register(subparsers: Any) -> None:
     lp.add_argument("--host", default=None, help="address to bind (default: all, IPv4 and IPv6)")
     lp.add_argument("-k", "--keep-open", action="store_true", help="accept further connections, one at a time")
     lp.add_argument("--echo", action="store_true", help="serve many clients at once, echoing each line back")
-    lp.add_argument("--timeout", type=float, default=None, help="idle timeout per connection, seconds")
+    lp.add_argument("--timeout", type=float, default=None,
+                    help=f"idle timeout per connection, seconds; 0: none (default: none, with --echo "
+                    f"{ECHO_IDLE_TIMEOUT:g})")
     lp.set_defaults(func=_listen)
 
     cp = sub.add_parser("connect", help="connect; stdin -> socket -> stdout")
@@ -93,7 +100,7 @@ def _listen(args: argparse.Namespace) -> int:
         def ready(server: Any) -> None:
             _err(f"echo server listening on {describe_address(server.address)}")
 
-        serve_tcp(echo, args.host, args.port, framing="line", timeout=args.timeout, ready=ready)
+        serve_tcp(echo, args.host, args.port, framing="line", timeout=_echo_timeout(args.timeout), ready=ready)
         _err("stopped")
         return 0
 
@@ -111,11 +118,18 @@ def _listen(args: argparse.Namespace) -> int:
             sock, addr = listener.accept()
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             _err(f"connection from {describe_address(addr)}")
-            status = pump(Stream(sock, timeout=args.timeout))
+            status = pump(Stream(sock, timeout=args.timeout or None))
             if not args.keep_open:
                 return status
     finally:
         listener.close()
+
+
+def _echo_timeout(given: float | None) -> float | None:
+    """The echo server's idle timeout: ``--timeout`` if given (0: none), else the default."""
+    if given is None:
+        return ECHO_IDLE_TIMEOUT
+    return given if given > 0 else None
 
 
 def _connect(args: argparse.Namespace) -> int:
