@@ -32,9 +32,8 @@ import functools
 import re
 import sys
 import warnings
-from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, AnyStr, Final, Generic, cast, overload
+from typing import TYPE_CHECKING, Any, AnyStr, Final, Generic, NamedTuple, cast, overload
 
 # Exactly urllib.parse's list (the same on CPython 3.11-3.13), so ``from netwire.parse import *``
 # binds the same names as ``from urllib.parse import *``. The other public names (``uses_*``,
@@ -67,6 +66,11 @@ uses_query: list[str] = ["", "http", "wais", "imap", "https", "shttp", "mms", "g
                          "rtspu", "sip", "sips"]
 uses_fragment: list[str] = ["", "ftp", "hdl", "http", "gopher", "news", "nntp", "wais", "https", "shttp",
                             "snews", "file", "prospero"]
+if sys.version_info < (3, 11, 4):
+    # rtsps joined the scheme lists in CPython 3.11.4 (gh-104554); Debian 12's python3 is 3.11.2.
+    for _schemes in (uses_relative, uses_netloc, uses_params, uses_query):
+        _schemes.remove("rtsps")
+    del _schemes
 #: The characters a scheme may hold.
 scheme_chars: Final = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-."
 
@@ -184,19 +188,37 @@ class _NetlocMixin(Generic[AnyStr]):
         return number
 
 
-_DefragBase = namedtuple("_DefragBase", "url fragment")
-_SplitBase = namedtuple("_SplitBase", "scheme netloc path query fragment")
-_ParseBase = namedtuple("_ParseBase", "scheme netloc path params query fragment")
+# Generic over str/bytes, so that a type checker knows ``urlsplit(...).netloc`` is a str.
+class _DefragBase(NamedTuple, Generic[AnyStr]):
+    url: AnyStr
+    fragment: AnyStr
 
 
-class DefragResult(_DefragBase, _StrResult):
+class _SplitBase(NamedTuple, Generic[AnyStr]):
+    scheme: AnyStr
+    netloc: AnyStr
+    path: AnyStr
+    query: AnyStr
+    fragment: AnyStr
+
+
+class _ParseBase(NamedTuple, Generic[AnyStr]):
+    scheme: AnyStr
+    netloc: AnyStr
+    path: AnyStr
+    params: AnyStr
+    query: AnyStr
+    fragment: AnyStr
+
+
+class DefragResult(_DefragBase[str], _StrResult):
     """``(url, fragment)`` as returned by :func:`urldefrag`."""
 
     __slots__ = ()
 
     def geturl(self) -> str:
         """The URL with its fragment put back."""
-        return cast(str, self.url + "#" + self.fragment if self.fragment else self.url)
+        return self.url + "#" + self.fragment if self.fragment else self.url
 
 
 class ResultBase(_NetlocMixin[str], _StrResult):
@@ -206,7 +228,7 @@ class ResultBase(_NetlocMixin[str], _StrResult):
     __slots__ = ()
 
 
-class SplitResult(_SplitBase, ResultBase):
+class SplitResult(_SplitBase[str], ResultBase):
     """``(scheme, netloc, path, query, fragment)`` as returned by :func:`urlsplit`."""
 
     __slots__ = ()
@@ -216,7 +238,7 @@ class SplitResult(_SplitBase, ResultBase):
         return cast(str, urlunsplit(self))
 
 
-class ParseResult(_ParseBase, ResultBase):
+class ParseResult(_ParseBase[str], ResultBase):
     """``(scheme, netloc, path, params, query, fragment)`` as returned by :func:`urlparse`."""
 
     __slots__ = ()
@@ -226,17 +248,17 @@ class ParseResult(_ParseBase, ResultBase):
         return cast(str, urlunparse(self))
 
 
-class DefragResultBytes(_DefragBase, _BytesResult):
+class DefragResultBytes(_DefragBase[bytes], _BytesResult):
     """The bytes twin of :class:`DefragResult`."""
 
     __slots__ = ()
 
     def geturl(self) -> bytes:
         """The URL with its fragment put back."""
-        return cast(bytes, self.url + b"#" + self.fragment if self.fragment else self.url)
+        return self.url + b"#" + self.fragment if self.fragment else self.url
 
 
-class SplitResultBytes(_SplitBase, _NetlocMixin[bytes], _BytesResult):
+class SplitResultBytes(_SplitBase[bytes], _NetlocMixin[bytes], _BytesResult):
     """The bytes twin of :class:`SplitResult`."""
 
     __slots__ = ()
@@ -246,7 +268,7 @@ class SplitResultBytes(_SplitBase, _NetlocMixin[bytes], _BytesResult):
         return cast(bytes, urlunsplit(self))
 
 
-class ParseResultBytes(_ParseBase, _NetlocMixin[bytes], _BytesResult):
+class ParseResultBytes(_ParseBase[bytes], _NetlocMixin[bytes], _BytesResult):
     """The bytes twin of :class:`ParseResult`."""
 
     __slots__ = ()

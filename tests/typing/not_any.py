@@ -11,3 +11,5 @@ d: int = netwire.FetchOutcome  # error
 e: int = netwire.Client  # error
 f: int = netwire.Response(200).url  # error
 g: int = netwire.get  # error
+h: int = netwire.parse.urlsplit("http://x/").netloc  # error
+i: int = netwire.parse.urlsplit(b"http://x/").netloc  # error

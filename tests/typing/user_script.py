@@ -46,10 +46,13 @@ def urllib_part(base: str) -> str:
             data: bytes = f.read()
     except error.URLError as exc:
         return str(exc.reason)
+    parts = parse.urlsplit(base)
+    port: int | None = parts.port
+    del port
     rp = robotparser.RobotFileParser(base + "/robots.txt")
     allowed: bool = rp.can_fetch("bot", base + "/")
     del allowed
-    return parse.quote(base) + data.decode()
+    return parts.netloc + parse.quote(base) + data.decode()
 
 
 def url_part() -> str:
