@@ -551,8 +551,10 @@ class ResponseBody:
             data = io.BufferedReader(_DirectBody(self, data), buffer_size=1).read(size)
             if self._conn is None or not parser.direct_body_remaining:
                 return data
-            if len(data) < size:  # pragma: no cover - _recv_direct raises on a short body
-                self._recv_direct(memoryview(bytearray(1)))  # raises IncompleteResponse
+            if len(data) < size:  # pragma: no cover - _recv_direct raises on a short body first
+                where = self._conn.origin
+                self._fail()
+                raise IncompleteResponse(f"the body from {where} ended early", received=len(data), expected=claimed)
 
     def _recv_direct(self, view: memoryview) -> int:
         conn = self._conn
