@@ -61,8 +61,11 @@ def _timeval(timeout: float | None) -> bytes:
     return struct.pack("@ll", sec, usec)
 # Sends above this size wait for writability themselves (see Connection._send_big).
 _BIG_SEND = 256 * 1024
-# Bodies above this size are read in place through io.BufferedReader (see ResponseBody._read_all).
+# Bodies above this size are read straight from the socket into the result (see
+# ResponseBody._read_all_direct), which is reserved as data arrives, not as Content-Length claims.
 _SMALL_BODY = 256 * 1024
+_RESERVE_FIRST = 4 * 1024 * 1024
+_RESERVE_GROWTH = 16
 
 
 class Origin(NamedTuple):
@@ -572,15 +575,7 @@ class ResponseBody:
     def _read_all(self) -> bytes:
         parser = self._parser
         if not self._done and parser.direct_body_remaining > _SMALL_BODY:
-            # A big Content-Length body: let io.BufferedReader build the result bytes object
-            # and fill it in place (the bytes that came with the head first, then straight from
-            # the socket), so a 64 MiB body is never copied after it arrives.
-            pending, self._pending = self._pending, bytearray()
-            total = len(pending) + parser.direct_body_remaining
-            data = io.BufferedReader(_DirectBody(self, pending), buffer_size=1).read(total)
-            if self._conn is not None:  # read() came back short: the body was cut (or failed)
-                self._recv_direct(memoryview(bytearray(1)))  # raises IncompleteResponse
-            return data
+            return self._read_all_direct()
         parts = [bytes(self._pending)]
         self._pending = bytearray()
         while not self._done:
@@ -589,6 +584,31 @@ class ResponseBody:
                 parts.append(bytes(self._pending))
                 self._pending = bytearray()
         return b"".join(parts)
+
+    def _read_all_direct(self) -> bytes:
+        """A big Content-Length body, read straight from the socket into the result.
+
+        The claimed length is never allocated up front: a server may claim 9 EB and send 300 KB
+        (CPython gh-119451). The result buffer is reserved in steps, each at most
+        _RESERVE_GROWTH times what has arrived (at least _RESERVE_FIRST), never more than the
+        claim: io.BufferedReader builds each step's bytes object and fills it in place, the
+        previous step's bytes first (the only copy), then straight from the socket. A 64 MiB
+        body thus costs one 4 MiB copy, not a second pass over 64 MiB, and a liar gets at most
+        a few MiB reserved (pages the kernel only backs as data arrives).
+        """
+        parser = self._parser
+        data: bytes | bytearray = self._pending
+        self._pending = bytearray()
+        while True:
+            claimed = len(data) + parser.direct_body_remaining
+            size = min(claimed, max(_RESERVE_FIRST, len(data) * _RESERVE_GROWTH))
+            data = io.BufferedReader(_DirectBody(self, data), buffer_size=1).read(size)
+            if self._conn is None or not parser.direct_body_remaining:
+                return data
+            if len(data) < size:  # pragma: no cover - _recv_direct raises on a short body first
+                where = self._conn.origin
+                self._fail()
+                raise IncompleteResponse(f"the body from {where} ended early", received=len(data), expected=claimed)
 
     def _recv_direct(self, view: memoryview) -> int:
         conn = self._conn
@@ -627,24 +647,26 @@ class ResponseBody:
 
 
 class _DirectBody(io.RawIOBase):
-    """A raw stream over one Content-Length body: the already-received bytes, then the socket."""
+    """A raw stream over one Content-Length body: the bytes already received, then the socket."""
 
-    def __init__(self, body: ResponseBody, pending: bytearray) -> None:
+    def __init__(self, body: ResponseBody, head: bytes | bytearray) -> None:
         super().__init__()
         self._body = body
-        self._pending = pending
+        self._head = memoryview(head)
+        self._pos = 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        pending = self._pending
-        if pending:
-            n = min(len(pending), len(buffer))
-            buffer[:n] = pending[:n]
-            del pending[:n]
+        head = self._head
+        if self._pos < len(head):
+            n = min(len(head) - self._pos, len(buffer))
+            buffer[:n] = head[self._pos : self._pos + n]
+            self._pos += n
             return n
-        if self._body._conn is None:
+        body = self._body
+        if body._conn is None or not body._parser.direct_body_remaining:
             return 0
         view = memoryview(buffer).cast("B")
-        return self._body._recv_direct(view[: self._body._parser.direct_body_remaining])
+        return body._recv_direct(view[: body._parser.direct_body_remaining])

@@ -24,6 +24,7 @@ from .errors import DecodingError
 __all__ = [
     "DEFAULT_MAX_DECODED",
     "DEFAULT_MAX_RATIO",
+    "MAX_CODINGS",
     "OUTPUT_STEP",
     "RATIO_GRACE",
     "Decoder",
@@ -43,6 +44,10 @@ DEFAULT_MAX_RATIO: float | None = 200.0
 RATIO_GRACE = 8 * 1024 * 1024
 # The most one codec step hands on at once.
 OUTPUT_STEP = 256 * 1024
+# Content codings one response may stack (identity not counted). Real servers send one; more
+# than a few is an attack: 80,000 `br` within the header limit built half a GB of decoders.
+# curl and urllib3 refuse more than 5 as well (CVE-2022-32206, CVE-2025-66418).
+MAX_CODINGS = 5
 
 _ALIASES = {"x-gzip": "gzip", "x-deflate": "deflate", "brotli": "br", "x-zstd": "zstd"}
 _OPTIONAL = {"br": "brotli", "zstd": "zstandard"}
@@ -273,7 +278,7 @@ def _sliced(process: Any, data: bytes) -> Iterator[bytes]:
 class Decoder:
     """Decodes one response body through its stack of content codings, within the limits."""
 
-    __slots__ = ("_codecs", "_in", "_out", "encodings", "max_ratio", "max_size")
+    __slots__ = ("_codecs", "_in", "_out", "_refused", "encodings", "max_ratio", "max_size")
 
     def __init__(
         self,
@@ -281,21 +286,43 @@ class Decoder:
         *,
         max_size: int | None = DEFAULT_MAX_DECODED,
         max_ratio: float | None = DEFAULT_MAX_RATIO,
+        max_codings: int | None = None,
     ) -> None:
         # Codings are listed in the order they were applied; decoding undoes the last first.
         self.encodings = encodings
-        self._codecs = [_codec(name) for name in reversed(encodings)]
+        limit = MAX_CODINGS if max_codings is None else max_codings
+        # Too deep a stack: no codec is built (that is what cost the memory), and decoding
+        # raises DecodingError when the body is read, like any other undecodable body.
+        self._refused = limit if len(encodings) > limit else None
+        self._codecs = [] if self._refused is not None else [_codec(name) for name in reversed(encodings)]
         self.max_size = max_size
         self.max_ratio = max_ratio
         self._in = 0
         self._out = 0
 
     def _through(self, piece: bytes, start: int) -> Iterator[bytes]:
-        if start == len(self._codecs):
+        """``piece`` fed to codec ``start`` and what it yields on through the later ones, lazily.
+
+        A stack of iterators, one per layer in progress, not a recursion per layer: the depth
+        of a chain (bounded by max_codings, which a caller may raise) never meets Python's
+        recursion limit, and each layer still hands on one step at a time.
+        """
+        codecs = self._codecs
+        last = len(codecs)
+        if start == last:
             yield piece
             return
-        for out in self._codecs[start].feed(piece):
-            yield from self._through(out, start + 1)
+        stack = [codecs[start].feed(piece)]
+        while stack:
+            out = next(stack[-1], None)
+            if out is None:
+                stack.pop()
+                continue
+            depth = start + len(stack)
+            if depth == last:
+                yield out
+            else:
+                stack.append(codecs[depth].feed(out))
 
     def _check(self, n: int) -> None:
         self._out += n
@@ -320,6 +347,8 @@ class Decoder:
             return b""
         self._in += len(chunk)
         codecs = self._codecs
+        if not codecs:
+            raise self._refusal()
         # One coding (the usual case): no chain to walk.
         pieces = codecs[0].feed(bytes(chunk)) if len(codecs) == 1 else self._through(bytes(chunk), 0)
         parts = []
@@ -330,6 +359,8 @@ class Decoder:
 
     def flush(self) -> bytes:
         """End of the body: the last decoded bytes. Raises DecodingError if the data was cut short."""
+        if self._refused is not None:
+            raise self._refusal()
         parts = []
         for i, codec in enumerate(self._codecs):
             for tail in codec.finish():
@@ -338,8 +369,15 @@ class Decoder:
                     parts.append(out)
         return b"".join(parts)
 
+    def _refusal(self) -> DecodingError:
+        shown = ", ".join(self.encodings[:3])
+        return DecodingError(
+            f"Content-Encoding stacks more than max_codings={self._refused} codings ({shown}, ...): "
+            "refused unread, a stack that deep is a decompression attack (CVE-2022-32206)"
+        )
+
     def __repr__(self) -> str:
-        return f"<Decoder {', '.join(self.encodings)}>"
+        return f"<Decoder {', '.join(self.encodings[:8])}{', ...' if len(self.encodings) > 8 else ''}>"
 
 
 def _codec(name: str) -> _Codec:
@@ -355,38 +393,56 @@ def make_decoder(
     *,
     max_size: int | None = DEFAULT_MAX_DECODED,
     max_ratio: float | None = DEFAULT_MAX_RATIO,
+    max_codings: int | None = None,
 ) -> Decoder | None:
     """A Decoder for a ``Content-Encoding`` value, or None when the body is to be passed through as is.
 
     None for no header, only ``identity``, or any coding that cannot be decoded here (an unknown
     one, or br/zstd without their package): then the caller hands over the raw bytes.
+    More than ``max_codings`` codings (default :data:`MAX_CODINGS`, 5) gives a Decoder that
+    raises DecodingError on the first body bytes; the header is read no further than that, and
+    no codec is built for it.
     """
     if not content_encoding_header:
         return None
+    limit = MAX_CODINGS if max_codings is None else max_codings
     codings = _parsed.get(content_encoding_header)
     if codings is None:
-        codings = _parse_codings(content_encoding_header)
-        if len(_parsed) >= 64:
-            _parsed.clear()
-        _parsed[content_encoding_header] = codings
+        codings = _parse_codings(content_encoding_header, limit)
+        if len(codings) <= limit:  # a refused stack is not worth a cache slot
+            if len(_parsed) >= 64:
+                _parsed.clear()
+            _parsed[content_encoding_header] = codings
     if not codings:
         return None
-    return Decoder(list(codings), max_size=max_size, max_ratio=max_ratio)
+    return Decoder(list(codings), max_size=max_size, max_ratio=max_ratio, max_codings=limit)
 
 
 # Content-Encoding values seen, parsed: servers send the same few over and over.
 _parsed: dict[str, tuple[str, ...]] = {}
 
 
-def _parse_codings(header: str) -> tuple[str, ...]:
-    """The codings to undo, in the order applied; () when there is nothing (we can) decode."""
-    codings = []
-    for part in header.split(","):
-        name = part.strip(" \t").lower()
+def _parse_codings(header: str, limit: int) -> tuple[str, ...]:
+    """The codings to undo, in the order applied; () when there is nothing (we can) decode.
+
+    Stops at ``limit + 1`` codings: past the limit the answer is a refusal whatever follows, so
+    an 80,000-coding header costs no more than a 6-coding one.
+    """
+    codings: list[str] = []
+    start = 0
+    end = len(header)
+    while start <= end:
+        comma = header.find(",", start)
+        if comma < 0:
+            comma = end
+        name = header[start:comma].strip(" \t").lower()
+        start = comma + 1
         name = _ALIASES.get(name, name)
         if not name or name == "identity":
             continue
         if not _installed(name):
             return ()
         codings.append(name)
+        if len(codings) > limit:
+            break
     return tuple(codings)

@@ -6,6 +6,10 @@ The jar was written for urllib.request's objects; it asks a request for ``get_fu
 The small classes here answer those questions from our models, so any CookieJar (and any
 CookiePolicy) works unchanged. ``http.cookiejar`` itself is imported only when a jar is made.
 
+The jar a client makes is a :class:`~netwire.policy.cookiejar.BoundedCookieJar`: it refuses
+cookies for public suffixes (``Domain=co.uk``) and caps cookies per site and in total. The
+Cookie header is capped for any jar (``max_header_bytes`` of the jar, else 8000 bytes).
+
 For redirects, the Cookie header a jar adds belongs to one hop: :func:`add_cookie_header`
 returns a new Request carrying it and leaves the caller's request untouched, so the next hop
 starts from the request without it and gets the cookies its own URL deserves.
@@ -23,11 +27,31 @@ if TYPE_CHECKING:
 __all__ = ["add_cookie_header", "extract_cookies", "make_cookie_jar"]
 
 
-def make_cookie_jar() -> CookieJar:
-    """A fresh, empty ``http.cookiejar.CookieJar`` (imported now, not at ``import netwire``)."""
-    from http.cookiejar import CookieJar
+# The longest Cookie value sent when the jar names no limit (see cookiejar.DEFAULT_MAX_COOKIE_HEADER).
+_MAX_COOKIE_HEADER = 8000
 
-    return CookieJar()
+
+def make_cookie_jar(
+    *,
+    max_per_domain: int | None = None,
+    max_total: int | None = None,
+    max_header_bytes: int | None = None,
+) -> CookieJar:
+    """A fresh, empty :class:`~netwire.policy.cookiejar.BoundedCookieJar` (a ``CookieJar``).
+
+    It refuses public-suffix domains and keeps at most ``max_per_domain`` cookies per site
+    (default 180) and ``max_total`` in all (default 3000), evicting the oldest; the Cookie
+    header stays within ``max_header_bytes`` (default 8000). ``http.cookiejar`` is imported
+    now, not at ``import netwire``. ``Client(cookies=make_cookie_jar(max_total=500))`` sets
+    other limits.
+    """
+    from . import cookiejar
+
+    return cookiejar.BoundedCookieJar(
+        max_per_domain=cookiejar.DEFAULT_MAX_COOKIES_PER_DOMAIN if max_per_domain is None else max_per_domain,
+        max_total=cookiejar.DEFAULT_MAX_COOKIES if max_total is None else max_total,
+        max_header_bytes=cookiejar.DEFAULT_MAX_COOKIE_HEADER if max_header_bytes is None else max_header_bytes,
+    )
 
 
 class _JarRequest:
@@ -109,7 +133,12 @@ def add_cookie_header(jar: CookieJar, request: Request) -> Request:
     if not adapter._added:
         return request
     headers = request.headers.copy()
+    limit = getattr(jar, "max_header_bytes", _MAX_COOKIE_HEADER)
     for name, value in adapter._added:
+        if len(value) > limit and name.lower() == "cookie":
+            value = _cap_cookie_header(value, limit)
+            if not value:
+                continue
         headers[name] = value
     return Request(request.method, request.url, headers, request.content, dict(request.extensions))
 
@@ -125,3 +154,21 @@ def extract_cookies(jar: CookieJar, response: Response, request: Request | None 
     if "set-cookie" not in response.headers and "set-cookie2" not in response.headers:
         return  # the common case: no jar work at all
     jar.extract_cookies(_JarResponse(response), _JarRequest(req))  # type: ignore[arg-type]
+
+
+def _cap_cookie_header(value: str, limit: int) -> str:
+    """The whole ``name=value`` pairs of a Cookie header, in the jar's order, that fit in ``limit``.
+
+    The jar lists cookies with longer (more specific) paths first, as RFC 6265 5.4 asks, so the
+    ones left out are the least specific. A cookie value never holds "; " (Set-Cookie parsing
+    splits on ";"), so the split is exact.
+    """
+    kept: list[str] = []
+    size = 0
+    for pair in value.split("; "):
+        grown = size + len(pair) + (2 if kept else 0)
+        if grown > limit:
+            continue  # a smaller cookie further on may still fit
+        kept.append(pair)
+        size = grown
+    return "; ".join(kept)
