@@ -210,6 +210,14 @@ def _tls_handshake(
         sock.close()
         raise TLSError(f"TLS setup for {where} failed: {exc}", reason=exc) from exc
     tls.settimeout(timeout)
+    _handshake(tls, where, timeout, total_binds)
+    return tls
+
+
+def _handshake(
+    tls: ssl.SSLSocket | TLSInTLSSocket, where: str, timeout: float | None, total_binds: bool
+) -> None:
+    """Run a TLS handshake; on failure close ``tls`` and raise the netwire error for it."""
     try:
         tls.do_handshake()
     except ssl.SSLCertVerificationError as exc:
@@ -226,7 +234,6 @@ def _tls_handshake(
     except OSError as exc:
         tls.close()
         raise ConnectError(f"TLS handshake with {where} failed: connection lost ({exc})", reason=exc) from exc
-    return tls
 
 
 def _tls_in_tls_handshake(
@@ -250,22 +257,7 @@ def _tls_in_tls_handshake(
         outer.close()
         raise TLSError(f"TLS setup for {where} failed: {exc}", reason=exc) from exc
     outer.settimeout(timeout)
-    try:
-        tls.do_handshake()
-    except ssl.SSLCertVerificationError as exc:
-        tls.close()
-        raise TLSError(
-            f"TLS certificate of {where} not accepted: {exc.verify_message or exc.reason}", reason=exc
-        ) from exc
-    except ssl.SSLError as exc:
-        tls.close()
-        raise TLSError(f"TLS handshake with {where} failed: {exc.reason or exc}", reason=exc) from exc
-    except TimeoutError:
-        tls.close()
-        raise _connect_timeout(where + " (TLS handshake)", timeout, total_binds) from None
-    except OSError as exc:
-        tls.close()
-        raise ConnectError(f"TLS handshake with {where} failed: connection lost ({exc})", reason=exc) from exc
+    _handshake(tls, where, timeout, total_binds)
     return cast(socket.socket, tls)
 
 

@@ -2381,27 +2381,27 @@ if sys.version_info < (3, 14):
                 return None
             return match.group(2)
 
+        def _challenged(
+            self, url: str, fp: Any, errcode: int, errmsg: str, headers: Any, data: Any, retry: bool, proxy: bool
+        ) -> Any:
+            realm = self._basic_realm(headers.get("proxy-authenticate" if proxy else "www-authenticate"))
+            if realm is None or not retry:
+                URLopener.http_error_default(self, url, fp, errcode, errmsg, headers)
+            assert realm is not None
+            method = getattr(self, f"retry_{'proxy_' if proxy else ''}{self.type}_basic_auth")
+            return method(url, realm) if data is None else method(url, realm, data)
+
         def http_error_401(
             self, url: str, fp: Any, errcode: int, errmsg: str, headers: Any, data: Any = None, retry: bool = False
         ) -> Any:
             """Ask for credentials and retry, when ``retry`` (else, or without a Basic realm, raise)."""
-            realm = self._basic_realm(headers.get("www-authenticate"))
-            if realm is None or not retry:
-                URLopener.http_error_default(self, url, fp, errcode, errmsg, headers)
-            assert realm is not None
-            method = getattr(self, f"retry_{self.type}_basic_auth")
-            return method(url, realm) if data is None else method(url, realm, data)
+            return self._challenged(url, fp, errcode, errmsg, headers, data, retry, proxy=False)
 
         def http_error_407(
             self, url: str, fp: Any, errcode: int, errmsg: str, headers: Any, data: Any = None, retry: bool = False
         ) -> Any:
             """The same for a proxy's challenge."""
-            realm = self._basic_realm(headers.get("proxy-authenticate"))
-            if realm is None or not retry:
-                URLopener.http_error_default(self, url, fp, errcode, errmsg, headers)
-            assert realm is not None
-            method = getattr(self, f"retry_proxy_{self.type}_basic_auth")
-            return method(url, realm) if data is None else method(url, realm, data)
+            return self._challenged(url, fp, errcode, errmsg, headers, data, retry, proxy=True)
 
         def _retry(self, scheme: str, url: str, realm: str, data: Any, header: str, host: str) -> Any:
             user, passwd = self.get_user_passwd(host, realm)
