@@ -100,3 +100,25 @@ def test_demo_part() -> None:
     assert "always allowed" in lines["/robots.txt"]
     assert "crawl-delay for MyCrawler: 2 s" in text
     assert "404" in text and "everything is allowed" in text
+
+
+def test_sitemaps_lists_every_url(robots_server: RobotsServer, capsys: pytest.CaptureFixture[str]) -> None:
+    o = robots_server.origin
+    robots_server.route("/robots.txt", 200, f"User-agent: *\nSitemap: {o}/index.xml\n".encode())
+    robots_server.route("/index.xml", 200, (
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>{o}/a.xml</loc></sitemap><sitemap><loc>{o}/gone.xml</loc></sitemap></sitemapindex>").encode())
+    robots_server.route("/a.xml", 200, (
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<url><loc>{o}/p1</loc><lastmod>2026-12-01</lastmod></url><url><loc>{o}/p2</loc></url>"
+        "</urlset>").encode())
+    code, out, err = _run(capsys, "--sitemaps", o + "/")
+    # The URLs on stdout, one a line; the failed document on stderr, and the exit code of its
+    # failure (22: an HTTP error status).
+    assert out.splitlines() == [f"{o}/p1", f"{o}/p2"]
+    assert f"sitemap {o}/gone.xml" in err and "404" in err and "2 URLs, 1 sitemap(s) failed" in err
+    assert code == 22
+
+    code, out, err = _run(capsys, "--sitemaps", "-v", o + "/a.xml")
+    assert code == 0
+    assert out.splitlines()[0] == f"{o}/p1\t2026-12-01\t{o}/a.xml"

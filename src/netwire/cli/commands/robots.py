@@ -1,4 +1,5 @@
 """``netwire robots URL [--agent NAME]``: may this agent fetch this URL, and which rule decided?
+``netwire robots --sitemaps URL``: the URLs the site's sitemaps list, one a line.
 
 Fetches the origin's robots.txt (RFC 9309: up to 5 redirects, only the first 500 KiB; a 4xx
 allows everything, a 5xx or a network failure disallows everything), or reads ``--file``.
@@ -37,11 +38,45 @@ def register(sub: Any) -> None:
     p.add_argument("--timeout", type=float, default=10.0, help="seconds for the robots.txt fetch; default 10")
     p.add_argument("--google", action="store_true",
                    help="match as Google's parser does (URLs taken as already percent-encoded)")
-    p.add_argument("-v", "--verbose", action="store_true", help="also print sitemaps and the crawl-delay")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also print sitemaps and the crawl-delay (with --sitemaps: each URL's lastmod and sitemap)")
+    p.add_argument("--sitemaps", action="store_true",
+                   help="list the URLs the site's sitemaps name (robots.txt's Sitemap: lines, else /sitemap.xml; "
+                   "indexes followed), one a line; URL may also be a sitemap")
     p.set_defaults(func=run)
 
 
+def list_sitemaps(args: argparse.Namespace) -> int:
+    """Print every URL the sitemaps list; failed documents are reported on stderr."""
+    from ... import Client
+    from ...errors import NetwireError
+    from ...sitemaps import sitemaps
+
+    errors: list[tuple[str, NetwireError]] = []
+    count = 0
+    out = sys.stdout
+    try:
+        with Client(timeout=args.timeout, user_agent=args.agent) as client:
+            for entry in sitemaps(args.url, client=client, errors=errors):
+                count += 1
+                if args.verbose:
+                    out.write(f"{visible(entry.loc)}\t{visible(entry.lastmod or '-')}\t{visible(entry.sitemap)}\n")
+                else:
+                    out.write(visible(entry.loc) + "\n")
+    except NetwireError as exc:  # an invalid URL: nothing was fetched
+        print(f"netwire: {visible(str(exc))}", file=sys.stderr)
+        return exit_code(exc)
+    out.flush()
+    for url, exc in errors:
+        print(f"netwire: sitemap {visible(url)}: {visible(str(exc))}", file=sys.stderr)
+    if args.verbose or errors:
+        print(f"netwire: {count} URLs, {len(errors)} sitemap(s) failed", file=sys.stderr)
+    return exit_code(errors[0][1]) if errors else 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.sitemaps:
+        return list_sitemaps(args)
     from ...errors import InvalidURL
     from ...robotparser import RobotFileParser, product_token, robots_url
 
