@@ -67,8 +67,8 @@ def list_sitemaps(args: argparse.Namespace) -> int:
         print(f"netwire: {visible(str(exc))}", file=sys.stderr)
         return exit_code(exc)
     out.flush()
-    for url, exc in errors:
-        print(f"netwire: sitemap {visible(url)}: {visible(str(exc))}", file=sys.stderr)
+    for url, failure in errors:
+        print(f"netwire: sitemap {visible(url)}: {visible(str(failure))}", file=sys.stderr)
     if args.verbose or errors:
         print(f"netwire: {count} URLs, {len(errors)} sitemap(s) failed", file=sys.stderr)
     return exit_code(errors[0][1]) if errors else 0
