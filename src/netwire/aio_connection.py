@@ -406,6 +406,10 @@ class AsyncConnection(asyncio.Protocol):
         if transport is not None:
             try:
                 transport.abort()
+            except AttributeError:
+                # Early CPython 3.11 releases (Debian 12's 3.11.2) fail abort() on an SSL transport
+                # that has already closed (its _ssl_protocol is None): there is nothing left to close.
+                pass
             except RuntimeError:
                 # Its event loop is closed already: release the socket itself (asyncio hands
                 # out only a TransportSocket view of it, which cannot close).

@@ -256,7 +256,10 @@ class Relay:
         async def close() -> None:
             self.server.close()
             for writer in self.writers:
-                writer.transport.abort()  # the pumps then end on their own
+                # the pumps then end on their own (an already closed transport is skipped: early
+                # CPython 3.11 releases fail abort() on a closed SSL transport)
+                if not writer.transport.is_closing():
+                    writer.transport.abort()
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
             await asyncio.wait(tasks, timeout=2) if tasks else None
 
