@@ -1990,38 +1990,69 @@ def install_opener(opener: OpenerDirector | None) -> None:
     _opener = opener
 
 
-def urlopen(
-    url: str | Request,
-    data: Any = None,
-    timeout: Any = _GLOBAL_DEFAULT_TIMEOUT,
-    *,
-    cafile: str | None = None,
-    capath: str | None = None,
-    cadefault: bool = False,
-    context: ssl.SSLContext | None = None,
-) -> Any:
-    """Open ``url`` (a string or a :class:`Request`); ``data`` makes it a POST.
-
-    Returns an :class:`~netwire.response.HTTPResponse` for http/https (read it to the end, or
-    close it, to hand its connection back to the pool) and an
-    :class:`~netwire.response.addinfourl` for file/data/ftp. Raises
-    :class:`~netwire.error.HTTPError` for an error status and :class:`~netwire.error.URLError`
-    for every other failure. ``context`` (an ``ssl.SSLContext``) or ``cafile``/``capath`` set
-    how servers are verified; ``cadefault`` is accepted and ignored, as in urllib.
-    """
+def _urlopen(url: str | Request, data: Any, timeout: Any, context: ssl.SSLContext | None) -> Any:
     global _opener
-    if cafile or capath or context is not None:
-        if cafile or capath:
-            if context is not None:
-                raise ValueError("You can't pass both context and any of cafile or capath")
-            context = _cafile_context(cafile, capath)
-        assert context is not None
+    if context is not None:
         opener = _opener_for(context)
     elif _opener is None:
         _opener = opener = build_opener()
     else:
         opener = _opener
     return opener.open(url, data, timeout)
+
+
+if sys.version_info >= (3, 13):
+    # CPython 3.13 removed cafile, capath and cadefault (deprecated since 3.6): follow it.
+
+    def urlopen(
+        url: str | Request,
+        data: Any = None,
+        timeout: Any = _GLOBAL_DEFAULT_TIMEOUT,
+        *,
+        context: ssl.SSLContext | None = None,
+    ) -> Any:
+        """Open ``url`` (a string or a :class:`Request`); ``data`` makes it a POST.
+
+        Returns an :class:`~netwire.response.HTTPResponse` for http/https (read it to the end, or
+        close it, to hand its connection back to the pool) and an
+        :class:`~netwire.response.addinfourl` for file/data/ftp. Raises
+        :class:`~netwire.error.HTTPError` for an error status and :class:`~netwire.error.URLError`
+        for every other failure. ``context`` (an ``ssl.SSLContext``) sets how servers are verified.
+        """
+        return _urlopen(url, data, timeout, context)
+
+else:
+
+    def urlopen(
+        url: str | Request,
+        data: Any = None,
+        timeout: Any = _GLOBAL_DEFAULT_TIMEOUT,
+        *,
+        cafile: str | None = None,
+        capath: str | None = None,
+        cadefault: bool = False,
+        context: ssl.SSLContext | None = None,
+    ) -> Any:
+        """Open ``url`` (a string or a :class:`Request`); ``data`` makes it a POST.
+
+        Returns an :class:`~netwire.response.HTTPResponse` for http/https (read it to the end, or
+        close it, to hand its connection back to the pool) and an
+        :class:`~netwire.response.addinfourl` for file/data/ftp. Raises
+        :class:`~netwire.error.HTTPError` for an error status and :class:`~netwire.error.URLError`
+        for every other failure. ``context`` (an ``ssl.SSLContext``) sets how servers are
+        verified; ``cafile``/``capath``/``cadefault`` are deprecated, as in urllib (a
+        ``DeprecationWarning``; Python 3.13 removed them).
+        """
+        if cafile or capath or cadefault:
+            warnings.warn(
+                "cafile, capath and cadefault are deprecated, use a custom context instead.",
+                DeprecationWarning,
+                2,
+            )
+            if context is not None:
+                raise ValueError("You can't pass both context and any of cafile, capath, and cadefault")
+            context = _cafile_context(cafile, capath)
+        return _urlopen(url, data, timeout, context)
 
 
 _cafile_contexts: dict[tuple[str | None, str | None], ssl.SSLContext] = {}

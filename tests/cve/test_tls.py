@@ -60,7 +60,7 @@ def test_tls_expired_certificate_refused(tls_server: Start, tmp_path: Path) -> N
     with pytest.raises(TLSError, match="expired"):
         _fetch(srv.url(), _ca_file(ca, tmp_path))
     with pytest.raises(netwire.URLError, match="expired"):
-        urlreq.urlopen(srv.url(), timeout=5, cafile=_ca_file(ca, tmp_path))
+        urlreq.urlopen(srv.url(), timeout=5, context=ssl.create_default_context(cafile=_ca_file(ca, tmp_path)))
     assert _fetch(srv.url(), False) == b"ok"  # the server itself works
 
 
@@ -103,7 +103,7 @@ def test_tls_wrong_host_refused(tls_server: Start, tmp_path: Path, host: str) ->
     with pytest.raises(TLSError, match=r"match|mismatch|hostname"):
         _fetch(srv.url(host=host), _ca_file(ca, tmp_path))
     with pytest.raises(netwire.URLError, match=r"match|mismatch|hostname"):
-        urlreq.urlopen(srv.url(host=host), timeout=5, cafile=_ca_file(ca, tmp_path))
+        urlreq.urlopen(srv.url(host=host), timeout=5, context=ssl.create_default_context(cafile=_ca_file(ca, tmp_path)))
     assert _fetch(srv.url(host="localhost"), _ca_file(ca, tmp_path)) == b"ok"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import ssl
+import sys
 import urllib.request
 from typing import Any
 
@@ -25,11 +26,22 @@ def test_https_with_a_context(httpbin_secure: Any, ca_context: ssl.SSLContext) -
     assert R._client_for(ca_context) is R._client_for(ca_context)
 
 
+@pytest.mark.skipif(sys.version_info >= (3, 13), reason="CPython 3.13 removed urlopen's cafile (see the next test)")
 def test_https_with_cafile(httpbin_secure: Any) -> None:
-    r = R.urlopen(httpbin_secure.url + "/get", cafile=pytest_httpbin.certs.where())
+    with pytest.warns(DeprecationWarning, match="cafile, capath and cadefault are deprecated"):
+        r = R.urlopen(httpbin_secure.url + "/get", cafile=pytest_httpbin.certs.where())
     assert r.status == 200
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError), pytest.warns(DeprecationWarning):
         R.urlopen(httpbin_secure.url + "/get", cafile="x", context=ssl.create_default_context())
+
+
+def test_urlopen_cafile_follows_the_running_python() -> None:
+    import inspect
+    import urllib.request
+
+    ours = set(inspect.signature(R.urlopen).parameters)
+    assert ours == set(inspect.signature(urllib.request.urlopen).parameters)
+    assert ("cafile" in ours) is (sys.version_info < (3, 13))
 
 
 def test_https_handler_in_an_opener(httpbin_secure: Any, ca_context: ssl.SSLContext) -> None:
