@@ -3,7 +3,7 @@
 Each host is its own loopback address (``127.0.0.10``, ``127.0.0.11``...; all of 127/8 reaches
 the loopback interface) on one port, with its own document root (``root www/$server_addr``): its
 own robots.txt (``Disallow: /private``), pages of mixed sizes, a redirect, 404s, a rate-limited
-path that answers 429 with ``Retry-After: 1`` (nginx's limit_req), a path that always answers 503
+path (static files: limit_req runs after ``return``) that answers 429 with ``Retry-After: 1`` (nginx's limit_req), a path that always answers 503
 with ``Retry-After: 0``, a chunked response (sub_filter drops the length), and a large body.
 ``DEAD`` is an address where nothing listens.
 """
@@ -58,7 +58,6 @@ http {{
             limit_req_status 429;
             add_header Retry-After 1 always;
             default_type text/plain;
-            return 200 "limited ok\\n";
         }}
         location /chunked/ {{ sub_filter 'a' 'b'; sub_filter_once off; sub_filter_types *; }}
     }}
@@ -102,6 +101,9 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
         www = tmp / "www" / host
         (www / "p").mkdir(parents=True)
         (www / "private").mkdir()
+        (www / "limited").mkdir()
+        for i in range(4):
+            (www / "limited" / str(i)).write_text("limited ok\n")
         (www / "chunked").mkdir()
         (www / "robots.txt").write_text("User-agent: *\nDisallow: /private\n")
         for i in range(PAGES):
@@ -142,3 +144,65 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
                 proc.wait()
         if proc.stderr is not None:
             proc.stderr.close()
+
+
+# -- a slow host that counts how many requests it serves at once ---------------------------------------
+
+
+class CountingServer:
+    """An HTTP/1.1 server on ``address`` (threaded: one thread per connection) that answers every
+    GET after ``delay`` seconds and records, per request, when it started and how many requests
+    were being served at that moment. robots.txt is a 404 (everything allowed)."""
+
+    def __init__(self, address: str, delay: float) -> None:
+        import http.server
+        import threading
+
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.current = 0
+        self.peak = 0
+        self.starts: list[tuple[float, str]] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                if self.path == "/robots.txt":
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                with outer.lock:
+                    outer.current += 1
+                    outer.peak = max(outer.peak, outer.current)
+                    outer.starts.append((time.monotonic(), self.path))
+                try:
+                    time.sleep(outer.delay)
+                    body = f"slow {self.path}\n".encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/plain")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                finally:
+                    with outer.lock:
+                        outer.current -= 1
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer((address, 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.host = address
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://{self.host}:{self.port}{path}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
