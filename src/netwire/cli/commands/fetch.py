@@ -75,6 +75,8 @@ def register(sub: Any) -> None:
                    help="bytes kept of one body, the rest cut (WARC-Truncated) (default 50M)")
     p.add_argument("--warc-size", type=_size, default=d.warc_max_size, metavar="SIZE",
                    help="rotate WARC files at this size (default 1G)")
+    p.add_argument("--checkpoint-interval", type=float, default=d.checkpoint_interval, metavar="SECONDS",
+                   help="seconds between checkpoints (WARC then index fsynced): what a crash can cost (default %(default)s)")
     p.add_argument("--stats-json", metavar="FILE", help="write the summary as JSON to FILE")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line, no summary table")
     p.set_defaults(func=run)
@@ -91,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
             user_agent=args.user_agent, per_host=args.per_host, per_host_rate=args.per_host_rate,
             concurrency=args.concurrency, retries=args.retries, timeout=args.timeout,
             max_body_size=args.max_body_size, warc_max_size=args.warc_size,
+            checkpoint_interval=args.checkpoint_interval,
         )
     except BulkError as exc:
         print(f"netwire: {exc}", file=sys.stderr)
