@@ -17,14 +17,20 @@ __all__ = ["registrable_domain", "shard_of"]
 
 
 def registrable_domain(host: str) -> str:
-    """The site ``host`` belongs to: its registrable domain (eTLD+1), approximated as the last
-    two labels; an IP address (or a single label) is returned as it is.
+    """The site ``host`` (``host[:port]``) belongs to: its registrable domain (eTLD+1),
+    approximated as the last two labels; an IP address (or a single label) is returned as it is.
 
     Switch this to the Public Suffix List once netwire ships one.
     """
-    host = host.lower().rstrip(".")
-    if not host or host.startswith("[") or host.replace(".", "").isdigit():
-        return host  # IPv6 literal, IPv4 address
+    host = host.lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] or host  # an IPv6 literal, its port dropped
+    name, colon, port = host.rpartition(":")
+    if colon and port.isdigit():
+        host = name  # "host:port" (what a URL's host is): the port is no part of the site
+    host = host.rstrip(".")
+    if not host or host.replace(".", "").isdigit():
+        return host  # an IPv4 address
     labels = host.split(".")
     return ".".join(labels[-2:])
 
