@@ -57,7 +57,8 @@ def test_per_host_rate_spaces_request_starts(slow_hosts: list[CountingServer], t
     bulk([server.url(f"/{i}") for i in range(5)], tmp_path / "out", per_host_rate="10/s")
     starts = [t for t, _ in server.starts]
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert len(starts) == 5 and min(gaps) >= 0.09, gaps
+    # spaced by 0.1 s (the first request also waited for robots.txt, hence a little jitter)
+    assert len(starts) == 5 and min(gaps) >= 0.07 and starts[-1] - starts[0] >= 0.38, gaps
 
 
 def test_429_retry_after_is_honoured_for_the_whole_host(web: Web, tmp_path: Path) -> None:

@@ -143,3 +143,15 @@ def test_each_record_is_its_own_gzip_member() -> None:
 def test_response_block_status_line(version: str) -> None:
     block, at = response_block(200, "OK", version, [("Content-Length", "2")], b"hi")
     assert block.startswith(b"HTTP/1.1 200 OK\r\n") and block[at:] == b"hi"
+
+
+def test_format_files_writes_bodies_named_by_sha256(web: Web, tmp_path: Path) -> None:
+    urls = [web.url(HOSTS[2], f"/p/{i}.html") for i in range(3)] + [web.url(HOSTS[2], "/missing")]
+    out = tmp_path / "out"
+    bulk(urls, out, output_format="files")
+    assert not list(out.glob("*.warc.gz"))
+    index = index_of(out)
+    for i, entry in enumerate(index[:3]):
+        body = (out / entry["file"]).read_bytes()
+        assert body == page_body(HOSTS[2], i) and entry["file"].endswith(hashlib.sha256(body).hexdigest())
+    assert index[3]["status"] == 404 and "file" not in index[3]

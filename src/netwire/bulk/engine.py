@@ -418,9 +418,14 @@ async def _schedule(
                 running.add(task)
                 task.add_done_callback(running.discard)
                 mark_ready(h)
-            if on_tick is not None and now - last_tick >= tick:
+            if now - last_tick >= tick:
                 last_tick = now
-                on_tick()
+                # Forget idle hosts whose rate or Retry-After wait is over (the others are
+                # dropped as their last request ends): memory follows the hosts in play.
+                for key in [k for k, h in hosts.items() if not (h.active or h.queue or h.scheduled) and h.not_before <= now]:
+                    del hosts[key]
+                if on_tick is not None:
+                    on_tick()
             if not in_flight and not waiting and exhausted:
                 break
             if finished:
