@@ -294,6 +294,8 @@ def bulk(
     out: str | os.PathLike[str],
     *,
     workers: int = 1,
+    engine: str = "local",
+    ray_address: str | None = None,
     url_column: str | None = None,
     input_format: str | None = None,
     progress: bool = False,
@@ -309,6 +311,8 @@ def bulk(
     :param out: the output folder (made if missing). Run again with the same arguments to resume.
     :param workers: processes, each one shard of the hosts (hash of the registrable domain).
         An output folder keeps the number it was started with.
+    :param engine: "local" (worker processes on this machine) or "ray" (one Ray task per shard,
+        on the cluster at ``ray_address``; ``out`` and a file ``urls`` must be paths every node sees).
     :param url_column: the CSV column / JSON field holding the URL (default ``url``).
     :param input_format: "text", "csv" or "jsonl" (default: from the file name).
     :param progress: draw a progress line on ``progress_stream`` (stderr) when it is a terminal.
@@ -325,6 +329,8 @@ def bulk(
     opts.check()
     if workers < 1:
         raise ValueError("workers must be at least 1")
+    if engine not in ("local", "ray"):
+        raise ValueError(f"engine must be 'local' or 'ray', not {engine!r}")
     out_dir = os.fspath(out)
     os.makedirs(out_dir, exist_ok=True)
     source: str | Iterable[str] = os.fspath(urls) if isinstance(urls, str | os.PathLike) else urls
@@ -340,7 +346,14 @@ def bulk(
     started = time.monotonic()
     fetched = 0
     try:
-        if shards == 1:
+        if engine == "ray":
+            from .ray_engine import run_on_ray
+
+            path = source if isinstance(source, str) and source != "-" else _spool(source, out_dir)
+            fmt = input_format if path is source else "text"
+            fetched = run_on_ray(path, url_column, fmt, out_dir, opts, shards, address=ray_address,
+                                 on_done=bar.update)
+        elif shards == 1:
             last = _run_one_shard(
                 0, 1, source, url_column, input_format, out_dir, opts, lambda s: bar.update(0, s)
             )

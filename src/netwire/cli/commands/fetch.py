@@ -62,6 +62,10 @@ def register(sub: Any) -> None:
                    help="WARC/1.1 files (default) or one file per body under OUT/files/")
     p.add_argument("-w", "--workers", type=int, default=None,
                    help="processes, URLs sharded by site (default: the number of CPUs)")
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="local worker processes (default), or one Ray task per shard (pip install 'netwire[ray]')")
+    p.add_argument("--ray-address", metavar="ADDR",
+                   help="the Ray cluster to join (default: the one ray.init() finds, or a new local one)")
     p.add_argument("-A", "--user-agent", default=DEFAULT_USER_AGENT,
                    help="identify your crawler, with a contact URL (default: %(default)r)")
     p.add_argument("--per-host", type=int, default=d.per_host, help="requests in flight per host (default %(default)s)")
@@ -88,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
     try:
         summary = bulk(
-            args.urls, args.output, workers=workers, url_column=args.url_column, input_format=args.input_format,
+            args.urls, args.output, workers=workers, engine=args.engine, ray_address=args.ray_address, url_column=args.url_column, input_format=args.input_format,
             progress=not args.quiet, stats_json=args.stats_json, output_format=args.output_format,
             user_agent=args.user_agent, per_host=args.per_host, per_host_rate=args.per_host_rate,
             concurrency=args.concurrency, retries=args.retries, timeout=args.timeout,
@@ -98,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     except BulkError as exc:
         print(f"netwire: {exc}", file=sys.stderr)
         return EXIT_OTHER if "worker failed" in str(exc) else EXIT_USAGE
-    except ValueError as exc:
+    except (ValueError, ImportError) as exc:
         print(f"netwire: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if not args.quiet:
