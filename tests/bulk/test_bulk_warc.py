@@ -155,3 +155,14 @@ def test_format_files_writes_bodies_named_by_sha256(web: Web, tmp_path: Path) ->
         body = (out / entry["file"]).read_bytes()
         assert body == page_body(HOSTS[2], i) and entry["file"].endswith(hashlib.sha256(body).hexdigest())
     assert index[3]["status"] == 404 and "file" not in index[3]
+
+
+def test_incompressible_records_are_stored_compressible_ones_compressed() -> None:
+    import os
+
+    noise = b"WARC/1.1\r\n\r\n" + os.urandom(100_000)
+    text = b"WARC/1.1\r\n\r\n" + b"<p>the same words again</p>\n" * 4000
+    stored, packed = gzip_member(noise), gzip_member(text)
+    assert gzip.decompress(stored) == noise and gzip.decompress(packed) == text
+    assert len(stored) < len(noise) + 100  # stored as is, not inflated
+    assert len(packed) < len(text) // 20

@@ -29,6 +29,7 @@ from .. import __version__
 
 __all__ = [
     "DEFAULT_MAX_WARC_SIZE",
+    "GZIP_LEVEL",
     "WarcRecord",
     "WarcWriter",
     "gzip_member",
@@ -172,10 +173,24 @@ def metadata_record(uri: str, fields: Iterable[tuple[str, str]], *, date: str | 
     return build_record("metadata", block, content_type="application/warc-fields", target_uri=uri, date=date)
 
 
+#: zlib level for records: 3 compresses HTML within ~15% of level 6 at over twice the speed.
+GZIP_LEVEL = 3
+_SAMPLE = 8192
+
+
 def gzip_member(data: bytes) -> bytes:
     """``data`` as one complete gzip member (records are compressed one by one, so a reader can
-    seek to any record, and a cut-off file loses only its last record)."""
-    c = zlib.compressobj(6, zlib.DEFLATED, 31)
+    seek to any record, and a cut-off file loses only its last record).
+
+    A large record whose tail does not compress (an image, a video, a gzip body: zlib gains
+    nothing on them and runs at a tenth of its usual speed) is stored uncompressed in the member.
+    """
+    level = GZIP_LEVEL
+    if len(data) > 2 * _SAMPLE:
+        probe = zlib.compress(data[-_SAMPLE:], 1)
+        if len(probe) > _SAMPLE * 0.95:
+            level = 0
+    c = zlib.compressobj(level, zlib.DEFLATED, 31)
     return c.compress(data) + c.flush()
 
 
