@@ -112,3 +112,16 @@ def test_user_agent_identifies_the_crawler(web: Web, tmp_path: Path) -> None:
     lines = web.requests()[log_start:]
     assert any("/robots.txt" in line and agent in line for line in lines)
     assert any("/p/3.html" in line and agent in line for line in lines)
+
+
+def test_hostile_answers_are_indexed_errors_and_the_run_goes_on(tmp_path: Path) -> None:
+    from faults.server import Close, FaultServer, ReadRequest, Send
+
+    cut = [ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly this"), Close()]
+    garbage = [ReadRequest(), Send(b"SPDY/9 what\r\n\r\n"), Close()]
+    with FaultServer(cut) as cut_srv, FaultServer(garbage) as garbage_srv:
+        urls = [cut_srv.url("/a"), garbage_srv.url("/b")]
+        bulk(urls, tmp_path / "out", retries=1, backoff=0.01, respect_robots=False)
+    entries = index_of(tmp_path / "out")
+    assert entries[urls[0]]["error"] in ("IncompleteResponse", "ReadError") and entries[urls[0]]["attempts"] == 2
+    assert entries[urls[1]]["error"] is not None and entries[urls[1]]["status"] is None

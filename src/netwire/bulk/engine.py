@@ -24,7 +24,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..aio import AsyncClient, AsyncResponse
-from ..errors import RequestError, TooManyRedirects
+from ..errors import (
+    ConnectError,
+    ConnectTimeout,
+    ReadError,
+    ReadTimeout,
+    RequestError,
+    TooManyRedirects,
+    WriteError,
+)
+from ..http11 import IncompleteResponse
 from ..models import Limits
 from ..policy.retries import Retry
 from ..url import URL
@@ -218,7 +227,11 @@ class _Engine:
         self.sink = sink
         self.o = options
         self.stats = stats
-        self.retry = Retry(options.retries, backoff_factor=options.backoff, max_retry_after=options.max_retry_after)
+        self.retry = Retry(
+            options.retries, backoff_factor=options.backoff, max_retry_after=options.max_retry_after,
+            # A body cut short is as passing as a reset: worth another try (a malformed answer is not).
+            retry_on_errors=(ConnectError, ConnectTimeout, ReadError, ReadTimeout, WriteError, IncompleteResponse),
+        )
         self.interval = 1.0 / options.per_host_rate if options.per_host_rate else 0.0
 
     async def fetch_record(self, item: InputItem, host: _Host) -> None:
@@ -266,6 +279,10 @@ class _Engine:
                     raise _Failed(exc, attempts) from exc
                 await self._wait(host, delay, hold_host=False)
                 continue
+            except (ValueError, UnicodeError, LookupError) as exc:
+                # Whatever else a hostile or broken server can provoke is this URL's failure
+                # (recorded with its class), not the end of a million-URL run.
+                raise _Failed(exc, attempts) from exc
             if exchange.response.status in self.retry.status_forcelist:
                 delay = state.next_delay(request, response=exchange.response)
                 if delay is not None:
