@@ -143,3 +143,25 @@ def test_killed_at_random_points_and_resumed_20_times(web: Web, tmp_path: Path) 
         assert r.returncode == 0, (attempt, r.stderr)
         assert snapshot(out) == reference, f"run {attempt} (workers={workers}) differs from the uninterrupted run"
     assert killed_mid_run >= 10  # the kills did land while runs were going on
+
+
+def test_done_work_is_made_durable_while_slow_requests_go_on(tmp_path: Path) -> None:
+    import threading
+
+    from bulk.synthweb import CountingServer
+
+    fast, slow = CountingServer("127.0.0.40", 0.0), CountingServer("127.0.0.41", 1.5)
+    out = tmp_path / "out"
+    try:
+        run = threading.Thread(target=bulk, args=([fast.url("/quick"), slow.url("/slow")], out),
+                               kwargs={"checkpoint_interval": 0.1})
+        run.start()
+        time.sleep(0.9)
+        # the slow URL is still in flight, the quick one is already in the index on disk
+        lines = (out / "index-000.jsonl").read_text().splitlines()
+        assert [json.loads(line)["url"] for line in lines] == [fast.url("/quick")]
+        run.join()
+    finally:
+        fast.close()
+        slow.close()
+    assert len((out / "index-000.jsonl").read_text().splitlines()) == 2

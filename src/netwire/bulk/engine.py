@@ -441,6 +441,7 @@ async def _schedule(
                 # dropped as their last request ends): memory follows the hosts in play.
                 for key in [k for k, h in hosts.items() if not (h.active or h.queue or h.scheduled) and h.not_before <= now]:
                     del hosts[key]
+                engine.sink.index.maybe_checkpoint()  # a quiet spell still makes the done work durable
                 if on_tick is not None:
                     on_tick()
             if not in_flight and not waiting and exhausted:
@@ -448,15 +449,12 @@ async def _schedule(
             if finished:
                 continue
             wake.clear()
-            delays = [tick] if on_tick is not None else []
-            if timers:
-                delays.append(max(timers[0][0] - now, 0.0))
-            handle = loop.call_later(min(delays), wake.set) if delays else None
+            delay = min(tick, max(timers[0][0] - now, 0.0)) if timers else tick
+            handle = loop.call_later(delay, wake.set)
             try:
                 await wake.wait()
             finally:
-                if handle is not None:
-                    handle.cancel()
+                handle.cancel()
     finally:
         for task in running:
             task.cancel()

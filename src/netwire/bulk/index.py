@@ -134,6 +134,11 @@ class ShardIndex:
         if len(self._pending) >= CHECKPOINT_LINES or time.monotonic() - self._last >= self.interval:
             self.checkpoint()
 
+    def maybe_checkpoint(self) -> None:
+        """Checkpoint when the interval has passed since the last one."""
+        if self._pending and time.monotonic() - self._last >= self.interval:
+            self.checkpoint()
+
     def checkpoint(self) -> None:
         """Make the buffered lines durable: WARC fsync first, then the index lines and their fsync."""
         self._last = time.monotonic()
