@@ -188,7 +188,6 @@ def _run_one_shard(
         stats = ShardStats(skipped=len(found.done))
         sink = Sink(out, index, writer, stats)
         items = _items_of_shard(source, url_column, input_format, shard, shards, found.done)
-        found.done = set()  # not needed any more; a million ints are worth giving back
         on_tick = (lambda: report(stats.as_dict())) if report is not None else None
         try:
             _run_loop(run_shard(items, sink, options, stats, on_tick=on_tick))
