@@ -74,7 +74,7 @@ async def main(path, out):
                         body = await r.read()
                 except Exception:
                     return
-            with open(os.path.join(out, hashlib.sha256(body).hexdigest()), "wb") as f:
+            with open(os.path.join(out, hashlib.sha256(u.encode()).hexdigest()), "wb") as f:
                 f.write(body)
         await asyncio.gather(*(one(u) for u in urls))
 
@@ -90,13 +90,13 @@ from scrapy.crawler import CrawlerProcess
 class Bench(scrapy.Spider):
     name = "bench"
 
-    def start_requests(self):
+    async def start(self):  # Scrapy >= 2.13 (start_requests before)
         for line in open(sys.argv[1]):
             if line.strip():
                 yield scrapy.Request(line.strip(), dont_filter=True)
 
     def parse(self, response):
-        with open(os.path.join(sys.argv[2], hashlib.sha256(response.body).hexdigest()), "wb") as f:
+        with open(os.path.join(sys.argv[2], hashlib.sha256(response.url.encode()).hexdigest()), "wb") as f:
             f.write(response.body)
 
 os.makedirs(sys.argv[2], exist_ok=True)
@@ -111,6 +111,17 @@ process.start()
 
 def _hosts(n: int) -> list[str]:
     return [f"127.0.{1 + i // 250}.{1 + i % 250}" for i in range(n)]
+
+
+def _fetched(out: str) -> int:
+    """How many URLs a tool fetched: 2xx in netwire's summary, else the files it wrote."""
+    summary = os.path.join(out, "summary.json")
+    if os.path.exists(summary):
+        import json
+
+        with open(summary) as f:
+            return int(json.load(f)["ok"])
+    return sum(len(files) for _, _, files in os.walk(out))
 
 
 def _timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
@@ -192,6 +203,9 @@ def run(args: argparse.Namespace) -> list[Row]:
             for name, cmd in tools:
                 out = tempfile.mkdtemp(dir=d)
                 wall, cpu = _timed([out if part == "OUT" else part for part in cmd], env)
+                got = _fetched(out)
+                if got < n_urls:
+                    print(f"   {name}: only {got} of {n_urls} URLs fetched", file=sys.stderr)
                 rows.append({"group": group, "name": name, "value": n_urls / wall, "unit": "URLs/s", "higher": True})
                 rows.append({"group": f"{group}: CPU", "name": name, "value": cpu / n_urls * 1000, "unit": "ms/URL",
                              "higher": False})
