@@ -125,3 +125,15 @@ def test_hostile_answers_are_indexed_errors_and_the_run_goes_on(tmp_path: Path) 
     entries = index_of(tmp_path / "out")
     assert entries[urls[0]]["error"] in ("IncompleteResponse", "ReadError") and entries[urls[0]]["attempts"] == 2
     assert entries[urls[1]]["error"] is not None and entries[urls[1]]["status"] is None
+
+
+def test_a_trickling_server_cannot_hold_a_slot_past_max_time(tmp_path: Path) -> None:
+    from faults.server import FaultServer, ReadRequest, Trickle
+
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"
+    with FaultServer([ReadRequest(), Trickle(head + b"x" * 1000, 0.05, 20)]) as srv:
+        started = time.monotonic()
+        bulk([srv.url("/drip")], tmp_path / "out", retries=0, respect_robots=False, timeout=5, max_time=0.6)
+        took = time.monotonic() - started
+    entry = index_of(tmp_path / "out")[srv.url("/drip")]
+    assert entry["error"] == "TotalTimeout" and took < 2.5, (entry, took)

@@ -34,7 +34,7 @@ from ..errors import (
     WriteError,
 )
 from ..http11 import IncompleteResponse
-from ..models import Limits
+from ..models import Limits, Timeout
 from ..policy.retries import Retry
 from ..url import URL
 from .index import ShardIndex
@@ -326,7 +326,7 @@ async def run_shard(
 ) -> None:
     """Fetch every usable record of ``items``; write each outcome through ``sink``."""
     client_options: dict[str, Any] = {
-        "timeout": options.timeout,
+        "timeout": Timeout(options.timeout, total=options.max_time),
         "user_agent": options.user_agent,
         "respect_robots": options.respect_robots,
         "decompress": False,  # bodies are archived as the server sent them

@@ -58,6 +58,9 @@ class BulkOptions:
     """Bytes of one body kept; the rest is not read, and the record says WARC-Truncated: length."""
     timeout: float = 30.0
     """Seconds for connecting, and between two reads."""
+    max_time: float = 300.0
+    """Seconds one request may take in all (its robots.txt check included): a server trickling
+    its answer a byte at a time cannot hold a slot longer."""
     max_redirects: int = 10
     warc_max_size: int = DEFAULT_MAX_WARC_SIZE
     """A WARC file is rotated once it holds this many bytes."""
@@ -78,8 +81,8 @@ class BulkOptions:
         for name in ("retries", "backoff", "max_retry_after", "max_redirects", "checkpoint_interval"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
-        if not self.timeout > 0:
-            raise ValueError("timeout must be positive")
+        if not self.timeout > 0 or not self.max_time > 0:
+            raise ValueError("timeout and max_time must be positive")
         if self.output_format not in ("warc", "files"):
             raise ValueError(f"output_format must be 'warc' or 'files', not {self.output_format!r}")
         if self.per_host_rate is not None and not self.per_host_rate > 0:

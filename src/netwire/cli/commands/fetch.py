@@ -75,6 +75,8 @@ def register(sub: Any) -> None:
                    help="requests in flight per worker (default %(default)s)")
     p.add_argument("--retries", type=int, default=d.retries, help="retries after errors, 429 and 5xx (default %(default)s)")
     p.add_argument("--timeout", type=float, default=d.timeout, help="connect and read timeout, seconds (default %(default)s)")
+    p.add_argument("--max-time", type=float, default=d.max_time, metavar="SECONDS",
+                   help="the longest one request may take in all (default %(default)s)")
     p.add_argument("--max-body-size", type=_size, default=d.max_body_size, metavar="SIZE",
                    help="bytes kept of one body, the rest cut (WARC-Truncated) (default 50M)")
     p.add_argument("--warc-size", type=_size, default=d.warc_max_size, metavar="SIZE",
@@ -95,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             args.urls, args.output, workers=workers, engine=args.engine, ray_address=args.ray_address, url_column=args.url_column, input_format=args.input_format,
             progress=not args.quiet, stats_json=args.stats_json, output_format=args.output_format,
             user_agent=args.user_agent, per_host=args.per_host, per_host_rate=args.per_host_rate,
-            concurrency=args.concurrency, retries=args.retries, timeout=args.timeout,
+            concurrency=args.concurrency, retries=args.retries, timeout=args.timeout, max_time=args.max_time,
             max_body_size=args.max_body_size, warc_max_size=args.warc_size,
             checkpoint_interval=args.checkpoint_interval,
         )
