@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import subprocess
 import sys
 import zlib
@@ -155,6 +156,31 @@ def test_format_files_writes_bodies_named_by_sha256(web: Web, tmp_path: Path) ->
         body = (out / entry["file"]).read_bytes()
         assert body == page_body(HOSTS[2], i) and entry["file"].endswith(hashlib.sha256(body).hexdigest())
     assert index[3]["status"] == 404 and "file" not in index[3]
+
+
+def test_body_files_are_fsynced_before_the_index_names_them(tmp_path: Path) -> None:
+    from netwire.bulk.index import ShardIndex
+
+    index = ShardIndex(str(tmp_path), 0, None, interval=3600)
+    body = tmp_path / "body"
+    body.write_bytes(b"x")
+    synced: list[str] = []
+    real = os.fsync
+
+    def watch(fd: int) -> None:  # which files got fsynced, in what order
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    os.fsync = watch  # type: ignore[assignment]
+    try:
+        index.unsynced_files.append(str(body))
+        index.add({"n": 0, "file": "body"})
+        assert synced == [] and (tmp_path / "index-000.jsonl").read_bytes() == b""  # buffered
+        index.checkpoint()
+    finally:
+        os.fsync = real
+    assert synced == [str(body), str(tmp_path / "index-000.jsonl")]
+    index.close()
 
 
 def test_incompressible_records_are_stored_compressible_ones_compressed() -> None:

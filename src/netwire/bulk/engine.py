@@ -186,6 +186,7 @@ class Sink:
             with open(tmp, "wb") as f:
                 f.write(body)
             os.replace(tmp, path)
+            self.index.unsynced_files.append(path)
         return rel
 
     @staticmethod

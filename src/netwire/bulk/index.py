@@ -1,8 +1,8 @@
 """The index of a shard (JSON Lines, one line per input record) and crash recovery.
 
 Invariant: **the index never claims a record that is not on disk.** A line names the WARC file,
-offset and length of the records it describes; it is written only after those bytes were
-fsynced (:meth:`ShardIndex.checkpoint` syncs the WARC file first, then appends the buffered
+offset and length of the records it describes (or the body file, with ``--format files``); it is
+written only after those bytes were fsynced (:meth:`ShardIndex.checkpoint` syncs the WARC file first, then appends the buffered
 lines and syncs the index). Records written after the last checkpoint are not claimed by anyone.
 
 On resume, :func:`recover` keeps the longest prefix of whole, parseable index lines whose
@@ -124,6 +124,9 @@ class ShardIndex:
     ) -> None:
         self.path = os.path.join(directory, index_name(shard))
         self.writer = writer
+        #: Body files written since the last checkpoint (``--format files``), fsynced before the
+        #: index lines that name them.
+        self.unsynced_files: list[str] = []
         self.interval = interval
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         self._pending: list[bytes] = []
@@ -146,6 +149,13 @@ class ShardIndex:
             return
         if self.writer is not None:
             self.writer.sync()
+        for path in self.unsynced_files:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        self.unsynced_files.clear()
         data = b"".join(self._pending)
         self._pending.clear()
         view = memoryview(data)
