@@ -44,6 +44,7 @@ from .warc import (
     WarcRecord,
     WarcWriter,
     metadata_record,
+    new_record_id,
     request_block,
     request_record,
     response_block,
@@ -201,9 +202,7 @@ class Sink:
         resp_block, payload_at = response_block(
             r.status, r.reason or "", str(r.http_version or "HTTP/1.1"), list(r.headers.multi_items()), ex.body
         )
-        from .warc import _record_id
-
-        req_id, resp_id = _record_id(), _record_id()
+        req_id, resp_id = new_record_id(), new_record_id()
         return [
             request_record(ex.url, req_block, date=ex.date, concurrent_to=resp_id, ip=ex.ip, record_id=req_id),
             response_record(ex.url, resp_block, payload_at, date=ex.date, concurrent_to=req_id, ip=ex.ip,

@@ -34,6 +34,7 @@ __all__ = [
     "WarcWriter",
     "gzip_member",
     "metadata_record",
+    "new_record_id",
     "request_block",
     "request_record",
     "response_block",
@@ -60,7 +61,8 @@ def warc_date(when: datetime | None = None) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _record_id() -> str:
+def new_record_id() -> str:
+    """A fresh ``WARC-Record-ID`` (a UUID URN in angle brackets)."""
     return f"<urn:uuid:{uuid.uuid4()}>"
 
 
@@ -94,7 +96,7 @@ def build_record(
 
     ``payload_offset``: where the HTTP payload starts in ``block`` (gives a WARC-Payload-Digest).
     """
-    rid = record_id or _record_id()
+    rid = record_id or new_record_id()
     fields: list[tuple[str, str]] = [
         ("WARC-Type", warc_type),
         ("WARC-Record-ID", rid),
