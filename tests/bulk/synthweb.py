@@ -152,9 +152,9 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
 class CountingServer:
     """An HTTP/1.1 server on ``address`` (threaded: one thread per connection) that answers every
     GET after ``delay`` seconds and records, per request, when it started and how many requests
-    were being served at that moment. robots.txt is a 404 (everything allowed)."""
+    were being served at that moment. robots.txt is ``robots``, or a 404 (everything allowed)."""
 
-    def __init__(self, address: str, delay: float) -> None:
+    def __init__(self, address: str, delay: float, robots: bytes | None = None) -> None:
         import http.server
         import threading
 
@@ -170,9 +170,10 @@ class CountingServer:
 
             def do_GET(self) -> None:
                 if self.path == "/robots.txt":
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
+                    self.send_response(404 if robots is None else 200)
+                    self.send_header("Content-Length", str(len(robots or b"")))
                     self.end_headers()
+                    self.wfile.write(robots or b"")
                     return
                 with outer.lock:
                     outer.current += 1

@@ -137,3 +137,17 @@ def test_a_trickling_server_cannot_hold_a_slot_past_max_time(tmp_path: Path) -> 
         took = time.monotonic() - started
     entry = index_of(tmp_path / "out")[srv.url("/drip")]
     assert entry["error"] == "TotalTimeout" and took < 2.5, (entry, took)
+
+
+def test_a_huge_crawl_delay_cannot_hold_a_slot_past_max_time(tmp_path: Path) -> None:
+    server = CountingServer("127.0.0.33", 0.0, robots=b"User-agent: *\nCrawl-delay: 100000\n")
+    try:
+        started = time.monotonic()
+        bulk([server.url("/first"), server.url("/second")], tmp_path / "out", max_time=1.0, per_host=1)
+        took = time.monotonic() - started
+    finally:
+        server.close()
+    entries = index_of(tmp_path / "out")
+    assert entries[server.url("/first")]["status"] == 200
+    second = entries[server.url("/second")]
+    assert second["error"] == "TotalTimeout" and "max_time" in second["message"] and took < 5

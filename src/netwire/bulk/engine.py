@@ -31,6 +31,7 @@ from ..errors import (
     ReadTimeout,
     RequestError,
     TooManyRedirects,
+    TotalTimeout,
     WriteError,
 )
 from ..http11 import IncompleteResponse
@@ -301,6 +302,20 @@ class _Engine:
         await asyncio.sleep(until - now)
 
     async def _get(self, url: str) -> _Exchange:
+        # The client's own total deadline covers its I/O; this one also covers its waits (a
+        # robots.txt Crawl-delay of a day must not hold a slot for a day).
+        limit_time = asyncio.timeout(self.o.max_time)
+        try:
+            async with limit_time:
+                return await self._get_within(url)
+        except TimeoutError:
+            if not limit_time.expired():
+                raise  # the client's own timeout, already a netwire error
+            raise TotalTimeout(
+                f"{url} took more than {self.o.max_time:g} s in all (max_time), waits included"
+            ) from None
+
+    async def _get_within(self, url: str) -> _Exchange:
         date = warc_date()
         limit = self.o.max_body_size
         async with self.client.stream("GET", url, follow_redirects=False) as r:
