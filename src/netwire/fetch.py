@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .aio import AsyncClient, AsyncResponse
     from .url import URL
 
-__all__ = ["FetchOutcome", "Progress", "amap", "fetch_all"]
+__all__ = ["FetchOutcome", "Progress", "amap", "bulk", "fetch_all"]
 
 
 @dataclass(slots=True)
@@ -290,3 +290,14 @@ class Progress:
         if self.enabled and self.done:
             self.out.write("\r" + self.line() + "\n")
             self.out.flush()
+
+
+def bulk(urls: Any, out: Any, **options: Any) -> Any:
+    """Fetch a list of URLs into WARC files and an index, politely and resumably.
+
+    A thin entry point to :func:`netwire.bulk.bulk` (see there, and docs/fetch.md); the bulk
+    package is imported only when this is called.
+    """
+    from .bulk import bulk as run
+
+    return run(urls, out, **options)

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "udp": ("udp", "netcat-like UDP: listen, send"),
     "ping": ("ping", "ICMP echo: RTT and loss (IPv4/IPv6)"),
     "sniff": ("sniff", "capture packets, one-line summaries (Linux, root)"),
+    "fetch": ("fetch", "bulk-fetch a URL list into WARC files (polite, resumable)"),
     "demo": ("demo", "run netwire against local servers and show what happens"),
 }
 

@@ -1,0 +1,477 @@
+"""The engine of one shard: an :class:`~netwire.aio.AsyncClient` fetching input records politely,
+and a :class:`Sink` writing what came back (WARC or files, then the index).
+
+Politeness, per host (``host:port``): at most ``per_host`` requests in flight, request starts
+spaced by ``per_host_rate``, robots.txt obeyed and its Crawl-delay waited out (by the client),
+and a 429/503 ``Retry-After`` holding back every request to that host, not just the one retried.
+Globally at most ``concurrency`` requests are in flight, and at most ``lookahead`` records wait
+in memory for their host.
+
+Redirects are followed here, not by the client, so that every hop gets its own request and
+response records, and robots.txt is checked for each hop's URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import heapq
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..aio import AsyncClient, AsyncResponse
+from ..errors import (
+    ConnectError,
+    ConnectTimeout,
+    ReadError,
+    ReadTimeout,
+    RequestError,
+    TooManyRedirects,
+    TotalTimeout,
+    WriteError,
+)
+from ..http11 import IncompleteResponse
+from ..models import Limits, Timeout
+from ..policy.retries import Retry
+from ..url import URL
+from .index import ShardIndex
+from .inputs import InputItem
+from .options import BulkOptions
+from .warc import (
+    WarcRecord,
+    WarcWriter,
+    metadata_record,
+    new_record_id,
+    request_block,
+    request_record,
+    response_block,
+    response_record,
+    warc_date,
+)
+
+__all__ = ["ShardStats", "Sink", "run_shard"]
+
+REDIRECTS = frozenset((301, 302, 303, 307, 308))
+
+
+@dataclass
+class ShardStats:
+    """Counters of one shard, as it runs (sent to the progress display and the summary)."""
+
+    done: int = 0
+    ok: int = 0
+    bytes: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+    hosts_active: int = 0
+    skipped: int = 0  # done by an earlier run
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "done": self.done, "ok": self.ok, "bytes": self.bytes, "errors": dict(self.errors),
+            "statuses": dict(self.statuses), "hosts_active": self.hosts_active, "skipped": self.skipped,
+        }
+
+
+@dataclass
+class _Exchange:
+    """One request/response on the wire, body kept (up to the limit)."""
+
+    url: str
+    response: AsyncResponse
+    body: bytes
+    truncated: bool
+    ip: str | None
+    date: str
+
+
+class _Failed(Exception):
+    def __init__(self, error: BaseException, attempts: int) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.attempts = attempts
+
+
+def _peer_ip(response: AsyncResponse) -> str | None:
+    """The server's address, for WARC-IP-Address, read off the response's connection while it
+    is still attached. The client has no public accessor for it yet; without one, it is omitted."""
+    conn = getattr(response.raw, "_conn", None)
+    transport = getattr(conn, "transport", None)
+    try:
+        peer = transport.get_extra_info("peername") if transport is not None else None
+    except Exception:  # pragma: no cover - a transport without the info
+        return None
+    return str(peer[0]) if peer else None
+
+
+def _error_text(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:500] or type(exc).__name__
+
+
+class Sink:
+    """Writes the outcome of each record: WARC records (or a body file), then its index line."""
+
+    def __init__(self, directory: str, index: ShardIndex, writer: WarcWriter | None, stats: ShardStats) -> None:
+        self.directory = directory
+        self.index = index
+        self.writer = writer
+        self.stats = stats
+
+    def bad_input(self, item: InputItem) -> None:
+        error = item.error or "InvalidURL"
+        cls, _, message = error.partition(": ")
+        self._count_error(cls)
+        self.index.add({"n": item.n, "url": item.raw[:2000], "final_url": None, "status": None, "error": cls,
+                        "message": message, "attempts": 0})
+
+    def _count_error(self, cls: str) -> None:
+        self.stats.done += 1
+        self.stats.errors[cls] = self.stats.errors.get(cls, 0) + 1
+
+    def result(self, item: InputItem, chain: list[_Exchange], error: _Failed | None, attempts: int,
+               elapsed: float) -> None:
+        entry: dict[str, Any] = {"n": item.n, "url": item.url, "final_url": None, "status": None}
+        records: list[WarcRecord] = []
+        for ex in chain:
+            if self.writer is not None:
+                records.extend(self._exchange_records(ex))
+        last = chain[-1] if chain else None
+        if last is not None:
+            r = last.response
+            entry.update(
+                final_url=last.url, status=r.status, content_type=r.headers.get("content-type"),
+                length=len(last.body), sha256=hashlib.sha256(last.body).hexdigest(),
+            )
+            if last.truncated:
+                entry["truncated"] = True
+            if len(chain) > 1:
+                entry["redirects"] = len(chain) - 1
+        entry.update(elapsed=round(elapsed, 4), attempts=attempts, error=None)
+        if error is not None:
+            cls = type(error.error).__name__
+            entry.update(error=cls, message=_error_text(error.error))
+            self._count_error(cls)
+            if self.writer is not None:
+                uri = str(item.url) if last is None else last.url
+                records.append(metadata_record(uri, [
+                    ("error-class", cls), ("error", _error_text(error.error)), ("attempts", str(attempts)),
+                    ("via", str(item.url)),
+                ]))
+        else:
+            self.stats.done += 1
+            assert last is not None
+            status = last.response.status
+            key = f"{status // 100}xx"
+            self.stats.statuses[key] = self.stats.statuses.get(key, 0) + 1
+            self.stats.bytes += len(last.body)
+            if 200 <= status < 300:
+                self.stats.ok += 1
+            if self.writer is None and 200 <= status < 300:
+                entry["file"] = self._write_file(last.body, entry["sha256"])
+        if records and self.writer is not None:
+            name, offset, length = self.writer.write(records)
+            entry.update(warc=name, offset=offset, record_length=length)
+        self.index.add(entry)
+
+    def _write_file(self, body: bytes, sha256: str) -> str:
+        # Named by content: written once however often it is fetched, and a crash leaves at most
+        # a temporary file (renamed into place only when whole).
+        rel = os.path.join("files", sha256[:2], sha256)
+        path = os.path.join(self.directory, rel)
+        if not os.path.exists(path):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "wb") as f:
+                f.write(body)
+            os.replace(tmp, path)
+            self.index.unsynced_files.append(path)
+        return rel
+
+    @staticmethod
+    def _exchange_records(ex: _Exchange) -> list[WarcRecord]:
+        r = ex.response
+        request = r.request
+        assert request is not None
+        fields = list(request.headers.multi_items())
+        if not any(name.lower() == "host" for name, _ in fields):
+            fields.insert(0, ("Host", request.url.host))
+        req_block = request_block(request.method, request.url.request_target, fields)
+        resp_block, payload_at = response_block(
+            r.status, r.reason or "", str(r.http_version or "HTTP/1.1"), list(r.headers.multi_items()), ex.body
+        )
+        req_id, resp_id = new_record_id(), new_record_id()
+        return [
+            request_record(ex.url, req_block, date=ex.date, concurrent_to=resp_id, ip=ex.ip, record_id=req_id),
+            response_record(ex.url, resp_block, payload_at, date=ex.date, concurrent_to=req_id, ip=ex.ip,
+                            truncated="length" if ex.truncated else None, record_id=resp_id),
+        ]
+
+
+class _Host:
+    __slots__ = ("active", "key", "not_before", "queue", "scheduled")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.queue: deque[InputItem] = deque()
+        self.active = 0
+        self.not_before = 0.0
+        self.scheduled = False  # in the ready queue or the timer heap
+
+
+class _Engine:
+    def __init__(self, client: AsyncClient, sink: Sink, options: BulkOptions, stats: ShardStats) -> None:
+        self.client = client
+        self.sink = sink
+        self.o = options
+        self.stats = stats
+        self.retry = Retry(
+            options.retries, backoff_factor=options.backoff, max_retry_after=options.max_retry_after,
+            # A body cut short is as passing as a reset: worth another try (a malformed answer is not).
+            retry_on_errors=(ConnectError, ConnectTimeout, ReadError, ReadTimeout, WriteError, IncompleteResponse),
+        )
+        self.interval = 1.0 / options.per_host_rate if options.per_host_rate else 0.0
+
+    async def fetch_record(self, item: InputItem, host: _Host) -> None:
+        started = time.monotonic()
+        chain: list[_Exchange] = []
+        attempts = 0
+        error: _Failed | None = None
+        url = item.url
+        assert url is not None
+        try:
+            while True:
+                exchange, used = await self.fetch_hop(url, host)
+                attempts += used
+                chain.append(exchange)
+                r = exchange.response
+                location = r.headers.get("location") if r.status in REDIRECTS else None
+                if not location:
+                    break
+                if len(chain) > self.o.max_redirects:
+                    raise _Failed(TooManyRedirects(f"more than {self.o.max_redirects} redirects, last to {location}"), 0)
+                try:
+                    target = URL(location, url)
+                except ValueError:
+                    break  # a Location that is not a URL: the redirect response is the result
+                if target.scheme not in ("http", "https"):
+                    break
+                url = str(target.without_fragment())
+        except _Failed as failed:
+            attempts += failed.attempts
+            error = failed
+        self.sink.result(item, chain, error, attempts, time.monotonic() - started)
+
+    async def fetch_hop(self, url: str, host: _Host) -> tuple[_Exchange, int]:
+        """GET ``url`` (retrying as the policy says); the exchange and the attempts it took."""
+        state = self.retry.start()
+        request = self.client.build_request("GET", url)
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                exchange = await self._get(url)
+            except RequestError as exc:
+                delay = state.next_delay(request, error=exc)
+                if delay is None:
+                    raise _Failed(exc, attempts) from exc
+                await self._wait(host, delay, hold_host=False)
+                continue
+            except (ValueError, UnicodeError, LookupError) as exc:
+                # Whatever else a hostile or broken server can provoke is this URL's failure
+                # (recorded with its class), not the end of a million-URL run.
+                raise _Failed(exc, attempts) from exc
+            if exchange.response.status in self.retry.status_forcelist:
+                delay = state.next_delay(request, response=exchange.response)
+                if delay is not None:
+                    # A Retry-After speaks for the whole host: hold back its other requests too.
+                    await self._wait(host, delay, hold_host="retry-after" in exchange.response.headers)
+                    continue
+            return exchange, attempts
+
+    async def _wait(self, host: _Host, delay: float, *, hold_host: bool) -> None:
+        now = time.monotonic()
+        if hold_host:
+            host.not_before = max(host.not_before, now + delay)
+        until = max(now + delay, host.not_before)
+        if self.interval:
+            host.not_before = until + self.interval
+        await asyncio.sleep(until - now)
+
+    async def _get(self, url: str) -> _Exchange:
+        # The client's own total deadline covers its I/O; this one also covers its waits (a
+        # robots.txt Crawl-delay of a day must not hold a slot for a day).
+        limit_time = asyncio.timeout(self.o.max_time)
+        try:
+            async with limit_time:
+                return await self._get_within(url)
+        except TimeoutError:
+            if not limit_time.expired():
+                raise  # the client's own timeout, already a netwire error
+            raise TotalTimeout(
+                f"{url} took more than {self.o.max_time:g} s in all (max_time), waits included"
+            ) from None
+
+    async def _get_within(self, url: str) -> _Exchange:
+        date = warc_date()
+        limit = self.o.max_body_size
+        async with self.client.stream("GET", url, follow_redirects=False) as r:
+            ip = _peer_ip(r)
+            parts: list[bytes] = []
+            size = 0
+            truncated = False
+            async for chunk in r.aiter_raw():
+                parts.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    truncated = True
+                    break
+        body = b"".join(parts)
+        if truncated:
+            body = body[:limit]
+        return _Exchange(url, r, body, truncated, ip, date)
+
+
+async def run_shard(
+    items: Iterator[InputItem], sink: Sink, options: BulkOptions, stats: ShardStats,
+    *, on_tick: Callable[[], None] | None = None, tick: float = 0.5,
+) -> None:
+    """Fetch every usable record of ``items``; write each outcome through ``sink``."""
+    client_options: dict[str, Any] = {
+        "timeout": Timeout(options.timeout, total=options.max_time),
+        "user_agent": options.user_agent,
+        "respect_robots": options.respect_robots,
+        "decompress": False,  # bodies are archived as the server sent them
+        "cookies": False,  # every URL fetched as a stranger: the same output in any order
+        "follow_redirects": False,
+        "limits": Limits(
+            max_connections=options.concurrency,
+            max_connections_per_host=options.per_host,
+            max_idle_per_host=options.per_host,
+        ),
+    }
+    client_options.update(options.client_options)
+    async with AsyncClient(**client_options) as client:
+        engine = _Engine(client, sink, options, stats)
+        await _schedule(engine, items, options, stats, on_tick, tick)
+
+
+async def _schedule(
+    engine: _Engine, items: Iterator[InputItem], o: BulkOptions, stats: ShardStats,
+    on_tick: Callable[[], None] | None, tick: float,
+) -> None:
+    loop = asyncio.get_running_loop()
+    hosts: dict[str, _Host] = {}
+    ready: deque[_Host] = deque()
+    timers: list[tuple[float, int, _Host]] = []
+    finished: list[_Host] = []
+    wake = asyncio.Event()
+    running: set[asyncio.Task[None]] = set()
+    waiting = 0
+    in_flight = 0
+    exhausted = False
+    serial = 0
+    last_tick = 0.0
+
+    failures: list[BaseException] = []
+
+    async def one(item: InputItem, host: _Host) -> None:
+        try:
+            await engine.fetch_record(item, host)
+        except Exception as exc:  # a bug, not a fetch failure (those are values): end the run loudly
+            failures.append(exc)
+        finally:
+            finished.append(host)
+            wake.set()
+
+    def mark_ready(h: _Host) -> None:
+        if not h.scheduled and h.queue and h.active < o.per_host:
+            h.scheduled = True
+            ready.append(h)
+
+    try:
+        while True:
+            # Take input until enough is waiting (records of bad input are written at once).
+            while not exhausted and waiting < o.lookahead:
+                item = next(items, None)
+                if item is None:
+                    exhausted = True
+                    break
+                if item.url is None:
+                    engine.sink.bad_input(item)
+                    continue
+                h = hosts.get(item.host)
+                if h is None:
+                    h = hosts[item.host] = _Host(item.host)
+                h.queue.append(item)
+                waiting += 1
+                mark_ready(h)
+            if failures:
+                raise failures[0]
+            # Outcomes in: free their host slots.
+            while finished:
+                h = finished.pop()
+                h.active -= 1
+                in_flight -= 1
+                if not h.active:
+                    stats.hosts_active -= 1
+                if h.queue:
+                    mark_ready(h)
+                elif not h.active and not h.scheduled and h.not_before <= time.monotonic():
+                    hosts.pop(h.key, None)  # nothing more to remember about it
+            now = time.monotonic()
+            while timers and timers[0][0] <= now:
+                h = heapq.heappop(timers)[2]
+                h.scheduled = False
+                mark_ready(h)
+            # Start what may start.
+            while in_flight < o.concurrency and ready:
+                h = ready.popleft()
+                h.scheduled = False
+                if not h.queue or h.active >= o.per_host:
+                    continue
+                if h.not_before > now:
+                    h.scheduled = True
+                    serial += 1
+                    heapq.heappush(timers, (h.not_before, serial, h))
+                    continue
+                item = h.queue.popleft()
+                waiting -= 1
+                if not h.active:
+                    stats.hosts_active += 1
+                h.active += 1
+                in_flight += 1
+                if engine.interval:
+                    h.not_before = max(now, h.not_before) + engine.interval
+                task = loop.create_task(one(item, h))
+                running.add(task)
+                task.add_done_callback(running.discard)
+                mark_ready(h)
+            if now - last_tick >= tick:
+                last_tick = now
+                # Forget idle hosts whose rate or Retry-After wait is over (the others are
+                # dropped as their last request ends): memory follows the hosts in play.
+                for key in [k for k, h in hosts.items() if not (h.active or h.queue or h.scheduled) and h.not_before <= now]:
+                    del hosts[key]
+                engine.sink.index.maybe_checkpoint()  # a quiet spell still makes the done work durable
+                if on_tick is not None:
+                    on_tick()
+            if not in_flight and not waiting and exhausted:
+                break
+            if finished:
+                continue
+            wake.clear()
+            delay = min(tick, max(timers[0][0] - now, 0.0)) if timers else tick
+            handle = loop.call_later(delay, wake.set)
+            try:
+                await wake.wait()
+            finally:
+                handle.cancel()
+    finally:
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)

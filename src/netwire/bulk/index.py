@@ -1,0 +1,168 @@
+"""The index of a shard (JSON Lines, one line per input record) and crash recovery.
+
+Invariant: **the index never claims a record that is not on disk.** A line names the WARC file,
+offset and length of the records it describes (or the body file, with ``--format files``); it is
+written only after those bytes were fsynced (:meth:`ShardIndex.checkpoint` syncs the WARC file first, then appends the buffered
+lines and syncs the index). Records written after the last checkpoint are not claimed by anyone.
+
+On resume, :func:`recover` keeps the longest prefix of whole, parseable index lines whose
+records lie inside their files, cuts the index back to it, cuts every WARC file back to the end
+of the last record claimed in it (a partial last record, or records never indexed, go), and
+removes WARC files holding no claimed record. What the index lists is done; everything else is
+fetched again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .warc import WarcWriter
+
+__all__ = ["DEFAULT_CHECKPOINT_INTERVAL", "Recovered", "ShardIndex", "index_name", "iter_index", "recover", "warc_prefix"]
+
+#: Seconds between checkpoints (and at most this many buffered lines): the work a crash can lose.
+DEFAULT_CHECKPOINT_INTERVAL = 1.0
+CHECKPOINT_LINES = 1000
+
+
+def index_name(shard: int) -> str:
+    return f"index-{shard:03d}.jsonl"
+
+
+def warc_prefix(shard: int) -> str:
+    return f"netwire-{shard:03d}"
+
+
+@dataclass
+class Recovered:
+    """What a previous run of this shard left: the record numbers done and where to go on."""
+
+    done: set[int] = field(default_factory=set)
+    next_seq: int = 0
+    entries: int = 0
+    cut_bytes: int = 0  # WARC bytes removed (records not indexed, or cut off by the crash)
+
+
+def iter_index(path: str) -> Iterator[dict[str, Any]]:
+    """The entries of an index file (a torn last line is skipped)."""
+    if not os.path.exists(path):
+        return
+    with open(path, "rb") as f:
+        for line in f:
+            if not line.endswith(b"\n"):
+                return
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                return
+            if isinstance(entry, dict):
+                yield entry
+
+
+def recover(directory: str, shard: int) -> Recovered:
+    """Make the shard's files consistent after whatever stopped the last run (see the module doc)."""
+    result = Recovered()
+    index_path = os.path.join(directory, index_name(shard))
+    prefix = warc_prefix(shard)
+    pattern = re.compile(re.escape(prefix) + r"-(\d{5})\.warc\.gz$")
+    warcs = {m.group(0): int(m.group(1)) for m in map(pattern.match, os.listdir(directory)) if m}
+    sizes = {name: os.path.getsize(os.path.join(directory, name)) for name in warcs}
+    ends: dict[str, int] = {}
+    keep = 0  # bytes of the index that are kept
+    try:
+        with open(index_path, "rb") as f:
+            for line in f:
+                if not line.endswith(b"\n"):
+                    break
+                try:
+                    entry = json.loads(line)
+                    n = int(entry["n"])
+                except (ValueError, KeyError, TypeError):
+                    break
+                warc = entry.get("warc")
+                if warc is not None:
+                    end = int(entry["offset"]) + int(entry["record_length"])
+                    if warc not in sizes or end > sizes[warc]:
+                        break  # claims bytes that are not there: this line and what follows go
+                    ends[warc] = max(ends.get(warc, 0), end)
+                result.done.add(n)
+                result.entries += 1
+                keep += len(line)
+    except FileNotFoundError:
+        pass
+    if os.path.exists(index_path) and os.path.getsize(index_path) != keep:
+        with open(index_path, "r+b") as f:
+            f.truncate(keep)
+            os.fsync(f.fileno())
+    for name in warcs:
+        path = os.path.join(directory, name)
+        claimed = ends.get(name)
+        if claimed is None:
+            result.cut_bytes += sizes[name]
+            os.remove(path)
+        elif sizes[name] > claimed:
+            result.cut_bytes += sizes[name] - claimed
+            with open(path, "r+b") as f:
+                f.truncate(claimed)
+                os.fsync(f.fileno())
+    kept = [warcs[name] for name in ends]
+    result.next_seq = max(kept) if kept else 0
+    return result
+
+
+class ShardIndex:
+    """Buffers index lines and writes them at checkpoints, after the WARC bytes they claim."""
+
+    def __init__(
+        self, directory: str, shard: int, writer: WarcWriter | None, *, interval: float = DEFAULT_CHECKPOINT_INTERVAL
+    ) -> None:
+        self.path = os.path.join(directory, index_name(shard))
+        self.writer = writer
+        #: Body files written since the last checkpoint (``--format files``), fsynced before the
+        #: index lines that name them.
+        self.unsynced_files: list[str] = []
+        self.interval = interval
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._pending: list[bytes] = []
+        self._last = time.monotonic()
+
+    def add(self, entry: dict[str, Any]) -> None:
+        self._pending.append(json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
+        if len(self._pending) >= CHECKPOINT_LINES or time.monotonic() - self._last >= self.interval:
+            self.checkpoint()
+
+    def maybe_checkpoint(self) -> None:
+        """Checkpoint when the interval has passed since the last one."""
+        if self._pending and time.monotonic() - self._last >= self.interval:
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Make the buffered lines durable: WARC fsync first, then the index lines and their fsync."""
+        self._last = time.monotonic()
+        if not self._pending:
+            return
+        if self.writer is not None:
+            self.writer.sync()
+        for path in self.unsynced_files:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        self.unsynced_files.clear()
+        data = b"".join(self._pending)
+        self._pending.clear()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view):]
+        os.fsync(self._fd)
+
+    def close(self) -> None:
+        self.checkpoint()
+        os.close(self._fd)

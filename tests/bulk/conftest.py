@@ -1,0 +1,7 @@
+"""Fixtures of the bulk-fetch tests: ``web``, the synthetic web of :mod:`bulk.synthweb`."""
+
+from __future__ import annotations
+
+from bulk.synthweb import web
+
+__all__ = ["web"]
