@@ -82,7 +82,7 @@ _nw_setup() {
     PY="$_nw_venv/bin/python"
   fi
 
-  if [ "$_nw_extras" = "test" ] || [ "$_nw_extras" = "bench" ]; then
+  if [[ ",$_nw_extras," == *,test,* || ",$_nw_extras," == *,bench,* ]]; then
     local need=()
     command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
     command -v tinyproxy >/dev/null 2>&1 || [ -x /usr/bin/tinyproxy ] || [ -x /usr/sbin/tinyproxy ] || need+=(tinyproxy)

@@ -25,6 +25,10 @@ def entries(out: Path) -> dict[int, list[dict[str, object]]]:
 
 def test_registrable_domain_keeps_a_site_together() -> None:
     assert registrable_domain("a.example.com") == registrable_domain("B.Example.COM.") == "example.com"
+    # By the Public Suffix List: two labels are not always a site.
+    assert registrable_domain("www.example.co.uk") == registrable_domain("example.co.uk") == "example.co.uk"
+    assert registrable_domain("www.alice.github.io") == "alice.github.io" != registrable_domain("bob.github.io")
+    assert registrable_domain("co.uk") == "co.uk"
     assert registrable_domain("127.0.0.1") == "127.0.0.1" and registrable_domain("[::1]") == "[::1]"
     assert registrable_domain("localhost") == "localhost"
     for shards in (2, 3, 8):

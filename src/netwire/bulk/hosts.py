@@ -17,11 +17,13 @@ __all__ = ["registrable_domain", "shard_of"]
 
 
 def registrable_domain(host: str) -> str:
-    """The site ``host`` (``host[:port]``) belongs to: its registrable domain (eTLD+1),
-    approximated as the last two labels; an IP address (or a single label) is returned as it is.
-
-    Switch this to the Public Suffix List once netwire ships one.
+    """The site ``host`` (``host[:port]``) belongs to: its registrable domain (eTLD+1, by the
+    Public Suffix List netwire ships: ``example.co.uk`` for ``www.example.co.uk``, but
+    ``alice.github.io`` for ``www.alice.github.io``). An IP address, a single label or a public
+    suffix itself is returned as it is.
     """
+    from .._psl import registrable_domain as psl_registrable
+
     host = host.lower()
     if host.startswith("["):
         return host[: host.find("]") + 1] or host  # an IPv6 literal, its port dropped
@@ -29,10 +31,9 @@ def registrable_domain(host: str) -> str:
     if colon and port.isdigit():
         host = name  # "host:port" (what a URL's host is): the port is no part of the site
     host = host.rstrip(".")
-    if not host or host.replace(".", "").isdigit():
-        return host  # an IPv4 address
-    labels = host.split(".")
-    return ".".join(labels[-2:])
+    if not host or host.replace(".", "").isdigit() or "." not in host:
+        return host  # an IPv4 address, or a single label such as localhost
+    return psl_registrable(host) or host
 
 
 def shard_of(host: str, shards: int) -> int:
