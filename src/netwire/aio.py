@@ -510,7 +510,7 @@ class AsyncClient(BaseClient):
                         lock = self._robots_fetch_locks.setdefault(action.url, asyncio.Lock())
                         try:
                             async with lock:
-                                result = await self._drive(robots_fetch_flow(self, action.url, action.route))
+                                result = await self._drive(robots_fetch_flow(self, action.url))
                         finally:
                             if not lock.locked():
                                 self._robots_fetch_locks.pop(action.url, None)

@@ -218,7 +218,7 @@ class Client(BaseClient):
                     elif kind is ReadCapped:
                         result = _read_capped(action.response, action.limit)
                     elif kind is FetchRobots:
-                        result = self._fetch_robots(action.url, action.route)
+                        result = self._fetch_robots(action.url)
                     else:  # pragma: no cover - every action is handled above
                         raise TypeError(f"unknown flow action {action!r}")
                 except BaseException as exc:  # the flow decides (a retry catches a RequestError)
@@ -228,14 +228,14 @@ class Client(BaseClient):
         except StopIteration as stop:
             return stop.value
 
-    def _fetch_robots(self, url: str, route: Route) -> Any:
+    def _fetch_robots(self, url: str) -> Any:
         """Fetch and store one robots.txt, under a lock per URL: threads needing it fetch it once."""
         locks = self._robots_fetch_locks
         with self._robots_lock:
             lock = locks.setdefault(url, threading.Lock())
         try:
             with lock:
-                return self._drive(robots_fetch_flow(self, url, route))
+                return self._drive(robots_fetch_flow(self, url))
         finally:
             with self._robots_lock:
                 if not lock.locked():

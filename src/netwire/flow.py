@@ -16,7 +16,7 @@ The actions, and what the driver sends back:
   connection for reuse, then close (errors ignored); None.
 * :class:`ReadCapped` ``(response, limit)``: the first ``limit`` body bytes; the driver closes it.
 * :class:`Sleep` ``(seconds)``: wait (a retry's backoff, a Crawl-delay); None.
-* :class:`FetchRobots` ``(robots_url, route)``: run :func:`robots_fetch_flow` under a lock for
+* :class:`FetchRobots` ``(robots_url)``: run :func:`robots_fetch_flow` under a lock for
   that URL (threads or tasks asking at once fetch it once); the stored cache entry.
 
 The pattern is netwire's own ``Auth.flow`` (and httpx's ``auth_flow``), grown to the whole send.
@@ -142,11 +142,10 @@ class Sleep:
 
 
 class FetchRobots:
-    __slots__ = ("route", "url")
+    __slots__ = ("url",)
 
-    def __init__(self, url: str, route: Route) -> None:
+    def __init__(self, url: str) -> None:
         self.url = url
-        self.route = route
 
 
 Action = Exchange | ReadBody | Drain | ReadCapped | Sleep | FetchRobots
@@ -294,7 +293,7 @@ def _obey_robots(client: BaseClient, request: Request, route: Route) -> Generato
     target = robots_url(href)
     entry = client._robots_rules.entry(target)
     if entry is None:
-        entry = yield FetchRobots(target, route)
+        entry = yield FetchRobots(target)
     decision = client._robots_rules.decision(entry, href, agent)
     if not decision.allowed:
         rule = f" by {decision.rule!r} (line {decision.line})" if decision.rule else ""
@@ -321,14 +320,16 @@ def _obey_robots(client: BaseClient, request: Request, route: Route) -> Generato
         request.extensions["netwire.crawl_origin"] = origin
 
 
-def robots_fetch_flow(client: BaseClient, target: str, route: Route) -> Generator[Action, Any, _Entry]:
+def robots_fetch_flow(client: BaseClient, target: str) -> Generator[Action, Any, _Entry]:
     """GET the robots.txt at ``target`` and store it in the client's rules; the entry stored.
 
     As :func:`netwire.robotparser.fetch_robots` does: redirects followed here (up to
     :data:`~netwire._robots_cache.MAX_REDIRECTS`, across hosts too, under the clients' redirect
     rule), only :data:`~netwire._robots.MAX_BYTES` of the body read, any failure to get an answer
     stored as "unreachable". The fetch itself is not checked against robots.txt (so it cannot
-    recurse), and runs under the triggering request's route (proxies, timeouts, total deadline).
+    recurse). It runs with the client's own timeouts and proxies, not the triggering request's:
+    the file is shared by every request to the origin (and cached for a day, or ten minutes
+    when unreachable), so one request's tight deadline must not mark the origin unreachable.
     """
     rules = client._robots_rules
     entry = rules.entry(target)
@@ -339,8 +340,9 @@ def robots_fetch_flow(client: BaseClient, target: str, route: Route) -> Generato
     from .url import URL
 
     auth = client.auth if client.auth is not None else client.netrc
-    # Streamed (only MAX_BYTES are read), whatever the triggering request does with its body.
-    route = Route(route.timeout, route.deadline, route.proxies, False)
+    from .clientbase import UNSET
+
+    route = client._route_for(UNSET, True, UNSET)  # streamed: only MAX_BYTES are read
     current = target
     try:
         for hop in range(MAX_REDIRECTS + 1):
