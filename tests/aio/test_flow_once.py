@@ -3,6 +3,7 @@ the async client, now one behaviour, checked on Client, AsyncClient and AsyncCli
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -46,3 +47,37 @@ def test_history_is_empty_without_redirects_and_filled_with_them(face: Make, htt
     assert c.get(str(httpbin.url) + "/get").history == []
     r = c.get(str(httpbin.url) + "/redirect/2")
     assert r.status == 200 and [h.status for h in r.history] == [302, 302]
+
+
+def test_crawl_delay_counts_from_when_a_request_really_went_out(face: Make, fault_server: Any) -> None:
+    # Crawl-delay 1 s, one connection. /a holds the connection 1.5 s; /b, booked for t=1 s,
+    # waits for the pool until t=1.5 s and goes out then; /c must wait a whole second after
+    # that (the slot is stamped again at send), not only until t=2 s (the async client did).
+    robots = response(b"User-agent: *\nCrawl-delay: 1\n")
+    slow = response(b"a" * 100)
+    srv = fault_server(
+        [
+            [
+                ReadRequest(),
+                Send(robots),
+                ReadRequest(),
+                Send(slow[:-50]),
+                Sleep(1.5),
+                Send(slow[-50:]),
+                Serve(response(b"ok")),
+            ]
+        ]
+    )
+    c = face(respect_robots=True, limits=netwire.Limits(max_connections=1))
+    first = threading.Thread(target=c.get, args=(srv.url("/a"),))
+    first.start()
+    end = time.monotonic() + 5
+    while len(srv.requests) < 2:  # /robots.txt, then /a
+        assert time.monotonic() < end
+        time.sleep(0.005)
+    assert c.get(srv.url("/b")).status == 200
+    started = time.monotonic()
+    assert c.get(srv.url("/c")).status == 200
+    assert time.monotonic() - started >= 0.85
+    first.join(5)
+    assert [r.target for r in srv.requests] == ["/robots.txt", "/a", "/b", "/c"]
