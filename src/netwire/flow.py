@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import NetwireError, RequestError, RobotsDisallowed, TooManyRedirects, TotalTimeout
 from .models import Headers, Request, Response, Timeout
 from .policy.auth import Auth
 from .policy.redirects import REDIRECT_STATUSES, next_request, redirect_target, rewind_body, same_origin
+from .policy.retries import IDEMPOTENT_METHODS
 
 if TYPE_CHECKING:
     from http.cookiejar import CookieJar
@@ -55,15 +56,14 @@ __all__ = [
     "FetchRobots",
     "ReadBody",
     "ReadCapped",
+    "RobotsAnswer",
     "Route",
     "Sleep",
     "robots_fetch_flow",
+    "robots_get_flow",
     "send_flow",
 ]
 
-#: Methods a client may send again on a fresh connection after a stale keep-alive one failed
-#: before any byte of an answer (RFC 9110 9.2.2).
-IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
 #: Bodies up to this size go out in the same send as the head (one segment, no Nagle wait).
 COALESCE_LIMIT = 64 * 1024
 #: After a failed upload, how long to look for a response the server sent before closing.
@@ -320,38 +320,47 @@ def _obey_robots(client: BaseClient, request: Request, route: Route) -> Generato
         request.extensions["netwire.crawl_origin"] = origin
 
 
-def robots_fetch_flow(client: BaseClient, target: str) -> Generator[Action, Any, _Entry]:
-    """GET the robots.txt at ``target`` and store it in the client's rules; the entry stored.
+class RobotsAnswer(NamedTuple):
+    """What GETting a robots.txt gave: ``status`` None when no response arrived (``error`` says
+    why). ``body`` holds at most :data:`~netwire._robots.MAX_BYTES`; ``headers`` has lower-cased
+    names; ``final_url`` answered after ``redirects`` redirects."""
 
-    As :func:`netwire.robotparser.fetch_robots` does: redirects followed here (up to
-    :data:`~netwire._robots_cache.MAX_REDIRECTS`, across hosts too, under the clients' redirect
-    rule), only :data:`~netwire._robots.MAX_BYTES` of the body read, any failure to get an answer
-    stored as "unreachable". The fetch itself is not checked against robots.txt (so it cannot
-    recurse). It runs with the client's own timeouts and proxies, not the triggering request's:
-    the file is shared by every request to the origin (and cached for a day, or ten minutes
-    when unreachable), so one request's tight deadline must not mark the origin unreachable.
+    status: int | None
+    body: bytes
+    headers: dict[str, str]
+    final_url: str
+    redirects: int
+    error: BaseException | None
+
+
+def robots_get_flow(
+    client: BaseClient, url: str, route: Route, *, user_agent: str | None = None, max_redirects: int | None = None
+) -> Generator[Action, Any, RobotsAnswer]:
+    """GET the robots.txt at ``url`` as RFC 9309 asks; never raises for a failure to get an answer.
+
+    Redirects are followed here (up to ``max_redirects``, five by default, across hosts too)
+    under the clients' redirect rule (no change of transport, no https -> http unless the client
+    allows it), whatever the client's own ``follow_redirects``; only
+    :data:`~netwire._robots.MAX_BYTES` of the body are read. Not checked against robots.txt
+    itself (so it cannot recurse). The one hop loop behind both clients' robots.txt checks and
+    :func:`netwire.robotparser.fetch_robots`.
     """
-    rules = client._robots_rules
-    entry = rules.entry(target)
-    if entry is not None:
-        return entry  # another thread or task fetched it while this one waited for the lock
     from ._robots import MAX_BYTES
     from ._robots_cache import MAX_REDIRECTS
     from .url import URL
 
+    hops = MAX_REDIRECTS if max_redirects is None else max_redirects
     auth = client.auth if client.auth is not None else client.netrc
-    from .clientbase import UNSET
-
-    route = client._route_for(UNSET, True, UNSET)  # streamed: only MAX_BYTES are read
-    current = target
+    headers = {"User-Agent": user_agent} if user_agent else None
+    current = url
     try:
-        for hop in range(MAX_REDIRECTS + 1):
-            req = client.build_request("GET", current, headers={"User-Agent": client.user_agent})
+        for hop in range(hops + 1):
+            req = client.build_request("GET", current, headers=headers)
             response = yield from send_flow(client, req, route, follow=False, auth=auth, stream=True, robots=False)
             try:
                 status = int(response.status)
                 location = response.headers.get("location") if 300 <= status < 400 else None
-                if location and hop < MAX_REDIRECTS:
+                if location and hop < hops:
                     # The clients' redirect rule, so robots.txt cannot redirect into a Unix socket
                     # (or another transport) even when the client itself follows no redirects.
                     current = str(redirect_target(URL(current), location, allow_downgrade=client.allow_downgrade))
@@ -360,12 +369,32 @@ def robots_fetch_flow(client: BaseClient, target: str) -> Generator[Action, Any,
                 fields = {k.lower(): v for k, v in response.headers.items()}
             finally:
                 response.close()
-            with client._robots_lock:
-                return rules.store(target, status, body, fields)
+            return RobotsAnswer(status, body, fields, current, hop, None)
         raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
     except (NetwireError, OSError, ValueError) as exc:
-        with client._robots_lock:
-            return rules.store(target, None, error=exc)
+        return RobotsAnswer(None, b"", {}, current, 0, exc)
+
+
+def robots_fetch_flow(client: BaseClient, target: str) -> Generator[Action, Any, _Entry]:
+    """Fetch the robots.txt at ``target`` (:func:`robots_get_flow`) into the client's rules; the
+    entry stored (an unanswered fetch is stored as "unreachable").
+
+    It runs with the client's own timeouts and proxies, not the triggering request's: the file
+    is shared by every request to the origin (and cached for a day, or ten minutes when
+    unreachable), so one request's tight deadline must not mark the origin unreachable.
+    """
+    rules = client._robots_rules
+    entry = rules.entry(target)
+    if entry is not None:
+        return entry  # another thread or task fetched it while this one waited for the lock
+    from .clientbase import UNSET
+
+    route = client._route_for(UNSET, True, UNSET)  # streamed: only MAX_BYTES are read
+    answer = yield from robots_get_flow(client, target, route, user_agent=client.user_agent)
+    with client._robots_lock:
+        if answer.status is None:
+            return rules.store(target, None, error=answer.error)
+        return rules.store(target, answer.status, answer.body, answer.headers)
 
 
 # -- building the response (both drivers) ----------------------------------------------------------

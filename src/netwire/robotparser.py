@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 # "X as X": re-exported for callers (``from netwire.robotparser import RobotsTxt``), as
 # __all__ lists only urllib's names.
@@ -105,34 +105,26 @@ def fetch_robots(
     are read, however large it is.
     """
     from .client import Client
-    from .policy.redirects import redirect_target
-    from .url import URL
+    from .clientbase import UNSET
+    from .flow import robots_get_flow
 
     own = client is None
-    active: Any = Client() if client is None else client
-    downgrade = bool(getattr(active, "allow_downgrade", False))
-    headers = {"User-Agent": user_agent} if user_agent else None
-    current = url
+    active = Client() if client is None else client
+    if active._closed:
+        raise RuntimeError("this Client is closed")
     try:
-        for hop in range(max_redirects + 1):
-            with active.stream("GET", current, timeout=timeout, follow_redirects=False, headers=headers) as r:
-                status = int(r.status)
-                location = r.headers.get("location") if 300 <= status < 400 else None
-                if location and hop < max_redirects:
-                    # The clients' redirect rule, so robots.txt cannot redirect into a Unix socket
-                    # (or another transport) even when the client itself follows no redirects.
-                    current = str(redirect_target(URL(current), location, allow_downgrade=downgrade))
-                    continue
-                body = b"" if location else _read_capped(r)
-                names = {k.lower(): v for k, v in r.headers.items()}
-                error = f"more than {max_redirects} redirects" if location else None
-                return FetchResult(url, status, body, names, current, hop, error)
-        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
-    except (NetwireError, OSError, ValueError) as exc:
-        return FetchResult(url, None, final_url=current, error=f"{type(exc).__name__}: {exc}", exception=exc)
+        route = active._route_for(timeout, True, UNSET)
+        answer = active._drive(robots_get_flow(active, url, route, user_agent=user_agent, max_redirects=max_redirects))
     finally:
         if own:
             active.close()
+    exc = answer.error
+    if answer.status is None:
+        return FetchResult(url, None, final_url=answer.final_url, error=f"{type(exc).__name__}: {exc}", exception=exc)
+    status = answer.status
+    unfollowed = 300 <= status < 400 and "location" in answer.headers
+    error = f"more than {max_redirects} redirects" if unfollowed else None
+    return FetchResult(url, status, answer.body, answer.headers, answer.final_url, answer.redirects, error)
 
 
 def client_fetcher(
@@ -154,17 +146,6 @@ def client_fetcher(
         return result.status, result.body, result.headers
 
     return fetch
-
-
-def _read_capped(response: Any) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes(64 * 1024):
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= MAX_BYTES:
-            break  # the rest is never read; the connection is dropped, not reused
-    return b"".join(chunks)[:MAX_BYTES]
 
 
 def _caller_agent(useragent: str) -> str:
