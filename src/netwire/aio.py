@@ -41,6 +41,8 @@ from .flow import (
     Sleep,
     cookies_in,
     cookies_out,
+    follows,
+    is_plain,
     response_fields,
     robots_fetch_flow,
     send_flow,
@@ -48,7 +50,7 @@ from .flow import (
 from .http11 import IncompleteResponse, ResponseHead, ResponseParser
 from .models import Decoder, HeaderTypes, Request, Response, Timeout
 from .policy.proxies import Proxy, proxy_authorization
-from .policy.redirects import REDIRECT_STATUSES, rewind_body
+from .policy.redirects import rewind_body
 
 __all__ = ["AsyncClient", "AsyncResponse"]
 
@@ -461,7 +463,7 @@ class AsyncClient(BaseClient):
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
         flow_auth = self._flow_auth(auth)
         first = None
-        if flow_auth is None and self.retries is None and not self.respect_robots:
+        if is_plain(self, flow_auth):
             # The common case, without the generator: one exchange (cookies as the flow does
             # them); the loop takes over only if the answer is a redirect to follow.
             jar = self.cookies
@@ -469,7 +471,7 @@ class AsyncClient(BaseClient):
             first = await self._send_single(sent, route)
             if jar is not None:
                 cookies_in(jar, first, sent)
-            if not (follow and first.status in REDIRECT_STATUSES and "location" in first.headers):
+            if not follows(first, follow):
                 if not stream:
                     try:
                         await first.aread()

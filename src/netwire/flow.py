@@ -59,6 +59,8 @@ __all__ = [
     "RobotsAnswer",
     "Route",
     "Sleep",
+    "follows",
+    "is_plain",
     "robots_fetch_flow",
     "robots_get_flow",
     "send_flow",
@@ -155,6 +157,18 @@ Flow = Generator[Action, Any, Response]
 # -- the loop --------------------------------------------------------------------------------------
 
 
+def is_plain(client: BaseClient, auth: Auth | None) -> bool:
+    """Whether a send needs the loop only after its first response (no robots.txt check, no auth
+    flow, no retries): the drivers then send it at once and start :func:`send_flow` with
+    ``first`` only if :func:`follows` that response (a generator costs a few microseconds)."""
+    return auth is None and client.retries is None and not client.respect_robots
+
+
+def follows(response: Response, follow: bool) -> bool:
+    """Whether ``response`` is a redirect the loop follows."""
+    return follow and response.status in REDIRECT_STATUSES and "location" in response.headers
+
+
 def send_flow(
     client: BaseClient,
     request: Request,
@@ -185,7 +199,7 @@ def send_flow(
                 response = yield from _auth_rounds(client, request, auth, route)
             else:
                 response = yield from _retrying(client, request, route)
-        if not (follow and response.status in REDIRECT_STATUSES and "location" in response.headers):
+        if not follows(response, follow):
             break
         yield Drain(response)
         history.append(response)
