@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -25,26 +25,35 @@ from .aio_pool import AsyncConnectionPool
 from .clientbase import UNSET, USER_AGENT, BaseClient, ParamTypes, URLTypes
 from .connection import Origin
 from .content import iter_file
-from .errors import (
-    ReadError,
-    RequestError,
-    StreamError,
-    TooManyRedirects,
-    TotalTimeout,
-    WriteError,
+from .errors import ReadError, RequestError, StreamError, WriteError
+from .flow import (
+    COALESCE_LIMIT,
+    CONTINUE_WAIT,
+    DRAIN_LIMIT,
+    EARLY_RESPONSE_WAIT,
+    IDEMPOTENT_METHODS,
+    Drain,
+    Exchange,
+    FetchRobots,
+    ReadBody,
+    ReadCapped,
+    Route,
+    Sleep,
+    cookies_in,
+    cookies_out,
+    follows,
+    is_plain,
+    response_fields,
+    robots_fetch_flow,
+    send_flow,
 )
 from .http11 import IncompleteResponse, ResponseHead, ResponseParser
-from .models import Decoder, Headers, HeaderTypes, Request, Response, Timeout
-from .policy.auth import Auth, auth_from
+from .models import Decoder, HeaderTypes, Request, Response, Timeout
 from .policy.proxies import Proxy, proxy_authorization
-from .policy.redirects import REDIRECT_STATUSES, next_request, redirect_target, rewind_body, same_origin
+from .policy.redirects import rewind_body
 
 __all__ = ["AsyncClient", "AsyncResponse"]
 
-IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
-_COALESCE_LIMIT = 64 * 1024
-_EARLY_RESPONSE_WAIT = 2.0
-_CONTINUE_WAIT = 1.0
 _CHUNK = 64 * 1024
 
 
@@ -277,27 +286,14 @@ class AsyncResponse(Response):
         self.close()
 
 
-class _Route:
-    """What one ``send`` carries through its redirects, auth rounds and retries."""
-
-    __slots__ = ("deadline", "proxies", "timeout", "whole")
-
-    def __init__(self, timeout: Timeout, deadline: float | None, proxies: dict[str, Any], whole: bool) -> None:
-        self.timeout = timeout
-        self.deadline = deadline
-        self.proxies = proxies
-        self.whole = whole  # the caller reads every body anyway (not streaming)
-
-    def can_wait(self, delay: float) -> bool:
-        return self.deadline is None or time.monotonic() + delay < self.deadline
-
-    async def sleep(self, delay: float, error: BaseException | None) -> None:
-        if not self.can_wait(delay):
-            message = "total deadline would pass before the next retry"
-            if error is not None:
-                raise TotalTimeout(f"{message} (last error: {error})") from error
-            raise TotalTimeout(message)
-        await asyncio.sleep(delay)
+async def _read_capped(response: AsyncResponse, limit: int) -> bytes:
+    """The first ``limit`` bytes of the body; the rest is never read (the connection is dropped)."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) >= limit:
+            break
+    return bytes(body[:limit])
 
 
 async def _drain(response: AsyncResponse) -> None:
@@ -308,7 +304,7 @@ async def _drain(response: AsyncResponse) -> None:
             if body.complete:
                 body.take_complete()
             else:
-                left = 64 * 1024
+                left = DRAIN_LIMIT
                 while left > 0:
                     chunk = await body.next_chunk()
                     if not chunk:
@@ -330,8 +326,7 @@ class AsyncClient(BaseClient):
         super().__init__(**options)
         self.pool = AsyncConnectionPool(self.limits)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._robots_locks: dict[str, asyncio.Lock] = {}
-        self._robots_fetched: dict[str, tuple[int, bytes, Any] | BaseException] = {}
+        self._robots_fetch_locks: dict[str, asyncio.Lock] = {}
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -438,7 +433,7 @@ class AsyncClient(BaseClient):
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    # -- the policy loop --------------------------------------------------------------------------
+    # -- the driver of the send loop ----------------------------------------------------------------
 
     async def send(
         self,
@@ -450,9 +445,11 @@ class AsyncClient(BaseClient):
         proxy: Any = UNSET,
         stream: bool = False,
     ) -> AsyncResponse:
-        """Send ``request`` through the policies (auth, cookies, retries, redirects).
+        """Send ``request`` through the policies (robots.txt, auth, cookies, retries, redirects).
 
-        The body is read (and the connection handed back) unless ``stream`` is true.
+        The body is read (and the connection handed back) unless ``stream`` is true. The
+        policies are :func:`netwire.flow.send_flow`'s (shared with the sync client); this
+        method only performs the I/O it asks for.
         """
         if self._closed:
             raise RuntimeError("this AsyncClient is closed")
@@ -462,197 +459,71 @@ class AsyncClient(BaseClient):
                 # Its pooled connections belong to the first loop and cannot be used here.
                 raise RuntimeError("an AsyncClient is bound to the event loop it was first used on")
             self._loop = loop
-        t = self.timeout if timeout is UNSET else Timeout.coerce(timeout)
-        deadline = None if t.total is None else time.monotonic() + t.total
+        route = self._route_for(timeout, stream, proxy)
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
-        flow_auth = self.auth if auth is UNSET else auth_from(auth)
-        if flow_auth is None and self.netrc is not None:
-            flow_auth = self.netrc
-        proxies = self._proxies
-        if proxy is not UNSET:
-            proxies = {} if proxy is None else self._proxy_settings(proxy, self._no_proxy)[0]
-        route = _Route(t, deadline, proxies, not stream)
-        history: list[Response] = []
-        first = request.url
-        while True:
-            if self.respect_robots and not request.extensions.get("netwire.robots_fetch"):
-                await self._obey_robots(request, deadline)
-            # Credentials given for one origin stay there (netrc's are looked up per host).
-            hop_auth = flow_auth if flow_auth is self.netrc or same_origin(first, request.url) else None
-            if hop_auth is None:
-                if self.retries is None:
-                    if self.cookies is None:
-                        response = await self._send_single(request, route)
-                    else:
-                        response = await self._send_with_cookies(request, route)
-                else:
-                    response = await self._send_handling_retries(request, route)
-            else:
-                response = await self._send_handling_auth(request, hop_auth, route)
-            if not (follow and response.status in REDIRECT_STATUSES and "location" in response.headers):
-                break
-            await _drain(response)
-            history.append(response)
-            if len(history) > self.max_redirects:
-                raise TooManyRedirects(
-                    f"more than {self.max_redirects} redirects, last to {response.headers.get('location')}",
-                    history=history,
-                    request=request,
-                )
-            request = next_request(request, response, allow_downgrade=self.allow_downgrade)
-        if history:
-            response.history = history
-        if not stream:
-            try:
-                await response.aread()
-            finally:
-                response.close()
-        return response
-
-    async def _obey_robots(self, request: Request, deadline: float | None) -> None:
-        """Refuse a URL robots.txt disallows; wait out the origin's Crawl-delay.
-
-        The :class:`~netwire.robotparser.RobotsCache` asks a sync fetch function for a robots.txt
-        it needs; here that function raises ``_NeedRobots`` (past the cache's error handling),
-        the file is fetched with this client, and the check runs again with it at hand.
-        """
-        from .errors import RobotsDisallowed
-        from .robotparser import RobotsCache, robots_url
-
-        if self._robots is None:
-            fetched = self._robots_fetched
-
-            def fetch(url: str) -> tuple[int, bytes, Any]:
-                result = fetched.pop(url, None)
-                if result is None:
-                    raise _NeedRobots(url)
-                if isinstance(result, BaseException):
-                    raise result  # the cache records it as "unreachable"
-                return result
-
-            self._robots = RobotsCache(fetch)
-        href = str(request.url)
-        cache = self._robots
-        while True:
-            try:
-                decision = cache.check(href, self.user_agent)
-                delay = None if request.url.pathname == "/robots.txt" else cache.crawl_delay(href, self.user_agent)
-                break
-            except _NeedRobots as need:
-                target = need.url
-                lock = self._robots_locks.setdefault(target, asyncio.Lock())
-                async with lock:
+        flow_auth = self._flow_auth(auth)
+        first = None
+        if is_plain(self, flow_auth):
+            # The common case, without the generator: one exchange (cookies as the flow does
+            # them); the loop takes over only if the answer is a redirect to follow.
+            jar = self.cookies
+            sent = request if jar is None else cookies_out(jar, request)
+            first = await self._send_single(sent, route)
+            if jar is not None:
+                cookies_in(jar, first, sent)
+            if not follows(first, follow):
+                if not stream:
                     try:
-                        cache.check(href, self.user_agent)  # another task may have loaded it meanwhile
-                    except _NeedRobots:
-                        self._robots_fetched[target] = await self._fetch_robots(target)
-        self._robots_locks.pop(robots_url(href), None)
-        if not decision.allowed:
-            rule = f" by {decision.rule!r} (line {decision.line})" if decision.rule else ""
-            raise RobotsDisallowed(
-                f"robots.txt of {request.url.origin} disallows {request.url.request_target} for "
-                f"{self.user_agent!r}{rule}: {decision.reason}".rstrip(": "),
-                decision=decision,
-                request=request,
-            )
-        if delay:
-            # Capped, and refused at once if it would outlast the total deadline (the sync twin's rule).
-            try:
-                wait = self._book_crawl_slot(request.url.origin, delay, deadline)
-            except TotalTimeout as exc:
-                exc.request = request
-                raise
-            if wait > 0:
-                await asyncio.sleep(wait)
-
-    async def _fetch_robots(self, url: str) -> tuple[int, bytes, Any] | BaseException:
-        """GET a robots.txt as :func:`netwire.robotparser.fetch_robots` does (redirects, capped body).
-
-        A failure is returned, to be raised inside the cache's fetch (where it means "unreachable").
-        """
-        from .robotparser import MAX_BYTES, MAX_REDIRECTS
-        from .url import URL
-
-        current = url
-        headers = {"User-Agent": self.user_agent}
-        try:
-            for hop in range(MAX_REDIRECTS + 1):
-                # Marked, so that fetching robots.txt (and its redirects) is not itself checked.
-                req = self.build_request("GET", current, headers=headers)
-                req.extensions["netwire.robots_fetch"] = True
-                r = await self.send(req, follow_redirects=False, stream=True)
-                with r:
-                    status = int(r.status)
-                    location = r.headers.get("location") if 300 <= status < 400 else None
-                    if location and hop < MAX_REDIRECTS:
-                        # The redirect rule every redirect follows (no change of transport...).
-                        current = str(redirect_target(URL(current), location, allow_downgrade=self.allow_downgrade))
-                        continue
-                    body = bytearray()
-                    if not location:
-                        async for chunk in r.aiter_bytes():
-                            body += chunk
-                            if len(body) >= MAX_BYTES:
-                                break
-                    names = {k.lower(): v for k, v in r.headers.items()}
-                    return status, bytes(body[:MAX_BYTES]), names
-        except (RequestError, OSError, ValueError) as exc:
-            return exc
-        return RequestError("too many robots.txt redirects")
-
-    async def _send_handling_auth(self, request: Request, auth: Auth, route: _Route) -> AsyncResponse:
-        flow = auth.flow(request)
-        req = next(flow)
-        while True:
-            response = await self._send_handling_retries(req, route)
-            if auth.requires_response_body:
-                await response.aread()
-            try:
-                next_req = flow.send(response)
-            except StopIteration:
-                return response
-            await _drain(response)
-            if not rewind_body(next_req):
-                return response
-            req = next_req
-
-    async def _send_handling_retries(self, request: Request, route: _Route) -> AsyncResponse:
-        retry = self.retries
-        state = retry.start() if retry is not None else None
-        while True:
-            try:
-                response = await self._send_with_cookies(request, route)
-            except RequestError as exc:
-                if state is None:
-                    raise
-                delay = state.next_delay(request, error=exc)
-                if delay is None or not rewind_body(request):
-                    raise
-                await route.sleep(delay, exc)
-                continue
-            if state is not None and response.status in state.retry.status_forcelist:
-                delay = state.next_delay(request, response=response)
-                if delay is not None and rewind_body(request) and route.can_wait(delay):
-                    await _drain(response)
-                    await route.sleep(delay, None)
-                    continue
-            return response
-
-    async def _send_with_cookies(self, request: Request, route: _Route) -> AsyncResponse:
-        jar = self.cookies
-        if jar is None:
-            return await self._send_single(request, route)
-        from .policy.cookies import add_cookie_header, extract_cookies
-
-        # An empty jar adds nothing, and a response without Set-Cookie stores nothing: skip
-        # the cookiejar's per-request work (most of a small GET's cost) in those cases.
-        sent = add_cookie_header(jar, request) if len(jar) else request
-        response = await self._send_single(sent, route)
-        for name, _ in response.headers._items:
-            if len(name) in (10, 11) and name.lower() in ("set-cookie", "set-cookie2"):
-                extract_cookies(jar, response, sent)
-                break
+                        await first.aread()
+                    finally:
+                        first.close()
+                return first
+        response: AsyncResponse = await self._drive(
+            send_flow(self, request, route, follow=follow, auth=flow_auth, stream=stream, first=first)
+        )
         return response
+
+    async def _drive(self, flow: Generator[Any, Any, Any]) -> Any:
+        """Run a sans-IO flow (:mod:`netwire.flow`) to its end, awaiting each action it yields."""
+        send = flow.send
+        result: Any = None
+        try:
+            action = next(flow)
+            while True:
+                kind = type(action)
+                try:
+                    if kind is Exchange:
+                        result = await self._send_single(action.request, action.route)
+                    elif kind is ReadBody:
+                        try:
+                            await action.response.aread()
+                        finally:
+                            action.response.close()
+                        result = None
+                    elif kind is Drain:
+                        await _drain(action.response)
+                        result = None
+                    elif kind is Sleep:
+                        await asyncio.sleep(action.seconds)
+                        result = None
+                    elif kind is ReadCapped:
+                        result = await _read_capped(action.response, action.limit)
+                    elif kind is FetchRobots:
+                        lock = self._robots_fetch_locks.setdefault(action.url, asyncio.Lock())
+                        try:
+                            async with lock:
+                                result = await self._drive(robots_fetch_flow(self, action.url))
+                        finally:
+                            if not lock.locked():
+                                self._robots_fetch_locks.pop(action.url, None)
+                    else:  # pragma: no cover - every action is handled above
+                        raise TypeError(f"unknown flow action {action!r}")
+                except BaseException as exc:  # the flow decides (a retry catches a RequestError)
+                    action = flow.throw(exc)
+                    continue
+                action = send(result)
+        except StopIteration as stop:
+            return stop.value
 
     # -- one exchange on one connection -------------------------------------------------------------
 
@@ -695,7 +566,7 @@ class AsyncClient(BaseClient):
             proxy_ssl_context=self._context() if proxy.kind == "https" else None,
         )
 
-    async def _send_single(self, request: Request, route: _Route) -> AsyncResponse:
+    async def _send_single(self, request: Request, route: Route) -> AsyncResponse:
         url = request.url
         t = route.timeout
         deadline = route.deadline
@@ -717,6 +588,8 @@ class AsyncClient(BaseClient):
                     deadline=deadline,
                     fresh=attempt > 0,
                 )
+            if self.respect_robots:
+                self._sent_to(request)  # Crawl-delay: the request starts now
             parser = ResponseParser(method, self.parser_limits)
             conn.start(parser, route.whole and request.content is None)
             try:
@@ -746,18 +619,9 @@ class AsyncClient(BaseClient):
                 raise
             break
         assert conn is not None and response_head is not None
+        conn.requests += 1
         body = _AsyncBody(conn, pool.release, read_timeout, deadline)
-        headers = Headers._from_list(response_head.headers)
-        decoder = None
-        if self.decompress and method != "HEAD":
-            encoding = headers.get("content-encoding")
-            if encoding:
-                from .decoders import make_decoder
-
-                if self.max_decoded_size is not None:
-                    decoder = make_decoder(encoding, max_size=self.max_decoded_size)
-                else:
-                    decoder = make_decoder(encoding)
+        headers, decoder = response_fields(self, response_head, method)
         response = AsyncResponse(
             response_head.status,
             body=body,
@@ -786,7 +650,7 @@ class AsyncClient(BaseClient):
             expect = request.headers.get("expect", "").lower() == "100-continue"
             if isinstance(content, str):
                 content = content.encode("utf-8")
-            if isinstance(content, bytes | bytearray | memoryview) and not expect and len(content) <= _COALESCE_LIMIT:
+            if isinstance(content, bytes | bytearray | memoryview) and not expect and len(content) <= COALESCE_LIMIT:
                 conn.write(head + bytes(content))
                 await conn.drain(write_timeout, deadline)
                 return None
@@ -820,7 +684,7 @@ class AsyncClient(BaseClient):
                 conn.parser.keep_alive = False  # type: ignore[union-attr]
                 return conn.head
             try:
-                answer = await conn.wait_head(_EARLY_RESPONSE_WAIT, deadline)
+                answer = await conn.wait_head(EARLY_RESPONSE_WAIT, deadline)
             except RequestError:
                 raise write_error from None
             conn.parser.keep_alive = False  # type: ignore[union-attr]
@@ -844,7 +708,7 @@ class AsyncClient(BaseClient):
     @staticmethod
     async def _await_continue(conn: AsyncConnection) -> ResponseHead | None:
         """After an ``Expect: 100-continue`` head: None to send the body, or the server's final answer."""
-        wait_until = time.monotonic() + _CONTINUE_WAIT
+        wait_until = time.monotonic() + CONTINUE_WAIT
         while True:
             if conn.error is not None:
                 raise conn.error
@@ -855,11 +719,3 @@ class AsyncClient(BaseClient):
             left = wait_until - time.monotonic()
             if left <= 0 or not await conn.wait(left, False):
                 return None
-
-
-class _NeedRobots(BaseException):
-    """Raised through RobotsCache (not an Exception: the cache must not record it as a failure)."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
-        self.url = url

@@ -211,7 +211,6 @@ class AsyncConnectionPool:
         """Take ``conn`` back: reuse it if ``reusable`` (and alive), else close it."""
         key = conn.pool_key
         if reusable and conn.alive and not self._closed:
-            conn.requests += 1
             if self._waiters:
                 for waiter in self._waiters:
                     if waiter.key == key and not waiter.fut.done():

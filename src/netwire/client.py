@@ -10,20 +10,34 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from .clientbase import UNSET, USER_AGENT, BaseClient, ParamTypes, URLTypes
 from .connection import Connection, Origin, ResponseBody, open_connection
 from .content import iter_file
-from .errors import (
-    ReadError,
-    ReadTimeout,
-    RequestError,
-    TooManyRedirects,
-    TotalTimeout,
-    WriteError,
+from .errors import ReadError, ReadTimeout, RequestError, WriteError
+from .flow import (
+    COALESCE_LIMIT,
+    CONTINUE_WAIT,
+    DRAIN_LIMIT,
+    EARLY_RESPONSE_WAIT,
+    IDEMPOTENT_METHODS,
+    Drain,
+    Exchange,
+    FetchRobots,
+    ReadBody,
+    ReadCapped,
+    Route,
+    Sleep,
+    cookies_in,
+    cookies_out,
+    follows,
+    is_plain,
+    response_fields,
+    robots_fetch_flow,
+    send_flow,
 )
 from .http11 import (
     IncompleteResponse,
@@ -31,21 +45,13 @@ from .http11 import (
     ResponseHead,
     ResponseParser,
 )
-from .models import Headers, HeaderTypes, Request, Response, Timeout
-from .policy.auth import Auth, auth_from
+from .models import HeaderTypes, Request, Response, Timeout
 from .policy.proxies import Proxy, proxy_authorization
-from .policy.redirects import REDIRECT_STATUSES, next_request, rewind_body, same_origin
+from .policy.redirects import rewind_body
 from .pool import ConnectionPool
 
 __all__ = ["Client", "delete", "get", "head", "options", "patch", "post", "put", "request", "stream"]
 
-IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
-# Bodies up to this size go out in the same send as the head (one segment, no Nagle wait).
-_COALESCE_LIMIT = 64 * 1024
-# After a failed upload, how long to look for a response the server sent before closing.
-_EARLY_RESPONSE_WAIT = 2.0
-# How long to wait for "100 Continue" before sending the body anyway (RFC 9110 10.1.1).
-_CONTINUE_WAIT = 1.0
 
 
 class Client(BaseClient):
@@ -131,7 +137,7 @@ class Client(BaseClient):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.pool = ConnectionPool(self.limits)
-        self._robots_local = threading.local()
+        self._robots_fetch_locks: dict[str, threading.Lock] = {}
 
     def close(self) -> None:
         """Close every pooled connection. Responses still being read close theirs when done."""
@@ -144,7 +150,7 @@ class Client(BaseClient):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- the policy loop --------------------------------------------------------------------------
+    # -- the driver of the send loop ----------------------------------------------------------------
 
     def send(
         self,
@@ -156,170 +162,86 @@ class Client(BaseClient):
         proxy: Any = UNSET,
         stream: bool = False,
     ) -> Response:
-        """Send ``request`` through the policies (auth, cookies, retries, redirects).
+        """Send ``request`` through the policies (robots.txt, auth, cookies, retries, redirects).
 
-        The body is read (and the connection handed back) unless ``stream`` is true.
+        The body is read (and the connection handed back) unless ``stream`` is true. The
+        policies are :func:`netwire.flow.send_flow`'s (shared with the async client); this
+        method only performs the I/O it asks for.
         """
         if self._closed:
             raise RuntimeError("this Client is closed")
-        t = self.timeout if timeout is UNSET else Timeout.coerce(timeout)
-        deadline = None if t.total is None else time.monotonic() + t.total
+        route = self._route_for(timeout, stream, proxy)
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
-        flow_auth = self.auth if auth is UNSET else auth_from(auth)
-        if flow_auth is None and self.netrc is not None:
-            flow_auth = self.netrc
-        proxies = self._proxies
-        if proxy is not UNSET:
-            proxies = {} if proxy is None else self._proxy_settings(proxy, self._no_proxy)[0]
-        route = _Route(t, deadline, proxies)
-        history: list[Response] = []
-        first = request.url
-        while True:
-            if self.respect_robots:
-                self._obey_robots(request, deadline)
-            # Credentials given for one origin stay there: a redirect elsewhere goes without
-            # them (netrc's are looked up per host, so they may follow).
-            hop_auth = None
-            if flow_auth is not None and (flow_auth is self.netrc or same_origin(first, request.url)):
-                hop_auth = flow_auth
-            if hop_auth is None and self.retries is None:
-                response = self._send_with_cookies(request, route)  # the common case, two calls shorter
-            else:
-                response = self._send_handling_auth(request, hop_auth, route)
-            if not (follow and response.status in REDIRECT_STATUSES and "location" in response.headers):
-                break
-            _drain(response)
-            history.append(response)
-            if len(history) > self.max_redirects:
-                raise TooManyRedirects(
-                    f"more than {self.max_redirects} redirects, last to {response.headers.get('location')}",
-                    history=history,
-                    request=request,
-                )
-            request = next_request(request, response, allow_downgrade=self.allow_downgrade)
-        response.history = history
-        if not stream:
-            try:
-                response.read()
-            finally:
-                response.close()
+        flow_auth = self._flow_auth(auth)
+        first = None
+        if is_plain(self, flow_auth):
+            # The common case, without the generator: one exchange (cookies as the flow does
+            # them); the loop takes over only if the answer is a redirect to follow.
+            jar = self.cookies
+            sent = request if jar is None else cookies_out(jar, request)
+            first = self._send_single(sent, route)
+            if jar is not None:
+                cookies_in(jar, first, sent)
+            if not follows(first, follow):
+                if not stream:
+                    try:
+                        first.read()
+                    finally:
+                        first.close()
+                return first
+        response: Response = self._drive(
+            send_flow(self, request, route, follow=follow, auth=flow_auth, stream=stream, first=first)
+        )
         return response
 
-    def _obey_robots(self, request: Request, deadline: float | None) -> None:
-        """Refuse a URL robots.txt disallows; wait out the origin's Crawl-delay."""
-        from .errors import RobotsDisallowed
-        from .robotparser import RobotsCache, fetch_robots
-
-        request.extensions.pop("netwire.crawl_origin", None)  # a previous hop's, copied along
-        if getattr(self._robots_local, "fetching", False):
-            return  # this thread is fetching a robots.txt (maybe through redirects): not checked
-        if self._robots is None:
-
-            def fetch(url: str) -> tuple[int, bytes, Any]:
-                self._robots_local.fetching = True
+    def _drive(self, flow: Generator[Any, Any, Any]) -> Any:
+        """Run a sans-IO flow (:mod:`netwire.flow`) to its end, performing each action it yields."""
+        send = flow.send
+        result: Any = None
+        try:
+            action = next(flow)
+            while True:
+                kind = type(action)
                 try:
-                    result = fetch_robots(url, client=self, user_agent=self.user_agent)
-                finally:
-                    self._robots_local.fetching = False
-                if result.status is None:
-                    raise result.exception or RequestError(result.error or "robots.txt unreachable")
-                return result.status, result.body, result.headers
-
-            self._robots = RobotsCache(fetch)
-        href = str(request.url)
-        decision = self._robots.check(href, self.user_agent)
-        if not decision.allowed:
-            rule = f" by {decision.rule!r} (line {decision.line})" if decision.rule else ""
-            raise RobotsDisallowed(
-                f"robots.txt of {request.url.origin} disallows {request.url.request_target} for "
-                f"{self.user_agent!r}{rule}: {decision.reason}".rstrip(": "),
-                decision=decision,
-                request=request,
-            )
-        if request.url.pathname == "/robots.txt":
-            return
-        delay = self._robots.crawl_delay(href, self.user_agent)
-        if delay:
-            # Capped, and refused at once if it would outlast the total deadline (see
-            # _book_crawl_slot); _sent_to books the slot again when the request goes out.
-            origin = request.url.origin
-            try:
-                wait = self._book_crawl_slot(origin, delay, deadline)
-            except TotalTimeout as exc:
-                exc.request = request
-                raise
-            if wait > 0:
-                time.sleep(wait)
-            request.extensions["netwire.crawl_origin"] = origin
-
-    def _sent_to(self, request: Request) -> None:
-        """Crawl-delay bookkeeping: the request to this origin starts now."""
-        origin = request.extensions.get("netwire.crawl_origin")
-        if origin is not None:
-            with self._robots_lock:
-                now = time.monotonic()
-                if self._last_visit.get(origin, 0.0) < now:
-                    self._last_visit[origin] = now
-
-    def _send_handling_auth(self, request: Request, auth: Auth | None, route: _Route) -> Response:
-        if auth is None:
-            return self._send_handling_retries(request, route)
-        flow = auth.flow(request)
-        req = next(flow)
-        while True:
-            response = self._send_handling_retries(req, route)
-            if auth.requires_response_body:
-                response.read()
-            try:
-                next_req = flow.send(response)
-            except StopIteration:
-                return response
-            _drain(response)
-            if not rewind_body(next_req):
-                return response  # the body cannot be sent twice: the caller gets the challenge
-            req = next_req
-
-    def _send_handling_retries(self, request: Request, route: _Route) -> Response:
-        retry = self.retries
-        state = retry.start() if retry is not None else None
-        while True:
-            try:
-                response = self._send_with_cookies(request, route)
-            except RequestError as exc:
-                if state is None:
-                    raise
-                delay = state.next_delay(request, error=exc)
-                if delay is None or not rewind_body(request):
-                    raise
-                route.sleep(delay, exc)
-                continue
-            if state is not None and response.status in state.retry.status_forcelist:
-                delay = state.next_delay(request, response=response)
-                if delay is not None and rewind_body(request) and route.can_wait(delay):
-                    _drain(response)
-                    route.sleep(delay, None)
+                    if kind is Exchange:
+                        result = self._send_single(action.request, action.route)
+                    elif kind is ReadBody:
+                        try:
+                            action.response.read()
+                        finally:
+                            action.response.close()
+                        result = None
+                    elif kind is Drain:
+                        _drain(action.response)
+                        result = None
+                    elif kind is Sleep:
+                        time.sleep(action.seconds)
+                        result = None
+                    elif kind is ReadCapped:
+                        result = _read_capped(action.response, action.limit)
+                    elif kind is FetchRobots:
+                        result = self._fetch_robots(action.url)
+                    else:  # pragma: no cover - every action is handled above
+                        raise TypeError(f"unknown flow action {action!r}")
+                except BaseException as exc:  # the flow decides (a retry catches a RequestError)
+                    action = flow.throw(exc)
                     continue
-            return response
+                action = send(result)
+        except StopIteration as stop:
+            return stop.value
 
-    def _send_with_cookies(self, request: Request, route: _Route) -> Response:
-        jar = self.cookies
-        if jar is None:
-            return self._send_single(request, route)
-        if not getattr(jar, "_cookies", True):
-            # Nothing to send yet (the common case): skip the jar's per-request work, but still
-            # take the cookies the response sets.
-            response = self._send_single(request, route)
-            if "set-cookie" in response.headers or "set-cookie2" in response.headers:
-                from .policy.cookies import extract_cookies
-
-                extract_cookies(jar, response, request)
-            return response
-        from .policy.cookies import add_cookie_header, extract_cookies
-
-        sent = add_cookie_header(jar, request)
-        response = self._send_single(sent, route)
-        extract_cookies(jar, response, sent)
-        return response
+    def _fetch_robots(self, url: str) -> Any:
+        """Fetch and store one robots.txt, under a lock per URL: threads needing it fetch it once."""
+        locks = self._robots_fetch_locks
+        with self._robots_lock:
+            lock = locks.setdefault(url, threading.Lock())
+        try:
+            with lock:
+                return self._drive(robots_fetch_flow(self, url))
+        finally:
+            with self._robots_lock:
+                if not lock.locked():
+                    locks.pop(url, None)
 
     # -- one exchange on one connection -------------------------------------------------------------
 
@@ -385,7 +307,7 @@ class Client(BaseClient):
             sock=sock,
         )
 
-    def _send_single(self, request: Request, route: _Route) -> Response:
+    def _send_single(self, request: Request, route: Route) -> Response:
         url = request.url
         t = route.timeout
         deadline = route.deadline
@@ -402,7 +324,7 @@ class Client(BaseClient):
         for attempt in (0, 1):
             conn, reused = pool.acquire(key, connect, pool_timeout=t.pool, deadline=deadline, fresh=attempt > 0)
             if self.respect_robots:
-                self._sent_to(request)
+                self._sent_to(request)  # Crawl-delay: the request starts now
             parser = ResponseParser(method, limits)
             try:
                 try:
@@ -411,7 +333,7 @@ class Client(BaseClient):
                     # A server may answer (413, 401, 400...) and close before taking the whole
                     # body: its answer is more useful than "broken pipe", if it sent one.
                     try:
-                        answer = conn.receive_head(parser, read_timeout=_EARLY_RESPONSE_WAIT, deadline=deadline)
+                        answer = conn.receive_head(parser, read_timeout=EARLY_RESPONSE_WAIT, deadline=deadline)
                     except RequestError:
                         raise write_error from None
                     parser.keep_alive = False
@@ -437,17 +359,7 @@ class Client(BaseClient):
             break
         conn.requests += 1
         body = ResponseBody(conn, parser, early, pool.release, read_timeout=t.read, deadline=deadline)
-        headers = Headers._from_list(response_head.headers, response_head.index)
-        decoder = None
-        if self.decompress and method != "HEAD":
-            encoding = headers.get("content-encoding")
-            if encoding:
-                from .decoders import make_decoder
-
-                if self.max_decoded_size is not None:
-                    decoder = make_decoder(encoding, max_size=self.max_decoded_size)
-                else:
-                    decoder = make_decoder(encoding)
+        headers, decoder = response_fields(self, response_head, method)
         response = Response(
             response_head.status,
             reason=response_head.reason,
@@ -480,7 +392,7 @@ class Client(BaseClient):
         expect = request.headers.get("expect", "").lower() == "100-continue"
         if isinstance(content, str):
             content = content.encode("utf-8")
-        if isinstance(content, bytes | bytearray | memoryview) and not expect and len(content) <= _COALESCE_LIMIT:
+        if isinstance(content, bytes | bytearray | memoryview) and not expect and len(content) <= COALESCE_LIMIT:
             conn.send(head + bytes(content), write_timeout=write_timeout, deadline=deadline)
             return None
         conn.send(head, write_timeout=write_timeout, deadline=deadline)
@@ -501,38 +413,27 @@ class Client(BaseClient):
         return None
 
 
-class _Route:
-    """What one ``send`` carries through its redirects, auth rounds and retries."""
-
-    __slots__ = ("deadline", "proxies", "timeout")
-
-    def __init__(self, timeout: Timeout, deadline: float | None, proxies: dict[str, Any]) -> None:
-        self.timeout = timeout
-        self.deadline = deadline
-        self.proxies = proxies
-
-    def can_wait(self, delay: float) -> bool:
-        return self.deadline is None or time.monotonic() + delay < self.deadline
-
-    def sleep(self, delay: float, error: BaseException | None) -> None:
-        """Wait before a retry; a wait past the total deadline ends the request instead."""
-        if not self.can_wait(delay):
-            message = "total deadline would pass before the next retry"
-            if error is not None:
-                raise TotalTimeout(f"{message} (last error: {error})") from error
-            raise TotalTimeout(message)
-        time.sleep(delay)
-
-
 def _drain(response: Response) -> None:
     """Read a small body to its end so the connection goes back to the pool; close a big one."""
     try:
         if not response.closed:
-            response.read(64 * 1024)
+            response.read(DRAIN_LIMIT)
     except RequestError:
         pass
     finally:
         response.close()
+
+
+def _read_capped(response: Response, limit: int) -> bytes:
+    """The first ``limit`` bytes of the body; the rest is never read (the connection is dropped)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes(64 * 1024):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
 
 
 def _await_continue(conn: Connection, parser: ResponseParser, deadline: float | None) -> Any:
@@ -540,7 +441,7 @@ def _await_continue(conn: Connection, parser: ResponseParser, deadline: float | 
 
     RFC 9110 10.1.1: a client that gets no 100 within a reasonable time sends the body anyway.
     """
-    wait_until = time.monotonic() + _CONTINUE_WAIT
+    wait_until = time.monotonic() + CONTINUE_WAIT
     interim: list[Informational] = []
     while True:
         left = wait_until - time.monotonic()

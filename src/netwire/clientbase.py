@@ -20,6 +20,7 @@ from . import __version__
 from .connection import Origin, make_ssl_context
 from .content import encode_request_body, form_urlencode
 from .errors import InsecureRequestWarning, InvalidURL, TotalTimeout
+from .flow import Route
 from .http11 import DEFAULT_LIMITS, ParserLimits, encode_request_head
 from .models import Headers, HeaderTypes, Limits, Request, Timeout
 from .policy.auth import Auth, NetrcAuth, auth_from
@@ -29,6 +30,8 @@ from .url import URL
 
 if TYPE_CHECKING:
     from http.cookiejar import CookieJar
+
+    from ._robots_cache import RobotsRules
 
 __all__ = ["BaseClient", "DEFAULT_MAX_CRAWL_DELAY", "DEFAULT_TIMEOUT", "UNSET", "USER_AGENT"]
 
@@ -129,7 +132,7 @@ class BaseClient:
         if not max_crawl_delay >= 0 or max_crawl_delay == float("inf"):
             raise ValueError(f"max_crawl_delay must be a finite number of seconds >= 0, not {max_crawl_delay!r}")
         self.max_crawl_delay = float(max_crawl_delay)
-        self._robots: Any = None
+        self._rules: RobotsRules | None = None
         self._last_visit: dict[str, float] = {}
         self._robots_lock = threading.Lock()
         self.limits = limits if limits is not None else Limits()
@@ -196,6 +199,45 @@ class BaseClient:
                     )
                 )
         return jar
+
+    @property
+    def _robots_rules(self) -> RobotsRules:
+        """The robots.txt of each origin this client met (sans-IO; built on first use)."""
+        rules = self._rules
+        if rules is None:
+            from ._robots_cache import RobotsRules
+
+            with self._robots_lock:
+                if self._rules is None:
+                    self._rules = RobotsRules()
+                rules = self._rules
+        return rules
+
+    def _route_for(self, timeout: Any, stream: bool, proxy: Any) -> Route:
+        """The timeouts, total deadline and proxies one ``send`` carries through all its hops."""
+        t = self.timeout if timeout is UNSET else Timeout.coerce(timeout)
+        deadline = None if t.total is None else time.monotonic() + t.total
+        proxies = self._proxies
+        if proxy is not UNSET:
+            proxies = {} if proxy is None else self._proxy_settings(proxy, self._no_proxy)[0]
+        return Route(t, deadline, proxies, not stream)
+
+    def _flow_auth(self, auth: Any) -> Auth | None:
+        """The credentials of one ``send``: its own, else the client's, else netrc's."""
+        flow_auth = self.auth if auth is UNSET else auth_from(auth)
+        if flow_auth is None and self.netrc is not None:
+            flow_auth = self.netrc
+        return flow_auth
+
+    def _sent_to(self, request: Request) -> None:
+        """Crawl-delay bookkeeping, called by the drivers once the request has a connection: the
+        request to this origin starts now (time spent waiting for the pool does not eat the gap)."""
+        origin = request.extensions.get("netwire.crawl_origin")
+        if origin is not None:
+            with self._robots_lock:
+                now = time.monotonic()
+                if self._last_visit.get(origin, 0.0) < now:
+                    self._last_visit[origin] = now
 
     def _book_crawl_slot(self, origin: str, delay: float, deadline: float | None) -> float:
         """Book the next request start at ``origin`` a Crawl-delay after the last; the wait, in seconds.

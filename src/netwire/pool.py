@@ -4,13 +4,15 @@ A connection comes back only through ``release(conn, reusable)``, which the resp
 once it was read to the end (``reusable`` True and the server agreed to keep it alive) or when it
 was closed early or failed (``reusable`` False: the connection is closed, never reused dirty).
 Idle connections are reused newest first (the one most likely still open), checked for liveness
-before reuse, and expire after ``Limits.keepalive_expiry`` seconds. Thread-safe.
+before reuse, and expire after ``Limits.keepalive_expiry`` seconds. Threads waiting for a
+connection are served first come, first served. Thread-safe.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Hashable
 
 from .connection import Connection
@@ -20,16 +22,33 @@ from .models import Limits
 __all__ = ["ConnectionPool"]
 
 
+class _Waiter:
+    """A thread queued for a connection: it is handed an idle one (``conn``) or a slot to open one."""
+
+    __slots__ = ("cond", "conn", "fresh", "key", "slot")
+
+    def __init__(self, key: Hashable, fresh: bool, cond: threading.Condition) -> None:
+        self.key = key
+        self.fresh = fresh
+        self.cond = cond  # on the pool's lock: only this waiter is woken
+        self.conn: Connection | None = None
+        self.slot = False
+
+
 class ConnectionPool:
-    """Connections keyed by (origin, TLS settings, proxy): any hashable key the client builds."""
+    """Connections keyed by (origin, TLS settings, proxy): any hashable key the client builds.
+
+    Waiting is first come, first served (as :class:`~netwire.aio_pool.AsyncConnectionPool`):
+    a released connection, or a freed slot, goes straight to the oldest waiting thread that can
+    use it, never to a thread that arrives later, so no request starves under load.
+    """
 
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits if limits is not None else Limits()
-        # Hot paths take the plain lock (a C-level context manager); only waiting for a free
-        # slot goes through the Condition, and notify() only runs when someone waits.
+        # Hot paths take the plain lock (a C-level context manager); only a thread waiting for
+        # a free slot makes a Condition (its own, on this lock).
         self._lock = threading.Lock()
-        self._cond = threading.Condition(self._lock)
-        self._waiting = 0
+        self._waiters: deque[_Waiter] = deque()
         self._idle: dict[Hashable, list[Connection]] = {}
         self._count: dict[Hashable, int] = {}  # open connections (idle + in use) per key
         self._total = 0
@@ -52,6 +71,11 @@ class ConnectionPool:
         with self._lock:
             return self._total
 
+    def waiting_count(self) -> int:
+        """Threads waiting in line for a connection now."""
+        with self._lock:
+            return len(self._waiters)
+
     # -- acquire / release ------------------------------------------------------------------------
 
     def acquire(
@@ -66,50 +90,36 @@ class ConnectionPool:
         """A connection for ``key`` and whether it was reused; ``connect()`` opens a new one.
 
         ``fresh`` skips idle connections (used to retry on a new connection after a stale one).
-        Waits for a free slot up to ``pool_timeout`` (and the total ``deadline``).
+        Waits in line for a free slot up to ``pool_timeout`` (and the total ``deadline``).
         """
         limits = self.limits
         wait_until = None if pool_timeout is None else time.monotonic() + pool_timeout
         total_binds = False
         if deadline is not None and (wait_until is None or deadline < wait_until):
             wait_until, total_binds = deadline, True
-        cond = self._cond
         lock = self._lock
         while True:
             candidate: Connection | None = None
             with lock:
                 if self._closed:
                     raise RuntimeError("the connection pool is closed")
+                if self._waiters:
+                    # Earlier waiters come first; what they cannot use (another key's) is ours.
+                    self._serve_waiters()
                 idle = self._idle.get(key)
                 if idle and not fresh:
                     candidate = idle.pop()
-                else:
-                    per_host = self._count.get(key, 0)
-                    if (limits.max_connections_per_host is None or per_host < limits.max_connections_per_host) and (
-                        limits.max_connections is None
-                        or self._total < limits.max_connections
-                        or self._evict_other_idle(key)
-                    ):
-                        self._count[key] = per_host + 1
-                        self._total += 1
-                        break
-                    if fresh and idle:
-                        # A retry needs a new connection but the host is at its limit: give up an idle one.
-                        self._drop(key, idle.pop())
-                        continue
-                    remaining = None if wait_until is None else wait_until - time.monotonic()
-                    if remaining is not None and remaining <= 0:
-                        if total_binds:
-                            raise TotalTimeout("total deadline passed waiting for a free connection in the pool")
-                        raise PoolTimeout(
-                            f"no connection to {key!r} became free within the pool timeout of {pool_timeout} s"
-                        )
-                    self._waiting += 1
-                    try:
-                        cond.wait(remaining)
-                    finally:
-                        self._waiting -= 1
+                elif self._reserve(key):
+                    break
+                elif fresh and idle:
+                    # A retry needs a new connection but the host is at its limit: give up an idle one.
+                    self._drop(key, idle.pop())
                     continue
+                else:
+                    granted = self._wait(key, fresh, wait_until, total_binds, pool_timeout)
+                    if granted is None:
+                        break  # a slot was reserved for this thread
+                    candidate = granted
             # Outside the lock: the liveness check is a syscall.
             expiry = limits.keepalive_expiry
             if (expiry is None or time.monotonic() - candidate.idle_since <= expiry) and candidate.is_alive():
@@ -128,25 +138,109 @@ class ConnectionPool:
             self.connections_opened += 1
         return conn, False
 
+    def _wait(
+        self, key: Hashable, fresh: bool, wait_until: float | None, total_binds: bool, pool_timeout: float | None
+    ) -> Connection | None:
+        """Queue for ``key`` (lock held): a connection handed over, or None for a reserved slot."""
+        waiter = _Waiter(key, fresh, threading.Condition(self._lock))
+        self._waiters.append(waiter)
+        try:
+            while waiter.conn is None and not waiter.slot:
+                if self._closed:
+                    raise RuntimeError("the connection pool is closed")
+                remaining = None if wait_until is None else wait_until - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    if total_binds:
+                        raise TotalTimeout("total deadline passed waiting for a free connection in the pool")
+                    raise PoolTimeout(f"no connection to {key!r} became free within the pool timeout of {pool_timeout} s")
+                waiter.cond.wait(remaining)
+        except BaseException:
+            # Interrupted (or closed) after something was handed over: it goes to the next in line.
+            if waiter.conn is not None:
+                if not self._give_back(waiter.conn):
+                    self._drop(key, waiter.conn)
+            elif waiter.slot:
+                self._forget(key)
+            raise
+        finally:
+            try:
+                self._waiters.remove(waiter)
+            except ValueError:
+                pass  # already taken off the queue by whoever served it
+        return waiter.conn
+
     def release(self, conn: Connection, reusable: bool) -> None:
-        """Take back ``conn``: keep it idle if ``reusable``, else close it."""
-        key = conn.pool_key
+        """Take back ``conn``: hand it to the oldest thread waiting for it, or keep it idle if
+        ``reusable``; else close it."""
         with self._lock:
-            idle = self._idle.get(key)
-            if idle is None:
-                idle = self._idle[key] = []
-            if reusable and not self._closed and len(idle) < self.limits.max_idle_per_host:
-                conn.idle_since = time.monotonic()
-                idle.append(conn)
-                if self._waiting:
-                    self._cond.notify()
+            if reusable and not self._closed and self._give_back(conn):
                 return
-            self._forget(key)
+            self._forget(conn.pool_key)
         conn.close()
 
     # -- internals (called with the lock held) -----------------------------------------------------
 
+    def _give_back(self, conn: Connection) -> bool:
+        """A reusable ``conn`` to the oldest waiter for its key, or to the idle list; False if neither."""
+        key = conn.pool_key
+        conn.idle_since = time.monotonic()
+        if self._waiters:
+            for waiter in self._waiters:
+                if waiter.key == key and not waiter.fresh and waiter.conn is None and not waiter.slot:
+                    self._waiters.remove(waiter)
+                    waiter.conn = conn
+                    waiter.cond.notify()
+                    return True
+        idle = self._idle.get(key)
+        if idle is None:
+            idle = self._idle[key] = []
+        if len(idle) >= self.limits.max_idle_per_host:
+            return False
+        idle.append(conn)
+        if self._waiters:
+            self._serve_waiters()  # one waiting for another key at the total limit may evict it
+        return True
+
+    def _reserve(self, key: Hashable) -> bool:
+        """Count a new connection for ``key`` if the limits allow (evicting another key's idle one)."""
+        limits = self.limits
+        per_host = self._count.get(key, 0)
+        if limits.max_connections_per_host is not None and per_host >= limits.max_connections_per_host:
+            return False
+        if (
+            limits.max_connections is not None
+            and self._total >= limits.max_connections
+            and not self._evict_other_idle(key)
+        ):
+            return False
+        self._count[key] = per_host + 1
+        self._total += 1
+        return True
+
+    def _serve_waiters(self) -> None:
+        """Give idle connections and free slots to the oldest waiters that can use them."""
+        for waiter in list(self._waiters):
+            if waiter.conn is not None or waiter.slot:
+                continue
+            if self._closed:
+                waiter.cond.notify()
+                continue
+            idle = self._idle.get(waiter.key)
+            if idle and not waiter.fresh:
+                waiter.conn = idle.pop()
+            elif self._reserve(waiter.key):
+                waiter.slot = True
+            else:
+                continue
+            self._waiters.remove(waiter)
+            waiter.cond.notify()
+
     def _forget(self, key: Hashable) -> None:
+        self._forget_quiet(key)
+        if self._waiters:
+            self._serve_waiters()
+
+    def _forget_quiet(self, key: Hashable) -> None:
         n = self._count.get(key, 0) - 1
         if n > 0:
             self._count[key] = n
@@ -155,8 +249,6 @@ class ConnectionPool:
             if not self._idle.get(key):
                 self._idle.pop(key, None)
         self._total -= 1
-        if self._waiting:
-            self._cond.notify()
 
     def _drop(self, key: Hashable, conn: Connection) -> None:
         self._forget(key)
@@ -171,7 +263,9 @@ class ConnectionPool:
         if oldest is None:
             return False
         k = oldest[1]
-        self._drop(k, self._idle[k].pop(0))
+        conn = self._idle[k].pop(0)
+        self._forget_quiet(k)  # quiet: the caller is making room for a waiter already
+        conn.close()
         return True
 
     # -- closing ----------------------------------------------------------------------------------
@@ -191,6 +285,7 @@ class ConnectionPool:
                 else:
                     self._count.pop(key, None)
             self._idle.clear()
-            self._cond.notify_all()
+            for waiter in self._waiters:
+                waiter.cond.notify()
         for conn in idle:
             conn.close()

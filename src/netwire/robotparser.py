@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 # "X as X": re-exported for callers (``from netwire.robotparser import RobotsTxt``), as
 # __all__ lists only urllib's names.
@@ -32,6 +32,11 @@ from ._robots import RequestRate as RequestRate
 from ._robots import RobotsTxt as RobotsTxt
 from ._robots import is_valid_product_token as is_valid_product_token
 from ._robots import product_token as product_token
+from ._robots_cache import MAX_REDIRECTS as MAX_REDIRECTS
+from ._robots_cache import NeedsFetch, RobotsRules, _Entry
+from ._robots_cache import Verdict as Verdict
+from ._robots_cache import robots_url as robots_url
+from ._robots_cache import verdict_for as verdict_for
 from .errors import InvalidURL, NetwireError, RequestError
 
 if TYPE_CHECKING:
@@ -42,41 +47,7 @@ if TYPE_CHECKING:
 # ``from netwire.robotparser import RobotsTxt, RobotsCache, fetch_robots, ...``.
 __all__ = ["RobotFileParser"]
 
-#: RFC 9309 section 2.3.1.2: crawlers should follow at least five consecutive redirects.
-MAX_REDIRECTS = 5
 DEFAULT_TIMEOUT = 10.0
-
-Verdict = Literal["parse", "allow-all", "disallow-all"]
-
-
-def robots_url(url: str) -> str:
-    """The robots.txt URL that governs ``url``: its origin followed by ``/robots.txt``.
-
-    Raises :class:`~netwire.errors.InvalidURL` when ``url`` is not an absolute http(s) URL.
-    """
-    from .url import URL
-
-    parsed = URL(url)
-    origin = parsed.origin
-    if origin == "null":
-        raise InvalidURL(f"{url!r} has no origin a robots.txt could belong to")
-    return origin + "/robots.txt"
-
-
-def verdict_for(status: int | None) -> Verdict:
-    """What a robots.txt fetch's outcome means (RFC 9309 section 2.3.1).
-
-    2xx: parse the body. 4xx: "unavailable", everything is allowed. 5xx, no answer at all
-    (``None``), or anything else: "unreachable", everything is disallowed. A 3xx that was not
-    followed further (too many redirects) counts as unavailable, as section 2.3.1.2 permits.
-    """
-    if status is None:
-        return "disallow-all"
-    if 200 <= status < 300:
-        return "parse"
-    if 300 <= status < 500:
-        return "allow-all"
-    return "disallow-all"
 
 
 @dataclass(frozen=True)
@@ -134,34 +105,26 @@ def fetch_robots(
     are read, however large it is.
     """
     from .client import Client
-    from .policy.redirects import redirect_target
-    from .url import URL
+    from .clientbase import UNSET
+    from .flow import robots_get_flow
 
     own = client is None
-    active: Any = Client() if client is None else client
-    downgrade = bool(getattr(active, "allow_downgrade", False))
-    headers = {"User-Agent": user_agent} if user_agent else None
-    current = url
+    active = Client() if client is None else client
+    if active._closed:
+        raise RuntimeError("this Client is closed")
     try:
-        for hop in range(max_redirects + 1):
-            with active.stream("GET", current, timeout=timeout, follow_redirects=False, headers=headers) as r:
-                status = int(r.status)
-                location = r.headers.get("location") if 300 <= status < 400 else None
-                if location and hop < max_redirects:
-                    # The clients' redirect rule, so robots.txt cannot redirect into a Unix socket
-                    # (or another transport) even when the client itself follows no redirects.
-                    current = str(redirect_target(URL(current), location, allow_downgrade=downgrade))
-                    continue
-                body = b"" if location else _read_capped(r)
-                names = {k.lower(): v for k, v in r.headers.items()}
-                error = f"more than {max_redirects} redirects" if location else None
-                return FetchResult(url, status, body, names, current, hop, error)
-        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
-    except (NetwireError, OSError, ValueError) as exc:
-        return FetchResult(url, None, final_url=current, error=f"{type(exc).__name__}: {exc}", exception=exc)
+        route = active._route_for(timeout, True, UNSET)
+        answer = active._drive(robots_get_flow(active, url, route, user_agent=user_agent, max_redirects=max_redirects))
     finally:
         if own:
             active.close()
+    exc = answer.error
+    if answer.status is None:
+        return FetchResult(url, None, final_url=answer.final_url, error=f"{type(exc).__name__}: {exc}", exception=exc)
+    status = answer.status
+    unfollowed = 300 <= status < 400 and "location" in answer.headers
+    error = f"more than {max_redirects} redirects" if unfollowed else None
+    return FetchResult(url, status, answer.body, answer.headers, answer.final_url, answer.redirects, error)
 
 
 def client_fetcher(
@@ -183,17 +146,6 @@ def client_fetcher(
         return result.status, result.body, result.headers
 
     return fetch
-
-
-def _read_capped(response: Any) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes(64 * 1024):
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= MAX_BYTES:
-            break  # the rest is never read; the connection is dropped, not reused
-    return b"".join(chunks)[:MAX_BYTES]
 
 
 def _caller_agent(useragent: str) -> str:
@@ -505,14 +457,6 @@ class RobotFileParser:
 
 # -- the cache a robots-aware client uses -----------------------------------------------------
 
-@dataclass(frozen=True)
-class _Entry:
-    robots: RobotsTxt | None
-    verdict: Verdict
-    expires: float
-    reason: str
-
-
 class RobotsCache:
     """robots.txt per origin, fetched at most once per origin per TTL; safe across threads.
 
@@ -525,6 +469,10 @@ class RobotsCache:
     its ``Cache-Control: max-age`` says so (``no-store``/``no-cache``: not kept). An
     unreachable one is retried after ``error_ttl`` seconds rather than blocking the origin a day.
     At most ``max_origins`` origins are remembered (the expired, then the oldest, go first).
+
+    The rules and their lifetimes are :class:`netwire._robots_cache.RobotsRules` (sans-IO, the
+    one the clients use); this class adds the fetch function and a lock per origin, so that
+    threads asking for the same origin at once fetch its robots.txt once.
     """
 
     def __init__(
@@ -538,113 +486,75 @@ class RobotsCache:
         max_origins: int = 10_000,
     ) -> None:
         self._fetch = fetch
-        self.max_origins = max_origins
-        self.ttl = ttl
-        self.error_ttl = min(error_ttl, ttl)
-        self._clock = clock
-        self.mode: Literal["rfc9309", "google"] = mode
-        self._entries: dict[str, _Entry] = {}
+        self.rules = RobotsRules(ttl, error_ttl=error_ttl, clock=clock, mode=mode, max_origins=max_origins)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+
+    @property
+    def ttl(self) -> float:
+        return self.rules.ttl
+
+    @property
+    def error_ttl(self) -> float:
+        return self.rules.error_ttl
+
+    @property
+    def mode(self) -> Literal["rfc9309", "google"]:
+        return self.rules.mode
+
+    @property
+    def max_origins(self) -> int:
+        return self.rules.max_origins
 
     def check(self, url: str, agent: str) -> Decision:
         """Whether ``agent`` may fetch ``url``; fetches the origin's robots.txt when needed.
 
         Raises :class:`~netwire.errors.InvalidURL` for a URL without an http(s)-like origin.
         """
-        target = robots_url(url)
-        if path_of(url) == "/robots.txt":
-            return Decision(True, None, None, "/robots.txt is always allowed")
-        entry = self._entry(target)
-        if entry.robots is not None:
-            return entry.robots.decide(agent, url)
-        return Decision(entry.verdict == "allow-all", None, None, entry.reason)
+        decision = self.rules.decide(url, agent)
+        if isinstance(decision, NeedsFetch):
+            return self.rules.decision(self._load(decision.robots_url), url, agent)
+        return decision
 
     def crawl_delay(self, origin: str, agent: str) -> float | None:
         """The ``Crawl-delay`` for ``agent`` at ``origin`` (an origin or any URL on it), or None."""
-        entry = self._entry(robots_url(origin))
-        return None if entry.robots is None else entry.robots.crawl_delay(agent)
+        robots = self.robots(origin)
+        return None if robots is None else robots.crawl_delay(agent)
 
     def request_rate(self, origin: str, agent: str) -> RequestRate | None:
         """The ``Request-rate`` for ``agent`` at ``origin``, or None."""
-        entry = self._entry(robots_url(origin))
-        return None if entry.robots is None else entry.robots.request_rate(agent)
+        robots = self.robots(origin)
+        return None if robots is None else robots.request_rate(agent)
 
     def robots(self, origin: str) -> RobotsTxt | None:
         """The parsed robots.txt of ``origin`` (None for an allow-all or disallow-all verdict)."""
-        return self._entry(robots_url(origin)).robots
+        target = robots_url(origin)
+        entry = self.rules.entry(target)
+        return (entry if entry is not None else self._load(target)).robots
 
     def invalidate(self, origin: str | None = None) -> None:
         """Forget one origin's robots.txt, or all of them."""
         with self._guard:
-            if origin is None:
-                self._entries.clear()
-            else:
-                self._entries.pop(robots_url(origin), None)
+            self.rules.invalidate(origin)
 
-    def _entry(self, target: str) -> _Entry:
-        entry = self._entries.get(target)
-        if entry is not None and entry.expires > self._clock():
-            return entry
+    def _load(self, target: str) -> _Entry:
+        """Fetch and store the robots.txt at ``target`` (once, however many threads ask)."""
         with self._guard:
             lock = self._locks.setdefault(target, threading.Lock())
-        with lock:
-            # Another thread may have fetched while this one waited for the lock.
-            entry = self._entries.get(target)
-            now = self._clock()
-            if entry is not None and entry.expires > now:
-                return entry
-            entry = self._load(target, now)
-            with self._guard:
-                self._entries.pop(target, None)  # re-insert: the dict's order is fetch order
-                self._entries[target] = entry
-                if len(self._entries) > self.max_origins:
-                    self._evict(now)
-            return entry
-
-    def _evict(self, now: float) -> None:
-        # A crawler meets many origins: drop the expired, then the longest-cached ones.
-        for key in [k for k, e in self._entries.items() if e.expires <= now]:
-            del self._entries[key]
-            self._locks.pop(key, None)
-        while len(self._entries) > self.max_origins:
-            key = next(iter(self._entries))
-            del self._entries[key]
-            self._locks.pop(key, None)
-
-    def _load(self, target: str, now: float) -> _Entry:
         try:
-            status, body, headers = self._fetch(target)
-        except Exception as exc:  # any failure to get an answer is "unreachable"
-            return _Entry(None, "disallow-all", now + self.error_ttl,
-                          f"robots.txt unreachable ({type(exc).__name__}: {exc}): everything is disallowed")
-        verdict = verdict_for(status)
-        if verdict == "parse":
-            lifetime = _max_age(headers)
-            ttl = self.ttl if lifetime is None else min(lifetime, self.ttl)
-            return _Entry(RobotsTxt.parse(body[:MAX_BYTES], mode=self.mode), verdict, now + ttl, "")
-        if verdict == "allow-all":
-            return _Entry(None, verdict, now + self.ttl, f"robots.txt unavailable (HTTP {status}): everything is allowed")
-        return _Entry(None, verdict, now + self.error_ttl,
-                      f"robots.txt unreachable (HTTP {status}): everything is disallowed")
-
-
-def _max_age(headers: Mapping[str, str]) -> float | None:
-    value = None
-    for name, v in headers.items():
-        if name.lower() == "cache-control":
-            value = v if value is None else value + "," + v
-    if value is None:
-        return None
-    age: float | None = None
-    for directive in value.split(","):
-        name, _, arg = directive.strip().partition("=")
-        name = name.strip().lower()
-        if name in ("no-store", "no-cache"):
-            return 0.0
-        if name == "max-age" and age is None:
-            try:
-                age = max(0.0, float(int(arg.strip().strip('"'))))
-            except ValueError:
-                continue
-    return age
+            with lock:
+                # Another thread may have fetched while this one waited for the lock.
+                entry = self.rules.entry(target)
+                if entry is not None:
+                    return entry
+                try:
+                    status, body, headers = self._fetch(target)
+                except Exception as exc:  # any failure to get an answer is "unreachable"
+                    with self._guard:
+                        return self.rules.store(target, None, error=exc)
+                with self._guard:
+                    return self.rules.store(target, status, body, headers)
+        finally:
+            with self._guard:
+                if not lock.locked():
+                    self._locks.pop(target, None)

@@ -36,9 +36,12 @@ from ..errors import (
 )
 from ..models import Request, Response
 
-__all__ = ["IDEMPOTENT", "RETRY_AFTER_STATUSES", "Retry", "RetryState", "parse_retry_after"]
+__all__ = ["IDEMPOTENT", "IDEMPOTENT_METHODS", "RETRY_AFTER_STATUSES", "Retry", "RetryState", "parse_retry_after"]
 
-IDEMPOTENT = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
+#: Methods safe to send twice (RFC 9110 9.2.2): what a Retry retries by default, and what a
+#: client sends again on a fresh connection after a stale keep-alive one failed. Defined once here.
+IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
+IDEMPOTENT = IDEMPOTENT_METHODS  # the name this module always had
 # Statuses whose Retry-After means "come back then" (RFC 9110 10.2.3, RFC 6585 4).
 RETRY_AFTER_STATUSES = frozenset((413, 429, 503))
 _CONNECT_ERRORS: tuple[type[BaseException], ...] = (ConnectError, ConnectTimeout)
