@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import trustme
 
 from netwire.errors import ConnectTimeout, ProxyError, TLSError, TotalTimeout
 from netwire.policy.auth import basic_auth_header
-from policy.servers import Relay, start_relay
+from tests.servers.proxies import Relay, start_relay
+from tests.servers.tls import other_ca
 
 Make = Any
 Face = Any
@@ -108,7 +108,7 @@ def test_https_proxy_certificate_not_trusted(face: Make, https_proxy: Relay, tls
     import ssl
 
     other = ssl.create_default_context()
-    trustme.CA().configure_trust(other)  # trusts neither the proxy nor the target
+    other_ca().configure_trust(other)  # trusts neither the proxy nor the target
     with pytest.raises(TLSError, match="not accepted") as info:
         face(proxy=https_proxy.url, verify=other).get(tls_echo.url + "/")
     assert f"proxy 127.0.0.1:{https_proxy.port}" in str(info.value)
@@ -119,7 +119,7 @@ def test_target_certificate_checked_through_https_proxy(face: Make, tinyproxy_pr
     # the inner handshake is verified on its own.
     import ssl
 
-    proxy_ca = trustme.CA()
+    proxy_ca = other_ca()  # not the target's CA
     relay = start_relay((tinyproxy_proxy.host, tinyproxy_proxy.port), ca=proxy_ca)
     try:
         ctx = ssl.create_default_context()

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from cli.clitools import base_env, run_piped
-from faults.server import Action, Close, FaultServer, ReadRequest, Send, Sleep, response
 from netwire.cli import output
+from tests.cli.clitools import base_env, run_piped
+from tests.servers.faults import Action, Close, FaultServer, ReadRequest, Send, Sleep, response
 
 
 def test_the_table_is_stable() -> None:
@@ -160,7 +160,7 @@ def test_body_cut_short(cli: Any, tmp_path: Path) -> None:
 
 
 def test_connection_reset(cli: Any) -> None:
-    from faults.server import Reset
+    from tests.servers.faults import Reset
 
     script: list[Action] = [ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nabc"), Sleep(0.1), Reset()]
     with FaultServer(script) as srv:

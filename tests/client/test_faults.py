@@ -13,18 +13,6 @@ from collections.abc import Callable, Iterator
 import pytest
 
 import netwire
-from faults.server import (
-    Close,
-    FaultServer,
-    ReadRequest,
-    Reset,
-    Send,
-    Serve,
-    Sleep,
-    Trickle,
-    WaitForClose,
-    response,
-)
 from netwire.errors import (
     ConnectError,
     ProtocolError,
@@ -36,6 +24,18 @@ from netwire.errors import (
     WriteTimeout,
 )
 from netwire.http11 import IncompleteResponse, ParserLimits
+from tests.servers.faults import (
+    Close,
+    FaultServer,
+    ReadRequest,
+    Reset,
+    Send,
+    Serve,
+    Sleep,
+    Trickle,
+    WaitForClose,
+    response,
+)
 
 pytestmark = pytest.mark.timeout(15)
 

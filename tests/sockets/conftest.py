@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Callable, Iterator
 
 import pytest
 
-
-def _open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
+from tests.servers import ports
+from tests.servers.ports import open_fds as open_fds_now
 
 
 @pytest.fixture
 def open_fds() -> Callable[[], int]:
     """Counts this process's open file descriptors (/proc/self/fd)."""
-    return _open_fds
+    return open_fds_now
 
 
 @pytest.fixture
@@ -75,15 +73,11 @@ def blackhole6() -> Iterator[socket.socket]:
     s.close()
 
 
-def _free_port(family: int = socket.AF_INET, host: str = "127.0.0.1") -> int:
-    """A port nobody listens on (bound then closed: connecting to it is refused)."""
-    s = socket.socket(family, socket.SOCK_STREAM)
-    s.bind((host, 0))
-    port: int = s.getsockname()[1]
-    s.close()
-    return port
-
-
 @pytest.fixture
 def free_port() -> Callable[..., int]:
-    return _free_port
+    """``free_port(family=AF_INET, host="127.0.0.1")``: a port nobody listens on (connecting is refused)."""
+
+    def pick(family: int = socket.AF_INET, host: str = "127.0.0.1") -> int:
+        return ports.free_port(host, family)
+
+    return pick
