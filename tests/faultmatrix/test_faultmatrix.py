@@ -12,10 +12,9 @@ inside the body; between requests on a kept-alive connection; through a proxy's 
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -46,6 +45,7 @@ from tests.servers.faults import (
     WaitForClose,
     response,
 )
+from tests.servers.raw import full_backlog
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -143,31 +143,9 @@ def _timed(fn: Callable[[], object], exc: type[BaseException], deadline: float) 
     return elapsed
 
 
-@contextlib.contextmanager
-def full_backlog() -> Iterator[int]:
-    """A listening port whose accept queue is full: a new connect gets no answer at all."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    fillers = []
-    try:
-        for _ in range(3):
-            s = socket.socket()
-            s.setblocking(False)
-            with contextlib.suppress(BlockingIOError):
-                s.connect(("127.0.0.1", port))
-            fillers.append(s)
-        time.sleep(0.05)
-        yield port
-    finally:
-        for s in fillers:
-            s.close()
-        listener.close()
-
-
 def test_stall_connect(no_leak: None, make: Make) -> None:
-    with full_backlog() as port:
+    with full_backlog() as listener:
+        port = listener.getsockname()[1]
         d = make(timeout=netwire.Timeout(5, connect=D))
         _timed(lambda: d.fetch("GET", f"http://127.0.0.1:{port}/"), ConnectTimeout, D)
         assert_clean(d)

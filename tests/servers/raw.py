@@ -1,5 +1,7 @@
 """Raw servers on loopback: exact bytes in, fixed bytes out.
 
+* :func:`full_backlog`: a listener that never accepts, its accept queue full: connects hang.
+* :class:`SilentServer`: accepts connections and never sends a byte.
 * :class:`OneShotServer`: answers each connection's first request head with bytes we choose
   (truncated bodies, and the like) and closes; keeps each head it read.
 
@@ -18,9 +20,9 @@ import os
 import socket
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-__all__ = ["OK", "OneShotServer", "RawRecorder", "UnixVictim", "read_request"]
+__all__ = ["OK", "OneShotServer", "RawRecorder", "SilentServer", "UnixVictim", "full_backlog", "read_request"]
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -170,4 +172,60 @@ class OneShotServer:
                     pass
 
     def close(self) -> None:
+        self.listener.close()
+
+
+@contextlib.contextmanager
+def full_backlog(host: str = "127.0.0.1") -> Iterator[socket.socket]:
+    """A listener that never accepts, its queue filled: Linux drops further SYNs, so a connect hangs
+    (until the connect timeout). Yields the listener; everything is closed on exit."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    fillers: list[socket.socket] = []
+    try:
+        listener.bind((host, 0))
+        listener.listen(0)
+        addr = listener.getsockname()[:2]
+        # Fill the queue (Linux queues backlog + 1); stop when a connect no longer completes.
+        for _ in range(4):
+            c = socket.socket(family, socket.SOCK_STREAM)
+            c.settimeout(0.2)
+            try:
+                c.connect(addr)
+            except OSError:
+                c.close()
+                break
+            fillers.append(c)
+        yield listener
+    finally:
+        for c in fillers:
+            c.close()
+        listener.close()
+
+
+class SilentServer:
+    """Accepts connections on 127.0.0.1 and holds them open, never sending a byte."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.address: tuple[str, int] = self.listener.getsockname()[:2]
+        self.port = self.address[1]
+        self._held: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        self.listener.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                self._held.append(self.listener.accept()[0])
+            except OSError:
+                continue
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        for s in self._held:
+            s.close()
         self.listener.close()

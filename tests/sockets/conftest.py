@@ -9,6 +9,7 @@ import pytest
 
 from tests.servers import ports
 from tests.servers.ports import open_fds as open_fds_now
+from tests.servers.raw import full_backlog
 
 
 @pytest.fixture
@@ -35,42 +36,17 @@ def listener6() -> Iterator[socket.socket]:
     s.close()
 
 
-def _blackhole(family: int, host: str) -> tuple[socket.socket, list[socket.socket]]:
-    """A listener whose accept queue is full: further SYNs are dropped, connects hang."""
-    s = socket.socket(family, socket.SOCK_STREAM)
-    s.bind((host, 0))
-    s.listen(0)
-    fillers = []
-    addr = s.getsockname()[:2]
-    # Fill the queue (Linux accepts backlog+1); stop when a connect no longer completes.
-    for _ in range(4):
-        c = socket.socket(family, socket.SOCK_STREAM)
-        c.settimeout(0.2)
-        try:
-            c.connect(addr)
-        except OSError:
-            c.close()
-            break
-        fillers.append(c)
-    return s, fillers
-
-
 @pytest.fixture
 def blackhole4() -> Iterator[socket.socket]:
-    s, fillers = _blackhole(socket.AF_INET, "127.0.0.1")
-    yield s
-    for c in fillers:
-        c.close()
-    s.close()
+    """A listener whose accept queue is full: further SYNs are dropped, connects hang."""
+    with full_backlog("127.0.0.1") as s:
+        yield s
 
 
 @pytest.fixture
 def blackhole6() -> Iterator[socket.socket]:
-    s, fillers = _blackhole(socket.AF_INET6, "::1")
-    yield s
-    for c in fillers:
-        c.close()
-    s.close()
+    with full_backlog("::1") as s:
+        yield s
 
 
 @pytest.fixture
