@@ -1,5 +1,5 @@
 """What every test folder shares: a clean proxy environment, the fault server, the client
-drivers, the session TLS CA, and the markers saying which tests need what.
+drivers, the peers several folders use, and the markers saying which tests need what.
 
 * autouse: no ``*_proxy`` variable from the outside reaches a test (tests talk to loopback
   servers directly; a test about the environment sets its own with ``monkeypatch``).
@@ -7,7 +7,6 @@ drivers, the session TLS CA, and the markers saying which tests need what.
   started is stopped at teardown, and a script that failed fails the test.
 * ``face``: parametrised over ``sync`` / ``async`` / ``uvloop``; ``face(**client_options)``
   gives a :mod:`tests.drivers` driver, closed at teardown.
-* ``tls_ca`` / ``other_ca``: the session's trustme CA and a second one.
 * ``echo_server`` / ``tls_echo_server``: an HTTP(S) server answering GETs with JSON describing
   the request (:mod:`tests.servers.echo`); ``tinyproxy_server`` / ``tinyproxy_auth_server``:
   tinyproxy allowing CONNECT to the TLS one; ``dante_server``: dante SOCKS5 (all session-wide).
@@ -19,7 +18,7 @@ Markers (registered in pyproject.toml; the default run runs everything):
 
 * ``nginx``: needs the nginx binary (added to every test using an nginx fixture);
 * ``peers``: needs another real peer program or server package: tinyproxy, dante, httpbin, pyftpdlib
-  (added to every test using one of their fixtures, and set by hand where a test starts one itself);
+  (added to every test using one of their fixtures; a test starting one itself must set it);
 * ``root``: needs root (skipped otherwise).
 
 ``pytest -m "not nginx and not peers"`` runs the suites that need neither.
@@ -32,7 +31,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import trustme
 
 import netwire
 from tests.drivers import KINDS, Driver, make_driver
@@ -41,15 +39,13 @@ from tests.servers.faults import FaultServer, ScriptSource
 from tests.servers.nginx import FilesServer, start_files_nginx
 from tests.servers.proxies import ServerProcess, dante, tinyproxy
 from tests.servers.raw import OK, OneShotServer, RawRecorder, UnixVictim
-from tests.servers.tls import other_ca as _other_ca
-from tests.servers.tls import session_ca
 
 # Fixtures that start a peer: a test using one (directly or through another fixture) gets the marker.
 _NGINX_FIXTURES = {"nginx", "aio_nginx", "files_nginx"}
 _PEER_FIXTURES = {
     "httpbin", "httpbin_secure", "httpbin_both", "ftp_server", "proxy", "auth_proxy",
     "tinyproxy_server", "tinyproxy_auth_server", "dante_server", "dante_auth_server",
-    "tinyproxy_proxy", "tinyproxy_auth_proxy", "dante_proxy", "socks", "real_proxy",
+    "tinyproxy_proxy", "tinyproxy_auth_proxy", "dante_proxy", "socks", "real_proxy", "percent_ftp", "other_httpbin",
 }
 _ROOT_FIXTURES = {"dante_auth_server"}
 
@@ -109,18 +105,6 @@ def face(request: pytest.FixtureRequest) -> Iterator[Callable[..., Driver]]:
     yield make
     for f in made:
         f.close()
-
-
-@pytest.fixture
-def tls_ca() -> trustme.CA:
-    """The session's CA (see :mod:`tests.servers.tls`)."""
-    return session_ca()
-
-
-@pytest.fixture
-def other_ca() -> trustme.CA:
-    """A CA that signed nothing the test servers present."""
-    return _other_ca()
 
 
 @pytest.fixture
