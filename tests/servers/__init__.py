@@ -12,7 +12,8 @@ What lives here, and what each area's conftest.py should import rather than writ
 * :mod:`tests.servers.proxies`: tinyproxy and dante launchers, and a (TLS) relay in front of them.
 * :mod:`tests.servers.echo`: an HTTP(S) echo server and the policy server (retries, encodings).
 * :mod:`tests.servers.raw`: raw recorders: one request per connection, or keep-alive recording
-  the exact bytes of each request, on TCP or a Unix socket.
+  the exact bytes of each request, on TCP or a Unix socket; a listener whose accept queue is
+  full (connects hang); a peer that accepts and never says a word.
 * :mod:`tests.servers.robots`: a robots.txt server with routes set per test.
 
 It imports only the standard library, trustme and netwire's public API: it must stay usable
