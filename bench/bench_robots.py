@@ -111,10 +111,9 @@ def _conformance() -> list[Row]:
     """How many of Google's reference expectations (the table in tests/robots) each parser meets."""
     import pathlib
 
-    tests = pathlib.Path(__file__).resolve().parent.parent / "tests"
-    sys.path.insert(0, str(tests))
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # the repository's root
     try:
-        from robots.test_google_reference import CASES
+        from tests.robots.test_google_reference import CASES
     except ImportError as exc:
         print(f"   (no conformance figures: {exc})", file=sys.stderr)
         return []

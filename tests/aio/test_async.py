@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 import pytest
 
 import netwire
-from faults.server import ReadRequest, Send, Serve, Sleep, response
 from netwire.aio import AsyncClient
 from netwire.aio_connection import HIGH_WATER
 from netwire.errors import ConnectTimeout, PoolTimeout, TLSError
 from netwire.fetch import fetch_all
+from tests.servers.faults import ReadRequest, Send, Serve, Sleep, response
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from faults.server import Close, ReadRequest, Send
 from netwire.errors import ProtocolError
+from tests.servers.faults import Close, ReadRequest, Send
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -9,18 +9,17 @@ trusts both; the relay records each client's first head (the CONNECT).
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import trustme
 
 from netwire.errors import ConnectTimeout, ProxyError, TLSError, TotalTimeout
 from netwire.policy.auth import basic_auth_header
-from policy.servers import Relay, start_relay
+from tests.servers.proxies import Relay, start_relay
+from tests.servers.raw import SilentServer
+from tests.servers.tls import other_ca
 
 Make = Any
 Face = Any
@@ -108,7 +107,7 @@ def test_https_proxy_certificate_not_trusted(face: Make, https_proxy: Relay, tls
     import ssl
 
     other = ssl.create_default_context()
-    trustme.CA().configure_trust(other)  # trusts neither the proxy nor the target
+    other_ca().configure_trust(other)  # trusts neither the proxy nor the target
     with pytest.raises(TLSError, match="not accepted") as info:
         face(proxy=https_proxy.url, verify=other).get(tls_echo.url + "/")
     assert f"proxy 127.0.0.1:{https_proxy.port}" in str(info.value)
@@ -119,7 +118,7 @@ def test_target_certificate_checked_through_https_proxy(face: Make, tinyproxy_pr
     # the inner handshake is verified on its own.
     import ssl
 
-    proxy_ca = trustme.CA()
+    proxy_ca = other_ca()  # not the target's CA
     relay = start_relay((tinyproxy_proxy.host, tinyproxy_proxy.port), ca=proxy_ca)
     try:
         ctx = ssl.create_default_context()
@@ -137,26 +136,9 @@ def test_target_certificate_checked_through_https_proxy(face: Make, tinyproxy_pr
 @pytest.fixture
 def silent_upstream() -> Iterator[tuple[str, int]]:
     """A TCP peer that accepts and never says a word."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def run() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    yield listener.getsockname()
-    stop.set()
-    t.join(5)
-    for s in held:
-        s.close()
-    listener.close()
+    server = SilentServer()
+    yield server.address
+    server.close()
 
 
 def test_https_proxy_that_never_answers_connect(face: Make, silent_upstream: tuple[str, int], tls_echo: Any) -> None:

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 import netwire
-from faults.server import Close, ReadRequest, Reset, Send, Serve, Sleep, Trickle, response
 from netwire.errors import (
     DecodingError,
     HTTPStatusError,
@@ -29,6 +28,7 @@ from netwire.errors import (
 )
 from netwire.policy.auth import DigestAuth
 from netwire.policy.retries import Retry
+from tests.servers.faults import Close, ReadRequest, Reset, Send, Serve, Sleep, Trickle, response
 
 pytestmark = pytest.mark.timeout(60)
 

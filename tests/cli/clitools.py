@@ -1,5 +1,6 @@
 """Helpers for the ``netwire`` command tests: run it as a real subprocess, piped or on a
-pseudo-terminal (each of stdout and stderr on a terminal of its own), and start an nginx serving files.
+pseudo-terminal (each of stdout and stderr on a terminal of its own), and start an nginx serving
+files (:func:`tests.servers.nginx.files_site` over the shared launcher).
 """
 
 from __future__ import annotations
@@ -8,8 +9,6 @@ import fcntl
 import os
 import pty
 import select
-import shutil
-import socket
 import struct
 import subprocess
 import sys
@@ -19,33 +18,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-FILE_SIZE = 4 * 1024 * 1024
+from tests.servers.nginx import FILES_SIZE, FilesServer, start_files_nginx
+from tests.servers.ports import free_port
 
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-master_process off;
-error_log {dir}/error.log warn;
-pid {dir}/nginx.pid;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    default_type application/octet-stream;
-    types {{ application/json json; text/plain txt; }}
-    server {{
-        listen 127.0.0.1:{port};
-        root {dir}/www;
-        location /slow/ {{ alias {dir}/www/; limit_rate 256k; limit_rate_after 256k; }}
-        location /norange/ {{ alias {dir}/www/; max_ranges 0; }}
-    }}
-}}
-"""
+__all__ = ["FILE_SIZE", "FilesServer", "Result", "base_env", "command", "free_port", "run_piped", "run_pty", "start_files_nginx"]
+
+FILE_SIZE = FILES_SIZE
 
 
 @dataclass
@@ -143,47 +121,3 @@ def run_pty(
         os.close(out_m)
         os.close(err_m)
     return Result(rc, b"".join(chunks[out_m]), b"".join(chunks[err_m]))
-
-
-# -- nginx with files ----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class FilesServer:
-    base: str
-    data: bytes
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-
-def start_files_nginx(d: Path) -> tuple[subprocess.Popen[bytes], FilesServer]:
-    www = d / "www"
-    www.mkdir()
-    data = os.urandom(FILE_SIZE)
-    (www / "data.bin").write_bytes(data)
-    (www / "sub").mkdir()
-    (www / "sub" / "index.html").write_bytes(b"<p>index</p>\n")
-    (www / "hello.txt").write_bytes("héllo wörld\n".encode())
-    (www / "doc.json").write_bytes(b'{"name":"netwire","n":[1,2,3],"ok":true,"none":null}')
-    port = free_port()
-    conf = d / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(dir=d, port=port))
-    proc = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(d)], stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("nginx did not start") from None
-            time.sleep(0.02)
-    return proc, FilesServer(f"http://127.0.0.1:{port}", data)

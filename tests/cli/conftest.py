@@ -1,21 +1,20 @@
 """Fixtures for the ``netwire`` command tests: the command run as a real subprocess, piped or on a
-pseudo-terminal, against real servers on loopback (helpers in ``clitools``).
+pseudo-terminal, against real servers on loopback (helpers in ``clitools``, servers from :mod:`tests.servers`).
 
 * ``cli``: run ``python -m netwire ...`` with pipes; returns a ``clitools.Result`` (rc, stdout, stderr).
 * ``cli_pty``: the same with stdout and stderr each on a pseudo-terminal of its own.
-* ``files_nginx``: a private nginx serving a random 4 MiB file at ``/data.bin``, ``/slow/data.bin``
-  (rate-limited, for Ctrl-C) and ``/norange/data.bin`` (Range support off).
+* ``files_nginx`` (root conftest): a private nginx serving a random 4 MiB file at ``/data.bin``,
+  ``/slow/data.bin`` (rate-limited, for Ctrl-C) and ``/norange/data.bin`` (Range support off).
 * ``httpbin`` / ``httpbin_secure`` come from pytest-httpbin.
 """
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
-from cli.clitools import FilesServer, Result, free_port, run_piped, run_pty, start_files_nginx
+from tests.cli.clitools import Result, free_port, run_piped, run_pty
 
 
 @pytest.fixture
@@ -26,16 +25,6 @@ def cli() -> Callable[..., Result]:
 @pytest.fixture
 def cli_pty() -> Callable[..., Result]:
     return run_pty
-
-
-@pytest.fixture(scope="session")
-def files_nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FilesServer]:
-    proc, server = start_files_nginx(tmp_path_factory.mktemp("cli-nginx"))
-    try:
-        yield server
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(10)
 
 
 @pytest.fixture

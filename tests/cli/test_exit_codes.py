@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cli.clitools import base_env, run_piped
-from faults.server import Action, Close, FaultServer, ReadRequest, Send, Sleep, response
 from netwire.cli import output
+from tests.cli.clitools import base_env, run_piped
+from tests.servers.faults import Action, Close, FaultServer, ReadRequest, Send, Sleep, response
+from tests.servers.raw import SilentServer
+from tests.servers.raw import full_backlog as raw_full_backlog
 
 
 def test_the_table_is_stable() -> None:
@@ -80,50 +80,16 @@ def test_tls_to_a_plain_http_server(cli: Any, httpbin: Any) -> None:
 @pytest.fixture
 def silent_server() -> Iterator[int]:
     """Accepts connections and never answers."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(8)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        srv.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                held.append(srv.accept()[0])
-            except OSError:
-                continue
-
-    t = threading.Thread(target=accept, daemon=True)
-    t.start()
-    yield srv.getsockname()[1]
-    stop.set()
-    t.join()
-    for s in held:
-        s.close()
+    srv = SilentServer()
+    yield srv.port
     srv.close()
 
 
 @pytest.fixture
 def full_backlog() -> Iterator[int]:
     """A listening port whose accept queue is full: Linux drops further SYNs, so connects hang."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(0)
-    port = srv.getsockname()[1]
-    held = []
-    for _ in range(4):
-        c = socket.socket()
-        c.setblocking(False)
-        try:
-            c.connect(("127.0.0.1", port))
-        except BlockingIOError:
-            pass
-        held.append(c)
-    yield port
-    for c in held:
-        c.close()
-    srv.close()
+    with raw_full_backlog() as listener:
+        yield listener.getsockname()[1]
 
 
 def test_connect_timeout(cli: Any, full_backlog: int) -> None:
@@ -160,7 +126,7 @@ def test_body_cut_short(cli: Any, tmp_path: Path) -> None:
 
 
 def test_connection_reset(cli: Any) -> None:
-    from faults.server import Reset
+    from tests.servers.faults import Reset
 
     script: list[Action] = [ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nabc"), Sleep(0.1), Reset()]
     with FaultServer(script) as srv:

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cli.clitools import FILE_SIZE, FilesServer, Result, run_piped
-from faults.server import Action, Close, FaultServer, ReadRequest, Send, response
+from tests.cli.clitools import FILE_SIZE, FilesServer, Result, run_piped
+from tests.servers.faults import Action, Close, FaultServer, ReadRequest, Send, response
 
 
 def body_json(result: Result) -> Any:
@@ -344,9 +344,9 @@ def test_client_certificate(cli: Any, tmp_path: Path) -> None:
     import ssl
     import threading
 
-    import trustme
+    from tests.servers.tls import session_ca
 
-    ca = trustme.CA()
+    ca = session_ca()
     server_cert = ca.issue_cert("127.0.0.1")
     client_cert = ca.issue_cert("alice@example.test")
     ca_file, client_pem = tmp_path / "ca.pem", tmp_path / "client.pem"

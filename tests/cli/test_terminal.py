@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cli.clitools import FilesServer, base_env
+from tests.cli.clitools import FilesServer, base_env
 
 ESC = b"\x1b["
 ANSI = re.compile(rb"\x1b\[[0-9;]*[A-Za-z]")

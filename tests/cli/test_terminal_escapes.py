@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from faults.server import Action, FaultServer, ReadRequest, Send, response
+from tests.servers.faults import Action, FaultServer, ReadRequest, Send, response
 
 TITLE = "\x1b]0;pwned\x07"  # set the window title
 CLEAR = "\x1b[2J"  # clear the screen

@@ -13,18 +13,6 @@ from collections.abc import Callable, Iterator
 import pytest
 
 import netwire
-from faults.server import (
-    Close,
-    FaultServer,
-    ReadRequest,
-    Reset,
-    Send,
-    Serve,
-    Sleep,
-    Trickle,
-    WaitForClose,
-    response,
-)
 from netwire.errors import (
     ConnectError,
     ProtocolError,
@@ -36,6 +24,19 @@ from netwire.errors import (
     WriteTimeout,
 )
 from netwire.http11 import IncompleteResponse, ParserLimits
+from tests.servers.faults import (
+    Close,
+    FaultServer,
+    ReadRequest,
+    Reset,
+    Send,
+    Serve,
+    Sleep,
+    Trickle,
+    WaitForClose,
+    response,
+)
+from tests.servers.raw import full_backlog
 
 pytestmark = pytest.mark.timeout(15)
 
@@ -699,23 +700,8 @@ def test_303_turns_post_into_get_on_the_same_connection(fault_server: Start) -> 
 
 
 def test_connect_timeout_against_a_full_accept_queue() -> None:
-    import socket
-
     # A listener that never accepts, its queue filled: further SYNs are dropped, so connecting hangs.
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    fillers = []
-    try:
-        for _ in range(4):
-            f = socket.socket()
-            f.settimeout(0.2)
-            try:
-                f.connect(listener.getsockname())
-            except OSError:
-                f.close()
-                break
-            fillers.append(f)
+    with full_backlog() as listener:
         port = listener.getsockname()[1]
         with netwire.Client(timeout=netwire.Timeout(3.0, connect=0.3)) as c:
             started = time.monotonic()
@@ -724,10 +710,6 @@ def test_connect_timeout_against_a_full_accept_queue() -> None:
             assert 0.25 <= time.monotonic() - started < 1.5
             assert str(port) in str(info.value)
             assert_pool_clean(c)
-    finally:
-        for f in fillers:
-            f.close()
-        listener.close()
 
 
 def test_unsolicited_response_on_an_idle_connection_is_never_taken_as_the_next_answer(

@@ -10,7 +10,8 @@ import zlib
 import pytest
 
 import netwire
-from client.conftest import LARGE_BODY, SMALL_BODY, TEXT_BODY, Nginx, open_fds
+from tests.servers.nginx import LARGE_BODY, SMALL_BODY, TEXT_BODY, Nginx
+from tests.servers.ports import open_fds
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 
 import netwire
-from faults.server import FaultServer, Serve, response
 from netwire.errors import PoolTimeout, TimeoutException, TotalTimeout
+from tests.servers.faults import FaultServer, Serve, response
 
 pytestmark = pytest.mark.timeout(15)
 
@@ -128,7 +128,7 @@ def test_total_deadline_binds_while_waiting_for_the_pool(fault_server: Start) ->
 
 
 def test_stale_connection_retry_also_for_streams(fault_server: Start) -> None:
-    from faults.server import Close, ReadRequest, Send
+    from tests.servers.faults import Close, ReadRequest, Send
 
     srv = fault_server(
         [[ReadRequest(), Send(response(b"first")), ReadRequest(), Close()], [Serve(response(b"second"))]]

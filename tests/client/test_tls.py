@@ -8,8 +8,9 @@ import time
 import pytest
 
 import netwire
-from client.conftest import MutualTLSServer, TLSServer, open_fds
 from netwire.errors import ConnectError, TLSError
+from tests.servers.ports import open_fds
+from tests.servers.tls import MutualTLSServer, TLSServer
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -1,4 +1,7 @@
-"""Fixtures for the CVE regression suite: scripted loopback servers (``faults.server``) and HTTPS servers."""
+"""Fixtures for the CVE regression suite: HTTPS servers (``tls_server``).
+
+``fault_server``, ``face``, ``recorder`` and ``victim`` come from the root conftest.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +10,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from cve.recorder import face, recorder, victim  # noqa: F401  (fixtures of the issue-14 tests)
-from cve.servers import Start, TLSServer
-from faults.server import FaultServer, ScriptSource
-
-
-@pytest.fixture
-def fault_server() -> Iterator[Start]:
-    """Start ``FaultServer(script)``; every server started is stopped at teardown."""
-    started: list[FaultServer] = []
-
-    def start(scripts: ScriptSource) -> FaultServer:
-        srv = FaultServer(scripts)
-        started.append(srv)
-        return srv
-
-    yield start
-    for srv in started:
-        srv.stop()
-    for srv in started:
-        assert not srv.errors, f"the fault server's script failed: {srv.errors!r}"
+from tests.servers.tls import TLSServer
 
 
 @pytest.fixture

@@ -11,10 +11,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from cve.servers import Start
-from faults.server import ReadRequest, Send, Serve, WaitForClose, response
 from netwire.aio import AsyncClient
 from netwire.errors import DecodingError, InvalidURL, LocalProtocolError, ProtocolError
+from tests.servers.faults import ReadRequest, Send, Serve, Start, WaitForClose, response
 
 pytestmark = pytest.mark.timeout(30)
 

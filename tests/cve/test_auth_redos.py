@@ -19,10 +19,9 @@ import pytest
 
 import netwire
 import netwire.request as urlreq
-from cve.servers import Start
-from faults.server import Serve, response
 from netwire.http11 import ParserLimits
 from netwire.policy.auth import parse_www_authenticate
+from tests.servers.faults import Serve, Start, response
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -17,10 +17,9 @@ from collections.abc import Callable
 import pytest
 
 import netwire
-from cve.servers import Start
-from faults.server import ReadRequest, Send, Serve, WaitForClose, response
 from netwire.decoders import RATIO_GRACE, Decoder
 from netwire.errors import DecodingError
+from tests.servers.faults import ReadRequest, Send, Serve, Start, WaitForClose, response
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -18,11 +18,10 @@ from typing import Any
 import pytest
 
 import netwire
-from cve.servers import Start
-from faults.server import Serve, response
 from netwire import decoders
 from netwire.aio import AsyncClient
 from netwire.errors import DecodingError
+from tests.servers.faults import Serve, Start, response
 
 pytestmark = pytest.mark.timeout(60)
 

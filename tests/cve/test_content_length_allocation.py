@@ -17,10 +17,9 @@ import pytest
 
 import netwire
 import netwire.request
-from cve.servers import Start
-from faults.server import Close, ReadRequest, Send, Serve, WaitForClose, response
 from netwire.aio import AsyncClient
 from netwire.http11 import IncompleteResponse
+from tests.servers.faults import Close, ReadRequest, Send, Serve, Start, WaitForClose, response
 
 pytestmark = pytest.mark.timeout(60)
 

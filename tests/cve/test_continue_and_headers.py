@@ -14,10 +14,9 @@ import pytest
 
 import netwire
 import netwire.request as urlreq
-from cve.servers import Start
-from faults.server import ReadRequest, Send, Serve, Trickle, WaitForClose, response
 from netwire.errors import ProtocolError
 from netwire.http11 import DEFAULT_LIMITS, ParserLimits, ResponseParser
+from tests.servers.faults import ReadRequest, Send, Serve, Start, Trickle, WaitForClose, response
 
 pytestmark = pytest.mark.timeout(20)
 

@@ -17,8 +17,6 @@ from typing import Any
 import pytest
 
 import netwire
-from cve.servers import Start
-from faults.server import FaultServer, ReadRequest, Send, Serve, response
 from netwire.aio import AsyncClient
 from netwire.models import Request
 from netwire.policy.cookiejar import (
@@ -28,6 +26,7 @@ from netwire.policy.cookiejar import (
     BoundedCookieJar,
 )
 from netwire.policy.cookies import add_cookie_header, make_cookie_jar
+from tests.servers.faults import FaultServer, ReadRequest, Send, Serve, Start, response
 
 pytestmark = pytest.mark.timeout(120)
 

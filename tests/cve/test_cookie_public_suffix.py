@@ -17,10 +17,9 @@ from typing import Any
 import pytest
 
 import netwire
-from cve.servers import Start
-from faults.server import FaultServer, Serve, response
 from netwire import _psl
 from netwire.aio import AsyncClient
+from tests.servers.faults import FaultServer, Serve, Start, response
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 import netwire
-from cve.recorder import RawRecorder
-from faults.server import response
 from netwire.errors import TotalTimeout
+from tests.servers.faults import response
+from tests.servers.raw import RawRecorder
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import netwire
-from cve.recorder import RawRecorder
-from policy.servers import ServerProcess, dante
+from tests.servers.proxies import ServerProcess, dante
+from tests.servers.raw import RawRecorder
 
 pytestmark = pytest.mark.timeout(120)
 

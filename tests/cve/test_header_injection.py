@@ -14,10 +14,9 @@ import pytest
 
 import netwire
 import netwire.request as urlreq
-from cve.servers import Start
-from faults.server import FaultServer, Serve, response
 from netwire.errors import InvalidURL, LocalProtocolError
 from netwire.http11 import encode_request_head
+from tests.servers.faults import FaultServer, Serve, Start, response
 
 pytestmark = pytest.mark.timeout(20)
 

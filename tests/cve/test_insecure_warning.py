@@ -18,15 +18,15 @@ import pytest
 import trustme
 
 import netwire.request as urlreq
-from cli.clitools import run_piped
-from cve.servers import TLSServer
+from tests.cli.clitools import run_piped
+from tests.servers.tls import TLSServer, session_ca
 
 pytestmark = pytest.mark.timeout(30)
 
 
 @pytest.fixture
 def ca() -> trustme.CA:
-    return trustme.CA()
+    return session_ca()
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from cve.recorder import RawRecorder
-from policy.servers import ServerProcess, tinyproxy
+from tests.servers.proxies import ServerProcess, tinyproxy
+from tests.servers.raw import RawRecorder
 
 pytestmark = pytest.mark.timeout(30)
 

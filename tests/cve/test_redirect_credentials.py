@@ -15,9 +15,8 @@ import pytest
 
 import netwire
 import netwire.request as urlreq
-from cve.servers import Start
-from faults.server import FaultServer, Serve, response
 from netwire.aio import AsyncClient
+from tests.servers.faults import FaultServer, Serve, Start, response
 
 pytestmark = pytest.mark.timeout(20)
 

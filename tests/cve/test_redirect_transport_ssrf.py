@@ -19,16 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 
 import netwire
-from cli.clitools import run_piped
-from cve.recorder import UnixVictim
-from cve.servers import Start, TLSServer
-from faults.server import Serve, response
 from netwire.errors import RobotsDisallowed, UnsafeRedirect
 from netwire.robotparser import fetch_robots
 from netwire.url import URL
+from tests.cli.clitools import run_piped
+from tests.servers.faults import Serve, Start, response
+from tests.servers.raw import UnixVictim
+from tests.servers.tls import TLSServer, session_ca
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -58,7 +57,7 @@ def test_https_redirect_into_unix_socket_refused(
     face: Callable[..., Any], victim: UnixVictim, tls_server: Callable[[ssl.SSLContext], TLSServer], tmp_path: Path
 ) -> None:
     """The old downgrade guard compared the target with "http" only: https -> http+unix passed."""
-    ca = trustme.CA()
+    ca = session_ca()
     server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ca.issue_cert("localhost").configure_cert(server_ctx)
     srv = tls_server(server_ctx)

@@ -11,10 +11,9 @@ from __future__ import annotations
 import pytest
 
 import netwire
-from cve.servers import Start
-from faults.server import ReadRequest, Send, Serve, WaitForClose, response
 from netwire.errors import ProtocolError
 from netwire.http11 import Data, EndOfMessage, ResponseHead, ResponseParser
+from tests.servers.faults import ReadRequest, Send, Serve, Start, WaitForClose, response
 
 pytestmark = pytest.mark.timeout(20)
 

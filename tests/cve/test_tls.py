@@ -19,9 +19,9 @@ import trustme
 
 import netwire
 import netwire.request as urlreq
-from cve.servers import TLSServer
 from netwire.connection import make_ssl_context
 from netwire.errors import TLSError
+from tests.servers.tls import TLSServer, other_ca, session_ca
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -53,7 +53,7 @@ def test_tls_defaults() -> None:
 
 
 def test_tls_expired_certificate_refused(tls_server: Start, tmp_path: Path) -> None:
-    ca = trustme.CA()
+    ca = session_ca()
     now = datetime.datetime.now(datetime.UTC)
     cert = ca.issue_cert("localhost", not_before=now - datetime.timedelta(days=30), not_after=now - datetime.timedelta(days=1))
     srv = tls_server(_server_ctx(cert))
@@ -65,7 +65,7 @@ def test_tls_expired_certificate_refused(tls_server: Start, tmp_path: Path) -> N
 
 
 def test_tls_not_yet_valid_certificate_refused(tls_server: Start, tmp_path: Path) -> None:
-    ca = trustme.CA()
+    ca = session_ca()
     now = datetime.datetime.now(datetime.UTC)
     cert = ca.issue_cert("localhost", not_before=now + datetime.timedelta(days=1), not_after=now + datetime.timedelta(days=30))
     srv = tls_server(_server_ctx(cert))
@@ -74,7 +74,7 @@ def test_tls_not_yet_valid_certificate_refused(tls_server: Start, tmp_path: Path
 
 
 def test_tls_self_signed_certificate_refused(tls_server: Start, tmp_path: Path) -> None:
-    ca = trustme.CA()
+    ca = session_ca()
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     # The CA's own (self-signed) certificate and key serve directly.
     ca.cert_pem.write_to_path(str(tmp_path / "self.pem"))
@@ -87,7 +87,7 @@ def test_tls_self_signed_certificate_refused(tls_server: Start, tmp_path: Path) 
 
 
 def test_tls_untrusted_ca_refused(tls_server: Start, tmp_path: Path) -> None:
-    ca, other = trustme.CA(), trustme.CA()
+    ca, other = session_ca(), other_ca()
     srv = tls_server(_server_ctx(ca.issue_cert("localhost")))
     with pytest.raises(TLSError, match=r"local issuer|unable to get"):
         _fetch(srv.url(), _ca_file(other, tmp_path))
@@ -98,7 +98,7 @@ def test_tls_untrusted_ca_refused(tls_server: Start, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("host", ["127.0.0.1"])
 def test_tls_wrong_host_refused(tls_server: Start, tmp_path: Path, host: str) -> None:
-    ca = trustme.CA()
+    ca = session_ca()
     srv = tls_server(_server_ctx(ca.issue_cert("localhost")))
     with pytest.raises(TLSError, match=r"match|mismatch|hostname"):
         _fetch(srv.url(host=host), _ca_file(ca, tmp_path))
@@ -130,7 +130,7 @@ def _permissive_client_ctx(ca_file: str) -> ssl.SSLContext:
 
 @pytest.mark.parametrize("version", ["TLSv1", "TLSv1_1"])
 def test_tls_weak_protocol_versions_refused(tls_server: Start, tmp_path: Path, version: str) -> None:
-    ca = trustme.CA()
+    ca = session_ca()
     srv = tls_server(_weak_server_ctx(ca, getattr(ssl.TLSVersion, version)))
     ca_file = _ca_file(ca, tmp_path)
     with pytest.raises(TLSError):
@@ -142,7 +142,7 @@ def test_tls_weak_protocol_versions_refused(tls_server: Start, tmp_path: Path, v
 
 
 def test_tls_1_2_and_1_3_accepted(tls_server: Start, tmp_path: Path) -> None:
-    ca = trustme.CA()
+    ca = session_ca()
     for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ca.issue_cert("localhost").configure_cert(ctx)

@@ -13,10 +13,9 @@ import pytest
 
 import netwire
 import netwire.parse as N
-from cve.servers import Start
-from faults.server import Serve, response
 from netwire.errors import InvalidURL
 from netwire.url import URL
+from tests.servers.faults import Serve, Start, response
 
 pytestmark = pytest.mark.timeout(20)
 

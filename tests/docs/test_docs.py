@@ -43,7 +43,7 @@ from typing import Any
 
 import pytest
 
-from cli.clitools import FilesServer, start_files_nginx
+from tests.cli.clitools import FilesServer
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>```+|~~~+)(?P<info>[^\n`]*)$")
@@ -91,25 +91,15 @@ def pages() -> list[str]:
 # -- servers -------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def docs_nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FilesServer]:
-    proc, server = start_files_nginx(tmp_path_factory.mktemp("docs-nginx"))
-    try:
-        yield server
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(10)
-
-
 @pytest.fixture
-def doc_names(httpbin: Any, httpbin_secure: Any, docs_nginx: FilesServer, tmp_path: Path) -> dict[str, Any]:
+def doc_names(httpbin: Any, httpbin_secure: Any, files_nginx: FilesServer, tmp_path: Path) -> dict[str, Any]:
     import pytest_httpbin.certs  # type: ignore[import-untyped]
 
     return {
         "HTTPBIN": httpbin.url,
         "HTTPBIN_TLS": httpbin_secure.url,
         "HTTPBIN_CA": pytest_httpbin.certs.where(),
-        "NGINX": docs_nginx.base,
+        "NGINX": files_nginx.base,
         "TMP": tmp_path,
     }
 

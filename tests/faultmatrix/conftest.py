@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from faultmatrix.drivers import DRIVERS, Driver, make_driver
-from faults.server import FaultServer, ScriptSource
+from tests.drivers import Driver, make_driver
+from tests.servers.faults import FaultServer, ScriptSource
+from tests.servers.ports import no_fd_leak
 
-
-def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
+# The matrix runs each fault on the sync client and on AsyncClient/asyncio (uvloop: tests/aio).
+DRIVERS = ["sync", "async"]
 
 
 @pytest.fixture
@@ -22,31 +20,18 @@ def no_leak() -> Iterator[None]:
     """Fails the test if it leaves more file descriptors open than it found.
 
     Requested first by every test, so its teardown runs after the servers stopped and the
-    client closed. A peer's close can take a moment to reach a socket: wait for it, briefly.
+    client closed (a peer's close can take a moment to reach a socket: ``no_fd_leak`` waits).
     """
-    before = open_fds()
-    yield
-    deadline = time.monotonic() + 2.0
-    while open_fds() > before and time.monotonic() < deadline:
-        time.sleep(0.01)
-    after = open_fds()
-    assert after <= before, f"{after - before} file descriptor(s) leaked"
+    with no_fd_leak():
+        yield
 
 
 @pytest.fixture
-def fault_server(no_leak: None) -> Iterator[Callable[[ScriptSource], FaultServer]]:
-    started: list[FaultServer] = []
-
-    def start(scripts: ScriptSource) -> FaultServer:
-        srv = FaultServer(scripts)
-        started.append(srv)
-        return srv
-
-    yield start
-    for srv in started:
-        srv.stop()
-    for srv in started:
-        assert not srv.errors, f"the fault server's script failed: {srv.errors!r}"
+def fault_server(
+    no_leak: None, fault_server: Callable[[ScriptSource], FaultServer]
+) -> Callable[[ScriptSource], FaultServer]:
+    """The root ``fault_server``, inside the descriptor check."""
+    return fault_server
 
 
 @pytest.fixture(params=DRIVERS)

@@ -12,28 +12,14 @@ inside the body; between requests on a kept-alive connection; through a proxy's 
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 import netwire
-from faultmatrix.drivers import Driver
-from faults.server import (
-    Close,
-    FaultServer,
-    ReadRequest,
-    Reset,
-    Send,
-    Serve,
-    Sleep,
-    Trickle,
-    WaitForClose,
-    response,
-)
 from netwire.errors import (
     ConnectError,
     ConnectTimeout,
@@ -46,6 +32,20 @@ from netwire.errors import (
     WriteTimeout,
 )
 from netwire.http11 import IncompleteResponse
+from tests.drivers import Driver
+from tests.servers.faults import (
+    Close,
+    FaultServer,
+    ReadRequest,
+    Reset,
+    Send,
+    Serve,
+    Sleep,
+    Trickle,
+    WaitForClose,
+    response,
+)
+from tests.servers.raw import full_backlog
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -69,7 +69,7 @@ def assert_clean(d: Driver) -> None:
 
 def assert_recovers(d: Driver, srv: FaultServer) -> None:
     before = srv.connections
-    assert d.request("GET", srv.url("/after")) == (200, b"good")
+    assert d.fetch("GET", srv.url("/after")) == (200, b"good")
     assert srv.connections == before + 1
 
 
@@ -110,7 +110,7 @@ def test_server_fails(fault_server: Start, make: Make, script: list[Any], allowe
     d = make(timeout=3)
     started = time.monotonic()
     with pytest.raises(allowed) as info:
-        d.request("GET", srv.url("/"))
+        d.fetch("GET", srv.url("/"))
     assert type(info.value) in allowed, f"{type(info.value).__name__}: {info.value}"
     assert time.monotonic() - started < 1.0
     assert srv.connections == 1  # a fresh connection that failed is not retried
@@ -124,7 +124,7 @@ def test_connection_refused(fault_server: Start, make: Make) -> None:
         port = s.getsockname()[1]  # bound, never listening: refused
         d = make(timeout=3)
         started = time.monotonic()
-        err = raises_exactly(ConnectError, lambda: d.request("GET", f"http://127.0.0.1:{port}/"))
+        err = raises_exactly(ConnectError, lambda: d.fetch("GET", f"http://127.0.0.1:{port}/"))
         assert time.monotonic() - started < 1.0
         assert str(port) in str(err)
     assert_clean(d)
@@ -143,40 +143,18 @@ def _timed(fn: Callable[[], object], exc: type[BaseException], deadline: float) 
     return elapsed
 
 
-@contextlib.contextmanager
-def full_backlog() -> Iterator[int]:
-    """A listening port whose accept queue is full: a new connect gets no answer at all."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    fillers = []
-    try:
-        for _ in range(3):
-            s = socket.socket()
-            s.setblocking(False)
-            with contextlib.suppress(BlockingIOError):
-                s.connect(("127.0.0.1", port))
-            fillers.append(s)
-        time.sleep(0.05)
-        yield port
-    finally:
-        for s in fillers:
-            s.close()
-        listener.close()
-
-
 def test_stall_connect(no_leak: None, make: Make) -> None:
-    with full_backlog() as port:
+    with full_backlog() as listener:
+        port = listener.getsockname()[1]
         d = make(timeout=netwire.Timeout(5, connect=D))
-        _timed(lambda: d.request("GET", f"http://127.0.0.1:{port}/"), ConnectTimeout, D)
+        _timed(lambda: d.fetch("GET", f"http://127.0.0.1:{port}/"), ConnectTimeout, D)
         assert_clean(d)
 
 
 def test_stall_tls_handshake(fault_server: Start, make: Make) -> None:
     srv = fault_server([WaitForClose(timeout=5)])  # TCP accepted, never a byte of TLS back
     d = make(timeout=netwire.Timeout(5, connect=D), verify=False)
-    _timed(lambda: d.request("GET", f"https://127.0.0.1:{srv.port}/"), ConnectTimeout, D)
+    _timed(lambda: d.fetch("GET", f"https://127.0.0.1:{srv.port}/"), ConnectTimeout, D)
     assert_clean(d)
 
 
@@ -194,7 +172,7 @@ STALLS = [
 def test_stall_read(fault_server: Start, make: Make, script: list[Any]) -> None:
     srv = fault_server([script, GOOD])
     d = make(timeout=netwire.Timeout(5, read=D))
-    _timed(lambda: d.request("GET", srv.url("/")), ReadTimeout, D)
+    _timed(lambda: d.fetch("GET", srv.url("/")), ReadTimeout, D)
     assert_clean(d)
     assert_recovers(d, srv)
 
@@ -214,7 +192,7 @@ def test_stall_while_sending_the_body(
     d = make(timeout=netwire.Timeout(5, write=D), expect_continue=None)
     body = b"x" * (64 * 1024 * 1024)
     started = time.monotonic()
-    raises_exactly(WriteTimeout, lambda: d.request("POST", srv.url("/"), content=body))
+    raises_exactly(WriteTimeout, lambda: d.fetch("POST", srv.url("/"), content=body))
     elapsed = time.monotonic() - started
     # The clock starts when sending stalls, once the socket buffers are full.
     assert D * (1 - SLACK) <= elapsed <= D * (1 + SLACK) + 2 * LEAD_IN, elapsed
@@ -226,7 +204,7 @@ def test_write_timeout_fires_within_a_few_periods(fault_server: Start, make: Mak
     srv = fault_server([Sleep(5)])
     d = make(timeout=netwire.Timeout(5, write=D), expect_continue=None)
     started = time.monotonic()
-    raises_exactly(WriteTimeout, lambda: d.request("POST", srv.url("/"), content=b"x" * (64 * 1024 * 1024)))
+    raises_exactly(WriteTimeout, lambda: d.fetch("POST", srv.url("/"), content=b"x" * (64 * 1024 * 1024)))
     assert D * (1 - SLACK) <= time.monotonic() - started < 10 * D
     assert_clean(d)
 
@@ -236,7 +214,7 @@ def test_stall_waiting_for_the_pool(fault_server: Start, make: Make) -> None:
     srv = fault_server([ReadRequest(), Send(HEAD_100 + b"x" * 10), Sleep(5)])
     d = make(timeout=netwire.Timeout(5, pool=D), limits=netwire.Limits(max_connections=1))
     d.hold(srv.url("/held"))  # the only connection is busy with an unread response
-    _timed(lambda: d.request("GET", srv.url("/")), PoolTimeout, D)
+    _timed(lambda: d.fetch("GET", srv.url("/")), PoolTimeout, D)
     assert srv.connections == 1
 
 
@@ -244,14 +222,14 @@ def test_trickle_one_byte_per_interval_total_deadline(fault_server: Start, make:
     # Each byte comes well within the read timeout: only the total deadline can stop it.
     srv = fault_server([ReadRequest(), Trickle(HEAD_100 + b"x" * 100, interval=0.02), WaitForClose()])
     d = make(timeout=netwire.Timeout(5, total=D))
-    _timed(lambda: d.request("GET", srv.url("/")), TotalTimeout, D)
+    _timed(lambda: d.fetch("GET", srv.url("/")), TotalTimeout, D)
     assert_clean(d)
 
 
 def test_trickle_head_total_deadline(fault_server: Start, make: Make) -> None:
     srv = fault_server([ReadRequest(), Trickle(b"HTTP/1.1 200 OK\r\n" + b"X-Slow: y\r\n" * 500, interval=0.02), WaitForClose()])
     d = make(timeout=netwire.Timeout(5, total=D))
-    _timed(lambda: d.request("GET", srv.url("/")), TotalTimeout, D)
+    _timed(lambda: d.fetch("GET", srv.url("/")), TotalTimeout, D)
     assert_clean(d)
 
 
@@ -264,7 +242,7 @@ def test_server_answers_before_reading_the_body(fault_server: Start, make: Make,
     srv = fault_server([[ReadRequest(send_continue=False, read_body=False), Send(reply), then], GOOD])
     d = make(timeout=3, expect_continue=None)
     started = time.monotonic()
-    status, body = d.request("POST", srv.url("/upload"), content=b"x" * (8 * 1024 * 1024))
+    status, body = d.fetch("POST", srv.url("/upload"), content=b"x" * (8 * 1024 * 1024))
     assert (status, body) == (413, b"too big")
     assert time.monotonic() - started < 2.5
     assert_clean(d)
@@ -283,8 +261,8 @@ def _second_request_dropped(end: Any) -> list[list[Any]]:
 def test_keepalive_closed_idempotent_request_retried(fault_server: Start, make: Make, end: Any, method: str) -> None:
     srv = fault_server(_second_request_dropped(end))
     d = make(timeout=3)
-    assert d.request("GET", srv.url("/1")) == (200, b"first")
-    status, _ = d.request(method, srv.url("/2"), **({"content": b"p"} if method == "PUT" else {}))
+    assert d.fetch("GET", srv.url("/1")) == (200, b"first")
+    status, _ = d.fetch(method, srv.url("/2"), **({"content": b"p"} if method == "PUT" else {}))
     assert status == 200
     assert srv.connections == 2
     assert [(q.connection, q.method) for q in srv.requests] == [(0, "GET"), (0, method), (1, method)]
@@ -297,9 +275,9 @@ def test_keepalive_closed_non_idempotent_request_not_retried(
 ) -> None:
     srv = fault_server(_second_request_dropped(end))
     d = make(timeout=3)
-    d.request("GET", srv.url("/1"))
+    d.fetch("GET", srv.url("/1"))
     with pytest.raises((ReadError, IncompleteResponse)):
-        d.request(method, srv.url("/2"), content=b"pay once")
+        d.fetch(method, srv.url("/2"), content=b"pay once")
     time.sleep(0.1)  # a retry, if any, would have connected by now
     assert srv.connections == 1
     assert [q.body for q in srv.requests if q.method == method] == [b"pay once"]
@@ -309,11 +287,11 @@ def test_keepalive_closed_non_idempotent_request_not_retried(
 def test_keepalive_closed_while_idle_is_not_reused(fault_server: Start, make: Make) -> None:
     srv = fault_server([[ReadRequest(), Send(response(b"first")), Close()], [Serve(response(b"second"))]])
     d = make(timeout=3)
-    d.request("GET", srv.url("/1"))
+    d.fetch("GET", srv.url("/1"))
     assert srv.wait_idle(2)
     time.sleep(0.05)
     # Even a POST goes through: a connection seen closed before sending is not used at all.
-    assert d.request("POST", srv.url("/2"), content=b"x") == (200, b"second")
+    assert d.fetch("POST", srv.url("/2"), content=b"x") == (200, b"second")
     assert [q.connection for q in srv.requests] == [0, 1]
 
 
@@ -340,7 +318,7 @@ def test_proxy_fails_connect(fault_server: Start, make: Make, script: list[Any],
     proxy = fault_server(script)
     d = make(timeout=3, proxy=f"http://127.0.0.1:{proxy.port}", trust_env=False)
     started = time.monotonic()
-    err = raises_exactly(exc, lambda: d.request("GET", "https://127.0.0.1:9/secret"))
+    err = raises_exactly(exc, lambda: d.fetch("GET", "https://127.0.0.1:9/secret"))
     assert time.monotonic() - started < 1.0
     if status is not None:
         assert getattr(err, "status", None) == status
@@ -352,5 +330,5 @@ def test_proxy_fails_connect(fault_server: Start, make: Make, script: list[Any],
 def test_proxy_stalls_connect(fault_server: Start, make: Make) -> None:
     proxy = fault_server([ReadRequest(read_body=False), Sleep(5)])
     d = make(timeout=netwire.Timeout(5, connect=D), proxy=f"http://127.0.0.1:{proxy.port}", trust_env=False)
-    _timed(lambda: d.request("GET", "https://127.0.0.1:9/"), ConnectTimeout, D)
+    _timed(lambda: d.fetch("GET", "https://127.0.0.1:9/"), ConnectTimeout, D)
     assert_clean(d)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from faults.server import (
+from tests.servers.faults import (
     Close,
     FaultServer,
     ReadRequest,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from http11.feeding import parse_every_way, refused
 from netwire.errors import ProtocolError
 from netwire.http11 import DEFAULT_LIMITS, ParserLimits, ResponseParser
+from tests.http11.feeding import parse_every_way, refused
 
 
 def head_with(*lines: bytes, status_line: bytes = b"HTTP/1.1 200 OK") -> bytes:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from http11.feeding import parse_every_way, refused
 from netwire.errors import ProtocolError
 from netwire.http11 import IncompleteResponse, ParserLimits, ResponseParser
+from tests.http11.feeding import parse_every_way, refused
 
 CRLF = b"\r\n"
 

@@ -12,8 +12,8 @@ import io
 
 from hypothesis import assume, given
 
-from http11.feeding import parse_pieces
-from http11.test_properties import SETTINGS, Generated, responses
+from tests.http11.feeding import parse_pieces
+from tests.http11.test_properties import SETTINGS, Generated, responses
 
 
 class _FakeSocket:

@@ -13,11 +13,12 @@ import trustme
 
 import netwire
 from netwire.errors import ReadTimeout, WriteTimeout
+from tests.servers.tls import session_ca
 
 
 @pytest.fixture(scope="module")
 def ca() -> trustme.CA:
-    return trustme.CA()
+    return session_ca()
 
 
 class SilentTLSServer:

@@ -33,7 +33,9 @@ from netwire.errors import (
 )
 from netwire.policy.auth import DigestAuth
 from netwire.policy.retries import Retry
-from policy.servers import EchoServer, PolicyServer, ServerProcess, free_port, start_policy_server
+from tests.servers.echo import EchoServer, PolicyServer, start_policy_server
+from tests.servers.ports import free_port
+from tests.servers.proxies import ServerProcess
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -18,7 +18,9 @@ from netwire.errors import ConnectTimeout, ProxyError, TLSError
 from netwire.http11 import ParserLimits, ResponseParser
 from netwire.policy.proxies import Proxy, proxy_authorization
 from netwire.proxy_tunnel import TLSInTLSSocket, authority, http_connect
-from policy.servers import EchoServer, Relay, ServerProcess, start_relay
+from tests.servers.echo import EchoServer
+from tests.servers.proxies import Relay, ServerProcess, start_relay
+from tests.servers.tls import session_ca
 
 
 def _get(sock: socket.socket | ssl.SSLSocket, host: str, path: str) -> dict[str, object]:
@@ -147,7 +149,7 @@ def test_reply_head_is_read_exactly(parts: list[bytes]) -> None:
 
 
 def test_https_proxy_reads_over_tls_without_over_reading() -> None:
-    ca = trustme.CA()
+    ca = session_ca()
     with scripted_proxy(_send_then_wait(b"HTTP/1.1 200 OK\r\n\r\nTUNNEL"), tls=ca) as (port, _):
         ctx = ssl.create_default_context()
         ca.configure_trust(ctx)
@@ -273,7 +275,7 @@ def test_tls_in_tls_untrusted_target(https_front: Relay, tls_echo_server: EchoSe
 
 def test_tls_in_tls_handshake_timeout(tls_echo_server: EchoServer) -> None:
     # A proxy that says 200 and then nothing: the inner handshake times out, typed.
-    ca = trustme.CA()
+    ca = session_ca()
     ctx = ssl.create_default_context()
     ca.configure_trust(ctx)
     with scripted_proxy(_send_then_wait(b"HTTP/1.1 200 OK\r\n\r\n", gap=2.0), tls=ca) as (port, _):
@@ -288,7 +290,7 @@ def test_tls_in_tls_handshake_timeout(tls_echo_server: EchoServer) -> None:
 def test_tls_in_tls_timeout_bounds_a_trickled_record() -> None:
     # After the 200, a TLS record header announcing 16 KiB, then one byte every 50 ms: each
     # outer read makes progress, but the inner handshake's timeout bounds the whole wait.
-    ca = trustme.CA()
+    ca = session_ca()
     ctx = ssl.create_default_context()
     ca.configure_trust(ctx)
 

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from netwire.errors import ConnectTimeout, ProxyError
 from netwire.socks import REPLY_CODES, Socks5Handshake, socks5_connect
-from policy.servers import EchoServer, ServerProcess
+from tests.servers.echo import EchoServer
+from tests.servers.proxies import ServerProcess
 
 # -- the state machine ---------------------------------------------------------------------------
 
@@ -167,7 +168,7 @@ def test_dante_tls_through_tunnel(dante_server: ServerProcess, tls_echo_server: 
 
 
 def test_dante_refused_target_names_the_reply(dante_server: ServerProcess) -> None:
-    from policy.servers import free_port
+    from tests.servers.ports import free_port
 
     closed = free_port()
     with socket.create_connection((dante_server.host, dante_server.port), timeout=5) as sock, pytest.raises(ProxyError) as info:

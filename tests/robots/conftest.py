@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from robots._server import RobotsServer
+from tests.servers.robots import RobotsServer
 
 
 @pytest.fixture
@@ -18,12 +18,3 @@ def robots_server() -> Iterator[RobotsServer]:
     finally:
         server.httpd.shutdown()
         server.httpd.server_close()
-
-
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Every test here talks to loopback servers directly; a proxy from the environment would
-    # change what is being tested (urllib's opener and netwire's client both read these).
-    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.upper(), raising=False)

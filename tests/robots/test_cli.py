@@ -9,7 +9,7 @@ import pytest
 
 from netwire.cli.demos import robots as robots_demo
 from netwire.cli.main import main
-from robots._server import RobotsServer
+from tests.servers.robots import RobotsServer
 
 BODY = b"User-agent: *\nDisallow: /private\nAllow: /private/ok\nCrawl-delay: 2\nSitemap: http://h/s.xml\n"
 

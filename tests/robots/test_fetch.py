@@ -19,7 +19,7 @@ from netwire.robotparser import (
     fetch_robots,
     robots_url,
 )
-from robots._server import ENDLESS, RobotsServer
+from tests.servers.robots import ENDLESS, RobotsServer
 
 RULES = (
     b"User-agent: *\nDisallow: /private\nAllow: /private/open\nCrawl-delay: 3\nRequest-rate: 2/10\n\n"

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Callable, Iterator
 
 import pytest
 
-
-def _open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
+from tests.servers import ports
+from tests.servers.ports import open_fds as open_fds_now
+from tests.servers.raw import full_backlog
 
 
 @pytest.fixture
 def open_fds() -> Callable[[], int]:
     """Counts this process's open file descriptors (/proc/self/fd)."""
-    return _open_fds
+    return open_fds_now
 
 
 @pytest.fixture
@@ -37,53 +36,24 @@ def listener6() -> Iterator[socket.socket]:
     s.close()
 
 
-def _blackhole(family: int, host: str) -> tuple[socket.socket, list[socket.socket]]:
-    """A listener whose accept queue is full: further SYNs are dropped, connects hang."""
-    s = socket.socket(family, socket.SOCK_STREAM)
-    s.bind((host, 0))
-    s.listen(0)
-    fillers = []
-    addr = s.getsockname()[:2]
-    # Fill the queue (Linux accepts backlog+1); stop when a connect no longer completes.
-    for _ in range(4):
-        c = socket.socket(family, socket.SOCK_STREAM)
-        c.settimeout(0.2)
-        try:
-            c.connect(addr)
-        except OSError:
-            c.close()
-            break
-        fillers.append(c)
-    return s, fillers
-
-
 @pytest.fixture
 def blackhole4() -> Iterator[socket.socket]:
-    s, fillers = _blackhole(socket.AF_INET, "127.0.0.1")
-    yield s
-    for c in fillers:
-        c.close()
-    s.close()
+    """A listener whose accept queue is full: further SYNs are dropped, connects hang."""
+    with full_backlog("127.0.0.1") as s:
+        yield s
 
 
 @pytest.fixture
 def blackhole6() -> Iterator[socket.socket]:
-    s, fillers = _blackhole(socket.AF_INET6, "::1")
-    yield s
-    for c in fillers:
-        c.close()
-    s.close()
-
-
-def _free_port(family: int = socket.AF_INET, host: str = "127.0.0.1") -> int:
-    """A port nobody listens on (bound then closed: connecting to it is refused)."""
-    s = socket.socket(family, socket.SOCK_STREAM)
-    s.bind((host, 0))
-    port: int = s.getsockname()[1]
-    s.close()
-    return port
+    with full_backlog("::1") as s:
+        yield s
 
 
 @pytest.fixture
 def free_port() -> Callable[..., int]:
-    return _free_port
+    """``free_port(family=AF_INET, host="127.0.0.1")``: a port nobody listens on (connecting is refused)."""
+
+    def pick(family: int = socket.AF_INET, host: str = "127.0.0.1") -> int:
+        return ports.free_port(host, family)
+
+    return pick

@@ -31,6 +31,7 @@ def test_ping_loopback(host: str) -> None:
     assert stats.summary().startswith("rtt min/avg/max/mdev = ")
 
 
+@pytest.mark.root  # a raw ICMP socket
 def test_ping_raw_preference_and_size() -> None:
     stats = ping("127.0.0.1", count=1, size=1000, prefer="raw")
     assert stats.received == 1 and stats.replies[0].size == 1008
@@ -54,6 +55,7 @@ def test_checksum_known_value() -> None:
     assert checksum(fixed) == 0
 
 
+@pytest.mark.root  # an AF_PACKET socket
 def test_sniff_sees_udp_datagram_on_lo() -> None:
     receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     receiver.bind(("127.0.0.1", 0))
@@ -138,7 +140,7 @@ def _run_unprivileged(argv: list[str]) -> tuple[int, str]:
     return os.waitstatus_to_exitcode(status), out.decode()
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs root to start with")
+@pytest.mark.root  # dropping privileges needs root to start with
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
 def test_ping_without_privileges_says_what_is_needed(host: str) -> None:
     allowed = ping_group_allows(65534)
@@ -150,7 +152,7 @@ def test_ping_without_privileges_says_what_is_needed(host: str) -> None:
         assert "CAP_NET_RAW" in out and "root" in out and "ping_group_range" in out
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs root to start with")
+@pytest.mark.root  # dropping privileges needs root to start with
 def test_sniff_without_privileges_says_what_is_needed() -> None:
     code, out = _run_unprivileged(["sniff", "-c", "1", "--timeout", "0.5"])
     assert code == 2, out

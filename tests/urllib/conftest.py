@@ -3,28 +3,27 @@
 * ``httpbin`` / ``httpbin_secure`` come from pytest-httpbin; ``ca_context`` trusts its CA.
 * ``ftp_server``: pyftpdlib in a thread on a free port of 127.0.0.1, serving a temporary
   directory to ``anonymous`` and to ``user``/``secret``.
-* ``proxy`` / ``auth_proxy``: tinyproxy (tests/policy/servers.py's launcher), allowing CONNECT
+* ``proxy`` / ``auth_proxy``: tinyproxy (tests/servers/proxies.py), allowing CONNECT
   to the HTTPS httpbin; ``auth_proxy`` requires Basic credentials ``proxyuser``/``proxypass``.
-* ``canned_server``: a one-response-per-connection TCP server answering with bytes we choose
-  (truncated bodies, and the like), recording what it received.
+* ``one_shot`` (root conftest): a one-response-per-connection TCP server answering with bytes we
+  choose (truncated bodies, and the like), recording what it received.
 """
 
 from __future__ import annotations
 
 import http.server
-import os
-import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import pytest_httpbin.certs
 
-from policy.servers import ServerProcess, free_port, tinyproxy
+from tests.servers.ports import free_port
+from tests.servers.proxies import ServerProcess, tinyproxy
 
 FTP_FILES = {
     "hello.txt": b"hello over ftp\n",
@@ -98,56 +97,6 @@ def proxy(httpbin_secure: object) -> Iterator[ServerProcess]:
 def auth_proxy() -> Iterator[ServerProcess]:
     with tinyproxy(basic_auth=("proxyuser", "proxypass")) as server:
         yield server
-
-
-@dataclass
-class CannedServer:
-    """Answers each connection with ``response`` (bytes) and closes; keeps what it was sent."""
-
-    host: str
-    port: int
-    received: list[bytes] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-
-@pytest.fixture
-def canned_server() -> Iterator[Callable[[bytes], CannedServer]]:
-    listeners: list[socket.socket] = []
-
-    def start(response: bytes) -> CannedServer:
-        listener = socket.create_server(("127.0.0.1", 0))
-        listeners.append(listener)
-        server = CannedServer("127.0.0.1", listener.getsockname()[1])
-
-        def serve() -> None:
-            while True:
-                try:
-                    conn, _ = listener.accept()
-                except OSError:
-                    return
-                with conn:
-                    conn.settimeout(5)
-                    data = b""
-                    try:
-                        while b"\r\n\r\n" not in data:
-                            chunk = conn.recv(65536)
-                            if not chunk:
-                                break
-                            data += chunk
-                        server.received.append(data)
-                        conn.sendall(response)
-                    except OSError:
-                        pass
-
-        threading.Thread(target=serve, daemon=True).start()
-        return server
-
-    yield start
-    for listener in listeners:
-        listener.close()
 
 
 class _KeepAliveHandler(http.server.BaseHTTPRequestHandler):
@@ -233,15 +182,12 @@ def keepalive_server() -> Iterator[KeepAliveServer]:
 
 
 @pytest.fixture(autouse=True)
-def _clean_openers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No proxy variables from the environment, and no opener installed by an earlier test."""
+def _clean_openers() -> Iterator[None]:
+    """No opener installed by an earlier test (the root conftest clears the proxy variables)."""
     import urllib.request
 
     import netwire.request
 
-    for name in list(os.environ):
-        if name.lower().endswith("_proxy"):
-            monkeypatch.delenv(name, raising=False)
     urllib.request.install_opener(None)
     netwire.request.install_opener(None)
     yield
@@ -249,4 +195,4 @@ def _clean_openers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     netwire.request.install_opener(None)
 
 
-__all__ = ["FTP_FILES", "CannedServer", "FTPServer", "KeepAliveServer", "free_port"]
+__all__ = ["FTP_FILES", "FTPServer", "KeepAliveServer", "free_port"]

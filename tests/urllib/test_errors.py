@@ -80,7 +80,7 @@ def test_socket_default_timeout_applies(httpbin: Any) -> None:
         socket.setdefaulttimeout(old)
 
 
-def test_timeout_while_reading_the_body(canned_server: Any) -> None:
+def test_timeout_while_reading_the_body(one_shot: Any) -> None:
     # The server announces 100 bytes, sends 10, and then nothing (it holds the connection).
     listener = socket.create_server(("127.0.0.1", 0))
     held: list[socket.socket] = []

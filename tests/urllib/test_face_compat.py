@@ -29,56 +29,6 @@ from netwire.errors import InvalidURL
 MODULES = {"urllib": urllib.request, "netwire": netwire.request}
 
 
-class RawServer:
-    """One request per connection: ``answer(request_head) -> bytes`` is sent, then close."""
-
-    def __init__(self, answer: Callable[[bytes], bytes]) -> None:
-        self.answer = answer
-        self.received: list[bytes] = []
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            with conn:
-                conn.settimeout(5)
-                data = b""
-                try:
-                    while b"\r\n\r\n" not in data:
-                        chunk = conn.recv(65536)
-                        if not chunk:
-                            break
-                        data += chunk
-                    self.received.append(data)
-                    conn.sendall(self.answer(data))
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.listener.close()
-
-
-@pytest.fixture
-def raw_server() -> Iterator[Callable[[Callable[[bytes], bytes] | bytes], RawServer]]:
-    servers: list[RawServer] = []
-
-    def start(answer: Callable[[bytes], bytes] | bytes) -> RawServer:
-        fixed = answer
-        server = RawServer(answer if callable(answer) else (lambda _req: fixed))  # type: ignore[arg-type,return-value]
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
-
-
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
 
 
@@ -106,9 +56,9 @@ def _basic_server(challenge: bytes) -> Callable[[bytes], bytes]:
     ],
 )
 @pytest.mark.parametrize("lib", ["urllib", "netwire"])
-def test_basic_realm_quoting(raw_server: Any, lib: str, challenge: bytes, realm: str, warns: bool) -> None:
+def test_basic_realm_quoting(one_shot: Any, lib: str, challenge: bytes, realm: str, warns: bool) -> None:
     m = MODULES[lib]
-    server = raw_server(_basic_server(challenge))
+    server = one_shot(_basic_server(challenge))
     mgr = m.HTTPPasswordMgr()
     mgr.add_password(realm, server.url, "user", "pw")
     opener = m.build_opener(m.HTTPBasicAuthHandler(mgr))
@@ -129,9 +79,9 @@ def test_basic_realm_quoting(raw_server: Any, lib: str, challenge: bytes, realm:
     assert all(w.category is UserWarning for w in unquoted)
 
 
-def test_basic_realm_after_other_parameters(raw_server: Any) -> None:
+def test_basic_realm_after_other_parameters(one_shot: Any) -> None:
     # RFC 9110 allows any parameter order; urllib's regex does not: netwire answers anyway.
-    server = raw_server(_basic_server(b'Basic charset="UTF-8", realm="r"'))
+    server = one_shot(_basic_server(b'Basic charset="UTF-8", realm="r"'))
     mgr = netwire.request.HTTPPasswordMgr()
     mgr.add_password("r", server.url, "user", "pw")
     with netwire.request.build_opener(netwire.request.HTTPBasicAuthHandler(mgr)).open(
@@ -197,8 +147,8 @@ def test_ftp_userinfo_is_percent_decoded_once(percent_ftp: str, lib: str) -> Non
 
 
 @pytest.mark.parametrize("lib", ["urllib", "netwire"])
-def test_last_chunk_then_close(raw_server: Any, lib: str) -> None:
-    server = raw_server(
+def test_last_chunk_then_close(one_shot: Any, lib: str) -> None:
+    server = one_shot(
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n"
     )
     with MODULES[lib].urlopen(server.url, timeout=10) as r:
@@ -213,8 +163,8 @@ def test_last_chunk_then_close(raw_server: Any, lib: str) -> None:
 
 
 @pytest.mark.parametrize("lib", ["urllib", "netwire"])
-def test_server_closing_without_answer_is_remote_disconnected(raw_server: Any, lib: str) -> None:
-    server = raw_server(b"")
+def test_server_closing_without_answer_is_remote_disconnected(one_shot: Any, lib: str) -> None:
+    server = one_shot(b"")
     with pytest.raises(http.client.RemoteDisconnected) as info:
         MODULES[lib].urlopen(server.url, timeout=10)
     assert isinstance(info.value, ConnectionResetError)
@@ -249,8 +199,8 @@ def test_remote_disconnected_without_http_client_loaded() -> None:
 
 
 @pytest.mark.parametrize("lib", ["urllib", "netwire"])
-def test_http09_status_line_read_as_1_0(raw_server: Any, lib: str) -> None:
-    server = raw_server(b"HTTP/0.9 200 OK\r\nContent-Type: text/plain\r\n\r\nembedded")
+def test_http09_status_line_read_as_1_0(one_shot: Any, lib: str) -> None:
+    server = one_shot(b"HTTP/0.9 200 OK\r\nContent-Type: text/plain\r\n\r\nembedded")
     with MODULES[lib].urlopen(server.url, timeout=10) as r:
         assert (r.status, r.version) == (200, 10)
         assert r.read() == b"embedded"
@@ -332,9 +282,9 @@ def _digest_server(algorithm: bytes) -> Callable[[bytes], bytes]:
 
 
 @pytest.mark.parametrize("lib", ["urllib", "netwire"])
-def test_unsupported_digest_algorithm_raises_what_urllib_raises(raw_server: Any, lib: str) -> None:
+def test_unsupported_digest_algorithm_raises_what_urllib_raises(one_shot: Any, lib: str) -> None:
     m = MODULES[lib]
-    server = raw_server(_digest_server(b"FOO"))
+    server = one_shot(_digest_server(b"FOO"))
     mgr = m.HTTPPasswordMgrWithDefaultRealm()
     mgr.add_password(None, server.url, "user", "pw")
     with pytest.raises(ValueError, match="Unsupported digest authentication algorithm 'FOO'"):
@@ -342,14 +292,14 @@ def test_unsupported_digest_algorithm_raises_what_urllib_raises(raw_server: Any,
 
 
 @pytest.mark.parametrize("lib", ["urllib", "netwire"])
-def test_digest_subclass_cnonce_is_used(raw_server: Any, lib: str) -> None:
+def test_digest_subclass_cnonce_is_used(one_shot: Any, lib: str) -> None:
     m = MODULES[lib]
 
     class Fixed(m.HTTPDigestAuthHandler):  # type: ignore[name-defined,misc]
         def get_cnonce(self, nonce: str) -> str:
             return "0123456789abcdef"
 
-    server = raw_server(_digest_server(b"MD5"))
+    server = one_shot(_digest_server(b"MD5"))
     mgr = m.HTTPPasswordMgrWithDefaultRealm()
     mgr.add_password(None, server.url, "user", "pw")
     with m.build_opener(Fixed(mgr)).open(server.url, timeout=10) as r:
@@ -388,10 +338,10 @@ def evil_resolves_to(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
     return point
 
 
-def test_host_read_two_ways_is_refused(raw_server: Any, evil_resolves_to: Callable[[int], None]) -> None:
+def test_host_read_two_ways_is_refused(one_shot: Any, evil_resolves_to: Callable[[int], None]) -> None:
     import urllib.parse
 
-    server = raw_server(OK)
+    server = one_shot(OK)
     evil_resolves_to(server.port)
     url = "http://evil.example\\.good.example/"
     # What an allow-list written with urllib.parse sees:
@@ -410,9 +360,9 @@ def test_host_read_two_ways_is_refused(raw_server: Any, evil_resolves_to: Callab
     ["http://EXAMPLE.test:{port}/", "http://ex%61mple.test:{port}/", "http://example.test.:{port}/"],
 )
 def test_same_host_spelled_differently_passes(
-    raw_server: Any, monkeypatch: pytest.MonkeyPatch, url: str
+    one_shot: Any, monkeypatch: pytest.MonkeyPatch, url: str
 ) -> None:
-    server = raw_server(OK)
+    server = one_shot(OK)
     real = socket.getaddrinfo
 
     def getaddrinfo(host: Any, p: Any, *args: Any, **kwargs: Any) -> Any:
@@ -444,9 +394,9 @@ def _legacy_server(request: bytes) -> bytes:
 
 @pytestmark_legacy
 @pytest.mark.parametrize("lib", ["urllib", "netwire"])
-def test_urlopener_side_by_side(raw_server: Any, lib: str, tmp_path: Path) -> None:
+def test_urlopener_side_by_side(one_shot: Any, lib: str, tmp_path: Path) -> None:
     m = MODULES[lib]
-    server = raw_server(_legacy_server)
+    server = one_shot(_legacy_server)
 
     class AppOpener(m.FancyURLopener):  # type: ignore[name-defined,misc]
         version = "App/1.0"

@@ -142,8 +142,8 @@ def test_urlretrieve_post_data(httpbin: Any, tmp_path: Path) -> None:
     assert b'"k": "v"' in Path(filename).read_bytes()
 
 
-def test_content_too_short(canned_server: Any, tmp_path: Path) -> None:
-    server = canned_server(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"a" * 40)
+def test_content_too_short(one_shot: Any, tmp_path: Path) -> None:
+    server = one_shot(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"a" * 40)
     with pytest.raises(ContentTooShortError) as ours:
         R.urlretrieve(server.url + "/short", tmp_path / "ours")
     with pytest.raises(urllib.request.ContentTooShortError) as theirs:  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ import pytest_httpbin.certs
 import netwire.errors
 import netwire.request as R
 from netwire.error import HTTPError, URLError
-from policy.test_proxies import _NETWIRE_ADDITIONS, _SAME_AS_URLLIB
+from tests.policy.test_proxies import _NETWIRE_ADDITIONS, _SAME_AS_URLLIB
 
 # -- HTTPS -----------------------------------------------------------------------------------------
 
@@ -172,7 +172,7 @@ def test_https_proxy_without_a_scheme_is_plain_http(
 def test_caller_proxy_authorization_goes_verbatim_to_connect(
     proxy: Any, httpbin_secure: Any, ca_context: ssl.SSLContext, value: str
 ) -> None:
-    from policy.servers import start_relay
+    from tests.servers.proxies import start_relay
 
     relay = start_relay((proxy.host, proxy.port))  # records the CONNECT heads
     try:
@@ -251,7 +251,7 @@ def test_proxies_from_the_environment(proxy: Any, httpbin: Any, monkeypatch: pyt
 
 
 def test_socks5_proxy_in_proxy_handler(httpbin: Any, httpbin_secure: Any, ca_context: ssl.SSLContext) -> None:
-    from policy.servers import dante
+    from tests.servers.proxies import dante
 
     with dante() as socks:
         for scheme in ("socks5", "socks5h"):

@@ -1,5 +1,9 @@
-"""Loopback helpers for the hardening (issue 14) tests: a raw request recorder, a Unix socket
-that must stay untouched, and one ``face`` over the sync and async clients.
+"""Raw servers on loopback: exact bytes in, fixed bytes out.
+
+* :func:`full_backlog`: a listener that never accepts, its accept queue full: connects hang.
+* :class:`SilentServer`: accepts connections and never sends a byte.
+* :class:`OneShotServer`: answers each connection's first request head with bytes we choose
+  (truncated bodies, and the like) and closes; keeps each head it read.
 
 * :class:`RawRecorder`: a keep-alive HTTP server that keeps every request's exact bytes (head
   and body) and answers each with a fixed reply. Pointed at as an HTTP proxy, it records what a
@@ -7,7 +11,6 @@ that must stay untouched, and one ``face`` over the sync and async clients.
   rewrite before any origin saw it.
 * :class:`UnixVictim`: a Unix-socket HTTP server standing in for a local daemon (Docker's
   socket); it answers, so a client that reaches it gets a response, and counts connections.
-* ``face``: the ``tests/aio`` fixture (sync Client, AsyncClient on asyncio and on uvloop).
 """
 
 from __future__ import annotations
@@ -18,14 +21,8 @@ import socket
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
 
-import pytest
-
-import netwire
-from aio.conftest import AsyncFace, SyncFace
-
-__all__ = ["RawRecorder", "UnixVictim", "face", "read_request"]
+__all__ = ["OK", "OneShotServer", "RawRecorder", "SilentServer", "UnixVictim", "full_backlog", "read_request"]
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -136,38 +133,99 @@ class UnixVictim(_Server):
             os.rmdir(self._dir)
 
 
-@pytest.fixture
-def recorder() -> Iterator[Callable[..., RawRecorder]]:
-    made: list[RawRecorder] = []
+class OneShotServer:
+    """One request per connection: ``answer(request_head) -> bytes`` is sent, then the connection closes.
 
-    def start(reply: bytes = OK) -> RawRecorder:
-        """A recorder answering every request with ``reply``."""
-        made.append(RawRecorder(reply))
-        return made[-1]
+    ``received`` keeps each request head (up to the blank line) in arrival order.
+    """
 
-    yield start
-    for r in made:
-        r.close()
+    def __init__(self, answer: bytes | Callable[[bytes], bytes]) -> None:
+        self.answer: Callable[[bytes], bytes] = answer if callable(answer) else (lambda _head: answer)
+        self.received: list[bytes] = []
+        self.host = "127.0.0.1"
+        self.listener = socket.create_server((self.host, 0))
+        self.port: int = self.listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(5)
+                data = b""
+                try:
+                    while b"\r\n\r\n" not in data:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                    self.received.append(data)
+                    conn.sendall(self.answer(data))
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.listener.close()
 
 
-@pytest.fixture
-def victim() -> Iterator[UnixVictim]:
-    v = UnixVictim()
-    yield v
-    v.close()
+@contextlib.contextmanager
+def full_backlog(host: str = "127.0.0.1") -> Iterator[socket.socket]:
+    """A listener that never accepts, its queue filled: Linux drops further SYNs, so a connect hangs
+    (until the connect timeout). Yields the listener; everything is closed on exit."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    fillers: list[socket.socket] = []
+    try:
+        listener.bind((host, 0))
+        listener.listen(0)
+        addr = listener.getsockname()[:2]
+        # Fill the queue (Linux queues backlog + 1); stop when a connect no longer completes.
+        for _ in range(4):
+            c = socket.socket(family, socket.SOCK_STREAM)
+            c.settimeout(0.2)
+            try:
+                c.connect(addr)
+            except OSError:
+                c.close()
+                break
+            fillers.append(c)
+        yield listener
+    finally:
+        for c in fillers:
+            c.close()
+        listener.close()
 
 
-@pytest.fixture(params=["sync", "async", "uvloop"])
-def face(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
-    """``face(**client_options)``: a client of the parametrised kind, closed at teardown."""
-    made: list[SyncFace | AsyncFace] = []
+class SilentServer:
+    """Accepts connections on 127.0.0.1 and holds them open, never sending a byte."""
 
-    def make(**options: Any) -> SyncFace | AsyncFace:
-        options.setdefault("timeout", netwire.Timeout(10.0))
-        f = SyncFace(**options) if request.param == "sync" else AsyncFace(request.param, **options)
-        made.append(f)
-        return f
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.address: tuple[str, int] = self.listener.getsockname()[:2]
+        self.port = self.address[1]
+        self._held: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
 
-    yield make
-    for f in made:
-        f.close()
+    def _accept(self) -> None:
+        self.listener.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                self._held.append(self.listener.accept()[0])
+            except OSError:
+                continue
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        for s in self._held:
+            s.close()
+        self.listener.close()

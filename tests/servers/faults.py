@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Any
 
 __all__ = [
     "Action",
@@ -41,6 +42,7 @@ __all__ = [
     "Serve",
     "ShutdownWrite",
     "Sleep",
+    "Start",
     "Trickle",
     "WaitForClose",
     "response",
@@ -413,3 +415,8 @@ class FaultServer:
         with self._lock:
             self.requests.append(req)
         return req
+
+
+# Any, not ScriptSource: a literal list mixing action types is inferred as list[object].
+Start = Callable[[Any], FaultServer]
+"""The ``fault_server`` fixture: start a FaultServer playing a script (a ``ScriptSource``)."""
