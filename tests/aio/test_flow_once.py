@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import netwire
-from faults.server import ReadRequest, Send, Serve, Sleep, response
+from tests.servers.faults import ReadRequest, Send, Serve, Sleep, response
 from netwire.errors import RobotsDisallowed
 
 pytestmark = pytest.mark.timeout(30)

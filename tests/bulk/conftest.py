@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from bulk.synthweb import web
+from tests.bulk.synthweb import web
 
 __all__ = ["web"]

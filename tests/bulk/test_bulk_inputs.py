@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bulk.synthweb import HOSTS, Web
+from tests.bulk.synthweb import HOSTS, Web
 from netwire.bulk import BulkError
 from netwire.bulk.inputs import MAX_LINE, read_items
 from netwire.fetch import bulk

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bulk.synthweb import DEAD, HOSTS, CountingServer, Web
+from tests.bulk.synthweb import DEAD, HOSTS, CountingServer, Web
 from netwire.fetch import bulk
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bulk.synthweb import HOSTS, PAGES, Web
+from tests.bulk.synthweb import HOSTS, PAGES, Web
 from netwire.fetch import bulk
 
 ray = pytest.importorskip("ray")

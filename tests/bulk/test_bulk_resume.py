@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from bulk.synthweb import HOSTS, PAGES, Web
+from tests.bulk.synthweb import HOSTS, PAGES, Web
 from netwire.bulk.index import recover
 from netwire.fetch import bulk
 

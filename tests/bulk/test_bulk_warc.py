@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from bulk.synthweb import BIG, HOSTS, Web, page_body
+from tests.bulk.synthweb import BIG, HOSTS, Web, page_body
 from netwire.bulk.warc import gzip_member, response_block, sha1_base32
 from netwire.fetch import bulk
 

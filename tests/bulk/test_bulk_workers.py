@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bulk.synthweb import HOSTS, PAGES, Web
+from tests.bulk.synthweb import HOSTS, PAGES, Web
 from netwire.bulk import BulkError
 from netwire.bulk.hosts import registrable_domain, shard_of
 from netwire.bulk.run import _Progress

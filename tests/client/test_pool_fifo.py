@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 import netwire
-from faults.server import FaultServer, Serve, response
+from tests.servers.faults import FaultServer, Serve, response
 
 pytestmark = pytest.mark.timeout(20)
 
