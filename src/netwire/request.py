@@ -39,15 +39,15 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from .client import Client
 from .error import ContentTooShortError, HTTPError, URLError
 from .errors import InvalidURL, ReadError, RequestError
-from .http11 import IncompleteResponse, ParserLimits
-from .models import Headers, Limits, Timeout
-from .models import Request as _NRequest
+from .http.client import Client
+from .http.http11 import IncompleteResponse, ParserLimits
+from .http.models import Headers, Limits, Timeout
+from .http.models import Request as _NRequest
+from .http.policy.auth import Challenge, DigestAuth, parse_www_authenticate
+from .http.policy.proxies import Proxy, host_bypasses
 from .parse import quote, unquote, unquote_to_bytes, unwrap, urljoin, urlparse, urlsplit, urlunparse
-from .policy.auth import Challenge, DigestAuth, parse_www_authenticate
-from .policy.proxies import Proxy, host_bypasses
 from .response import HTTPResponse, addclosehook, addinfourl, make_message
 from .url import URL
 
@@ -2540,7 +2540,7 @@ class _CallableModule(types.ModuleType):
     """
 
     def __call__(self, method: str, url: Any, **kwargs: Any) -> Any:
-        from .client import request as _request
+        from .http.client import request as _request
 
         return _request(method, url, **kwargs)
 

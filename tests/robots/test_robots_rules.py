@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from netwire._robots_cache import NeedsFetch, RobotsRules
+from netwire.robots._cache import NeedsFetch, RobotsRules
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "netwire"
 BODY = b"User-agent: *\nDisallow: /private\nCrawl-delay: 2\n"

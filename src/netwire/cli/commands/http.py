@@ -362,13 +362,13 @@ def _credentials(user: str) -> tuple[str, str]:
 
 def make_client(args: argparse.Namespace, trace: Trace | None) -> Any:
     """A Client configured from the options (a tracing one for ``-v``)."""
-    from ...models import Timeout
+    from ...http.models import Timeout
 
     auth: Any = None
     if args.user is not None:
         name, password = _credentials(args.user)
         if args.digest:
-            from ...policy.auth import DigestAuth
+            from ...http.policy.auth import DigestAuth
 
             auth = DigestAuth(name, password)
         else:
@@ -406,7 +406,7 @@ def make_client(args: argparse.Namespace, trace: Trace | None) -> Any:
         respect_robots=args.respect_robots,
     )
     if trace is None:
-        from ...client import Client
+        from ...http.client import Client
 
         return Client(**options)
     return _tracing_client_class()(trace, **options)
@@ -515,8 +515,8 @@ def _tracing_client_class() -> Any:
         return _TracingClient
     import socket
 
-    from ...client import Client
-    from ...connection import open_connection
+    from ...http.client import Client
+    from ...http.connection import open_connection
     from ...sockets.happy_eyeballs import connect_addrinfos, interleave_addresses
 
     class TracingClient(Client):

@@ -50,7 +50,7 @@ def list_sitemaps(args: argparse.Namespace) -> int:
     """Print every URL the sitemaps list; failed documents are reported on stderr."""
     from ... import Client
     from ...errors import NetwireError
-    from ...sitemaps import sitemaps
+    from ...robots.sitemaps import sitemaps
 
     errors: list[tuple[str, NetwireError]] = []
     count = 0
