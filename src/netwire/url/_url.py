@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final
 
-from .errors import InvalidURL
+from ..errors import InvalidURL
 
 __all__ = ["DEFAULT_PORTS", "SPECIAL_SCHEMES", "URL", "URLSearchParams"]
 
