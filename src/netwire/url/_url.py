@@ -1,9 +1,8 @@
-"""The URL type: parsing and serialising per the WHATWG URL Standard.
+"""The URL class: construction, the fast and medium paths, the setters, serialising.
 
-:class:`URL` is immutable and hashable (two URLs are equal when their ``href`` is). It implements
-the standard's *basic URL parser* (every state, with a base URL and with the state overrides the
-setters use), its host parser (domains through UTS #46, IPv4 in every accepted form, IPv6, opaque
-hosts), its percent-encode sets and its serialiser. ``str(url)`` is ``url.href``.
+:class:`URL` is immutable and hashable (two URLs are equal when their ``href`` is). Parsing runs
+the standard's *basic URL parser* (``_parser``), with the host parser of ``_host`` and the
+percent-encode sets of ``_percent``; ``str(url)`` is ``url.href``.
 
 Parsing ``http(s)://host[:port]/path?query`` is the client's hot path, so two shortcuts come before
 the state machine: a plain-ASCII special URL that needs no rewriting beyond lower-casing is
@@ -11,11 +10,12 @@ recognised with one regular expression (the fast path); any other special URL wi
 and any reference against a special base, is cut into components by a second one and each
 component is processed in bulk (the medium path). Whatever either declines goes through the full
 state machine. All three give identical results: the tests check that on the web-platform-tests
-data and on generated input.
+data and on generated input. The helpers they share are imported by name, so each costs one
+global lookup, as when they lived in one module.
 
-:class:`URLSearchParams` is the standard's ``URLSearchParams`` as a standalone mutable list of
-name/value pairs. ``URL.search_params`` hands out a fresh copy; a changed copy is put back with
-``url.with_search_params(params)`` (or ``url.replace(search_params=params)``), which returns a new URL.
+``URL.search_params`` hands out a fresh :class:`URLSearchParams` (``_search_params``); a changed
+copy is put back with ``url.with_search_params(params)`` (or ``url.replace(search_params=params)``),
+which returns a new URL.
 """
 
 from __future__ import annotations
