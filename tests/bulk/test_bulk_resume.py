@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.bulk.synthweb import HOSTS, PAGES, Web
 from netwire.bulk.index import recover
 from netwire.fetch import bulk
+from tests.bulk.synthweb import HOSTS, PAGES, Web
 
 KEEP = ("n", "url", "final_url", "status", "content_type", "length", "sha256", "error", "redirects")
 
