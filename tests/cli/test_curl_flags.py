@@ -91,9 +91,9 @@ def test_combined_short_flags_fail(cli: Any, httpbin: Any) -> None:
 
 
 def test_every_short_boolean_flag_combines(cli: Any, httpbin: Any) -> None:
-    from netwire.cli.commands.http import _add_options
-
     import argparse
+
+    from netwire.cli.commands.http import _add_options
 
     p = argparse.ArgumentParser(add_help=False)
     _add_options(p)

@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from ...errors import NetwireError
-from ...sockets.stream import Stream
+from ...sockets.stream import Stream, describe_address
 
 #: Idle timeout of ``tcp listen --echo`` unless ``--timeout`` says otherwise (0: none).
 ECHO_IDLE_TIMEOUT = 60.0
@@ -43,7 +43,7 @@ def address_text(addr: Any) -> str:
         v4 = str(addr[0])[7:]
         if v4.count(".") == 3:
             return f"{v4}:{addr[1]}"
-    return address_text(addr)
+    return describe_address(addr)
 
 
 def register(subparsers: Any) -> None:
