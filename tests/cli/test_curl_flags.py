@@ -90,7 +90,7 @@ def test_combined_short_flags_fail(cli: Any, httpbin: Any) -> None:
     assert r.rc == 22 and r.stdout == b""
 
 
-def test_every_short_boolean_flag_combines(cli: Any, httpbin: Any) -> None:
+def test_every_short_boolean_flag_combines(cli: Any, httpbin: Any, tmp_path: Path) -> None:
     import argparse
 
     from netwire.cli.commands.http import _add_options
@@ -101,7 +101,7 @@ def test_every_short_boolean_flag_combines(cli: Any, httpbin: Any) -> None:
                     if len(s) == 2 and s[0] == "-")
     assert set("fsSLkivIOJG") <= set(shorts)
     # All of them at once parse (they may not all make sense together: -G needs -d, -J -O).
-    r = cli(["get", "-" + "".join(c for c in shorts if c not in "IJG"), httpbin.url + "/get"])
+    r = cli(["get", "-" + "".join(c for c in shorts if c not in "IJG"), httpbin.url + "/get"], cwd=tmp_path)
     assert "unrecognized" not in r.err and r.rc in (0, 2), r.err
 
 
@@ -112,10 +112,10 @@ def test_dash_X_sets_the_method(cli: Any, httpbin: Any) -> None:
     assert r.out == "DELETE 200"
 
 
-def test_write_out_variables(cli: Any, httpbin: Any) -> None:
+def test_write_out_variables(cli: Any, httpbin: Any, tmp_path: Path) -> None:
     fmt = ("%{http_code}|%{response_code}|%{num_redirects}|%{url_effective}|%{remote_ip}|%{remote_port}|"
            "%{content_type}|%{header{server}}|%{size_download}|%{http_version}|%{exitcode}|%%\\n")
-    r = cli(["get", "-sL", "-o", "body.json", "-w", fmt, httpbin.url + "/redirect/2"])
+    r = cli(["get", "-sL", "-o", "body.json", "-w", fmt, httpbin.url + "/redirect/2"], cwd=tmp_path)
     assert r.rc == 0, r.err
     host, port = httpbin.url.removeprefix("http://").split(":")
     fields = r.out.split("|")
