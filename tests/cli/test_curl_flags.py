@@ -351,3 +351,13 @@ def test_port_lists() -> None:
     for bad in ("0", "65536", "a", "5-3", "1-", ""):
         with pytest.raises(ValueError):
             parse_ports(bad)
+
+
+def test_unreadable_or_bad_certificate_files_are_usage_errors(cli: Any, httpbin_secure: Any, tmp_path: Path) -> None:
+    # They were loaded mid-request and crashed with a traceback (FileNotFoundError, ssl.SSLError).
+    (tmp_path / "bad.pem").write_text("not a certificate\n")
+    for args in (["-E", "missing.pem"], ["-E", "bad.pem"], ["--cacert", "bad.pem"], ["--cacert", "missing.pem"]):
+        r = cli(["get", *args, httpbin_secure.url + "/get"], cwd=tmp_path)
+        assert r.rc == 2, (args, r.err)
+        assert "Traceback" not in r.err
+        assert args[1] in r.err

@@ -109,6 +109,11 @@ examples:
   netwire post http://host/post -F photo=@cat.jpg -F caption=hello     multipart upload
   netwire get -u alice:secret --digest http://host/digest-auth/auth/alice/secret
   netwire get -v https://host/                           trace: connect, TLS, heads, timings
+  netwire get -sSfL -o out.html http://host/page         curl's -sSfL: quiet, errors shown, fail on >= 400, follow
+  netwire get -s -o /dev/null -w '%{http_code} %{time_total}\\n' http://host/    curl's report line
+  netwire get -T backup.tar http://host/dav/             PUT the file (streamed, progress bar)
+  netwire get -OJ http://host/download?id=3              save under the Content-Disposition name
+  netwire get -G -d q=term --data-urlencode 'who=a b' http://host/search
   netwire request OPTIONS http://host/ -i
 """
 
@@ -149,7 +154,7 @@ def register(sub: Any) -> None:
                 "items",
                 nargs="*",
                 metavar="ITEM",
-                help="httpie-style request items: key=value (JSON string field, or form field with --form), "
+                help="httpie-style request items: key=value (JSON string field, or form field with --form-items or -F), "
                 "key:=json (raw JSON field), key==value (query parameter), Header:value (header), "
                 "field@path (file upload, multipart)",
             )
@@ -520,6 +525,11 @@ def make_client(args: argparse.Namespace, trace: Trace | None) -> Any:
             auth = DigestAuth(name, password)
         else:
             auth = (name, password)
+    for option, path in (("--cacert", args.cacert), ("-E/--cert", args.cert), ("--key", args.key)):
+        # Loaded only when the TLS context is built, mid-request: a typo would surface as a
+        # traceback there, so each file is checked up front.
+        if path is not None and not os.access(path, os.R_OK):
+            raise UsageError(f"{option}: cannot read {path}")
     verify: Any = True
     if args.insecure:
         verify = False
@@ -528,6 +538,17 @@ def make_client(args: argparse.Namespace, trace: Trace | None) -> Any:
     cert: Any = None
     if args.cert:
         cert = (args.cert, args.key) if args.key else args.cert
+    if args.cert or (args.cacert and not args.insecure):
+        # A file that is no PEM fails deep inside the first request otherwise (ssl.SSLError).
+        import ssl
+
+        from ...connection import make_ssl_context
+
+        try:
+            make_ssl_context(verify, cert)
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            which = "-E/--cert" if args.cert else "--cacert"
+            raise UsageError(f"{which}: cannot load the certificate or key: {exc}") from None
     cookies: Any = False  # a one-shot command needs no jar (and http.cookiejar costs ~40 ms to import)
     if args.cookie:
         cookies = {}
