@@ -547,7 +547,8 @@ def make_client(args: argparse.Namespace, trace: Trace | None) -> Any:
         try:
             make_ssl_context(verify, cert)
         except (ssl.SSLError, OSError, ValueError) as exc:
-            which = "-E/--cert" if args.cert else "--cacert"
+            which = f"-E/--cert {args.cert}" + (f" --key {args.key}" if args.key else "") if args.cert else \
+                f"--cacert {args.cacert}"
             raise UsageError(f"{which}: cannot load the certificate or key: {exc}") from None
     cookies: Any = False  # a one-shot command needs no jar (and http.cookiejar costs ~40 ms to import)
     if args.cookie:
