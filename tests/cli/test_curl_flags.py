@@ -85,6 +85,17 @@ def test_combined_short_flags(cli: Any, httpbin: Any, flags: str) -> None:
         assert b'"url": "' + httpbin.url.encode() + b'/get"' in r.stdout
 
 
+def test_combined_short_flags_ending_with_one_that_takes_a_value(cli: Any, httpbin: Any, tmp_path: Path) -> None:
+    r = cli(["get", "-sSLo", "out.json", httpbin.url + "/redirect/1"], cwd=tmp_path)
+    assert r.rc == 0 and r.stdout == b"", r.err
+    assert json.loads((tmp_path / "out.json").read_bytes())["url"] == httpbin.url + "/get"
+
+
+def test_data_from_a_pipe_file(cli: Any, httpbin: Any) -> None:
+    d = body_json(cli(["post", httpbin.url + "/post", "-d", "@/dev/stdin", "-d", "b=2"], input=b"a=1"))
+    assert d["form"] == {"a": "1", "b": "2"}
+
+
 def test_combined_short_flags_fail(cli: Any, httpbin: Any) -> None:
     r = cli(["get", "-fsSL", httpbin.url + "/status/404"])
     assert r.rc == 22 and r.stdout == b""

@@ -336,7 +336,11 @@ def _data_pieces(args: argparse.Namespace, spec: Spec, *, stream: bool) -> list[
         if kind == "urlencode":
             pieces.append(urlencode_piece(value, lambda path: _read_arg_file("@" + path)))
         elif kind == "data" and value.startswith("@") and value != "@-" and stream:
-            pieces.append(_open_body_file(value[1:], spec))
+            f = _open_body_file(value[1:], spec)
+            import stat
+
+            # A pipe or device (-d @/dev/stdin) has no size to announce: read whole, as @-.
+            pieces.append(f if stat.S_ISREG(os.fstat(f.fileno()).st_mode) else f.read())
         else:
             pieces.append(_read_arg_file(value, allow_at=kind == "data"))
     return pieces
