@@ -66,6 +66,17 @@ def test_dash_F_and_long_form_are_curls_multipart_fields(cli: Any, httpbin: Any,
     assert d["headers"]["Content-Type"].startswith("multipart/form-data; boundary=")
 
 
+@pytest.mark.nginx
+def test_form_text_field_with_a_type(cli: Any, httpbin: Any, upload_nginx: Nginx) -> None:
+    d = body_json(cli(["post", httpbin.url + "/anything", "-F", 'meta={"a": 1};type=application/json']))
+    assert d["form"] == {"meta": '{"a": 1}'}
+    # The multipart body as sent, stored by nginx: the part has curl's Content-Type and no filename.
+    r = cli(["post", "-X", "PUT", upload_nginx.url("/up/form.bin"), "-F", "meta=x;type=application/json"])
+    assert r.rc == 0, r.err
+    body = (upload_nginx.root / "up" / "form.bin").read_bytes()
+    assert b'Content-Disposition: form-data; name="meta"\r\nContent-Type: application/json\r\n\r\nx\r\n' in body
+
+
 def test_old_form_switch_still_sends_items_as_a_form(cli: Any, httpbin: Any) -> None:
     # 'netwire post --form URL a=1' (the old switch before the URL) and the new name of the switch.
     for args in (["post", "--form", httpbin.url + "/post", "a=1", "b=x y"],

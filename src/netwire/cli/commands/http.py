@@ -465,6 +465,10 @@ def _fill_spec(args: argparse.Namespace, spec: Spec) -> Spec:
                 files.append((name, _open_upload(value[1:], spec)))
             elif value.startswith("<"):
                 data.append((name, _read_arg_file("@" + value[1:]).decode("utf-8", "replace")))
+            elif ";type=" in value:
+                # curl: 'name=text;type=mime' is a text part with that Content-Type (no filename)
+                text, _, ctype = value.partition(";type=")
+                files.append((name, (None, text.encode("utf-8"), ctype.strip())))
             else:
                 data.append((name, value))
         spec.data, spec.files = data, files
