@@ -190,6 +190,16 @@ def test_dash_G_moves_data_to_the_query(cli: Any, httpbin: Any) -> None:
     assert cli(["get", "-G", httpbin.url + "/get"]).rc == 2
 
 
+def test_query_joining() -> None:
+    from netwire.cli.commands.http import _with_query
+
+    assert _with_query("http://h/p", b"a=1") == "http://h/p?a=1"
+    assert _with_query("http://h/p?", b"a=1") == "http://h/p?a=1"
+    assert _with_query("http://h/p?x=0", b"a=1") == "http://h/p?x=0&a=1"
+    assert _with_query("http://h/p?x=0&", b"a=1") == "http://h/p?x=0&a=1"
+    assert _with_query("http://h/p#frag", b"a=1") == "http://h/p?a=1#frag"
+
+
 def test_data_urlencode_forms(cli: Any, httpbin: Any, tmp_path: Path) -> None:
     (tmp_path / "v.txt").write_bytes(b"file value & more")
     d = body_json(cli(["post", httpbin.url + "/post", "--data-urlencode", "a=x y", "--data-urlencode", "=b",

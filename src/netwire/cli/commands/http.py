@@ -351,7 +351,12 @@ def _with_query(url: str, query: bytes) -> str:
     if not query:
         return url
     base, hash_, fragment = url.partition("#")
-    joiner = "&" if "?" in base and not base.endswith(("?", "&")) else "" if base.endswith("?") else "?"
+    if "?" not in base:
+        joiner = "?"
+    elif base.endswith(("?", "&")):
+        joiner = ""
+    else:
+        joiner = "&"
     return base + joiner + query.decode("utf-8", "replace") + hash_ + fragment
 
 
