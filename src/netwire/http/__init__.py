@@ -10,8 +10,7 @@ transport, TLS, deadlines) with the tunnels ``proxy_tunnel`` (HTTP CONNECT) and 
 pool or driver.
 
 May import: ``netwire.url``, ``netwire.errors``, ``netwire.robots`` (rules and the sans-IO cache),
-``netwire._idna``, ``netwire._psl``, ``netwire.sockets`` (happy eyeballs), the package root
-(``__version__``). Never ``netwire.cli``, ``netwire.bulk`` or the urllib faces (``request``,
+``netwire._psl``, ``netwire.sockets`` (happy eyeballs), the package root (``__version__``). Never ``netwire.cli``, ``netwire.bulk`` or the urllib faces (``request``,
 ``error``, ``response``, ``parse``, ``robotparser``) at import time. Two call-time exceptions
 remain, to be removed by the url/ and _urllib/ split: ``clientbase`` imports ``netwire.parse``
 (``unquote``) for userinfo, and ``fetch.bulk`` imports ``netwire.bulk`` when called.
