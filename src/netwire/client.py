@@ -24,6 +24,7 @@ from .flow import (
     DRAIN_LIMIT,
     EARLY_RESPONSE_WAIT,
     IDEMPOTENT_METHODS,
+    CacheOp,
     Drain,
     Exchange,
     FetchRobots,
@@ -143,6 +144,7 @@ class Client(BaseClient):
         """Close every pooled connection. Responses still being read close theirs when done."""
         self._closed = True
         self.pool.close()
+        self._close_cache()
 
     def __enter__(self) -> Client:
         return self
@@ -219,6 +221,8 @@ class Client(BaseClient):
                         result = None
                     elif kind is ReadCapped:
                         result = _read_capped(action.response, action.limit)
+                    elif kind is CacheOp:
+                        result = action.call()
                     elif kind is FetchRobots:
                         result = self._fetch_robots(action.url)
                     else:  # pragma: no cover - every action is handled above
