@@ -214,7 +214,10 @@ def send_flow(
                 response = yield from _retrying(client, request, route)
         if not follows(response, follow):
             break
-        yield Drain(response)
+        if client.cache is None:
+            yield Drain(response)
+        else:
+            yield from _drain_to_cache(response)
         history.append(response)
         if len(history) > client.max_redirects:
             raise TooManyRedirects(
@@ -363,6 +366,17 @@ def _through_cache(client: BaseClient, store: Cache, request: Request, route: Ro
         )
         response._tap(recorder)
     return response
+
+
+def _drain_to_cache(response: Response) -> Generator[Action, Any, None]:
+    """Drain a redirect's body by reading it (to :data:`DRAIN_LIMIT`) rather than by the drivers'
+    raw drain, so a storable redirect (a 301, a 308) is seen to its end and stored."""
+    try:
+        yield ReadCapped(response, DRAIN_LIMIT)
+    except RequestError:
+        pass  # as Drain: a redirect's body that fails is no reason to fail the request
+    finally:
+        response.close()
 
 
 def _delete_all(store: Cache, keys: list[str]) -> None:

@@ -60,6 +60,7 @@ CACHE_SITE = Site(
         # method that succeeds on the same URL.
         location /inv/ { expires 1h; error_page 405 =200 $uri; }
         location /cookie/ { expires 1h; add_header Set-Cookie "visit=1; Path=/"; }
+        location = /moved { expires 1h; return 301 /fresh/a.txt; }
         location /gz/ { expires 1h; gzip on; gzip_min_length 0; gzip_types text/plain; }
 """,
 )

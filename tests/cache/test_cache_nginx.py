@@ -319,7 +319,7 @@ def test_sqlite_cache_shared_by_threads(cache_nginx: Nginx, hits: Seen, tmp_path
                     r = client.get(url)
                     assert r.status == 200 and r.content.startswith(b"<p>")
                     states.append(r.extensions["cache"])
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     # Two clients, each with its own SqliteCache on the same file (as two processes would), four threads each.
@@ -390,3 +390,25 @@ def test_elapsed_time_of_a_hit_is_small(face: Any, cache_nginx: Nginx) -> None:
     for _ in range(50):
         assert f.get(url).extensions["cache"] == "hit"
     assert time.monotonic() - started < 5
+
+
+def test_a_redirect_is_stored_and_followed_from_the_cache(face: Any, cache_nginx: Nginx, hits: Seen) -> None:
+    f = face(cache=True)
+    seen_moved, seen_target = hits("/moved"), hits("/fresh/a.txt")
+    first = f.get(cache_nginx.url("/moved"))
+    again = f.get(cache_nginx.url("/moved"))
+    assert first.history[0].extensions["cache"] == "stored"
+    assert [r.extensions["cache"] for r in again.history] == ["hit"]
+    assert again.extensions["cache"] == "hit" and again.content == b"fresh a\n"
+    assert seen_moved() == ["301"] and seen_target() == ["200"]
+
+
+def test_only_if_cached_answers_504_when_nothing_is_stored(face: Any, cache_nginx: Nginx, hits: Seen) -> None:
+    f = face(cache=True)
+    url = cache_nginx.url("/fresh/b.txt")
+    seen = hits("/fresh/b.txt")
+    offline = {"Cache-Control": "only-if-cached"}
+    assert f.get(url, headers=offline).status == 504
+    f.get(url)
+    assert f.get(url, headers=offline).extensions["cache"] == "hit"
+    assert seen() == ["200"]
