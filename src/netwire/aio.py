@@ -19,7 +19,7 @@ import time
 from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from .aio_connection import AsyncConnection, open_async_connection
 from .aio_pool import AsyncConnectionPool
@@ -43,7 +43,9 @@ from .flow import (
     Sleep,
     cookies_in,
     cookies_out,
+    decoder_for,
     follows,
+    fresh_hit,
     is_plain,
     response_fields,
     robots_fetch_flow,
@@ -512,7 +514,14 @@ class AsyncClient(BaseClient):
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
         flow_auth = self._flow_auth(auth)
         first = None
-        if is_plain(self, flow_auth):
+        if self.cache is not None:
+            hit = cast("AsyncResponse | None", fresh_hit(self, flow_auth, request))  # our _response_from_cache's
+            if hit is not None and not follows(hit, follow):
+                if not stream:
+                    await hit.aread()
+                return hit
+            first = hit
+        elif is_plain(self, flow_auth):
             # The common case, without the generator: one exchange (cookies as the flow does
             # them); the loop takes over only if the answer is a redirect to follow.
             jar = self.cookies
@@ -600,12 +609,10 @@ class AsyncClient(BaseClient):
             call()
 
     def _response_from_cache(self, request: Request, entry: Any, headers: Headers, body: bytes) -> AsyncResponse:
-        from .flow import decoder_for
-
         return AsyncResponse(
             entry.status,
             body=_StoredBody(body),
-            decoder=decoder_for(self, headers, request.method),
+            decoder=decoder_for(self, entry.facts.encoding, request.method),
             reason=entry.reason,
             http_version=entry.http_version,
             headers=headers,

@@ -20,18 +20,21 @@ May import: ``errors``, ``models``, ``url`` (and the standard library); nothing 
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from email.utils import mktime_tz, parsedate_tz
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from .models import Headers, Request, Response
 
 __all__ = [
@@ -70,7 +73,9 @@ _HOP_BY_HOP = frozenset(
 )
 _NOT_UPDATED = _HOP_BY_HOP | {"content-length", "content-encoding", "content-range"}
 #: A request carrying any of these is sent as it is: its answer is not the stored one's to give.
-_BYPASS_HEADERS = ("range", "if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range")
+_BYPASS_HEADERS = frozenset(
+    {"range", "if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range"}
+)
 
 
 # -- what is stored --------------------------------------------------------------------------------
@@ -96,16 +101,29 @@ class CacheEntry:
     request_time: float
     response_time: float
     vary: dict[str, str] = field(default_factory=dict)
+    # What the rules derive from the fields, worked out once per entry (a hit then costs a few
+    # dict lookups, not a Cache-Control parse and three date parses): see :meth:`facts`.
+    _facts: _Facts | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def facts(self) -> _Facts:
+        """The entry's parsed Cache-Control, lifetime, initial age and the like (computed once)."""
+        facts = self._facts
+        if facts is None:
+            facts = self._facts = _Facts(self)
+        return facts
 
     @property
     def variant(self) -> str:
         """The secondary key: entries of one URL with equal ``variant`` replace each other."""
+        if not self.vary:
+            return ""
         return json.dumps(sorted(self.vary.items()), separators=(",", ":"))
 
     @property
     def size(self) -> int:
         """Roughly the bytes it takes: body plus header text."""
-        return len(self.body) + sum(len(k) + len(v) + 4 for k, v in self.headers) + len(self.url)
+        return self.facts.size
 
     def field(self, name: str) -> str | None:
         """A header's value (several lines joined by ", "), or None."""
@@ -144,6 +162,47 @@ class CacheEntry:
             response_time=float(d["response_time"]),
             vary={str(k): str(v) for k, v in d["vary"].items()},
         )
+
+
+class _Facts:
+    """What the rules need of an entry, from its fields: computed once (entries are not changed in
+    place: a 304 makes a new one with :func:`refresh`)."""
+
+    __slots__ = (
+        "cc", "date", "encoding", "etag", "expires", "initial_age", "last_modified", "lifetime", "served", "size",
+        "vary_names",
+    )
+
+    def __init__(self, entry: CacheEntry) -> None:
+        headers = entry.headers
+        fields: dict[str, list[str]] = {}
+        served = []
+        size = len(entry.body) + len(entry.url)
+        for k, v in headers:  # one pass over the fields, then dict lookups
+            name = k.lower()
+            fields.setdefault(name, []).append(v)
+            size += len(k) + len(v) + 4
+            if name != "age":
+                served.append((k, v))
+
+        def one(name: str) -> str | None:
+            values = fields.get(name)
+            return ", ".join(values) if values else None
+
+        self.size = size
+        self.served = served
+        self.cc = parse_cache_control(fields.get("cache-control", ()))
+        self.date = http_date(one("date"))
+        self.etag = one("etag")
+        self.encoding = one("content-encoding")
+        self.last_modified = one("last-modified")
+        self.expires = one("expires")
+        self.vary_names = [n.strip().lower() for v in fields.get("vary", ()) for n in v.split(",") if n.strip()]
+        self.lifetime = _lifetime(entry, self)
+        # RFC 9111 4.2.3's corrected_initial_age: the age when the response arrived.
+        apparent = max(0.0, entry.response_time - self.date) if self.date is not None else 0.0
+        age_value = _seconds((one("age") or "").split(",")[0].strip()) or 0
+        self.initial_age = max(apparent, age_value + max(0.0, entry.response_time - entry.request_time))
 
 
 # -- the stores ------------------------------------------------------------------------------------
@@ -239,6 +298,9 @@ class MemoryCache:
         """Nothing to release (the entries stay until the object goes)."""
 
 
+#: Connections a :class:`SqliteCache` keeps open between calls (more are opened while busy).
+_MAX_IDLE_CONNECTIONS = 8
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     key TEXT NOT NULL, variant TEXT NOT NULL, stored REAL NOT NULL, size INTEGER NOT NULL,
@@ -256,11 +318,13 @@ CREATE TRIGGER IF NOT EXISTS entries_out AFTER DELETE ON entries
 class SqliteCache:
     """A store in one sqlite3 file: it survives restarts and may be shared by threads and processes.
 
-    Each thread uses a connection of its own; the file is in WAL mode (readers never wait for a
-    writer), every write is one short ``BEGIN IMMEDIATE`` transaction, and a writer waits up to
-    ``busy_timeout`` seconds for another process's. Once the entries pass ``max_size`` bytes the
-    oldest stored go first. The calls block (disk I/O, possibly a lock): ``blocking`` is True, so
-    the async client runs them off its event loop.
+    The file is in WAL mode (readers never wait for a writer); every write is one short
+    ``BEGIN IMMEDIATE`` transaction, and a writer waits up to ``busy_timeout`` seconds for
+    another's (another thread's or process's). Connections are kept in a small pool: a call
+    takes one, or opens one when all are busy, and gives it back, so threads come and go
+    without leaving connections behind. Once the entries pass ``max_size`` bytes the oldest
+    stored go first. The calls block (disk I/O, possibly a lock): ``blocking`` is True, so the
+    async client runs them off its event loop.
     """
 
     blocking = True
@@ -278,83 +342,88 @@ class SqliteCache:
         self.max_size = max_size
         self.max_entry_size = min(max_entry_size, max_size)
         self.busy_timeout = busy_timeout
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._idle: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
-        db = self._db()  # create the file and its tables now: a bad path fails here, not mid-request
-        with self._lock:
+        # Create the file and its tables now: a bad path fails here, not in the middle of a request.
+        with self._connection() as db:
             db.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
 
-    def _db(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
             if self._closed:
                 raise RuntimeError("this SqliteCache is closed")
-            db = sqlite3.connect(
-                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
-            )
+            db = self._idle.pop() if self._idle else None
+        if db is None:
+            import sqlite3  # here, not at import: a client without a sqlite cache never loads it
+
+            db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
             # WAL: readers and one writer at once, across processes; NORMAL: no fsync per commit
             # (a crash may lose the last entries, never corrupt the file; it is only a cache).
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
+        try:
+            yield db
+        finally:
             with self._lock:
-                self._all.append(db)
-        return db
+                if self._closed or len(self._idle) >= _MAX_IDLE_CONNECTIONS:
+                    db.close()
+                else:
+                    self._idle.append(db)
 
     def get(self, key: str) -> list[CacheEntry]:
-        rows = self._db().execute("SELECT meta, body FROM entries WHERE key = ?", (key,)).fetchall()
+        with self._connection() as db:
+            rows = db.execute("SELECT meta, body FROM entries WHERE key = ?", (key,)).fetchall()
         return [CacheEntry.from_meta(meta, body) for meta, body in rows]
 
     def put(self, key: str, entry: CacheEntry) -> None:
         size = entry.size
         if size > self.max_entry_size:
             return
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            # DELETE then INSERT (not INSERT OR REPLACE, whose implicit delete fires no trigger).
-            db.execute("DELETE FROM entries WHERE key = ? AND variant = ?", (key, entry.variant))
-            db.execute(
-                "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?)",
-                (key, entry.variant, time.time(), size, entry.meta(), entry.body),
-            )
-            (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
-            while total > self.max_size:
+        with self._connection() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                # DELETE then INSERT (not INSERT OR REPLACE, whose implicit delete fires no trigger).
+                db.execute("DELETE FROM entries WHERE key = ? AND variant = ?", (key, entry.variant))
                 db.execute(
-                    "DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries ORDER BY stored LIMIT 16)"
+                    "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?)",
+                    (key, entry.variant, time.time(), size, entry.meta(), entry.body),
                 )
                 (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+                while total > self.max_size:
+                    db.execute(
+                        "DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries ORDER BY stored LIMIT 16)"
+                    )
+                    (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
 
     def delete(self, key: str) -> None:
-        self._db().execute("DELETE FROM entries WHERE key = ?", (key,))
+        with self._connection() as db:
+            db.execute("DELETE FROM entries WHERE key = ?", (key,))
 
     @property
     def size(self) -> int:
         """Bytes held now (across every process using the file)."""
-        (total,) = self._db().execute("SELECT bytes FROM total WHERE id = 0").fetchone()
+        with self._connection() as db:
+            (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
         return int(total)
 
     def __len__(self) -> int:
-        (n,) = self._db().execute("SELECT COUNT(*) FROM entries").fetchone()
+        with self._connection() as db:
+            (n,) = db.execute("SELECT COUNT(*) FROM entries").fetchone()
         return int(n)
 
     def close(self) -> None:
-        """Close every thread's connection (a later call raises RuntimeError)."""
-        self._closed = True
+        """Close the idle connections; those in use close when their call ends. Later calls raise RuntimeError."""
         with self._lock:
-            dbs, self._all = self._all, []
-        for db in dbs:
-            try:
-                db.close()
-            except sqlite3.Error:  # pragma: no cover - closing is best effort
-                pass
-        self._local = threading.local()
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for db in idle:
+            db.close()
 
 
 def cache_from(value: Any) -> Cache | None:
@@ -427,6 +496,13 @@ def http_date(value: str | None) -> float | None:
     """An HTTP-date as a POSIX timestamp, or None when absent or unparsable."""
     if not value:
         return None
+    return _parse_date(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_date(value: str) -> float | None:
+    # Cached: the Date of responses arriving in the same second, and a page's Last-Modified, repeat
+    # (email.utils' parser costs several microseconds, a good part of a revalidation's own work).
     parsed = parsedate_tz(value)
     if parsed is None:
         return None
@@ -456,7 +532,9 @@ def vary_names(headers: list[tuple[str, str]] | Headers) -> list[str]:
 
 
 def _matches(entry: CacheEntry, request: Request) -> bool:
-    names = vary_names(entry.headers)
+    names = entry.facts.vary_names
+    if not names:
+        return True
     if "*" in names:
         return False  # RFC 9111 4.1: Vary: * never matches
     return all(_field(request.headers, name) == entry.vary.get(name, "") for name in names)
@@ -465,9 +543,9 @@ def _matches(entry: CacheEntry, request: Request) -> bool:
 def select(entries: list[CacheEntry], request: Request) -> CacheEntry | None:
     """The stored response for ``request``: of those its ``Vary`` fields match, the newest."""
     found = [e for e in entries if _matches(e, request)]
-    if not found:
-        return None
-    return max(found, key=lambda e: (http_date(e.field("date")) or e.response_time, e.response_time))
+    if len(found) < 2:
+        return found[0] if found else None
+    return max(found, key=lambda e: (e.facts.date or e.response_time, e.response_time))
 
 
 class Plan:
@@ -478,9 +556,12 @@ class Plan:
     def __init__(self, request: Request) -> None:
         headers = request.headers
         self.key = cache_key(str(request.url))
-        self.bypass = any(name in headers for name in _BYPASS_HEADERS)
-        cc = parse_cache_control(headers.get_list("cache-control"))
-        if "cache-control" not in headers and "no-cache" in _field(headers, "pragma").lower():
+        names = {name.lower() for name, _ in headers.multi_items()}
+        self.bypass = not names.isdisjoint(_BYPASS_HEADERS)
+        cc: dict[str, str | None] = {}
+        if "cache-control" in names:
+            cc = parse_cache_control(headers.get_list("cache-control"))
+        elif "pragma" in names and "no-cache" in _field(headers, "pragma").lower():
             cc["no-cache"] = None  # RFC 9111 5.4: Pragma: no-cache when there is no Cache-Control
         self.directives = cc
 
@@ -489,38 +570,39 @@ class Plan:
         return "only-if-cached" in self.directives
 
 
-def freshness_lifetime(entry: CacheEntry, max_heuristic: float = MAX_HEURISTIC_LIFETIME) -> float:
+def freshness_lifetime(entry: CacheEntry) -> float:
     """RFC 9111 4.2.1: max-age, else Expires - Date, else the heuristic (4.2.2), else 0."""
-    cc = parse_cache_control(v for k, v in entry.headers if k.lower() == "cache-control")
+    return entry.facts.lifetime
+
+
+def _lifetime(entry: CacheEntry, facts: _Facts) -> float:
+    cc = facts.cc
     if "max-age" in cc:
         return float(_seconds(cc["max-age"]) or 0)
-    date = http_date(entry.field("date")) or entry.response_time
-    expires_field = entry.field("expires")
+    date = facts.date or entry.response_time
+    expires_field = facts.expires
     if expires_field is not None:
         expires = http_date(expires_field)
         return max(0.0, expires - date) if expires is not None else 0.0  # invalid: already expired
-    last_modified = http_date(entry.field("last-modified"))
+    last_modified = http_date(facts.last_modified)
     if last_modified is not None and (entry.status in HEURISTIC_STATUSES or "public" in cc):
-        return min(max_heuristic, max(0.0, (date - last_modified) * HEURISTIC_FRACTION))
+        return min(MAX_HEURISTIC_LIFETIME, max(0.0, (date - last_modified) * HEURISTIC_FRACTION))
     return 0.0
 
 
 def current_age(entry: CacheEntry, now: float) -> float:
-    """RFC 9111 4.2.3."""
-    date = http_date(entry.field("date"))
-    apparent = max(0.0, entry.response_time - date) if date is not None else 0.0
-    age_value = _seconds((entry.field("age") or "").split(",")[0].strip()) or 0
-    corrected = age_value + max(0.0, entry.response_time - entry.request_time)
-    return max(apparent, corrected) + max(0.0, now - entry.response_time)
+    """RFC 9111 4.2.3: the age when it arrived, plus the time it has been stored since."""
+    return entry.facts.initial_age + max(0.0, now - entry.response_time)
 
 
-def usable(entry: CacheEntry, plan: Plan, now: float, max_heuristic: float = MAX_HEURISTIC_LIFETIME) -> bool:
+def usable(entry: CacheEntry, plan: Plan, now: float) -> bool:
     """Whether ``entry`` may answer the request without asking the server (RFC 9111 4.2, 5.2)."""
     rcc = plan.directives
-    cc = parse_cache_control(v for k, v in entry.headers if k.lower() == "cache-control")
+    facts = entry.facts
+    cc = facts.cc
     if "no-cache" in cc:
         return False  # always validated (no-cache="fields" too: the strict reading)
-    lifetime = freshness_lifetime(entry, max_heuristic)
+    lifetime = facts.lifetime
     age = current_age(entry, now)
     fresh = lifetime > age
     if fresh and "immutable" in cc:
@@ -543,8 +625,8 @@ def conditional(request: Request, entry: CacheEntry) -> Request | None:
     """``request`` with the validators of ``entry`` (RFC 9111 4.3.1), or None when it has none."""
     from .models import Request as _Request
 
-    etag = entry.field("etag")
-    last_modified = entry.field("last-modified")
+    etag = entry.facts.etag
+    last_modified = entry.facts.last_modified
     if etag is None and last_modified is None:
         return None
     headers = request.headers.copy()
@@ -578,7 +660,10 @@ def refresh(entry: CacheEntry, headers: Headers, request_time: float, response_t
     fresh = [(k, v) for k, v in _stored_headers(headers.multi_items()) if k.lower() not in _NOT_UPDATED]
     replaced = {k.lower() for k, _ in fresh}
     kept = [(k, v) for k, v in entry.headers if k.lower() not in replaced]
-    return replace(entry, headers=kept + fresh, request_time=request_time, response_time=response_time)
+    return CacheEntry(
+        entry.url, entry.status, entry.reason, entry.http_version, kept + fresh, entry.body,
+        request_time, response_time, entry.vary,
+    )
 
 
 def storable(request: Request, plan: Plan, response: Response) -> bool:
@@ -623,8 +708,7 @@ def entry_for(request: Request, response: Response, body: bytes, request_time: f
 
 def served_headers(entry: CacheEntry, now: float) -> list[tuple[str, str]]:
     """The stored header fields with ``Age`` set to the entry's current age (RFC 9111 5.1)."""
-    age = str(int(current_age(entry, now)))
-    return [(k, v) for k, v in entry.headers if k.lower() != "age"] + [("Age", age)]
+    return [*entry.facts.served, ("Age", str(int(current_age(entry, now))))]
 
 
 def invalidated(request: Request, response: Response) -> list[str]:
@@ -690,7 +774,7 @@ class Recorder:
             return
         response = self._response
         entry = entry_for(self._request, response, b"".join(chunks), self._request_time, self._response_time)
-        if entry.size > self.limit:
+        if entry.size > self.limit:  # (works out the entry's facts now, not on its first hit)
             return
         response.extensions["cache"] = "stored"
         self._save(entry)

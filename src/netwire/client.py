@@ -35,6 +35,7 @@ from .flow import (
     cookies_in,
     cookies_out,
     follows,
+    fresh_hit,
     is_plain,
     response_fields,
     robots_fetch_flow,
@@ -176,7 +177,13 @@ class Client(BaseClient):
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
         flow_auth = self._flow_auth(auth)
         first = None
-        if is_plain(self, flow_auth):
+        if self.cache is not None:
+            first = fresh_hit(self, flow_auth, request)
+            if first is not None and not follows(first, follow):
+                if not stream:
+                    first.read()
+                return first
+        elif is_plain(self, flow_auth):
             # The common case, without the generator: one exchange (cookies as the flow does
             # them); the loop takes over only if the answer is a redirect to follow.
             jar = self.cookies

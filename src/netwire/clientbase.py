@@ -20,9 +20,9 @@ from . import __version__
 from .connection import Origin, make_ssl_context
 from .content import encode_request_body, form_urlencode
 from .errors import InsecureRequestWarning, InvalidURL, TotalTimeout
-from .flow import Route
+from .flow import Route, decoder_for
 from .http11 import DEFAULT_LIMITS, ParserLimits, encode_request_head
-from .models import Headers, HeaderTypes, Limits, Request, Response, Timeout
+from .models import Headers, HeaderTypes, Limits, Request, Response, Timeout, _BytesStream
 from .policy.auth import Auth, NetrcAuth, auth_from
 from .policy.proxies import Proxy, effective_settings, proxy_authorization, select_proxy
 from .policy.retries import Retry
@@ -185,9 +185,6 @@ class BaseClient:
 
     def _response_from_cache(self, request: Request, entry: CacheEntry, headers: Headers, body: bytes) -> Response:
         """A response served from the cache: the stored body, decoded as the network's would be."""
-        from .flow import decoder_for
-        from .models import _BytesStream
-
         return Response(
             entry.status,
             reason=entry.reason,
@@ -196,7 +193,7 @@ class BaseClient:
             stream=_BytesStream(body),
             request=request,
             url=request.url,
-            decoder=decoder_for(self, headers, request.method),
+            decoder=decoder_for(self, entry.facts.encoding, request.method),
         )
 
     def _cache_background(self, call: Callable[[], None]) -> None:

@@ -35,6 +35,8 @@ import warnings
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from . import cache as rules
+from .cache import Cache, CacheEntry, served_headers
 from .errors import NetwireError, RequestError, RobotsDisallowed, TooManyRedirects, TotalTimeout
 from .models import Headers, Request, Response, Timeout
 from .policy.auth import Auth
@@ -45,7 +47,6 @@ if TYPE_CHECKING:
     from http.cookiejar import CookieJar
 
     from ._robots_cache import _Entry
-    from .cache import Cache, CacheEntry
     from .clientbase import BaseClient
     from .http11 import ResponseHead
     from .models import Decoder
@@ -66,6 +67,7 @@ __all__ = [
     "Route",
     "Sleep",
     "follows",
+    "fresh_hit",
     "is_plain",
     "robots_fetch_flow",
     "robots_get_flow",
@@ -175,6 +177,34 @@ def is_plain(client: BaseClient, auth: Auth | None) -> bool:
     flow, no retries, no cache): the drivers then send it at once and start :func:`send_flow` with
     ``first`` only if :func:`follows` that response (a generator costs a few microseconds)."""
     return auth is None and client.retries is None and not client.respect_robots and client.cache is None
+
+
+def fresh_hit(client: BaseClient, auth: Auth | None, request: Request) -> Response | None:
+    """The cache's fast path, for the drivers: the response a fresh stored one gives ``request``
+    when the loop would do nothing else before its exchange (no robots.txt, auth or retries) and
+    the store is in memory; None otherwise (then :func:`send_flow` decides, as always). What it
+    answers is exactly what :func:`send_flow` would, without the generators (a third of a hit's cost)."""
+    store = client.cache
+    if (
+        store is None
+        or store.blocking
+        or auth is not None
+        or client.retries is not None
+        or client.respect_robots
+        or request.method not in rules.LOOKUP_METHODS
+    ):
+        return None
+    plan = rules.Plan(request)
+    if plan.bypass:
+        return None
+    entries = store.get(plan.key)
+    if not entries:
+        return None
+    found = rules.select(entries, request)
+    now = time.time()
+    if found is None or not rules.usable(found, plan, now):
+        return None
+    return _from_cache(client, request, found, now, "hit")
 
 
 def follows(response: Response, follow: bool) -> bool:
@@ -324,8 +354,6 @@ def _through_cache(client: BaseClient, store: Cache, request: Request, route: Ro
     ``response.extensions["cache"]``: "hit" (no network), "revalidated" (a 304 refreshed the
     stored response, served), "stored" (from the network, now stored) or "miss".
     """
-    from . import cache as rules
-
     if request.method not in rules.LOOKUP_METHODS:
         response = yield from _exchange(client, request, route)
         keys = rules.invalidated(request, response)
@@ -335,7 +363,8 @@ def _through_cache(client: BaseClient, store: Cache, request: Request, route: Ro
     plan = rules.Plan(request)
     found: CacheEntry | None = None
     if not plan.bypass:
-        entries = yield CacheOp(lambda: store.get(plan.key))
+        # A store in memory is called here (microseconds); one that blocks, by the driver.
+        entries = (yield CacheOp(lambda: store.get(plan.key))) if store.blocking else store.get(plan.key)
         found = rules.select(entries, request)
         now = time.time()
         if found is not None and rules.usable(found, plan, now):
@@ -351,7 +380,10 @@ def _through_cache(client: BaseClient, store: Cache, request: Request, route: Ro
             yield Drain(response)
             now = time.time()
             updated = rules.refresh(found, response.headers, request_time, now)
-            yield CacheOp(lambda: store.put(plan.key, updated))
+            if store.blocking:
+                yield CacheOp(lambda: store.put(plan.key, updated))
+            else:
+                store.put(plan.key, updated)
             served = _from_cache(client, request, updated, now, "revalidated")
             served.elapsed = response.elapsed
             return served
@@ -385,9 +417,7 @@ def _delete_all(store: Cache, keys: list[str]) -> None:
 
 
 def _from_cache(client: BaseClient, request: Request, entry: CacheEntry, now: float, state: str) -> Response:
-    from .cache import served_headers
-
-    headers = Headers(served_headers(entry, now))
+    headers = Headers._from_list(served_headers(entry, now))
     body = b"" if request.method == "HEAD" else entry.body
     response: Response = client._response_from_cache(request, entry, headers, body)
     response.extensions["cache"] = state
@@ -395,8 +425,6 @@ def _from_cache(client: BaseClient, request: Request, entry: CacheEntry, now: fl
 
 
 def _gateway_timeout(key: str) -> CacheEntry:
-    from .cache import CacheEntry
-
     now = time.time()
     return CacheEntry(key, 504, "Gateway Timeout", "1.1", [("Content-Length", "0")], b"", now, now)
 
@@ -414,16 +442,14 @@ def _saver(client: BaseClient, store: Cache, key: str) -> Callable[[CacheEntry],
     return lambda entry: client._cache_background(lambda: put(entry))
 
 
-def decoder_for(client: BaseClient, headers: Headers, method: str) -> Decoder | None:
-    """The content decoder for a body with ``headers`` (None: read as it is)."""
-    if client.decompress and method != "HEAD":
-        encoding = headers.get("content-encoding")
-        if encoding:
-            from .decoders import make_decoder
+def decoder_for(client: BaseClient, encoding: str | None, method: str) -> Decoder | None:
+    """The content decoder for a body with Content-Encoding ``encoding`` (None: read as it is)."""
+    if client.decompress and method != "HEAD" and encoding:
+        from .decoders import make_decoder
 
-            if client.max_decoded_size is not None:
-                return make_decoder(encoding, max_size=client.max_decoded_size)
-            return make_decoder(encoding)
+        if client.max_decoded_size is not None:
+            return make_decoder(encoding, max_size=client.max_decoded_size)
+        return make_decoder(encoding)
     return None
 
 
@@ -553,4 +579,4 @@ def robots_fetch_flow(client: BaseClient, target: str) -> Generator[Action, Any,
 def response_fields(client: BaseClient, head: ResponseHead, method: str) -> tuple[Headers, Decoder | None]:
     """The headers of a response head (with the parser's index), and its content decoder."""
     headers = Headers._from_list(head.headers, head.index)
-    return headers, decoder_for(client, headers, method)
+    return headers, decoder_for(client, headers.get("content-encoding"), method)
