@@ -345,7 +345,10 @@ class SqliteCache:
         self._idle: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
-        # Create the file and its tables now: a bad path fails here, not in the middle of a request.
+        # Create the file (owner only: it holds responses, private ones too) and its tables now: a
+        # bad path fails here, not in the middle of a request.
+        if not os.path.exists(self.path):
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         with self._connection() as db:
             db.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
 

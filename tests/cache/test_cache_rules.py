@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
+
 import pytest
 
 from netwire.cache import (
@@ -169,3 +173,13 @@ def test_memory_cache_replaces_a_variant_and_keeps_its_size() -> None:
 def test_entry_round_trips_through_meta() -> None:
     e = entry(("ETag", '"x"'), vary={"accept": "a"})
     assert CacheEntry.from_meta(e.meta(), e.body) == e
+
+
+def test_sqlite_file_is_private_and_bad_paths_fail_early(tmp_path: Path) -> None:
+    from netwire.cache import SqliteCache
+
+    path = tmp_path / "c.sqlite"
+    SqliteCache(path).close()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with pytest.raises(OSError):
+        SqliteCache(tmp_path / "missing" / "c.sqlite")
