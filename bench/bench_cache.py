@@ -1,7 +1,8 @@
 """HTTP cache benchmark: a revisit crawl of 1,000 nginx pages where nothing changed.
 
-Three ways through the same 1,000 URLs (5 KB pages, one keep-alive connection, nginx on
-loopback), each timed on its second pass (the first one fills the cache):
+Three ways through the same 1,000 URLs (one keep-alive connection, nginx on loopback), each timed
+on its second pass (the first one fills the cache), with pages of 5 KB and of 50 KB (about the
+median HTML document of the web):
 
 * **fresh**: the pages say ``Cache-Control: max-age=3600`` (nginx ``expires 1h``): with a cache
   the revisit never touches the network;
@@ -11,7 +12,8 @@ loopback), each timed on its second pass (the first one fills the cache):
 
 With the memory store and the sqlite store, sync ``Client`` and ``AsyncClient``. The figure is
 pages per second; the ratios (cache against no cache) are printed at the end. The goal: fresh
-hits at least 10 times faster than the network.
+hits at least 10 times faster than the network. On loopback the network is as fast as it ever
+gets (a 5 KB GET to nginx takes netwire about 60 us), so the 5 KB figure is the hard case.
 
     python bench/bench_cache.py [--quick]
 """
@@ -33,12 +35,20 @@ from tests.servers.nginx import Site, nginx_server
 
 Row = dict[str, Any]
 PAGES = 1000
-PAGE = b"".join(b"<p>paragraph %d of a page that does not change</p>\n" % i for i in range(100))  # ~5 KB
+PARAGRAPH = b"<p>paragraph %d of a page that does not change</p>\n"
+SIZES_KB = (5, 50)
+
+
+def page(kb: int) -> bytes:
+    """About ``kb`` KB of HTML."""
+    return b"".join(PARAGRAPH % i for i in range(kb * 20))
 
 
 def site(pages: int) -> Site:
-    files = {f"fresh/{i}.html": PAGE for i in range(pages)}
-    files.update({f"validate/{i}.html": PAGE for i in range(pages)})
+    files: dict[str, bytes] = {}
+    for kb in SIZES_KB:
+        files.update({f"fresh/{kb}/{i}.html": page(kb) for i in range(pages)})
+        files.update({f"validate/{kb}/{i}.html": page(kb) for i in range(pages)})
     return Site(
         keepalive_timeout=300,
         http="types { text/html html; }",
@@ -60,7 +70,7 @@ def crawl_sync(cache: Any, urls: list[str]) -> float:
         started = time.perf_counter()
         for url in urls:
             r = client.get(url)
-            assert r.status == 200 and len(r.content) == len(PAGE)
+            assert r.status == 200 and r.content.startswith(b"<p>")
         return time.perf_counter() - started
 
 
@@ -74,7 +84,7 @@ def crawl_async(cache: Any, urls: list[str]) -> float:
             started = time.perf_counter()
             for url in urls:
                 r = await client.get(url)
-                assert r.status == 200 and len(r.content) == len(PAGE)
+                assert r.status == 200 and r.content.startswith(b"<p>")
             return time.perf_counter() - started
 
     return asyncio.run(go())
@@ -87,12 +97,12 @@ def run(args: argparse.Namespace | None = None) -> list[Row]:
     rows: list[Row] = []
     with nginx_server(site(pages), install=True) as server, tempfile.TemporaryDirectory() as tmp:
         for kind, crawl in (("sync", crawl_sync), ("async", crawl_async)):
-            for case in ("fresh", "validate"):
-                urls = [server.url(f"/{case}/{i}.html") for i in range(pages)]
-                group = f"revisit {pages} pages, {'fresh' if case == 'fresh' else '304s'} ({kind})"
+            for case, kb in [(case, kb) for kb in SIZES_KB for case in ("fresh", "validate")]:
+                urls = [server.url(f"/{case}/{kb}/{i}.html") for i in range(pages)]
+                group = f"revisit {pages} x {kb} KB, {'fresh' if case == 'fresh' else '304s'} ({kind})"
                 stores: dict[str, Any] = {
                     "netwire memory cache": lambda: True,
-                    "sqlite cache": lambda prefix=f"{kind}-{case}": os.path.join(
+                    "sqlite cache": lambda prefix=f"{kind}-{case}-{kb}": os.path.join(
                         tmp, f"{prefix}-{time.monotonic_ns()}.sqlite"
                     ),
                     "no cache": lambda: None,
@@ -115,7 +125,7 @@ def ratios(rows: list[Row]) -> list[str]:
         by = {r["name"]: r["value"] for r in rows if r["group"] == group}
         base = by["no cache"]
         lines.append(
-            f"{group:40} memory {by['netwire memory cache'] / base:6.1f}x   sqlite {by['sqlite cache'] / base:6.1f}x"
+            f"{group:44} memory {by['netwire memory cache'] / base:6.1f}x   sqlite {by['sqlite cache'] / base:6.1f}x"
             "   (against no cache)"
         )
     return lines

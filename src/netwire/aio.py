@@ -510,7 +510,6 @@ class AsyncClient(BaseClient):
                 # Its pooled connections belong to the first loop and cannot be used here.
                 raise RuntimeError("an AsyncClient is bound to the event loop it was first used on")
             self._loop = loop
-        route = self._route_for(timeout, stream, proxy)
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
         flow_auth = self._flow_auth(auth)
         first = None
@@ -521,7 +520,8 @@ class AsyncClient(BaseClient):
                     await hit.aread()
                 return hit
             first = hit
-        elif is_plain(self, flow_auth):
+        route = self._route_for(timeout, stream, proxy)
+        if first is None and is_plain(self, flow_auth):
             # The common case, without the generator: one exchange (cookies as the flow does
             # them); the loop takes over only if the answer is a redirect to follow.
             jar = self.cookies

@@ -78,6 +78,9 @@ _BYPASS_HEADERS = frozenset(
 )
 
 
+_PLAN_HEADERS = _BYPASS_HEADERS | {"cache-control", "pragma"}
+
+
 # -- what is stored --------------------------------------------------------------------------------
 
 
@@ -545,6 +548,8 @@ def _matches(entry: CacheEntry, request: Request) -> bool:
 
 def select(entries: list[CacheEntry], request: Request) -> CacheEntry | None:
     """The stored response for ``request``: of those its ``Vary`` fields match, the newest."""
+    if len(entries) == 1:  # the common case: one representation
+        return entries[0] if _matches(entries[0], request) else None
     found = [e for e in entries if _matches(e, request)]
     if len(found) < 2:
         return found[0] if found else None
@@ -559,7 +564,8 @@ class Plan:
     def __init__(self, request: Request) -> None:
         headers = request.headers
         self.key = cache_key(str(request.url))
-        names = {name.lower() for name, _ in headers.multi_items()}
+        # Most requests carry none of the fields that matter here: one pass finds that out.
+        names = {low for name, _ in headers.multi_items() if (low := name.lower()) in _PLAN_HEADERS}
         self.bypass = not names.isdisjoint(_BYPASS_HEADERS)
         cc: dict[str, str | None] = {}
         if "cache-control" in names:

@@ -173,7 +173,6 @@ class Client(BaseClient):
         """
         if self._closed:
             raise RuntimeError("this Client is closed")
-        route = self._route_for(timeout, stream, proxy)
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
         flow_auth = self._flow_auth(auth)
         first = None
@@ -183,7 +182,8 @@ class Client(BaseClient):
                 if not stream:
                     first.read()
                 return first
-        elif is_plain(self, flow_auth):
+        route = self._route_for(timeout, stream, proxy)
+        if first is None and is_plain(self, flow_auth):
             # The common case, without the generator: one exchange (cookies as the flow does
             # them); the loop takes over only if the answer is a redirect to follow.
             jar = self.cookies
