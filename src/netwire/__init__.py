@@ -63,7 +63,7 @@ for _name in _ERRORS:
 _SUBMODULES = {
     "client", "connection", "errors", "http11", "models", "pool", "url", "parse", "policy",
     "decoders", "robotparser", "sockets", "error", "request", "response", "aio", "cli", "sitemaps", "fetch",
-    "http", "robots",
+    "http", "robots", "cache",
 }
 # "request" is both urllib's module name and our module-level function: it is the module
 # (``from netwire import request`` as ``from urllib import request``), and the module is callable

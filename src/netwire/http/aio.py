@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from ..errors import ReadError, RequestError, StreamError, WriteError
 from .aio_connection import AsyncConnection, open_async_connection
@@ -32,6 +33,7 @@ from .flow import (
     DRAIN_LIMIT,
     EARLY_RESPONSE_WAIT,
     IDEMPOTENT_METHODS,
+    CacheOp,
     Drain,
     Exchange,
     FetchRobots,
@@ -41,14 +43,16 @@ from .flow import (
     Sleep,
     cookies_in,
     cookies_out,
+    decoder_for,
     follows,
+    fresh_hit,
     is_plain,
     response_fields,
     robots_fetch_flow,
     send_flow,
 )
 from .http11 import IncompleteResponse, ResponseHead, ResponseParser
-from .models import Decoder, HeaderTypes, Request, Response, Timeout
+from .models import BodySink, Decoder, Headers, HeaderTypes, Request, Response, Timeout
 from .policy.proxies import Proxy, proxy_authorization
 from .policy.redirects import rewind_body
 
@@ -133,6 +137,30 @@ class _AsyncBody:
         self._fail()
 
 
+class _StoredBody(_AsyncBody):
+    """The body of a response served from the HTTP cache: bytes already in memory."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(None, None, None, None)  # type: ignore[arg-type]  # no connection behind it
+        self._data = data
+
+    @property
+    def complete(self) -> bool:
+        return True
+
+    def take_complete(self) -> bytes:
+        data, self._data = self._data, b""
+        return data
+
+    async def next_chunk(self) -> bytes:
+        return self.take_complete()
+
+    def _fail(self) -> None:
+        self._data = b""
+
+
 class AsyncResponse(Response):
     """A :class:`~netwire.models.Response` whose body is read with ``await``.
 
@@ -141,12 +169,17 @@ class AsyncResponse(Response):
     ``json()`` work as on a sync response (``AsyncClient.request`` reads the body for you).
     """
 
-    __slots__ = ("_abody", "_adecoder")
+    __slots__ = ("_abody", "_adecoder", "_sink")
 
     def __init__(self, status: int, *, body: _AsyncBody, decoder: Decoder | None = None, **kwargs: Any) -> None:
         super().__init__(status, stream=body, **kwargs)
         self._abody = body
         self._adecoder = decoder
+        self._sink: BodySink | None = None
+
+    def _tap(self, sink: BodySink) -> None:
+        """As :meth:`Response._tap`: the raw body goes to ``sink`` as it is read, then ``done()``."""
+        self._sink = sink
 
     # The sync ways of reading refuse an unread async body *before* touching it, so the response
     # stays readable with the async ones (once the body was read, they serve the content).
@@ -181,9 +214,14 @@ class AsyncResponse(Response):
             conn.until_done = True
         if body.complete:
             data = body.take_complete()
+            raw = data
             decoder = self._adecoder
             if decoder is not None and data:
                 data = decoder.decode(data) + decoder.flush()
+            sink = self._sink
+            if sink is not None:
+                sink.feed(raw)
+                sink.done()
         else:
             parts = [chunk async for chunk in self.aiter_bytes()]
             data = b"".join(parts)
@@ -198,11 +236,16 @@ class AsyncResponse(Response):
                 raise StreamError("the body was already read; use `content`")
             raise StreamError("the response is closed; its body can no longer be read")
         body = self._abody
+        sink = self._sink
         try:
             while True:
                 chunk = await body.next_chunk()
                 if not chunk:
+                    if sink is not None:
+                        sink.done()
                     break
+                if sink is not None:
+                    sink.feed(chunk)
                 yield chunk
         finally:
             if body._conn is not None:
@@ -327,6 +370,7 @@ class AsyncClient(BaseClient):
         self.pool = AsyncConnectionPool(self.limits)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._robots_fetch_locks: dict[str, asyncio.Lock] = {}
+        self._cache_thread: ThreadPoolExecutor | None = None
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -424,6 +468,13 @@ class AsyncClient(BaseClient):
         """Close every pooled connection. Responses still being read close theirs when done."""
         self._closed = True
         self.pool.close()
+        worker, self._cache_thread = self._cache_thread, None
+        if worker is not None:
+            # Writes still queued (bodies read just now) finish before the store closes.
+            await asyncio.wrap_future(worker.submit(self._close_cache))
+            worker.shutdown(wait=False)
+        else:
+            self._close_cache()
         # Let the transports finish closing (their sockets are released on the next loop pass).
         await asyncio.sleep(0)
 
@@ -459,11 +510,18 @@ class AsyncClient(BaseClient):
                 # Its pooled connections belong to the first loop and cannot be used here.
                 raise RuntimeError("an AsyncClient is bound to the event loop it was first used on")
             self._loop = loop
-        route = self._route_for(timeout, stream, proxy)
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
         flow_auth = self._flow_auth(auth)
         first = None
-        if is_plain(self, flow_auth):
+        if self.cache is not None:
+            hit = cast("AsyncResponse | None", fresh_hit(self, flow_auth, request))  # our _response_from_cache's
+            if hit is not None and not follows(hit, follow):
+                if not stream:
+                    await hit.aread()
+                return hit
+            first = hit
+        route = self._route_for(timeout, stream, proxy)
+        if first is None and is_plain(self, flow_auth):
             # The common case, without the generator: one exchange (cookies as the flow does
             # them); the loop takes over only if the answer is a redirect to follow.
             jar = self.cookies
@@ -508,6 +566,8 @@ class AsyncClient(BaseClient):
                         result = None
                     elif kind is ReadCapped:
                         result = await _read_capped(action.response, action.limit)
+                    elif kind is CacheOp:
+                        result = await self._cache_call(action.call)
                     elif kind is FetchRobots:
                         lock = self._robots_fetch_locks.setdefault(action.url, asyncio.Lock())
                         try:
@@ -524,6 +584,41 @@ class AsyncClient(BaseClient):
                 action = send(result)
         except StopIteration as stop:
             return stop.value
+
+    # -- the HTTP cache ------------------------------------------------------------------------------
+    # A store that blocks (sqlite: disk I/O, and a lock another process may hold for a while) is
+    # called on one worker thread of the client's, never on the loop; one thread keeps the calls
+    # in order (a body stored just now is found by the next lookup) and gives sqlite one
+    # connection. An in-memory store is called on the loop: microseconds, and no thread hop.
+
+    def _cache_worker(self) -> ThreadPoolExecutor:
+        worker = self._cache_thread
+        if worker is None:
+            worker = self._cache_thread = ThreadPoolExecutor(1, thread_name_prefix="netwire-cache")
+        return worker
+
+    async def _cache_call(self, call: Any) -> Any:
+        if self.cache is not None and self.cache.blocking:
+            return await asyncio.wrap_future(self._cache_worker().submit(call))
+        return call()
+
+    def _cache_background(self, call: Any) -> None:
+        if self.cache is not None and self.cache.blocking:
+            self._cache_worker().submit(call)  # queued; the next lookup runs after it
+        else:
+            call()
+
+    def _response_from_cache(self, request: Request, entry: Any, headers: Headers, body: bytes) -> AsyncResponse:
+        return AsyncResponse(
+            entry.status,
+            body=_StoredBody(body),
+            decoder=decoder_for(self, entry.facts.encoding, request.method),
+            reason=entry.reason,
+            http_version=entry.http_version,
+            headers=headers,
+            request=request,
+            url=request.url,
+        )
 
     # -- one exchange on one connection -------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from .flow import (
     DRAIN_LIMIT,
     EARLY_RESPONSE_WAIT,
     IDEMPOTENT_METHODS,
+    CacheOp,
     Drain,
     Exchange,
     FetchRobots,
@@ -34,6 +35,7 @@ from .flow import (
     cookies_in,
     cookies_out,
     follows,
+    fresh_hit,
     is_plain,
     response_fields,
     robots_fetch_flow,
@@ -143,6 +145,7 @@ class Client(BaseClient):
         """Close every pooled connection. Responses still being read close theirs when done."""
         self._closed = True
         self.pool.close()
+        self._close_cache()
 
     def __enter__(self) -> Client:
         return self
@@ -170,11 +173,17 @@ class Client(BaseClient):
         """
         if self._closed:
             raise RuntimeError("this Client is closed")
-        route = self._route_for(timeout, stream, proxy)
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
         flow_auth = self._flow_auth(auth)
         first = None
-        if is_plain(self, flow_auth):
+        if self.cache is not None:
+            first = fresh_hit(self, flow_auth, request)
+            if first is not None and not follows(first, follow):
+                if not stream:
+                    first.read()
+                return first
+        route = self._route_for(timeout, stream, proxy)
+        if first is None and is_plain(self, flow_auth):
             # The common case, without the generator: one exchange (cookies as the flow does
             # them); the loop takes over only if the answer is a redirect to follow.
             jar = self.cookies
@@ -219,6 +228,8 @@ class Client(BaseClient):
                         result = None
                     elif kind is ReadCapped:
                         result = _read_capped(action.response, action.limit)
+                    elif kind is CacheOp:
+                        result = action.call()
                     elif kind is FetchRobots:
                         result = self._fetch_robots(action.url)
                     else:  # pragma: no cover - every action is handled above

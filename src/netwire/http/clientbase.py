@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
@@ -21,9 +21,9 @@ from ..errors import InsecureRequestWarning, InvalidURL, TotalTimeout
 from ..url import URL
 from .connection import Origin, make_ssl_context
 from .content import encode_request_body, form_urlencode
-from .flow import Route
+from .flow import Route, decoder_for
 from .http11 import DEFAULT_LIMITS, ParserLimits, encode_request_head
-from .models import Headers, HeaderTypes, Limits, Request, Timeout
+from .models import Headers, HeaderTypes, Limits, Request, Response, Timeout, _BytesStream
 from .policy.auth import Auth, NetrcAuth, auth_from
 from .policy.proxies import Proxy, effective_settings, proxy_authorization, select_proxy
 from .policy.retries import Retry
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from http.cookiejar import CookieJar
 
     from ..robots._cache import RobotsRules
+    from .cache import Cache, CacheEntry
 
 __all__ = ["BaseClient", "DEFAULT_MAX_CRAWL_DELAY", "DEFAULT_TIMEOUT", "UNSET", "USER_AGENT"]
 
@@ -97,6 +98,9 @@ class BaseClient:
     :param max_crawl_delay: the longest Crawl-delay obeyed (seconds, default 60); a longer one
         is cut to this. A wait that would pass the request's total deadline is a
         :class:`~netwire.errors.TotalTimeout` at once.
+    :param cache: HTTP caching (RFC 9111, a private cache): True for an in-memory LRU store, a
+        file path for a sqlite store that persists, or a :class:`netwire.cache.Cache` object.
+        Responses say how they were served in ``extensions["cache"]`` (see :mod:`netwire.cache`).
     """
 
     def __init__(
@@ -125,7 +129,15 @@ class BaseClient:
         user_agent: str | None = None,
         respect_robots: bool = False,
         max_crawl_delay: float = DEFAULT_MAX_CRAWL_DELAY,
+        cache: Any = None,
     ) -> None:
+        self.cache: Cache | None = None
+        # A store the client made (True, a path) is the client's to close; the caller's stays open.
+        self._own_cache = cache is True or isinstance(cache, str | os.PathLike)
+        if cache is not None and cache is not False:
+            from .cache import cache_from  # sqlite3 is imported only by clients that cache
+
+            self.cache = cache_from(cache)
         self.timeout = Timeout.coerce(timeout)
         self.user_agent = user_agent or USER_AGENT
         self.respect_robots = respect_robots
@@ -168,6 +180,29 @@ class BaseClient:
         self._routes: dict[tuple[str, int], tuple[Any, tuple[Origin, Any, Proxy | None]]] = {}
         self._heads: dict[tuple[Any, ...], bytes] = {}
         self._closed = False
+
+    # -- the HTTP cache's hooks (netwire.flow calls them) ---------------------------------------------
+
+    def _response_from_cache(self, request: Request, entry: CacheEntry, headers: Headers, body: bytes) -> Response:
+        """A response served from the cache: the stored body, decoded as the network's would be."""
+        return Response(
+            entry.status,
+            reason=entry.reason,
+            http_version=entry.http_version,
+            headers=headers,
+            stream=_BytesStream(body),
+            request=request,
+            url=request.url,
+            decoder=decoder_for(self, entry.facts.encoding, request.method),
+        )
+
+    def _cache_background(self, call: Callable[[], None]) -> None:
+        """Run a store write a finished body asks for (the async client moves a blocking one off its loop)."""
+        call()
+
+    def _close_cache(self) -> None:
+        if self.cache is not None and self._own_cache:
+            self.cache.close()
 
     def _proxy_settings(self, proxy: Any, no_proxy: str | None) -> tuple[dict[str, Any], str | None]:
         explicit: dict[str, Any] | None

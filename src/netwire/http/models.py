@@ -303,6 +303,50 @@ class _BytesStream:
         return []
 
 
+class BodySink(Protocol):
+    """What :meth:`Response._tap` feeds: the raw body in pieces, then ``done()`` at its end (only
+    if the whole body arrived: an error or an early close never calls it)."""
+
+    def feed(self, data: bytes) -> None: ...
+
+    def done(self) -> None: ...
+
+
+class _TappedStream:
+    """A body stream whose bytes are also shown to a :class:`BodySink`."""
+
+    __slots__ = ("_inner", "_sink")
+
+    def __init__(self, inner: BodyStream, sink: BodySink) -> None:
+        self._inner = inner
+        self._sink = sink
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._inner.read(n)
+        self._sink.feed(data)
+        if n < 0 or (not data and n):
+            self._sink.done()
+        return data
+
+    def readinto(self, buffer: memoryview) -> int:
+        count = self._inner.readinto(buffer)
+        if count:
+            self._sink.feed(bytes(buffer[:count]))
+        elif len(buffer):
+            self._sink.done()
+        return count
+
+    def close(self) -> None:
+        self._inner.close()
+
+    @property
+    def trailers(self) -> list[tuple[str, str]]:
+        return self._inner.trailers
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)  # what callers peek at on the wrapped body (its _conn)
+
+
 class Decoder(Protocol):
     """A content decoder (see :mod:`netwire.decoders`)."""
 
@@ -468,6 +512,16 @@ class Response:
         if n == 0 and len(buffer):
             self._eof = self.closed = True
         return n
+
+    def _tap(self, sink: BodySink) -> None:
+        """Show ``sink`` the body as it comes off the wire (before decoding), and tell it when the
+        body ended: the HTTP cache's recorder. Called before any of the body is read."""
+        tapped = _TappedStream(self.raw, sink)
+        self.raw = tapped
+        if isinstance(self._stream, _DecodedStream):
+            self._stream._raw = tapped
+        else:
+            self._stream = tapped
 
     def _fail(self, exc: BaseException) -> None:
         # Remember the failure, and let the stream go: its connection is not reusable now.

@@ -215,6 +215,8 @@ def _add_options(p: argparse.ArgumentParser) -> None:
                    "accepted and changes nothing)")
     g.add_argument("--respect-robots", action="store_true",
                    help="refuse URLs the site's robots.txt disallows for this User-Agent (exit 9)")
+    g.add_argument("--cache", metavar="DIR",
+                   help="HTTP caching (RFC 9111) in DIR/netwire-cache.sqlite, kept between runs")
     c = p.add_argument_group("connection")
     c.add_argument("-L", "--location", action="store_true", help="follow redirects")
     c.add_argument("--max-redirs", type=int, default=20, metavar="N", help="most redirects to follow (default 20)")
@@ -587,11 +589,22 @@ def make_client(args: argparse.Namespace, trace: Trace | None) -> Any:
         user_agent=args.user_agent,
         respect_robots=args.respect_robots,
     )
+    if args.cache:
+        options["cache"] = _cache_file(args.cache)
     if trace is None:
         from ...http.client import Client
 
         return Client(**options)
     return _tracing_client_class()(trace, **options)
+
+
+def _cache_file(directory: str) -> str:
+    """The sqlite file of ``--cache DIR`` (DIR is created if missing)."""
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--cache {directory!r}: cannot create the folder ({exc.strerror or exc})") from exc
+    return os.path.join(directory, "netwire-cache.sqlite")
 
 
 # -- -v: what happened on the wire ---------------------------------------------------------------
