@@ -1,0 +1,1 @@
+"""HTTP: the protocol cores (HTTP/1.1 and HTTP/2) and their connections."""
