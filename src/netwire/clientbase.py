@@ -97,6 +97,12 @@ class BaseClient:
     :param max_crawl_delay: the longest Crawl-delay obeyed (seconds, default 60); a longer one
         is cut to this. A wait that would pass the request's total deadline is a
         :class:`~netwire.errors.TotalTimeout` at once.
+    :param http2: ``True`` offers HTTP/2 by ALPN on https (``h2, http/1.1``; the server
+        chooses) and multiplexes concurrent requests to an origin on one connection;
+        ``"prior-knowledge"`` also speaks HTTP/2 without TLS (h2c, as curl's
+        ``--http2-prior-knowledge``); ``False`` (the default) speaks HTTP/1.1 only. Needs the
+        ``netwire[http2]`` extra (:class:`~netwire.errors.MissingDependency` otherwise).
+    :param http2_limits: HTTP/2 windows and limits (:class:`netwire.http.h2_core.H2Limits`).
     """
 
     def __init__(
@@ -125,7 +131,18 @@ class BaseClient:
         user_agent: str | None = None,
         respect_robots: bool = False,
         max_crawl_delay: float = DEFAULT_MAX_CRAWL_DELAY,
+        http2: bool | str = False,
+        http2_limits: Any = None,
     ) -> None:
+        if http2 not in (False, True, "prior-knowledge"):
+            raise ValueError(f'http2 must be False, True or "prior-knowledge", not {http2!r}')
+        if http2:
+            from .http.h2_core import require_h2
+
+            require_h2()  # a clear MissingDependency now, not at the first request
+        self.http2: bool | str = http2
+        self.http2_limits = http2_limits
+        self._h2_ssl_context: Any = None
         self.timeout = Timeout.coerce(timeout)
         self.user_agent = user_agent or USER_AGENT
         self.respect_robots = respect_robots
@@ -340,6 +357,21 @@ class BaseClient:
             else:
                 self._ssl_context = make_ssl_context(verify, self._cert)
         return self._ssl_context
+
+    def _h2_context(self, host: str) -> Any:
+        """:meth:`_tls_context` offering ``h2, http/1.1`` by ALPN (an ``http2`` client's).
+
+        A context the caller passed as ``verify`` gets that ALPN list set on it."""
+        ctx = self._h2_ssl_context
+        if ctx is None:
+            if hasattr(self._verify, "wrap_socket"):
+                ctx = self._verify
+            else:
+                ctx = make_ssl_context(self._verify, self._cert)
+            ctx.set_alpn_protocols(["h2", "http/1.1"])
+            self._h2_ssl_context = ctx
+        self._tls_context(host)  # the insecure-TLS warning, once per host
+        return ctx
 
     def _tls_context(self, host: str) -> Any:
         """The SSLContext for a TLS connection to ``host``; warns once per host if it verifies nothing.
