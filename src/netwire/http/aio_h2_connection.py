@@ -353,19 +353,26 @@ class AsyncH2Stream:
         when they stay shut that long)."""
         conn = self.conn
         core = conn.core
-        view = memoryview(data)
+        view = memoryview(data).cast("B")
+        waited_since = time.monotonic()
         while view:
             if self.stream.error is not None:
                 raise self.stream.error
+            if self.stream.done:
+                return  # the server answered in full before taking the body: stop sending
             if not conn.alive:
                 raise core.error or WriteError(f"sending to {conn.origin} failed: the connection closed")
             sent = 0 if conn._write_paused else core.send_data(self.stream, view)
             if sent:
                 view = view[sent:]
                 conn.flush()
+                waited_since = time.monotonic()
                 continue
-            timeout, total = _limit(write_timeout, deadline)
-            if not await conn.wait_window(timeout):
+            # The write timeout counts from the last progress, not from each wake-up (data
+            # for other streams wakes this wait too).
+            timeout = None if write_timeout is None else write_timeout - (time.monotonic() - waited_since)
+            timeout, total = _limit(timeout, deadline)
+            if (timeout is not None and timeout <= 0) or not await conn.wait_window(timeout):
                 if total:
                     raise TotalTimeout(f"total deadline passed sending to {conn.origin}")
                 raise WriteTimeout(

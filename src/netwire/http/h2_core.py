@@ -300,7 +300,20 @@ class H2Core:
         return sent
 
     def end_body(self, stream: H2Stream) -> None:
-        self.conn.end_stream(stream.stream_id)
+        """The request body is complete (END_STREAM); nothing to say if the server already
+        answered in full and closed the stream (it may, RFC 9113 8.1)."""
+        if stream.done or stream.error is not None:
+            return
+        try:
+            self.conn.end_stream(stream.stream_id)
+        except _H2Error:  # closed by the server meanwhile
+            if not stream.done:
+                raise
+
+    def answered(self, stream: H2Stream) -> bool:
+        """Whether sending the request body is pointless: the whole response came (the server
+        answered early, RFC 9113 8.1) or the stream failed."""
+        return stream.done or stream.error is not None
 
     def consumed(self, stream: H2Stream, size: int) -> None:
         """The caller took ``size`` bytes of ``stream``'s body: give that window back to the server."""

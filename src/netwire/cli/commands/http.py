@@ -526,11 +526,11 @@ def _tracing_client_class() -> Any:
             super().__init__(**options)
             self._trace = trace
 
-        def _connect(self, origin: Any, proxy: Any, t: Any, deadline: float | None) -> Any:
+        def _connect(self, origin: Any, proxy: Any, t: Any, deadline: float | None, h2: bool = False) -> Any:
             trace = self._trace
             started = time.monotonic()
             if proxy is not None or self.uds is not None or origin.scheme == "http+unix":
-                conn = super()._connect(origin, proxy, t, deadline)
+                conn = super()._connect(origin, proxy, t, deadline, h2)
                 trace.connect, trace.dns, trace.tls = time.monotonic() - started, None, None
                 via = f" via proxy {proxy.url}" if proxy is not None else ""
                 trace.info(f"connected to {origin}{via} in {trace.connect * 1000:.2f} ms")
@@ -538,7 +538,7 @@ def _tracing_client_class() -> Any:
                 try:
                     infos = socket.getaddrinfo(origin.host, origin.port, 0, socket.SOCK_STREAM, socket.IPPROTO_TCP)
                 except (OSError, UnicodeError):
-                    return super()._connect(origin, proxy, t, deadline)  # raises the usual ConnectError
+                    return super()._connect(origin, proxy, t, deadline, h2)  # raises the usual ConnectError
                 resolved = time.monotonic()
                 trace.dns = resolved - started
                 addresses = ", ".join(dict.fromkeys(str(i[4][0]) for i in infos))
@@ -551,7 +551,9 @@ def _tracing_client_class() -> Any:
                 trace.connect = connected - resolved
                 peer = sock.getpeername()
                 trace.info(f"connected to {peer[0]} port {peer[1]} in {trace.connect * 1000:.2f} ms")
-                ctx = self._context() if origin.scheme == "https" else None
+                ctx = None
+                if origin.scheme == "https":
+                    ctx = self._h2_context(origin.host) if h2 else self._context()
                 conn = open_connection(
                     origin, connect_timeout=t.connect, deadline=deadline, ssl_context=ctx,
                     limits=self.parser_limits, sock=sock,
