@@ -179,6 +179,7 @@ class H2Core:
         # the SETTINGS; the first response may come before that: apply them from the start.
         conn.decoder.max_header_list_size = limits.max_header_list_size
         conn.decoder.max_allowed_table_size = limits.header_table_size
+        _finish_after_goaway(conn)
         self.conn = conn
         self.streams: dict[int, H2Stream] = {}
         self.error: BaseException | None = None
@@ -236,11 +237,16 @@ class H2Core:
 
     def lost(self, reason: str) -> None:
         """The transport closed: streams still open fail (retriable if GOAWAY said so)."""
+        goaway = self.goaway
         for stream in self.streams.values():
             if stream.error is None and not stream.done:
-                goaway = self.goaway
-                if goaway is not None and goaway.last_stream_id is not None and stream.stream_id > goaway.last_stream_id:
-                    stream.error = goaway
+                if goaway is not None:
+                    # Processed (or begun) by the server, per its GOAWAY, and never finished.
+                    stream.error = ConnectionTerminated(
+                        f"{goaway.message}; stream {stream.stream_id} was cut off when the connection closed",
+                        error_code=goaway.error_code,
+                        last_stream_id=goaway.last_stream_id,
+                    )
                 else:
                     stream.error = ConnectionTerminated(f"HTTP/2 connection to {self.where} {reason}")
                 stream.progress += 1
@@ -485,6 +491,40 @@ class H2Core:
         else:
             what = "a protocol violation"
         return H2ProtocolError(f"{self.where} sent {what} over HTTP/2: {exc}", error_code=code)
+
+
+def _finish_after_goaway(conn: H2Connection) -> None:
+    """Let ``conn`` finish its streams after a GOAWAY, as RFC 9113 6.8 allows.
+
+    h2 closes its connection state machine on receiving GOAWAY and then refuses every frame,
+    even the rest of the responses on streams the server said it processes (nginx sends a
+    GOAWAY after ``http2_max_requests`` and finishes the streams in flight): those responses
+    would be lost. This connection's table (a copy; h2's own is untouched) accepts, once
+    closed, the frames that finish open streams, and what we answer them with; opening a new
+    stream stays refused (``usable`` is False after a GOAWAY anyway).
+    """
+    from h2.connection import ConnectionInputs, ConnectionState
+
+    machine = conn.state_machine
+    table = dict(machine._transitions)
+    closed = ConnectionState.CLOSED
+    for name in (
+        "RECV_HEADERS",
+        "RECV_DATA",
+        "RECV_WINDOW_UPDATE",
+        "RECV_PING",
+        "RECV_SETTINGS",
+        "RECV_RST_STREAM",
+        "RECV_PRIORITY",
+        "RECV_ALTERNATIVE_SERVICE",
+        "SEND_DATA",
+        "SEND_WINDOW_UPDATE",
+        "SEND_PING",
+        "SEND_SETTINGS",
+        "SEND_RST_STREAM",
+    ):
+        table.setdefault((closed, ConnectionInputs[name]), (None, closed))
+    machine._transitions = table
 
 
 _CODE_NAMES = {
