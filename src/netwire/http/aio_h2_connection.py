@@ -75,6 +75,7 @@ class AsyncH2Connection(asyncio.Protocol):
         self._settings_waiter: asyncio.Future[bool] | None = None
         self._window_waiters: list[asyncio.Future[bool]] = []
         self._write_paused = False
+        self._flush_soon: asyncio.Handle | None = None
         self.on_free: Callable[[AsyncH2Connection], None] | None = None
         self.idle_since = time.monotonic()
         self.requests = 0
@@ -168,6 +169,10 @@ class AsyncH2Connection(asyncio.Protocol):
             if not fut.done():
                 fut.set_result(True)
 
+    def _flush_later(self) -> None:
+        self._flush_soon = None
+        self.flush()
+
     def flush(self) -> None:
         out = self.core.data_to_send()
         if out and self.alive:
@@ -187,7 +192,10 @@ class AsyncH2Connection(asyncio.Protocol):
     ) -> AsyncH2Stream:
         """Start a request on a new stream (HEADERS sent; ``end``: without a body)."""
         stream = self.core.open_stream(method, scheme, authority, path, fields, end)
-        self.flush()
+        # The HEADERS go out at the end of this loop turn, with those of every other task
+        # starting a request in the same turn: one send (and one wake-up of the server) for all.
+        if self._flush_soon is None:
+            self._flush_soon = self.loop.call_soon(self._flush_later)
         self.requests += 1
         handle = AsyncH2Stream(self, stream)
         self.handles[stream.stream_id] = handle

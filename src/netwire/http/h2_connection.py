@@ -41,6 +41,10 @@ from .h2_core import DEFAULT_H2_LIMITS, H2Core, H2Limits, H2Stream
 __all__ = ["H2Body", "SyncH2Connection", "SyncH2Pool", "SyncH2Stream"]
 
 _RECV = 256 * 1024
+# Read at most this much before feeding the core (a body streaming in arrives as many records).
+_BATCH = 1024 * 1024
+# A caller reading the whole body is woken when this much is buffered (or at the end).
+_WHOLE_STEP = 1024 * 1024
 
 
 def _limit(timeout: float | None, deadline: float | None) -> tuple[float | None, bool]:
@@ -101,23 +105,35 @@ class SyncH2Connection:
                 pass
 
     def _read_once(self) -> bool:
-        """Read what is there (never blocking) and feed the core; False when nothing was read."""
+        """Read what is there (never blocking, up to :data:`_BATCH` bytes: one feed for many TLS
+        records) and feed the core; False when nothing was read."""
         sock = self.sock
-        try:
-            sock.settimeout(0.0)
-            data = sock.recv(_RECV)
-        except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError, InterruptedError):
-            return False
-        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-            data = b""
-        except OSError as exc:
-            self._die(f"failed reading: {getattr(exc, 'strerror', None) or exc}")
+        parts: list[bytes] = []
+        size = 0
+        eof: str | None = None
+        sock.settimeout(0.0)
+        while size < _BATCH:
+            try:
+                data = sock.recv(_RECV)
+            except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError, InterruptedError):
+                break
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                data = b""
+            except OSError as exc:
+                eof = f"failed reading: {getattr(exc, 'strerror', None) or exc}"
+                break
+            if not data:
+                eof = "closed the connection"
+                break
+            parts.append(data)
+            size += len(data)
+        if not parts:
+            if eof is None:
+                return False
+            self._die(eof)
             return True
-        if not data:
-            self._die("closed the connection")
-            return True
         try:
-            self.core.receive(data)
+            self.core.receive(parts[0] if len(parts) == 1 else b"".join(parts))
         except H2ProtocolError:
             try:
                 self._flush()  # the GOAWAY saying why
@@ -129,6 +145,8 @@ class SyncH2Connection:
             self._flush()
         except (WriteError, WriteTimeout, TotalTimeout):
             pass
+        if eof is not None:
+            self._die(eof)
         self.cond.notify_all()
         if self.core.goaway is not None and self.on_free is not None:
             self.on_free(self)
@@ -314,12 +332,16 @@ class SyncH2Stream:
         assert stream.head is not None
         return stream.head
 
-    def next_chunk(self, read_timeout: float | None, deadline: float | None) -> bytes:
-        """The body bytes received so far (waiting for some), b"" at the end."""
+    def next_chunk(self, read_timeout: float | None, deadline: float | None, whole: bool = False) -> bytes:
+        """The body bytes received so far (waiting for some), b"" at the end. ``whole``: the
+        caller reads the whole body, so wait for a larger piece (fewer wake-ups)."""
         conn = self.conn
         stream = self.stream
         with conn.cond:
-            conn.wait(stream, lambda: bool(stream.chunks) or stream.done, read_timeout, deadline)
+            if whole:
+                conn.wait(stream, lambda: stream.done or stream.buffered >= _WHOLE_STEP, read_timeout, deadline)
+            else:
+                conn.wait(stream, lambda: bool(stream.chunks) or stream.done, read_timeout, deadline)
             chunks = stream.chunks
             data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
             stream.chunks = []
@@ -360,21 +382,25 @@ class H2Body:
         self._done = False
         self.trailers: list[tuple[str, str]] = []
 
-    def _fill(self) -> bool:
+    def _next(self, whole: bool = False) -> bytes:
+        """The next piece of the body from the stream (b"" once it ended)."""
         handle = self._handle
         if handle is None:
-            return False
+            return b""
         try:
-            data = handle.next_chunk(self._read_timeout, self._deadline)
+            data = handle.next_chunk(self._read_timeout, self._deadline, whole)
         except BaseException:
             self._end()
             raise
-        if data:
-            self._pending += data
         if handle.stream.done and not handle.stream.chunks:
             self.trailers = handle.stream.trailers
             self._end()
-        return bool(data)
+        return data
+
+    def _fill(self) -> None:
+        data = self._next()
+        if data:
+            self._pending += data
 
     def _end(self) -> None:
         handle, self._handle = self._handle, None
@@ -384,11 +410,13 @@ class H2Body:
 
     def read(self, n: int = -1) -> bytes:
         if n < 0:
-            while self._handle is not None:
-                self._fill()
-            data = bytes(self._pending)
+            parts = [bytes(self._pending)] if self._pending else []
             self._pending = bytearray()
-            return data
+            while self._handle is not None:
+                data = self._next(True)
+                if data:
+                    parts.append(data)
+            return parts[0] if len(parts) == 1 else b"".join(parts)
         while not self._pending and self._handle is not None:
             self._fill()
         pending = self._pending

@@ -31,6 +31,7 @@ May import: ``errors``, ``http11`` (ResponseHead), ``h2`` (lazily, so netwire im
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,12 @@ _LAST_STREAM_ID = 2**31 - 1
 _HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "expect", "te"}
 )
+
+
+# A field value must not hold CR, LF or NUL (RFC 9113 8.2.1); a name is a lower-case token
+# (pseudo-header names start with a colon).
+_FIELD_OK = re.compile(r"[^\r\n\x00]*\Z").match
+_NAME_OK = re.compile(r":?[!#$%&'*+\-.^_`|~0-9a-z]+\Z").match
 
 
 @dataclass(frozen=True)
@@ -163,7 +170,15 @@ class H2Core:
 
         self.where = where
         self.limits = limits
-        config = H2Configuration(client_side=True, header_encoding=None, validate_inbound_headers=True)
+        # Outbound headers are checked here (open_stream), more cheaply than h2 does it field by
+        # field; what the server sends is validated by h2.
+        config = H2Configuration(
+            client_side=True,
+            header_encoding=None,
+            validate_inbound_headers=True,
+            validate_outbound_headers=False,
+            normalize_outbound_headers=False,
+        )
         conn: H2Connection = H2Connection(config)
         conn.local_settings = Settings(
             client=True,
@@ -177,6 +192,7 @@ class H2Core:
         )
         # h2 applies our header limits to its HPACK decoder only once the server acknowledges
         # the SETTINGS; the first response may come before that: apply them from the start.
+        conn.decoder = _repeat_decoder(limits.max_header_list_size)
         conn.decoder.max_header_list_size = limits.max_header_list_size
         conn.decoder.max_allowed_table_size = limits.header_table_size
         _finish_after_goaway(conn)
@@ -272,6 +288,9 @@ class H2Core:
                     headers.append(("te", "trailers"))  # the one TE value HTTP/2 allows
                 continue
             headers.append((lower, value))
+        for name, value in headers:
+            if not _FIELD_OK(value) or not _NAME_OK(name):
+                raise LocalProtocolError(f"cannot send the header {name!r}: {value!r} over HTTP/2 (invalid characters)")
         import h2.exceptions
 
         conn = self.conn
@@ -491,6 +510,45 @@ class H2Core:
         else:
             what = "a protocol violation"
         return H2ProtocolError(f"{self.where} sent {what} over HTTP/2: {exc}", error_code=code)
+
+
+_DECODED_KEEP = 32  # header blocks remembered per connection (see _repeat_decoder)
+
+
+def _repeat_decoder(max_header_list_size: int) -> Any:
+    """An HPACK decoder that decodes a header block it has seen before only once, when that
+    is certain to give the same headers: its dynamic table was empty before and after.
+
+    Most of a small HTTP/2 response's cost is decoding its header block in pure Python
+    (Huffman, literal by literal). Servers that never index response headers (nginx's default)
+    send byte-identical blocks for identical heads (the Date changes once a second); with the
+    dynamic table empty and left empty, such a block refers to nothing that changes, so its
+    decoded list is reused. Anything touching the dynamic table is decoded every time.
+    """
+    from hpack import Decoder
+
+    class RepeatDecoder(Decoder):
+        def __init__(self) -> None:
+            super().__init__(max_header_list_size=max_header_list_size)
+            self._seen: dict[tuple[bytes, bool], list[Any]] = {}
+
+        def decode(self, data: bytes, raw: bool = False) -> Any:
+            table = self.header_table.dynamic_entries
+            if table:
+                return super().decode(data, raw)
+            key = (bytes(data), raw)
+            seen = self._seen.get(key)
+            if seen is not None:
+                return list(seen)
+            headers = list(super().decode(data, raw))
+            if not self.header_table.dynamic_entries:
+                if len(self._seen) >= _DECODED_KEEP:
+                    self._seen.clear()
+                self._seen[key] = headers
+                return list(headers)
+            return headers
+
+    return RepeatDecoder()
 
 
 def _finish_after_goaway(conn: H2Connection) -> None:
