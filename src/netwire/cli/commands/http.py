@@ -171,6 +171,13 @@ def _add_options(p: argparse.ArgumentParser) -> None:
                    help="retry failed connects and 429/502/503/504 answers up to N times, with backoff")
     c.add_argument("-x", "--proxy", metavar="URL", help="proxy: http://, socks5:// or socks5h:// URL")
     c.add_argument("--noproxy", metavar="HOSTS", help="comma list of hosts to reach without the proxy")
+    v = c.add_mutually_exclusive_group()
+    v.add_argument("--http1.1", dest="http_version", action="store_const", const="1.1",
+                   help="speak HTTP/1.1 only (the default)")
+    v.add_argument("--http2", dest="http_version", action="store_const", const="2",
+                   help="offer HTTP/2 by ALPN on https (the server chooses); HTTP/1.1 on http://")
+    v.add_argument("--http2-prior-knowledge", dest="http_version", action="store_const", const="2-prior",
+                   help="speak HTTP/2 at once, also on http:// (h2c)")
     c.add_argument("-k", "--insecure", action="store_true", help="do NOT verify TLS certificates (unsafe; warns)")
     c.add_argument("--cacert", metavar="FILE", help="CA bundle to verify the server with")
     c.add_argument("-E", "--cert", metavar="FILE", help="client certificate (PEM; may hold the key)")
@@ -405,6 +412,9 @@ def make_client(args: argparse.Namespace, trace: Trace | None) -> Any:
         user_agent=args.user_agent,
         respect_robots=args.respect_robots,
     )
+    version = getattr(args, "http_version", None)
+    if version in ("2", "2-prior"):
+        options["http2"] = True if version == "2" else "prior-knowledge"
     if trace is None:
         from ...client import Client
 
@@ -429,6 +439,7 @@ class Trace:
         self.connect_in_send = 0.0
         self.first_byte: float | None = None
         self.reused = False
+        self.version = "1.1"  # of the exchange being traced (the response says which)
 
     def info(self, text: str) -> None:
         self.stream.write(self.p.paint("* ", "\x1b[2m") + text + "\n")
@@ -436,7 +447,7 @@ class Trace:
     def request(self, request: Any) -> None:
         p = self.p
         url = request.url
-        lines = [visible(f"{request.method} {url.request_target} HTTP/1.1")]
+        lines = [visible(f"{request.method} {url.request_target} HTTP/{self.version}")]
         if "host" not in request.headers:
             lines.append(p.header("Host", visible(url.host)))
         # Credentials stay off the terminal (and out of pasted bug reports).
@@ -593,6 +604,9 @@ def _tracing_client_class() -> Any:
             if trace.reused:
                 trace.info(f"re-using the connection to {request.url.origin}")
             trace.first_byte = time.monotonic() - trace.send_started - trace.connect_in_send
+            trace.version = response.http_version
+            if response.http_version == "2":
+                trace.info("using HTTP/2")
             trace.request(request)
             trace.response(response)
             return response
