@@ -80,6 +80,26 @@ def test_goaway_naming_the_stream_processed_fails_it(face: Face, hostile: H2Host
     assert driver.get(hostile.url("/ok")).content == b"ok"  # a new connection serves the next
 
 
+def test_a_connection_the_server_closed_while_idle_is_not_reused(face: Face, hostile: H2HostileServer) -> None:
+    driver = h2c(face)
+    assert driver.get(hostile.url("/bye")).content == b"bye"
+    time.sleep(0.3)
+    # A POST: never sent again after a failure, so it must go to a new connection at once.
+    r = driver.request("POST", hostile.url("/ok"), content=b"x")
+    assert r.content == b"ok" and r.extensions["connection_reused"] is False
+    assert hostile.paths == ["/bye", "/ok"] and hostile.connections == 2
+
+
+def test_idle_connections_expire(face: Face, hostile: H2HostileServer) -> None:
+    driver = h2c(face, limits=netwire.Limits(keepalive_expiry=0.2))
+    driver.get(hostile.url("/ok"))
+    assert driver.get(hostile.url("/ok")).extensions["connection_reused"] is True
+    time.sleep(0.4)
+    assert driver.get(hostile.url("/ok")).extensions["connection_reused"] is False
+    assert hostile.connections == 2
+    assert driver.open_count() == 1
+
+
 def test_rst_stream_fails_that_stream_only(face: Face, hostile: H2HostileServer) -> None:
     driver = h2c(face)
     driver.get(hostile.url("/ok"))

@@ -9,6 +9,7 @@ What a request gets depends on its path:
   ``last_stream_id`` is that ``/slow`` stream (this one and later ones were not processed),
   then ``/slow`` is answered and the connection closed; otherwise 200 "ok".
 * ``/goaway-fail``: GOAWAY(INTERNAL_ERROR) naming this stream as processed, then close.
+* ``/bye``: 200 "bye"; 0.15 s later GOAWAY(NO_ERROR) and close (a server ending an idle connection).
 * ``/reset``: RST_STREAM(INTERNAL_ERROR) on this stream only.
 * ``/refuse-once``: RST_STREAM(REFUSED_STREAM) the first time (server-wide), then 200 "ok".
 * ``/trickle``: a 200 head, then a PING every 0.1 s and never a body byte.
@@ -119,6 +120,7 @@ class _Conn:
         self.trickle: set[int] = set()
         self.uploads: dict[int, int] = {}  # /upload streams: bytes received so far
         self.close_after_slow = False
+        self.bye: tuple[float, int] | None = None
         self.done = False
 
     def send(self, raw: bytes = b"") -> None:
@@ -172,6 +174,9 @@ class _Conn:
                     if self.close_after_slow and not self.slow:
                         time.sleep(0.05)
                         return
+            if self.bye is not None and now >= self.bye[0]:
+                self.send(_frame(_GOAWAY, 0, 0, struct.pack(">II", self.bye[1], 0)))
+                return
             if self.trickle and now - last_ping >= 0.1:
                 last_ping = now
                 h2c.ping(b"trickle!")
@@ -195,6 +200,10 @@ class _Conn:
             self.send(_frame(_GOAWAY, 0, 0, struct.pack(">II", sid, 2) + b"going down"))
             time.sleep(0.05)
             self.done = True
+        elif path == "/bye":
+            # Answer; 0.15 s later say goodbye and close, as a server ending an idle connection does.
+            self.respond(sid, b"bye")
+            self.bye = (time.monotonic() + 0.15, sid)
         elif path == "/reset":
             h2c.reset_stream(sid, error_code=2)
         elif path == "/refuse-once":

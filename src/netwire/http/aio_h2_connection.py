@@ -450,7 +450,10 @@ class AsyncH2Pool:
         if state is None:
             state = self._keys[key] = _KeyState()
         started = time.monotonic()
+        expiry = self.pool.limits.keepalive_expiry
         while True:
+            if expiry is not None:
+                self._expire(state, expiry)
             for conn in state.conns:
                 if conn.has_capacity():
                     return conn, None, conn.requests > 0
@@ -506,6 +509,18 @@ class AsyncH2Pool:
                 state.pending = None
                 if not pending.done():
                     pending.set_result(None)
+
+    def _expire(self, state: _KeyState, expiry: float) -> None:
+        """Close (with GOAWAY) the connections idle for longer than the pool's keep-alive expiry."""
+        now = time.monotonic()
+        for conn in list(state.conns):
+            if not conn.core.streams and now - conn.idle_since > expiry:
+                state.conns.remove(conn)
+                placeholder, conn.placeholder = conn.placeholder, None
+                conn.on_free = None
+                conn.close()
+                if placeholder is not None:
+                    self.pool.release(placeholder, False)
 
     async def _wait_room(
         self, state: _KeyState, key: Hashable, pool_timeout: float | None, deadline: float | None, started: float

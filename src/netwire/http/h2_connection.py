@@ -69,6 +69,7 @@ class SyncH2Connection:
         self.write_timeout = write_timeout
         self.key: Hashable = None
         self.requests = 0
+        self.idle_since = time.monotonic()
         self.on_free: Callable[[SyncH2Connection], None] | None = None
         self._poller: Any = None
         if hasattr(select, "poll"):
@@ -214,6 +215,24 @@ class SyncH2Connection:
             if not self.core.settings_received:
                 raise self.core.error or ReadError(f"{self.origin} closed the HTTP/2 connection at once")
 
+    def check_idle(self) -> None:
+        """For a connection without streams: take in what arrived meanwhile (a GOAWAY, an EOF,
+        PINGs) so a closed one is not handed out. One poll(0) when nothing did."""
+        with self.cond:
+            if self.alive and not self.reading and self._readable_now():
+                self._read_once()
+
+    def _readable_now(self) -> bool:
+        sock = self.sock
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return True
+        try:
+            if self._poller is not None:
+                return bool(self._poller.poll(0))
+            return bool(select.select([sock], [], [], 0)[0])
+        except (OSError, ValueError):
+            return True
+
     @property
     def usable(self) -> bool:
         return self.alive and self.core.usable
@@ -232,12 +251,11 @@ class SyncH2Connection:
         write_timeout: float | None,
         deadline: float | None,
     ) -> SyncH2Stream | None:
-        """Start a request on a new stream; None when another thread took the last free stream."""
+        """Start a request on a new stream; None when another thread took the last free stream
+        or the connection closed meanwhile."""
         with self.cond:
-            if not self.alive:
-                raise self.core.error or WriteError(f"HTTP/2 connection to {self.origin} closed")
-            if not self.core.has_capacity():
-                return None
+            if not self.alive or not self.core.has_capacity():
+                return None  # closed or full since the pool handed it out: the caller looks again
             stream = self.core.open_stream(method, scheme, authority, path, fields, end)
             self.requests += 1
             handle = SyncH2Stream(self, stream)
@@ -359,6 +377,8 @@ class SyncH2Stream:
         conn = self.conn
         with conn.cond:
             clean = conn.core.release(self.stream)
+            if not conn.core.streams:
+                conn.idle_since = time.monotonic()
             if conn.alive:
                 try:
                     conn._flush()
@@ -493,6 +513,7 @@ class SyncH2Pool:
         HTTP/1.1 connection when the server picked HTTP/1.1 by ALPN (``(None, conn, False)``)."""
         wait_until = None if pool_timeout is None else time.monotonic() + pool_timeout
         cond = self._cond
+        self._tidy(key)
         with cond:
             state = self._keys.get(key)
             if state is None:
@@ -502,7 +523,6 @@ class SyncH2Pool:
                     return None, None, False
                 for conn in state.conns:
                     if conn.has_capacity():
-                        # Reserve the stream now (open() takes it): count it under this lock.
                         return conn, None, conn.requests > 0
                 per_host = self.pool.limits.max_connections_per_host
                 full = state.conns and per_host is not None and len(state.conns) >= per_host
@@ -542,6 +562,33 @@ class SyncH2Pool:
             with cond:
                 state.connecting = False
                 cond.notify_all()
+
+    def _tidy(self, key: Hashable) -> None:
+        """Retire the idle connections of ``key`` that expired (closed with GOAWAY) or that the
+        server closed meanwhile. Connections are touched without the pool's lock held (a thread
+        reading a connection takes the pool's lock when it sees a GOAWAY: never the other way)."""
+        expiry = self.pool.limits.keepalive_expiry
+        for conn in self.connections(key):
+            if conn.core.streams:
+                continue
+            if expiry is None or time.monotonic() - conn.idle_since <= expiry:
+                conn.check_idle()
+                if conn.usable:
+                    continue
+            with self._cond:
+                state = self._keys.get(key)
+                if state is None or conn not in state.conns or conn.core.streams:
+                    continue
+                state.conns.remove(conn)
+            self._retire(conn)
+
+    def _retire(self, conn: SyncH2Connection) -> None:
+        record = conn.conn
+        conn.on_free = None
+        conn.close()
+        if record is not None:
+            conn.conn = None  # type: ignore[assignment]
+            self.pool.release(record, False)
 
     def close(self) -> None:
         with self._cond:
