@@ -171,3 +171,20 @@ def test_continuation_flood_reads_a_bounded_amount(hostile: H2HostileServer) -> 
     finally:
         tracemalloc.stop()
     assert peak < 8 * 1024 * 1024
+
+
+def test_a_failed_connect_fails_the_requests_waiting_for_it(face: Face) -> None:
+    # A server that never finishes the TLS handshake: the requests queued behind the one
+    # connection attempt fail with its error, not one connect timeout after another.
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+    try:
+        port = listener.getsockname()[1]
+        driver = face(http2=True, timeout=netwire.Timeout(10.0, connect=0.5))
+        started = time.monotonic()
+        results = concurrently(driver, [f"https://127.0.0.1:{port}/"] * 8)
+        assert all(isinstance(r, netwire.ConnectTimeout) for r in results), results
+        assert time.monotonic() - started < 3  # one attempt (0.5 s), not eight in turn (4 s)
+    finally:
+        listener.close()

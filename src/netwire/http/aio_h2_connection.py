@@ -398,7 +398,10 @@ class _KeyState:
 
     def __init__(self) -> None:
         self.conns: list[AsyncH2Connection] = []
-        self.pending: asyncio.Future[None] | None = None
+        # The connection being opened for this key: its future ends with None, or with the
+        # error that attempt met (the tasks that waited for it fail with it too, instead of
+        # each trying in turn against a server that does not answer).
+        self.pending: asyncio.Future[BaseException | None] | None = None
         self.waiters: list[asyncio.Future[None]] = []
 
 
@@ -458,7 +461,9 @@ class AsyncH2Pool:
                 if conn.has_capacity():
                     return conn, None, conn.requests > 0
             if state.pending is not None:
-                await asyncio.shield(state.pending)
+                failed = await asyncio.shield(state.pending)
+                if failed is not None:
+                    raise failed
                 if key in self.h1_only:
                     return None, None, False
                 continue
@@ -466,8 +471,9 @@ class AsyncH2Pool:
             if state.conns and per_host is not None and len(state.conns) >= per_host:
                 await self._wait_room(state, key, pool_timeout, deadline, started)
                 continue
-            pending: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            pending: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
             state.pending = pending
+            failure: BaseException | None = None
             try:
                 placeholder, _ = await self.pool.acquire(
                     key, connect, pool_timeout=pool_timeout, deadline=deadline, fresh=True
@@ -505,10 +511,13 @@ class AsyncH2Pool:
                     raise
                 self.connections_opened += 1
                 state.conns.append(conn)
+            except Exception as exc:
+                failure = exc
+                raise
             finally:
                 state.pending = None
                 if not pending.done():
-                    pending.set_result(None)
+                    pending.set_result(failure)
 
     def _expire(self, state: _KeyState, expiry: float) -> None:
         """Close (with GOAWAY) the connections idle for longer than the pool's keep-alive expiry."""

@@ -462,11 +462,15 @@ class H2Body:
 
 
 class _KeyState:
-    __slots__ = ("connecting", "conns")
+    __slots__ = ("attempts", "connecting", "conns", "failure")
 
     def __init__(self) -> None:
         self.conns: list[SyncH2Connection] = []
         self.connecting = False
+        # Connection attempts so far, and the error of the last one if it failed: the threads
+        # that waited for an attempt fail with its error instead of each trying in turn.
+        self.attempts = 0
+        self.failure: BaseException | None = None
 
 
 class SyncH2Pool:
@@ -527,6 +531,7 @@ class SyncH2Pool:
                 per_host = self.pool.limits.max_connections_per_host
                 full = state.conns and per_host is not None and len(state.conns) >= per_host
                 if state.connecting or full:
+                    attempt = state.attempts
                     timeout, total = _limit(
                         None if wait_until is None else wait_until - time.monotonic(), deadline
                     )
@@ -535,9 +540,12 @@ class SyncH2Pool:
                             raise TotalTimeout("total deadline passed waiting for a free HTTP/2 stream")
                         raise PoolTimeout(f"no HTTP/2 stream to {key!r} became free within the pool timeout")
                     cond.wait(timeout if timeout is not None else 1.0)
+                    if state.attempts != attempt and state.failure is not None:
+                        raise state.failure
                     continue
                 state.connecting = True
                 break
+        failure: BaseException | None = None
         try:
             record, _ = self.pool.acquire(key, connect, pool_timeout=pool_timeout, deadline=deadline, fresh=True)
             sock = record.sock
@@ -558,9 +566,14 @@ class SyncH2Pool:
                 self.connections_opened += 1
                 state.conns.append(conn)
             return conn, None, False
+        except Exception as exc:
+            failure = exc
+            raise
         finally:
             with cond:
                 state.connecting = False
+                state.attempts += 1
+                state.failure = failure
                 cond.notify_all()
 
     def _tidy(self, key: Hashable) -> None:
