@@ -117,6 +117,12 @@ def test_upload_through_a_small_window(face: Face) -> None:
         assert r.content == b"got 300000 bytes"
 
 
+def test_trailers_arrive(face: Face, hostile: H2HostileServer) -> None:
+    r, chunks = h2c(face).stream_chunks("GET", hostile.url("/trailers"))
+    assert b"".join(chunks) == b"body"
+    assert r.trailers.get("x-checksum") == "abc"
+
+
 def test_refused_stream_is_retried(face: Face, hostile: H2HostileServer) -> None:
     r = h2c(face).request("POST", hostile.url("/refuse-once"), content=b"body")
     assert r.content == b"ok" and hostile.paths.count("/refuse-once") == 2

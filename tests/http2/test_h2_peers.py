@@ -170,3 +170,58 @@ def test_missing_h2_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_http2_option_is_checked() -> None:
     with pytest.raises(ValueError, match="http2 must be"):
         netwire.Client(http2="yes")
+
+
+def test_head_and_no_content(face: Face, h2_nginx: Nginx, ca_file: str) -> None:
+    client = face(http2=True, verify=ca_file)
+    r = client.request("HEAD", tls_url(h2_nginx, "/small"))
+    assert (r.status, r.http_version, r.content, r.headers["content-length"]) == (200, "2", b"", "128")
+    assert client.get(tls_url(h2_nginx, "/small")).content == SMALL  # the connection goes on
+
+
+def test_nginx_ending_connections_with_goaway(tmp_path_factory: pytest.TempPathFactory, ca_file: str) -> None:
+    # nginx answers 10 requests per connection, then GOAWAY (keepalive_requests, which bounds
+    # HTTP/2 connections too): the streams in flight finish, the next go to a new connection.
+    from dataclasses import replace
+
+    from tests.servers.h2 import h2_nginx_site
+    from tests.servers.nginx import start_nginx
+
+    site = h2_nginx_site(tmp_path_factory.mktemp("h2goaway"))
+    server = start_nginx(replace(site, locations="keepalive_requests 10;" + site.locations))
+    try:
+
+        async def go() -> list[int]:
+            async with netwire.AsyncClient(http2=True, verify=ca_file) as client:
+                statuses = []
+                for _ in range(5):
+                    rs = await asyncio.gather(*(client.get(tls_url(server, "/small")) for _ in range(8)))
+                    statuses += [r.status for r in rs]
+                return statuses
+
+        offset = server.log_size()
+        assert asyncio.run(go()) == [200] * 40
+        with netwire.Client(http2=True, verify=ca_file) as client:
+            assert all(client.get(tls_url(server, "/small")).content == SMALL for _ in range(25))
+        lines = server.log_since(offset, 65)
+        assert len(lines) == 65 and len({line[0] for line in lines}) >= 7
+    finally:
+        server.stop()
+
+
+def test_cancelling_one_task_resets_only_its_stream(hypercorn_tls: Hypercorn, ca_file: str) -> None:
+    async def go() -> tuple[int, bool]:
+        async with netwire.AsyncClient(http2=True, verify=ca_file) as client:
+            await client.get(hypercorn_tls.url("/echo"))
+            slow = asyncio.create_task(client.get(hypercorn_tls.url("/stream?n=20000")))  # 20 MiB
+            other = asyncio.create_task(client.get(hypercorn_tls.url("/stream?n=512")))
+            await asyncio.sleep(0.05)
+            slow.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await slow
+            r = await other
+            again = await client.get(hypercorn_tls.url("/echo"))
+            return len(r.content), bool(again.extensions["connection_reused"])
+
+    size, reused = asyncio.run(go())
+    assert size == 512 * 1024 and reused

@@ -10,6 +10,7 @@ What a request gets depends on its path:
   then ``/slow`` is answered and the connection closed; otherwise 200 "ok".
 * ``/goaway-fail``: GOAWAY(INTERNAL_ERROR) naming this stream as processed, then close.
 * ``/bye``: 200 "bye"; 0.15 s later GOAWAY(NO_ERROR) and close (a server ending an idle connection).
+* ``/trailers``: 200 "body" and a trailer ``x-checksum: abc``.
 * ``/reset``: RST_STREAM(INTERNAL_ERROR) on this stream only.
 * ``/refuse-once``: RST_STREAM(REFUSED_STREAM) the first time (server-wide), then 200 "ok".
 * ``/trickle``: a 200 head, then a PING every 0.1 s and never a body byte.
@@ -204,6 +205,10 @@ class _Conn:
             # Answer; 0.15 s later say goodbye and close, as a server ending an idle connection does.
             self.respond(sid, b"bye")
             self.bye = (time.monotonic() + 0.15, sid)
+        elif path == "/trailers":
+            h2c.send_headers(sid, [(":status", "200")])
+            h2c.send_data(sid, b"body")
+            h2c.send_headers(sid, [("x-checksum", "abc")], end_stream=True)
         elif path == "/reset":
             h2c.reset_stream(sid, error_code=2)
         elif path == "/refuse-once":
