@@ -4,6 +4,7 @@
   ``h2c_nginx``: nginx with ``listen ... http2`` (h2c, prior knowledge); ``h1_tls_nginx``: nginx
   over TLS without http2 (ALPN picks http/1.1). Each has ``ca`` (the CA file) set on it.
 * ``hypercorn_tls`` / ``hypercorn_h2c``: hypercorn serving :func:`tests.servers.h2.asgi_app`.
+* ``httpbin_h2c``: httpbin served over h2c by hypercorn (``.url`` as pytest-httpbin's fixture).
 * ``hostile``: a :class:`tests.servers.h2_hostile.H2HostileServer` per test.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -68,6 +70,17 @@ def hypercorn_tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hypercor
 def hypercorn_h2c(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hypercorn]:
     server = start_hypercorn(Path(tmp_path_factory.mktemp("hypercorn-h2c")), tls=False)
     yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def httpbin_h2c(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
+    """httpbin (the WSGI app pytest-httpbin serves over HTTP/1.1) served by hypercorn over h2c;
+    ``.url`` is its base URL, as on pytest-httpbin's fixture."""
+    from httpbin import app
+
+    server = start_hypercorn(Path(tmp_path_factory.mktemp("httpbin-h2c")), tls=False, wsgi=app)
+    yield SimpleNamespace(url=server.url(""))
     server.stop()
 
 

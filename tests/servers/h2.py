@@ -130,8 +130,9 @@ class Hypercorn:
             self._thread.join(10)
 
 
-def start_hypercorn(directory: Path, *, tls: bool = True) -> Hypercorn:
-    """Start hypercorn (h2 by ALPN over TLS, or h2c with prior knowledge when ``tls`` is False)."""
+def start_hypercorn(directory: Path, *, tls: bool = True, wsgi: Any = None) -> Hypercorn:
+    """Start hypercorn (h2 by ALPN over TLS, or h2c with prior knowledge when ``tls`` is False)
+    serving :func:`asgi_app`, or the WSGI application ``wsgi`` (httpbin's, for the scenarios)."""
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
@@ -152,7 +153,10 @@ def start_hypercorn(directory: Path, *, tls: bool = True) -> Hypercorn:
 
         async def main() -> None:
             started.set()
-            await serve(asgi_app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+            if wsgi is not None:
+                await serve(wsgi, config, shutdown_trigger=stop.wait, mode="wsgi")
+            else:
+                await serve(asgi_app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
 
         try:
             loop.run_until_complete(main())
