@@ -76,6 +76,8 @@ class AsyncH2Connection(asyncio.Protocol):
         self._window_waiters: list[asyncio.Future[bool]] = []
         self._write_paused = False
         self._flush_soon: asyncio.Handle | None = None
+        self._inbox: list[bytes] = []
+        self._inbox_soon: asyncio.Handle | None = None
         self.on_free: Callable[[AsyncH2Connection], None] | None = None
         self.idle_since = time.monotonic()
         self.requests = 0
@@ -91,10 +93,28 @@ class AsyncH2Connection(asyncio.Protocol):
     # -- asyncio.Protocol -------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        # Kept until the end of this loop turn: the transport hands over one TLS record (16 KiB)
+        # per call, and the core is fed once for all of them.
+        self._inbox.append(data)
+        if self._inbox_soon is None:
+            self._inbox_soon = self.loop.call_soon(self._process)
+
+    def _take_inbox(self) -> None:
+        """Process what arrived before an EOF or a close is handled."""
+        if self._inbox_soon is not None:
+            self._inbox_soon.cancel()
+            self._process()
+
+    def _process(self) -> None:
+        self._inbox_soon = None
+        inbox, self._inbox = self._inbox, []
+        if not inbox or not self.alive:
+            return
         core = self.core
         before = {sid: s.progress for sid, s in core.streams.items()}
         try:
-            core.receive(data)
+            for data in inbox:  # h2 copies into its own buffer: no join here
+                core.receive(data)
         except H2ProtocolError:
             self.flush()
             self._shutdown()
@@ -116,10 +136,12 @@ class AsyncH2Connection(asyncio.Protocol):
             self._notify_free()
 
     def eof_received(self) -> bool | None:
+        self._take_inbox()
         self._lost("closed the connection")
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._take_inbox()
         if isinstance(exc, ssl.SSLError):
             self._lost(f"failed: TLS error {exc.reason or exc}")
         elif exc is not None:

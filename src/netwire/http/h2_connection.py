@@ -134,7 +134,8 @@ class SyncH2Connection:
             self._die(eof)
             return True
         try:
-            self.core.receive(parts[0] if len(parts) == 1 else b"".join(parts))
+            for part in parts:  # h2 copies into its own buffer anyway: no join here
+                self.core.receive(part)
         except H2ProtocolError:
             try:
                 self._flush()  # the GOAWAY saying why
@@ -350,9 +351,9 @@ class SyncH2Stream:
         assert stream.head is not None
         return stream.head
 
-    def next_chunk(self, read_timeout: float | None, deadline: float | None, whole: bool = False) -> bytes:
-        """The body bytes received so far (waiting for some), b"" at the end. ``whole``: the
-        caller reads the whole body, so wait for a larger piece (fewer wake-ups)."""
+    def next_chunks(self, read_timeout: float | None, deadline: float | None, whole: bool) -> list[bytes]:
+        """The body pieces received so far (waiting for some), [] at the end. ``whole``: the
+        caller reads the whole body, so wait for more at a time (fewer wake-ups, no joins)."""
         conn = self.conn
         stream = self.stream
         with conn.cond:
@@ -360,8 +361,7 @@ class SyncH2Stream:
                 conn.wait(stream, lambda: stream.done or stream.buffered >= _WHOLE_STEP, read_timeout, deadline)
             else:
                 conn.wait(stream, lambda: bool(stream.chunks) or stream.done, read_timeout, deadline)
-            chunks = stream.chunks
-            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            data = stream.chunks
             stream.chunks = []
             stream.buffered = 0
             if stream.unacked and conn.alive:
@@ -402,13 +402,13 @@ class H2Body:
         self._done = False
         self.trailers: list[tuple[str, str]] = []
 
-    def _next(self, whole: bool = False) -> bytes:
-        """The next piece of the body from the stream (b"" once it ended)."""
+    def _next(self, whole: bool = False) -> list[bytes]:
+        """The next pieces of the body from the stream ([] once it ended)."""
         handle = self._handle
         if handle is None:
-            return b""
+            return []
         try:
-            data = handle.next_chunk(self._read_timeout, self._deadline, whole)
+            data = handle.next_chunks(self._read_timeout, self._deadline, whole)
         except BaseException:
             self._end()
             raise
@@ -418,9 +418,8 @@ class H2Body:
         return data
 
     def _fill(self) -> None:
-        data = self._next()
-        if data:
-            self._pending += data
+        for piece in self._next():
+            self._pending += piece
 
     def _end(self) -> None:
         handle, self._handle = self._handle, None
@@ -433,9 +432,7 @@ class H2Body:
             parts = [bytes(self._pending)] if self._pending else []
             self._pending = bytearray()
             while self._handle is not None:
-                data = self._next(True)
-                if data:
-                    parts.append(data)
+                parts += self._next(True)  # the frames' own bytes: joined once, here
             return parts[0] if len(parts) == 1 else b"".join(parts)
         while not self._pending and self._handle is not None:
             self._fill()
