@@ -46,7 +46,7 @@ import builtins
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .models import Request, Response
+    from .http.models import Request, Response
 
 __all__ = [
     "BodyNotReplayable",

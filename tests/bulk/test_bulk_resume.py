@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.bulk.synthweb import HOSTS, PAGES, Web
 from netwire.bulk.index import recover
-from netwire.fetch import bulk
+from netwire.http.fetch import bulk
+from tests.bulk.synthweb import HOSTS, PAGES, Web
 
 KEEP = ("n", "url", "final_url", "status", "content_type", "length", "sha256", "error", "redirects")
 
@@ -148,7 +148,7 @@ def test_killed_at_random_points_and_resumed_20_times(web: Web, tmp_path: Path) 
 def test_done_work_is_made_durable_while_slow_requests_go_on(tmp_path: Path) -> None:
     import threading
 
-    from bulk.synthweb import CountingServer
+    from tests.bulk.synthweb import CountingServer
 
     fast, slow = CountingServer("127.0.0.40", 0.0), CountingServer("127.0.0.41", 1.5)
     out = tmp_path / "out"

@@ -23,7 +23,6 @@ import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
-from ..aio_connection import AsyncConnection
 from ..errors import (
     ConnectionTerminated,
     H2ProtocolError,
@@ -35,8 +34,9 @@ from ..errors import (
     WriteError,
     WriteTimeout,
 )
-from ..http11 import ResponseHead
+from .aio_connection import AsyncConnection
 from .h2_core import DEFAULT_H2_LIMITS, H2Core, H2Limits, H2Stream
+from .http11 import ResponseHead
 
 __all__ = ["AsyncH2Connection", "AsyncH2Pool", "AsyncH2Stream"]
 

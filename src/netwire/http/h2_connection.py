@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from ..connection import Connection
 from ..errors import (
     H2ProtocolError,
     PoolTimeout,
@@ -35,8 +34,9 @@ from ..errors import (
     WriteError,
     WriteTimeout,
 )
-from ..http11 import ResponseHead
+from .connection import Connection
 from .h2_core import DEFAULT_H2_LIMITS, H2Core, H2Limits, H2Stream
+from .http11 import ResponseHead
 
 __all__ = ["H2Body", "SyncH2Connection", "SyncH2Pool", "SyncH2Stream"]
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConnectionTerminated, H2ProtocolError, LocalProtocolError, MissingDependency, StreamReset
-from ..http11 import Informational, ResponseHead
+from .http11 import Informational, ResponseHead
 
 if TYPE_CHECKING:
     from h2.connection import H2Connection
