@@ -71,7 +71,7 @@ http {{
     keepalive_timeout {keepalive_timeout}s;
     {http}
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port}{listen};
         {unix_listen}
         root {dir}/www;
         {locations}
@@ -99,6 +99,8 @@ class Site:
     master_process: bool = False
     worker_connections: int = 1024
     keepalive_timeout: int = 120
+    listen: str = ""
+    """Parameters of the ``listen`` directive after the address (``ssl http2``, ``http2``)."""
 
 
 @dataclass
@@ -203,6 +205,7 @@ def start_nginx(site: Site, directory: str | Path | None = None, *, install: boo
             worker_connections=site.worker_connections,
             access_log=f"access_log {d}/access.log conn;" if site.access_log else "access_log off;",
             keepalive_timeout=site.keepalive_timeout,
+            listen=f" {site.listen}" if site.listen else "",
             http=site.http,
             unix_listen=f"listen unix:{d}/nginx.sock;" if site.unix_socket else "",
             # ``{www}`` in a site's locations: the root's path (for ``alias``).

@@ -5,7 +5,8 @@ the batch scheduler ``fetch``; ``flow``, the one sans-IO send loop both drivers 
 (options, request building, routes); ``policy/`` (redirects, auth, cookies, proxies, retries: pure);
 ``pool``/``aio_pool`` (connections per origin); ``connection``/``aio_connection`` (one socket or
 transport, TLS, deadlines) with the tunnels ``proxy_tunnel`` (HTTP CONNECT) and ``socks``
-(SOCKS5); ``http11`` (sans-IO HTTP/1.1); and the leaves ``models``, ``content``, ``decoders``,
+(SOCKS5); ``http11`` (sans-IO HTTP/1.1); HTTP/2 as ``h2_core`` (sans-IO, over the ``h2``
+package) driven by ``h2_connection`` (threads) and ``aio_h2_connection`` (asyncio); and the leaves ``models``, ``content``, ``decoders``,
 ``_charset``. Inside, nothing lower imports higher: http11 and policy never import a connection,
 pool or driver.
 

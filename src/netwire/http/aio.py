@@ -19,9 +19,9 @@ import time
 from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from ..errors import ReadError, RequestError, StreamError, WriteError
+from ..errors import ConnectionTerminated, ReadError, RequestError, StreamError, WriteError
 from .aio_connection import AsyncConnection, open_async_connection
 from .aio_pool import AsyncConnectionPool
 from .clientbase import UNSET, USER_AGENT, BaseClient, ParamTypes, URLTypes
@@ -55,6 +55,9 @@ from .http11 import IncompleteResponse, ResponseHead, ResponseParser
 from .models import BodySink, Decoder, Headers, HeaderTypes, Request, Response, Timeout
 from .policy.proxies import Proxy, proxy_authorization
 from .policy.redirects import rewind_body
+
+if TYPE_CHECKING:
+    from .aio_h2_connection import AsyncH2Pool
 
 __all__ = ["AsyncClient", "AsyncResponse"]
 
@@ -329,6 +332,10 @@ class AsyncResponse(Response):
         self.close()
 
 
+def _h2_released(handle: Any, clean: bool) -> None:
+    """An HTTP/2 stream's body is done: its ``finish`` already gave the stream back."""
+
+
 async def _read_capped(response: AsyncResponse, limit: int) -> bytes:
     """The first ``limit`` bytes of the body; the rest is never read (the connection is dropped)."""
     body = bytearray()
@@ -368,6 +375,12 @@ class AsyncClient(BaseClient):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.pool = AsyncConnectionPool(self.limits)
+        self._h2pool: AsyncH2Pool | None = None
+        if self.http2:
+            from .aio_h2_connection import AsyncH2Pool
+            from .h2_core import DEFAULT_H2_LIMITS
+
+            self._h2pool = AsyncH2Pool(self.pool, self.http2_limits or DEFAULT_H2_LIMITS)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._robots_fetch_locks: dict[str, asyncio.Lock] = {}
         self._cache_thread: ThreadPoolExecutor | None = None
@@ -467,6 +480,8 @@ class AsyncClient(BaseClient):
     async def aclose(self) -> None:
         """Close every pooled connection. Responses still being read close theirs when done."""
         self._closed = True
+        if self._h2pool is not None:
+            self._h2pool.close()
         self.pool.close()
         worker, self._cache_thread = self._cache_thread, None
         if worker is not None:
@@ -623,13 +638,24 @@ class AsyncClient(BaseClient):
     # -- one exchange on one connection -------------------------------------------------------------
 
     async def _connect(
-        self, origin: Origin, proxy: Proxy | None, t: Timeout, deadline: float | None
+        self, origin: Origin, proxy: Proxy | None, t: Timeout, deadline: float | None, h2: bool = False
     ) -> AsyncConnection:
-        ctx = self._tls_context(origin.host) if origin.scheme == "https" else None
+        """A new connection to ``origin``; ``h2``: offer HTTP/2 (ALPN) and keep what the server
+        sends first for the HTTP/2 connection taking it over."""
+        if origin.scheme == "https":
+            ctx = self._h2_context(origin.host) if h2 else self._tls_context(origin.host)
+        else:
+            ctx = None
         limits = self.parser_limits
         if proxy is None:
             return await open_async_connection(
-                origin, connect_timeout=t.connect, deadline=deadline, ssl_context=ctx, uds=self.uds, limits=limits
+                origin,
+                connect_timeout=t.connect,
+                deadline=deadline,
+                ssl_context=ctx,
+                uds=self.uds,
+                limits=limits,
+                keep_raw=h2,
             )
         if origin.scheme == "http" and proxy.kind in ("http", "https"):
             # Plain HTTP through an HTTP proxy: talk to the proxy itself (absolute-form targets).
@@ -659,6 +685,7 @@ class AsyncClient(BaseClient):
             proxy_headers=fields,
             # An https:// proxy: TLS to the proxy, the origin's TLS inside it (TLS in TLS).
             proxy_ssl_context=self._context() if proxy.kind == "https" else None,
+            keep_raw=h2,
         )
 
     async def _send_single(self, request: Request, route: Route) -> AsyncResponse:
@@ -669,12 +696,21 @@ class AsyncClient(BaseClient):
         method = request.method
         head = self._head(request, proxy)
         pool = self.pool
+        first: AsyncConnection | None = None
+        h2pool = self._h2pool
+        if h2pool is not None and key not in h2pool.h1_only and self._speaks_h2(origin, proxy):
+            got = await self._send_h2(request, route, origin, key, proxy)
+            if isinstance(got, AsyncResponse):
+                return got
+            first = got  # the server picked HTTP/1.1 by ALPN: this connection, for this request
         started = time.monotonic()
         read_timeout = t.read
         for attempt in (0, 1):
-            conn = pool.try_acquire(key) if attempt == 0 else None
-            if conn is not None:
-                reused = True
+            idle = pool.try_acquire(key) if attempt == 0 and first is None else None
+            if first is not None:
+                conn, first, reused = first, None, False
+            elif idle is not None:
+                conn, reused = idle, True
             else:
                 conn, reused = await pool.acquire(
                     key,
@@ -730,6 +766,102 @@ class AsyncClient(BaseClient):
         response.elapsed = time.monotonic() - started
         response.extensions["connection_reused"] = reused
         return response
+
+    # -- HTTP/2 (http2=True): the same exchange on a multiplexed stream --------------------------------
+
+    def _speaks_h2(self, origin: Origin, proxy: Proxy | None) -> bool:
+        """Whether a request to ``origin`` goes the HTTP/2 way: https (ALPN decides), or h2c with
+        prior knowledge; never plain HTTP forwarded by an HTTP proxy (the proxy speaks HTTP/1.1)."""
+        scheme = origin.scheme
+        if scheme == "http" and proxy is not None and proxy.kind in ("http", "https"):
+            return False
+        return scheme == "https" or (scheme == "http" and self.http2 == "prior-knowledge")
+
+    async def _send_h2(
+        self, request: Request, route: Route, origin: Origin, key: Any, proxy: Proxy | None
+    ) -> AsyncResponse | AsyncConnection | None:
+        """One exchange on an HTTP/2 stream: the response (body unread), or, when the server
+        picked HTTP/1.1 by ALPN, the new HTTP/1.1 connection for the caller to use (or None)."""
+        from .aio_h2_connection import retriable
+        from .h2_core import request_parts
+
+        t = route.timeout
+        deadline = route.deadline
+        method = request.method
+        url = request.url
+        scheme, authority, path = request_parts(url, request.extensions.get("target"))
+        fields = request.headers._items
+        host = request.headers.get("host")
+        if host:
+            authority = host
+        content = request.content
+        started = time.monotonic()
+        h2pool = self._h2pool
+        assert h2pool is not None
+        for attempt in range(3):
+            conn, http11, reused = await h2pool.stream(
+                key,
+                lambda: self._connect(origin, proxy, t, deadline, h2=True),
+                pool_timeout=t.pool,
+                connect_timeout=t.connect,
+                deadline=deadline,
+            )
+            if conn is None:
+                return http11
+            if self.respect_robots:
+                self._sent_to(request)  # Crawl-delay: the request starts now
+            handle = conn.open(method, scheme, authority, path, fields, content is None)
+            try:
+                if content is not None:
+                    await self._h2_body(handle, content, t, deadline)
+                response_head = await handle.wait_head(t.read, deadline)
+            except ReadError as exc:
+                handle.finish()
+                stale = isinstance(exc, ConnectionTerminated) and reused and not handle.stream.received_any
+                again = retriable(exc, handle.stream) or (stale and method in IDEMPOTENT_METHODS)
+                if attempt < 2 and again and rewind_body(request):
+                    continue
+                raise
+            except BaseException:
+                handle.finish()
+                raise
+            break
+        handle.until_done = route.whole
+        # The stream has the reading interface of an HTTP/1.1 connection (AsyncH2Stream's docstring).
+        body = _AsyncBody(handle, _h2_released, t.read, deadline)  # type: ignore[arg-type]
+        headers, decoder = response_fields(self, response_head, method)
+        response = AsyncResponse(
+            response_head.status,
+            body=body,
+            decoder=decoder,
+            reason=response_head.reason,
+            http_version=response_head.http_version,
+            headers=headers,
+            request=request,
+            url=url,
+        )
+        response.elapsed = time.monotonic() - started
+        response.extensions["connection_reused"] = reused
+        return response
+
+    @staticmethod
+    async def _h2_body(handle: Any, content: Any, t: Timeout, deadline: float | None) -> None:
+        """Stream a request body on an HTTP/2 stream, as its flow-control windows open."""
+        write_timeout = t.write
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+        if isinstance(content, bytes | bytearray | memoryview):
+            await handle.send_body(content, write_timeout, deadline)
+        elif hasattr(content, "__aiter__"):
+            async for chunk in content:
+                if chunk:
+                    await handle.send_body(chunk, write_timeout, deadline)
+        else:
+            chunks: Iterable[bytes] = iter_file(content) if hasattr(content, "read") else content
+            for chunk in chunks:
+                if chunk:
+                    await handle.send_body(chunk, write_timeout, deadline)
+        handle.end_body()
 
     async def _send_body(
         self, conn: AsyncConnection, head: bytes, request: Request, t: Timeout, deadline: float | None

@@ -474,8 +474,12 @@ async def open_async_connection(
     proxy: Any = None,
     proxy_headers: list[tuple[str, str]] | None = None,
     proxy_ssl_context: ssl.SSLContext | None = None,
+    keep_raw: bool = False,
 ) -> AsyncConnection:
     """Connect to ``origin`` and do TLS if it is https; returns an idle :class:`AsyncConnection`.
+
+    ``keep_raw``: keep what the server sends first in ``conn._raw`` (an HTTP/2 server's
+    SETTINGS may arrive before the caller takes the transport over for HTTP/2).
 
     ``proxy`` (a :class:`~netwire.policy.proxies.Proxy`) of kind ``http`` or ``https`` opens a
     CONNECT tunnel (over TLS to the proxy when ``proxy_ssl_context`` is given: an https:// proxy),
@@ -493,7 +497,9 @@ async def open_async_connection(
     where = _where(origin, uds)
     try:
         async with asyncio.timeout(timeout):
-            return await _open(origin, ssl_context, uds, limits, proxy, proxy_headers, proxy_ssl_context, where)
+            return await _open(
+                origin, ssl_context, uds, limits, proxy, proxy_headers, proxy_ssl_context, where, keep_raw
+            )
     except TimeoutError:
         raise _connect_timeout(where, timeout, total_binds) from None
 
@@ -507,6 +513,7 @@ async def _open(
     proxy_headers: list[tuple[str, str]] | None,
     proxy_ssl_context: ssl.SSLContext | None,
     where: str,
+    keep_raw: bool = False,
 ) -> AsyncConnection:
     loop = asyncio.get_running_loop()
     tls = origin.scheme == "https"
@@ -518,7 +525,10 @@ async def _open(
     if proxy is None:
 
         def factory() -> AsyncConnection:
-            return AsyncConnection(origin, limits)
+            conn = AsyncConnection(origin, limits)
+            if keep_raw:
+                conn._raw = bytearray()
+            return conn
 
         try:
             if uds is not None or origin.scheme == "http+unix":
@@ -566,7 +576,7 @@ async def _open(
             await _http_connect(conn, origin, proxy_headers or [], limits)
         else:
             await _socks5(conn, origin, proxy)
-        conn._raw = None
+        conn._raw = bytearray() if keep_raw else None
         conn.origin = origin
         if tls:
             if proxy_ssl_context is not None:

@@ -12,9 +12,9 @@ import threading
 import time
 from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..errors import ReadError, ReadTimeout, RequestError, WriteError
+from ..errors import ConnectionTerminated, ReadError, ReadTimeout, RequestError, WriteError
 from .clientbase import UNSET, USER_AGENT, BaseClient, ParamTypes, URLTypes
 from .connection import Connection, Origin, ResponseBody, open_connection
 from .content import iter_file
@@ -51,6 +51,9 @@ from .models import HeaderTypes, Request, Response, Timeout
 from .policy.proxies import Proxy, proxy_authorization
 from .policy.redirects import rewind_body
 from .pool import ConnectionPool
+
+if TYPE_CHECKING:
+    from .h2_connection import SyncH2Pool
 
 __all__ = ["Client", "delete", "get", "head", "options", "patch", "post", "put", "request", "stream"]
 
@@ -140,10 +143,18 @@ class Client(BaseClient):
         super().__init__(**options)
         self.pool = ConnectionPool(self.limits)
         self._robots_fetch_locks: dict[str, threading.Lock] = {}
+        self._h2pool: SyncH2Pool | None = None
+        if self.http2:
+            from .h2_connection import SyncH2Pool
+            from .h2_core import DEFAULT_H2_LIMITS
+
+            self._h2pool = SyncH2Pool(self.pool, self.http2_limits or DEFAULT_H2_LIMITS)
 
     def close(self) -> None:
         """Close every pooled connection. Responses still being read close theirs when done."""
         self._closed = True
+        if self._h2pool is not None:
+            self._h2pool.close()
         self.pool.close()
         self._close_cache()
 
@@ -256,8 +267,14 @@ class Client(BaseClient):
 
     # -- one exchange on one connection -------------------------------------------------------------
 
-    def _connect(self, origin: Origin, proxy: Proxy | None, t: Timeout, deadline: float | None) -> Connection:
-        ctx = self._tls_context(origin.host) if origin.scheme == "https" else None
+    def _connect(
+        self, origin: Origin, proxy: Proxy | None, t: Timeout, deadline: float | None, h2: bool = False
+    ) -> Connection:
+        """A new connection to ``origin``; ``h2``: offer HTTP/2 by ALPN too."""
+        if origin.scheme == "https":
+            ctx = self._h2_context(origin.host) if h2 else self._tls_context(origin.host)
+        else:
+            ctx = None
         limits = self.parser_limits
         if proxy is None:
             return open_connection(
@@ -331,9 +348,19 @@ class Client(BaseClient):
         def connect() -> Connection:
             return self._connect(origin, proxy, t, deadline)
 
+        first: Connection | None = None
+        h2pool = self._h2pool
+        if h2pool is not None and key not in h2pool.h1_only and self._speaks_h2(origin, proxy):
+            got = self._send_h2(request, route, origin, key, proxy)
+            if isinstance(got, Response):
+                return got
+            first = got  # the server picked HTTP/1.1 by ALPN: this connection, for this request
         started = time.monotonic()
         for attempt in (0, 1):
-            conn, reused = pool.acquire(key, connect, pool_timeout=t.pool, deadline=deadline, fresh=attempt > 0)
+            if first is not None:
+                conn, first, reused = first, None, False
+            else:
+                conn, reused = pool.acquire(key, connect, pool_timeout=t.pool, deadline=deadline, fresh=attempt > 0)
             if self.respect_robots:
                 self._sent_to(request)  # Crawl-delay: the request starts now
             parser = ResponseParser(method, limits)
@@ -385,6 +412,86 @@ class Client(BaseClient):
         response.extensions["connection_reused"] = reused
         return response
 
+    # -- HTTP/2 (http2=True): the same exchange on a multiplexed stream --------------------------------
+
+    def _speaks_h2(self, origin: Origin, proxy: Proxy | None) -> bool:
+        """Whether a request to ``origin`` goes the HTTP/2 way (see AsyncClient._speaks_h2)."""
+        scheme = origin.scheme
+        if scheme == "http" and proxy is not None and proxy.kind in ("http", "https"):
+            return False
+        return scheme == "https" or (scheme == "http" and self.http2 == "prior-knowledge")
+
+    def _send_h2(
+        self, request: Request, route: Route, origin: Origin, key: Any, proxy: Proxy | None
+    ) -> Response | Connection | None:
+        """One exchange on an HTTP/2 stream: the response (body unread), or, when the server
+        picked HTTP/1.1 by ALPN, the new HTTP/1.1 connection for the caller to use (or None)."""
+        from .aio_h2_connection import retriable
+        from .h2_connection import H2Body
+        from .h2_core import request_parts
+
+        t = route.timeout
+        deadline = route.deadline
+        method = request.method
+        url = request.url
+        scheme, authority, path = request_parts(url, request.extensions.get("target"))
+        host = request.headers.get("host")
+        if host:
+            authority = host
+        content = request.content
+        started = time.monotonic()
+        h2pool = self._h2pool
+        assert h2pool is not None
+        attempt = 0
+        while True:
+            conn, http11, reused = h2pool.stream(
+                key,
+                lambda: self._connect(origin, proxy, t, deadline, h2=True),
+                pool_timeout=t.pool,
+                connect_timeout=t.connect,
+                write_timeout=t.write,
+                deadline=deadline,
+            )
+            if conn is None:
+                return http11
+            if self.respect_robots:
+                self._sent_to(request)  # Crawl-delay: the request starts now
+            handle = conn.open(
+                method, scheme, authority, path, request.headers._items, content is None, t.write, deadline
+            )
+            if handle is None:
+                continue  # another thread took the last stream: look again
+            try:
+                if content is not None:
+                    _h2_body(handle, content, t, deadline)
+                response_head = handle.wait_head(t.read, deadline)
+            except ReadError as exc:
+                handle.finish()
+                stale = isinstance(exc, ConnectionTerminated) and reused and not handle.stream.received_any
+                again = retriable(exc, handle.stream) or (stale and method in IDEMPOTENT_METHODS)
+                if attempt < 2 and again and rewind_body(request):
+                    attempt += 1
+                    continue
+                raise
+            except BaseException:
+                handle.finish()
+                raise
+            break
+        headers, decoder = response_fields(self, response_head, method)
+        response = Response(
+            response_head.status,
+            reason=response_head.reason,
+            http_version=response_head.http_version,
+            headers=headers,
+            stream=H2Body(handle, t.read, deadline),
+            request=request,
+            url=url,
+            decoder=decoder,
+        )
+        response.elapsed = time.monotonic() - started
+        response.extensions["connection_reused"] = reused
+        return response
+
     def _send_body(
         self,
         conn: Connection,
@@ -422,6 +529,21 @@ class Client(BaseClient):
             chunks = chunked_body(chunks)
         conn.send_body(chunks, write_timeout=write_timeout, deadline=deadline)
         return None
+
+
+def _h2_body(handle: Any, content: Any, t: Timeout, deadline: float | None) -> None:
+    """Stream a request body on an HTTP/2 stream, as its flow-control windows open."""
+    write_timeout = t.write
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    if isinstance(content, bytes | bytearray | memoryview):
+        handle.send_body(content, write_timeout, deadline)
+    else:
+        chunks: Iterable[bytes] = iter_file(content) if hasattr(content, "read") else content
+        for chunk in chunks:
+            if chunk:
+                handle.send_body(chunk, write_timeout, deadline)
+    handle.end_body(write_timeout, deadline)
 
 
 def _drain(response: Response) -> None:

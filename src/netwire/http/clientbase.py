@@ -101,6 +101,12 @@ class BaseClient:
     :param cache: HTTP caching (RFC 9111, a private cache): True for an in-memory LRU store, a
         file path for a sqlite store that persists, or a :class:`netwire.cache.Cache` object.
         Responses say how they were served in ``extensions["cache"]`` (see :mod:`netwire.cache`).
+    :param http2: ``True`` offers HTTP/2 by ALPN on https (``h2, http/1.1``; the server
+        chooses) and multiplexes concurrent requests to an origin on one connection;
+        ``"prior-knowledge"`` also speaks HTTP/2 without TLS (h2c, as curl's
+        ``--http2-prior-knowledge``); ``False`` (the default) speaks HTTP/1.1 only. Needs the
+        ``netwire[http2]`` extra (:class:`~netwire.errors.MissingDependency` otherwise).
+    :param http2_limits: HTTP/2 windows and limits (:class:`netwire.http.h2_core.H2Limits`).
     """
 
     def __init__(
@@ -130,7 +136,18 @@ class BaseClient:
         respect_robots: bool = False,
         max_crawl_delay: float = DEFAULT_MAX_CRAWL_DELAY,
         cache: Any = None,
+        http2: bool | str = False,
+        http2_limits: Any = None,
     ) -> None:
+        if http2 not in (False, True, "prior-knowledge"):
+            raise ValueError(f'http2 must be False, True or "prior-knowledge", not {http2!r}')
+        if http2:
+            from .h2_core import require_h2
+
+            require_h2()  # a clear MissingDependency now, not at the first request
+        self.http2: bool | str = http2
+        self.http2_limits = http2_limits
+        self._h2_ssl_context: Any = None
         self.cache: Cache | None = None
         # A store the client made (True, a path) is the client's to close; the caller's stays open.
         self._own_cache = cache is True or isinstance(cache, str | os.PathLike)
@@ -375,6 +392,21 @@ class BaseClient:
             else:
                 self._ssl_context = make_ssl_context(verify, self._cert)
         return self._ssl_context
+
+    def _h2_context(self, host: str) -> Any:
+        """:meth:`_tls_context` offering ``h2, http/1.1`` by ALPN (an ``http2`` client's).
+
+        A context the caller passed as ``verify`` gets that ALPN list set on it."""
+        ctx = self._h2_ssl_context
+        if ctx is None:
+            if hasattr(self._verify, "wrap_socket"):
+                ctx = self._verify
+            else:
+                ctx = make_ssl_context(self._verify, self._cert)
+            ctx.set_alpn_protocols(["h2", "http/1.1"])
+            self._h2_ssl_context = ctx
+        self._tls_context(host)  # the insecure-TLS warning, once per host
+        return ctx
 
     def _tls_context(self, host: str) -> Any:
         """The SSLContext for a TLS connection to ``host``; warns once per host if it verifies nothing.

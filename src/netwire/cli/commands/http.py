@@ -229,6 +229,13 @@ def _add_options(p: argparse.ArgumentParser) -> None:
                    help="retry failed connects and 429/502/503/504 answers up to N times, with backoff")
     c.add_argument("-x", "--proxy", metavar="URL", help="proxy: http://, socks5:// or socks5h:// URL")
     c.add_argument("--noproxy", metavar="HOSTS", help="comma list of hosts to reach without the proxy")
+    v = c.add_mutually_exclusive_group()
+    v.add_argument("--http1.1", dest="http_version", action="store_const", const="1.1",
+                   help="speak HTTP/1.1 only (the default)")
+    v.add_argument("--http2", dest="http_version", action="store_const", const="2",
+                   help="offer HTTP/2 by ALPN on https (the server chooses); HTTP/1.1 on http://")
+    v.add_argument("--http2-prior-knowledge", dest="http_version", action="store_const", const="2-prior",
+                   help="speak HTTP/2 at once, also on http:// (h2c)")
     c.add_argument("-k", "--insecure", action="store_true", help="do NOT verify TLS certificates (unsafe; warns)")
     c.add_argument("--cacert", metavar="FILE", help="CA bundle to verify the server with")
     c.add_argument("-E", "--cert", metavar="FILE", help="client certificate (PEM; may hold the key)")
@@ -591,6 +598,9 @@ def make_client(args: argparse.Namespace, trace: Trace | None) -> Any:
     )
     if args.cache:
         options["cache"] = _cache_file(args.cache)
+    version = getattr(args, "http_version", None)
+    if version in ("2", "2-prior"):
+        options["http2"] = True if version == "2" else "prior-knowledge"
     if trace is None:
         from ...http.client import Client
 
@@ -624,6 +634,7 @@ class Trace:
         self.connect_in_send = 0.0
         self.first_byte: float | None = None
         self.reused = False
+        self.version = "1.1"  # of the exchange being traced (the response says which)
         # For -w: the moments (time.monotonic()) the last connection resolved, connected and
         # finished its TLS handshake, and the peer's address.
         self.dns_at: float | None = None
@@ -637,7 +648,7 @@ class Trace:
     def request(self, request: Any) -> None:
         p = self.p
         url = request.url
-        lines = [visible(f"{request.method} {url.request_target} HTTP/1.1")]
+        lines = [visible(f"{request.method} {url.request_target} HTTP/{self.version}")]
         if "host" not in request.headers:
             lines.append(p.header("Host", visible(url.host)))
         # Credentials stay off the terminal (and out of pasted bug reports).
@@ -727,11 +738,11 @@ def _tracing_client_class() -> Any:
             super().__init__(**options)
             self._trace = trace
 
-        def _connect(self, origin: Any, proxy: Any, t: Any, deadline: float | None) -> Any:
+        def _connect(self, origin: Any, proxy: Any, t: Any, deadline: float | None, h2: bool = False) -> Any:
             trace = self._trace
             started = time.monotonic()
             if proxy is not None or self.uds is not None or origin.scheme == "http+unix":
-                conn = super()._connect(origin, proxy, t, deadline)
+                conn = super()._connect(origin, proxy, t, deadline, h2)
                 trace.connect, trace.dns, trace.tls = time.monotonic() - started, None, None
                 trace.connect_at, trace.dns_at, trace.tls_at = time.monotonic(), None, None
                 via = f" via proxy {proxy.url}" if proxy is not None else ""
@@ -740,7 +751,7 @@ def _tracing_client_class() -> Any:
                 try:
                     infos = socket.getaddrinfo(origin.host, origin.port, 0, socket.SOCK_STREAM, socket.IPPROTO_TCP)
                 except (OSError, UnicodeError):
-                    return super()._connect(origin, proxy, t, deadline)  # raises the usual ConnectError
+                    return super()._connect(origin, proxy, t, deadline, h2)  # raises the usual ConnectError
                 resolved = time.monotonic()
                 trace.dns = resolved - started
                 trace.dns_at = resolved
@@ -755,7 +766,9 @@ def _tracing_client_class() -> Any:
                 trace.connect_at = connected
                 peer = sock.getpeername()
                 trace.info(f"connected to {peer[0]} port {peer[1]} in {trace.connect * 1000:.2f} ms")
-                ctx = self._context() if origin.scheme == "https" else None
+                ctx = None
+                if origin.scheme == "https":
+                    ctx = self._h2_context(origin.host) if h2 else self._context()
                 conn = open_connection(
                     origin, connect_timeout=t.connect, deadline=deadline, ssl_context=ctx,
                     limits=self.parser_limits, sock=sock,
@@ -801,6 +814,9 @@ def _tracing_client_class() -> Any:
             if trace.reused:
                 trace.info(f"re-using the connection to {request.url.origin}")
             trace.first_byte = time.monotonic() - trace.send_started - trace.connect_in_send
+            trace.version = response.http_version
+            if response.http_version == "2":
+                trace.info("using HTTP/2")
             trace.request(request)
             trace.response(response)
             return response
