@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import select
 import ssl
 import time
@@ -62,6 +63,8 @@ def _fire(fut: asyncio.Future[bool]) -> None:
 
 # A timer may run this much before its time (the loop's clock resolution): still "due".
 _EARLY = 1e-3
+#: After a reset, at most this much of what the server had sent is still read from the socket.
+SALVAGE_LIMIT = HIGH_WATER
 
 
 _HAVE_POLL = hasattr(select, "poll")
@@ -200,6 +203,8 @@ class AsyncConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.alive = False
         parser = self.parser
+        if parser is not None and self.error is None and not self.done and exc is not None:
+            self._salvage(parser)
         if parser is not None and self.error is None and not self.done:
             if exc is None:
                 try:
@@ -218,6 +223,37 @@ class AsyncConnection(asyncio.Protocol):
         drain = self._drain_waiter
         if drain is not None and not drain.done():
             drain.set_result(True)
+
+    def _salvage(self, parser: ResponseParser) -> None:
+        """Read what the server sent before it reset the connection.
+
+        A server that answers early (413 to an upload it will not read) and then resets the
+        connection makes our next write fail; asyncio then closes the transport without reading
+        the answer that sits in the socket's receive queue (Linux keeps it readable after a
+        RST), and the sync client, which reads it, would see the 413 where we saw a reset. The
+        socket is still open while ``connection_lost`` runs: read it, non-blocking and bounded.
+        Plain TCP only: on TLS the bytes are records only the transport's SSL object could open.
+        """
+        transport = self.transport
+        if transport is None or transport.get_extra_info("sslcontext") is not None:
+            return
+        sock = transport.get_extra_info("socket")
+        if sock is None:
+            return
+        got = 0
+        try:
+            fd = sock.fileno()
+            while got < SALVAGE_LIMIT and not self.done:
+                data = os.read(fd, 65536)  # the socket is non-blocking
+                if not data:
+                    self._absorb(parser.feed_eof())
+                    break
+                got += len(data)
+                self._absorb(parser.feed(data))
+        except (OSError, ValueError):
+            pass  # nothing more to read (EAGAIN, the reset itself, a closed fd)
+        except ProtocolError as err:
+            self.error = err
 
     def pause_writing(self) -> None:
         self._write_paused = True
