@@ -18,12 +18,25 @@ import asyncio
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Unpack
 
+from .._types import (
+    JSON,
+    AuthTypes,
+    ContentTypes,
+    DataTypes,
+    FilesTypes,
+    HeaderTypes,
+    ParamTypes,
+    ProxyTypes,
+    RequestOptions,
+    TimeoutTypes,
+    URLTypes,
+)
 from ..errors import ReadError, RequestError, StreamError, WriteError
 from .aio_connection import AsyncConnection, open_async_connection
 from .aio_pool import AsyncConnectionPool
-from .clientbase import UNSET, USER_AGENT, BaseClient, ParamTypes, URLTypes
+from .clientbase import UNSET, USER_AGENT, BaseClient
 from .connection import Origin
 from .content import iter_file
 from .flow import (
@@ -48,7 +61,7 @@ from .flow import (
     send_flow,
 )
 from .http11 import IncompleteResponse, ResponseHead, ResponseParser
-from .models import Decoder, HeaderTypes, Request, Response, Timeout
+from .models import Decoder, Request, Response, Timeout
 from .policy.proxies import Proxy, proxy_authorization
 from .policy.redirects import rewind_body
 
@@ -322,8 +335,8 @@ class AsyncClient(BaseClient):
     Its options are :class:`~netwire.clientbase.BaseClient`'s (the sync client's).
     """
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def _make_pool(self) -> None:
+        # Called by BaseClient.__init__ (which holds the typed keywords).
         self.pool = AsyncConnectionPool(self.limits)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._robots_fetch_locks: dict[str, asyncio.Lock] = {}
@@ -337,14 +350,14 @@ class AsyncClient(BaseClient):
         *,
         params: ParamTypes = None,
         headers: HeaderTypes = None,
-        content: Any = None,
-        data: Any = None,
-        json: Any = None,
-        files: Any = None,
-        timeout: Any = UNSET,
+        content: ContentTypes = None,
+        data: DataTypes = None,
+        json: JSON = None,
+        files: FilesTypes = None,
+        timeout: TimeoutTypes = UNSET,
         follow_redirects: bool | None = None,
-        auth: Any = UNSET,
-        proxy: Any = UNSET,
+        auth: AuthTypes = UNSET,
+        proxy: ProxyTypes = UNSET,
     ) -> AsyncResponse:
         """Send a request and read its whole response body."""
         req = self.build_request(
@@ -360,14 +373,14 @@ class AsyncClient(BaseClient):
         *,
         params: ParamTypes = None,
         headers: HeaderTypes = None,
-        content: Any = None,
-        data: Any = None,
-        json: Any = None,
-        files: Any = None,
-        timeout: Any = UNSET,
+        content: ContentTypes = None,
+        data: DataTypes = None,
+        json: JSON = None,
+        files: FilesTypes = None,
+        timeout: TimeoutTypes = UNSET,
         follow_redirects: bool | None = None,
-        auth: Any = UNSET,
-        proxy: Any = UNSET,
+        auth: AuthTypes = UNSET,
+        proxy: ProxyTypes = UNSET,
     ) -> AsyncIterator[AsyncResponse]:
         """Send a request; yield its response with the body unread (``aread()`` or ``aiter_bytes()``)."""
         req = self.build_request(
@@ -381,25 +394,32 @@ class AsyncClient(BaseClient):
         finally:
             response.close()
 
-    async def get(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+    async def get(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
+        """Send a GET request; the keywords are :meth:`request`'s (``params``, ``headers``, ``timeout``, ``auth``...)."""
         return await self.request("GET", url, **kwargs)
 
-    async def head(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+    async def head(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
+        """Send a HEAD request (the response has no body); the keywords are :meth:`request`'s."""
         return await self.request("HEAD", url, **kwargs)
 
-    async def options(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+    async def options(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
+        """Send an OPTIONS request; the keywords are :meth:`request`'s."""
         return await self.request("OPTIONS", url, **kwargs)
 
-    async def post(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+    async def post(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
+        """Send a POST request with ``content``, ``data`` (a form), ``json`` or ``files``; the keywords are :meth:`request`'s."""
         return await self.request("POST", url, **kwargs)
 
-    async def put(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+    async def put(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
+        """Send a PUT request with ``content``, ``data``, ``json`` or ``files``; the keywords are :meth:`request`'s."""
         return await self.request("PUT", url, **kwargs)
 
-    async def patch(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+    async def patch(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
+        """Send a PATCH request with ``content``, ``data``, ``json`` or ``files``; the keywords are :meth:`request`'s."""
         return await self.request("PATCH", url, **kwargs)
 
-    async def delete(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+    async def delete(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
+        """Send a DELETE request; the keywords are :meth:`request`'s."""
         return await self.request("DELETE", url, **kwargs)
 
     def map(
@@ -439,10 +459,10 @@ class AsyncClient(BaseClient):
         self,
         request: Request,
         *,
-        timeout: Any = UNSET,
+        timeout: TimeoutTypes = UNSET,
         follow_redirects: bool | None = None,
-        auth: Any = UNSET,
-        proxy: Any = UNSET,
+        auth: AuthTypes = UNSET,
+        proxy: ProxyTypes = UNSET,
         stream: bool = False,
     ) -> AsyncResponse:
         """Send ``request`` through the policies (robots.txt, auth, cookies, retries, redirects).

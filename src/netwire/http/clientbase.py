@@ -13,17 +13,31 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
+from .._types import (
+    JSON,
+    AuthTypes,
+    CertTypes,
+    ContentTypes,
+    CookieTypes,
+    DataTypes,
+    FilesTypes,
+    HeaderTypes,
+    ParamTypes,
+    ProxyTypes,
+    TimeoutTypes,
+    URLTypes,
+    VerifyTypes,
+)
 from ..errors import InsecureRequestWarning, InvalidURL, TotalTimeout
 from ..url import URL
 from .connection import Origin, make_ssl_context
 from .content import encode_request_body, form_urlencode
 from .flow import Route
 from .http11 import DEFAULT_LIMITS, ParserLimits, encode_request_head
-from .models import Headers, HeaderTypes, Limits, Request, Timeout
+from .models import Headers, Limits, Request, Timeout
 from .policy.auth import Auth, NetrcAuth, auth_from
 from .policy.proxies import Proxy, effective_settings, proxy_authorization, select_proxy
 from .policy.retries import Retry
@@ -52,9 +66,6 @@ class _Unset:
 
 
 UNSET: Any = _Unset()
-
-URLTypes = str | URL
-ParamTypes = Mapping[str, Any] | Iterable[tuple[str, Any]] | str | None
 
 
 class BaseClient:
@@ -102,15 +113,15 @@ class BaseClient:
     def __init__(
         self,
         *,
-        timeout: float | Timeout | None = DEFAULT_TIMEOUT,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         limits: Limits | None = None,
-        verify: Any = True,
-        cert: str | tuple[str, str] | None = None,
+        verify: VerifyTypes = True,
+        cert: CertTypes = None,
         headers: HeaderTypes = None,
-        auth: Any = None,
+        auth: AuthTypes = None,
         netrc: bool = False,
-        cookies: Any = None,
-        proxy: Any = None,
+        cookies: CookieTypes = None,
+        proxy: ProxyTypes = None,
         no_proxy: str | None = None,
         trust_env: bool = True,
         retries: Retry | int | None = None,
@@ -150,7 +161,7 @@ class BaseClient:
         self.trust_env = trust_env
         self._proxies, self._no_proxy = self._proxy_settings(proxy, no_proxy)
         self.cookies: CookieJar | None = self._make_jar(cookies)
-        self._verify = verify
+        self._verify = os.fspath(verify) if isinstance(verify, os.PathLike) else verify
         self._cert = cert
         self._ssl_context: Any = verify if hasattr(verify, "wrap_socket") else None
         self._insecure_warned: set[str] = set()  # hosts already warned about (InsecureRequestWarning)
@@ -168,6 +179,12 @@ class BaseClient:
         self._routes: dict[tuple[str, int], tuple[Any, tuple[Origin, Any, Proxy | None]]] = {}
         self._heads: dict[tuple[Any, ...], bytes] = {}
         self._closed = False
+        self._make_pool()
+
+    def _make_pool(self) -> None:
+        """Make the connection pool (and the driver's own state): the sync and async clients
+        differ here only, so they do not redefine ``__init__`` and its typed keywords."""
+        raise NotImplementedError
 
     def _proxy_settings(self, proxy: Any, no_proxy: str | None) -> tuple[dict[str, Any], str | None]:
         explicit: dict[str, Any] | None
@@ -282,10 +299,10 @@ class BaseClient:
         *,
         params: ParamTypes = None,
         headers: HeaderTypes = None,
-        content: Any = None,
-        data: Any = None,
-        json: Any = None,
-        files: Any = None,
+        content: ContentTypes = None,
+        data: DataTypes = None,
+        json: JSON = None,
+        files: FilesTypes = None,
     ) -> Request:
         """The Request ``request()`` would send, with the client's headers merged in."""
         u = self._url(url)
@@ -333,6 +350,7 @@ class BaseClient:
     def _context(self) -> Any:
         if self._ssl_context is None:
             verify = self._verify
+            assert not isinstance(verify, ssl.SSLContext | os.PathLike)  # a context is used as is (__init__)
             if verify is True and self._cert is None:
                 from .connection import default_ssl_context
 
