@@ -15,14 +15,17 @@ from http.cookiejar import CookieJar
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
-    from .http.models import Headers, Request, Timeout
+    from .http.http11 import ParserLimits
+    from .http.models import Headers, Limits, Request, Timeout
     from .http.policy.auth import Auth
     from .http.policy.proxies import Proxy
+    from .http.policy.retries import Retry
     from .url import URL
 
 __all__ = [
     "JSON",
     "AuthTypes",
+    "ClientOptions",
     "CertTypes",
     "ContentTypes",
     "CookieTypes",
@@ -104,3 +107,35 @@ class RequestOptions(TypedDict, total=False):
     follow_redirects: bool | None
     auth: AuthTypes
     proxy: ProxyTypes
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword arguments of ``Client``/``AsyncClient`` (for ``fetch_all(**client_options)``).
+
+    The same names and types as :class:`~netwire.clientbase.BaseClient`'s ``__init__``
+    (tests/typing checks the two lists agree).
+    """
+
+    timeout: TimeoutTypes
+    limits: Limits | None
+    verify: VerifyTypes
+    cert: CertTypes
+    headers: HeaderTypes
+    auth: AuthTypes
+    netrc: bool
+    cookies: CookieTypes
+    proxy: ProxyTypes
+    no_proxy: str | None
+    trust_env: bool
+    retries: Retry | int | None
+    decompress: bool
+    max_decoded_size: int | None
+    follow_redirects: bool
+    max_redirects: int
+    allow_downgrade: bool
+    expect_continue: int | None
+    uds: str | None
+    parser_limits: ParserLimits
+    user_agent: str | None
+    respect_robots: bool
+    max_crawl_delay: float
