@@ -25,9 +25,7 @@ def _any_in(node: ast.AST | None) -> int:
         return 0
     count = 0
     for sub in ast.walk(node):
-        if isinstance(sub, ast.Name) and sub.id == "Any":
-            count += 1
-        elif isinstance(sub, ast.Attribute) and sub.attr == "Any":
+        if (isinstance(sub, ast.Name) and sub.id == "Any") or (isinstance(sub, ast.Attribute) and sub.attr == "Any"):
             count += 1
         elif isinstance(sub, ast.Constant) and isinstance(sub.value, str):
             count += _any_in_string(sub.value)  # a quoted annotation

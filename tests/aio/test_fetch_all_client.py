@@ -77,7 +77,7 @@ def test_fetch_all_reuses_the_callers_pooled_connections(site: RobotsServer) -> 
 def test_options_go_to_the_client_not_fetch_all(site: RobotsServer) -> None:
     client = netwire.AsyncClient()
     try:
-        with pytest.raises(TypeError, match="give the options .*timeout.* to the AsyncClient"):
+        with pytest.raises(TypeError, match=r"give the options \(timeout\) to the AsyncClient"):
             list(fetch_all([site.origin + "/"], client=client, timeout=3))
     finally:
         close_client(client)
