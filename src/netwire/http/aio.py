@@ -483,7 +483,7 @@ class AsyncClient(BaseClient):
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
         flow_auth = self._flow_auth(auth)
         first = None
-        if is_plain(self, flow_auth):
+        if is_plain(self, flow_auth, request):
             # The common case, without the generator: one exchange (cookies as the flow does
             # them); the loop takes over only if the answer is a redirect to follow.
             jar = self.cookies

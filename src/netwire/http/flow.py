@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import NetwireError, RequestError, RobotsDisallowed, TooManyRedirects, TotalTimeout
 from .models import Headers, Request, Response, Timeout
-from .policy.auth import Auth
+from .policy.auth import Auth, url_credentials
 from .policy.redirects import REDIRECT_STATUSES, next_request, redirect_target, rewind_body, same_origin
 from .policy.retries import IDEMPOTENT_METHODS
 
@@ -157,11 +157,17 @@ Flow = Generator[Action, Any, Response]
 # -- the loop --------------------------------------------------------------------------------------
 
 
-def is_plain(client: BaseClient, auth: Auth | None) -> bool:
+def is_plain(client: BaseClient, auth: Auth | None, request: Request | None = None) -> bool:
     """Whether a send needs the loop only after its first response (no robots.txt check, no auth
-    flow, no retries): the drivers then send it at once and start :func:`send_flow` with
-    ``first`` only if :func:`follows` that response (a generator costs a few microseconds)."""
-    return auth is None and client.retries is None and not client.respect_robots
+    flow, no retries, no credentials in the URL): the drivers then send it at once and start
+    :func:`send_flow` with ``first`` only if :func:`follows` that response (a generator costs a
+    few microseconds)."""
+    return (
+        auth is None
+        and client.retries is None
+        and not client.respect_robots
+        and (request is None or not (request.url.username or request.url.password))
+    )
 
 
 def follows(response: Response, follow: bool) -> bool:
@@ -189,6 +195,10 @@ def send_flow(
     history: list[Response] = []
     first_url = request.url
     response = first
+    if auth is None or auth is client.netrc:
+        # http://user:pw@host/: Basic credentials for that origin (an explicit auth= wins; the
+        # same-origin rule below keeps them from a redirect elsewhere).
+        auth = url_credentials(first_url) or auth
     while True:
         if response is None:
             if robots and client.respect_robots:
