@@ -10,6 +10,7 @@ closed when the call is done (for :func:`stream`: when the ``with`` block ends),
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,6 +52,8 @@ def _shared() -> Client:
                 from .client import Client
 
                 _default = Client()
+                # Its pooled connections are closed at exit, not left to the garbage collector.
+                atexit.register(_default.close)
     return _default
 
 
