@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import ssl
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping
-from http.cookiejar import CookieJar
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
+    from http.cookiejar import CookieJar  # type-only: it imports urllib.request
+
     from .http.http11 import ParserLimits
     from .http.models import Headers, Limits, Request, Timeout
     from .http.policy.auth import Auth
@@ -65,10 +66,14 @@ DataTypes: TypeAlias = (
 )
 """A form (sent urlencoded, or as the text fields of a multipart body with ``files``), or raw content."""
 
-FileContent: TypeAlias = "str | bytes | IO[bytes]"
-FileTypes: TypeAlias = "FileContent | tuple[str | None, FileContent] | tuple[str | None, FileContent, str | None]"
+FileContent: TypeAlias = "str | bytes | IO[bytes] | os.PathLike[str]"
+FileTypes: TypeAlias = (
+    "FileContent | tuple[str | None, FileContent] | tuple[str | None, FileContent, str | None]"
+    " | tuple[str | None, FileContent, str | None, Mapping[str, str]]"
+)
 FilesTypes: TypeAlias = "Mapping[str, FileTypes] | Iterable[tuple[str, FileTypes]] | None"
-"""Multipart file fields: name -> content, (filename, content) or (filename, content, type)."""
+"""Multipart file fields: name -> content (a path is opened), (filename, content), (filename,
+content, type) or (filename, content, type, extra header fields)."""
 
 # JSON is recursive; its leaves are what ``json.dumps`` writes. ``Any`` inside containers keeps
 # it usable with ``dict[str, object]``-typed data the caller already has.

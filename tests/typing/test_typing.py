@@ -13,8 +13,11 @@ import pytest
 import netwire
 
 HERE = Path(__file__).resolve().parent
-# scripts/count_any.py measured 28.3 before the typed signatures of _types.py.
-ANY_PER_1K_MAX = 25.5
+# scripts/count_any.py measured 28.3 over src/netwire before the typed signatures of _types.py
+# (23.5 after; the rest is mostly the urllib faces, _urllib/ and parse.py). The HTTP client
+# (src/netwire/http) is held to the 10 per 1k the architecture review asks for.
+ANY_PER_1K_MAX = 23.6
+HTTP_ANY_PER_1K_MAX = 10.0
 
 
 def _mypy(path: Path, cache: Path) -> subprocess.CompletedProcess[str]:
@@ -70,8 +73,11 @@ def test_any_density_stays_under_the_threshold() -> None:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    value, _ = module.density()
+    value, per_file = module.density()
     assert value <= ANY_PER_1K_MAX, f"{value:.1f} Any per 1k code lines (threshold {ANY_PER_1K_MAX})"
+    http = [counts for name, counts in per_file.items() if name.startswith("http/")]
+    http_value = 1000.0 * sum(a for a, _ in http) / sum(n for _, n in http)
+    assert http_value <= HTTP_ANY_PER_1K_MAX, f"src/netwire/http: {http_value:.1f} Any per 1k code lines"
 
 
 def test_client_options_list_the_client_keywords() -> None:

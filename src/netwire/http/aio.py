@@ -18,7 +18,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
 from contextlib import asynccontextmanager
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 from .._types import (
     JSON,
@@ -64,6 +64,9 @@ from .http11 import IncompleteResponse, ResponseHead, ResponseParser
 from .models import Decoder, Request, Response, Timeout
 from .policy.proxies import Proxy, proxy_authorization
 from .policy.redirects import rewind_body
+
+if TYPE_CHECKING:
+    from .fetch import FetchOutcome
 
 __all__ = ["AsyncClient", "AsyncResponse"]
 
@@ -429,8 +432,8 @@ class AsyncClient(BaseClient):
         concurrency: int = 20,
         per_host: int | None = None,
         method: str = "GET",
-        **kwargs: Any,
-    ) -> AsyncIterator[Any]:
+        **kwargs: Unpack[RequestOptions],
+    ) -> AsyncIterator[FetchOutcome]:
         """Fetch many URLs, at most ``concurrency`` at once and ``per_host`` per host.
 
         Yields a :class:`netwire.fetch.FetchOutcome` per URL as each completes (failures are

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO, Unpack
 
-from .._types import ClientOptions, URLTypes
+from .._types import ClientOptions, RequestOptions, URLTypes
 
 if TYPE_CHECKING:
     from ..url import URL
@@ -68,7 +68,7 @@ async def amap(
     concurrency: int = 20,
     per_host: int | None = None,
     method: str = "GET",
-    **kwargs: Any,
+    **kwargs: Unpack[RequestOptions],
 ) -> AsyncIterator[FetchOutcome]:
     """``client.request(method, url, **kwargs)`` for every URL; see :meth:`AsyncClient.map`."""
     if concurrency < 1:
