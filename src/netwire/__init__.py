@@ -20,14 +20,14 @@ _moved.install()
 _EXPORTS: dict[str, str] = {
     # client
     "Client": "http.client",
-    "get": "http.client",
-    "head": "http.client",
-    "post": "http.client",
-    "put": "http.client",
-    "patch": "http.client",
-    "delete": "http.client",
-    "options": "http.client",
-    "stream": "http.client",
+    "get": "http.api",
+    "head": "http.api",
+    "post": "http.api",
+    "put": "http.api",
+    "patch": "http.api",
+    "delete": "http.api",
+    "options": "http.api",
+    "stream": "http.api",
     # models
     "Headers": "http.models",
     "Request": "http.models",
@@ -76,15 +76,15 @@ if TYPE_CHECKING:
     from .errors import *  # noqa: F403
     from .http.aio import AsyncClient as AsyncClient
     from .http.aio import AsyncResponse as AsyncResponse
+    from .http.api import delete as delete
+    from .http.api import get as get
+    from .http.api import head as head
+    from .http.api import options as options
+    from .http.api import patch as patch
+    from .http.api import post as post
+    from .http.api import put as put
+    from .http.api import stream as stream
     from .http.client import Client as Client
-    from .http.client import delete as delete
-    from .http.client import get as get
-    from .http.client import head as head
-    from .http.client import options as options
-    from .http.client import patch as patch
-    from .http.client import post as post
-    from .http.client import put as put
-    from .http.client import stream as stream
     from .http.fetch import FetchOutcome as FetchOutcome
     from .http.fetch import fetch_all as fetch_all
     from .http.models import Headers as Headers

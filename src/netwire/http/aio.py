@@ -19,12 +19,25 @@ import time
 from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Unpack, cast
 
+from .._types import (
+    JSON,
+    AuthTypes,
+    ContentTypes,
+    DataTypes,
+    FilesTypes,
+    HeaderTypes,
+    ParamTypes,
+    ProxyTypes,
+    RequestOptions,
+    TimeoutTypes,
+    URLTypes,
+)
 from ..errors import ConnectionTerminated, ReadError, RequestError, StreamError, WriteError
 from .aio_connection import AsyncConnection, open_async_connection
 from .aio_pool import AsyncConnectionPool
-from .clientbase import UNSET, USER_AGENT, BaseClient, ParamTypes, URLTypes
+from .clientbase import UNSET, USER_AGENT, BaseClient
 from .connection import Origin
 from .content import iter_file
 from .flow import (
@@ -52,12 +65,13 @@ from .flow import (
     send_flow,
 )
 from .http11 import IncompleteResponse, ResponseHead, ResponseParser
-from .models import BodySink, Decoder, Headers, HeaderTypes, Request, Response, Timeout
+from .models import BodySink, Decoder, Headers, Request, Response, Timeout
 from .policy.proxies import Proxy, proxy_authorization
 from .policy.redirects import rewind_body
 
 if TYPE_CHECKING:
     from .aio_h2_connection import AsyncH2Pool
+    from .fetch import FetchOutcome
 
 __all__ = ["AsyncClient", "AsyncResponse"]
 
@@ -372,8 +386,8 @@ class AsyncClient(BaseClient):
     Its options are :class:`~netwire.clientbase.BaseClient`'s (the sync client's).
     """
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def _make_pool(self) -> None:
+        # Called by BaseClient.__init__ (which holds the typed keywords).
         self.pool = AsyncConnectionPool(self.limits)
         self._h2pool: AsyncH2Pool | None = None
         if self.http2:
@@ -394,14 +408,14 @@ class AsyncClient(BaseClient):
         *,
         params: ParamTypes = None,
         headers: HeaderTypes = None,
-        content: Any = None,
-        data: Any = None,
-        json: Any = None,
-        files: Any = None,
-        timeout: Any = UNSET,
+        content: ContentTypes = None,
+        data: DataTypes = None,
+        json: JSON = None,
+        files: FilesTypes = None,
+        timeout: TimeoutTypes = UNSET,
         follow_redirects: bool | None = None,
-        auth: Any = UNSET,
-        proxy: Any = UNSET,
+        auth: AuthTypes = UNSET,
+        proxy: ProxyTypes = UNSET,
     ) -> AsyncResponse:
         """Send a request and read its whole response body."""
         req = self.build_request(
@@ -417,14 +431,14 @@ class AsyncClient(BaseClient):
         *,
         params: ParamTypes = None,
         headers: HeaderTypes = None,
-        content: Any = None,
-        data: Any = None,
-        json: Any = None,
-        files: Any = None,
-        timeout: Any = UNSET,
+        content: ContentTypes = None,
+        data: DataTypes = None,
+        json: JSON = None,
+        files: FilesTypes = None,
+        timeout: TimeoutTypes = UNSET,
         follow_redirects: bool | None = None,
-        auth: Any = UNSET,
-        proxy: Any = UNSET,
+        auth: AuthTypes = UNSET,
+        proxy: ProxyTypes = UNSET,
     ) -> AsyncIterator[AsyncResponse]:
         """Send a request; yield its response with the body unread (``aread()`` or ``aiter_bytes()``)."""
         req = self.build_request(
@@ -438,25 +452,32 @@ class AsyncClient(BaseClient):
         finally:
             response.close()
 
-    async def get(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+    async def get(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
+        """Send a GET request; the keywords are :meth:`request`'s (``params``, ``headers``, ``timeout``, ``auth``...)."""
         return await self.request("GET", url, **kwargs)
 
-    async def head(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+    async def head(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
+        """Send a HEAD request (the response has no body); the keywords are :meth:`request`'s."""
         return await self.request("HEAD", url, **kwargs)
 
-    async def options(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+    async def options(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
+        """Send an OPTIONS request; the keywords are :meth:`request`'s."""
         return await self.request("OPTIONS", url, **kwargs)
 
-    async def post(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+    async def post(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
+        """Send a POST request with ``content``, ``data`` (a form), ``json`` or ``files``; the keywords are :meth:`request`'s."""
         return await self.request("POST", url, **kwargs)
 
-    async def put(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+    async def put(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
+        """Send a PUT request with ``content``, ``data``, ``json`` or ``files``; the keywords are :meth:`request`'s."""
         return await self.request("PUT", url, **kwargs)
 
-    async def patch(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+    async def patch(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
+        """Send a PATCH request with ``content``, ``data``, ``json`` or ``files``; the keywords are :meth:`request`'s."""
         return await self.request("PATCH", url, **kwargs)
 
-    async def delete(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+    async def delete(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
+        """Send a DELETE request; the keywords are :meth:`request`'s."""
         return await self.request("DELETE", url, **kwargs)
 
     def map(
@@ -466,8 +487,8 @@ class AsyncClient(BaseClient):
         concurrency: int = 20,
         per_host: int | None = None,
         method: str = "GET",
-        **kwargs: Any,
-    ) -> AsyncIterator[Any]:
+        **kwargs: Unpack[RequestOptions],
+    ) -> AsyncIterator[FetchOutcome]:
         """Fetch many URLs, at most ``concurrency`` at once and ``per_host`` per host.
 
         Yields a :class:`netwire.fetch.FetchOutcome` per URL as each completes (failures are
@@ -505,10 +526,10 @@ class AsyncClient(BaseClient):
         self,
         request: Request,
         *,
-        timeout: Any = UNSET,
+        timeout: TimeoutTypes = UNSET,
         follow_redirects: bool | None = None,
-        auth: Any = UNSET,
-        proxy: Any = UNSET,
+        auth: AuthTypes = UNSET,
+        proxy: ProxyTypes = UNSET,
         stream: bool = False,
     ) -> AsyncResponse:
         """Send ``request`` through the policies (robots.txt, auth, cookies, retries, redirects).
@@ -536,7 +557,7 @@ class AsyncClient(BaseClient):
                 return hit
             first = hit
         route = self._route_for(timeout, stream, proxy)
-        if first is None and is_plain(self, flow_auth):
+        if first is None and is_plain(self, flow_auth, request):
             # The common case, without the generator: one exchange (cookies as the flow does
             # them); the loop takes over only if the answer is a redirect to follow.
             jar = self.cookies

@@ -12,10 +12,23 @@ import threading
 import time
 from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
+from .._types import (
+    JSON,
+    AuthTypes,
+    ContentTypes,
+    DataTypes,
+    FilesTypes,
+    HeaderTypes,
+    ParamTypes,
+    ProxyTypes,
+    RequestOptions,
+    TimeoutTypes,
+    URLTypes,
+)
 from ..errors import ConnectionTerminated, ReadError, ReadTimeout, RequestError, WriteError
-from .clientbase import UNSET, USER_AGENT, BaseClient, ParamTypes, URLTypes
+from .clientbase import UNSET, USER_AGENT, BaseClient
 from .connection import Connection, Origin, ResponseBody, open_connection
 from .content import iter_file
 from .flow import (
@@ -47,7 +60,7 @@ from .http11 import (
     ResponseHead,
     ResponseParser,
 )
-from .models import HeaderTypes, Request, Response, Timeout
+from .models import Request, Response, Timeout
 from .policy.proxies import Proxy, proxy_authorization
 from .policy.redirects import rewind_body
 from .pool import ConnectionPool
@@ -74,14 +87,14 @@ class Client(BaseClient):
         *,
         params: ParamTypes = None,
         headers: HeaderTypes = None,
-        content: Any = None,
-        data: Any = None,
-        json: Any = None,
-        files: Any = None,
-        timeout: Any = UNSET,
+        content: ContentTypes = None,
+        data: DataTypes = None,
+        json: JSON = None,
+        files: FilesTypes = None,
+        timeout: TimeoutTypes = UNSET,
         follow_redirects: bool | None = None,
-        auth: Any = UNSET,
-        proxy: Any = UNSET,
+        auth: AuthTypes = UNSET,
+        proxy: ProxyTypes = UNSET,
     ) -> Response:
         """Send a request and read its whole response body."""
         req = self.build_request(
@@ -97,14 +110,14 @@ class Client(BaseClient):
         *,
         params: ParamTypes = None,
         headers: HeaderTypes = None,
-        content: Any = None,
-        data: Any = None,
-        json: Any = None,
-        files: Any = None,
-        timeout: Any = UNSET,
+        content: ContentTypes = None,
+        data: DataTypes = None,
+        json: JSON = None,
+        files: FilesTypes = None,
+        timeout: TimeoutTypes = UNSET,
         follow_redirects: bool | None = None,
-        auth: Any = UNSET,
-        proxy: Any = UNSET,
+        auth: AuthTypes = UNSET,
+        proxy: ProxyTypes = UNSET,
     ) -> Iterator[Response]:
         """Send a request; yield its Response with the body unread (read it, or iterate it)."""
         req = self.build_request(
@@ -118,29 +131,36 @@ class Client(BaseClient):
         finally:
             response.close()
 
-    def get(self, url: URLTypes, **kwargs: Any) -> Response:
+    def get(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> Response:
+        """Send a GET request; the keywords are :meth:`request`'s (``params``, ``headers``, ``timeout``, ``auth``...)."""
         return self.request("GET", url, **kwargs)
 
-    def head(self, url: URLTypes, **kwargs: Any) -> Response:
+    def head(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> Response:
+        """Send a HEAD request (the response has no body); the keywords are :meth:`request`'s."""
         return self.request("HEAD", url, **kwargs)
 
-    def options(self, url: URLTypes, **kwargs: Any) -> Response:
+    def options(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> Response:
+        """Send an OPTIONS request; the keywords are :meth:`request`'s."""
         return self.request("OPTIONS", url, **kwargs)
 
-    def post(self, url: URLTypes, **kwargs: Any) -> Response:
+    def post(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> Response:
+        """Send a POST request with ``content``, ``data`` (a form), ``json`` or ``files``; the keywords are :meth:`request`'s."""
         return self.request("POST", url, **kwargs)
 
-    def put(self, url: URLTypes, **kwargs: Any) -> Response:
+    def put(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> Response:
+        """Send a PUT request with ``content``, ``data``, ``json`` or ``files``; the keywords are :meth:`request`'s."""
         return self.request("PUT", url, **kwargs)
 
-    def patch(self, url: URLTypes, **kwargs: Any) -> Response:
+    def patch(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> Response:
+        """Send a PATCH request with ``content``, ``data``, ``json`` or ``files``; the keywords are :meth:`request`'s."""
         return self.request("PATCH", url, **kwargs)
 
-    def delete(self, url: URLTypes, **kwargs: Any) -> Response:
+    def delete(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> Response:
+        """Send a DELETE request; the keywords are :meth:`request`'s."""
         return self.request("DELETE", url, **kwargs)
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+    def _make_pool(self) -> None:
+        # Called by BaseClient.__init__ (which holds the typed keywords).
         self.pool = ConnectionPool(self.limits)
         self._robots_fetch_locks: dict[str, threading.Lock] = {}
         self._h2pool: SyncH2Pool | None = None
@@ -170,10 +190,10 @@ class Client(BaseClient):
         self,
         request: Request,
         *,
-        timeout: Any = UNSET,
+        timeout: TimeoutTypes = UNSET,
         follow_redirects: bool | None = None,
-        auth: Any = UNSET,
-        proxy: Any = UNSET,
+        auth: AuthTypes = UNSET,
+        proxy: ProxyTypes = UNSET,
         stream: bool = False,
     ) -> Response:
         """Send ``request`` through the policies (robots.txt, auth, cookies, retries, redirects).
@@ -194,7 +214,7 @@ class Client(BaseClient):
                     first.read()
                 return first
         route = self._route_for(timeout, stream, proxy)
-        if first is None and is_plain(self, flow_auth):
+        if first is None and is_plain(self, flow_auth, request):
             # The common case, without the generator: one exchange (cookies as the flow does
             # them); the loop takes over only if the answer is a redirect to follow.
             jar = self.cookies
@@ -594,54 +614,6 @@ def _await_continue(conn: Connection, parser: ResponseParser, deadline: float | 
                 interim.append(event)  # a final answer came in the same read: it wins, below
 
 
-# -- module-level API over one shared default client ----------------------------------------------
+# -- the one-shot functions (netwire.get...) live in api.py; the old import path keeps them --------
 
-_default: Client | None = None
-_default_lock = threading.Lock()
-
-
-def _client() -> Client:
-    global _default
-    if _default is None:
-        with _default_lock:
-            if _default is None:
-                _default = Client()
-    return _default
-
-
-def request(method: str, url: URLTypes, **kwargs: Any) -> Response:
-    """``Client.request`` on netwire's shared default client (connections are reused across calls)."""
-    return _client().request(method, url, **kwargs)
-
-
-def stream(method: str, url: URLTypes, **kwargs: Any) -> Any:
-    """``Client.stream`` on the shared default client (a context manager)."""
-    return _client().stream(method, url, **kwargs)
-
-
-def get(url: URLTypes, **kwargs: Any) -> Response:
-    return request("GET", url, **kwargs)
-
-
-def head(url: URLTypes, **kwargs: Any) -> Response:
-    return request("HEAD", url, **kwargs)
-
-
-def options(url: URLTypes, **kwargs: Any) -> Response:
-    return request("OPTIONS", url, **kwargs)
-
-
-def post(url: URLTypes, **kwargs: Any) -> Response:
-    return request("POST", url, **kwargs)
-
-
-def put(url: URLTypes, **kwargs: Any) -> Response:
-    return request("PUT", url, **kwargs)
-
-
-def patch(url: URLTypes, **kwargs: Any) -> Response:
-    return request("PATCH", url, **kwargs)
-
-
-def delete(url: URLTypes, **kwargs: Any) -> Response:
-    return request("DELETE", url, **kwargs)
+from .api import delete, get, head, options, patch, post, put, request, stream  # noqa: E402

@@ -13,26 +13,44 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import __version__
+from .._types import (
+    JSON,
+    AuthTypes,
+    CacheTypes,
+    CertTypes,
+    ContentTypes,
+    CookieTypes,
+    DataTypes,
+    FilesTypes,
+    HeaderTypes,
+    HTTP2Types,
+    ParamTypes,
+    ProxyTypes,
+    TimeoutTypes,
+    URLTypes,
+    VerifyTypes,
+)
 from ..errors import InsecureRequestWarning, InvalidURL, TotalTimeout
 from ..url import URL
 from .connection import Origin, make_ssl_context
 from .content import encode_request_body, form_urlencode
 from .flow import Route, decoder_for
 from .http11 import DEFAULT_LIMITS, ParserLimits, encode_request_head
-from .models import Headers, HeaderTypes, Limits, Request, Response, Timeout, _BytesStream
+from .models import Headers, Limits, Request, Response, Timeout, _BytesStream
 from .policy.auth import Auth, NetrcAuth, auth_from
 from .policy.proxies import Proxy, effective_settings, proxy_authorization, select_proxy
 from .policy.retries import Retry
 
 if TYPE_CHECKING:
-    from http.cookiejar import CookieJar
+    from http.cookiejar import CookieJar  # not at run time: it imports urllib.request
 
     from ..robots._cache import RobotsRules
     from .cache import Cache, CacheEntry
+    from .h2_core import H2Limits
 
 __all__ = ["BaseClient", "DEFAULT_MAX_CRAWL_DELAY", "DEFAULT_TIMEOUT", "UNSET", "USER_AGENT"]
 
@@ -54,8 +72,11 @@ class _Unset:
 
 UNSET: Any = _Unset()
 
-URLTypes = str | URL
-ParamTypes = Mapping[str, Any] | Iterable[tuple[str, Any]] | str | None
+
+# The proxy settings of a client or a send: scheme (or "all", "https://host") -> proxy or None.
+_Proxies = dict[str, "Proxy | None"]
+# Where a request goes: its origin, its pool key (origin, uds, proxy identity), its proxy.
+_RouteOf = tuple[Origin, tuple[object, ...], "Proxy | None"]
 
 
 class BaseClient:
@@ -112,15 +133,15 @@ class BaseClient:
     def __init__(
         self,
         *,
-        timeout: float | Timeout | None = DEFAULT_TIMEOUT,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         limits: Limits | None = None,
-        verify: Any = True,
-        cert: str | tuple[str, str] | None = None,
+        verify: VerifyTypes = True,
+        cert: CertTypes = None,
         headers: HeaderTypes = None,
-        auth: Any = None,
+        auth: AuthTypes = None,
         netrc: bool = False,
-        cookies: Any = None,
-        proxy: Any = None,
+        cookies: CookieTypes = None,
+        proxy: ProxyTypes = None,
         no_proxy: str | None = None,
         trust_env: bool = True,
         retries: Retry | int | None = None,
@@ -135,9 +156,9 @@ class BaseClient:
         user_agent: str | None = None,
         respect_robots: bool = False,
         max_crawl_delay: float = DEFAULT_MAX_CRAWL_DELAY,
-        cache: Any = None,
-        http2: bool | str = False,
-        http2_limits: Any = None,
+        cache: CacheTypes = None,
+        http2: HTTP2Types = False,
+        http2_limits: H2Limits | None = None,
     ) -> None:
         if http2 not in (False, True, "prior-knowledge"):
             raise ValueError(f'http2 must be False, True or "prior-knowledge", not {http2!r}')
@@ -179,9 +200,9 @@ class BaseClient:
         self.trust_env = trust_env
         self._proxies, self._no_proxy = self._proxy_settings(proxy, no_proxy)
         self.cookies: CookieJar | None = self._make_jar(cookies)
-        self._verify = verify
+        self._verify = os.fspath(verify) if isinstance(verify, os.PathLike) else verify
         self._cert = cert
-        self._ssl_context: Any = verify if hasattr(verify, "wrap_socket") else None
+        self._ssl_context: ssl.SSLContext | None = verify if isinstance(verify, ssl.SSLContext) else None
         self._insecure_warned: set[str] = set()  # hosts already warned about (InsecureRequestWarning)
         base = Headers([("User-Agent", self.user_agent), ("Accept", "*/*")])
         if decompress:
@@ -194,9 +215,10 @@ class BaseClient:
         self._urls: dict[str, URL] = {}
         # (href, id(proxies)) -> (proxies, route): the proxies object is kept and compared by
         # identity, so a per-request settings dict whose id a later one reuses cannot hit.
-        self._routes: dict[tuple[str, int], tuple[Any, tuple[Origin, Any, Proxy | None]]] = {}
-        self._heads: dict[tuple[Any, ...], bytes] = {}
+        self._routes: dict[tuple[str, int], tuple[_Proxies, _RouteOf]] = {}
+        self._heads: dict[tuple[object, ...], bytes] = {}
         self._closed = False
+        self._make_pool()
 
     # -- the HTTP cache's hooks (netwire.flow calls them) ---------------------------------------------
 
@@ -221,23 +243,28 @@ class BaseClient:
         if self.cache is not None and self._own_cache:
             self.cache.close()
 
-    def _proxy_settings(self, proxy: Any, no_proxy: str | None) -> tuple[dict[str, Any], str | None]:
-        explicit: dict[str, Any] | None
+    def _make_pool(self) -> None:
+        """Make the connection pool (and the driver's own state): the sync and async clients
+        differ here only, so they do not redefine ``__init__`` and its typed keywords."""
+        raise NotImplementedError
+
+    def _proxy_settings(self, proxy: ProxyTypes, no_proxy: str | None) -> tuple[_Proxies, str | None]:
+        explicit: dict[str, Proxy | str | None] | None
         if proxy is None:
             explicit = None
-        elif isinstance(proxy, dict):
-            explicit = dict(proxy)
+        elif isinstance(proxy, Mapping):
+            explicit = {k: (Proxy.from_url(v) if isinstance(v, URL) else v) for k, v in proxy.items()}
         else:
-            explicit = {"all": proxy}
+            explicit = {"all": Proxy.from_url(proxy) if isinstance(proxy, URL) else proxy}
         settings, skip = effective_settings(explicit, no_proxy, trust_env=self.trust_env)
         return {k: (Proxy.from_url(v) if isinstance(v, str | URL) else v) for k, v in settings.items()}, skip
 
     @staticmethod
-    def _make_jar(cookies: Any) -> CookieJar | None:
+    def _make_jar(cookies: CookieTypes) -> CookieJar | None:
         if cookies is False:
             return None
         if cookies is not None and hasattr(cookies, "add_cookie_header"):
-            return cookies  # type: ignore[no-any-return]
+            return cast("CookieJar", cookies)
         from .policy.cookies import make_cookie_jar
 
         jar = make_cookie_jar()
@@ -265,7 +292,7 @@ class BaseClient:
                 rules = self._rules
         return rules
 
-    def _route_for(self, timeout: Any, stream: bool, proxy: Any) -> Route:
+    def _route_for(self, timeout: TimeoutTypes, stream: bool, proxy: ProxyTypes) -> Route:
         """The timeouts, total deadline and proxies one ``send`` carries through all its hops."""
         t = self.timeout if timeout is UNSET else Timeout.coerce(timeout)
         deadline = None if t.total is None else time.monotonic() + t.total
@@ -274,7 +301,7 @@ class BaseClient:
             proxies = {} if proxy is None else self._proxy_settings(proxy, self._no_proxy)[0]
         return Route(t, deadline, proxies, not stream)
 
-    def _flow_auth(self, auth: Any) -> Auth | None:
+    def _flow_auth(self, auth: AuthTypes) -> Auth | None:
         """The credentials of one ``send``: its own, else the client's, else netrc's."""
         flow_auth = self.auth if auth is UNSET else auth_from(auth)
         if flow_auth is None and self.netrc is not None:
@@ -334,10 +361,10 @@ class BaseClient:
         *,
         params: ParamTypes = None,
         headers: HeaderTypes = None,
-        content: Any = None,
-        data: Any = None,
-        json: Any = None,
-        files: Any = None,
+        content: ContentTypes = None,
+        data: DataTypes = None,
+        json: JSON = None,
+        files: FilesTypes = None,
     ) -> Request:
         """The Request ``request()`` would send, with the client's headers merged in."""
         u = self._url(url)
@@ -360,7 +387,7 @@ class BaseClient:
         method = method.upper()
         if body is None and method in _METHODS_WITH_BODY and "content-length" not in merged:
             merged["Content-Length"] = "0"
-        extensions: dict[str, Any] = {}
+        extensions: dict[str, object] = {}
         if body is not None and hasattr(body, "seek") and hasattr(body, "tell"):
             try:
                 extensions["body_start"] = body.tell()
@@ -382,9 +409,10 @@ class BaseClient:
         assert port is not None
         return Origin(scheme, url.host_for_socket, port)
 
-    def _context(self) -> Any:
+    def _context(self) -> ssl.SSLContext:
         if self._ssl_context is None:
             verify = self._verify
+            assert not isinstance(verify, ssl.SSLContext | os.PathLike)  # a context is used as is (__init__)
             if verify is True and self._cert is None:
                 from .connection import default_ssl_context
 
@@ -408,7 +436,7 @@ class BaseClient:
         self._tls_context(host)  # the insecure-TLS warning, once per host
         return ctx
 
-    def _tls_context(self, host: str) -> Any:
+    def _tls_context(self, host: str) -> ssl.SSLContext:
         """The SSLContext for a TLS connection to ``host``; warns once per host if it verifies nothing.
 
         InsecureRequestWarning (as urllib3 and requests do): ``verify=False`` or a context that
@@ -427,7 +455,7 @@ class BaseClient:
             )
         return ctx
 
-    def _route_of(self, url: URL, proxies: dict[str, Any]) -> tuple[Origin, Any, Proxy | None]:
+    def _route_of(self, url: URL, proxies: _Proxies) -> _RouteOf:
         """Origin, pool key and proxy of ``url`` (cached: the same URLs come back again and again)."""
         cache_key = (url.href, id(proxies))
         cached = self._routes.get(cache_key)
@@ -442,7 +470,7 @@ class BaseClient:
         self._routes[cache_key] = (proxies, route)
         return route
 
-    def _route(self, request: Request, proxies: dict[str, Any]) -> tuple[Origin, Any, Proxy | None]:
+    def _route(self, request: Request, proxies: _Proxies) -> _RouteOf:
         """:meth:`_route_of` for a request: a ``Proxy-Authorization`` the caller set, of any
         scheme, goes verbatim to the tunnel's CONNECT (as urllib does); :meth:`_head` keeps it
         from the origin."""

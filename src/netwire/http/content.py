@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
+from .._types import JSON, ContentTypes, DataTypes, FilesTypes
 from .http11 import content_length_of
 
 __all__ = ["encode_request_body", "form_urlencode", "iter_file"]
@@ -29,7 +30,7 @@ def _form_escape(value: str | bytes) -> str:
     return "".join([table[b] for b in data])
 
 
-def _pairs(data: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
+def _pairs(data: Mapping[str, object] | Iterable[tuple[str, object]]) -> Iterator[tuple[str, object]]:
     items = data.items() if isinstance(data, Mapping) else data
     for key, value in items:
         if isinstance(value, list | tuple):
@@ -39,7 +40,7 @@ def _pairs(data: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> Iterator[tupl
             yield str(key), value
 
 
-def _scalar(value: Any) -> str | bytes:
+def _scalar(value: object) -> str | bytes:
     if value is None:
         return ""
     if value is True or value is False:
@@ -49,7 +50,7 @@ def _scalar(value: Any) -> str | bytes:
     return str(value)
 
 
-def form_urlencode(data: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> str:
+def form_urlencode(data: Mapping[str, object] | Iterable[tuple[str, object]]) -> str:
     """``a=1&b=x+y``: lists give repeated keys, None gives an empty value."""
     return "&".join(f"{_form_escape(k)}={_form_escape(_scalar(v))}" for k, v in _pairs(data))
 
@@ -68,10 +69,10 @@ def iter_file(f: BinaryIO, block_size: int = BLOCK_SIZE) -> Iterator[bytes]:
 
 def encode_request_body(
     *,
-    content: Any = None,
-    data: Any = None,
-    json: Any = None,
-    files: Any = None,
+    content: ContentTypes = None,
+    data: DataTypes = None,
+    json: JSON = None,
+    files: FilesTypes = None,
 ) -> tuple[list[tuple[str, str]], Any]:
     """The body fields and the body for the ``content``/``data``/``json``/``files`` arguments."""
     if files is not None:
@@ -88,7 +89,7 @@ def encode_request_body(
                 ("Content-Type", "application/x-www-form-urlencoded"),
                 ("Content-Length", str(len(body))),
             ], body
-        content = data  # bytes, a file or an iterator given as data: send it as is
+        content = cast(ContentTypes, data)  # bytes, a file or an iterator given as data: sent as is
     if content is None:
         return [], None
     if isinstance(content, str):

@@ -17,16 +17,19 @@ import queue
 import sys
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, Unpack
+
+from .._types import ClientOptions, RequestOptions, URLTypes
 
 if TYPE_CHECKING:
     from ..url import URL
     from .aio import AsyncClient, AsyncResponse
 
-__all__ = ["FetchOutcome", "Progress", "amap", "bulk", "fetch_all"]
+__all__ = ["FetchOutcome", "Progress", "amap", "bulk", "close_client", "fetch_all"]
 
 
 @dataclass(slots=True)
@@ -65,7 +68,7 @@ async def amap(
     concurrency: int = 20,
     per_host: int | None = None,
     method: str = "GET",
-    **kwargs: Any,
+    **kwargs: Unpack[RequestOptions],
 ) -> AsyncIterator[FetchOutcome]:
     """``client.request(method, url, **kwargs)`` for every URL; see :meth:`AsyncClient.map`."""
     if concurrency < 1:
@@ -156,20 +159,29 @@ async def amap(
 
 
 def fetch_all(
-    urls: Iterable[str | URL],
+    urls: Iterable[URLTypes],
     *,
     concurrency: int = 20,
     per_host: int | None = None,
     method: str = "GET",
     use_uvloop: bool = False,
-    **client_options: Any,
+    client: AsyncClient | None = None,
+    **client_options: Unpack[ClientOptions],
 ) -> Iterator[FetchOutcome]:
     """Fetch ``urls`` concurrently from sync code; yields a :class:`FetchOutcome` as each completes.
 
-    An :class:`~netwire.aio.AsyncClient` (built with ``client_options``: ``timeout``, ``headers``,
-    ``retries``, ``limits``...) runs on its own event loop in a helper thread; at most
-    ``concurrency`` requests are in flight, at most ``per_host`` of them to one origin. Leaving
-    the loop early (``break``) cancels what is still running.
+    At most ``concurrency`` requests are in flight, at most ``per_host`` of them to one origin.
+    Leaving the loop early (``break``) cancels what is still running.
+
+    Without ``client``, an :class:`~netwire.aio.AsyncClient` is built for this call (with
+    ``client_options``: ``timeout``, ``headers``, ``retries``, ``limits``...), runs on its own
+    event loop in a helper thread, and is closed at the end.
+
+    With ``client=AsyncClient(...)``, that client is used and left open: successive calls
+    share its connections, cookies and robots.txt cache (a crawl calling ``fetch_all`` once
+    per level fetches each origin's robots.txt once). It runs on an event loop of its own in a
+    helper thread, kept between calls; the client must not have been used on another loop.
+    Close it with :func:`close_client` when done.
 
     ::
 
@@ -177,7 +189,15 @@ def fetch_all(
             if outcome.error: print(outcome.url, "failed:", outcome.error)
             else: print(outcome.url, outcome.response.status, len(outcome.response.content))
     """
-    results: queue.Queue[Any] = queue.Queue()
+    if client is not None:
+        if client_options:
+            raise TypeError(
+                f"fetch_all: give the options ({', '.join(sorted(client_options))}) to the AsyncClient passed "
+                "as client=, not to fetch_all"
+            )
+        yield from _fetch_with(client, urls, concurrency, per_host, method, use_uvloop)
+        return
+    results: queue.Queue[FetchOutcome | BaseException | object] = queue.Queue()
     end = object()
     state: dict[str, Any] = {}
     ready = threading.Event()
@@ -198,8 +218,8 @@ def fetch_all(
         state["loop"] = asyncio.get_running_loop()
         state["task"] = asyncio.current_task()
         ready.set()
-        async with AsyncClient(**client_options) as client:
-            async for outcome in amap(client, urls, concurrency=concurrency, per_host=per_host, method=method):
+        async with AsyncClient(**client_options) as own:
+            async for outcome in amap(own, urls, concurrency=concurrency, per_host=per_host, method=method):
                 results.put(outcome)
 
     def run() -> None:
@@ -227,7 +247,7 @@ def fetch_all(
                 break
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            yield item  # type: ignore[misc]
     finally:
         ready.wait()
         loop, task = state.get("loop"), state.get("task")
@@ -237,6 +257,105 @@ def fetch_all(
             except RuntimeError:
                 pass  # the loop already ended
         thread.join()
+
+
+class _LoopThread:
+    """An event loop running in a daemon thread: the home of an AsyncClient that sync code shares
+    between ``fetch_all`` calls (an AsyncClient is bound to the loop it was first used on)."""
+
+    def __init__(self, use_uvloop: bool) -> None:
+        if use_uvloop:
+            import uvloop
+
+            self.loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+        else:
+            self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="netwire-fetch_all-client", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.loop.is_closed():
+            return
+        try:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        except RuntimeError:
+            return  # already stopping
+        self.thread.join()
+        self.loop.close()
+
+
+# The loop each caller-given client lives on; dropped (and the thread stopped) with the client.
+_homes: weakref.WeakKeyDictionary[AsyncClient, _LoopThread] = weakref.WeakKeyDictionary()
+_homes_lock = threading.Lock()
+
+
+def _home_of(client: AsyncClient, use_uvloop: bool) -> _LoopThread:
+    with _homes_lock:
+        home = _homes.get(client)
+        if home is None:
+            if client._loop is not None:
+                raise RuntimeError(
+                    "fetch_all(client=...) needs an AsyncClient not yet used on an event loop: this one is "
+                    "bound to another loop (share it between fetch_all calls only, or use client.map() there)"
+                )
+            home = _LoopThread(use_uvloop)
+            _homes[client] = home
+            weakref.finalize(client, home.stop)
+        return home
+
+
+def _fetch_with(
+    client: AsyncClient,
+    urls: Iterable[URLTypes],
+    concurrency: int,
+    per_host: int | None,
+    method: str,
+    use_uvloop: bool,
+) -> Iterator[FetchOutcome]:
+    """fetch_all on the caller's client, on that client's own loop thread; the client stays open."""
+    if client._closed:
+        raise RuntimeError("fetch_all: this AsyncClient is closed")
+    home = _home_of(client, use_uvloop)
+    results: queue.Queue[FetchOutcome | BaseException | None] = queue.Queue()
+    finished = threading.Event()
+
+    async def main() -> None:
+        try:
+            async for outcome in amap(client, urls, concurrency=concurrency, per_host=per_host, method=method):
+                results.put(outcome)
+        except asyncio.CancelledError:
+            pass
+        except BaseException as exc:  # reported to the consumer, not lost in the thread
+            results.put(exc)
+        finally:
+            results.put(None)
+            finished.set()
+
+    future = asyncio.run_coroutine_threadsafe(main(), home.loop)
+    try:
+        while True:
+            item = results.get()
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        if not finished.is_set():
+            future.cancel()  # the consumer left early: stop what is still running
+        finished.wait()
+
+
+def close_client(client: AsyncClient) -> None:
+    """Close an AsyncClient that was passed to :func:`fetch_all` (from sync code), and end its loop."""
+    with _homes_lock:
+        home = _homes.pop(client, None)
+    if home is None:
+        client._closed = True
+        client.pool.close()
+        return
+    asyncio.run_coroutine_threadsafe(client.aclose(), home.loop).result()
+    home.stop()
 
 
 class Progress:

@@ -39,7 +39,7 @@ from ..errors import NetwireError, RequestError, RobotsDisallowed, TooManyRedire
 from . import cache as rules
 from .cache import Cache, CacheEntry, served_headers
 from .models import Headers, Request, Response, Timeout
-from .policy.auth import Auth
+from .policy.auth import Auth, url_credentials
 from .policy.redirects import REDIRECT_STATUSES, next_request, redirect_target, rewind_body, same_origin
 from .policy.retries import IDEMPOTENT_METHODS
 
@@ -172,11 +172,18 @@ Flow = Generator[Action, Any, Response]
 # -- the loop --------------------------------------------------------------------------------------
 
 
-def is_plain(client: BaseClient, auth: Auth | None) -> bool:
+def is_plain(client: BaseClient, auth: Auth | None, request: Request | None = None) -> bool:
     """Whether a send needs the loop only after its first response (no robots.txt check, no auth
-    flow, no retries, no cache): the drivers then send it at once and start :func:`send_flow` with
-    ``first`` only if :func:`follows` that response (a generator costs a few microseconds)."""
-    return auth is None and client.retries is None and not client.respect_robots and client.cache is None
+    flow, no retries, no cache, no credentials in the URL): the drivers then send it at once and start
+    :func:`send_flow` with ``first`` only if :func:`follows` that response (a generator costs a
+    few microseconds)."""
+    return (
+        auth is None
+        and client.retries is None
+        and not client.respect_robots
+        and client.cache is None
+        and (request is None or not (request.url.username or request.url.password))
+    )
 
 
 def fresh_hit(client: BaseClient, auth: Auth | None, request: Request) -> Response | None:
@@ -192,6 +199,8 @@ def fresh_hit(client: BaseClient, auth: Auth | None, request: Request) -> Respon
         or client.retries is not None
         or client.respect_robots
         or request.method not in rules.LOOKUP_METHODS
+        or request.url.username
+        or request.url.password
     ):
         return None
     plan = rules.Plan(request)
@@ -232,6 +241,10 @@ def send_flow(
     history: list[Response] = []
     first_url = request.url
     response = first
+    if auth is None or auth is client.netrc:
+        # http://user:pw@host/: Basic credentials for that origin (an explicit auth= wins; the
+        # same-origin rule below keeps them from a redirect elsewhere).
+        auth = url_credentials(first_url) or auth
     while True:
         if response is None:
             if robots and client.respect_robots:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from typing import TYPE_CHECKING, Any, Protocol, Union
+from collections.abc import Iterator, Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any, Protocol
 
+from .._types import HeaderTypes  # named once, in _types.py (re-exported for old imports)
 from ..errors import HTTPStatusError, StreamError
 
 if TYPE_CHECKING:
     from ..url import URL
 
 __all__ = ["Headers", "Limits", "Request", "Response", "Timeout"]
-
-HeaderTypes = Union["Headers", Mapping[str, str], Iterable[tuple[str, str]], None]
 
 
 class Headers(MutableMapping[str, str]):

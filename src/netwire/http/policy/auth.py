@@ -32,6 +32,8 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...url import URL
+from ...url._percent import _percent_decode
 from ..models import Request, Response
 
 __all__ = [
@@ -86,6 +88,31 @@ class BasicAuth(Auth):
 
     def __repr__(self) -> str:
         return f"BasicAuth({self.username!r}, ***)"
+
+
+class URLCredentials(BasicAuth):
+    """Basic credentials taken from a URL's userinfo (``http://user:pw@host/``), as curl,
+    requests and browsers use them.
+
+    Percent-decoded (``p%40ss`` is ``p@ss``), sent as bytes unchanged. Used only when no
+    ``auth=`` is given (an explicit one wins) and, like any ``auth=``, only for the origin of
+    the URL they came with: never on a redirect to another origin. A request carrying its own
+    Authorization header keeps it.
+    """
+
+    def flow(self, request: Request) -> Generator[Request, Response, None]:
+        yield request if "authorization" in request.headers else _with_header(request, "Authorization", self._header)
+
+    def __repr__(self) -> str:
+        return f"URLCredentials({self.username!r}, ***)"
+
+
+def url_credentials(url: URL) -> URLCredentials | None:
+    """The Basic credentials in ``url``'s userinfo, or None when it has none."""
+    username, password = url.username, url.password
+    if not username and not password:
+        return None
+    return URLCredentials(_percent_decode(username.encode("utf-8")), _percent_decode(password.encode("utf-8")))
 
 
 class FunctionAuth(Auth):
