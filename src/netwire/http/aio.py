@@ -23,6 +23,7 @@ from typing import Any
 from ..errors import ReadError, RequestError, StreamError, WriteError
 from .aio_connection import AsyncConnection, open_async_connection
 from .aio_pool import AsyncConnectionPool
+from .batch import FetchOutcome, amap
 from .clientbase import UNSET, USER_AGENT, BaseClient, ParamTypes, URLTypes
 from .connection import Origin
 from .content import iter_file
@@ -410,15 +411,23 @@ class AsyncClient(BaseClient):
         per_host: int | None = None,
         method: str = "GET",
         **kwargs: Any,
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[FetchOutcome]:
         """Fetch many URLs, at most ``concurrency`` at once and ``per_host`` per host.
 
         Yields a :class:`netwire.fetch.FetchOutcome` per URL as each completes (failures are
         values: ``outcome.error``), with the body read. ``kwargs`` go to ``request``.
         """
-        from .fetch import amap
 
-        return amap(self, urls, concurrency=concurrency, per_host=per_host, method=method, **kwargs)
+        async def send(url: URLTypes) -> AsyncResponse:
+            return await self.request(method, url, **kwargs)
+
+        def key(url: URLTypes) -> str:
+            try:
+                return self._url(url).origin
+            except Exception:
+                return ""  # an invalid URL: its request fails at once, with the parser's error
+
+        return amap(send, urls, key=key, concurrency=concurrency, per_host=per_host)
 
     async def aclose(self) -> None:
         """Close every pooled connection. Responses still being read close theirs when done."""

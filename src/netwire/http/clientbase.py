@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..errors import InsecureRequestWarning, InvalidURL, TotalTimeout
 from ..url import URL
+from ._unset import UNSET
 from .connection import Origin, make_ssl_context
 from .content import encode_request_body, form_urlencode
 from .flow import Route
@@ -45,13 +46,6 @@ _METHODS_WITH_BODY = frozenset(("POST", "PUT", "PATCH"))
 # Bodies larger than this (or of unknown size) are sent with Expect: 100-continue.
 DEFAULT_EXPECT_THRESHOLD = 1024 * 1024
 
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "<client default>"
-
-
-UNSET: Any = _Unset()
 
 URLTypes = str | URL
 ParamTypes = Mapping[str, Any] | Iterable[tuple[str, Any]] | str | None
