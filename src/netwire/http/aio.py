@@ -18,6 +18,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from ..errors import ReadError, RequestError, StreamError, WriteError
@@ -26,13 +27,11 @@ from .aio_pool import AsyncConnectionPool
 from .batch import FetchOutcome, amap
 from .clientbase import UNSET, USER_AGENT, BaseClient, ParamTypes, URLTypes
 from .connection import Origin
-from .content import iter_file
+from .exchange import build_response, plan_body, plan_connect, stale_retry
 from .flow import (
-    COALESCE_LIMIT,
     CONTINUE_WAIT,
     DRAIN_LIMIT,
     EARLY_RESPONSE_WAIT,
-    IDEMPOTENT_METHODS,
     Drain,
     Exchange,
     FetchRobots,
@@ -44,14 +43,12 @@ from .flow import (
     cookies_out,
     follows,
     is_plain,
-    response_fields,
     robots_fetch_flow,
     send_flow,
 )
-from .http11 import IncompleteResponse, ResponseHead, ResponseParser
+from .http11 import LAST_CHUNK, IncompleteResponse, ResponseHead, ResponseParser
 from .models import Decoder, HeaderTypes, Request, Response, Timeout
-from .policy.proxies import Proxy, proxy_authorization
-from .policy.redirects import rewind_body
+from .policy.proxies import Proxy
 
 __all__ = ["AsyncClient", "AsyncResponse"]
 
@@ -539,48 +536,40 @@ class AsyncClient(BaseClient):
     async def _connect(
         self, origin: Origin, proxy: Proxy | None, t: Timeout, deadline: float | None
     ) -> AsyncConnection:
-        ctx = self._tls_context(origin.host) if origin.scheme == "https" else None
+        plan = plan_connect(self, origin, proxy, USER_AGENT)
         limits = self.parser_limits
-        if proxy is None:
+        if plan.mode == "direct":
             return await open_async_connection(
-                origin, connect_timeout=t.connect, deadline=deadline, ssl_context=ctx, uds=self.uds, limits=limits
+                origin, connect_timeout=t.connect, deadline=deadline, ssl_context=plan.ssl_context, uds=self.uds,
+                limits=limits,
             )
-        if origin.scheme == "http" and proxy.kind in ("http", "https"):
-            # Plain HTTP through an HTTP proxy: talk to the proxy itself (absolute-form targets).
-            proxy_origin = Origin("https" if proxy.kind == "https" else "http", proxy.host, proxy.port)
+        assert plan.proxy_origin is not None
+        if plan.mode == "forward":
             conn = await open_async_connection(
-                proxy_origin,
+                plan.proxy_origin,
                 connect_timeout=t.connect,
                 deadline=deadline,
-                ssl_context=self._tls_context(proxy.host) if proxy.kind == "https" else None,
+                ssl_context=plan.proxy_ssl_context,
                 limits=limits,
             )
             conn.origin = origin
             return conn
-        fields: list[tuple[str, str]] = []
-        if proxy.kind in ("http", "https"):
-            fields.append(("User-Agent", self.headers.get("user-agent", USER_AGENT)))
-            credentials = proxy_authorization(proxy)
-            if credentials:
-                fields.append(("Proxy-Authorization", credentials))
         return await open_async_connection(
             origin,
             connect_timeout=t.connect,
             deadline=deadline,
-            ssl_context=ctx,
+            ssl_context=plan.ssl_context,
             limits=limits,
             proxy=proxy,
-            proxy_headers=fields,
-            # An https:// proxy: TLS to the proxy, the origin's TLS inside it (TLS in TLS).
-            proxy_ssl_context=self._context() if proxy.kind == "https" else None,
+            proxy_headers=plan.connect_fields,
+            proxy_ssl_context=plan.proxy_ssl_context,
         )
 
     async def _send_single(self, request: Request, route: Route) -> AsyncResponse:
-        url = request.url
+        """One exchange on one pooled connection (the decisions are :mod:`netwire.http.exchange`'s)."""
         t = route.timeout
         deadline = route.deadline
         origin, key, proxy = self._route(request, route.proxies)
-        method = request.method
         head = self._head(request, proxy)
         pool = self.pool
         started = time.monotonic()
@@ -599,7 +588,7 @@ class AsyncClient(BaseClient):
                 )
             if self.respect_robots:
                 self._sent_to(request)  # Crawl-delay: the request starts now
-            parser = ResponseParser(method, self.parser_limits)
+            parser = ResponseParser(request.method, self.parser_limits)
             conn.start(parser, route.whole and request.content is None)
             try:
                 if request.content is None and not conn.write_paused:
@@ -614,14 +603,15 @@ class AsyncClient(BaseClient):
             except (WriteError, ReadError, IncompleteResponse) as exc:
                 conn.finish()
                 pool.release(conn, False)
-                stale = reused and not parser.received_any
-                if attempt == 0 and stale and method in IDEMPOTENT_METHODS and rewind_body(request):
+                error = stale_retry(
+                    exc, first=attempt == 0, reused=reused, received_any=parser.received_any, request=request,
+                    origin=origin,
+                )
+                if error is None:
                     continue
-                if isinstance(exc, IncompleteResponse) and stale:
-                    raise ReadError(
-                        f"{origin} closed the connection without responding", reason=exc, request=request
-                    ) from exc
-                raise
+                if error is exc:
+                    raise
+                raise error from exc
             except BaseException:
                 conn.finish()
                 pool.release(conn, False)
@@ -630,60 +620,44 @@ class AsyncClient(BaseClient):
         assert conn is not None and response_head is not None
         conn.requests += 1
         body = _AsyncBody(conn, pool.release, read_timeout, deadline)
-        headers, decoder = response_fields(self, response_head, method)
-        response = AsyncResponse(
-            response_head.status,
-            body=body,
-            decoder=decoder,
-            reason=response_head.reason,
-            http_version=response_head.http_version,
-            headers=headers,
-            request=request,
-            url=url,
+        return build_response(
+            self, partial(AsyncResponse, body=body), response_head, request, time.monotonic() - started, reused
         )
-        response.elapsed = time.monotonic() - started
-        response.extensions["connection_reused"] = reused
-        return response
 
     async def _send_body(
         self, conn: AsyncConnection, head: bytes, request: Request, t: Timeout, deadline: float | None
     ) -> ResponseHead | None:
-        """Send head and body. Returns the response head if the server answered before the body."""
-        content = request.content
+        """Send head and body as planned. Returns the response head if the server answered before the body."""
         write_timeout = t.write
         try:
-            if content is None:
+            if request.content is None:
                 conn.write(head)
                 await conn.drain(write_timeout, deadline)
                 return None
-            expect = request.headers.get("expect", "").lower() == "100-continue"
-            if isinstance(content, str):
-                content = content.encode("utf-8")
-            if isinstance(content, bytes | bytearray | memoryview) and not expect and len(content) <= COALESCE_LIMIT:
-                conn.write(head + bytes(content))
-                await conn.drain(write_timeout, deadline)
-                return None
-            conn.write(head)
+            plan = plan_body(head, request)
+            conn.write(plan.first)
             await conn.drain(write_timeout, deadline)
-            if expect:
+            rest = plan.rest
+            if rest is None:
+                return None
+            if plan.expect:
                 answer = await self._await_continue(conn)
                 if answer is not None:
                     conn.parser.keep_alive = False  # type: ignore[union-attr]  # the body was never sent
                     return answer
-            if isinstance(content, bytes | bytearray | memoryview):
-                conn.write(bytes(content))
+            if isinstance(rest, bytes):
+                conn.write(rest)
                 await conn.drain(write_timeout, deadline)
                 return None
-            chunked = request.headers.get("transfer-encoding", "").lower().endswith("chunked")
-            if hasattr(content, "__aiter__"):
-                async for chunk in content:
+            chunked = plan.chunked
+            if hasattr(rest, "__aiter__"):
+                async for chunk in rest:
                     await self._write_chunk(conn, chunk, chunked, write_timeout, deadline)
             else:
-                chunks: Iterable[bytes] = iter_file(content) if hasattr(content, "read") else content
-                for chunk in chunks:
+                for chunk in rest:
                     await self._write_chunk(conn, chunk, chunked, write_timeout, deadline)
             if chunked:
-                conn.write(b"0\r\n\r\n")
+                conn.write(LAST_CHUNK)
                 await conn.drain(write_timeout, deadline)
             return None
         except WriteError as write_error:

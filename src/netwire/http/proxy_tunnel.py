@@ -142,7 +142,7 @@ class TLSInTLSSocket:
 
     The inner session is an :class:`ssl.SSLObject` over two :class:`ssl.MemoryBIO`; its records
     travel through ``outer`` (the proxy's :class:`ssl.SSLSocket`, the CONNECT tunnel already
-    open on it). What :class:`~netwire.connection.Connection` needs is here: ``recv``,
+    open on it). What :class:`~netwire.http.connection.HTTP11Connection` needs is here: ``recv``,
     ``recv_into``, ``send``, ``sendall``, ``settimeout`` (applied to the outer socket, so each
     wait for the network is bounded as for a plain TLS socket), ``fileno``, ``pending``,
     ``close``. Errors are the ones an ``SSLSocket`` raises (``ssl.SSLError``, ``TimeoutError``,

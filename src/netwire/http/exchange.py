@@ -1,0 +1,148 @@
+"""One request/response exchange on one connection: the decisions, written once for both clients.
+
+``Client._send_single`` (http/client.py) and ``AsyncClient._send_single`` (http/aio.py) are
+drivers: they acquire a connection, write bytes, wait for the head, each with its own I/O. What
+they decide is here, pure (no socket, no clock read except the response's ``elapsed``):
+
+- :func:`plan_connect`: which connection an origin + proxy needs (direct, a forward proxy, or a
+  tunnel through CONNECT/SOCKS5), with which TLS contexts and CONNECT header fields;
+- :func:`plan_body`: how a request body goes out (coalesced with the head, after a
+  ``100 Continue``, as bytes, as chunks, framed chunked or not);
+- :func:`stale_retry`: after a failed exchange, whether to send once more on a fresh connection
+  (a keep-alive connection the server closed while idle) or what to raise;
+- :func:`build_response`: the :class:`~netwire.models.Response` from a parsed head.
+
+Imports: models, http11, connection (for ``Origin`` only), content, flow, policy. Nothing of
+the drivers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from ..errors import ReadError
+from .connection import Origin
+from .content import iter_file
+from .flow import COALESCE_LIMIT, IDEMPOTENT_METHODS, response_fields
+from .http11 import IncompleteResponse, ResponseHead
+from .policy.proxies import Proxy, proxy_authorization
+from .policy.redirects import rewind_body
+
+if TYPE_CHECKING:
+    import ssl
+
+    from .clientbase import BaseClient
+    from .models import Request, Response
+
+__all__ = ["BodyPlan", "ConnectPlan", "build_response", "plan_body", "plan_connect", "stale_retry"]
+
+R = TypeVar("R", bound="Response")
+
+
+class ConnectPlan(NamedTuple):
+    """How to reach an origin. ``mode``: ``"direct"``, ``"forward"`` (plain HTTP through an HTTP
+    proxy: the connection goes to the proxy, requests carry absolute-form targets) or ``"tunnel"``
+    (CONNECT or SOCKS5 to the proxy, then the origin's TLS, if any, inside it)."""
+
+    mode: str
+    ssl_context: ssl.SSLContext | None
+    """TLS to the origin (inside the tunnel, if any)."""
+    proxy_origin: Origin | None
+    proxy_ssl_context: ssl.SSLContext | None
+    """TLS to the proxy itself (an ``https://`` proxy), or None."""
+    connect_fields: list[tuple[str, str]]
+    """Header fields of an HTTP CONNECT (empty for SOCKS5)."""
+
+
+def plan_connect(client: BaseClient, origin: Origin, proxy: Proxy | None, user_agent: str) -> ConnectPlan:
+    """The connection ``origin`` needs through ``proxy`` (see :class:`ConnectPlan`)."""
+    ctx = client._tls_context(origin.host) if origin.scheme == "https" else None
+    if proxy is None:
+        return ConnectPlan("direct", ctx, None, None, [])
+    https_proxy = proxy.kind == "https"
+    proxy_origin = Origin("https" if https_proxy else "http", proxy.host, proxy.port)
+    if origin.scheme == "http" and proxy.kind in ("http", "https"):
+        proxy_ctx = client._tls_context(proxy.host) if https_proxy else None
+        return ConnectPlan("forward", ctx, proxy_origin, proxy_ctx, [])
+    fields: list[tuple[str, str]] = []
+    if proxy.kind in ("http", "https"):
+        fields.append(("User-Agent", client.headers.get("user-agent", user_agent)))
+        credentials = proxy_authorization(proxy)
+        if credentials:
+            fields.append(("Proxy-Authorization", credentials))
+    # The proxy's TLS uses the client's context as configured (no per-host override: the
+    # override names the origin, not the proxy).
+    return ConnectPlan("tunnel", ctx, proxy_origin, client._context() if https_proxy else None, fields)
+
+
+class BodyPlan(NamedTuple):
+    """How a request with a body goes out: write ``first``; if ``rest`` is None that was all.
+    Else, if ``expect``, wait for ``100 Continue`` (or a final answer) first; then ``rest``:
+    bytes, or an iterable / async iterable of chunks, framed chunked when ``chunked``."""
+
+    first: bytes
+    expect: bool
+    rest: Any
+    chunked: bool
+
+
+def plan_body(head: bytes, request: Request) -> BodyPlan:
+    """The :class:`BodyPlan` of ``request`` (whose ``content`` is not None)."""
+    content = request.content
+    headers = request.headers
+    expect = headers.get("expect", "").lower() == "100-continue"
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    if isinstance(content, bytes | bytearray | memoryview):
+        if not expect and len(content) <= COALESCE_LIMIT:
+            # One write, one packet: a small body rides with its head.
+            return BodyPlan(head + bytes(content), False, None, False)
+        return BodyPlan(head, expect, bytes(content), False)
+    if hasattr(content, "read") and not hasattr(content, "__aiter__"):  # an async file is iterated
+        content = iter_file(content)
+    chunked = headers.get("transfer-encoding", "").lower().endswith("chunked")
+    return BodyPlan(head, expect, content, chunked)
+
+
+def stale_retry(
+    exc: BaseException, *, first: bool, reused: bool, received_any: bool, request: Request, origin: Origin
+) -> BaseException | None:
+    """After an exchange failed with ``exc`` (a write/read error or an incomplete response):
+    None to send again on a fresh connection, else the exception to raise (``exc`` itself, or a
+    clearer :class:`~netwire.errors.ReadError`).
+
+    A keep-alive connection the server closed while it sat idle fails before any byte of a
+    response: safe to send again once, if the method is idempotent and the body can be
+    replayed (RFC 9110 9.2.2).
+    """
+    stale = reused and not received_any
+    if first and stale and request.method in IDEMPOTENT_METHODS and rewind_body(request):
+        return None
+    if isinstance(exc, IncompleteResponse) and stale:
+        return ReadError(f"{origin} closed the connection without responding", reason=exc, request=request)
+    return exc
+
+
+def build_response(
+    client: BaseClient,
+    make: Callable[..., R],
+    head: ResponseHead,
+    request: Request,
+    elapsed: float,
+    reused: bool,
+) -> R:
+    """The response of ``head``: ``make(status, **fields)`` (the driver's class with its body bound)."""
+    headers, decoder = response_fields(client, head, request.method)
+    response = make(
+        head.status,
+        reason=head.reason,
+        http_version=head.http_version,
+        headers=headers,
+        request=request,
+        url=request.url,
+        decoder=decoder,
+    )
+    response.elapsed = elapsed
+    response.extensions["connection_reused"] = reused
+    return response
