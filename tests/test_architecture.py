@@ -152,3 +152,30 @@ def test_twins_stay_under_their_limits() -> None:
     measured = _twins().measure()  # type: ignore[attr-defined]
     over = {pair: shared for pair, (shared, _total) in measured.items() if shared > TWIN_LIMITS[pair]}
     assert over == {}, f"sync/async twins grew (scripts/twins.py --show): {over}"
+
+
+# Public class names defined twice on purpose. Request: netwire.Request (the client's) and
+# netwire.request.Request (urllib.request's twin, same name as in the stdlib by design).
+# Decoder: the typing Protocol in models and the one class in decoders that implements it.
+SAME_NAME_ON_PURPOSE = {"Request", "Decoder"}
+
+
+def test_one_public_class_per_name() -> None:
+    where: dict[str, list[str]] = {}
+    for path in sorted((SRC / "netwire").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                where.setdefault(node.name, []).append(str(path.relative_to(SRC)))
+    twice = {name: paths for name, paths in where.items() if len(paths) > 1 and name not in SAME_NAME_ON_PURPOSE}
+    assert twice == {}, f"one public name, one thing: {twice}"
+
+
+def test_connection_and_progress_names() -> None:
+    import netwire.sockets
+    from netwire.cli.progress import TransferProgress
+    from netwire.fetch import Progress
+    from netwire.http import connection
+
+    assert connection.Connection is connection.HTTP11Connection  # the old name, kept
+    assert netwire.sockets.Connection is not connection.HTTP11Connection
+    assert Progress is not TransferProgress
