@@ -47,6 +47,7 @@ from .http11 import (
 from .models import HeaderTypes, Request, Response, Timeout
 from .policy.proxies import Proxy
 from .pool import ConnectionPool
+from .tunnels import http_connect, socks5_connect
 
 __all__ = ["Client", "delete", "get", "head", "options", "patch", "post", "put", "request", "stream"]
 
@@ -273,12 +274,8 @@ class Client(BaseClient):
             budget = max(budget - (time.monotonic() - started), 0.0)
         try:
             if proxy.kind in ("http", "https"):
-                from .proxy_tunnel import http_connect
-
                 http_connect(sock, origin.host, origin.port, headers=plan.connect_fields, timeout=budget, limits=limits)
             else:
-                from .socks import socks5_connect
-
                 socks5_connect(
                     sock, origin.host, origin.port, auth=proxy.auth, remote_dns=proxy.kind == "socks5h", timeout=budget
                 )

@@ -39,7 +39,7 @@ from .http11 import (
     ResponseHead,
     ResponseParser,
 )
-from .proxy_tunnel import TLSInTLSSocket
+from .tunnels import TLSInTLSSocket
 
 __all__ = ["Connection", "HTTP11Connection", "Origin", "default_ssl_context", "open_connection"]
 
