@@ -603,15 +603,12 @@ class AsyncClient(BaseClient):
             except (WriteError, ReadError, IncompleteResponse) as exc:
                 conn.finish()
                 pool.release(conn, False)
-                error = stale_retry(
+                if stale_retry(
                     exc, first=attempt == 0, reused=reused, received_any=parser.received_any, request=request,
                     origin=origin,
-                )
-                if error is None:
+                ):
                     continue
-                if error is exc:
-                    raise
-                raise error from exc
+                raise
             except BaseException:
                 conn.finish()
                 pool.release(conn, False)

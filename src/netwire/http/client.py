@@ -323,15 +323,12 @@ class Client(BaseClient):
                 response_head, early, _interim = answer
             except (WriteError, ReadError, IncompleteResponse) as exc:
                 pool.release(conn, False)
-                error = stale_retry(
+                if stale_retry(
                     exc, first=attempt == 0, reused=reused, received_any=parser.received_any, request=request,
                     origin=origin,
-                )
-                if error is None:
+                ):
                     continue
-                if error is exc:
-                    raise
-                raise error from exc
+                raise
             except BaseException:
                 pool.release(conn, False)
                 raise

@@ -105,12 +105,10 @@ def plan_body(head: bytes, request: Request) -> BodyPlan:
     return BodyPlan(head, expect, content, chunked)
 
 
-def stale_retry(
-    exc: BaseException, *, first: bool, reused: bool, received_any: bool, request: Request, origin: Origin
-) -> BaseException | None:
-    """After an exchange failed with ``exc`` (a write/read error or an incomplete response):
-    None to send again on a fresh connection, else the exception to raise (``exc`` itself, or a
-    clearer :class:`~netwire.errors.ReadError`).
+def stale_retry(exc: BaseException, *, first: bool, reused: bool, received_any: bool, request: Request, origin: Origin) -> bool:
+    """After an exchange failed with ``exc`` (a write/read error or an incomplete response),
+    called in the driver's ``except`` block: True to send again on a fresh connection, False to
+    re-raise ``exc``; or it raises a clearer :class:`~netwire.errors.ReadError` itself.
 
     A keep-alive connection the server closed while it sat idle fails before any byte of a
     response: safe to send again once, if the method is idempotent and the body can be
@@ -118,10 +116,10 @@ def stale_retry(
     """
     stale = reused and not received_any
     if first and stale and request.method in IDEMPOTENT_METHODS and rewind_body(request):
-        return None
+        return True
     if isinstance(exc, IncompleteResponse) and stale:
-        return ReadError(f"{origin} closed the connection without responding", reason=exc, request=request)
-    return exc
+        raise ReadError(f"{origin} closed the connection without responding", reason=exc, request=request) from exc
+    return False
 
 
 def build_response(
