@@ -45,7 +45,7 @@ _STRIP = [
 ]
 
 
-def normalise(text: str) -> list[str]:
+def normalise(text: str, keep_signatures: bool = False) -> list[str]:
     """The lines of ``text`` that count, normalised as the module docstring says."""
     out: list[str] = []
     in_import = False
@@ -66,7 +66,7 @@ def normalise(text: str) -> list[str]:
         if stripped.startswith(("import ", "from ")) and " import" in f" {stripped}":
             in_import = stripped.endswith("(")
             continue
-        if re.match(r"(async\s+)?def\s", stripped):
+        if re.match(r"(async\s+)?def\s", stripped) and not keep_signatures:
             if not stripped.endswith(":"):
                 in_sig = True
             continue
@@ -83,12 +83,12 @@ def shared_lines(a: list[str], b: list[str], min_run: int = MIN_RUN) -> int:
     return sum(block.size for block in matcher.get_matching_blocks() if block.size >= min_run)
 
 
-def measure() -> dict[str, tuple[int, int]]:
+def measure(keep_signatures: bool = False) -> dict[str, tuple[int, int]]:
     """``{"client.py/aio.py": (shared lines, normalised lines of the async file)}``."""
     result = {}
     for sync_name, async_name in PAIRS:
-        a = normalise((HTTP / sync_name).read_text(encoding="utf-8"))
-        b = normalise((HTTP / async_name).read_text(encoding="utf-8"))
+        a = normalise((HTTP / sync_name).read_text(encoding="utf-8"), keep_signatures)
+        b = normalise((HTTP / async_name).read_text(encoding="utf-8"), keep_signatures)
         result[f"{sync_name}/{async_name}"] = (shared_lines(a, b), len(b))
     return result
 
@@ -97,15 +97,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max", type=int, default=None, help="exit 1 if a pair shares more lines than this")
     parser.add_argument("--show", action="store_true", help="print the shared runs")
+    parser.add_argument("--keep-signatures", action="store_true", help="count def signatures too")
     args = parser.parse_args(argv)
     worst = 0
-    for pair, (shared, total) in measure().items():
+    for pair, (shared, total) in measure(args.keep_signatures).items():
         print(f"{pair:32} {shared:4} shared lines of {total}")
         worst = max(worst, shared)
         if args.show:
             sync_name, async_name = pair.split("/")
-            a = normalise((HTTP / sync_name).read_text(encoding="utf-8"))
-            b = normalise((HTTP / async_name).read_text(encoding="utf-8"))
+            a = normalise((HTTP / sync_name).read_text(encoding="utf-8"), args.keep_signatures)
+            b = normalise((HTTP / async_name).read_text(encoding="utf-8"), args.keep_signatures)
             m = difflib.SequenceMatcher(None, a, b, autojunk=False)
             for block in m.get_matching_blocks():
                 if block.size >= MIN_RUN:
