@@ -172,7 +172,7 @@ class _CallableModule(types.ModuleType):
     """
 
     def __call__(self, method: str, url: Any, **kwargs: Any) -> Any:
-        from .http.client import request as _request
+        from .http.api import request as _request
 
         return _request(method, url, **kwargs)
 

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 import trustme
@@ -18,6 +19,7 @@ from netwire.http.connection import Origin, open_connection
 from netwire.http.http11 import ParserLimits, ResponseParser
 from netwire.http.policy.proxies import Proxy, proxy_authorization
 from netwire.http.proxy_tunnel import TLSInTLSSocket, authority, http_connect
+from netwire.http.tunnels import ConnectHandshake
 from tests.servers.echo import EchoServer
 from tests.servers.proxies import Relay, ServerProcess, start_relay
 from tests.servers.tls import session_ca
@@ -313,3 +315,44 @@ def test_tls_in_tls_timeout_bounds_a_trickled_record() -> None:
             open_connection(Origin("https", "example.test", 443), connect_timeout=0.4, ssl_context=ctx, sock=outer)
         assert time.monotonic() - started < 1.2
         outer.close()
+
+
+# -- one CONNECT handshake for both clients (netwire.http.tunnels.ConnectHandshake) ------------------
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        # Sent in one burst: the async driver reads it all at once, the sync one peeks.
+        (b"HTTP/1.1 200 OK\r\n" + b"X-Pad: " + b"a" * 2000 + b"\r\n" + b"X: y\r\n" * 60000, "reply head exceeds 262144 bytes"),
+        (b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n", "refused CONNECT .*407"),
+        (b"SSH-2.0-OpenSSH\r\n\r\n", "not valid HTTP"),
+        (b"", "closed the connection"),
+    ],
+)
+def test_both_clients_run_the_same_connect_handshake(face: Any, reply: bytes, message: str) -> None:
+    def script(conn: socket.socket) -> None:
+        try:
+            conn.sendall(reply)
+            conn.shutdown(socket.SHUT_WR)
+            conn.recv(100)
+        except OSError:
+            pass
+
+    with scripted_proxy(script) as (port, received):
+        client = face(proxy=f"http://127.0.0.1:{port}", trust_env=False)
+        with pytest.raises(ProxyError, match=message):
+            client.get("https://example.test/")
+    assert received and received[0].startswith(b"CONNECT example.test:443 HTTP/1.1\r\n")
+
+
+def test_connect_handshake_is_sans_io() -> None:
+    machine = ConnectHandshake("::1", 8443, [("Host", "evil"), ("User-Agent", "t")])
+    assert machine.request.startswith(b"CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\nUser-Agent: t\r\n")
+    assert machine.receive(b"HTTP/1.1 200 OK\r\n") is None
+    head = machine.receive(b"\r\nTLS")
+    assert head is not None and head.status == 200
+    assert machine.trailing_data == b"TLS"
+    small = ConnectHandshake("h", 1, limits=ParserLimits(max_header_bytes=100))
+    with pytest.raises(ProxyError, match="exceeds 100 bytes"):
+        small.receive(b"HTTP/1.1 200 OK\r\nX: " + b"a" * 200)

@@ -13,7 +13,7 @@ import io
 import os
 from typing import Any, BinaryIO
 
-from .progress import Progress
+from .progress import TransferProgress
 
 __all__ = ["JoinedBody", "ProgressReader", "urlencode_piece"]
 
@@ -71,13 +71,13 @@ class JoinedBody(io.RawIOBase):
 
 
 class ProgressReader(io.RawIOBase):
-    """A file being uploaded, read through while a :class:`Progress` bar counts the bytes.
+    """A file being uploaded, read through while a :class:`TransferProgress` bar counts the bytes.
 
     ``fileno`` and ``tell`` are the file's, so the client still finds the file's length (and sends
     a Content-Length); only ``read``/``readinto`` are counted.
     """
 
-    def __init__(self, f: BinaryIO, progress: Progress | None) -> None:
+    def __init__(self, f: BinaryIO, progress: TransferProgress | None) -> None:
         super().__init__()
         self._f = f
         self.progress = progress

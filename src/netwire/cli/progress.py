@@ -11,7 +11,7 @@ import shutil
 import time
 from typing import TextIO
 
-__all__ = ["Progress", "format_duration", "format_size"]
+__all__ = ["TransferProgress", "format_duration", "format_size"]
 
 _REDRAW_EVERY = 0.1
 
@@ -35,7 +35,7 @@ def format_duration(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-class Progress:
+class TransferProgress:
     """Progress of one download: call :meth:`update` with each block's size, :meth:`finish` at the end.
 
     ``total`` is the expected size (None when the server did not say); ``start`` counts bytes

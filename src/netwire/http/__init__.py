@@ -1,11 +1,12 @@
 """netwire.http: the HTTP client product, from the send loop down to the bytes on the wire.
 
 Owns (top to bottom): the drivers ``client`` (sync ``Client``) and ``aio`` (``AsyncClient``) and
-the batch scheduler ``fetch``; ``flow``, the one sans-IO send loop both drivers run; ``clientbase``
+``fetch`` (``fetch_all``) over the batch scheduler ``batch``; ``flow``, the one sans-IO send loop
+both drivers run, and ``exchange``, the decisions of one exchange; ``clientbase``
 (options, request building, routes); ``policy/`` (redirects, auth, cookies, proxies, retries: pure);
 ``pool``/``aio_pool`` (connections per origin); ``connection``/``aio_connection`` (one socket or
-transport, TLS, deadlines) with the tunnels ``proxy_tunnel`` (HTTP CONNECT) and ``socks``
-(SOCKS5); ``http11`` (sans-IO HTTP/1.1); HTTP/2 as ``h2_core`` (sans-IO, over the ``h2``
+transport, TLS, deadlines) with ``tunnels`` (HTTP CONNECT and SOCKS5, sans-IO handshakes;
+``proxy_tunnel`` and ``socks`` are its old paths); ``http11`` (sans-IO HTTP/1.1); HTTP/2 as ``h2_core`` (sans-IO, over the ``h2``
 package) driven by ``h2_connection`` (threads) and ``aio_h2_connection`` (asyncio); and the leaves ``models``, ``content``, ``decoders``,
 ``_charset``. Inside, nothing lower imports higher: http11 and policy never import a connection,
 pool or driver.

@@ -19,6 +19,7 @@ import time
 from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import TYPE_CHECKING, Any, Unpack, cast
 
 from .._types import (
@@ -34,18 +35,26 @@ from .._types import (
     TimeoutTypes,
     URLTypes,
 )
-from ..errors import ConnectionTerminated, ReadError, RequestError, StreamError, WriteError
+from ..errors import ReadError, RequestError, StreamError, WriteError
 from .aio_connection import AsyncConnection, open_async_connection
 from .aio_pool import AsyncConnectionPool
+from .batch import FetchOutcome, amap
 from .clientbase import UNSET, USER_AGENT, BaseClient
 from .connection import Origin
 from .content import iter_file
+from .exchange import (
+    build_response,
+    h2_retry,
+    h2_target,
+    plan_body,
+    plan_connect,
+    speaks_h2,
+    stale_retry,
+)
 from .flow import (
-    COALESCE_LIMIT,
     CONTINUE_WAIT,
     DRAIN_LIMIT,
     EARLY_RESPONSE_WAIT,
-    IDEMPOTENT_METHODS,
     CacheOp,
     Drain,
     Exchange,
@@ -60,14 +69,12 @@ from .flow import (
     follows,
     fresh_hit,
     is_plain,
-    response_fields,
     robots_fetch_flow,
     send_flow,
 )
-from .http11 import IncompleteResponse, ResponseHead, ResponseParser
+from .http11 import LAST_CHUNK, IncompleteResponse, ResponseHead, ResponseParser
 from .models import BodySink, Decoder, Headers, Request, Response, Timeout
-from .policy.proxies import Proxy, proxy_authorization
-from .policy.redirects import rewind_body
+from .policy.proxies import Proxy
 
 if TYPE_CHECKING:
     from .aio_h2_connection import AsyncH2Pool
@@ -494,9 +501,17 @@ class AsyncClient(BaseClient):
         Yields a :class:`netwire.fetch.FetchOutcome` per URL as each completes (failures are
         values: ``outcome.error``), with the body read. ``kwargs`` go to ``request``.
         """
-        from .fetch import amap
 
-        return amap(self, urls, concurrency=concurrency, per_host=per_host, method=method, **kwargs)
+        async def send(url: URLTypes) -> AsyncResponse:
+            return await self.request(method, url, **kwargs)
+
+        def key(url: URLTypes) -> str:
+            try:
+                return self._url(url).origin
+            except Exception:
+                return ""  # an invalid URL: its request fails at once, with the parser's error
+
+        return amap(send, urls, key=key, concurrency=concurrency, per_host=per_host)
 
     async def aclose(self) -> None:
         """Close every pooled connection. Responses still being read close theirs when done."""
@@ -663,63 +678,47 @@ class AsyncClient(BaseClient):
     ) -> AsyncConnection:
         """A new connection to ``origin``; ``h2``: offer HTTP/2 (ALPN) and keep what the server
         sends first for the HTTP/2 connection taking it over."""
-        if origin.scheme == "https":
-            ctx = self._h2_context(origin.host) if h2 else self._tls_context(origin.host)
-        else:
-            ctx = None
+        plan = plan_connect(self, origin, proxy, USER_AGENT, h2=h2)
         limits = self.parser_limits
-        if proxy is None:
+        if plan.mode == "direct":
             return await open_async_connection(
-                origin,
-                connect_timeout=t.connect,
-                deadline=deadline,
-                ssl_context=ctx,
-                uds=self.uds,
+                origin, connect_timeout=t.connect, deadline=deadline, ssl_context=plan.ssl_context, uds=self.uds,
                 limits=limits,
                 keep_raw=h2,
             )
-        if origin.scheme == "http" and proxy.kind in ("http", "https"):
-            # Plain HTTP through an HTTP proxy: talk to the proxy itself (absolute-form targets).
-            proxy_origin = Origin("https" if proxy.kind == "https" else "http", proxy.host, proxy.port)
+        assert plan.proxy_origin is not None
+        if plan.mode == "forward":
             conn = await open_async_connection(
-                proxy_origin,
+                plan.proxy_origin,
                 connect_timeout=t.connect,
                 deadline=deadline,
-                ssl_context=self._tls_context(proxy.host) if proxy.kind == "https" else None,
+                ssl_context=plan.proxy_ssl_context,
                 limits=limits,
             )
             conn.origin = origin
             return conn
-        fields: list[tuple[str, str]] = []
-        if proxy.kind in ("http", "https"):
-            fields.append(("User-Agent", self.headers.get("user-agent", USER_AGENT)))
-            credentials = proxy_authorization(proxy)
-            if credentials:
-                fields.append(("Proxy-Authorization", credentials))
         return await open_async_connection(
             origin,
             connect_timeout=t.connect,
             deadline=deadline,
-            ssl_context=ctx,
+            ssl_context=plan.ssl_context,
             limits=limits,
             proxy=proxy,
-            proxy_headers=fields,
-            # An https:// proxy: TLS to the proxy, the origin's TLS inside it (TLS in TLS).
-            proxy_ssl_context=self._context() if proxy.kind == "https" else None,
+            proxy_headers=plan.connect_fields,
+            proxy_ssl_context=plan.proxy_ssl_context,
             keep_raw=h2,
         )
 
     async def _send_single(self, request: Request, route: Route) -> AsyncResponse:
-        url = request.url
+        """One exchange on one pooled connection (the decisions are :mod:`netwire.http.exchange`'s)."""
         t = route.timeout
         deadline = route.deadline
         origin, key, proxy = self._route(request, route.proxies)
-        method = request.method
         head = self._head(request, proxy)
         pool = self.pool
         first: AsyncConnection | None = None
         h2pool = self._h2pool
-        if h2pool is not None and key not in h2pool.h1_only and self._speaks_h2(origin, proxy):
+        if h2pool is not None and key not in h2pool.h1_only and speaks_h2(self, origin, proxy):
             got = await self._send_h2(request, route, origin, key, proxy)
             if isinstance(got, AsyncResponse):
                 return got
@@ -742,7 +741,7 @@ class AsyncClient(BaseClient):
                 )
             if self.respect_robots:
                 self._sent_to(request)  # Crawl-delay: the request starts now
-            parser = ResponseParser(method, self.parser_limits)
+            parser = ResponseParser(request.method, self.parser_limits)
             conn.start(parser, route.whole and request.content is None)
             try:
                 if request.content is None and not conn.write_paused:
@@ -757,13 +756,11 @@ class AsyncClient(BaseClient):
             except (WriteError, ReadError, IncompleteResponse) as exc:
                 conn.finish()
                 pool.release(conn, False)
-                stale = reused and not parser.received_any
-                if attempt == 0 and stale and method in IDEMPOTENT_METHODS and rewind_body(request):
+                if stale_retry(
+                    exc, first=attempt == 0, reused=reused, received_any=parser.received_any, request=request,
+                    origin=origin,
+                ):
                     continue
-                if isinstance(exc, IncompleteResponse) and stale:
-                    raise ReadError(
-                        f"{origin} closed the connection without responding", reason=exc, request=request
-                    ) from exc
                 raise
             except BaseException:
                 conn.finish()
@@ -773,48 +770,21 @@ class AsyncClient(BaseClient):
         assert conn is not None and response_head is not None
         conn.requests += 1
         body = _AsyncBody(conn, pool.release, read_timeout, deadline)
-        headers, decoder = response_fields(self, response_head, method)
-        response = AsyncResponse(
-            response_head.status,
-            body=body,
-            decoder=decoder,
-            reason=response_head.reason,
-            http_version=response_head.http_version,
-            headers=headers,
-            request=request,
-            url=url,
+        return build_response(
+            self, partial(AsyncResponse, body=body), response_head, request, time.monotonic() - started, reused
         )
-        response.elapsed = time.monotonic() - started
-        response.extensions["connection_reused"] = reused
-        return response
 
     # -- HTTP/2 (http2=True): the same exchange on a multiplexed stream --------------------------------
-
-    def _speaks_h2(self, origin: Origin, proxy: Proxy | None) -> bool:
-        """Whether a request to ``origin`` goes the HTTP/2 way: https (ALPN decides), or h2c with
-        prior knowledge; never plain HTTP forwarded by an HTTP proxy (the proxy speaks HTTP/1.1)."""
-        scheme = origin.scheme
-        if scheme == "http" and proxy is not None and proxy.kind in ("http", "https"):
-            return False
-        return scheme == "https" or (scheme == "http" and self.http2 == "prior-knowledge")
 
     async def _send_h2(
         self, request: Request, route: Route, origin: Origin, key: Any, proxy: Proxy | None
     ) -> AsyncResponse | AsyncConnection | None:
         """One exchange on an HTTP/2 stream: the response (body unread), or, when the server
-        picked HTTP/1.1 by ALPN, the new HTTP/1.1 connection for the caller to use (or None)."""
-        from .aio_h2_connection import retriable
-        from .h2_core import request_parts
-
+        picked HTTP/1.1 by ALPN, the new HTTP/1.1 connection for the caller to use (or None).
+        The decisions are :mod:`netwire.http.exchange`'s."""
         t = route.timeout
         deadline = route.deadline
-        method = request.method
-        url = request.url
-        scheme, authority, path = request_parts(url, request.extensions.get("target"))
-        fields = request.headers._items
-        host = request.headers.get("host")
-        if host:
-            authority = host
+        target = h2_target(request)
         content = request.content
         started = time.monotonic()
         h2pool = self._h2pool
@@ -831,16 +801,14 @@ class AsyncClient(BaseClient):
                 return http11
             if self.respect_robots:
                 self._sent_to(request)  # Crawl-delay: the request starts now
-            handle = conn.open(method, scheme, authority, path, fields, content is None)
+            handle = conn.open(*target, content is None)
             try:
                 if content is not None:
                     await self._h2_body(handle, content, t, deadline)
                 response_head = await handle.wait_head(t.read, deadline)
             except ReadError as exc:
                 handle.finish()
-                stale = isinstance(exc, ConnectionTerminated) and reused and not handle.stream.received_any
-                again = retriable(exc, handle.stream) or (stale and method in IDEMPOTENT_METHODS)
-                if attempt < 2 and again and rewind_body(request):
+                if h2_retry(exc, handle.stream, reused=reused, attempt=attempt, request=request):
                     continue
                 raise
             except BaseException:
@@ -850,20 +818,9 @@ class AsyncClient(BaseClient):
         handle.until_done = route.whole
         # The stream has the reading interface of an HTTP/1.1 connection (AsyncH2Stream's docstring).
         body = _AsyncBody(handle, _h2_released, t.read, deadline)  # type: ignore[arg-type]
-        headers, decoder = response_fields(self, response_head, method)
-        response = AsyncResponse(
-            response_head.status,
-            body=body,
-            decoder=decoder,
-            reason=response_head.reason,
-            http_version=response_head.http_version,
-            headers=headers,
-            request=request,
-            url=url,
+        return build_response(
+            self, partial(AsyncResponse, body=body), response_head, request, time.monotonic() - started, reused
         )
-        response.elapsed = time.monotonic() - started
-        response.extensions["connection_reused"] = reused
-        return response
 
     @staticmethod
     async def _h2_body(handle: Any, content: Any, t: Timeout, deadline: float | None) -> None:
@@ -887,42 +844,37 @@ class AsyncClient(BaseClient):
     async def _send_body(
         self, conn: AsyncConnection, head: bytes, request: Request, t: Timeout, deadline: float | None
     ) -> ResponseHead | None:
-        """Send head and body. Returns the response head if the server answered before the body."""
-        content = request.content
+        """Send head and body as planned. Returns the response head if the server answered before the body."""
         write_timeout = t.write
         try:
-            if content is None:
+            if request.content is None:
                 conn.write(head)
                 await conn.drain(write_timeout, deadline)
                 return None
-            expect = request.headers.get("expect", "").lower() == "100-continue"
-            if isinstance(content, str):
-                content = content.encode("utf-8")
-            if isinstance(content, bytes | bytearray | memoryview) and not expect and len(content) <= COALESCE_LIMIT:
-                conn.write(head + bytes(content))
-                await conn.drain(write_timeout, deadline)
-                return None
-            conn.write(head)
+            plan = plan_body(head, request)
+            conn.write(plan.first)
             await conn.drain(write_timeout, deadline)
-            if expect:
+            rest = plan.rest
+            if rest is None:
+                return None
+            if plan.expect:
                 answer = await self._await_continue(conn)
                 if answer is not None:
                     conn.parser.keep_alive = False  # type: ignore[union-attr]  # the body was never sent
                     return answer
-            if isinstance(content, bytes | bytearray | memoryview):
-                conn.write(bytes(content))
+            if isinstance(rest, bytes):
+                conn.write(rest)
                 await conn.drain(write_timeout, deadline)
                 return None
-            chunked = request.headers.get("transfer-encoding", "").lower().endswith("chunked")
-            if hasattr(content, "__aiter__"):
-                async for chunk in content:
+            chunked = plan.chunked
+            if hasattr(rest, "__aiter__"):
+                async for chunk in rest:
                     await self._write_chunk(conn, chunk, chunked, write_timeout, deadline)
             else:
-                chunks: Iterable[bytes] = iter_file(content) if hasattr(content, "read") else content
-                for chunk in chunks:
+                for chunk in rest:
                     await self._write_chunk(conn, chunk, chunked, write_timeout, deadline)
             if chunked:
-                conn.write(b"0\r\n\r\n")
+                conn.write(LAST_CHUNK)
                 await conn.drain(write_timeout, deadline)
             return None
         except WriteError as write_error:

@@ -45,8 +45,8 @@ from .http11 import (
     ParserLimits,
     ResponseHead,
     ResponseParser,
-    encode_request_head,
 )
+from .tunnels import ConnectHandshake, Socks5Handshake
 
 __all__ = ["HIGH_WATER", "AsyncConnection", "open_async_connection"]
 
@@ -646,39 +646,22 @@ async def _open(
 async def _http_connect(
     conn: AsyncConnection, origin: Origin, headers: list[tuple[str, str]], limits: ParserLimits
 ) -> None:
-    """CONNECT host:port through the proxy ``conn`` reaches (RFC 9110 9.3.6)."""
-    from .proxy_tunnel import authority
-
-    target = authority(origin.host, origin.port)
-    fields = [("Host", target), *((k, v) for k, v in headers if k.lower() != "host")]
-    conn.write(encode_request_head("CONNECT", target, fields))
-    parser = ResponseParser("CONNECT", limits)
-    where = f"CONNECT {target} via proxy"
+    """Drive the sans-IO CONNECT handshake (:class:`~netwire.http.tunnels.ConnectHandshake`) over ``conn``."""
+    machine = ConnectHandshake(origin.host, origin.port, headers, limits)
+    conn.write(machine.request)
     while True:
-        raw = await conn.read_raw(None, where)
+        raw = await conn.read_raw(None, machine.where)
         data = bytes(raw)
         raw.clear()
-        try:
-            events = parser.feed(data)
-        except ProtocolError as exc:
-            raise ProxyError(f"{where}: the proxy's reply is not valid HTTP: {exc}") from exc
-        for event in events:
-            if type(event) is ResponseHead:
-                if not 200 <= event.status < 300:
-                    raise ProxyError(
-                        f"proxy refused CONNECT to {target}: {event.status} {event.reason}".rstrip(),
-                        status=event.status,
-                    )
-                if parser.trailing_data:
-                    # The target spoke first inside the tunnel: HTTP and TLS servers never do.
-                    raise ProxyError(f"{where}: unexpected bytes after the proxy's reply")
-                return
+        if machine.receive(data) is not None:
+            if machine.trailing_data:
+                # The target spoke first inside the tunnel: HTTP and TLS servers never do.
+                raise ProxyError(f"{machine.where}: unexpected bytes after the proxy's reply")
+            return
 
 
 async def _socks5(conn: AsyncConnection, origin: Origin, proxy: Any) -> None:
     """Drive the sans-IO SOCKS5 handshake over ``conn``."""
-    from .socks import Socks5Handshake
-
     remote_dns = proxy.kind == "socks5h"
     target = origin.host
     if not remote_dns and not _is_ip(target):

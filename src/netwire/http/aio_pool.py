@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 
 from ..errors import PoolTimeout, TotalTimeout
+from ._poolstate import PoolState
 from .aio_connection import AsyncConnection
 from .models import Limits
 
@@ -42,31 +43,24 @@ class AsyncConnectionPool:
 
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits if limits is not None else Limits()
-        self._idle: dict[Hashable, list[AsyncConnection]] = {}
-        self._count: dict[Hashable, int] = {}
-        self._total = 0
+        # Slots, idle lists, expiry, eviction: shared with the sync pool (http/_poolstate.py).
+        self._state: PoolState[AsyncConnection] = PoolState(self.limits)
+        self._idle = self._state.idle  # the same dict, for the hot path
         self._waiters: deque[_Waiter] = deque()
         self._closed = False
         self.connections_opened = 0
         """How many connections this pool opened over its life."""
         self.requests_reused = 0
         """How many times an idle connection was handed out again."""
-        limits = self.limits
-        self._per_host = limits.max_connections_per_host
-        self._max_total = limits.max_connections
-        self._max_idle = limits.max_idle_per_host
-        self._expiry = limits.keepalive_expiry
 
     # -- inspection -------------------------------------------------------------------------------
 
     def idle_count(self, key: Hashable | None = None) -> int:
-        if key is not None:
-            return len(self._idle.get(key, ()))
-        return sum(len(v) for v in self._idle.values())
+        return self._state.idle_count(key)
 
     def open_count(self) -> int:
         """Connections open now, idle or in use (or being opened)."""
-        return self._total
+        return self._state.total
 
     def waiting_count(self) -> int:
         return len(self._waiters)
@@ -88,14 +82,10 @@ class AsyncConnectionPool:
             idle = self._idle.get(key)
             if not idle:
                 return None
-        expiry = self._expiry
+        fresh = self._state.fresh
         while idle:
             conn = idle.pop()
-            if (
-                conn.alive
-                and (expiry is None or time.monotonic() - conn.idle_since <= expiry)
-                and conn.peer_still_there()
-            ):
+            if conn.alive and fresh(conn, time.monotonic()) and conn.peer_still_there():
                 self.requests_reused += 1
                 return conn
             self._drop(key, conn)
@@ -152,19 +142,14 @@ class AsyncConnectionPool:
 
     def _reserve(self, key: Hashable, fresh: bool = False) -> bool:
         """Count a new connection for ``key`` if the limits allow (evicting idle ones if need be)."""
-        per_host = self._count.get(key, 0)
-        if self._per_host is not None and per_host >= self._per_host:
+        state = self._state
+        if fresh and state.per_host is not None and state.count.get(key, 0) >= state.per_host:
+            # A retry needs a new connection but the host is at its limit: give up an idle one.
             idle = self._idle.get(key)
-            if fresh and idle:
-                self._drop(key, idle.pop(0))
-                per_host -= 1
-            else:
+            if not idle:
                 return False
-        if self._max_total is not None and self._total >= self._max_total and not self._evict_idle(key):
-            return False
-        self._count[key] = per_host + 1
-        self._total += 1
-        return True
+            self._drop(key, idle.pop(0))
+        return state.reserve(key)
 
     async def _wait(
         self, key: Hashable, pool_timeout: float | None, deadline: float | None
@@ -217,12 +202,7 @@ class AsyncConnectionPool:
                         self._waiters.remove(waiter)
                         waiter.fut.set_result(conn)
                         return
-            idle = self._idle.get(key)
-            if idle is None:
-                idle = self._idle[key] = []
-            if len(idle) < self._max_idle:
-                conn.idle_since = time.monotonic()
-                idle.append(conn)
+            if self._state.put_idle(key, conn, time.monotonic()):
                 if self._waiters:
                     # Someone waits for another key at the total limit: this idle one can go.
                     self._serve_waiters()
@@ -233,14 +213,7 @@ class AsyncConnectionPool:
     # -- internals --------------------------------------------------------------------------------
 
     def _forget(self, key: Hashable) -> None:
-        n = self._count.get(key, 0) - 1
-        if n > 0:
-            self._count[key] = n
-        else:
-            self._count.pop(key, None)
-            if not self._idle.get(key):
-                self._idle.pop(key, None)
-        self._total -= 1
+        self._state.forget(key)
         if self._waiters:
             self._serve_waiters()
 
@@ -264,45 +237,18 @@ class AsyncConnectionPool:
                     waiter.fut.set_result(conn)
                     continue
                 conn.close()
-                self._forget_quiet(waiter.key)
+                self._state.forget(waiter.key)
             if self._reserve(waiter.key):
                 self._waiters.remove(waiter)
                 waiter.fut.set_result(None)
-
-    def _forget_quiet(self, key: Hashable) -> None:
-        n = self._count.get(key, 0) - 1
-        if n > 0:
-            self._count[key] = n
-        else:
-            self._count.pop(key, None)
-        self._total -= 1
-
-    def _evict_idle(self, key: Hashable) -> bool:
-        """At the total limit: close the longest-idle connection of another key to make room."""
-        oldest: AsyncConnection | None = None
-        oldest_key: Hashable = None
-        for k, conns in self._idle.items():
-            if k != key and conns and (oldest is None or conns[0].idle_since < oldest.idle_since):
-                oldest, oldest_key = conns[0], k
-        if oldest is None:
-            return False
-        self._idle[oldest_key].pop(0)
-        oldest.close()
-        self._forget_quiet(oldest_key)
-        if not self._idle[oldest_key] and not self._count.get(oldest_key):
-            self._idle.pop(oldest_key, None)
-        return True
 
     # -- closing ----------------------------------------------------------------------------------
 
     def close(self) -> None:
         """Close every idle connection; connections in use are closed when they come back."""
         self._closed = True
-        idle = [(k, c) for k, conns in self._idle.items() for c in conns]
-        self._idle.clear()
-        for key, conn in idle:
+        for conn in self._state.clear_idle():
             conn.close()
-            self._forget_quiet(key)
         for waiter in self._waiters:
             if not waiter.fut.done():
                 waiter.fut.set_exception(RuntimeError("the connection pool is closed"))

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import TYPE_CHECKING, Any, Unpack
 
 from .._types import (
@@ -27,16 +28,24 @@ from .._types import (
     TimeoutTypes,
     URLTypes,
 )
-from ..errors import ConnectionTerminated, ReadError, ReadTimeout, RequestError, WriteError
+from ..errors import ReadError, ReadTimeout, RequestError, WriteError
 from .clientbase import UNSET, USER_AGENT, BaseClient
-from .connection import Connection, Origin, ResponseBody, open_connection
+from .connection import Connection, HTTP11Connection, Origin, ResponseBody, open_connection
 from .content import iter_file
+from .exchange import (
+    BodyPlan,
+    build_response,
+    h2_retry,
+    h2_target,
+    plan_body,
+    plan_connect,
+    speaks_h2,
+    stale_retry,
+)
 from .flow import (
-    COALESCE_LIMIT,
     CONTINUE_WAIT,
     DRAIN_LIMIT,
     EARLY_RESPONSE_WAIT,
-    IDEMPOTENT_METHODS,
     CacheOp,
     Drain,
     Exchange,
@@ -50,7 +59,6 @@ from .flow import (
     follows,
     fresh_hit,
     is_plain,
-    response_fields,
     robots_fetch_flow,
     send_flow,
 )
@@ -59,16 +67,17 @@ from .http11 import (
     Informational,
     ResponseHead,
     ResponseParser,
+    chunked_body,
 )
 from .models import Request, Response, Timeout
-from .policy.proxies import Proxy, proxy_authorization
-from .policy.redirects import rewind_body
+from .policy.proxies import Proxy
 from .pool import ConnectionPool
+from .tunnels import http_connect, socks5_connect
 
 if TYPE_CHECKING:
     from .h2_connection import SyncH2Pool
 
-__all__ = ["Client", "delete", "get", "head", "options", "patch", "post", "put", "request", "stream"]
+__all__ = ["Client"]
 
 
 
@@ -289,88 +298,63 @@ class Client(BaseClient):
 
     def _connect(
         self, origin: Origin, proxy: Proxy | None, t: Timeout, deadline: float | None, h2: bool = False
-    ) -> Connection:
+    ) -> HTTP11Connection:
         """A new connection to ``origin``; ``h2``: offer HTTP/2 by ALPN too."""
-        if origin.scheme == "https":
-            ctx = self._h2_context(origin.host) if h2 else self._tls_context(origin.host)
-        else:
-            ctx = None
+        plan = plan_connect(self, origin, proxy, USER_AGENT, h2=h2)
         limits = self.parser_limits
         if proxy is None:
             return open_connection(
-                origin, connect_timeout=t.connect, deadline=deadline, ssl_context=ctx, uds=self.uds, limits=limits
-            )
-        proxy_origin = Origin("https" if proxy.kind == "https" else "http", proxy.host, proxy.port)
-        if origin.scheme == "http" and proxy.kind in ("http", "https"):
-            # Plain HTTP through an HTTP proxy: talk to the proxy itself (absolute-form targets).
-            conn = open_connection(
-                proxy_origin,
-                connect_timeout=t.connect,
-                deadline=deadline,
-                ssl_context=self._tls_context(proxy.host) if proxy.kind == "https" else None,
+                origin, connect_timeout=t.connect, deadline=deadline, ssl_context=plan.ssl_context, uds=self.uds,
                 limits=limits,
-                label=f"proxy {proxy_origin.host}:{proxy_origin.port}",
             )
-            conn.origin = origin
-            return conn
+        assert plan.proxy_origin is not None
+        label = f"proxy {plan.proxy_origin.host}:{plan.proxy_origin.port}"
         started = time.monotonic()
-        # An https:// proxy: TLS to the proxy first; open_connection then runs the origin's TLS
-        # inside it (TLS in TLS).
-        tunnel = open_connection(
-            proxy_origin,
+        conn = open_connection(
+            plan.proxy_origin,
             connect_timeout=t.connect,
             deadline=deadline,
-            ssl_context=self._context() if proxy.kind == "https" else None,
+            ssl_context=plan.proxy_ssl_context,
             limits=limits,
-            label=f"proxy {proxy_origin.host}:{proxy_origin.port}",
+            label=label,
         )
-        sock = tunnel.sock
+        if plan.mode == "forward":
+            conn.origin = origin
+            return conn
+        # A tunnel: CONNECT (or SOCKS5) on the proxy connection, then open_connection runs the
+        # origin's TLS inside it (TLS in TLS through an https:// proxy).
+        sock = conn.sock
         budget = t.connect
         if budget is not None:
             budget = max(budget - (time.monotonic() - started), 0.0)
         try:
             if proxy.kind in ("http", "https"):
-                from .proxy_tunnel import http_connect
-
-                fields = [("User-Agent", self.headers.get("user-agent", USER_AGENT))]
-                credentials = proxy_authorization(proxy)
-                if credentials:
-                    fields.append(("Proxy-Authorization", credentials))
-                http_connect(sock, origin.host, origin.port, headers=fields, timeout=budget, limits=limits)
+                http_connect(sock, origin.host, origin.port, headers=plan.connect_fields, timeout=budget, limits=limits)
             else:
-                from .socks import socks5_connect
-
                 socks5_connect(
                     sock, origin.host, origin.port, auth=proxy.auth, remote_dns=proxy.kind == "socks5h", timeout=budget
                 )
         except BaseException:
-            tunnel.close()
+            conn.close()
             raise
         return open_connection(
-            origin,
-            connect_timeout=budget,
-            deadline=deadline,
-            ssl_context=ctx,
-            limits=limits,
-            sock=sock,
+            origin, connect_timeout=budget, deadline=deadline, ssl_context=plan.ssl_context, limits=limits, sock=sock
         )
 
     def _send_single(self, request: Request, route: Route) -> Response:
-        url = request.url
+        """One exchange on one pooled connection (the decisions are :mod:`netwire.http.exchange`'s)."""
         t = route.timeout
         deadline = route.deadline
         origin, key, proxy = self._route(request, route.proxies)
-        method = request.method
         head = self._head(request, proxy)
-        limits = self.parser_limits
         pool = self.pool
 
-        def connect() -> Connection:
+        def connect() -> HTTP11Connection:
             return self._connect(origin, proxy, t, deadline)
 
         first: Connection | None = None
         h2pool = self._h2pool
-        if h2pool is not None and key not in h2pool.h1_only and self._speaks_h2(origin, proxy):
+        if h2pool is not None and key not in h2pool.h1_only and speaks_h2(self, origin, proxy):
             got = self._send_h2(request, route, origin, key, proxy)
             if isinstance(got, Response):
                 return got
@@ -383,10 +367,14 @@ class Client(BaseClient):
                 conn, reused = pool.acquire(key, connect, pool_timeout=t.pool, deadline=deadline, fresh=attempt > 0)
             if self.respect_robots:
                 self._sent_to(request)  # Crawl-delay: the request starts now
-            parser = ResponseParser(method, limits)
+            parser = ResponseParser(request.method, self.parser_limits)
             try:
                 try:
-                    answer = self._send_body(conn, head, request, parser, t, deadline)
+                    if request.content is None:
+                        conn.send(head, write_timeout=t.write, deadline=deadline)
+                        answer = None
+                    else:
+                        answer = _send_body(conn, plan_body(head, request), parser, t.write, deadline)
                 except WriteError as write_error:
                     # A server may answer (413, 401, 400...) and close before taking the whole
                     # body: its answer is more useful than "broken pipe", if it sent one.
@@ -400,16 +388,11 @@ class Client(BaseClient):
                 response_head, early, _interim = answer
             except (WriteError, ReadError, IncompleteResponse) as exc:
                 pool.release(conn, False)
-                # A keep-alive connection the server closed while it sat idle fails like this
-                # before any byte of a response: safe to send again once, if the method is
-                # idempotent and the body can be replayed (RFC 9110 9.2.2).
-                stale = reused and not parser.received_any
-                if attempt == 0 and stale and method in IDEMPOTENT_METHODS and rewind_body(request):
+                if stale_retry(
+                    exc, first=attempt == 0, reused=reused, received_any=parser.received_any, request=request,
+                    origin=origin,
+                ):
                     continue
-                if isinstance(exc, IncompleteResponse) and stale:
-                    raise ReadError(
-                        f"{origin} closed the connection without responding", reason=exc, request=request
-                    ) from exc
                 raise
             except BaseException:
                 pool.release(conn, False)
@@ -417,47 +400,23 @@ class Client(BaseClient):
             break
         conn.requests += 1
         body = ResponseBody(conn, parser, early, pool.release, read_timeout=t.read, deadline=deadline)
-        headers, decoder = response_fields(self, response_head, method)
-        response = Response(
-            response_head.status,
-            reason=response_head.reason,
-            http_version=response_head.http_version,
-            headers=headers,
-            stream=body,
-            request=request,
-            url=url,
-            decoder=decoder,
+        return build_response(
+            self, partial(Response, stream=body), response_head, request, time.monotonic() - started, reused
         )
-        response.elapsed = time.monotonic() - started
-        response.extensions["connection_reused"] = reused
-        return response
 
     # -- HTTP/2 (http2=True): the same exchange on a multiplexed stream --------------------------------
-
-    def _speaks_h2(self, origin: Origin, proxy: Proxy | None) -> bool:
-        """Whether a request to ``origin`` goes the HTTP/2 way (see AsyncClient._speaks_h2)."""
-        scheme = origin.scheme
-        if scheme == "http" and proxy is not None and proxy.kind in ("http", "https"):
-            return False
-        return scheme == "https" or (scheme == "http" and self.http2 == "prior-knowledge")
 
     def _send_h2(
         self, request: Request, route: Route, origin: Origin, key: Any, proxy: Proxy | None
     ) -> Response | Connection | None:
         """One exchange on an HTTP/2 stream: the response (body unread), or, when the server
-        picked HTTP/1.1 by ALPN, the new HTTP/1.1 connection for the caller to use (or None)."""
-        from .aio_h2_connection import retriable
+        picked HTTP/1.1 by ALPN, the new HTTP/1.1 connection for the caller to use (or None).
+        The decisions are :mod:`netwire.http.exchange`'s."""
         from .h2_connection import H2Body
-        from .h2_core import request_parts
 
         t = route.timeout
         deadline = route.deadline
-        method = request.method
-        url = request.url
-        scheme, authority, path = request_parts(url, request.extensions.get("target"))
-        host = request.headers.get("host")
-        if host:
-            authority = host
+        target = h2_target(request)
         content = request.content
         started = time.monotonic()
         h2pool = self._h2pool
@@ -476,9 +435,7 @@ class Client(BaseClient):
                 return http11
             if self.respect_robots:
                 self._sent_to(request)  # Crawl-delay: the request starts now
-            handle = conn.open(
-                method, scheme, authority, path, request.headers._items, content is None, t.write, deadline
-            )
+            handle = conn.open(*target, content is None, t.write, deadline)
             if handle is None:
                 continue  # another thread took the last stream: look again
             try:
@@ -487,9 +444,7 @@ class Client(BaseClient):
                 response_head = handle.wait_head(t.read, deadline)
             except ReadError as exc:
                 handle.finish()
-                stale = isinstance(exc, ConnectionTerminated) and reused and not handle.stream.received_any
-                again = retriable(exc, handle.stream) or (stale and method in IDEMPOTENT_METHODS)
-                if attempt < 2 and again and rewind_body(request):
+                if h2_retry(exc, handle.stream, reused=reused, attempt=attempt, request=request):
                     attempt += 1
                     continue
                 raise
@@ -497,58 +452,29 @@ class Client(BaseClient):
                 handle.finish()
                 raise
             break
-        headers, decoder = response_fields(self, response_head, method)
-        response = Response(
-            response_head.status,
-            reason=response_head.reason,
-            http_version=response_head.http_version,
-            headers=headers,
-            stream=H2Body(handle, t.read, deadline),
-            request=request,
-            url=url,
-            decoder=decoder,
+        return build_response(
+            self, partial(Response, stream=H2Body(handle, t.read, deadline)), response_head, request,
+            time.monotonic() - started, reused,
         )
-        response.elapsed = time.monotonic() - started
-        response.extensions["connection_reused"] = reused
-        return response
 
-    def _send_body(
-        self,
-        conn: Connection,
-        head: bytes,
-        request: Request,
-        parser: ResponseParser,
-        t: Timeout,
-        deadline: float | None,
-    ) -> Any:
-        """Send head and body. Returns the response head if the server answered before the body."""
-        content = request.content
-        write_timeout = t.write
-        if content is None:
-            conn.send(head, write_timeout=write_timeout, deadline=deadline)
-            return None
-        expect = request.headers.get("expect", "").lower() == "100-continue"
-        if isinstance(content, str):
-            content = content.encode("utf-8")
-        if isinstance(content, bytes | bytearray | memoryview) and not expect and len(content) <= COALESCE_LIMIT:
-            conn.send(head + bytes(content), write_timeout=write_timeout, deadline=deadline)
-            return None
-        conn.send(head, write_timeout=write_timeout, deadline=deadline)
-        if expect:
-            answer = _await_continue(conn, parser, deadline)
-            if answer is not None:
-                parser.keep_alive = False  # the body we announced was never sent
-                return answer
-        if isinstance(content, bytes | bytearray | memoryview):
-            conn.send(bytes(content), write_timeout=write_timeout, deadline=deadline)
-            return None
-        chunks: Iterable[bytes] = iter_file(content) if hasattr(content, "read") else content
-        if request.headers.get("transfer-encoding", "").lower().endswith("chunked"):
-            from .http11 import chunked_body
-
-            chunks = chunked_body(chunks)
-        conn.send_body(chunks, write_timeout=write_timeout, deadline=deadline)
+def _send_body(
+    conn: HTTP11Connection, plan: BodyPlan, parser: ResponseParser, write_timeout: float | None, deadline: float | None
+) -> Any:
+    """Send head and body as planned. Returns the response head if the server answered before the body."""
+    conn.send(plan.first, write_timeout=write_timeout, deadline=deadline)
+    rest = plan.rest
+    if rest is None:
         return None
+    if plan.expect:
+        answer = _await_continue(conn, parser, deadline)
+        if answer is not None:
+            parser.keep_alive = False  # the body we announced was never sent
+            return answer
+    if isinstance(rest, bytes):
+        conn.send(rest, write_timeout=write_timeout, deadline=deadline)
+    else:
+        conn.send_body(chunked_body(rest) if plan.chunked else rest, write_timeout=write_timeout, deadline=deadline)
+    return None
 
 
 def _h2_body(handle: Any, content: Any, t: Timeout, deadline: float | None) -> None:
@@ -589,7 +515,7 @@ def _read_capped(response: Response, limit: int) -> bytes:
     return b"".join(chunks)[:limit]
 
 
-def _await_continue(conn: Connection, parser: ResponseParser, deadline: float | None) -> Any:
+def _await_continue(conn: HTTP11Connection, parser: ResponseParser, deadline: float | None) -> Any:
     """After an ``Expect: 100-continue`` head: None to send the body, or the server's final answer.
 
     RFC 9110 10.1.1: a client that gets no 100 within a reasonable time sends the body anyway.
@@ -612,8 +538,3 @@ def _await_continue(conn: Connection, parser: ResponseParser, deadline: float | 
                 if event.status == 100 and not any(type(e) is ResponseHead for e in events[i + 1 :]):
                     return None
                 interim.append(event)  # a final answer came in the same read: it wins, below
-
-
-# -- the one-shot functions (netwire.get...) live in api.py; the old import path keeps them --------
-
-from .api import delete, get, head, options, patch, post, put, request, stream  # noqa: E402

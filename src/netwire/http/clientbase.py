@@ -36,6 +36,7 @@ from .._types import (
 )
 from ..errors import InsecureRequestWarning, InvalidURL, TotalTimeout
 from ..url import URL
+from ._unset import UNSET
 from .connection import Origin, make_ssl_context
 from .content import encode_request_body, form_urlencode
 from .flow import Route, decoder_for
@@ -63,14 +64,6 @@ USER_AGENT = f"netwire/{__version__}"
 _METHODS_WITH_BODY = frozenset(("POST", "PUT", "PATCH"))
 # Bodies larger than this (or of unknown size) are sent with Expect: 100-continue.
 DEFAULT_EXPECT_THRESHOLD = 1024 * 1024
-
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "<client default>"
-
-
-UNSET: Any = _Unset()
 
 
 # The proxy settings of a client or a send: scheme (or "all", "https://host") -> proxy or None.

@@ -39,9 +39,9 @@ from .http11 import (
     ResponseHead,
     ResponseParser,
 )
-from .proxy_tunnel import TLSInTLSSocket
+from .tunnels import TLSInTLSSocket
 
-__all__ = ["Connection", "Origin", "default_ssl_context", "open_connection"]
+__all__ = ["Connection", "HTTP11Connection", "Origin", "default_ssl_context", "open_connection"]
 
 # recv() allocates this much before shrinking to what arrived: 64 KiB stays below malloc's mmap
 # threshold (a 256 KiB recv costs an mmap/munmap pair per call, for a 300-byte response).
@@ -140,7 +140,7 @@ def open_connection(
     limits: ParserLimits = DEFAULT_LIMITS,
     sock: socket.socket | None = None,
     label: str | None = None,
-) -> Connection:
+) -> HTTP11Connection:
     """Connect to ``origin`` (TCP with happy eyeballs, or a Unix socket) and do TLS if https.
 
     ``sock`` is an already connected socket (a proxy tunnel) on which to start TLS instead; a
@@ -187,7 +187,7 @@ def open_connection(
         else:
             sock = _tls_handshake(sock, ctx, hostname, where, timeout, total_binds)
     sock.settimeout(None)
-    return Connection(sock, origin, limits=limits)
+    return HTTP11Connection(sock, origin, limits=limits)
 
 
 def _connect_timeout(where: str, timeout: float | None, total_binds: bool) -> ConnectTimeout:
@@ -246,7 +246,7 @@ def _tls_in_tls_handshake(
 ) -> socket.socket:
     """TLS to ``hostname`` through ``outer`` (TLS to a proxy, the CONNECT tunnel open on it).
 
-    The result duck-types the socket methods :class:`Connection` uses (see
+    The result duck-types the socket methods :class:`HTTP11Connection` uses (see
     :class:`~netwire.proxy_tunnel.TLSInTLSSocket`); errors are mapped as for a direct handshake,
     and say that the handshake ran through the proxy.
     """
@@ -265,7 +265,7 @@ def _tls_in_tls_handshake(
 _TLS_SOCKETS = (ssl.SSLSocket, TLSInTLSSocket)
 
 
-class Connection:
+class HTTP11Connection:
     """A connected socket speaking HTTP/1.1, one request at a time."""
 
     __slots__ = (
@@ -501,7 +501,7 @@ class ResponseBody:
 
     def __init__(
         self,
-        conn: Connection,
+        conn: HTTP11Connection,
         parser: ResponseParser,
         early: list[Data | EndOfMessage],
         release: Any,
@@ -509,7 +509,7 @@ class ResponseBody:
         read_timeout: float | None,
         deadline: float | None,
     ) -> None:
-        self._conn: Connection | None = conn
+        self._conn: HTTP11Connection | None = conn
         self._parser = parser
         self._release = release
         self._read_timeout = read_timeout
@@ -662,3 +662,8 @@ class _DirectBody(io.RawIOBase):
             return 0
         view = memoryview(buffer).cast("B")
         return body._recv_direct(view[: body._parser.direct_body_remaining])
+
+
+# The old name. ``netwire.sockets.Connection`` is the public one (a TCP server's client);
+# this alias stays for code that imported the HTTP/1.1 connection from its old path.
+Connection = HTTP11Connection

@@ -1,7 +1,8 @@
 """Fetch many URLs at once: bounded concurrency, per-host politeness, results as they complete.
 
 ``AsyncClient.map(urls)`` (an async iterator) and :func:`fetch_all` (a plain iterator that runs
-an :class:`~netwire.aio.AsyncClient` on a private event loop in a helper thread) yield one
+an :class:`~netwire.aio.AsyncClient` on a private event loop in a helper thread) both drive the
+scheduler in :mod:`netwire.http.batch`, and yield one
 :class:`FetchOutcome` per URL, in completion order. A failure is a value (``outcome.error``),
 never an exception that would end the whole batch.
 
@@ -18,50 +19,20 @@ import sys
 import threading
 import time
 import weakref
-from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO, Unpack
 
 from .._types import ClientOptions, RequestOptions, URLTypes
+from .batch import FetchOutcome
 
 if TYPE_CHECKING:
     from ..url import URL
-    from .aio import AsyncClient, AsyncResponse
+    from .aio import AsyncClient
 
 __all__ = ["FetchOutcome", "Progress", "amap", "bulk", "close_client", "fetch_all"]
 
 
-@dataclass(slots=True)
-class FetchOutcome:
-    """What became of one URL: its response (body read) or the error that stopped it."""
-
-    index: int
-    """Position of the URL in the input."""
-    url: str
-    response: AsyncResponse | None
-    error: BaseException | None
-    elapsed: float
-    """Seconds from sending to having the whole body (or the error)."""
-
-    @property
-    def ok(self) -> bool:
-        """True when a response arrived with a 2xx status."""
-        return self.error is None and self.response is not None and self.response.is_success
-
-    def __repr__(self) -> str:
-        what = f"error={self.error!r}" if self.error is not None else f"status={self.response.status if self.response else None}"
-        return f"<FetchOutcome #{self.index} {self.url} {what}>"
-
-
-def _host_of(client: AsyncClient, url: str | URL) -> str:
-    try:
-        return client._url(url).origin
-    except Exception:
-        return ""  # an invalid URL: its request fails at once, with the parser's error
-
-
-async def amap(
+def amap(
     client: AsyncClient,
     urls: Iterable[str | URL] | AsyncIterable[str | URL],
     *,
@@ -70,92 +41,8 @@ async def amap(
     method: str = "GET",
     **kwargs: Unpack[RequestOptions],
 ) -> AsyncIterator[FetchOutcome]:
-    """``client.request(method, url, **kwargs)`` for every URL; see :meth:`AsyncClient.map`."""
-    if concurrency < 1:
-        raise ValueError("concurrency must be at least 1")
-    if per_host is not None and per_host < 1:
-        raise ValueError("per_host must be at least 1 (or None for no per-host bound)")
-    done: asyncio.Queue[tuple[FetchOutcome, str]] = asyncio.Queue()
-    active: dict[str, int] = {}
-    waiting: deque[tuple[int, str | URL, str]] = deque()
-    running: set[asyncio.Task[None]] = set()
-    lookahead = concurrency * 4
-    if hasattr(urls, "__aiter__"):
-        source_async: AsyncIterator[str | URL] | None = aiter(urls)  # type: ignore[arg-type]
-        source_sync: Iterator[str | URL] | None = None
-    else:
-        source_async = None
-        source_sync = iter(urls)
-    exhausted = False
-    index = 0
-    in_flight = 0  # started and not yet taken from ``done`` (tasks linger a moment after that)
-
-    async def one(i: int, url: str | URL, host: str) -> None:
-        started = time.monotonic()
-        try:
-            response = await client.request(method, url, **kwargs)
-        except Exception as exc:
-            outcome = FetchOutcome(i, str(url), None, exc, time.monotonic() - started)
-        else:
-            outcome = FetchOutcome(i, str(url), response, None, time.monotonic() - started)
-        done.put_nowait((outcome, host))
-
-    async def refill() -> None:
-        nonlocal exhausted, index
-        while not exhausted and len(waiting) < lookahead:
-            try:
-                if source_sync is not None:
-                    url = next(source_sync)
-                else:
-                    assert source_async is not None
-                    url = await anext(source_async)
-            except (StopIteration, StopAsyncIteration):
-                exhausted = True
-                return
-            waiting.append((index, url, _host_of(client, url)))
-            index += 1
-
-    def start_some() -> None:
-        nonlocal in_flight
-        if not waiting:
-            return
-        skipped: list[tuple[int, str | URL, str]] = []
-        for _ in range(len(waiting)):
-            if in_flight >= concurrency:
-                break
-            i, url, host = waiting.popleft()
-            if per_host is not None and active.get(host, 0) >= per_host:
-                skipped.append((i, url, host))
-                continue
-            active[host] = active.get(host, 0) + 1
-            task = asyncio.ensure_future(one(i, url, host))
-            running.add(task)
-            task.add_done_callback(running.discard)
-            in_flight += 1
-        # Keep the skipped ones first, in input order.
-        waiting.extendleft(reversed(skipped))
-
-    try:
-        while True:
-            await refill()
-            start_some()
-            if not in_flight:
-                if exhausted and not waiting:
-                    return
-                continue
-            outcome, host = await done.get()
-            in_flight -= 1
-            left = active.get(host, 1) - 1
-            if left:
-                active[host] = left
-            else:
-                active.pop(host, None)
-            yield outcome
-    finally:
-        for task in running:
-            task.cancel()
-        if running:
-            await asyncio.gather(*running, return_exceptions=True)
+    """``client.request(method, url, **kwargs)`` for every URL; the same as :meth:`AsyncClient.map`."""
+    return client.map(urls, concurrency=concurrency, per_host=per_host, method=method, **kwargs)
 
 
 def fetch_all(
@@ -219,7 +106,7 @@ def fetch_all(
         state["task"] = asyncio.current_task()
         ready.set()
         async with AsyncClient(**client_options) as own:
-            async for outcome in amap(own, urls, concurrency=concurrency, per_host=per_host, method=method):
+            async for outcome in own.map(urls, concurrency=concurrency, per_host=per_host, method=method):
                 results.put(outcome)
 
     def run() -> None:

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import NetwireError, RequestError, RobotsDisallowed, TooManyRedirects, TotalTimeout
 from . import cache as rules
+from ._unset import UNSET
 from .cache import Cache, CacheEntry, served_headers
 from .models import Headers, Request, Response, Timeout
 from .policy.auth import Auth, url_credentials
@@ -576,8 +577,6 @@ def robots_fetch_flow(client: BaseClient, target: str) -> Generator[Action, Any,
     entry = rules.entry(target)
     if entry is not None:
         return entry  # another thread or task fetched it while this one waited for the lock
-    from .clientbase import UNSET
-
     route = client._route_for(UNSET, True, UNSET)  # streamed: only MAX_BYTES are read
     answer = yield from robots_get_flow(client, target, route, user_agent=client.user_agent)
     with client._robots_lock:

@@ -16,7 +16,8 @@ from collections import deque
 from collections.abc import Callable, Hashable
 
 from ..errors import PoolTimeout, TotalTimeout
-from .connection import Connection
+from ._poolstate import PoolState
+from .connection import HTTP11Connection as Connection
 from .models import Limits
 
 __all__ = ["ConnectionPool"]
@@ -49,9 +50,9 @@ class ConnectionPool:
         # a free slot makes a Condition (its own, on this lock).
         self._lock = threading.Lock()
         self._waiters: deque[_Waiter] = deque()
-        self._idle: dict[Hashable, list[Connection]] = {}
-        self._count: dict[Hashable, int] = {}  # open connections (idle + in use) per key
-        self._total = 0
+        # Slots, idle lists, expiry, eviction: shared with the async pool (http/_poolstate.py).
+        self._state: PoolState[Connection] = PoolState(self.limits)
+        self._idle = self._state.idle  # the same dict, for the hot path
         self._closed = False
         self.connections_opened = 0
         """How many connections this pool opened over its life (for tests, the demo, the CLI)."""
@@ -62,14 +63,12 @@ class ConnectionPool:
 
     def idle_count(self, key: Hashable | None = None) -> int:
         with self._lock:
-            if key is not None:
-                return len(self._idle.get(key, ()))
-            return sum(len(v) for v in self._idle.values())
+            return self._state.idle_count(key)
 
     def open_count(self) -> int:
         """Connections open now, idle or in use."""
         with self._lock:
-            return self._total
+            return self._state.total
 
     def waiting_count(self) -> int:
         """Threads waiting in line for a connection now."""
@@ -92,7 +91,7 @@ class ConnectionPool:
         ``fresh`` skips idle connections (used to retry on a new connection after a stale one).
         Waits in line for a free slot up to ``pool_timeout`` (and the total ``deadline``).
         """
-        limits = self.limits
+        state = self._state
         wait_until = None if pool_timeout is None else time.monotonic() + pool_timeout
         total_binds = False
         if deadline is not None and (wait_until is None or deadline < wait_until):
@@ -109,11 +108,11 @@ class ConnectionPool:
                 idle = self._idle.get(key)
                 if idle and not fresh:
                     candidate = idle.pop()
-                elif self._reserve(key):
+                elif state.reserve(key):
                     break
                 elif fresh and idle:
                     # A retry needs a new connection but the host is at its limit: give up an idle one.
-                    self._drop(key, idle.pop())
+                    self._drop(key, idle.pop(0))
                     continue
                 else:
                     granted = self._wait(key, fresh, wait_until, total_binds, pool_timeout)
@@ -121,8 +120,7 @@ class ConnectionPool:
                         break  # a slot was reserved for this thread
                     candidate = granted
             # Outside the lock: the liveness check is a syscall.
-            expiry = limits.keepalive_expiry
-            if (expiry is None or time.monotonic() - candidate.idle_since <= expiry) and candidate.is_alive():
+            if state.fresh(candidate, time.monotonic()) and candidate.is_alive():
                 self.requests_reused += 1
                 return candidate, True
             with lock:
@@ -191,30 +189,10 @@ class ConnectionPool:
                     waiter.conn = conn
                     waiter.cond.notify()
                     return True
-        idle = self._idle.get(key)
-        if idle is None:
-            idle = self._idle[key] = []
-        if len(idle) >= self.limits.max_idle_per_host:
+        if not self._state.put_idle(key, conn, conn.idle_since):
             return False
-        idle.append(conn)
         if self._waiters:
             self._serve_waiters()  # one waiting for another key at the total limit may evict it
-        return True
-
-    def _reserve(self, key: Hashable) -> bool:
-        """Count a new connection for ``key`` if the limits allow (evicting another key's idle one)."""
-        limits = self.limits
-        per_host = self._count.get(key, 0)
-        if limits.max_connections_per_host is not None and per_host >= limits.max_connections_per_host:
-            return False
-        if (
-            limits.max_connections is not None
-            and self._total >= limits.max_connections
-            and not self._evict_other_idle(key)
-        ):
-            return False
-        self._count[key] = per_host + 1
-        self._total += 1
         return True
 
     def _serve_waiters(self) -> None:
@@ -228,7 +206,7 @@ class ConnectionPool:
             idle = self._idle.get(waiter.key)
             if idle and not waiter.fresh:
                 waiter.conn = idle.pop()
-            elif self._reserve(waiter.key):
+            elif self._state.reserve(waiter.key):
                 waiter.slot = True
             else:
                 continue
@@ -236,37 +214,13 @@ class ConnectionPool:
             waiter.cond.notify()
 
     def _forget(self, key: Hashable) -> None:
-        self._forget_quiet(key)
+        self._state.forget(key)
         if self._waiters:
             self._serve_waiters()
-
-    def _forget_quiet(self, key: Hashable) -> None:
-        n = self._count.get(key, 0) - 1
-        if n > 0:
-            self._count[key] = n
-        else:
-            self._count.pop(key, None)
-            if not self._idle.get(key):
-                self._idle.pop(key, None)
-        self._total -= 1
 
     def _drop(self, key: Hashable, conn: Connection) -> None:
         self._forget(key)
         conn.close()
-
-    def _evict_other_idle(self, key: Hashable) -> bool:
-        """At the total limit: close the longest-idle connection of another origin to make room."""
-        oldest: tuple[float, Hashable] | None = None
-        for k, conns in self._idle.items():
-            if k != key and conns and (oldest is None or conns[0].idle_since < oldest[0]):
-                oldest = (conns[0].idle_since, k)
-        if oldest is None:
-            return False
-        k = oldest[1]
-        conn = self._idle[k].pop(0)
-        self._forget_quiet(k)  # quiet: the caller is making room for a waiter already
-        conn.close()
-        return True
 
     # -- closing ----------------------------------------------------------------------------------
 
@@ -274,17 +228,7 @@ class ConnectionPool:
         """Close every idle connection; connections in use are closed when they come back."""
         with self._lock:
             self._closed = True
-            idle = [c for conns in self._idle.values() for c in conns]
-            for conns in self._idle.values():
-                for _ in conns:
-                    self._total -= 1
-            for key in list(self._idle):
-                n = self._count.get(key, 0) - len(self._idle[key])
-                if n > 0:
-                    self._count[key] = n
-                else:
-                    self._count.pop(key, None)
-            self._idle.clear()
+            idle = self._state.clear_idle()
             for waiter in self._waiters:
                 waiter.cond.notify()
         for conn in idle:

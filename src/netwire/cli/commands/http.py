@@ -32,7 +32,7 @@ from ..output import (
     print_error,
 )
 from ..parsing import CommandParser
-from ..progress import Progress, format_size
+from ..progress import TransferProgress, format_size
 from ..writeout import Transfer, write_out
 
 __all__ = ["VERBS", "register", "run"]
@@ -866,7 +866,7 @@ def _looks_binary(ctype: str, sample: bytes) -> bool:
     return False
 
 
-def _copy_body(response: Any, write: Any, progress: Progress | None) -> int:
+def _copy_body(response: Any, write: Any, progress: TransferProgress | None) -> int:
     """Copy the (decoded) body to ``write`` in big blocks; returns the byte count."""
     buf = bytearray(_BLOCK)
     view = memoryview(buf)
@@ -1187,7 +1187,7 @@ def _run(args: argparse.Namespace, spec: Spec, err: TextIO, err_painter: Painter
     if upload is not None and not args.silent and is_tty(err):
         from ...http.http11 import content_length_of
 
-        upload.progress = Progress(err, content_length_of(upload), label=f"upload {os.path.basename(args.upload_file)}")
+        upload.progress = TransferProgress(err, content_length_of(upload), label=f"upload {os.path.basename(args.upload_file)}")
     transfer.started = time.monotonic()  # curl's times count from here: not the start-up imports
     try:
         with client, client.stream(
@@ -1353,7 +1353,7 @@ def _stdout_is_a_file() -> bool:
 
 def _progress_for(
     args: argparse.Namespace, response: Any, offset: int, err: TextIO, label: str | None
-) -> Progress | None:
+) -> TransferProgress | None:
     """A progress bar on stderr for a download to a file (-o/-O, or stdout redirected to one),
     when stderr is a terminal and -s was not given; None otherwise."""
     if args.silent or not is_tty(err):
@@ -1365,7 +1365,7 @@ def _progress_for(
     length = response.headers.get("content-length")
     known = length is not None and length.isdigit() and not response.headers.get("content-encoding")
     total = offset + int(length) if known and length is not None else None
-    return Progress(err, total, start=offset, label=label)
+    return TransferProgress(err, total, start=offset, label=label)
 
 
 def _download(

@@ -1,0 +1,196 @@
+"""One request/response exchange on one connection: the decisions, written once for both clients.
+
+``Client._send_single`` (http/client.py) and ``AsyncClient._send_single`` (http/aio.py) are
+drivers: they acquire a connection, write bytes, wait for the head, each with its own I/O. What
+they decide is here, pure (no socket, no clock read except the response's ``elapsed``):
+
+- :func:`plan_connect`: which connection an origin + proxy needs (direct, a forward proxy, or a
+  tunnel through CONNECT/SOCKS5), with which TLS contexts and CONNECT header fields;
+- :func:`plan_body`: how a request body goes out (coalesced with the head, after a
+  ``100 Continue``, as bytes, as chunks, framed chunked or not);
+- :func:`stale_retry`: after a failed exchange, whether to send once more on a fresh connection
+  (a keep-alive connection the server closed while idle) or what to raise;
+- :func:`build_response`: the :class:`~netwire.models.Response` from a parsed head.
+
+Imports: models, http11, connection (for ``Origin`` only), content, flow, policy. Nothing of
+the drivers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from ..errors import ConnectionTerminated, ReadError
+from .connection import Origin
+from .content import iter_file
+from .flow import COALESCE_LIMIT, IDEMPOTENT_METHODS, response_fields
+from .http11 import IncompleteResponse, ResponseHead
+from .policy.proxies import Proxy, proxy_authorization
+from .policy.redirects import rewind_body
+
+if TYPE_CHECKING:
+    import ssl
+
+    from .clientbase import BaseClient
+    from .models import Request, Response
+
+__all__ = ["BodyPlan", "ConnectPlan", "build_response", "plan_body", "plan_connect", "stale_retry"]
+
+R = TypeVar("R", bound="Response")
+
+
+class ConnectPlan(NamedTuple):
+    """How to reach an origin. ``mode``: ``"direct"``, ``"forward"`` (plain HTTP through an HTTP
+    proxy: the connection goes to the proxy, requests carry absolute-form targets) or ``"tunnel"``
+    (CONNECT or SOCKS5 to the proxy, then the origin's TLS, if any, inside it)."""
+
+    mode: str
+    ssl_context: ssl.SSLContext | None
+    """TLS to the origin (inside the tunnel, if any)."""
+    proxy_origin: Origin | None
+    proxy_ssl_context: ssl.SSLContext | None
+    """TLS to the proxy itself (an ``https://`` proxy), or None."""
+    connect_fields: list[tuple[str, str]]
+    """Header fields of an HTTP CONNECT (empty for SOCKS5)."""
+
+
+def plan_connect(
+    client: BaseClient, origin: Origin, proxy: Proxy | None, user_agent: str, *, h2: bool = False
+) -> ConnectPlan:
+    """The connection ``origin`` needs through ``proxy`` (see :class:`ConnectPlan`); ``h2``:
+    its TLS offers HTTP/2 by ALPN too (an ``http2`` client's)."""
+    if origin.scheme == "https":
+        ctx = client._h2_context(origin.host) if h2 else client._tls_context(origin.host)
+    else:
+        ctx = None
+    if proxy is None:
+        return ConnectPlan("direct", ctx, None, None, [])
+    https_proxy = proxy.kind == "https"
+    proxy_origin = Origin("https" if https_proxy else "http", proxy.host, proxy.port)
+    if origin.scheme == "http" and proxy.kind in ("http", "https"):
+        proxy_ctx = client._tls_context(proxy.host) if https_proxy else None
+        return ConnectPlan("forward", ctx, proxy_origin, proxy_ctx, [])
+    fields: list[tuple[str, str]] = []
+    if proxy.kind in ("http", "https"):
+        fields.append(("User-Agent", client.headers.get("user-agent", user_agent)))
+        credentials = proxy_authorization(proxy)
+        if credentials:
+            fields.append(("Proxy-Authorization", credentials))
+    # The proxy's TLS uses the client's context as configured (no per-host override: the
+    # override names the origin, not the proxy).
+    return ConnectPlan("tunnel", ctx, proxy_origin, client._context() if https_proxy else None, fields)
+
+
+class BodyPlan(NamedTuple):
+    """How a request with a body goes out: write ``first``; if ``rest`` is None that was all.
+    Else, if ``expect``, wait for ``100 Continue`` (or a final answer) first; then ``rest``:
+    bytes, or an iterable / async iterable of chunks, framed chunked when ``chunked``."""
+
+    first: bytes
+    expect: bool
+    rest: Any
+    chunked: bool
+
+
+def plan_body(head: bytes, request: Request) -> BodyPlan:
+    """The :class:`BodyPlan` of ``request`` (whose ``content`` is not None)."""
+    content = request.content
+    headers = request.headers
+    expect = headers.get("expect", "").lower() == "100-continue"
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    if isinstance(content, bytes | bytearray | memoryview):
+        if not expect and len(content) <= COALESCE_LIMIT:
+            # One write, one packet: a small body rides with its head.
+            return BodyPlan(head + bytes(content), False, None, False)
+        return BodyPlan(head, expect, bytes(content), False)
+    if hasattr(content, "read") and not hasattr(content, "__aiter__"):  # an async file is iterated
+        content = iter_file(content)
+    chunked = headers.get("transfer-encoding", "").lower().endswith("chunked")
+    return BodyPlan(head, expect, content, chunked)
+
+
+def stale_retry(exc: BaseException, *, first: bool, reused: bool, received_any: bool, request: Request, origin: Origin) -> bool:
+    """After an exchange failed with ``exc`` (a write/read error or an incomplete response),
+    called in the driver's ``except`` block: True to send again on a fresh connection, False to
+    re-raise ``exc``; or it raises a clearer :class:`~netwire.errors.ReadError` itself.
+
+    A keep-alive connection the server closed while it sat idle fails before any byte of a
+    response: safe to send again once, if the method is idempotent and the body can be
+    replayed (RFC 9110 9.2.2).
+    """
+    stale = reused and not received_any
+    if first and stale and request.method in IDEMPOTENT_METHODS and rewind_body(request):
+        return True
+    if isinstance(exc, IncompleteResponse) and stale:
+        raise ReadError(f"{origin} closed the connection without responding", reason=exc, request=request) from exc
+    return False
+
+
+def build_response(
+    client: BaseClient,
+    make: Callable[..., R],
+    head: ResponseHead,
+    request: Request,
+    elapsed: float,
+    reused: bool,
+) -> R:
+    """The response of ``head``: ``make(status, **fields)`` (the driver's class with its body bound)."""
+    headers, decoder = response_fields(client, head, request.method)
+    response = make(
+        head.status,
+        reason=head.reason,
+        http_version=head.http_version,
+        headers=headers,
+        request=request,
+        url=request.url,
+        decoder=decoder,
+    )
+    response.elapsed = elapsed
+    response.extensions["connection_reused"] = reused
+    return response
+
+
+# -- HTTP/2 (an ``http2`` client): the same decisions for a multiplexed stream ------------------------
+
+
+def speaks_h2(client: BaseClient, origin: Origin, proxy: Proxy | None) -> bool:
+    """Whether a request to ``origin`` goes the HTTP/2 way: https (ALPN decides), or h2c with
+    prior knowledge; never plain HTTP forwarded by an HTTP proxy (the proxy speaks HTTP/1.1)."""
+    scheme = origin.scheme
+    if scheme == "http" and proxy is not None and proxy.kind in ("http", "https"):
+        return False
+    return scheme == "https" or (scheme == "http" and client.http2 == "prior-knowledge")
+
+
+class H2Target(NamedTuple):
+    """What the HEADERS frame of a request carries (its pseudo-header fields, then ``fields``)."""
+
+    method: str
+    scheme: str
+    authority: str
+    path: str
+    fields: list[tuple[str, str]]
+
+
+def h2_target(request: Request) -> H2Target:
+    """The pseudo-header fields of ``request`` (a ``Host`` header, if set, is the ``:authority``)."""
+    from .h2_core import request_parts
+
+    scheme, authority, path = request_parts(request.url, request.extensions.get("target"))
+    host = request.headers.get("host")
+    return H2Target(request.method, scheme, host or authority, path, request.headers._items)
+
+
+def h2_retry(exc: ReadError, stream: Any, *, reused: bool, attempt: int, request: Request) -> bool:
+    """After a stream failed with ``exc``: True to send the request again (at most twice).
+
+    A stream the server refused or cut off by a GOAWAY before processing it may go again
+    (RFC 9113 8.7), as may an idempotent request on a reused connection that died before any
+    byte of its answer, if the body can be replayed."""
+    from .aio_h2_connection import retriable
+
+    stale = isinstance(exc, ConnectionTerminated) and reused and not stream.received_any
+    again = retriable(exc, stream) or (stale and request.method in IDEMPOTENT_METHODS)
+    return attempt < 2 and again and rewind_body(request)
