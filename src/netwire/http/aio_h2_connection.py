@@ -113,8 +113,7 @@ class AsyncH2Connection(asyncio.Protocol):
         core = self.core
         before = {sid: s.progress for sid, s in core.streams.items()}
         try:
-            for data in inbox:  # h2 copies into its own buffer: no join here
-                core.receive(data)
+            core.receive(inbox)  # every record of this turn in one pass of the frame reader
         except H2ProtocolError:
             self.flush()
             self._shutdown()

@@ -134,8 +134,7 @@ class SyncH2Connection:
             self._die(eof)
             return True
         try:
-            for part in parts:  # h2 copies into its own buffer anyway: no join here
-                self.core.receive(part)
+            self.core.receive(parts)  # all of them in one pass of the frame reader
         except H2ProtocolError:
             try:
                 self._flush()  # the GOAWAY saying why
