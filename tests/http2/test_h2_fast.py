@@ -6,10 +6,12 @@
 * The request HPACK encoder (``h2_core._caching_encoder``): what it encodes decodes (with the
   ``hpack`` package's decoder, and nginx in the peer tests) to the fields given, it never touches
   the dynamic table, never indexes credentials, and signals table size changes.
+* AsyncClient: requests started in one loop turn share one write (HEADERS coalesced).
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from typing import Any
 
@@ -33,8 +35,11 @@ from hyperframe.frame import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import netwire
 from netwire.errors import H2ProtocolError
 from netwire.http.h2_core import H2Core, _caching_encoder, _fast_frames
+from tests.servers.h2 import SMALL
+from tests.servers.nginx import Nginx
 
 MAX_FRAME = 16384
 
@@ -224,3 +229,46 @@ def test_repeated_requests_leave_the_dynamic_table_empty() -> None:
     second = core.data_to_send()
     assert first[-len(second) + 9 :] == second[9:]  # the same header block, stream id aside
     assert not core.conn.encoder.header_table.dynamic_entries
+
+
+# -- AsyncClient: one write per loop turn ---------------------------------------------------------
+
+
+class CountingTransport:
+    """The connection's real transport, counting the writes made to it."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.writes = 0
+
+    def write(self, data: bytes) -> None:
+        self.writes += 1
+        self.inner.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_async_requests_in_flight_share_their_writes(h2_nginx: Nginx, ca_file: str) -> None:
+    url = f"https://127.0.0.1:{h2_nginx.port}/small"
+
+    async def go() -> tuple[int, int]:
+        async with netwire.AsyncClient(http2=True, verify=ca_file) as client:
+            await client.get(url)
+            (conn,) = client._h2pool.connections()  # type: ignore[union-attr]
+            counting = conn.transport = CountingTransport(conn.transport)
+
+            async def worker() -> int:
+                n = 0
+                for _ in range(10):
+                    n += (await client.get(url)).content == SMALL
+                return n
+
+            done = sum(await asyncio.gather(*(worker() for _ in range(20))))
+            return done, counting.writes
+
+    done, writes = asyncio.run(go())
+    assert done == 200
+    # One write per request before (a task ending its stream flushed the HEADERS another
+    # task had just queued); now the requests of a loop turn go out together.
+    assert writes <= 200 // 3, writes

@@ -194,6 +194,13 @@ class AsyncH2Connection(asyncio.Protocol):
         self._flush_soon = None
         self.flush()
 
+    def flush_soon(self) -> None:
+        """Write what the core has queued at the end of this loop turn, with whatever the other
+        tasks queue in the same turn (their HEADERS, WINDOW_UPDATEs): one TLS record and one send
+        for all, instead of one per task (a write per request was most of a small request's cost)."""
+        if self._flush_soon is None:
+            self._flush_soon = self.loop.call_soon(self._flush_later)
+
     def flush(self) -> None:
         out = self.core.data_to_send()
         if out and self.alive:
@@ -215,8 +222,7 @@ class AsyncH2Connection(asyncio.Protocol):
         stream = self.core.open_stream(method, scheme, authority, path, fields, end)
         # The HEADERS go out at the end of this loop turn, with those of every other task
         # starting a request in the same turn: one send (and one wake-up of the server) for all.
-        if self._flush_soon is None:
-            self._flush_soon = self.loop.call_soon(self._flush_later)
+        self.flush_soon()
         self.requests += 1
         handle = AsyncH2Stream(self, stream)
         self.handles[stream.stream_id] = handle
@@ -322,7 +328,7 @@ class AsyncH2Stream:
         conn = self.conn
         if stream.unacked:
             conn.core.consumed(stream, stream.unacked)
-            conn.flush()
+            conn.flush_soon()
         return data
 
     def finish(self) -> bool:
@@ -331,7 +337,9 @@ class AsyncH2Stream:
         clean = conn.core.release(self.stream)
         conn.waiters.pop(self.stream.stream_id, None)
         conn.handles.pop(self.stream.stream_id, None)
-        conn.flush()
+        # Not written at once: another task may have queued its HEADERS in this turn, and a
+        # write now would send them alone (see flush_soon).
+        conn.flush_soon()
         if not conn.core.streams:
             conn.idle_since = time.monotonic()
         conn._notify_free()
