@@ -59,8 +59,17 @@ def _limit(timeout: float | None, deadline: float | None) -> tuple[float | None,
     return timeout, False
 
 
-class AsyncH2Connection(asyncio.Protocol):
-    """One HTTP/2 connection on an asyncio transport (taken over from the TLS/TCP connect)."""
+# What the transport decrypts (or reads) into, per get_buffer call.
+_READ_BUFFER = 256 * 1024
+
+
+class AsyncH2Connection(asyncio.BufferedProtocol):
+    """One HTTP/2 connection on an asyncio transport (taken over from the TLS/TCP connect).
+
+    A buffered protocol: the transport decrypts into one reused buffer (several TLS records per
+    call), which is copied once into the core's frame reader, instead of a new bytes object per
+    record (asyncio and uvloop both support it on TLS and TCP transports).
+    """
 
     def __init__(self, origin: Any, transport: Any, limits: H2Limits = DEFAULT_H2_LIMITS) -> None:
         self.origin = origin
@@ -76,7 +85,8 @@ class AsyncH2Connection(asyncio.Protocol):
         self._window_waiters: list[asyncio.Future[bool]] = []
         self._write_paused = False
         self._flush_soon: asyncio.Handle | None = None
-        self._inbox: list[bytes] = []
+        self._read_buffer = memoryview(bytearray(_READ_BUFFER))
+        self._inbox = False  # bytes fed to the core and not yet parsed
         self._inbox_soon: asyncio.Handle | None = None
         self.on_free: Callable[[AsyncH2Connection], None] | None = None
         self.idle_since = time.monotonic()
@@ -92,10 +102,21 @@ class AsyncH2Connection(asyncio.Protocol):
 
     # -- asyncio.Protocol -------------------------------------------------------------------------
 
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._read_buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        # Buffered in the core and parsed at the end of this loop turn, once for everything
+        # that arrived in it.
+        self.core.feed(self._read_buffer[:nbytes])
+        self._inbox = True
+        if self._inbox_soon is None:
+            self._inbox_soon = self.loop.call_soon(self._process)
+
     def data_received(self, data: bytes) -> None:
-        # Kept until the end of this loop turn: the transport hands over one TLS record (16 KiB)
-        # per call, and the core is fed once for all of them.
-        self._inbox.append(data)
+        """What the server sent before the transport was taken over (see :meth:`start`)."""
+        self.core.feed(data)
+        self._inbox = True
         if self._inbox_soon is None:
             self._inbox_soon = self.loop.call_soon(self._process)
 
@@ -107,13 +128,13 @@ class AsyncH2Connection(asyncio.Protocol):
 
     def _process(self) -> None:
         self._inbox_soon = None
-        inbox, self._inbox = self._inbox, []
+        inbox, self._inbox = self._inbox, False
         if not inbox or not self.alive:
             return
         core = self.core
         before = {sid: s.progress for sid, s in core.streams.items()}
         try:
-            core.receive(inbox)  # every record of this turn in one pass of the frame reader
+            core.receive(b"")  # everything fed in this turn, in one pass of the frame reader
         except H2ProtocolError:
             self.flush()
             self._shutdown()
