@@ -163,6 +163,29 @@ def httpx_async(url: str, ca: str, n: int) -> tuple[float, float, int]:
     return asyncio.run(main())
 
 
+def rnet_async(url: str, ca: str, n: int) -> tuple[float, float, int]:
+    """rnet (Rust: hyper + BoringSSL, pip install rnet), HTTP/2 only, 20 tasks on one client."""
+    from pathlib import Path as _Path
+
+    import rnet
+
+    async def main() -> tuple[float, float, int]:
+        client = rnet.Client(http2_only=True, verify=_Path(ca))
+
+        async def one() -> int:
+            response = await client.get(url)
+            return len(await response.bytes())
+
+        await _workers(IN_FLIGHT * 5, one)
+        gc.collect()
+        wall, cpu = time.perf_counter(), time.process_time()
+        await _workers(n, one)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        return n / wall, cpu / n * 1e6, 1
+
+    return asyncio.run(main())
+
+
 def pycurl_multiplexed(url: str, ca: str, n: int) -> tuple[float, float, int]:
     import pycurl
 
@@ -261,6 +284,10 @@ def run(args: argparse.Namespace) -> list[Row]:
         clients.append(("  netwire's Client, 20 threads", lambda: netwire_threads(url, ca, n)))
         if _have("httpx") and _have("h2"):
             clients.append((f"httpx http2 ({n_slow:,} GETs)", lambda: httpx_async(url, ca, n_slow)))
+        if _have("rnet"):
+            clients.append(("rnet (Rust), http2_only", lambda: rnet_async(url, ca, n)))
+        else:
+            print("   (rnet not installed: pip install rnet)", file=sys.stderr)
         if _have("pycurl"):
             clients.append(("pycurl multi, multiplexed", lambda: pycurl_multiplexed(url, ca, n)))
         else:

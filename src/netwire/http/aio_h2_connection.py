@@ -59,8 +59,17 @@ def _limit(timeout: float | None, deadline: float | None) -> tuple[float | None,
     return timeout, False
 
 
-class AsyncH2Connection(asyncio.Protocol):
-    """One HTTP/2 connection on an asyncio transport (taken over from the TLS/TCP connect)."""
+# What the transport decrypts (or reads) into, per get_buffer call.
+_READ_BUFFER = 256 * 1024
+
+
+class AsyncH2Connection(asyncio.BufferedProtocol):
+    """One HTTP/2 connection on an asyncio transport (taken over from the TLS/TCP connect).
+
+    A buffered protocol: the transport decrypts into one reused buffer (several TLS records per
+    call), which is copied once into the core's frame reader, instead of a new bytes object per
+    record (asyncio and uvloop both support it on TLS and TCP transports).
+    """
 
     def __init__(self, origin: Any, transport: Any, limits: H2Limits = DEFAULT_H2_LIMITS) -> None:
         self.origin = origin
@@ -76,7 +85,8 @@ class AsyncH2Connection(asyncio.Protocol):
         self._window_waiters: list[asyncio.Future[bool]] = []
         self._write_paused = False
         self._flush_soon: asyncio.Handle | None = None
-        self._inbox: list[bytes] = []
+        self._read_buffer = memoryview(bytearray(_READ_BUFFER))
+        self._inbox = False  # bytes fed to the core and not yet parsed
         self._inbox_soon: asyncio.Handle | None = None
         self.on_free: Callable[[AsyncH2Connection], None] | None = None
         self.idle_since = time.monotonic()
@@ -92,10 +102,21 @@ class AsyncH2Connection(asyncio.Protocol):
 
     # -- asyncio.Protocol -------------------------------------------------------------------------
 
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._read_buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        # Buffered in the core and parsed at the end of this loop turn, once for everything
+        # that arrived in it.
+        self.core.feed(self._read_buffer[:nbytes])
+        self._inbox = True
+        if self._inbox_soon is None:
+            self._inbox_soon = self.loop.call_soon(self._process)
+
     def data_received(self, data: bytes) -> None:
-        # Kept until the end of this loop turn: the transport hands over one TLS record (16 KiB)
-        # per call, and the core is fed once for all of them.
-        self._inbox.append(data)
+        """What the server sent before the transport was taken over (see :meth:`start`)."""
+        self.core.feed(data)
+        self._inbox = True
         if self._inbox_soon is None:
             self._inbox_soon = self.loop.call_soon(self._process)
 
@@ -107,14 +128,13 @@ class AsyncH2Connection(asyncio.Protocol):
 
     def _process(self) -> None:
         self._inbox_soon = None
-        inbox, self._inbox = self._inbox, []
+        inbox, self._inbox = self._inbox, False
         if not inbox or not self.alive:
             return
         core = self.core
         before = {sid: s.progress for sid, s in core.streams.items()}
         try:
-            for data in inbox:  # h2 copies into its own buffer: no join here
-                core.receive(data)
+            core.receive(b"")  # everything fed in this turn, in one pass of the frame reader
         except H2ProtocolError:
             self.flush()
             self._shutdown()
@@ -195,6 +215,13 @@ class AsyncH2Connection(asyncio.Protocol):
         self._flush_soon = None
         self.flush()
 
+    def flush_soon(self) -> None:
+        """Write what the core has queued at the end of this loop turn, with whatever the other
+        tasks queue in the same turn (their HEADERS, WINDOW_UPDATEs): one TLS record and one send
+        for all, instead of one per task (a write per request was most of a small request's cost)."""
+        if self._flush_soon is None:
+            self._flush_soon = self.loop.call_soon(self._flush_later)
+
     def flush(self) -> None:
         out = self.core.data_to_send()
         if out and self.alive:
@@ -216,8 +243,7 @@ class AsyncH2Connection(asyncio.Protocol):
         stream = self.core.open_stream(method, scheme, authority, path, fields, end)
         # The HEADERS go out at the end of this loop turn, with those of every other task
         # starting a request in the same turn: one send (and one wake-up of the server) for all.
-        if self._flush_soon is None:
-            self._flush_soon = self.loop.call_soon(self._flush_later)
+        self.flush_soon()
         self.requests += 1
         handle = AsyncH2Stream(self, stream)
         self.handles[stream.stream_id] = handle
@@ -323,7 +349,7 @@ class AsyncH2Stream:
         conn = self.conn
         if stream.unacked:
             conn.core.consumed(stream, stream.unacked)
-            conn.flush()
+            conn.flush_soon()
         return data
 
     def finish(self) -> bool:
@@ -332,7 +358,9 @@ class AsyncH2Stream:
         clean = conn.core.release(self.stream)
         conn.waiters.pop(self.stream.stream_id, None)
         conn.handles.pop(self.stream.stream_id, None)
-        conn.flush()
+        # Not written at once: another task may have queued its HEADERS in this turn, and a
+        # write now would send them alone (see flush_soon).
+        conn.flush_soon()
         if not conn.core.streams:
             conn.idle_since = time.monotonic()
         conn._notify_free()

@@ -72,6 +72,7 @@ class SyncH2Connection:
         self.idle_since = time.monotonic()
         self.on_free: Callable[[SyncH2Connection], None] | None = None
         self._poller: Any = None
+        self._scratch = memoryview(bytearray(_RECV))  # what each read decrypts into
         if hasattr(select, "poll"):
             self._poller = select.poll()
             self._poller.register(self.sock.fileno(), select.POLLIN)
@@ -109,33 +110,35 @@ class SyncH2Connection:
         """Read what is there (never blocking, up to :data:`_BATCH` bytes: one feed for many TLS
         records) and feed the core; False when nothing was read."""
         sock = self.sock
-        parts: list[bytes] = []
+        view = self._scratch
+        core = self.core
         size = 0
         eof: str | None = None
         sock.settimeout(0.0)
         while size < _BATCH:
             try:
-                data = sock.recv(_RECV)
+                n = sock.recv_into(view)
             except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError, InterruptedError):
                 break
             except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-                data = b""
+                n = 0
             except OSError as exc:
                 eof = f"failed reading: {getattr(exc, 'strerror', None) or exc}"
                 break
-            if not data:
+            if not n:
                 eof = "closed the connection"
                 break
-            parts.append(data)
-            size += len(data)
-        if not parts:
+            # Decrypted into one reused buffer and copied once into the frame reader (a bytes
+            # object per TLS record, then a copy, cost a fifth more CPU on a large download).
+            core.feed(view[:n])
+            size += n
+        if not size:
             if eof is None:
                 return False
             self._die(eof)
             return True
         try:
-            for part in parts:  # h2 copies into its own buffer anyway: no join here
-                self.core.receive(part)
+            core.receive(b"")  # everything fed, parsed in one pass of the frame reader
         except H2ProtocolError:
             try:
                 self._flush()  # the GOAWAY saying why
