@@ -115,7 +115,7 @@ def test_user_agent_identifies_the_crawler(web: Web, tmp_path: Path) -> None:
 
 
 def test_hostile_answers_are_indexed_errors_and_the_run_goes_on(tmp_path: Path) -> None:
-    from faults.server import Close, FaultServer, ReadRequest, Send
+    from tests.servers.faults import Close, FaultServer, ReadRequest, Send
 
     cut = [ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly this"), Close()]
     garbage = [ReadRequest(), Send(b"SPDY/9 what\r\n\r\n"), Close()]
@@ -128,7 +128,7 @@ def test_hostile_answers_are_indexed_errors_and_the_run_goes_on(tmp_path: Path) 
 
 
 def test_a_trickling_server_cannot_hold_a_slot_past_max_time(tmp_path: Path) -> None:
-    from faults.server import FaultServer, ReadRequest, Trickle
+    from tests.servers.faults import FaultServer, ReadRequest, Trickle
 
     head = b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"
     with FaultServer([ReadRequest(), Trickle(head + b"x" * 1000, 0.05, 20)]) as srv:

@@ -148,7 +148,7 @@ def test_killed_at_random_points_and_resumed_20_times(web: Web, tmp_path: Path) 
 def test_done_work_is_made_durable_while_slow_requests_go_on(tmp_path: Path) -> None:
     import threading
 
-    from bulk.synthweb import CountingServer
+    from tests.bulk.synthweb import CountingServer
 
     fast, slow = CountingServer("127.0.0.40", 0.0), CountingServer("127.0.0.41", 1.5)
     out = tmp_path / "out"
