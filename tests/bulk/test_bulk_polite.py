@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.bulk.synthweb import DEAD, HOSTS, CountingServer, Web
 from netwire.fetch import bulk
+from tests.bulk.synthweb import DEAD, HOSTS, CountingServer, Web
 
 
 def index_of(out: Path) -> dict[str, dict[str, Any]]:

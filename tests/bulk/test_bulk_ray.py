@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.bulk.synthweb import HOSTS, PAGES, Web
 from netwire.fetch import bulk
+from tests.bulk.synthweb import HOSTS, PAGES, Web
 
 ray = pytest.importorskip("ray")
 

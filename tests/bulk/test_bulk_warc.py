@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.bulk.synthweb import BIG, HOSTS, Web, page_body
 from netwire.bulk.warc import gzip_member, response_block, sha1_base32
 from netwire.fetch import bulk
+from tests.bulk.synthweb import BIG, HOSTS, Web, page_body
 
 WARCIO = [sys.executable, "-c", "import sys; from warcio.cli import main; sys.exit(main())"]
 

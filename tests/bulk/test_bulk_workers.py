@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.bulk.synthweb import HOSTS, PAGES, Web
 from netwire.bulk import BulkError
 from netwire.bulk.hosts import registrable_domain, shard_of
 from netwire.bulk.run import _Progress
 from netwire.fetch import bulk
+from tests.bulk.synthweb import HOSTS, PAGES, Web
 
 
 def entries(out: Path) -> dict[int, list[dict[str, object]]]:

@@ -24,7 +24,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import IO, Any, TextIO
 
@@ -40,6 +40,7 @@ __all__ = ["MANIFEST", "BulkError", "BulkSummary", "bulk", "summarize"]
 
 MANIFEST = "netwire-fetch.json"
 SPOOL = ".input-spool.txt"
+HOME_CACHE = 100_000  # hosts whose shard is remembered while reading the input
 LOCK_WAIT = 10.0  # seconds to wait for a shard lock a dying earlier run still holds
 
 
@@ -165,12 +166,20 @@ def _shard_lock(out: str, shard: int) -> Iterator[None]:
 
 def _items_of_shard(
     source: str | Iterable[str], url_column: str | None, input_format: str | None, shard: int, shards: int,
-    done: set[int],
+    done: Container[int],
 ) -> Iterator[InputItem]:
+    homes: dict[str, int] = {}  # host -> shard: a URL list names the same hosts again and again
     for item in read_items(source, url_column=url_column, fmt=input_format):
         if item.n in done:
             continue
-        home = shard_of(item.host, shards) if item.url is not None else item.n % shards
+        if item.url is None:
+            home = item.n % shards
+        else:
+            home = homes.get(item.host, -1)
+            if home < 0:
+                if len(homes) >= HOME_CACHE:
+                    homes.clear()
+                home = homes[item.host] = shard_of(item.host, shards)
         if home == shard:
             yield item
 
