@@ -116,11 +116,16 @@ def _error_text(exc: BaseException) -> str:
 class Sink:
     """Writes the outcome of each record: WARC records (or a body file), then its index line."""
 
-    def __init__(self, directory: str, index: ShardIndex, writer: WarcWriter | None, stats: ShardStats) -> None:
+    def __init__(
+        self, directory: str, index: ShardIndex, writer: WarcWriter | None, stats: ShardStats,
+        *, on_new_file: Callable[[str], object] | None = None,
+    ) -> None:
         self.directory = directory
         self.index = index
         self.writer = writer
         self.stats = stats
+        #: Told ``"files/ab/ab12...\n"`` for each body file written (an output URL sends them).
+        self.on_new_file = on_new_file
 
     def bad_input(self, item: InputItem) -> None:
         error = item.error or "InvalidURL"
@@ -190,6 +195,8 @@ class Sink:
                 f.write(body)
             os.replace(tmp, path)
             self.index.unsynced_files.append(path)
+            if self.on_new_file is not None:
+                self.on_new_file(rel + "\n")
         return rel
 
     @staticmethod

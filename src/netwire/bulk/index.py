@@ -24,7 +24,7 @@ from typing import Any
 
 from .warc import WarcWriter
 
-__all__ = ["DEFAULT_CHECKPOINT_INTERVAL", "DoneSet", "Recovered", "ShardIndex", "index_name", "iter_index", "recover", "warc_prefix"]
+__all__ = ["DEFAULT_CHECKPOINT_INTERVAL", "DoneSet", "Recovered", "ShardIndex", "index_name", "iter_index", "iter_index_lines", "recover", "warc_prefix"]
 
 #: Seconds between checkpoints (and at most this many buffered lines): the work a crash can lose.
 DEFAULT_CHECKPOINT_INTERVAL = 1.0
@@ -102,15 +102,20 @@ def iter_index(path: str) -> Iterator[dict[str, Any]]:
     if not os.path.exists(path):
         return
     with open(path, "rb") as f:
-        for line in f:
-            if not line.endswith(b"\n"):
-                return
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                return
-            if isinstance(entry, dict):
-                yield entry
+        yield from iter_index_lines(f)
+
+
+def iter_index_lines(lines: Iterable[bytes]) -> Iterator[dict[str, Any]]:
+    """The entries of the lines of an index (up to a torn or damaged line)."""
+    for line in lines:
+        if not line.endswith(b"\n"):
+            return
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            return
+        if isinstance(entry, dict):
+            yield entry
 
 
 def recover(directory: str, shard: int) -> Recovered:

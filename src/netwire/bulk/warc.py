@@ -21,7 +21,7 @@ import hashlib
 import os
 import struct
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from .. import __version__
@@ -338,9 +338,16 @@ class WarcWriter:
     where they landed, for the index. :meth:`sync` makes what was written durable (fsync).
     """
 
-    def __init__(self, directory: str, prefix: str, *, max_size: int = DEFAULT_MAX_WARC_SIZE, seq: int = 0) -> None:
+    def __init__(
+        self, directory: str, prefix: str, *, max_size: int = DEFAULT_MAX_WARC_SIZE, seq: int = 0,
+        on_rotate: Callable[[str], None] | None = None,
+    ) -> None:
         if max_size < 1:
             raise ValueError("max_size must be at least 1 byte")
+        #: Called with a file's name once it is closed for good (rotated): an output URL gets it then.
+        self.on_rotate = on_rotate
+        #: The names of the files this writer appended to.
+        self.written: set[str] = set()
         self.directory = directory
         self.prefix = prefix
         self.max_size = max_size
@@ -357,6 +364,7 @@ class WarcWriter:
         self.name = self.file_name(self.seq)
         path = os.path.join(self.directory, self.name)
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self.written.add(self.name)
         self.size = os.fstat(self._fd).st_size
         if self.size == 0:
             self._append(gzip_parts(self._warcinfo().parts))
@@ -396,7 +404,10 @@ class WarcWriter:
         if self._fd is None:
             self._open()
         elif self.size >= self.max_size:
+            closed = self.name
             self.close()
+            if self.on_rotate is not None:
+                self.on_rotate(closed)
             self.seq += 1
             self._open()
         buffers: list[Buffer] = []
