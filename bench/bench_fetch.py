@@ -107,6 +107,18 @@ def _hosts(n: int) -> list[str]:
     return [f"127.0.{1 + i // 250}.{1 + i % 250}" for i in range(n)]
 
 
+def _worker_cpu(out: str) -> float | None:
+    """CPU seconds netwire's workers spent fetching (summary.json), start-up not counted."""
+    summary = os.path.join(out, "summary.json")
+    if not os.path.exists(summary):
+        return None
+    import json
+
+    with open(summary) as f:
+        value = json.load(f).get("cpu_seconds")
+    return float(value) if value else None
+
+
 def _fetched(out: str) -> int:
     """How many URLs a tool fetched: 2xx in netwire's summary, else the files it wrote."""
     summary = os.path.join(out, "summary.json")
@@ -212,6 +224,7 @@ def run(args: argparse.Namespace) -> list[Row]:
             else:
                 print("   aria2c not installed (--setup installs it): skipped", file=sys.stderr)
             measured: dict[str, list[tuple[float, float]]] = {name: [] for _, name, _ in tools}
+            in_workers: dict[str, list[float]] = {}
             for _ in range(rounds):
                 for _, name, cmd in tools:
                     out = tempfile.mkdtemp(dir=d)
@@ -220,6 +233,9 @@ def run(args: argparse.Namespace) -> list[Row]:
                     if got < n_urls:
                         print(f"   {name}: only {got} of {n_urls} URLs fetched", file=sys.stderr)
                     measured[name].append((n_urls / wall, cpu / n_urls * 1000))
+                    inside = _worker_cpu(out)
+                    if inside is not None:
+                        in_workers.setdefault(name, []).append(inside / n_urls * 1000)
                     shutil.rmtree(out, ignore_errors=True)
             for groups, name, _ in tools:
                 rate = _median([r for r, _ in measured[name]])
@@ -228,7 +244,10 @@ def run(args: argparse.Namespace) -> list[Row]:
                     rows.append({"group": group, "name": name, "value": rate, "unit": "URLs/s", "higher": True})
                     rows.append({"group": f"{group}: CPU", "name": name, "value": cpu_ms, "unit": "ms/URL",
                                  "higher": False})
-    rows.sort(key=lambda r: (r["group"].endswith("CPU"), r["group"]))
+                if scaling in groups and name in in_workers:
+                    rows.append({"group": f"{scaling}: CPU in the workers", "name": name,
+                                 "value": _median(in_workers[name]), "unit": "ms/URL", "higher": False})
+    rows.sort(key=lambda r: (r["group"].endswith("CPU") or "CPU in" in r["group"], r["group"]))
     return rows
 
 

@@ -70,11 +70,13 @@ class ShardStats:
     statuses: dict[str, int] = field(default_factory=dict)
     hosts_active: int = 0
     skipped: int = 0  # done by an earlier run
+    cpu: float = 0.0  # CPU seconds of the shard's run (its process's start-up not counted), at its end
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "done": self.done, "ok": self.ok, "bytes": self.bytes, "errors": dict(self.errors),
             "statuses": dict(self.statuses), "hosts_active": self.hosts_active, "skipped": self.skipped,
+            "cpu": round(self.cpu, 3),
         }
 
 

@@ -63,6 +63,9 @@ class BulkSummary:
     fetched_now: int = 0
     elapsed: float = 0.0
     shards: int = 1
+    cpu_seconds: float = 0.0
+    """CPU time of this run's shards (their processes' start-up not counted): with
+    :attr:`fetched_now`, the cost per URL of a worker, whatever the number of workers."""
 
     @property
     def urls_per_second(self) -> float:
@@ -83,6 +86,8 @@ class BulkSummary:
             *((f"error {k}", str(v)) for k, v in sorted(self.errors.items())),
             ("bytes", f"{self.bytes:,}"),
             ("this run", f"{self.fetched_now} in {self.elapsed:.1f} s ({self.urls_per_second:.1f} URLs/s)"),
+            ("CPU", f"{self.cpu_seconds:.1f} s in the workers"
+             + (f" ({self.cpu_seconds / self.fetched_now * 1000:.2f} ms per URL)" if self.fetched_now else "")),
             ("output", self.out),
         ]
         width = max(len(k) for k, _ in rows)
@@ -205,6 +210,7 @@ def _run_one_shard(
     directory = staging_dir(out, options.staging_dir) if remote is not None else out
     os.makedirs(directory, exist_ok=True)
     with _shard_lock(directory, shard):
+        cpu_started = time.process_time()
         if remote is not None:
             _pull_shard(remote, directory, shard)
         found = recover(directory, shard)
@@ -246,6 +252,7 @@ def _run_one_shard(
                 remote.put(directory, sorted(writer.written - sent))
             remote.put(directory, [index_name(shard)])
             os.truncate(spool_path, 0)
+        stats.cpu = time.process_time() - cpu_started
         return stats.as_dict()
 
 
@@ -436,6 +443,7 @@ def bulk(
         bar.close()
     summary = summarize(out_dir, shards, remote)
     summary.fetched_now = fetched
+    summary.cpu_seconds = round(sum(float(s.get("cpu", 0.0)) for s in bar.shards.values()), 3)
     summary.elapsed = time.monotonic() - started
     data = json.dumps(summary.as_dict(), indent=2, sort_keys=True)
     if remote is not None:
