@@ -56,7 +56,7 @@ async def _workers(n: int, one: Callable[[], Awaitable[int]]) -> tuple[float, fl
 
 async def _netwire(url: str, n: int) -> tuple[float, float]:
     import netwire
-    from netwire.aio import AsyncClient
+    from netwire.http.aio import AsyncClient
 
     limits = netwire.Limits(max_connections=CONCURRENCY, max_connections_per_host=CONCURRENCY)
     async with AsyncClient(limits=limits) as client:

@@ -117,7 +117,7 @@ def _conformance() -> list[Row]:
     except ImportError as exc:
         print(f"   (no conformance figures: {exc})", file=sys.stderr)
         return []
-    from netwire._robots import RobotsTxt
+    from netwire.robots._rules import RobotsTxt
 
     def ours(body: str, agent: str, url: str) -> bool:
         return RobotsTxt.parse(body, mode="google").allowed(agent, url)

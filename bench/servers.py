@@ -19,7 +19,9 @@ from collections.abc import Iterator
 # The repository's root, so that ``tests.servers`` imports (the benchmarks run as scripts).
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tests.servers.nginx import Site, nginx_server
+from tests.servers.nginx import Site, nginx_binary, nginx_server
+
+__all__ = ["nginx", "nginx_binary"]
 
 _LOCATIONS = """
         location / { }

@@ -152,9 +152,8 @@ def report(name: str, count: int, outcomes: Counter[str], elapsed: float, figure
 
 
 def soak_http(count: int, max_seconds: float, warmup: int) -> dict[str, Any]:
-    from servers import nginx
-
     import netwire
+    from servers import nginx
 
     with nginx(big_size=1024 * 1024) as base:
         fd_start = open_fds()

@@ -41,11 +41,12 @@ from tests.servers.proxies import ServerProcess, dante, tinyproxy
 from tests.servers.raw import OK, OneShotServer, RawRecorder, UnixVictim
 
 # Fixtures that start a peer: a test using one (directly or through another fixture) gets the marker.
-_NGINX_FIXTURES = {"nginx", "aio_nginx", "files_nginx"}
+_NGINX_FIXTURES = {"nginx", "aio_nginx", "files_nginx", "h2_nginx", "h2c_nginx", "h1_tls_nginx"}
 _PEER_FIXTURES = {
     "httpbin", "httpbin_secure", "httpbin_both", "ftp_server", "proxy", "auth_proxy",
     "tinyproxy_server", "tinyproxy_auth_server", "dante_server", "dante_auth_server",
     "tinyproxy_proxy", "tinyproxy_auth_proxy", "dante_proxy", "socks", "real_proxy", "percent_ftp", "other_httpbin",
+    "hypercorn_tls", "hypercorn_h2c",
 }
 _ROOT_FIXTURES = {"dante_auth_server"}
 

@@ -80,7 +80,7 @@ class AsyncDriver:
     """AsyncClient on an event loop of its own (asyncio or uvloop) in a helper thread."""
 
     def __init__(self, kind: str = "async", **options: Any) -> None:
-        from netwire.aio import AsyncClient
+        from netwire.http.aio import AsyncClient
 
         self.kind = kind
         if kind == "uvloop":

@@ -8,40 +8,46 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from . import _moved
+
 __version__ = "0.1.0"
+
+# The module paths from before the http/ and robots/ folders (netwire.client, netwire.policy.auth...)
+# stay importable as the very same modules: see _moved.py.
+_moved.install()
 
 # name -> submodule that defines it; resolved lazily by __getattr__ below.
 _EXPORTS: dict[str, str] = {
     # client
-    "Client": "client",
-    "get": "client",
-    "head": "client",
-    "post": "client",
-    "put": "client",
-    "patch": "client",
-    "delete": "client",
-    "options": "client",
-    "stream": "client",
+    "Client": "http.client",
+    "get": "http.client",
+    "head": "http.client",
+    "post": "http.client",
+    "put": "http.client",
+    "patch": "http.client",
+    "delete": "http.client",
+    "options": "http.client",
+    "stream": "http.client",
     # models
-    "Headers": "models",
-    "Request": "models",
-    "Response": "models",
-    "Timeout": "models",
-    "Limits": "models",
+    "Headers": "http.models",
+    "Request": "http.models",
+    "Response": "http.models",
+    "Timeout": "http.models",
+    "Limits": "http.models",
     # url
     "URL": "url",
     # policy
-    "Auth": "policy.auth",
-    "BasicAuth": "policy.auth",
-    "DigestAuth": "policy.auth",
-    "NetrcAuth": "policy.auth",
-    "Proxy": "policy.proxies",
-    "Retry": "policy.retries",
+    "Auth": "http.policy.auth",
+    "BasicAuth": "http.policy.auth",
+    "DigestAuth": "http.policy.auth",
+    "NetrcAuth": "http.policy.auth",
+    "Proxy": "http.policy.proxies",
+    "Retry": "http.policy.retries",
     # async client
-    "AsyncClient": "aio",
-    "AsyncResponse": "aio",
-    "fetch_all": "fetch",
-    "FetchOutcome": "fetch",
+    "AsyncClient": "http.aio",
+    "AsyncResponse": "http.aio",
+    "fetch_all": "http.fetch",
+    "FetchOutcome": "http.fetch",
 }
 
 _ERRORS = (
@@ -57,6 +63,7 @@ for _name in _ERRORS:
 _SUBMODULES = {
     "client", "connection", "errors", "http11", "models", "pool", "url", "parse", "policy",
     "decoders", "robotparser", "sockets", "error", "request", "response", "aio", "cli", "sitemaps", "fetch",
+    "http", "robots", "cache",
 }
 # "request" is both urllib's module name and our module-level function: it is the module
 # (``from netwire import request`` as ``from urllib import request``), and the module is callable
@@ -66,31 +73,31 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from . import request as request
-    from .aio import AsyncClient as AsyncClient
-    from .aio import AsyncResponse as AsyncResponse
-    from .client import Client as Client
-    from .client import delete as delete
-    from .client import get as get
-    from .client import head as head
-    from .client import options as options
-    from .client import patch as patch
-    from .client import post as post
-    from .client import put as put
-    from .client import stream as stream
     from .errors import *  # noqa: F403
-    from .fetch import FetchOutcome as FetchOutcome
-    from .fetch import fetch_all as fetch_all
-    from .models import Headers as Headers
-    from .models import Limits as Limits
-    from .models import Request as Request
-    from .models import Response as Response
-    from .models import Timeout as Timeout
-    from .policy.auth import Auth as Auth
-    from .policy.auth import BasicAuth as BasicAuth
-    from .policy.auth import DigestAuth as DigestAuth
-    from .policy.auth import NetrcAuth as NetrcAuth
-    from .policy.proxies import Proxy as Proxy
-    from .policy.retries import Retry as Retry
+    from .http.aio import AsyncClient as AsyncClient
+    from .http.aio import AsyncResponse as AsyncResponse
+    from .http.client import Client as Client
+    from .http.client import delete as delete
+    from .http.client import get as get
+    from .http.client import head as head
+    from .http.client import options as options
+    from .http.client import patch as patch
+    from .http.client import post as post
+    from .http.client import put as put
+    from .http.client import stream as stream
+    from .http.fetch import FetchOutcome as FetchOutcome
+    from .http.fetch import fetch_all as fetch_all
+    from .http.models import Headers as Headers
+    from .http.models import Limits as Limits
+    from .http.models import Request as Request
+    from .http.models import Response as Response
+    from .http.models import Timeout as Timeout
+    from .http.policy.auth import Auth as Auth
+    from .http.policy.auth import BasicAuth as BasicAuth
+    from .http.policy.auth import DigestAuth as DigestAuth
+    from .http.policy.auth import NetrcAuth as NetrcAuth
+    from .http.policy.proxies import Proxy as Proxy
+    from .http.policy.retries import Retry as Retry
     from .url import URL as URL
 
 

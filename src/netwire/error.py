@@ -17,7 +17,7 @@ import io
 from typing import Any
 
 from .errors import HTTPStatusError, URLError
-from .models import Headers, Response
+from .http.models import Headers, Response
 from .response import addinfourl
 
 __all__ = ["ContentTooShortError", "HTTPError", "URLError"]

@@ -22,8 +22,11 @@ Every failure raised by netwire derives from :class:`NetwireError`. Failures of 
     │   │   │   │   ├── PoolTimeout
     │   │   │   │   └── TotalTimeout
     │   │   │   ├── ReadError / WriteError      the peer reset or closed mid-exchange
+    │   │   │   │   ├── StreamReset             HTTP/2: the server reset this stream (RST_STREAM)
+    │   │   │   │   └── ConnectionTerminated    HTTP/2: the server ended the connection (GOAWAY)
     │   │   │   ├── ProtocolError               the peer broke HTTP/1.1 (or we refused to)
-    │   │   │   │   └── LocalProtocolError      what we were asked to send is not valid HTTP
+    │   │   │   │   ├── LocalProtocolError      what we were asked to send is not valid HTTP
+    │   │   │   │   └── H2ProtocolError         the HTTP/2 peer broke the protocol or a limit
     │   │   │   └── ProxyError
     │   │   ├── TooManyRedirects
     │   │   ├── UnsafeRedirect
@@ -31,7 +34,8 @@ Every failure raised by netwire derives from :class:`NetwireError`. Failures of 
     │   │   ├── RobotsDisallowed
     │   │   └── DecodingError
     │   └── HTTPStatusError                     raise_for_status(); urllib's HTTPError derives from it
-    └── StreamError                             misuse of a response body (read after close, ...)
+    ├── StreamError                             misuse of a response body (read after close, ...)
+    └── MissingDependency (ImportError)         an option needs an extra (``netwire[http2]``)
 
     InsecureRequestWarning (UserWarning)        a warning, not an error: TLS verification is off
 """
@@ -42,17 +46,20 @@ import builtins
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .models import Request, Response
+    from .http.models import Request, Response
 
 __all__ = [
     "BodyNotReplayable",
     "ConnectError",
     "ConnectTimeout",
+    "ConnectionTerminated",
     "DecodingError",
+    "H2ProtocolError",
     "HTTPStatusError",
     "InsecureRequestWarning",
     "InvalidURL",
     "LocalProtocolError",
+    "MissingDependency",
     "NetwireError",
     "PoolTimeout",
     "ProtocolError",
@@ -62,6 +69,7 @@ __all__ = [
     "RequestError",
     "RobotsDisallowed",
     "StreamError",
+    "StreamReset",
     "TLSError",
     "TimeoutException",
     "TooManyRedirects",
@@ -182,6 +190,49 @@ class LocalProtocolError(ProtocolError):
     """What the caller asked to send cannot be sent as valid HTTP/1.1 (e.g. a CR/LF in a header)."""
 
 
+class H2ProtocolError(ProtocolError):
+    """The HTTP/2 peer broke the protocol, or one of netwire's HTTP/2 limits (SECURITY.md):
+    an oversized header block, a CONTINUATION or SETTINGS/PING flood, a frame above
+    MAX_FRAME_SIZE. The whole connection is closed; ``error_code`` is the HTTP/2 error code
+    sent in netwire's GOAWAY."""
+
+    def __init__(self, message: str, *, error_code: int = 1, request: Request | None = None) -> None:
+        super().__init__(message, request=request)
+        self.error_code = error_code
+
+
+class StreamReset(ReadError):
+    """The HTTP/2 server reset this request's stream (RST_STREAM); the connection's other
+    streams carry on. ``error_code`` is the server's (7 REFUSED_STREAM: not processed)."""
+
+    def __init__(self, message: str, *, error_code: int = 0, request: Request | None = None) -> None:
+        super().__init__(message, request=request)
+        self.error_code = error_code
+
+
+class ConnectionTerminated(ReadError):
+    """The HTTP/2 server ended the connection (GOAWAY, or closed it) before this stream ended.
+
+    ``retriable`` is True when the server said it never processed the stream (its id is above
+    the GOAWAY's ``last_stream_id``): netwire then sends the request again on a new connection
+    by itself, whatever its method, and this error reaches the caller only if that fails too.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_code: int = 0,
+        last_stream_id: int | None = None,
+        retriable: bool = False,
+        request: Request | None = None,
+    ) -> None:
+        super().__init__(message, request=request)
+        self.error_code = error_code
+        self.last_stream_id = last_stream_id
+        self.retriable = retriable
+
+
 class ProxyError(TransportError):
     """The proxy refused or failed the request (CONNECT status, SOCKS reply)."""
 
@@ -237,6 +288,11 @@ class HTTPStatusError(URLError):
 
 class StreamError(NetwireError, RuntimeError):
     """A response body was used in a way its state does not allow (read after close, ...)."""
+
+
+class MissingDependency(NetwireError, ImportError):
+    """An option needs a package that is not installed (``http2=True`` needs
+    ``pip install 'netwire[http2]'``); the message names what to install."""
 
 
 class InsecureRequestWarning(UserWarning):

@@ -18,7 +18,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .models import Response
+from .http.models import Response
 
 if TYPE_CHECKING:
     from email.message import Message

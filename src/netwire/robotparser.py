@@ -23,24 +23,25 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from .errors import InvalidURL, NetwireError, RequestError
+from .robots._cache import MAX_REDIRECTS as MAX_REDIRECTS
+from .robots._cache import NeedsFetch, RobotsRules, _Entry
+from .robots._cache import Verdict as Verdict
+from .robots._cache import robots_url as robots_url
+from .robots._cache import verdict_for as verdict_for
+
 # "X as X": re-exported for callers (``from netwire.robotparser import RobotsTxt``), as
 # __all__ lists only urllib's names.
-from ._robots import MAX_BYTES as MAX_BYTES
-from ._robots import Decision as Decision
-from ._robots import Mode, _better, _Group, _Rule, normalize_path, path_of, to_bytes
-from ._robots import RequestRate as RequestRate
-from ._robots import RobotsTxt as RobotsTxt
-from ._robots import is_valid_product_token as is_valid_product_token
-from ._robots import product_token as product_token
-from ._robots_cache import MAX_REDIRECTS as MAX_REDIRECTS
-from ._robots_cache import NeedsFetch, RobotsRules, _Entry
-from ._robots_cache import Verdict as Verdict
-from ._robots_cache import robots_url as robots_url
-from ._robots_cache import verdict_for as verdict_for
-from .errors import InvalidURL, NetwireError, RequestError
+from .robots._rules import MAX_BYTES as MAX_BYTES
+from .robots._rules import Decision as Decision
+from .robots._rules import Mode, _better, _Group, _Rule, normalize_path, path_of, to_bytes
+from .robots._rules import RequestRate as RequestRate
+from .robots._rules import RobotsTxt as RobotsTxt
+from .robots._rules import is_valid_product_token as is_valid_product_token
+from .robots._rules import product_token as product_token
 
 if TYPE_CHECKING:
-    from .client import Client
+    from .http.client import Client
 
 # Exactly urllib.robotparser's, so ``from netwire.robotparser import *`` binds what
 # ``from urllib.robotparser import *`` does. Everything else here is imported by name:
@@ -104,9 +105,9 @@ def fetch_robots(
     fetch, so the site counts as unreachable), and only the first :data:`MAX_BYTES` of the body
     are read, however large it is.
     """
-    from .client import Client
-    from .clientbase import UNSET
-    from .flow import robots_get_flow
+    from .http.client import Client
+    from .http.clientbase import UNSET
+    from .http.flow import robots_get_flow
 
     own = client is None
     active = Client() if client is None else client

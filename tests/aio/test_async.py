@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 import pytest
 
 import netwire
-from netwire.aio import AsyncClient
-from netwire.aio_connection import HIGH_WATER
 from netwire.errors import ConnectTimeout, PoolTimeout, TLSError
-from netwire.fetch import fetch_all
+from netwire.http.aio import AsyncClient
+from netwire.http.aio_connection import HIGH_WATER
+from netwire.http.fetch import fetch_all
 from tests.servers.faults import ReadRequest, Send, Serve, Sleep, response
 
 pytestmark = pytest.mark.timeout(60)
@@ -437,7 +437,7 @@ def test_random_cancellations_leave_the_pool_consistent(loop_kind: str, aio_ngin
 def test_progress_bar_only_on_a_terminal(aio_nginx: Any) -> None:
     import io
 
-    from netwire.fetch import Progress
+    from netwire.http.fetch import Progress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 import netwire
-from tests.servers.faults import ReadRequest, Send, Serve, Sleep, response
 from netwire.errors import RobotsDisallowed
+from tests.servers.faults import ReadRequest, Send, Serve, Sleep, response
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from netwire.errors import ConnectTimeout, ProxyError, TLSError, TotalTimeout
-from netwire.policy.auth import basic_auth_header
+from netwire.http.policy.auth import basic_auth_header
 from tests.servers.proxies import Relay, start_relay
 from tests.servers.raw import SilentServer
 from tests.servers.tls import other_ca

@@ -26,8 +26,8 @@ from netwire.errors import (
     UnsafeRedirect,
     WriteTimeout,
 )
-from netwire.policy.auth import DigestAuth
-from netwire.policy.retries import Retry
+from netwire.http.policy.auth import DigestAuth
+from netwire.http.policy.retries import Retry
 from tests.servers.faults import Close, ReadRequest, Reset, Send, Serve, Sleep, Trickle, response
 
 pytestmark = pytest.mark.timeout(60)

@@ -1,4 +1,4 @@
-"""Fixtures of the bulk-fetch tests: ``web``, the synthetic web of :mod:`bulk.synthweb`."""
+"""Fixtures of the bulk-fetch tests: ``web``, the synthetic web of :mod:`tests.bulk.synthweb`."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import pytest
 
 from netwire.bulk import BulkError
 from netwire.bulk.inputs import MAX_LINE, read_items
-from netwire.fetch import bulk
+from netwire.http.fetch import bulk
 from tests.bulk.synthweb import HOSTS, Web
 
 TEXT = "# a comment\n\nhttps://example.com/a\r\n  http://example.org/b#frag  \nnot a url\nftp://example.com/x\n"

@@ -19,7 +19,7 @@ from netwire.bulk.warc import (
     response_record,
     sha1_base32,
 )
-from netwire.fetch import bulk
+from netwire.http.fetch import bulk
 from tests.bulk.synthweb import HOSTS, PAGES, Web
 
 

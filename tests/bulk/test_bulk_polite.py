@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from netwire.fetch import bulk
+from netwire.http.fetch import bulk
 from tests.bulk.synthweb import DEAD, HOSTS, CountingServer, Web
 
 

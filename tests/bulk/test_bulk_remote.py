@@ -14,7 +14,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from netwire.bulk import BulkError
 from netwire.bulk.remote import is_url, staging_dir
-from netwire.fetch import bulk
+from netwire.http.fetch import bulk
 from tests.bulk.synthweb import HOSTS, PAGES, Web, page_body
 
 fsspec = pytest.importorskip("fsspec")

@@ -21,7 +21,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from netwire.bulk.index import recover
-from netwire.fetch import bulk
+from netwire.http.fetch import bulk
 from tests.bulk.synthweb import HOSTS, PAGES, Web
 
 KEEP = ("n", "url", "final_url", "status", "content_type", "length", "sha256", "error", "redirects")

@@ -18,7 +18,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from netwire.bulk.warc import gzip_member, response_block, sha1_base32
-from netwire.fetch import bulk
+from netwire.http.fetch import bulk
 from tests.bulk.synthweb import BIG, HOSTS, Web, page_body
 
 WARCIO = [sys.executable, "-c", "import sys; from warcio.cli import main; sys.exit(main())"]

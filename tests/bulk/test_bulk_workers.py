@@ -11,7 +11,7 @@ import pytest
 from netwire.bulk import BulkError
 from netwire.bulk.hosts import registrable_domain, shard_of
 from netwire.bulk.run import _Progress
-from netwire.fetch import bulk
+from netwire.http.fetch import bulk
 from tests.bulk.synthweb import HOSTS, PAGES, Web
 
 

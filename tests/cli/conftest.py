@@ -10,11 +10,13 @@ pseudo-terminal, against real servers on loopback (helpers in ``clitools``, serv
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from tests.cli.clitools import Result, free_port, run_piped, run_pty
+from tests.cli.clitools import Result, base_env, free_port, run_piped, run_pty
 
 
 @pytest.fixture
@@ -31,3 +33,24 @@ def cli_pty() -> Callable[..., Result]:
 def unused_port() -> int:
     """A loopback port with nothing listening (connects are refused)."""
     return free_port()
+
+
+@pytest.fixture
+def stub_resolver(tmp_path: Path) -> dict[str, str]:
+    """An environment whose Python fails to resolve ``*.invalid`` names without asking any DNS server.
+
+    (The test network is loopback only: a real lookup of an unknown name could leave the machine.)
+    The netwire imported stays this checkout's: the stub's folder is put before PYTHONPATH, not
+    instead of it.
+    """
+    (tmp_path / "sitecustomize.py").write_text(
+        "import socket\n"
+        "_real = socket.getaddrinfo\n"
+        "def _getaddrinfo(host, *args, **kwargs):\n"
+        "    if isinstance(host, str) and host.endswith('.invalid'):\n"
+        "        raise socket.gaierror(socket.EAI_NONAME, 'Name or service not known')\n"
+        "    return _real(host, *args, **kwargs)\n"
+        "socket.getaddrinfo = _getaddrinfo\n"
+    )
+    path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH", "")) if p)
+    return base_env(PYTHONPATH=path)

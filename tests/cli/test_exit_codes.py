@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from netwire.cli import output
-from tests.cli.clitools import base_env, run_piped
+from tests.cli.clitools import run_piped
 from tests.servers.faults import Action, Close, FaultServer, ReadRequest, Send, Sleep, response
 from tests.servers.raw import SilentServer
 from tests.servers.raw import full_backlog as raw_full_backlog
@@ -35,24 +35,6 @@ def test_ok_on_a_404_without_fail(cli: Any, httpbin: Any) -> None:
 def test_http_error_with_fail(cli: Any, httpbin: Any) -> None:
     r = cli(["get", "--fail", httpbin.url + "/status/503"])
     assert r.rc == 22 and "503" in r.err and r.stdout == b""
-
-
-@pytest.fixture
-def stub_resolver(tmp_path: Path) -> dict[str, str]:
-    """An environment whose Python fails to resolve ``*.invalid`` names without asking any DNS server.
-
-    (The test network is loopback only: a real lookup of an unknown name could leave the machine.)
-    """
-    (tmp_path / "sitecustomize.py").write_text(
-        "import socket\n"
-        "_real = socket.getaddrinfo\n"
-        "def _getaddrinfo(host, *args, **kwargs):\n"
-        "    if isinstance(host, str) and host.endswith('.invalid'):\n"
-        "        raise socket.gaierror(socket.EAI_NONAME, 'Name or service not known')\n"
-        "    return _real(host, *args, **kwargs)\n"
-        "socket.getaddrinfo = _getaddrinfo\n"
-    )
-    return base_env(PYTHONPATH=str(tmp_path))
 
 
 def test_dns_failure(stub_resolver: dict[str, str]) -> None:

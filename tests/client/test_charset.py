@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import netwire
-from netwire import _charset
+from netwire.http import _charset
 
 LATIN1_PAGE = (
     b'<!DOCTYPE html>\n<html><head><meta charset="iso-8859-1"><title>caf\xe9</title></head>'

@@ -23,7 +23,7 @@ from netwire.errors import (
     TransportError,
     WriteTimeout,
 )
-from netwire.http11 import IncompleteResponse, ParserLimits
+from netwire.http.http11 import IncompleteResponse, ParserLimits
 from tests.servers.faults import (
     Close,
     FaultServer,

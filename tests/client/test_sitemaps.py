@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import netwire
-from netwire.sitemaps import ParsedSitemap, SitemapError, parse_sitemap, sitemaps
+from netwire.robots.sitemaps import ParsedSitemap, SitemapError, parse_sitemap, sitemaps
 
 NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
 

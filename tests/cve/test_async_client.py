@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from netwire.aio import AsyncClient
 from netwire.errors import DecodingError, InvalidURL, LocalProtocolError, ProtocolError
+from netwire.http.aio import AsyncClient
 from tests.servers.faults import ReadRequest, Send, Serve, Start, WaitForClose, response
 
 pytestmark = pytest.mark.timeout(30)

@@ -19,8 +19,8 @@ import pytest
 
 import netwire
 import netwire.request as urlreq
-from netwire.http11 import ParserLimits
-from netwire.policy.auth import parse_www_authenticate
+from netwire.http.http11 import ParserLimits
+from netwire.http.policy.auth import parse_www_authenticate
 from tests.servers.faults import Serve, Start, response
 
 pytestmark = pytest.mark.timeout(30)

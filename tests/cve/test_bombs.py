@@ -17,8 +17,8 @@ from collections.abc import Callable
 import pytest
 
 import netwire
-from netwire.decoders import RATIO_GRACE, Decoder
 from netwire.errors import DecodingError
+from netwire.http.decoders import RATIO_GRACE, Decoder
 from tests.servers.faults import ReadRequest, Send, Serve, Start, WaitForClose, response
 
 pytestmark = pytest.mark.timeout(60)

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 import netwire
-from netwire import decoders
-from netwire.aio import AsyncClient
 from netwire.errors import DecodingError
+from netwire.http import decoders
+from netwire.http.aio import AsyncClient
 from tests.servers.faults import Serve, Start, response
 
 pytestmark = pytest.mark.timeout(60)

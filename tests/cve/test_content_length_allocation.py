@@ -17,8 +17,8 @@ import pytest
 
 import netwire
 import netwire.request
-from netwire.aio import AsyncClient
-from netwire.http11 import IncompleteResponse
+from netwire.http.aio import AsyncClient
+from netwire.http.http11 import IncompleteResponse
 from tests.servers.faults import Close, ReadRequest, Send, Serve, Start, WaitForClose, response
 
 pytestmark = pytest.mark.timeout(60)

@@ -15,7 +15,7 @@ import pytest
 import netwire
 import netwire.request as urlreq
 from netwire.errors import ProtocolError
-from netwire.http11 import DEFAULT_LIMITS, ParserLimits, ResponseParser
+from netwire.http.http11 import DEFAULT_LIMITS, ParserLimits, ResponseParser
 from tests.servers.faults import ReadRequest, Send, Serve, Start, Trickle, WaitForClose, response
 
 pytestmark = pytest.mark.timeout(20)

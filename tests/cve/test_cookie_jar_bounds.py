@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 
 import netwire
-from netwire.aio import AsyncClient
-from netwire.models import Request
-from netwire.policy.cookiejar import (
+from netwire.http.aio import AsyncClient
+from netwire.http.models import Request
+from netwire.http.policy.cookiejar import (
     DEFAULT_MAX_COOKIE_HEADER,
     DEFAULT_MAX_COOKIES,
     DEFAULT_MAX_COOKIES_PER_DOMAIN,
     BoundedCookieJar,
 )
-from netwire.policy.cookies import add_cookie_header, make_cookie_jar
+from netwire.http.policy.cookies import add_cookie_header, make_cookie_jar
 from tests.servers.faults import FaultServer, ReadRequest, Send, Serve, Start, response
 
 pytestmark = pytest.mark.timeout(120)

@@ -18,7 +18,7 @@ import pytest
 
 import netwire
 from netwire import _psl
-from netwire.aio import AsyncClient
+from netwire.http.aio import AsyncClient
 from tests.servers.faults import FaultServer, Serve, Start, response
 
 pytestmark = pytest.mark.timeout(60)

@@ -74,7 +74,7 @@ def test_crawl_delay_within_total_is_waited(face: Callable[..., Any], recorder: 
 
 
 def test_default_cap_is_sixty_seconds() -> None:
-    from netwire.clientbase import DEFAULT_MAX_CRAWL_DELAY
+    from netwire.http.clientbase import DEFAULT_MAX_CRAWL_DELAY
 
     with netwire.Client(respect_robots=True) as c:
         assert c.max_crawl_delay == 60.0 == DEFAULT_MAX_CRAWL_DELAY

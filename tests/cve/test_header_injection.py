@@ -15,7 +15,7 @@ import pytest
 import netwire
 import netwire.request as urlreq
 from netwire.errors import InvalidURL, LocalProtocolError
-from netwire.http11 import encode_request_head
+from netwire.http.http11 import encode_request_head
 from tests.servers.faults import FaultServer, Serve, Start, response
 
 pytestmark = pytest.mark.timeout(20)

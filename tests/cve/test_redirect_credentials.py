@@ -15,7 +15,7 @@ import pytest
 
 import netwire
 import netwire.request as urlreq
-from netwire.aio import AsyncClient
+from netwire.http.aio import AsyncClient
 from tests.servers.faults import FaultServer, Serve, Start, response
 
 pytestmark = pytest.mark.timeout(20)

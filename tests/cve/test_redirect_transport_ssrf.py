@@ -133,7 +133,7 @@ SOCK = "http+unix://%2Fvar%2Frun%2Fdocker.sock"
     ],
 )
 def test_check_redirect_rule(source: str, target: str, allowed: bool) -> None:
-    from netwire.policy.redirects import check_redirect
+    from netwire.http.policy.redirects import check_redirect
 
     if allowed:
         check_redirect(URL(source), URL(target))
@@ -143,7 +143,7 @@ def test_check_redirect_rule(source: str, target: str, allowed: bool) -> None:
 
 
 def test_check_redirect_downgrade_only_when_allowed() -> None:
-    from netwire.policy.redirects import check_redirect
+    from netwire.http.policy.redirects import check_redirect
 
     check_redirect(URL("https://a.example/"), URL("http://a.example/"), allow_downgrade=True)
     with pytest.raises(UnsafeRedirect):

@@ -12,7 +12,7 @@ import pytest
 
 import netwire
 from netwire.errors import ProtocolError
-from netwire.http11 import Data, EndOfMessage, ResponseHead, ResponseParser
+from netwire.http.http11 import Data, EndOfMessage, ResponseHead, ResponseParser
 from tests.servers.faults import ReadRequest, Send, Serve, Start, WaitForClose, response
 
 pytestmark = pytest.mark.timeout(20)

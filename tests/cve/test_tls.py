@@ -19,8 +19,8 @@ import trustme
 
 import netwire
 import netwire.request as urlreq
-from netwire.connection import make_ssl_context
 from netwire.errors import TLSError
+from netwire.http.connection import make_ssl_context
 from tests.servers.tls import TLSServer, other_ca, session_ca
 
 pytestmark = pytest.mark.timeout(20)

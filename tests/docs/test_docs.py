@@ -10,6 +10,8 @@ The convention (also written at the top of docs/index.md):
   - ``HTTPBIN_TLS``: the same over https; ``HTTPBIN_CA``: the CA bundle that verifies it
   - ``NGINX``: base URL of a local nginx serving ``/hello.txt``, ``/doc.json``, ``/data.bin``
     (4 MiB, Range support), ``/sub/`` (``/sub`` redirects there)
+  - ``NGINX_H2``: base URL of a local nginx over TLS that speaks HTTP/2 (ALPN ``h2``) and serves
+    ``/hello``; ``NGINX_H2_CA``: the CA bundle that verifies it
   - ``TMP``: the temporary directory, a ``pathlib.Path``
 
 * ```` ```console ```` blocks: each line starting with ``$ `` is run with bash (the same names
@@ -91,8 +93,27 @@ def pages() -> list[str]:
 # -- servers -------------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def h2_docs_nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """nginx over TLS speaking HTTP/2, and the CA file that verifies it."""
+    from tests.servers.h2 import h2_nginx_site
+    from tests.servers.nginx import start_nginx
+    from tests.servers.tls import session_ca
+
+    directory = tmp_path_factory.mktemp("docs-h2")
+    ca = directory / "ca.pem"
+    session_ca().cert_pem.write_to_path(str(ca))
+    server = start_nginx(h2_nginx_site(directory, tls=True, access_log=False))
+    try:
+        yield f"https://localhost:{server.port}", str(ca)
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def doc_names(httpbin: Any, httpbin_secure: Any, files_nginx: FilesServer, tmp_path: Path) -> dict[str, Any]:
+def doc_names(
+    httpbin: Any, httpbin_secure: Any, files_nginx: FilesServer, h2_docs_nginx: tuple[str, str], tmp_path: Path
+) -> dict[str, Any]:
     import pytest_httpbin.certs  # type: ignore[import-untyped]
 
     return {
@@ -100,6 +121,8 @@ def doc_names(httpbin: Any, httpbin_secure: Any, files_nginx: FilesServer, tmp_p
         "HTTPBIN_TLS": httpbin_secure.url,
         "HTTPBIN_CA": pytest_httpbin.certs.where(),
         "NGINX": files_nginx.base,
+        "NGINX_H2": h2_docs_nginx[0],
+        "NGINX_H2_CA": h2_docs_nginx[1],
         "TMP": tmp_path,
     }
 

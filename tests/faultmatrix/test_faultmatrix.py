@@ -31,7 +31,7 @@ from netwire.errors import (
     WriteError,
     WriteTimeout,
 )
-from netwire.http11 import IncompleteResponse
+from netwire.http.http11 import IncompleteResponse
 from tests.drivers import Driver
 from tests.servers.faults import (
     Close,

@@ -22,7 +22,7 @@ import hypothesis_targets  # noqa: E402
 import run as fuzz_run  # noqa: E402
 
 from netwire.errors import ProtocolError  # noqa: E402
-from netwire.http11 import Data, ResponseParser  # noqa: E402
+from netwire.http.http11 import Data, ResponseParser  # noqa: E402
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -156,7 +156,7 @@ def test_finding_robots_wildcards_stay_linear() -> None:
     started = time.monotonic()
     fuzz_targets.robots(b"\x00" + b"\x00".join([rule, path]))
     assert time.monotonic() - started < 1.0
-    from netwire._robots import RobotsTxt
+    from netwire.robots._rules import RobotsTxt
 
     txt = RobotsTxt.parse("User-agent: *\nDisallow: /" + "a*" * 200 + "b$\n")
     started = time.monotonic()

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from netwire.errors import ProtocolError
-from netwire.http11 import (
+from netwire.http.http11 import (
     DEFAULT_LIMITS,
     Data,
     EndOfMessage,

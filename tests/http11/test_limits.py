@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from netwire.errors import ProtocolError
-from netwire.http11 import DEFAULT_LIMITS, ParserLimits, ResponseParser
+from netwire.http.http11 import DEFAULT_LIMITS, ParserLimits, ResponseParser
 from tests.http11.feeding import parse_every_way, refused
 
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netwire.errors import ProtocolError
-from netwire.http11 import ParserLimits, ResponseParser
+from netwire.http.http11 import ParserLimits, ResponseParser
 from tests.http11.feeding import Outcome, _comparable, parse_pieces
 
 # NETWIRE_HYPOTHESIS_EXAMPLES=20000 for a long hunt; the default keeps the suite fast.

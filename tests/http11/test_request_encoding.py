@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from netwire.errors import LocalProtocolError, ProtocolError
-from netwire.http11 import (
+from netwire.http.http11 import (
     DEFAULT_LIMITS,
     ResponseParser,
     chunked_body,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from netwire.errors import ProtocolError
-from netwire.http11 import IncompleteResponse, ParserLimits, ResponseParser
+from netwire.http.http11 import IncompleteResponse, ParserLimits, ResponseParser
 from tests.http11.feeding import parse_every_way, refused
 
 CRLF = b"\r\n"
@@ -173,7 +173,7 @@ def test_cve_2021_3737_endless_100_continue_is_bounded() -> None:
 
 
 def test_cve_2021_3737_endless_100_continue_default_limit() -> None:
-    from netwire.http11 import DEFAULT_LIMITS, ResponseParser
+    from netwire.http.http11 import DEFAULT_LIMITS, ResponseParser
 
     parser = ResponseParser()
     one = resp(b"HTTP/1.1 100 Continue", b"X: y")
@@ -438,7 +438,7 @@ def test_trailing_data_after_chunked_body() -> None:
 
 
 def test_feed_after_end_keeps_bytes_in_trailing_data() -> None:
-    from netwire.http11 import ResponseParser
+    from netwire.http.http11 import ResponseParser
 
     p = ResponseParser()
     p.feed(resp(b"HTTP/1.1 200 OK", b"Content-Length: 0"))
@@ -484,7 +484,7 @@ def test_feed_eof_completes_read_until_close_with_empty_body() -> None:
 
 
 def test_direct_body_reads_bypass_feed() -> None:
-    from netwire.http11 import EndOfMessage, ResponseHead, ResponseParser
+    from netwire.http.http11 import EndOfMessage, ResponseHead, ResponseParser
 
     p = ResponseParser()
     events = p.feed(resp(b"HTTP/1.1 200 OK", b"Content-Length: 10", body=b"abc"))
@@ -516,7 +516,7 @@ def test_direct_body_reads_bypass_feed() -> None:
     ],
 )
 def test_no_direct_body_outside_a_content_length_body(data: bytes, method: str) -> None:
-    from netwire.http11 import ResponseParser
+    from netwire.http.http11 import ResponseParser
 
     p = ResponseParser(method)
     p.feed(data)
@@ -526,7 +526,7 @@ def test_no_direct_body_outside_a_content_length_body(data: bytes, method: str) 
 
 
 def test_direct_body_remaining_never_claims_buffered_bytes() -> None:
-    from netwire.http11 import ResponseParser
+    from netwire.http.http11 import ResponseParser
 
     # The head arrives split inside the CRLFCRLF: nothing must stay buffered once the head is parsed.
     p = ResponseParser()

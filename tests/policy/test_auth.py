@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netwire.models import Headers, Request, Response
-from netwire.policy.auth import (
+from netwire.http.models import Headers, Request, Response
+from netwire.http.policy.auth import (
     Auth,
     BasicAuth,
     Challenge,

@@ -31,8 +31,8 @@ from netwire.errors import (
     TotalTimeout,
     UnsafeRedirect,
 )
-from netwire.policy.auth import DigestAuth
-from netwire.policy.retries import Retry
+from netwire.http.policy.auth import DigestAuth
+from netwire.http.policy.retries import Retry
 from tests.servers.echo import EchoServer, PolicyServer, start_policy_server
 from tests.servers.ports import free_port
 from tests.servers.proxies import ServerProcess

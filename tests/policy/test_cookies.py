@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
-from netwire.models import Headers, Request, Response
-from netwire.policy.cookies import add_cookie_header, extract_cookies, make_cookie_jar
+from netwire.http.models import Headers, Request, Response
+from netwire.http.policy.cookies import add_cookie_header, extract_cookies, make_cookie_jar
 from netwire.url import URL
 
 
@@ -79,7 +79,7 @@ def test_no_set_cookie_does_no_work() -> None:
 
 
 def test_adapters_do_not_import_urllib_request() -> None:
-    import netwire.policy.cookies as mod
+    import netwire.http.policy.cookies as mod
 
     with open(mod.__file__) as f:
         source = f.read()

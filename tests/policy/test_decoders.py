@@ -17,9 +17,9 @@ import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netwire import decoders
-from netwire.decoders import accept_encoding, make_decoder
 from netwire.errors import DecodingError
+from netwire.http import decoders
+from netwire.http.decoders import accept_encoding, make_decoder
 
 # Mixed body: incompressible runs, text, and long repeats, ~600 KB (more than one output step).
 BODY = os.urandom(64 * 1024) + b"".join(b"line %06d of some text\n" % i for i in range(20000)) + b"z" * 100_000

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from netwire.errors import InvalidURL
-from netwire.policy.auth import basic_auth_header
-from netwire.policy.proxies import (
+from netwire.http.policy.auth import basic_auth_header
+from netwire.http.policy.proxies import (
     Proxy,
     effective_settings,
     host_bypasses,

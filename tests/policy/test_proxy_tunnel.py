@@ -13,11 +13,11 @@ from contextlib import contextmanager
 import pytest
 import trustme
 
-from netwire.connection import Origin, open_connection
 from netwire.errors import ConnectTimeout, ProxyError, TLSError
-from netwire.http11 import ParserLimits, ResponseParser
-from netwire.policy.proxies import Proxy, proxy_authorization
-from netwire.proxy_tunnel import TLSInTLSSocket, authority, http_connect
+from netwire.http.connection import Origin, open_connection
+from netwire.http.http11 import ParserLimits, ResponseParser
+from netwire.http.policy.proxies import Proxy, proxy_authorization
+from netwire.http.proxy_tunnel import TLSInTLSSocket, authority, http_connect
 from tests.servers.echo import EchoServer
 from tests.servers.proxies import Relay, ServerProcess, start_relay
 from tests.servers.tls import session_ca

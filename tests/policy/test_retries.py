@@ -18,8 +18,8 @@ from netwire.errors import (
     TotalTimeout,
     WriteError,
 )
-from netwire.models import Headers, Request, Response
-from netwire.policy.retries import Retry, parse_retry_after
+from netwire.http.models import Headers, Request, Response
+from netwire.http.policy.retries import Retry, parse_retry_after
 from netwire.url import URL
 
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netwire.errors import ConnectTimeout, ProxyError
-from netwire.socks import REPLY_CODES, Socks5Handshake, socks5_connect
+from netwire.http.socks import REPLY_CODES, Socks5Handshake, socks5_connect
 from tests.servers.echo import EchoServer
 from tests.servers.proxies import ServerProcess
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from netwire._robots import (
+from netwire.robots._rules import (
     MAX_LINE_BYTES,
     RobotsTxt,
     escape_pattern,

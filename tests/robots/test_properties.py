@@ -8,8 +8,8 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netwire._robots import MAX_BYTES, RobotsTxt, path_of
 from netwire.robotparser import RobotFileParser
+from netwire.robots._rules import MAX_BYTES, RobotsTxt, path_of
 
 # -- never raises -------------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from netwire._robots_cache import NeedsFetch, RobotsRules
+from netwire.robots._cache import NeedsFetch, RobotsRules
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "netwire"
 BODY = b"User-agent: *\nDisallow: /private\nCrawl-delay: 2\n"
@@ -81,5 +81,5 @@ def _imports(module: str) -> set[str]:
 
 def test_the_clients_do_not_import_the_urllib_robots_face() -> None:
     # client.py <-> robotparser.py was an import circle: the clients now use the sans-IO cache.
-    for module in ("client.py", "aio.py", "clientbase.py", "flow.py", "_robots_cache.py"):
-        assert ".robotparser" not in _imports(module), module
+    for module in ("http/client.py", "http/aio.py", "http/clientbase.py", "http/flow.py", "robots/_cache.py"):
+        assert not any(name.endswith("robotparser") for name in _imports(module)), module

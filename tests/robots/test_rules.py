@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from netwire._robots import MAX_BYTES, RobotsTxt
 from netwire.robotparser import RequestRate, RobotFileParser
+from netwire.robots._rules import MAX_BYTES, RobotsTxt
 
 RFC_SIMPLE = """\
 User-Agent: *

@@ -15,7 +15,12 @@ What lives here, and what each area's conftest.py should import rather than writ
   the exact bytes of each request, on TCP or a Unix socket; a listener whose accept queue is
   full (connects hang); a peer that accepts and never says a word.
 * :mod:`tests.servers.robots`: a robots.txt server with routes set per test.
+* :mod:`tests.servers.h2`: HTTP/2 peers: nginx sites with ``listen ... ssl http2`` / ``http2``
+  (h2c), and hypercorn serving a small ASGI app (or httpbin's WSGI app) over TLS or h2c.
+* :mod:`tests.servers.h2_hostile`: a hostile HTTP/2 server of our own (h2 server-side and raw
+  frames): GOAWAY, RST_STREAM, shut windows, PING trickles, CONTINUATION and SETTINGS floods.
 
-It imports only the standard library, trustme and netwire's public API: it must stay usable
+It imports only the standard library, trustme, netwire's public API and (the two HTTP/2
+modules) h2 and hypercorn: it must stay usable
 from ``bench/`` and from any test folder without importing a conftest.
 """

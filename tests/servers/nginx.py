@@ -99,6 +99,8 @@ class Site:
     master_process: bool = False
     worker_connections: int = 1024
     keepalive_timeout: int = 120
+    listen: str = ""
+    """Parameters of the ``listen`` directive after the address (``ssl http2``, ``http2``)."""
     listens: tuple[str, ...] = ("127.0.0.1",)
     """Loopback addresses to listen on, all on the one port (every ``127.x.y.z`` reaches the
     loopback interface): one nginx answering as many hosts. The first is the one :attr:`Nginx.base_url` names."""
@@ -212,7 +214,9 @@ def start_nginx(site: Site, directory: str | Path | None = None, *, install: boo
             user="user root;" if os.geteuid() == 0 else "",
             worker_connections=site.worker_connections,
             access_log=f"access_log {d}/access.log {site.log_format};" if site.access_log else "access_log off;",
-            listen="\n".join(f"        listen {address}:{port};" for address in site.listens),
+            listen="\n".join(
+                f"        listen {address}:{port}{' ' + site.listen if site.listen else ''};" for address in site.listens
+            ),
             root_suffix="/$server_addr" if site.root_per_address else "",
             keepalive_timeout=site.keepalive_timeout,
             http=site.http,

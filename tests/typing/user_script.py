@@ -6,7 +6,7 @@ import asyncio
 
 import netwire
 from netwire import error, parse, request, robotparser
-from netwire.sitemaps import parse_sitemap
+from netwire.robots.sitemaps import parse_sitemap
 from netwire.url import URL
 
 

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netwire.errors import InvalidURL
-from netwire.url import URL, URLSearchParams, _fast_parse, _medium_join, _medium_parse, _parse, _plain
+from netwire.url import URL, URLSearchParams
+from netwire.url._url import _fast_parse, _medium_join, _medium_parse, _parse, _plain
 
 SETTINGS = settings(max_examples=1000, deadline=None, database=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])

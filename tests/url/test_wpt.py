@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from netwire.errors import InvalidURL
-from netwire.url import URL, _fast_parse, _medium_join, _medium_parse, _parse, _plain
+from netwire.url import URL
+from netwire.url._url import _fast_parse, _medium_join, _medium_parse, _parse, _plain
 
 # Vendored beside this file (see wpt/SOURCE.md for where it comes from).
 WPT_DIR = Path(__file__).resolve().parent / "wpt"

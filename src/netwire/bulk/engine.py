@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..aio import AsyncClient, AsyncResponse
 from ..errors import (
     ConnectError,
     ConnectTimeout,
@@ -34,9 +33,10 @@ from ..errors import (
     TotalTimeout,
     WriteError,
 )
-from ..http11 import IncompleteResponse
-from ..models import Limits, Timeout
-from ..policy.retries import Retry
+from ..http.aio import AsyncClient, AsyncResponse
+from ..http.http11 import IncompleteResponse
+from ..http.models import Limits, Timeout
+from ..http.policy.retries import Retry
 from ..url import URL
 from .index import ShardIndex
 from .inputs import InputItem

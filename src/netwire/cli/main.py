@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
+from .parsing import CommandParser
 
 #: name -> (module under ``netwire.cli.commands``, help shown by ``netwire --help``).
 #: One module may register several names (``http`` registers every HTTP verb).
@@ -51,10 +52,11 @@ def _command_in(argv: Sequence[str]) -> str | None:
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The ``netwire`` parser. The command found in ``argv`` gets its full parser; the others are
     listed from :data:`COMMANDS` without importing their modules."""
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="netwire",
         description="netwire: HTTP client (curl-like), sockets (netcat-like), robots.txt checks and more.",
     )
+    parser.top = True
     parser.add_argument("--version", action="version", version=f"netwire {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = _command_in(sys.argv[1:] if argv is None else argv)

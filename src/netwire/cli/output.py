@@ -71,7 +71,7 @@ def exit_code(exc: BaseException) -> int:
     if isinstance(exc, errors.ConnectError):
         return EXIT_DNS if isinstance(exc.reason, socket.gaierror) else EXIT_CONNECT
     if isinstance(exc, errors.ProtocolError):
-        from ..http11 import IncompleteResponse
+        from ..http.http11 import IncompleteResponse
 
         return EXIT_PARTIAL if isinstance(exc, IncompleteResponse) else EXIT_PROTOCOL
     if isinstance(exc, errors.ReadError | errors.WriteError):
@@ -93,7 +93,7 @@ def describe(exc: BaseException) -> str:
         import socket
 
         return "DNS" if isinstance(exc.reason, socket.gaierror) else "connect"
-    from ..http11 import IncompleteResponse
+    from ..http.http11 import IncompleteResponse
 
     return {
         IncompleteResponse: "partial body",

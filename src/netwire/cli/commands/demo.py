@@ -8,12 +8,14 @@ import sys
 import time
 from typing import Any, TextIO
 
+from ..parsing import plain
+
 # The parts after the HTTP one, in order: modules under netwire.cli.demos, each with run(out).
 DEMO_PARTS = ("async_client", "robots", "sockets", "urllib_face")
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("demo", help="run netwire against local servers and show what happens", description=__doc__)
+    p = sub.add_parser("demo", help="run netwire against local servers and show what happens", description=plain(__doc__))
     p.add_argument("-n", "--requests", type=int, default=200, help="keep-alive GETs to send (default 200)")
     p.set_defaults(func=run)
 

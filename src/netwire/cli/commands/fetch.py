@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from ..output import EXIT_OTHER, EXIT_USAGE
+from ..parsing import plain
 
 _SIZES = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
@@ -51,7 +52,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "fetch",
         help="bulk-fetch a URL list into WARC files (polite, resumable)",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("urls", metavar="URLS", help="file of URLs (text, .csv, .jsonl, .gz) or - for stdin")

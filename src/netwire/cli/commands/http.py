@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO, TextIO
 
+from ..bodies import JoinedBody, ProgressReader, urlencode_piece
 from ..color import Painter, TerminalText, is_tty, use_color, visible
 from ..output import (
     EXIT_CODES,
@@ -30,7 +31,9 @@ from ..output import (
     EXIT_WRITE,
     print_error,
 )
+from ..parsing import CommandParser
 from ..progress import Progress, format_size
+from ..writeout import Transfer, write_out
 
 __all__ = ["VERBS", "register", "run"]
 
@@ -53,23 +56,44 @@ class BodyFileError(Exception):
     """A file named for the request body could not be read (exit 26)."""
 
 
-class _IntermixedParser(argparse.ArgumentParser):
+class _IntermixedParser(CommandParser):
     """Allows request items after options (``netwire post URL -H 'A: b' name=x``).
 
     Plain argparse takes all positionals from the first run of them only; the intermixed parse
-    collects them from anywhere on the line, as curl and httpie users expect.
+    collects them from anywhere on the line, as curl and httpie users expect. Unknown options are
+    reported under this command's usage line (:class:`CommandParser`).
     """
-
-    _inner = False
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
         if self._inner:
             return super().parse_known_args(args, namespace)
         self._inner = True
         try:
-            return self.parse_known_intermixed_args(args, namespace)
+            namespace, extras = self.parse_known_intermixed_args(_old_form_switch(args), namespace)
         finally:
             self._inner = False
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
+
+
+def _old_form_switch(args: Any) -> Any:
+    """``--form`` used the old way, as a switch (``netwire post --form URL a=1``), becomes
+    ``--form-items``: curl's ``--form NAME=VALUE`` (what ``--form`` means now) is told apart by
+    its value, which is ``name=...`` with a name that is no URL (no ``/`` or ``:`` in it)."""
+    if args is None:
+        return None
+    out = list(args)
+    for i, arg in enumerate(out):
+        if arg == "--":
+            break
+        if arg != "--form":
+            continue
+        value = out[i + 1] if i + 1 < len(out) else None
+        name, sep, _ = (value or "").partition("=")
+        if value is None or value.startswith("-") or not sep or not name or "/" in name or ":" in name:
+            out[i] = "--form-items"
+    return out
 
 
 _EXAMPLES = """\
@@ -85,6 +109,11 @@ examples:
   netwire post http://host/post -F photo=@cat.jpg -F caption=hello     multipart upload
   netwire get -u alice:secret --digest http://host/digest-auth/auth/alice/secret
   netwire get -v https://host/                           trace: connect, TLS, heads, timings
+  netwire get -sSfL -o out.html http://host/page         curl's -sSfL: quiet, errors shown, fail on >= 400, follow
+  netwire get -s -o /dev/null -w '%{http_code} %{time_total}\\n' http://host/    curl's report line
+  netwire get -T backup.tar http://host/dav/             PUT the file (streamed, progress bar)
+  netwire get -OJ http://host/download?id=3              save under the Content-Disposition name
+  netwire get -G -d q=term --data-urlencode 'who=a b' http://host/search
   netwire request OPTIONS http://host/ -i
 """
 
@@ -125,7 +154,7 @@ def register(sub: Any) -> None:
                 "items",
                 nargs="*",
                 metavar="ITEM",
-                help="httpie-style request items: key=value (JSON string field, or form field with --form), "
+                help="httpie-style request items: key=value (JSON string field, or form field with --form-items or -F), "
                 "key:=json (raw JSON field), key==value (query parameter), Header:value (header), "
                 "field@path (file upload, multipart)",
             )
@@ -134,19 +163,45 @@ def register(sub: Any) -> None:
         sub._parser_class = old
 
 
+def _data_part(kind: str) -> Any:
+    """An argparse ``type`` tagging each body piece with the option that gave it: ``-d``,
+    ``--data-raw`` and ``--data-urlencode`` pieces are joined with ``&`` in command-line order."""
+
+    def tag(value: str) -> tuple[str, str]:
+        return (kind, value)
+
+    return tag
+
+
 def _add_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("request")
+    g.add_argument("-X", "--request", dest="request_method", type=str.upper, metavar="METHOD",
+                   help="the method to send instead of the command's (netwire get -X PURGE URL)")
     g.add_argument("-H", "--header", action="append", default=[], metavar="'Name: value'",
                    help="add a header (repeatable); 'Name:' with no value removes a default header")
-    g.add_argument("-d", "--data", action="append", default=[], metavar="DATA",
-                   help="request body: a string, @FILE, or @- for stdin (repeated: joined with &); "
-                   "Content-Type application/x-www-form-urlencoded unless -H sets one")
-    g.add_argument("--data-raw", action="append", default=[], metavar="DATA", help="like -d, without @ meaning a file")
+    g.add_argument("-d", "--data", "--data-binary", dest="data_parts", action="append", default=[],
+                   type=_data_part("data"), metavar="DATA",
+                   help="request body: a string, @FILE (streamed from disk, sent as is) or @- for stdin "
+                   "(repeated: joined with &); Content-Type application/x-www-form-urlencoded unless -H sets one")
+    g.add_argument("--data-raw", dest="data_parts", action="append", type=_data_part("raw"), metavar="DATA",
+                   help="like -d, without @ meaning a file")
+    g.add_argument("--data-urlencode", dest="data_parts", action="append", type=_data_part("urlencode"),
+                   metavar="DATA", help="like -d, percent-encoded as curl does: content, =content, "
+                   "name=content, @file, name@file")
+    g.add_argument("-G", "--get", dest="data_in_query", action="store_true",
+                   help="put the -d data in the URL's query and send GET (HEAD with -I)")
     g.add_argument("--json", metavar="DATA",
                    help="JSON body: a string, @FILE or @-; sets Content-Type and Accept to application/json")
-    g.add_argument("-F", "--form-field", dest="form_fields", action="append", default=[], metavar="NAME=VALUE",
-                   help="multipart field: name=value, name=@file[;type=mime][;filename=name], name=<file")
-    g.add_argument("-f", "--form", action="store_true", help="send key=value items as a form, not as JSON")
+    g.add_argument("-F", "--form", "--form-field", dest="form_fields", action="append", default=[],
+                   metavar="NAME=VALUE",
+                   help="multipart field, as curl -F: name=value, name=@file[;type=mime][;filename=name] "
+                   "(streamed from disk), name=<file (the file's text as a field)")
+    g.add_argument("--form-items", dest="form", action="store_true",
+                   help="send key=value items as an urlencoded form, not as JSON (httpie's --form; "
+                   "'--form URL' used as a switch, the old way, still means this)")
+    g.add_argument("-T", "--upload-file", metavar="FILE",
+                   help="PUT the file (streamed from disk, with a progress bar on a terminal); '-': stdin. "
+                   "A URL ending in / gets the file's name appended")
     g.add_argument("-u", "--user", metavar="USER[:PASSWORD]", help="credentials (Basic; prompts for a missing password)")
     g.add_argument("--digest", action="store_true", help="use Digest authentication with -u")
     g.add_argument("-A", "--user-agent", metavar="NAME", help="the User-Agent to send (and to match robots.txt for)")
@@ -156,9 +211,12 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("-C", "--continue-at", dest="resume", metavar="OFFSET",
                    help="resume a download at OFFSET bytes; '-' resumes where the -o file ends")
     g.add_argument("--compressed", action=argparse.BooleanOptionalAction, default=True,
-                   help="ask for and decode gzip/deflate/br/zstd bodies (default on)")
+                   help="ask for and decode gzip/deflate/br/zstd bodies (default on: curl's --compressed is "
+                   "accepted and changes nothing)")
     g.add_argument("--respect-robots", action="store_true",
                    help="refuse URLs the site's robots.txt disallows for this User-Agent (exit 9)")
+    g.add_argument("--cache", metavar="DIR",
+                   help="HTTP caching (RFC 9111) in DIR/netwire-cache.sqlite, kept between runs")
     c = p.add_argument_group("connection")
     c.add_argument("-L", "--location", action="store_true", help="follow redirects")
     c.add_argument("--max-redirs", type=int, default=20, metavar="N", help="most redirects to follow (default 20)")
@@ -171,6 +229,13 @@ def _add_options(p: argparse.ArgumentParser) -> None:
                    help="retry failed connects and 429/502/503/504 answers up to N times, with backoff")
     c.add_argument("-x", "--proxy", metavar="URL", help="proxy: http://, socks5:// or socks5h:// URL")
     c.add_argument("--noproxy", metavar="HOSTS", help="comma list of hosts to reach without the proxy")
+    v = c.add_mutually_exclusive_group()
+    v.add_argument("--http1.1", dest="http_version", action="store_const", const="1.1",
+                   help="speak HTTP/1.1 only (the default)")
+    v.add_argument("--http2", dest="http_version", action="store_const", const="2",
+                   help="offer HTTP/2 by ALPN on https (the server chooses); HTTP/1.1 on http://")
+    v.add_argument("--http2-prior-knowledge", dest="http_version", action="store_const", const="2-prior",
+                   help="speak HTTP/2 at once, also on http:// (h2c)")
     c.add_argument("-k", "--insecure", action="store_true", help="do NOT verify TLS certificates (unsafe; warns)")
     c.add_argument("--cacert", metavar="FILE", help="CA bundle to verify the server with")
     c.add_argument("-E", "--cert", metavar="FILE", help="client certificate (PEM; may hold the key)")
@@ -178,13 +243,26 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     o = p.add_argument_group("output")
     o.add_argument("-o", "--output", metavar="FILE", help="write the body to FILE ('-': stdout)")
     o.add_argument("-O", "--remote-name", action="store_true", help="write the body to a file named as in the URL")
+    o.add_argument("-J", "--remote-header-name", action="store_true",
+                   help="with -O: name the file as the Content-Disposition header says (base name only, "
+                   "control characters and leading dots removed); an existing file is not overwritten")
+    o.add_argument("--clobber", action="store_true", help="with -J: overwrite an existing file")
+    o.add_argument("-D", "--dump-header", metavar="FILE", help="write the response head(s) to FILE ('-': stdout)")
     o.add_argument("-i", "--include", action="store_true", help="print the status line and headers, then the body")
     o.add_argument("-I", "--head", action="store_true", help="send HEAD and print the status line and headers")
     o.add_argument("-v", "--verbose", action="store_true",
                    help="trace to stderr: DNS, connect, TLS (version, peer certificate), request and "
                    "response heads, connection reuse, timings")
-    o.add_argument("--fail", action="store_true", help="exit 22 and write no body when the status is >= 400")
+    o.add_argument("-w", "--write-out", metavar="FORMAT",
+                   help="after the transfer, print FORMAT with curl's variables filled in: %%{http_code}, "
+                   "%%{time_total}, %%{size_download}, %%{url_effective}, %%{header{name}}, %%{json}... "
+                   "(@FILE: the format from a file); see docs/cli.md")
+    o.add_argument("-f", "--fail", action="store_true", help="exit 22 and write no body when the status is >= 400")
+    o.add_argument("--fail-with-body", action="store_true",
+                   help="exit 22 when the status is >= 400, after writing the body")
     o.add_argument("-s", "--silent", action="store_true", help="no progress bar and no notes (errors still shown)")
+    o.add_argument("-S", "--show-error", action="store_true",
+                   help="accepted for curl's -sS: netwire always shows errors, also with -s")
     o.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                    help="colour the output: auto (on a terminal, unless NO_COLOR is set), always, never")
     o.add_argument("--pretty", choices=("auto", "always", "never"), default="auto",
@@ -203,12 +281,13 @@ class Spec:
     headers: list[tuple[str, str]] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     params: list[tuple[str, str]] = field(default_factory=list)
-    content: bytes | None = None
+    content: Any = None  # bytes, or a reader streamed from disk (bodies.JoinedBody, a file)
     data: list[tuple[str, str]] | None = None
     json: Any = None
     has_json: bool = False
     files: list[tuple[str, Any]] | None = None
     opened: list[IO[bytes]] = field(default_factory=list)
+    upload: ProgressReader | None = None  # -T FILE: counts what was sent, drives the upload bar
 
     def header_names(self) -> set[str]:
         return {name.lower() for name, _ in self.headers}
@@ -248,12 +327,72 @@ def _default_url(url: str) -> str:
     return url
 
 
+def _open_body_file(path: str, spec: Spec) -> BinaryIO:
+    try:
+        f = open(path, "rb")  # noqa: SIM115 - closed after the request, with the others in spec.opened
+    except OSError as exc:
+        raise BodyFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    spec.opened.append(f)
+    return f
+
+
+def _data_pieces(args: argparse.Namespace, spec: Spec, *, stream: bool) -> list[bytes | BinaryIO]:
+    """The ``-d``/``--data-raw``/``--data-urlencode`` pieces in command-line order. With
+    ``stream``, ``@FILE`` pieces stay open files (sent from disk); ``@-`` is read whole, as curl
+    does (standard input has no length to announce, and it may be read only once)."""
+    pieces: list[bytes | BinaryIO] = []
+    for kind, value in args.data_parts:
+        if kind == "urlencode":
+            pieces.append(urlencode_piece(value, lambda path: _read_arg_file("@" + path)))
+        elif kind == "data" and value.startswith("@") and value != "@-" and stream:
+            f = _open_body_file(value[1:], spec)
+            import stat
+
+            # A pipe or device (-d @/dev/stdin) has no size to announce: read whole, as @-.
+            pieces.append(f if stat.S_ISREG(os.fstat(f.fileno()).st_mode) else f.read())
+        else:
+            pieces.append(_read_arg_file(value, allow_at=kind == "data"))
+    return pieces
+
+
+def _with_query(url: str, query: bytes) -> str:
+    """``-G``: the data appended to the URL's query (before any fragment)."""
+    if not query:
+        return url
+    base, hash_, fragment = url.partition("#")
+    if "?" not in base:
+        joiner = "?"
+    elif base.endswith(("?", "&")):
+        joiner = ""
+    else:
+        joiner = "&"
+    return base + joiner + query.decode("utf-8", "replace") + hash_ + fragment
+
+
 def build_spec(args: argparse.Namespace) -> Spec:
     """Turn the parsed options into a :class:`Spec` (raises UsageError or BodyFileError)."""
-    if args.method == "HEAD":
+    if args.method == "HEAD" or args.request_method == "HEAD":
         args.head = True  # a HEAD answer has nothing to show but its head
-    method = "HEAD" if args.head else args.method
-    spec = Spec(method, _default_url(args.url))
+    method = args.method
+    if args.upload_file is not None:
+        method = "PUT"  # curl -T
+    if args.data_in_query:
+        method = "GET"
+    if args.request_method:
+        method = args.request_method
+    if args.head:
+        method = "HEAD"
+    url = _default_url(args.url)
+    spec = Spec(method, url)
+    try:
+        return _fill_spec(args, spec)
+    except BaseException:
+        for f in spec.opened:
+            f.close()
+        raise
+
+
+def _fill_spec(args: argparse.Namespace, spec: Spec) -> Spec:
     for h in args.header:
         name, sep, value = h.partition(":")
         name = name.strip()
@@ -283,16 +422,34 @@ def build_spec(args: argparse.Namespace) -> Spec:
             fields.append((key, value))
         else:
             files.append((key, _open_upload(value, spec)))
+    if args.data_in_query and not args.data_parts:
+        raise UsageError("-G puts the -d data in the query: give -d, --data-raw or --data-urlencode")
+    data_in_body = bool(args.data_parts) and not args.data_in_query
     kinds = [name for name, given in (
-        ("-d", bool(args.data or args.data_raw)), ("--json", args.json is not None),
-        ("-F", bool(args.form_fields)), ("items", bool(fields or files)),
+        ("-d", data_in_body), ("--json", args.json is not None), ("-T", args.upload_file is not None),
+        # Request items given with -F become more fields of the same multipart form (so an old
+        # 'netwire post --form URL a=1' style line keeps its fields).
+        ("-F", bool(args.form_fields)), ("items", bool((fields or files) and not args.form_fields)),
     ) if given]
     if len(kinds) > 1:
         raise UsageError(f"only one kind of request body at a time (got {' and '.join(kinds)})")
     names = spec.header_names()
-    if args.data or args.data_raw:
-        pieces = [_read_arg_file(d) for d in args.data] + [d.encode("utf-8") for d in args.data_raw]
-        spec.content = b"&".join(pieces)
+    if args.data_in_query:
+        spec.url = _with_query(spec.url, b"&".join(p for p in _data_pieces(args, spec, stream=False)
+                                                   if isinstance(p, bytes)))
+    if data_in_body:
+        pieces = _data_pieces(args, spec, stream=True)
+        if len(pieces) == 1:
+            spec.content = pieces[0]
+        elif all(isinstance(p, bytes) for p in pieces):
+            spec.content = b"&".join(p for p in pieces if isinstance(p, bytes))
+        else:
+            joined: list[bytes | BinaryIO] = []
+            for piece in pieces:
+                if joined:
+                    joined.append(b"&")
+                joined.append(piece)
+            spec.content = JoinedBody(joined)
         if "content-type" not in names:
             spec.headers.append(("Content-Type", "application/x-www-form-urlencoded"))
     elif args.json is not None:
@@ -301,8 +458,19 @@ def build_spec(args: argparse.Namespace) -> Spec:
             spec.headers.append(("Content-Type", "application/json"))
         if "accept" not in names:
             spec.headers.append(("Accept", "application/json"))
+    elif args.upload_file is not None:
+        if args.upload_file == "-":
+            spec.content = sys.stdin.buffer  # streamed as it comes, chunked (no length to announce)
+        else:
+            spec.upload = ProgressReader(_open_body_file(args.upload_file, spec), None)
+            spec.content = spec.upload
+            if spec.url.split("#")[0].split("?")[0].endswith("/"):
+                # curl -T: a URL naming a folder gets the file's name
+                from ...parse import quote
+
+                spec.url = _append_path(spec.url, quote(os.path.basename(args.upload_file)))
     elif args.form_fields:
-        data: list[tuple[str, str]] = []
+        data: list[tuple[str, str]] = [(k, v if isinstance(v, str) else _json.dumps(v)) for k, v in fields]
         for f in args.form_fields:
             name, sep, value = f.partition("=")
             if not sep or not name:
@@ -311,6 +479,10 @@ def build_spec(args: argparse.Namespace) -> Spec:
                 files.append((name, _open_upload(value[1:], spec)))
             elif value.startswith("<"):
                 data.append((name, _read_arg_file("@" + value[1:]).decode("utf-8", "replace")))
+            elif ";type=" in value:
+                # curl: 'name=text;type=mime' is a text part with that Content-Type (no filename)
+                text, _, ctype = value.partition(";type=")
+                files.append((name, (None, text.encode("utf-8"), ctype.strip())))
             else:
                 data.append((name, value))
         spec.data, spec.files = data, files
@@ -327,6 +499,13 @@ def build_spec(args: argparse.Namespace) -> Spec:
     return spec
 
 
+def _append_path(url: str, name: str) -> str:
+    base, q, rest = url.partition("?")
+    if not q:
+        base, q, rest = url.partition("#")
+    return base + name + q + rest
+
+
 def _open_upload(value: str, spec: Spec) -> tuple[str, Any, str | None]:
     """``path[;type=mime][;filename=name]`` -> a multipart file tuple (the file stays open until sent)."""
     path, *params = value.split(";")
@@ -338,12 +517,7 @@ def _open_upload(value: str, spec: Spec) -> tuple[str, Any, str | None]:
             content_type = v.strip()
         elif k.strip() == "filename":
             filename = v.strip()
-    try:
-        f = open(path, "rb")  # noqa: SIM115 - closed after the request, with the others in spec.opened
-    except OSError as exc:
-        raise BodyFileError(f"cannot read {path}: {exc.strerror or exc}") from None
-    spec.opened.append(f)
-    return (filename, f, content_type)
+    return (filename, _open_body_file(path, spec), content_type)
 
 
 # -- the client ----------------------------------------------------------------------------------
@@ -362,17 +536,22 @@ def _credentials(user: str) -> tuple[str, str]:
 
 def make_client(args: argparse.Namespace, trace: Trace | None) -> Any:
     """A Client configured from the options (a tracing one for ``-v``)."""
-    from ...models import Timeout
+    from ...http.models import Timeout
 
     auth: Any = None
     if args.user is not None:
         name, password = _credentials(args.user)
         if args.digest:
-            from ...policy.auth import DigestAuth
+            from ...http.policy.auth import DigestAuth
 
             auth = DigestAuth(name, password)
         else:
             auth = (name, password)
+    for option, path in (("--cacert", args.cacert), ("-E/--cert", args.cert), ("--key", args.key)):
+        # Loaded only when the TLS context is built, mid-request: a typo would surface as a
+        # traceback there, so each file is checked up front.
+        if path is not None and not os.access(path, os.R_OK):
+            raise UsageError(f"{option}: cannot read {path}")
     verify: Any = True
     if args.insecure:
         verify = False
@@ -381,6 +560,18 @@ def make_client(args: argparse.Namespace, trace: Trace | None) -> Any:
     cert: Any = None
     if args.cert:
         cert = (args.cert, args.key) if args.key else args.cert
+    if args.cert or (args.cacert and not args.insecure):
+        # A file that is no PEM fails deep inside the first request otherwise (ssl.SSLError).
+        import ssl
+
+        from ...http.connection import make_ssl_context
+
+        try:
+            make_ssl_context(verify, cert)
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            which = f"-E/--cert {args.cert}" + (f" --key {args.key}" if args.key else "") if args.cert else \
+                f"--cacert {args.cacert}"
+            raise UsageError(f"{which}: cannot load the certificate or key: {exc}") from None
     cookies: Any = False  # a one-shot command needs no jar (and http.cookiejar costs ~40 ms to import)
     if args.cookie:
         cookies = {}
@@ -405,11 +596,25 @@ def make_client(args: argparse.Namespace, trace: Trace | None) -> Any:
         user_agent=args.user_agent,
         respect_robots=args.respect_robots,
     )
+    if args.cache:
+        options["cache"] = _cache_file(args.cache)
+    version = getattr(args, "http_version", None)
+    if version in ("2", "2-prior"):
+        options["http2"] = True if version == "2" else "prior-knowledge"
     if trace is None:
-        from ...client import Client
+        from ...http.client import Client
 
         return Client(**options)
     return _tracing_client_class()(trace, **options)
+
+
+def _cache_file(directory: str) -> str:
+    """The sqlite file of ``--cache DIR`` (DIR is created if missing)."""
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--cache {directory!r}: cannot create the folder ({exc.strerror or exc})") from exc
+    return os.path.join(directory, "netwire-cache.sqlite")
 
 
 # -- -v: what happened on the wire ---------------------------------------------------------------
@@ -429,6 +634,13 @@ class Trace:
         self.connect_in_send = 0.0
         self.first_byte: float | None = None
         self.reused = False
+        self.version = "1.1"  # of the exchange being traced (the response says which)
+        # For -w: the moments (time.monotonic()) the last connection resolved, connected and
+        # finished its TLS handshake, and the peer's address.
+        self.dns_at: float | None = None
+        self.connect_at: float | None = None
+        self.tls_at: float | None = None
+        self.peer: tuple[str, int] | None = None
 
     def info(self, text: str) -> None:
         self.stream.write(self.p.paint("* ", "\x1b[2m") + text + "\n")
@@ -436,7 +648,7 @@ class Trace:
     def request(self, request: Any) -> None:
         p = self.p
         url = request.url
-        lines = [visible(f"{request.method} {url.request_target} HTTP/1.1")]
+        lines = [visible(f"{request.method} {url.request_target} HTTP/{self.version}")]
         if "host" not in request.headers:
             lines.append(p.header("Host", visible(url.host)))
         # Credentials stay off the terminal (and out of pasted bug reports).
@@ -515,8 +727,8 @@ def _tracing_client_class() -> Any:
         return _TracingClient
     import socket
 
-    from ...client import Client
-    from ...connection import open_connection
+    from ...http.client import Client
+    from ...http.connection import open_connection
     from ...sockets.happy_eyeballs import connect_addrinfos, interleave_addresses
 
     class TracingClient(Client):
@@ -526,21 +738,23 @@ def _tracing_client_class() -> Any:
             super().__init__(**options)
             self._trace = trace
 
-        def _connect(self, origin: Any, proxy: Any, t: Any, deadline: float | None) -> Any:
+        def _connect(self, origin: Any, proxy: Any, t: Any, deadline: float | None, h2: bool = False) -> Any:
             trace = self._trace
             started = time.monotonic()
             if proxy is not None or self.uds is not None or origin.scheme == "http+unix":
-                conn = super()._connect(origin, proxy, t, deadline)
+                conn = super()._connect(origin, proxy, t, deadline, h2)
                 trace.connect, trace.dns, trace.tls = time.monotonic() - started, None, None
+                trace.connect_at, trace.dns_at, trace.tls_at = time.monotonic(), None, None
                 via = f" via proxy {proxy.url}" if proxy is not None else ""
                 trace.info(f"connected to {origin}{via} in {trace.connect * 1000:.2f} ms")
             else:
                 try:
                     infos = socket.getaddrinfo(origin.host, origin.port, 0, socket.SOCK_STREAM, socket.IPPROTO_TCP)
                 except (OSError, UnicodeError):
-                    return super()._connect(origin, proxy, t, deadline)  # raises the usual ConnectError
+                    return super()._connect(origin, proxy, t, deadline, h2)  # raises the usual ConnectError
                 resolved = time.monotonic()
                 trace.dns = resolved - started
+                trace.dns_at = resolved
                 addresses = ", ".join(dict.fromkeys(str(i[4][0]) for i in infos))
                 trace.info(f"{origin.host} resolved to {addresses} in {trace.dns * 1000:.2f} ms")
                 sock = connect_addrinfos(
@@ -549,15 +763,24 @@ def _tracing_client_class() -> Any:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 connected = time.monotonic()
                 trace.connect = connected - resolved
+                trace.connect_at = connected
                 peer = sock.getpeername()
                 trace.info(f"connected to {peer[0]} port {peer[1]} in {trace.connect * 1000:.2f} ms")
-                ctx = self._context() if origin.scheme == "https" else None
+                ctx = None
+                if origin.scheme == "https":
+                    ctx = self._h2_context(origin.host) if h2 else self._context()
                 conn = open_connection(
                     origin, connect_timeout=t.connect, deadline=deadline, ssl_context=ctx,
                     limits=self.parser_limits, sock=sock,
                 )
                 trace.tls = time.monotonic() - connected if ctx is not None else None
+                trace.tls_at = time.monotonic() if ctx is not None else None
             trace.connect_in_send += time.monotonic() - started
+            try:
+                peer = conn.sock.getpeername()
+                trace.peer = (str(peer[0]), int(peer[1])) if isinstance(peer, tuple) else None
+            except (OSError, AttributeError):
+                trace.peer = None
             tls: Any = conn.sock
             if hasattr(tls, "version"):
                 cipher = tls.cipher()
@@ -591,6 +814,9 @@ def _tracing_client_class() -> Any:
             if trace.reused:
                 trace.info(f"re-using the connection to {request.url.origin}")
             trace.first_byte = time.monotonic() - trace.send_started - trace.connect_in_send
+            trace.version = response.http_version
+            if response.http_version == "2":
+                trace.info("using HTTP/2")
             trace.request(request)
             trace.response(response)
             return response
@@ -749,6 +975,82 @@ def _remote_name(url: Any) -> str:
     return name
 
 
+def _disposition_params(value: str) -> dict[str, str]:
+    """The parameters of a Content-Disposition value (RFC 6266), names lower-cased; quoted
+    strings unquoted (a ``;`` inside quotes does not end a parameter)."""
+    params: dict[str, str] = {}
+    i, n = value.find(";"), len(value)
+    if i < 0:
+        return params
+    i += 1
+    while i < n:
+        eq = value.find("=", i)
+        if eq < 0:
+            break
+        name = value[i:eq].strip().lower()
+        i = eq + 1
+        while i < n and value[i] in " \t":
+            i += 1
+        if i < n and value[i] == '"':
+            chars: list[str] = []
+            i += 1
+            while i < n and value[i] != '"':
+                if value[i] == "\\" and i + 1 < n:
+                    i += 1
+                chars.append(value[i])
+                i += 1
+            text = "".join(chars)
+            i = value.find(";", i)
+            i = n if i < 0 else i + 1
+        else:
+            end = value.find(";", i)
+            end = n if end < 0 else end
+            text = value[i:end].strip()
+            i = end + 1
+        params.setdefault(name, text)
+    return params
+
+
+def _sanitise_file_name(name: str) -> str:
+    """A server-given name made safe to create here: its last path segment (``/`` or ``\\``),
+    without control characters and without leading dots (no hidden files, no ``..``); "" if nothing is left."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable())
+    name = name.lstrip(".").strip()
+    try:
+        if len(os.fsencode(name)) > 255:
+            return ""
+    except UnicodeError:
+        return ""
+    return name
+
+
+def _header_file_name(response: Any) -> str:
+    """-OJ: the file name the Content-Disposition header gives (``filename*`` first, RFC 6266),
+    sanitised; the URL's last segment when there is no usable one (as curl does)."""
+    from ...parse import unquote
+
+    value = response.headers.get("content-disposition")
+    if value:
+        params = _disposition_params(value)
+        extended = params.get("filename*")
+        candidates = []
+        if extended:
+            charset, _, rest = extended.partition("'")
+            _, _, encoded = rest.partition("'")
+            try:
+                candidates.append(unquote(encoded, encoding=charset or "utf-8", errors="strict"))
+            except (LookupError, UnicodeError):
+                pass
+        if "filename" in params:
+            candidates.append(params["filename"])
+        for candidate in candidates:
+            name = _sanitise_file_name(candidate)
+            if name:
+                return name
+    return _remote_name(response.url)
+
+
 def _resume_offset(args: argparse.Namespace, path: str | None) -> int:
     if args.resume is None:
         return 0
@@ -785,14 +1087,30 @@ def _content_range_total(value: str | None) -> tuple[int | None, int | None]:
     return start, int(total) if total.strip().isdigit() else None
 
 
+def _check_options(args: argparse.Namespace) -> None:
+    if args.output and args.remote_name:
+        raise UsageError("use -o FILE or -O, not both")
+    if args.fail and args.fail_with_body:
+        raise UsageError("--fail and --fail-with-body do not go together (pick one)")
+    if args.remote_header_name and not args.remote_name:
+        raise UsageError("-J names the -O file: use -OJ (or -O -J)")
+    if args.remote_header_name and args.resume is not None:
+        raise UsageError("-J and -C do not go together: the file name is known only from the answer")
+    if args.clobber and not args.remote_header_name:
+        raise UsageError("--clobber goes with -OJ (other outputs are always overwritten)")
+    if args.upload_file is not None and args.data_in_query:
+        raise UsageError("-T and -G do not go together")
+    if args.write_out is not None and args.write_out.startswith("@"):
+        args.write_out = _read_arg_file(args.write_out).decode("utf-8", "replace")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run one HTTP command; returns the exit code."""
     err = sys.stderr
     err_painter = Painter(use_color(err, args.color))
     try:
+        _check_options(args)
         spec = build_spec(args)
-        if args.output and args.remote_name:
-            raise UsageError("use -o FILE or -O, not both")
     except UsageError as exc:
         print(f"netwire: {exc}", file=err)
         return EXIT_USAGE
@@ -803,6 +1121,7 @@ def run(args: argparse.Namespace) -> int:
         print(err_painter.warning(
             "netwire: WARNING: --insecure: TLS certificates are NOT verified; anyone on the path can read "
             "and change this exchange"), file=err)
+    transfer = Transfer(time.monotonic(), url=spec.url, method=spec.method)
     try:
         if args.insecure:
             # The line above is the CLI's own warning: the library's InsecureRequestWarning would repeat it.
@@ -812,29 +1131,46 @@ def run(args: argparse.Namespace) -> int:
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", InsecureRequestWarning)
-                return _run(args, spec, err, err_painter)
-        return _run(args, spec, err, err_painter)
+                rc = _run(args, spec, err, err_painter, transfer)
+        else:
+            rc = _run(args, spec, err, err_painter, transfer)
     finally:
         for f in spec.opened:
             f.close()
+    if args.write_out is not None:
+        transfer.exitcode = rc
+        if transfer.ended is None:
+            transfer.ended = time.monotonic()
+        write_out(args.write_out, transfer, sys.stdout, err)
+    return rc
 
 
-def _run(args: argparse.Namespace, spec: Spec, err: TextIO, err_painter: Painter) -> int:
+def _run(args: argparse.Namespace, spec: Spec, err: TextIO, err_painter: Painter, transfer: Transfer) -> int:
     from ...errors import InvalidURL, NetwireError
     from ...url import URL
 
     try:
         url = URL(spec.url)
     except InvalidURL as exc:
+        transfer.errormsg = str(exc)
         return print_error(exc)
     path: str | None = None
     try:
-        if args.remote_name:
+        if args.remote_name and not args.remote_header_name:
             path = _remote_name(url)
         elif args.output and args.output != "-":
             path = args.output
         offset = _resume_offset(args, path)
-        trace = Trace(err, err_painter) if args.verbose else None
+        trace: Trace | None = None
+        if args.verbose:
+            trace = Trace(err, err_painter)
+        elif args.write_out is not None:
+            import io
+
+            # -w reports DNS, connect and TLS moments and the peer address: the -v machinery
+            # records them; its text goes nowhere.
+            trace = Trace(io.StringIO(), Painter(False))
+        transfer.trace = trace
         client = make_client(args, trace)
     except UsageError as exc:
         print(f"netwire: {exc}", file=err)
@@ -847,6 +1183,12 @@ def _run(args: argparse.Namespace, spec: Spec, err: TextIO, err_painter: Painter
     for name in spec.removed:
         if name in client.headers:
             del client.headers[name]
+    upload = spec.upload
+    if upload is not None and not args.silent and is_tty(err):
+        from ...http.http11 import content_length_of
+
+        upload.progress = Progress(err, content_length_of(upload), label=f"upload {os.path.basename(args.upload_file)}")
+    transfer.started = time.monotonic()  # curl's times count from here: not the start-up imports
     try:
         with client, client.stream(
             spec.method,
@@ -858,9 +1200,66 @@ def _run(args: argparse.Namespace, spec: Spec, err: TextIO, err_painter: Painter
             json=spec.json if spec.has_json else None,
             files=spec.files,
         ) as response:
-            return _deliver(args, response, path, offset, trace, err, err_painter)
+            transfer.head_at = time.monotonic()
+            transfer.response = response
+            if upload is not None:
+                transfer.size_upload = upload.sent
+                if upload.progress is not None:
+                    upload.progress.finish()
+                    upload.progress = None
+            else:
+                length = response.request.headers.get("content-length")
+                transfer.size_upload = int(length) if length and length.isdigit() else 0
+            try:
+                return _deliver(args, response, path, offset, trace, err, err_painter, transfer)
+            finally:
+                transfer.ended = time.monotonic()
     except NetwireError as exc:
+        if upload is not None and upload.progress is not None:
+            upload.progress.abandon()
+        transfer.errormsg = str(exc)
         return print_error(exc)
+
+
+def _dump_head(args: argparse.Namespace, response: Any, err: TextIO) -> int:
+    """-D FILE: every head of the exchange (each redirect hop's, then the final one), as on the wire."""
+    plain = Painter(False)
+    try:
+        if args.dump_header == "-":
+            out = sys.stdout.buffer
+            for hop in (*response.history, response):
+                _write_head(out, hop, plain, False)
+            out.flush()
+        else:
+            with open(args.dump_header, "wb") as f:
+                for hop in (*response.history, response):
+                    _write_head(f, hop, plain, False)
+    except OSError as exc:
+        print(f"netwire: write error: {args.dump_header}: {exc.strerror or exc}", file=err)
+        return EXIT_WRITE
+    return EXIT_OK
+
+
+def _terminal_note(args: argparse.Namespace, response: Any, size: int, err: TextIO, err_painter: Painter) -> None:
+    """On a terminal, say what an empty error answer or a redirect not followed would hide.
+
+    curl prints nothing in both cases, and the command looks like it succeeded with no output.
+    Only for a person (stderr a terminal, no -s); the exit code is not changed.
+    """
+    if args.silent or not is_tty(err):
+        return
+    status = response.status
+    location = response.headers.get("location")
+    if 300 <= status < 400 and location:
+        print(err_painter.note(f"{status} -> {visible(location)} (use -L to follow)"), file=err)
+    elif status >= 400 and size == 0 and response.request.method != "HEAD":
+        from http import HTTPStatus
+
+        try:
+            reason = response.reason or HTTPStatus(status).phrase
+        except ValueError:
+            reason = response.reason
+        print(err_painter.note(f"HTTP {status} {visible(reason)} (empty body)"), file=err)
 
 
 def _deliver(
@@ -871,19 +1270,35 @@ def _deliver(
     trace: Trace | None,
     err: TextIO,
     err_painter: Painter,
+    transfer: Transfer,
 ) -> int:
+    status = response.status
+    if args.remote_header_name:
+        try:
+            path = _header_file_name(response)
+        except UsageError as exc:
+            print(f"netwire: {exc}", file=err)
+            return EXIT_USAGE
+        if os.path.lexists(path) and not args.clobber:
+            print(f"netwire: -J: {path} exists; not overwritten (use --clobber to replace it)", file=err)
+            return EXIT_WRITE
+    transfer.filename = path or ""
     out = sys.stdout.buffer
     to_stdout = path is None
     out_tty = to_stdout and is_tty(sys.stdout)
     painter = Painter(use_color(sys.stdout, args.color) if to_stdout else False)
-    status = response.status
     show_head = args.include or args.head
+    if args.dump_header is not None:
+        code = _dump_head(args, response, err)
+        if code:
+            return code
     if show_head and to_stdout:
         for hop in response.history:
             _write_head(out, hop, painter, out_tty)
         _write_head(out, response, painter, out_tty)
         out.flush()
-    if args.fail and status >= 400:
+    failed = (args.fail or args.fail_with_body) and status >= 400
+    if failed and not args.fail_with_body:
         print(f"netwire: HTTP error: {status} {visible(response.reason)} for {response.url} (--fail)", file=err)
         if trace is not None:
             trace.timings(0)
@@ -900,8 +1315,8 @@ def _deliver(
                 return EXIT_WRITE
         if trace is not None:
             trace.timings(0)
-        return EXIT_OK
-    if path is None:
+        rc = EXIT_OK
+    elif path is None:
         forced = args.pretty == "always" and _is_json_type(response.headers.get("content-type", ""))
         if (out_tty and args.pretty != "never") or forced:
             size = _body_to_terminal(args, response, out, painter)
@@ -911,10 +1326,20 @@ def _deliver(
             if progress is not None:
                 progress.finish()
         out.flush()
+        transfer.size_download = size
         if trace is not None:
             trace.timings(size)
-        return EXIT_OK
-    return _download(args, response, path, offset, trace, err, err_painter, show_head)
+        _terminal_note(args, response, size, err, err_painter)
+        rc = EXIT_OK
+    else:
+        rc = _download(args, response, path, offset, trace, err, err_painter, show_head, transfer)
+        if rc == EXIT_OK:
+            _terminal_note(args, response, transfer.size_download, err, err_painter)
+    if failed and rc == EXIT_OK:
+        print(f"netwire: HTTP error: {status} {visible(response.reason)} for {response.url} (--fail-with-body)",
+              file=err)
+        return EXIT_HTTP_ERROR
+    return rc
 
 
 def _stdout_is_a_file() -> bool:
@@ -952,6 +1377,7 @@ def _download(
     err: TextIO,
     err_painter: Painter,
     show_head: bool,
+    transfer: Transfer,
 ) -> int:
     from ...errors import NetwireError
 
@@ -1026,6 +1452,7 @@ def _download(
         return EXIT_WRITE
     if progress is not None:
         progress.finish()
+    transfer.size_download = written
     if trace is not None:
         trace.timings(written)
     return EXIT_OK

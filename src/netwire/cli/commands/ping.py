@@ -1,6 +1,7 @@
 """``netwire ping HOST``: ICMP echo over IPv4 or IPv6 (unprivileged ICMP socket where the kernel
 allows it, else a raw socket, which needs root); prints each reply's RTT, then loss and RTT stats.
-Exit status: 0 if any reply came, 1 if none did, 2 if pinging was not possible."""
+Exit status: 0 if any reply came, 1 if none did, 2 if pinging was not possible (no permission,
+no ICMP socket), 6 if the host name could not be resolved."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ import socket
 import sys
 from typing import Any
 
-from ...errors import NetwireError
+from ...errors import ConnectError, NetwireError
+from ..parsing import plain
+
+#: Exit codes (docs/cli.md): 6 is the HTTP commands' "host name could not be resolved" too.
+EXIT_REPLIED, EXIT_NO_REPLY, EXIT_NOT_POSSIBLE, EXIT_UNRESOLVED = 0, 1, 2, 6
 
 
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("ping", help="ICMP echo: RTT and loss (IPv4/IPv6)", description=__doc__)
+    p = subparsers.add_parser("ping", help="ICMP echo: RTT and loss (IPv4/IPv6)", description=plain(__doc__))
     p.add_argument("host")
     p.add_argument("-c", "--count", type=int, default=4, help="requests to send (default: 4)")
     p.add_argument("-i", "--interval", type=float, default=1.0, help="seconds between requests (default: 1)")
@@ -32,9 +37,14 @@ def _ping(args: argparse.Namespace) -> int:
     try:
         with Pinger(args.host, family=family, size=args.size, prefer="raw" if args.raw else "dgram") as probe:
             kind, address = probe.kind, probe.address
+    except ConnectError as exc:
+        # Resolving is the only thing that can fail this way before a socket is opened: an
+        # unknown host is the user's typo, not a missing permission, and scripts tell them apart.
+        print(f"netwire ping: {exc}", file=sys.stderr)
+        return EXIT_UNRESOLVED
     except (NetwireError, OSError) as exc:
         print(f"netwire ping: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_NOT_POSSIBLE
     print(f"PING {args.host} ({address}): {args.size} data bytes, {kind}", flush=True)
 
     def show(seq: int, reply: PingReply | None) -> None:
@@ -51,9 +61,9 @@ def _ping(args: argparse.Namespace) -> int:
         )
     except (NetwireError, OSError) as exc:
         print(f"netwire ping: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_NOT_POSSIBLE
     print(f"--- {args.host} ping statistics ---")
     print(f"{stats.sent} packets transmitted, {stats.received} received, {stats.loss * 100:.1f}% packet loss")
     if stats.received:
         print(stats.summary())
-    return 0 if stats.received else 1
+    return EXIT_REPLIED if stats.received else EXIT_NO_REPLY

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..color import visible
 from ..output import EXIT_HTTP_ERROR, EXIT_USAGE, exit_code
+from ..parsing import plain
 
 EXIT_ALLOWED = 0
 EXIT_DISALLOWED = 1
@@ -28,7 +29,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "robots",
         help="check a URL against its site's robots.txt (RFC 9309)",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("url", help="the URL a crawler wants to fetch")
@@ -50,7 +51,7 @@ def list_sitemaps(args: argparse.Namespace) -> int:
     """Print every URL the sitemaps list; failed documents are reported on stderr."""
     from ... import Client
     from ...errors import NetwireError
-    from ...sitemaps import sitemaps
+    from ...robots.sitemaps import sitemaps
 
     errors: list[tuple[str, NetwireError]] = []
     count = 0

@@ -8,9 +8,11 @@ import sys
 import time
 from typing import Any
 
+from ..parsing import plain
+
 
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("sniff", help="capture packets, one-line summaries (Linux, root)", description=__doc__)
+    p = subparsers.add_parser("sniff", help="capture packets, one-line summaries (Linux, root)", description=plain(__doc__))
     p.add_argument("--iface", default=None, help="interface to capture on (default: all)")
     p.add_argument("-c", "--count", type=int, default=None, help="stop after N packets")
     p.add_argument("--timeout", type=float, default=None, help="stop after this many seconds")

@@ -14,11 +14,12 @@ import sys
 from typing import Any
 
 from ...errors import NetwireError
-from ...sockets.stream import describe_address
+from ..parsing import plain
+from .tcp import address_text
 
 
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("udp", help="netcat-like UDP: listen, send", description=__doc__)
+    p = subparsers.add_parser("udp", help="netcat-like UDP: listen, send", description=plain(__doc__))
     sub = p.add_subparsers(dest="udp_command", metavar="{listen,send}", required=True)
 
     lp = sub.add_parser("listen", help="print received datagrams")
@@ -56,7 +57,7 @@ def _listen(args: argparse.Namespace) -> int:
             return None
         seen[0] += 1
         if args.show_address:
-            out.write(f"{describe_address(addr)}: ".encode())
+            out.write(f"{address_text(addr)}: ".encode())
         out.write(data if data.endswith(b"\n") else data + b"\n")
         out.flush()
         if args.count is not None and seen[0] >= args.count:
@@ -65,7 +66,7 @@ def _listen(args: argparse.Namespace) -> int:
 
     def ready(server: UDPServer) -> None:
         holder.append(server)
-        _err(f"listening on {describe_address(server.address)} (udp)")
+        _err(f"listening on {address_text(server.address)} (udp)")
 
     try:
         serve_udp(handler, args.host, args.port, ready=ready)

@@ -1,0 +1,290 @@
+"""HTTP/2: 20 requests in flight over ONE connection, and one 64 MiB body.
+
+nginx on loopback with ``listen ... ssl http2`` (a trustme certificate), 128-byte bodies:
+
+* 20 in flight over one HTTP/2 connection: netwire.AsyncClient(http2=True) (asyncio and
+  uvloop), netwire.Client(http2=True) shared by 20 threads, httpx.AsyncClient(http2=True), and
+  pycurl's multi interface with CURLPIPE_MULTIPLEX (libcurl + nghttp2 in C) when installed.
+  Each keeps 20 requests outstanding; the figures are requests per second and the client
+  process's CPU time per request (steadier on a loaded machine).
+* 64 MiB in one GET: netwire over HTTP/2 against netwire over HTTP/1.1-over-TLS (the same
+  nginx, the client offering only http/1.1 by ALPN), MB/s.
+
+    python bench/run.py h2            # or: python bench/bench_h2.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import importlib.util
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from servers import bench_site
+
+Row = dict[str, Any]
+
+IN_FLIGHT = 20
+REQUESTS = 20_000
+SLOW_REQUESTS = 2_000  # httpx: its rate makes 20,000 take minutes; its rate is comparable
+BIG = 64 * 1024 * 1024
+
+
+def _have(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+@contextmanager
+def h2_nginx() -> Iterator[tuple[str, str]]:
+    """nginx over TLS with HTTP/2; yields (base URL, CA file)."""
+    from dataclasses import replace
+
+    from tests.servers.h2 import write_cert
+    from tests.servers.nginx import nginx_server
+    from tests.servers.tls import session_ca
+
+    with tempfile.TemporaryDirectory(prefix="netwire-bench-h2-") as tmp:
+        d = Path(tmp)
+        os.chmod(d, 0o755)
+        crt, key = write_cert(d)
+        ca = d / "ca.pem"
+        session_ca().cert_pem.write_to_path(str(ca))
+        site = bench_site(BIG)
+        site = replace(
+            site,
+            listen="ssl http2",
+            locations=f"ssl_certificate {crt}; ssl_certificate_key {key}; ssl_protocols TLSv1.3;" + site.locations,
+            # 20 streams of 128 B: the default 8 KiB chunks are fine; a big body wants big ones.
+            http=site.http + " http2_chunk_size 16k;",
+        )
+        with nginx_server(site, install=True) as server:
+            yield f"https://localhost:{server.port}", str(ca)
+
+
+def _measure(n: int, go: Callable[[int], None]) -> tuple[float, float]:
+    go(IN_FLIGHT * 5)  # warm up: the connection, caches
+    gc.collect()
+    wall, cpu = time.perf_counter(), time.process_time()
+    go(n)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return n / wall, cpu / n * 1e6
+
+
+async def _workers(n: int, one: Callable[[], Awaitable[int]]) -> None:
+    per, extra = divmod(n, IN_FLIGHT)
+
+    async def worker(count: int) -> int:
+        got = 0
+        for _ in range(count):
+            got += await one()
+        return got
+
+    sizes = await asyncio.gather(*(worker(per + (i < extra)) for i in range(IN_FLIGHT)))
+    assert sum(sizes) == n * 128, f"expected {n * 128} body bytes, got {sum(sizes)}"
+
+
+def _on(loop: str, coro: Awaitable[Any]) -> Any:
+    if loop == "uvloop":
+        import uvloop
+
+        return uvloop.run(coro)  # type: ignore[arg-type]
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def netwire_async(url: str, ca: str, n: int, loop: str) -> tuple[float, float, int]:
+    from netwire.aio import AsyncClient
+
+    async def main() -> tuple[float, float, int]:
+        async with AsyncClient(http2=True, verify=ca) as client:
+
+            async def one() -> int:
+                return len((await client.get(url)).content)
+
+            await _workers(IN_FLIGHT * 5, one)
+            gc.collect()
+            wall, cpu = time.perf_counter(), time.process_time()
+            await _workers(n, one)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            conns = client.pool.connections_opened
+            return n / wall, cpu / n * 1e6, conns
+
+    return _on(loop, main())  # type: ignore[no-any-return]
+
+
+def netwire_threads(url: str, ca: str, n: int) -> tuple[float, float, int]:
+    import netwire
+
+    with netwire.Client(http2=True, verify=ca) as client:
+
+        def go(total: int) -> None:
+            per, extra = divmod(total, IN_FLIGHT)
+            got = [0] * IN_FLIGHT
+
+            def worker(i: int) -> None:
+                for _ in range(per + (i < extra)):
+                    got[i] += len(client.get(url).content)
+
+            threads = [threading.Thread(target=worker, args=(i,)) for i in range(IN_FLIGHT)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert sum(got) == total * 128
+
+        rate, cpu = _measure(n, go)
+        return rate, cpu, client.pool.connections_opened
+
+
+def httpx_async(url: str, ca: str, n: int) -> tuple[float, float, int]:
+    import httpx
+
+    async def main() -> tuple[float, float, int]:
+        async with httpx.AsyncClient(http2=True, verify=ca) as client:
+
+            async def one() -> int:
+                return len((await client.get(url)).content)
+
+            await _workers(IN_FLIGHT * 5, one)
+            gc.collect()
+            wall, cpu = time.perf_counter(), time.process_time()
+            await _workers(n, one)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            return n / wall, cpu / n * 1e6, 1
+
+    return asyncio.run(main())
+
+
+def pycurl_multiplexed(url: str, ca: str, n: int) -> tuple[float, float, int]:
+    import pycurl
+
+    multi = pycurl.CurlMulti()
+    multi.setopt(pycurl.M_PIPELINING, pycurl.PIPE_MULTIPLEX)
+    multi.setopt(pycurl.M_MAX_HOST_CONNECTIONS, 1)
+    received = [0]
+
+    def sink(data: bytes) -> None:
+        received[0] += len(data)
+
+    handles = []
+    for _ in range(IN_FLIGHT):
+        c = pycurl.Curl()
+        c.setopt(pycurl.URL, url)
+        c.setopt(pycurl.CAINFO, ca)
+        c.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_2TLS)
+        c.setopt(pycurl.PIPEWAIT, 1)
+        c.setopt(pycurl.WRITEFUNCTION, sink)
+        handles.append(c)
+
+    def go(total: int) -> None:
+        received[0] = 0
+        started = done = 0
+        for c in handles[:total]:
+            multi.add_handle(c)
+            started += 1
+        while done < total:
+            while multi.perform()[0] == pycurl.E_CALL_MULTI_PERFORM:
+                pass
+            _, ok, failed = multi.info_read()
+            if failed:
+                raise RuntimeError(f"pycurl failed: {failed[0][2]}")
+            for c in ok:
+                multi.remove_handle(c)
+                done += 1
+                if started < total:
+                    multi.add_handle(c)
+                    started += 1
+            if done < total:
+                # libcurl's own timeout: 0 when a handle just added needs perform() at once.
+                wait = multi.timeout()
+                multi.select(1.0 if wait < 0 else min(wait / 1000, 1.0))
+        assert received[0] == total * 128
+
+    rate, cpu = _measure(n, go)
+    version = handles[0].getinfo(pycurl.INFO_HTTP_VERSION)
+    for c in handles:
+        c.close()
+    multi.close()
+    assert version == pycurl.CURL_HTTP_VERSION_2_0, "pycurl did not speak HTTP/2"
+    return rate, cpu, 1
+
+
+def big_body(url: str, ca: str, http2: bool, loop: str | None) -> tuple[float, float]:
+    """One 64 MiB GET (after a warm-up GET): (MB/s, CPU s)."""
+    import netwire
+    from netwire.aio import AsyncClient
+
+    if loop is None:
+        with netwire.Client(http2=http2, verify=ca) as client:
+            client.get(url.replace("big.bin", "small.bin"))
+            wall, cpu = time.perf_counter(), time.process_time()
+            r = client.get(url)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            assert len(r.content) == BIG and r.http_version == ("2" if http2 else "1.1")
+            return BIG / wall / 1e6, cpu
+
+    async def main() -> tuple[float, float]:
+        async with AsyncClient(http2=http2, verify=ca) as client:
+            await client.get(url.replace("big.bin", "small.bin"))
+            wall, cpu = time.perf_counter(), time.process_time()
+            r = await client.get(url)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            assert len(r.content) == BIG and r.http_version == ("2" if http2 else "1.1")
+            return BIG / wall / 1e6, cpu
+
+    return _on(loop, main())  # type: ignore[no-any-return]
+
+
+def run(args: argparse.Namespace) -> list[Row]:
+    quick = getattr(args, "quick", False)
+    n = 2_000 if quick else REQUESTS
+    n_slow = 400 if quick else SLOW_REQUESTS
+    rows: list[Row] = []
+    loops = ["asyncio"] + (["uvloop"] if _have("uvloop") else [])
+    with h2_nginx() as (base, ca):
+        url = base + "/small.bin"
+        group = "h2: 20 in flight, 1 conn, 128 B"
+        cpu_group = "h2: CPU per GET"
+        clients: list[tuple[str, Callable[[], tuple[float, float, int]]]] = []
+        # Only the first row's name starts with "netwire": the table's ratios are to that one.
+        for loop in loops:
+            name = "netwire.AsyncClient (asyncio)" if loop == "asyncio" else f"  same, on {loop}"
+            clients.append((name, lambda loop=loop: netwire_async(url, ca, n, loop)))  # type: ignore[misc]
+        clients.append(("  netwire's Client, 20 threads", lambda: netwire_threads(url, ca, n)))
+        if _have("httpx") and _have("h2"):
+            clients.append((f"httpx http2 ({n_slow:,} GETs)", lambda: httpx_async(url, ca, n_slow)))
+        if _have("pycurl"):
+            clients.append(("pycurl multi, multiplexed", lambda: pycurl_multiplexed(url, ca, n)))
+        else:
+            print("   (pycurl not installed: pip install pycurl)", file=sys.stderr)
+        for name, make in clients:
+            rate, cpu, conns = make()
+            print(f"   {name:34} {rate:10.0f} req/s {cpu:8.1f} us CPU/req  ({conns} conn)", file=sys.stderr)
+            rows.append({"group": group, "name": name, "value": rate, "unit": "req/s", "higher": True})
+            rows.append({"group": cpu_group, "name": name, "value": cpu, "unit": "us", "higher": False})
+        big = base + "/big.bin"
+        for loop in [*loops, None]:
+            face = "Client" if loop is None else f"AsyncClient ({loop})"
+            group = f"64 MiB GET, {face}"
+            for label, http2 in (("netwire HTTP/2", True), ("HTTP/1.1 over TLS", False)):
+                mbs, cpu = big_body(big, ca, http2, loop)
+                print(f"   {group:34} {label:20} {mbs:8.0f} MB/s  {cpu:6.3f} s CPU", file=sys.stderr)
+                rows.append({"group": group, "name": label, "value": mbs, "unit": "MB/s", "higher": True})
+    return rows
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    result = run(parser.parse_args())
+    for r in result:
+        print(f"{r['group']:34} {r['name']:34} {r['value']:12.1f} {r['unit']}")

@@ -1,0 +1,948 @@
+"""The async client: the same policy loop as :class:`~netwire.client.Client`, on asyncio.
+
+``AsyncClient.request`` builds a request with :class:`~netwire.clientbase.BaseClient` (shared
+with the sync client), runs it through the same pure policy functions (redirects, auth flows,
+cookies, retries, proxies, robots), takes a connection from an
+:class:`~netwire.aio_pool.AsyncConnectionPool` and lets its
+:class:`~netwire.aio_connection.AsyncConnection` (an ``asyncio.Protocol``) drive
+:mod:`netwire.http11`. Only the waiting differs from the sync client.
+
+Cancellation is safe in every phase: a request cancelled while waiting for the pool gives its
+place back; one cancelled while connecting, sending or reading closes that connection rather
+than return it half-used. Works on any asyncio loop, uvloop included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, cast
+
+from ..errors import ConnectionTerminated, ReadError, RequestError, StreamError, WriteError
+from .aio_connection import AsyncConnection, open_async_connection
+from .aio_pool import AsyncConnectionPool
+from .clientbase import UNSET, USER_AGENT, BaseClient, ParamTypes, URLTypes
+from .connection import Origin
+from .content import iter_file
+from .flow import (
+    COALESCE_LIMIT,
+    CONTINUE_WAIT,
+    DRAIN_LIMIT,
+    EARLY_RESPONSE_WAIT,
+    IDEMPOTENT_METHODS,
+    CacheOp,
+    Drain,
+    Exchange,
+    FetchRobots,
+    ReadBody,
+    ReadCapped,
+    Route,
+    Sleep,
+    cookies_in,
+    cookies_out,
+    decoder_for,
+    follows,
+    fresh_hit,
+    is_plain,
+    response_fields,
+    robots_fetch_flow,
+    send_flow,
+)
+from .http11 import IncompleteResponse, ResponseHead, ResponseParser
+from .models import BodySink, Decoder, Headers, HeaderTypes, Request, Response, Timeout
+from .policy.proxies import Proxy, proxy_authorization
+from .policy.redirects import rewind_body
+
+if TYPE_CHECKING:
+    from .aio_h2_connection import AsyncH2Pool
+
+__all__ = ["AsyncClient", "AsyncResponse"]
+
+_CHUNK = 64 * 1024
+
+
+class _AsyncBody:
+    """The body of one response, read from its connection as it arrives.
+
+    When the body ends the connection goes back to the pool (``release(conn, reusable)``),
+    exactly once; an early close, an error or a cancellation releases it as not reusable.
+    """
+
+    __slots__ = ("_conn", "_deadline", "_read_timeout", "_release", "trailers")
+
+    def __init__(self, conn: AsyncConnection, release: Any, read_timeout: float | None, deadline: float | None) -> None:
+        self._conn: AsyncConnection | None = conn
+        self._release = release
+        self._read_timeout = read_timeout
+        self._deadline = deadline
+        self.trailers: list[tuple[str, str]] = []
+
+    @property
+    def complete(self) -> bool:
+        """Whether the whole body has arrived (it can be taken without waiting)."""
+        conn = self._conn
+        return conn is None or (conn.done and conn.error is None)
+
+    def take_complete(self) -> bytes:
+        """The whole body, when ``complete``; hands the connection back."""
+        conn = self._conn
+        if conn is None:
+            return b""
+        data = conn.take() if conn.chunks else b""
+        self._end(conn)
+        return data
+
+    def _end(self, conn: AsyncConnection) -> None:
+        self._conn = None
+        self.trailers = conn.trailers
+        self._release(conn, conn.finish())
+
+    def _fail(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.finish()
+            self._release(conn, False)
+
+    async def next_chunk(self) -> bytes:
+        """The next piece of the body as received (b"" at its end)."""
+        while True:
+            conn = self._conn
+            if conn is None:
+                return b""
+            if conn.chunks:
+                data = conn.take()
+                if conn.done:
+                    self._end(conn)
+                return data
+            if conn.done:
+                self._end(conn)
+                return b""
+            if conn.error is not None:
+                self._fail()
+                raise conn.error
+            try:
+                await conn.wait_event(self._read_timeout, self._deadline)
+            except BaseException:
+                self._fail()
+                raise
+
+    # The sync BodyStream protocol, for what Response's sync methods call.
+    def read(self, n: int = -1) -> bytes:
+        raise StreamError("an AsyncResponse body is read with `await response.aread()` or `aiter_bytes()`")
+
+    def readinto(self, buffer: memoryview) -> int:
+        raise StreamError("an AsyncResponse body is read with `await response.aread()` or `aiter_bytes()`")
+
+    def close(self) -> None:
+        self._fail()
+
+
+class _StoredBody(_AsyncBody):
+    """The body of a response served from the HTTP cache: bytes already in memory."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(None, None, None, None)  # type: ignore[arg-type]  # no connection behind it
+        self._data = data
+
+    @property
+    def complete(self) -> bool:
+        return True
+
+    def take_complete(self) -> bytes:
+        data, self._data = self._data, b""
+        return data
+
+    async def next_chunk(self) -> bytes:
+        return self.take_complete()
+
+    def _fail(self) -> None:
+        self._data = b""
+
+
+class AsyncResponse(Response):
+    """A :class:`~netwire.models.Response` whose body is read with ``await``.
+
+    ``await r.aread()`` reads the whole (decoded) body; ``async for chunk in r.aiter_bytes()``
+    streams it; ``await r.aclose()`` releases it. Once read, ``content``, ``text`` and
+    ``json()`` work as on a sync response (``AsyncClient.request`` reads the body for you).
+    """
+
+    __slots__ = ("_abody", "_adecoder", "_sink")
+
+    def __init__(self, status: int, *, body: _AsyncBody, decoder: Decoder | None = None, **kwargs: Any) -> None:
+        super().__init__(status, stream=body, **kwargs)
+        self._abody = body
+        self._adecoder = decoder
+        self._sink: BodySink | None = None
+
+    def _tap(self, sink: BodySink) -> None:
+        """As :meth:`Response._tap`: the raw body goes to ``sink`` as it is read, then ``done()``."""
+        self._sink = sink
+
+    # The sync ways of reading refuse an unread async body *before* touching it, so the response
+    # stays readable with the async ones (once the body was read, they serve the content).
+    def _refuse_sync_read(self, name: str) -> None:
+        if self._content is None:
+            raise StreamError(
+                f"{name}() cannot read an AsyncResponse body; use `await response.aread()` or "
+                "`async for chunk in response.aiter_bytes()` (the body is still unread and readable)"
+            )
+
+    def read(self, n: int = -1) -> bytes:
+        self._refuse_sync_read("read")
+        return super().read(n)
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        self._refuse_sync_read("readinto")
+        return super().readinto(buffer)
+
+    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        self._refuse_sync_read("iter_bytes")
+        return super().iter_bytes(chunk_size)
+
+    async def aread(self) -> bytes:
+        """Read and return the whole body (decoded); the connection goes back to the pool."""
+        if self._content is not None:
+            return self._content
+        if self.closed:
+            raise StreamError("the response is closed; its body can no longer be read")
+        body = self._abody
+        conn = body._conn
+        if conn is not None:
+            conn.until_done = True
+        if body.complete:
+            data = body.take_complete()
+            raw = data
+            decoder = self._adecoder
+            if decoder is not None and data:
+                data = decoder.decode(data) + decoder.flush()
+            sink = self._sink
+            if sink is not None:
+                sink.feed(raw)
+                sink.done()
+        else:
+            parts = [chunk async for chunk in self.aiter_bytes()]
+            data = b"".join(parts)
+        self._content = data
+        self.closed = True
+        return data
+
+    async def aiter_raw(self) -> AsyncIterator[bytes]:
+        """The body as it arrives, without content decoding."""
+        if self.closed:
+            if self._content is not None:
+                raise StreamError("the body was already read; use `content`")
+            raise StreamError("the response is closed; its body can no longer be read")
+        body = self._abody
+        sink = self._sink
+        try:
+            while True:
+                chunk = await body.next_chunk()
+                if not chunk:
+                    if sink is not None:
+                        sink.done()
+                    break
+                if sink is not None:
+                    sink.feed(chunk)
+                yield chunk
+        finally:
+            if body._conn is not None:
+                body._fail()
+            self.closed = True
+
+    async def aiter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        """The (decoded) body in pieces: as they arrive, or of ``chunk_size`` bytes."""
+        if self._content is not None:
+            data = self._content
+            step = chunk_size or max(len(data), 1)
+            for i in range(0, len(data), step):
+                yield data[i : i + step]
+            return
+        decoder = self._adecoder
+        pending = bytearray()
+        seen = False
+        async for raw in self.aiter_raw():
+            seen = True
+            chunk = decoder.decode(raw) if decoder is not None else raw
+            if not chunk:
+                continue
+            if chunk_size is None:
+                yield chunk
+                continue
+            pending += chunk
+            while len(pending) >= chunk_size:
+                yield bytes(pending[:chunk_size])
+                del pending[:chunk_size]
+        if decoder is not None and seen:
+            tail = decoder.flush()
+            if tail:
+                if chunk_size is None:
+                    yield tail
+                else:
+                    pending += tail
+        if chunk_size is not None:
+            while pending:
+                yield bytes(pending[:chunk_size])
+                del pending[:chunk_size]
+
+    async def aiter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
+        """The body decoded to text, with :attr:`encoding` (the WHATWG rules, UTF-8 when nothing
+        names one). When the encoding may be declared in the body (HTML, XML), the first 1024 bytes
+        are gathered before the first piece of text comes out."""
+        import codecs
+
+        from ._charset import PRESCAN_BYTES, sniff
+
+        decoder: codecs.IncrementalDecoder | None = None
+        head = bytearray()
+        async for chunk in self.aiter_bytes(chunk_size):
+            if decoder is None:
+                head += chunk
+                if len(head) < PRESCAN_BYTES and self._encoding is None:
+                    continue
+                chunk = bytes(head)
+                name = self._encoding or sniff(self.headers.get("content-type"), chunk)
+                decoder = codecs.getincrementaldecoder(name or "utf-8")(errors="replace")
+            text = decoder.decode(chunk)
+            if text:
+                yield text
+        if decoder is None:  # the body was shorter than the prescan
+            name = self._encoding or sniff(self.headers.get("content-type"), bytes(head))
+            decoder = codecs.getincrementaldecoder(name or "utf-8")(errors="replace")
+            text = decoder.decode(bytes(head))
+            if text:
+                yield text
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            yield tail
+
+    async def aclose(self) -> None:
+        """Release the response; a body not read to its end closes its connection."""
+        self.close()
+
+    async def __aenter__(self) -> AsyncResponse:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _h2_released(handle: Any, clean: bool) -> None:
+    """An HTTP/2 stream's body is done: its ``finish`` already gave the stream back."""
+
+
+async def _read_capped(response: AsyncResponse, limit: int) -> bytes:
+    """The first ``limit`` bytes of the body; the rest is never read (the connection is dropped)."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) >= limit:
+            break
+    return bytes(body[:limit])
+
+
+async def _drain(response: AsyncResponse) -> None:
+    """Read a small body to its end so the connection goes back to the pool; close a big one."""
+    try:
+        if not response.closed:
+            body = response._abody
+            if body.complete:
+                body.take_complete()
+            else:
+                left = DRAIN_LIMIT
+                while left > 0:
+                    chunk = await body.next_chunk()
+                    if not chunk:
+                        break
+                    left -= len(chunk)
+    except RequestError:
+        pass
+    finally:
+        response.close()
+
+
+class AsyncClient(BaseClient):
+    """A pooled HTTP/1.1 client on asyncio. Use ``async with``, or ``await client.aclose()``.
+
+    Its options are :class:`~netwire.clientbase.BaseClient`'s (the sync client's).
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.pool = AsyncConnectionPool(self.limits)
+        self._h2pool: AsyncH2Pool | None = None
+        if self.http2:
+            from .aio_h2_connection import AsyncH2Pool
+            from .h2_core import DEFAULT_H2_LIMITS
+
+            self._h2pool = AsyncH2Pool(self.pool, self.http2_limits or DEFAULT_H2_LIMITS)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._robots_fetch_locks: dict[str, asyncio.Lock] = {}
+        self._cache_thread: ThreadPoolExecutor | None = None
+
+    # -- public API -------------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        url: URLTypes,
+        *,
+        params: ParamTypes = None,
+        headers: HeaderTypes = None,
+        content: Any = None,
+        data: Any = None,
+        json: Any = None,
+        files: Any = None,
+        timeout: Any = UNSET,
+        follow_redirects: bool | None = None,
+        auth: Any = UNSET,
+        proxy: Any = UNSET,
+    ) -> AsyncResponse:
+        """Send a request and read its whole response body."""
+        req = self.build_request(
+            method, url, params=params, headers=headers, content=content, data=data, json=json, files=files
+        )
+        return await self.send(req, timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy)
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        url: URLTypes,
+        *,
+        params: ParamTypes = None,
+        headers: HeaderTypes = None,
+        content: Any = None,
+        data: Any = None,
+        json: Any = None,
+        files: Any = None,
+        timeout: Any = UNSET,
+        follow_redirects: bool | None = None,
+        auth: Any = UNSET,
+        proxy: Any = UNSET,
+    ) -> AsyncIterator[AsyncResponse]:
+        """Send a request; yield its response with the body unread (``aread()`` or ``aiter_bytes()``)."""
+        req = self.build_request(
+            method, url, params=params, headers=headers, content=content, data=data, json=json, files=files
+        )
+        response = await self.send(
+            req, timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy, stream=True
+        )
+        try:
+            yield response
+        finally:
+            response.close()
+
+    async def get(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+        return await self.request("GET", url, **kwargs)
+
+    async def head(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+        return await self.request("HEAD", url, **kwargs)
+
+    async def options(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+        return await self.request("OPTIONS", url, **kwargs)
+
+    async def post(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+        return await self.request("POST", url, **kwargs)
+
+    async def put(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+        return await self.request("PUT", url, **kwargs)
+
+    async def patch(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+        return await self.request("PATCH", url, **kwargs)
+
+    async def delete(self, url: URLTypes, **kwargs: Any) -> AsyncResponse:
+        return await self.request("DELETE", url, **kwargs)
+
+    def map(
+        self,
+        urls: Iterable[URLTypes] | AsyncIterable[URLTypes],
+        *,
+        concurrency: int = 20,
+        per_host: int | None = None,
+        method: str = "GET",
+        **kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        """Fetch many URLs, at most ``concurrency`` at once and ``per_host`` per host.
+
+        Yields a :class:`netwire.fetch.FetchOutcome` per URL as each completes (failures are
+        values: ``outcome.error``), with the body read. ``kwargs`` go to ``request``.
+        """
+        from .fetch import amap
+
+        return amap(self, urls, concurrency=concurrency, per_host=per_host, method=method, **kwargs)
+
+    async def aclose(self) -> None:
+        """Close every pooled connection. Responses still being read close theirs when done."""
+        self._closed = True
+        if self._h2pool is not None:
+            self._h2pool.close()
+        self.pool.close()
+        worker, self._cache_thread = self._cache_thread, None
+        if worker is not None:
+            # Writes still queued (bodies read just now) finish before the store closes.
+            await asyncio.wrap_future(worker.submit(self._close_cache))
+            worker.shutdown(wait=False)
+        else:
+            self._close_cache()
+        # Let the transports finish closing (their sockets are released on the next loop pass).
+        await asyncio.sleep(0)
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- the driver of the send loop ----------------------------------------------------------------
+
+    async def send(
+        self,
+        request: Request,
+        *,
+        timeout: Any = UNSET,
+        follow_redirects: bool | None = None,
+        auth: Any = UNSET,
+        proxy: Any = UNSET,
+        stream: bool = False,
+    ) -> AsyncResponse:
+        """Send ``request`` through the policies (robots.txt, auth, cookies, retries, redirects).
+
+        The body is read (and the connection handed back) unless ``stream`` is true. The
+        policies are :func:`netwire.flow.send_flow`'s (shared with the sync client); this
+        method only performs the I/O it asks for.
+        """
+        if self._closed:
+            raise RuntimeError("this AsyncClient is closed")
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            if self._loop is not None:
+                # Its pooled connections belong to the first loop and cannot be used here.
+                raise RuntimeError("an AsyncClient is bound to the event loop it was first used on")
+            self._loop = loop
+        follow = self.follow_redirects if follow_redirects is None else follow_redirects
+        flow_auth = self._flow_auth(auth)
+        first = None
+        if self.cache is not None:
+            hit = cast("AsyncResponse | None", fresh_hit(self, flow_auth, request))  # our _response_from_cache's
+            if hit is not None and not follows(hit, follow):
+                if not stream:
+                    await hit.aread()
+                return hit
+            first = hit
+        route = self._route_for(timeout, stream, proxy)
+        if first is None and is_plain(self, flow_auth):
+            # The common case, without the generator: one exchange (cookies as the flow does
+            # them); the loop takes over only if the answer is a redirect to follow.
+            jar = self.cookies
+            sent = request if jar is None else cookies_out(jar, request)
+            first = await self._send_single(sent, route)
+            if jar is not None:
+                cookies_in(jar, first, sent)
+            if not follows(first, follow):
+                if not stream:
+                    try:
+                        await first.aread()
+                    finally:
+                        first.close()
+                return first
+        response: AsyncResponse = await self._drive(
+            send_flow(self, request, route, follow=follow, auth=flow_auth, stream=stream, first=first)
+        )
+        return response
+
+    async def _drive(self, flow: Generator[Any, Any, Any]) -> Any:
+        """Run a sans-IO flow (:mod:`netwire.flow`) to its end, awaiting each action it yields."""
+        send = flow.send
+        result: Any = None
+        try:
+            action = next(flow)
+            while True:
+                kind = type(action)
+                try:
+                    if kind is Exchange:
+                        result = await self._send_single(action.request, action.route)
+                    elif kind is ReadBody:
+                        try:
+                            await action.response.aread()
+                        finally:
+                            action.response.close()
+                        result = None
+                    elif kind is Drain:
+                        await _drain(action.response)
+                        result = None
+                    elif kind is Sleep:
+                        await asyncio.sleep(action.seconds)
+                        result = None
+                    elif kind is ReadCapped:
+                        result = await _read_capped(action.response, action.limit)
+                    elif kind is CacheOp:
+                        result = await self._cache_call(action.call)
+                    elif kind is FetchRobots:
+                        lock = self._robots_fetch_locks.setdefault(action.url, asyncio.Lock())
+                        try:
+                            async with lock:
+                                result = await self._drive(robots_fetch_flow(self, action.url))
+                        finally:
+                            if not lock.locked():
+                                self._robots_fetch_locks.pop(action.url, None)
+                    else:  # pragma: no cover - every action is handled above
+                        raise TypeError(f"unknown flow action {action!r}")
+                except BaseException as exc:  # the flow decides (a retry catches a RequestError)
+                    action = flow.throw(exc)
+                    continue
+                action = send(result)
+        except StopIteration as stop:
+            return stop.value
+
+    # -- the HTTP cache ------------------------------------------------------------------------------
+    # A store that blocks (sqlite: disk I/O, and a lock another process may hold for a while) is
+    # called on one worker thread of the client's, never on the loop; one thread keeps the calls
+    # in order (a body stored just now is found by the next lookup) and gives sqlite one
+    # connection. An in-memory store is called on the loop: microseconds, and no thread hop.
+
+    def _cache_worker(self) -> ThreadPoolExecutor:
+        worker = self._cache_thread
+        if worker is None:
+            worker = self._cache_thread = ThreadPoolExecutor(1, thread_name_prefix="netwire-cache")
+        return worker
+
+    async def _cache_call(self, call: Any) -> Any:
+        if self.cache is not None and self.cache.blocking:
+            return await asyncio.wrap_future(self._cache_worker().submit(call))
+        return call()
+
+    def _cache_background(self, call: Any) -> None:
+        if self.cache is not None and self.cache.blocking:
+            self._cache_worker().submit(call)  # queued; the next lookup runs after it
+        else:
+            call()
+
+    def _response_from_cache(self, request: Request, entry: Any, headers: Headers, body: bytes) -> AsyncResponse:
+        return AsyncResponse(
+            entry.status,
+            body=_StoredBody(body),
+            decoder=decoder_for(self, entry.facts.encoding, request.method),
+            reason=entry.reason,
+            http_version=entry.http_version,
+            headers=headers,
+            request=request,
+            url=request.url,
+        )
+
+    # -- one exchange on one connection -------------------------------------------------------------
+
+    async def _connect(
+        self, origin: Origin, proxy: Proxy | None, t: Timeout, deadline: float | None, h2: bool = False
+    ) -> AsyncConnection:
+        """A new connection to ``origin``; ``h2``: offer HTTP/2 (ALPN) and keep what the server
+        sends first for the HTTP/2 connection taking it over."""
+        if origin.scheme == "https":
+            ctx = self._h2_context(origin.host) if h2 else self._tls_context(origin.host)
+        else:
+            ctx = None
+        limits = self.parser_limits
+        if proxy is None:
+            return await open_async_connection(
+                origin,
+                connect_timeout=t.connect,
+                deadline=deadline,
+                ssl_context=ctx,
+                uds=self.uds,
+                limits=limits,
+                keep_raw=h2,
+            )
+        if origin.scheme == "http" and proxy.kind in ("http", "https"):
+            # Plain HTTP through an HTTP proxy: talk to the proxy itself (absolute-form targets).
+            proxy_origin = Origin("https" if proxy.kind == "https" else "http", proxy.host, proxy.port)
+            conn = await open_async_connection(
+                proxy_origin,
+                connect_timeout=t.connect,
+                deadline=deadline,
+                ssl_context=self._tls_context(proxy.host) if proxy.kind == "https" else None,
+                limits=limits,
+            )
+            conn.origin = origin
+            return conn
+        fields: list[tuple[str, str]] = []
+        if proxy.kind in ("http", "https"):
+            fields.append(("User-Agent", self.headers.get("user-agent", USER_AGENT)))
+            credentials = proxy_authorization(proxy)
+            if credentials:
+                fields.append(("Proxy-Authorization", credentials))
+        return await open_async_connection(
+            origin,
+            connect_timeout=t.connect,
+            deadline=deadline,
+            ssl_context=ctx,
+            limits=limits,
+            proxy=proxy,
+            proxy_headers=fields,
+            # An https:// proxy: TLS to the proxy, the origin's TLS inside it (TLS in TLS).
+            proxy_ssl_context=self._context() if proxy.kind == "https" else None,
+            keep_raw=h2,
+        )
+
+    async def _send_single(self, request: Request, route: Route) -> AsyncResponse:
+        url = request.url
+        t = route.timeout
+        deadline = route.deadline
+        origin, key, proxy = self._route(request, route.proxies)
+        method = request.method
+        head = self._head(request, proxy)
+        pool = self.pool
+        first: AsyncConnection | None = None
+        h2pool = self._h2pool
+        if h2pool is not None and key not in h2pool.h1_only and self._speaks_h2(origin, proxy):
+            got = await self._send_h2(request, route, origin, key, proxy)
+            if isinstance(got, AsyncResponse):
+                return got
+            first = got  # the server picked HTTP/1.1 by ALPN: this connection, for this request
+        started = time.monotonic()
+        read_timeout = t.read
+        for attempt in (0, 1):
+            idle = pool.try_acquire(key) if attempt == 0 and first is None else None
+            if first is not None:
+                conn, first, reused = first, None, False
+            elif idle is not None:
+                conn, reused = idle, True
+            else:
+                conn, reused = await pool.acquire(
+                    key,
+                    lambda: self._connect(origin, proxy, t, deadline),
+                    pool_timeout=t.pool,
+                    deadline=deadline,
+                    fresh=attempt > 0,
+                )
+            if self.respect_robots:
+                self._sent_to(request)  # Crawl-delay: the request starts now
+            parser = ResponseParser(method, self.parser_limits)
+            conn.start(parser, route.whole and request.content is None)
+            try:
+                if request.content is None and not conn.write_paused:
+                    conn.write(head)
+                    response_head = None
+                else:
+                    response_head = await self._send_body(conn, head, request, t, deadline)
+                if response_head is None:
+                    response_head = conn.head
+                    if response_head is None or conn.error is not None:
+                        response_head = await conn.wait_head(read_timeout, deadline)
+            except (WriteError, ReadError, IncompleteResponse) as exc:
+                conn.finish()
+                pool.release(conn, False)
+                stale = reused and not parser.received_any
+                if attempt == 0 and stale and method in IDEMPOTENT_METHODS and rewind_body(request):
+                    continue
+                if isinstance(exc, IncompleteResponse) and stale:
+                    raise ReadError(
+                        f"{origin} closed the connection without responding", reason=exc, request=request
+                    ) from exc
+                raise
+            except BaseException:
+                conn.finish()
+                pool.release(conn, False)
+                raise
+            break
+        assert conn is not None and response_head is not None
+        conn.requests += 1
+        body = _AsyncBody(conn, pool.release, read_timeout, deadline)
+        headers, decoder = response_fields(self, response_head, method)
+        response = AsyncResponse(
+            response_head.status,
+            body=body,
+            decoder=decoder,
+            reason=response_head.reason,
+            http_version=response_head.http_version,
+            headers=headers,
+            request=request,
+            url=url,
+        )
+        response.elapsed = time.monotonic() - started
+        response.extensions["connection_reused"] = reused
+        return response
+
+    # -- HTTP/2 (http2=True): the same exchange on a multiplexed stream --------------------------------
+
+    def _speaks_h2(self, origin: Origin, proxy: Proxy | None) -> bool:
+        """Whether a request to ``origin`` goes the HTTP/2 way: https (ALPN decides), or h2c with
+        prior knowledge; never plain HTTP forwarded by an HTTP proxy (the proxy speaks HTTP/1.1)."""
+        scheme = origin.scheme
+        if scheme == "http" and proxy is not None and proxy.kind in ("http", "https"):
+            return False
+        return scheme == "https" or (scheme == "http" and self.http2 == "prior-knowledge")
+
+    async def _send_h2(
+        self, request: Request, route: Route, origin: Origin, key: Any, proxy: Proxy | None
+    ) -> AsyncResponse | AsyncConnection | None:
+        """One exchange on an HTTP/2 stream: the response (body unread), or, when the server
+        picked HTTP/1.1 by ALPN, the new HTTP/1.1 connection for the caller to use (or None)."""
+        from .aio_h2_connection import retriable
+        from .h2_core import request_parts
+
+        t = route.timeout
+        deadline = route.deadline
+        method = request.method
+        url = request.url
+        scheme, authority, path = request_parts(url, request.extensions.get("target"))
+        fields = request.headers._items
+        host = request.headers.get("host")
+        if host:
+            authority = host
+        content = request.content
+        started = time.monotonic()
+        h2pool = self._h2pool
+        assert h2pool is not None
+        for attempt in range(3):
+            conn, http11, reused = await h2pool.stream(
+                key,
+                lambda: self._connect(origin, proxy, t, deadline, h2=True),
+                pool_timeout=t.pool,
+                connect_timeout=t.connect,
+                deadline=deadline,
+            )
+            if conn is None:
+                return http11
+            if self.respect_robots:
+                self._sent_to(request)  # Crawl-delay: the request starts now
+            handle = conn.open(method, scheme, authority, path, fields, content is None)
+            try:
+                if content is not None:
+                    await self._h2_body(handle, content, t, deadline)
+                response_head = await handle.wait_head(t.read, deadline)
+            except ReadError as exc:
+                handle.finish()
+                stale = isinstance(exc, ConnectionTerminated) and reused and not handle.stream.received_any
+                again = retriable(exc, handle.stream) or (stale and method in IDEMPOTENT_METHODS)
+                if attempt < 2 and again and rewind_body(request):
+                    continue
+                raise
+            except BaseException:
+                handle.finish()
+                raise
+            break
+        handle.until_done = route.whole
+        # The stream has the reading interface of an HTTP/1.1 connection (AsyncH2Stream's docstring).
+        body = _AsyncBody(handle, _h2_released, t.read, deadline)  # type: ignore[arg-type]
+        headers, decoder = response_fields(self, response_head, method)
+        response = AsyncResponse(
+            response_head.status,
+            body=body,
+            decoder=decoder,
+            reason=response_head.reason,
+            http_version=response_head.http_version,
+            headers=headers,
+            request=request,
+            url=url,
+        )
+        response.elapsed = time.monotonic() - started
+        response.extensions["connection_reused"] = reused
+        return response
+
+    @staticmethod
+    async def _h2_body(handle: Any, content: Any, t: Timeout, deadline: float | None) -> None:
+        """Stream a request body on an HTTP/2 stream, as its flow-control windows open."""
+        write_timeout = t.write
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+        if isinstance(content, bytes | bytearray | memoryview):
+            await handle.send_body(content, write_timeout, deadline)
+        elif hasattr(content, "__aiter__"):
+            async for chunk in content:
+                if chunk:
+                    await handle.send_body(chunk, write_timeout, deadline)
+        else:
+            chunks: Iterable[bytes] = iter_file(content) if hasattr(content, "read") else content
+            for chunk in chunks:
+                if chunk:
+                    await handle.send_body(chunk, write_timeout, deadline)
+        handle.end_body()
+
+    async def _send_body(
+        self, conn: AsyncConnection, head: bytes, request: Request, t: Timeout, deadline: float | None
+    ) -> ResponseHead | None:
+        """Send head and body. Returns the response head if the server answered before the body."""
+        content = request.content
+        write_timeout = t.write
+        try:
+            if content is None:
+                conn.write(head)
+                await conn.drain(write_timeout, deadline)
+                return None
+            expect = request.headers.get("expect", "").lower() == "100-continue"
+            if isinstance(content, str):
+                content = content.encode("utf-8")
+            if isinstance(content, bytes | bytearray | memoryview) and not expect and len(content) <= COALESCE_LIMIT:
+                conn.write(head + bytes(content))
+                await conn.drain(write_timeout, deadline)
+                return None
+            conn.write(head)
+            await conn.drain(write_timeout, deadline)
+            if expect:
+                answer = await self._await_continue(conn)
+                if answer is not None:
+                    conn.parser.keep_alive = False  # type: ignore[union-attr]  # the body was never sent
+                    return answer
+            if isinstance(content, bytes | bytearray | memoryview):
+                conn.write(bytes(content))
+                await conn.drain(write_timeout, deadline)
+                return None
+            chunked = request.headers.get("transfer-encoding", "").lower().endswith("chunked")
+            if hasattr(content, "__aiter__"):
+                async for chunk in content:
+                    await self._write_chunk(conn, chunk, chunked, write_timeout, deadline)
+            else:
+                chunks: Iterable[bytes] = iter_file(content) if hasattr(content, "read") else content
+                for chunk in chunks:
+                    await self._write_chunk(conn, chunk, chunked, write_timeout, deadline)
+            if chunked:
+                conn.write(b"0\r\n\r\n")
+                await conn.drain(write_timeout, deadline)
+            return None
+        except WriteError as write_error:
+            # A server may answer (413, 401...) and close before taking the whole body: its
+            # answer is more useful than "connection closed", if it sent one.
+            if conn.head is not None:
+                conn.parser.keep_alive = False  # type: ignore[union-attr]
+                return conn.head
+            try:
+                answer = await conn.wait_head(EARLY_RESPONSE_WAIT, deadline)
+            except RequestError:
+                raise write_error from None
+            conn.parser.keep_alive = False  # type: ignore[union-attr]
+            return answer
+
+    @staticmethod
+    async def _write_chunk(
+        conn: AsyncConnection, chunk: bytes, chunked: bool, write_timeout: float | None, deadline: float | None
+    ) -> None:
+        if not chunk:
+            return
+        if chunked:
+            conn.write(b"%x\r\n" % len(chunk) + bytes(chunk) + b"\r\n")
+        else:
+            conn.write(bytes(chunk))
+        if conn.write_paused:
+            await conn.drain(write_timeout, deadline)
+        elif conn.head is not None or not conn.alive:
+            raise WriteError(f"sending to {conn.origin} failed: the server answered or closed mid-upload")
+
+    @staticmethod
+    async def _await_continue(conn: AsyncConnection) -> ResponseHead | None:
+        """After an ``Expect: 100-continue`` head: None to send the body, or the server's final answer."""
+        wait_until = time.monotonic() + CONTINUE_WAIT
+        while True:
+            if conn.error is not None:
+                raise conn.error
+            if conn.head is not None:
+                return conn.head
+            if conn.got_continue:
+                return None
+            left = wait_until - time.monotonic()
+            if left <= 0 or not await conn.wait(left, False):
+                return None

@@ -1,0 +1,789 @@
+"""HTTP caching (RFC 9111) for :class:`~netwire.Client` and :class:`~netwire.aio.AsyncClient`.
+
+Two halves:
+
+* the **rules**, pure functions of (request, stored entries, response, clock) with no I/O:
+  which stored response answers a request (the primary key and ``Vary``), whether it is fresh
+  (``Cache-Control``, ``Expires``/``Date``, the heuristic), which validators to send, how a 304
+  updates a stored response (RFC 9111 4.3.4), what may be stored, what an unsafe method
+  invalidates (4.4). :mod:`netwire.flow` consults them inside the one send loop;
+* the **stores**: the small :class:`Cache` protocol and two stores, :class:`MemoryCache` (LRU,
+  bounded) and :class:`SqliteCache` (an embedded sqlite3 file, WAL mode, safe across threads and
+  processes). A store keeps :class:`CacheEntry` objects and knows nothing of HTTP.
+
+netwire's cache is a *private* cache (a browser's, not a proxy's): ``private`` responses are
+stored, ``s-maxage`` is ignored for freshness (it still makes an Authorization response
+storable, as RFC 9111 3.5 says).
+
+May import: ``errors``, ``models``, ``url`` (and the standard library); nothing higher.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from email.utils import mktime_tz, parsedate_tz
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from .models import Headers, Request, Response
+
+__all__ = [
+    "DEFAULT_MAX_ENTRY_SIZE",
+    "DEFAULT_MAX_SIZE",
+    "DEFAULT_SQLITE_MAX_SIZE",
+    "HEURISTIC_FRACTION",
+    "MAX_HEURISTIC_LIFETIME",
+    "Cache",
+    "CacheEntry",
+    "MemoryCache",
+    "SqliteCache",
+    "cache_from",
+]
+
+#: A response body bigger than this is not stored (it is still delivered, just not kept).
+DEFAULT_MAX_ENTRY_SIZE = 10 * 1024 * 1024
+#: All entries of a :class:`MemoryCache` together (least recently used ones go first).
+DEFAULT_MAX_SIZE = 64 * 1024 * 1024
+#: All entries of a :class:`SqliteCache` together (the oldest stored go first).
+DEFAULT_SQLITE_MAX_SIZE = 512 * 1024 * 1024
+#: Heuristic freshness: this fraction of (Date - Last-Modified) (RFC 9111 4.2.2's 10%) ...
+HEURISTIC_FRACTION = 0.1
+#: ... and never more than this many seconds (one day).
+MAX_HEURISTIC_LIFETIME = 24 * 3600.0
+
+#: Status codes cacheable by heuristic (RFC 9110 15.1).
+HEURISTIC_STATUSES = frozenset({200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501})
+#: Methods whose responses are looked up (HEAD is answered from a stored GET response).
+LOOKUP_METHODS = frozenset({"GET", "HEAD"})
+#: Methods that do not invalidate (RFC 9110 9.2.1's safe methods).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+#: Header fields never stored (hop-by-hop, RFC 9111 3.1) and never taken from a 304 (Content-Length).
+_HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade", "trailer"}
+)
+_NOT_UPDATED = _HOP_BY_HOP | {"content-length", "content-encoding", "content-range"}
+#: A request carrying any of these is sent as it is: its answer is not the stored one's to give.
+_BYPASS_HEADERS = frozenset(
+    {"range", "if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range"}
+)
+
+
+_PLAN_HEADERS = _BYPASS_HEADERS | {"cache-control", "pragma"}
+
+
+# -- what is stored --------------------------------------------------------------------------------
+
+
+@dataclass
+class CacheEntry:
+    """One stored response: what a :class:`Cache` keeps under a key (one entry per ``Vary`` variant).
+
+    ``headers`` as received (hop-by-hop fields removed), ``body`` as received (still content-coded:
+    a hit decodes it again, as the network response was); ``request_time``/``response_time`` are
+    wall-clock seconds (``time.time()``) around the exchange, for the age calculation of RFC 9111
+    4.2.3; ``vary`` holds the request's values of the fields the response's ``Vary`` names
+    (lower-cased names), the secondary key.
+    """
+
+    url: str
+    status: int
+    reason: str
+    http_version: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    request_time: float
+    response_time: float
+    vary: dict[str, str] = field(default_factory=dict)
+    # What the rules derive from the fields, worked out once per entry (a hit then costs a few
+    # dict lookups, not a Cache-Control parse and three date parses): see :meth:`facts`.
+    _facts: _Facts | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def facts(self) -> _Facts:
+        """The entry's parsed Cache-Control, lifetime, initial age and the like (computed once)."""
+        facts = self._facts
+        if facts is None:
+            facts = self._facts = _Facts(self)
+        return facts
+
+    @property
+    def variant(self) -> str:
+        """The secondary key: entries of one URL with equal ``variant`` replace each other."""
+        if not self.vary:
+            return ""
+        return json.dumps(sorted(self.vary.items()), separators=(",", ":"))
+
+    @property
+    def size(self) -> int:
+        """Roughly the bytes it takes: body plus header text."""
+        return self.facts.size
+
+    def field(self, name: str) -> str | None:
+        """A header's value (several lines joined by ", "), or None."""
+        name = name.lower()
+        values = [v for k, v in self.headers if k.lower() == name]
+        return ", ".join(values) if values else None
+
+    def meta(self) -> str:
+        """Everything but the body, as JSON (how :class:`SqliteCache` stores it; a plug-in store may too)."""
+        return json.dumps(
+            {
+                "url": self.url,
+                "status": self.status,
+                "reason": self.reason,
+                "http_version": self.http_version,
+                "headers": self.headers,
+                "request_time": self.request_time,
+                "response_time": self.response_time,
+                "vary": self.vary,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_meta(cls, meta: str, body: bytes) -> CacheEntry:
+        """The inverse of :meth:`meta`."""
+        d = json.loads(meta)
+        return cls(
+            url=str(d["url"]),
+            status=int(d["status"]),
+            reason=str(d["reason"]),
+            http_version=str(d["http_version"]),
+            headers=[(str(k), str(v)) for k, v in d["headers"]],
+            body=bytes(body),
+            request_time=float(d["request_time"]),
+            response_time=float(d["response_time"]),
+            vary={str(k): str(v) for k, v in d["vary"].items()},
+        )
+
+
+class _Facts:
+    """What the rules need of an entry, from its fields: computed once (entries are not changed in
+    place: a 304 makes a new one with :func:`refresh`)."""
+
+    __slots__ = (
+        "cc", "date", "encoding", "etag", "expires", "initial_age", "last_modified", "lifetime", "served", "size",
+        "vary_names",
+    )
+
+    def __init__(self, entry: CacheEntry) -> None:
+        headers = entry.headers
+        fields: dict[str, list[str]] = {}
+        served = []
+        size = len(entry.body) + len(entry.url)
+        for k, v in headers:  # one pass over the fields, then dict lookups
+            name = k.lower()
+            fields.setdefault(name, []).append(v)
+            size += len(k) + len(v) + 4
+            if name != "age":
+                served.append((k, v))
+
+        def one(name: str) -> str | None:
+            values = fields.get(name)
+            return ", ".join(values) if values else None
+
+        self.size = size
+        self.served = served
+        self.cc = parse_cache_control(fields.get("cache-control", ()))
+        self.date = http_date(one("date"))
+        self.etag = one("etag")
+        self.encoding = one("content-encoding")
+        self.last_modified = one("last-modified")
+        self.expires = one("expires")
+        self.vary_names = [n.strip().lower() for v in fields.get("vary", ()) for n in v.split(",") if n.strip()]
+        self.lifetime = _lifetime(entry, self)
+        # RFC 9111 4.2.3's corrected_initial_age: the age when the response arrived.
+        apparent = max(0.0, entry.response_time - self.date) if self.date is not None else 0.0
+        age_value = _seconds((one("age") or "").split(",")[0].strip()) or 0
+        self.initial_age = max(apparent, age_value + max(0.0, entry.response_time - entry.request_time))
+
+
+# -- the stores ------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Cache(Protocol):
+    """What a client's ``cache=`` store does. Keys are URLs without their fragment.
+
+    ``blocking``: whether the calls may wait (disk, network): the :class:`~netwire.aio.AsyncClient`
+    then runs them on a worker thread of its own (one, so they stay in order) instead of on
+    the event loop. ``max_entry_size``: bodies bigger than this are not offered to ``put``.
+    Methods may be called from several threads at once.
+    """
+
+    blocking: bool
+    max_entry_size: int
+
+    def get(self, key: str) -> list[CacheEntry]:
+        """The entries stored under ``key`` (its ``Vary`` variants), any order; [] when none."""
+        ...
+
+    def put(self, key: str, entry: CacheEntry) -> None:
+        """Store ``entry``, replacing the one under ``key`` with the same ``entry.variant``."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Forget every entry under ``key``."""
+        ...
+
+    def close(self) -> None:
+        """Release what the store holds open (called by the client's close)."""
+        ...
+
+
+def _check_sizes(max_entry_size: int, max_size: int) -> None:
+    if max_entry_size < 0 or max_size < 0:
+        raise ValueError(f"cache sizes must be >= 0, not max_entry_size={max_entry_size}, max_size={max_size}")
+
+
+class MemoryCache:
+    """An in-memory store: least recently used entries go first once ``max_size`` bytes are held."""
+
+    blocking = False
+
+    def __init__(self, *, max_size: int = DEFAULT_MAX_SIZE, max_entry_size: int = DEFAULT_MAX_ENTRY_SIZE) -> None:
+        _check_sizes(max_entry_size, max_size)
+        self.max_size = max_size
+        self.max_entry_size = min(max_entry_size, max_size)
+        self._entries: OrderedDict[str, dict[str, CacheEntry]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        """Bytes held now."""
+        return self._size
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._entries.values())
+
+    def get(self, key: str) -> list[CacheEntry]:
+        with self._lock:
+            variants = self._entries.get(key)
+            if variants is None:
+                return []
+            self._entries.move_to_end(key)
+            return list(variants.values())
+
+    def put(self, key: str, entry: CacheEntry) -> None:
+        size = entry.size
+        if size > self.max_entry_size:
+            return
+        with self._lock:
+            variants = self._entries.setdefault(key, {})
+            old = variants.pop(entry.variant, None)
+            if old is not None:
+                self._size -= old.size
+            variants[entry.variant] = entry
+            self._size += size
+            self._entries.move_to_end(key)
+            while self._size > self.max_size and self._entries:
+                _, dropped = self._entries.popitem(last=False)
+                self._size -= sum(e.size for e in dropped.values())
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            dropped = self._entries.pop(key, None)
+            if dropped:
+                self._size -= sum(e.size for e in dropped.values())
+
+    def close(self) -> None:
+        """Nothing to release (the entries stay until the object goes)."""
+
+
+#: Connections a :class:`SqliteCache` keeps open between calls (more are opened while busy).
+_MAX_IDLE_CONNECTIONS = 8
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    key TEXT NOT NULL, variant TEXT NOT NULL, stored REAL NOT NULL, size INTEGER NOT NULL,
+    meta TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY (key, variant));
+CREATE INDEX IF NOT EXISTS entries_stored ON entries (stored);
+CREATE TABLE IF NOT EXISTS total (id INTEGER PRIMARY KEY CHECK (id = 0), bytes INTEGER NOT NULL);
+INSERT OR IGNORE INTO total VALUES (0, 0);
+CREATE TRIGGER IF NOT EXISTS entries_in AFTER INSERT ON entries
+    BEGIN UPDATE total SET bytes = bytes + new.size WHERE id = 0; END;
+CREATE TRIGGER IF NOT EXISTS entries_out AFTER DELETE ON entries
+    BEGIN UPDATE total SET bytes = bytes - old.size WHERE id = 0; END;
+"""
+
+
+class SqliteCache:
+    """A store in one sqlite3 file: it survives restarts and may be shared by threads and processes.
+
+    The file is in WAL mode (readers never wait for a writer); every write is one short
+    ``BEGIN IMMEDIATE`` transaction, and a writer waits up to ``busy_timeout`` seconds for
+    another's (another thread's or process's). Connections are kept in a small pool: a call
+    takes one, or opens one when all are busy, and gives it back, so threads come and go
+    without leaving connections behind. Once the entries pass ``max_size`` bytes the oldest
+    stored go first. The calls block (disk I/O, possibly a lock): ``blocking`` is True, so the
+    async client runs them off its event loop.
+    """
+
+    blocking = True
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        max_size: int = DEFAULT_SQLITE_MAX_SIZE,
+        max_entry_size: int = DEFAULT_MAX_ENTRY_SIZE,
+        busy_timeout: float = 5.0,
+    ) -> None:
+        _check_sizes(max_entry_size, max_size)
+        self.path = os.fspath(path)
+        self.max_size = max_size
+        self.max_entry_size = min(max_entry_size, max_size)
+        self.busy_timeout = busy_timeout
+        self._idle: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        # Create the file (owner only: it holds responses, private ones too) and its tables now: a
+        # bad path fails here, not in the middle of a request.
+        if not os.path.exists(self.path):
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+        with self._connection() as db:
+            db.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("this SqliteCache is closed")
+            db = self._idle.pop() if self._idle else None
+        if db is None:
+            import sqlite3  # here, not at import: a client without a sqlite cache never loads it
+
+            db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
+            # WAL: readers and one writer at once, across processes; NORMAL: no fsync per commit
+            # (a crash may lose the last entries, never corrupt the file; it is only a cache).
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            yield db
+        finally:
+            with self._lock:
+                if self._closed or len(self._idle) >= _MAX_IDLE_CONNECTIONS:
+                    db.close()
+                else:
+                    self._idle.append(db)
+
+    def get(self, key: str) -> list[CacheEntry]:
+        with self._connection() as db:
+            rows = db.execute("SELECT meta, body FROM entries WHERE key = ?", (key,)).fetchall()
+        return [CacheEntry.from_meta(meta, body) for meta, body in rows]
+
+    def put(self, key: str, entry: CacheEntry) -> None:
+        size = entry.size
+        if size > self.max_entry_size:
+            return
+        with self._connection() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                # DELETE then INSERT (not INSERT OR REPLACE, whose implicit delete fires no trigger).
+                db.execute("DELETE FROM entries WHERE key = ? AND variant = ?", (key, entry.variant))
+                db.execute(
+                    "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?)",
+                    (key, entry.variant, time.time(), size, entry.meta(), entry.body),
+                )
+                (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
+                while total > self.max_size:
+                    db.execute(
+                        "DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries ORDER BY stored LIMIT 16)"
+                    )
+                    (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def delete(self, key: str) -> None:
+        with self._connection() as db:
+            db.execute("DELETE FROM entries WHERE key = ?", (key,))
+
+    @property
+    def size(self) -> int:
+        """Bytes held now (across every process using the file)."""
+        with self._connection() as db:
+            (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
+        return int(total)
+
+    def __len__(self) -> int:
+        with self._connection() as db:
+            (n,) = db.execute("SELECT COUNT(*) FROM entries").fetchone()
+        return int(n)
+
+    def close(self) -> None:
+        """Close the idle connections; those in use close when their call ends. Later calls raise RuntimeError."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for db in idle:
+            db.close()
+
+
+def cache_from(value: Any) -> Cache | None:
+    """The store a client's ``cache=`` option names: None/False none, True a :class:`MemoryCache`,
+    a path a :class:`SqliteCache`, or a :class:`Cache` object as it is."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return MemoryCache()
+    if isinstance(value, str | os.PathLike):
+        return SqliteCache(value)
+    if isinstance(value, Cache):
+        return value
+    raise TypeError(f"cache must be True, a sqlite file path or a netwire.cache.Cache object, not {value!r}")
+
+
+# -- the rules (pure) ------------------------------------------------------------------------------
+
+
+def parse_cache_control(values: Iterable[str]) -> dict[str, str | None]:
+    """Cache-Control directives: lower-cased names to their argument (unquoted) or None.
+
+    A directive given twice keeps its first value (RFC 9111 4.2.1 lets a cache pick).
+    """
+    out: dict[str, str | None] = {}
+    for value in values:
+        i, n = 0, len(value)
+        while i < n:
+            while i < n and value[i] in " \t,":
+                i += 1
+            start = i
+            while i < n and value[i] not in "=,":
+                i += 1
+            name = value[start:i].strip().lower()
+            arg: str | None = None
+            if i < n and value[i] == "=":
+                i += 1
+                while i < n and value[i] in " \t":
+                    i += 1
+                if i < n and value[i] == '"':
+                    i += 1
+                    chars: list[str] = []
+                    while i < n and value[i] != '"':
+                        if value[i] == "\\" and i + 1 < n:
+                            i += 1
+                        chars.append(value[i])
+                        i += 1
+                    i += 1
+                    arg = "".join(chars)
+                    while i < n and value[i] != ",":
+                        i += 1
+                else:
+                    start = i
+                    while i < n and value[i] != ",":
+                        i += 1
+                    arg = value[start:i].strip()
+            if name and name not in out:
+                out[name] = arg
+    return out
+
+
+def _seconds(value: str | None) -> int | None:
+    """A delta-seconds argument, or None when absent or invalid (RFC 9111 1.2.2)."""
+    if value is None or not value.isdigit():
+        return None
+    return min(int(value), 2**31)
+
+
+def http_date(value: str | None) -> float | None:
+    """An HTTP-date as a POSIX timestamp, or None when absent or unparsable."""
+    if not value:
+        return None
+    return _parse_date(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_date(value: str) -> float | None:
+    # Cached: the Date of responses arriving in the same second, and a page's Last-Modified, repeat
+    # (email.utils' parser costs several microseconds, a good part of a revalidation's own work).
+    parsed = parsedate_tz(value)
+    if parsed is None:
+        return None
+    try:
+        return float(mktime_tz(parsed))
+    except (OverflowError, ValueError):
+        return None
+
+
+def cache_key(url: str) -> str:
+    """The primary key: the target URI without its fragment (RFC 9111 2)."""
+    return url.split("#", 1)[0]
+
+
+def _field(headers: Headers, name: str) -> str:
+    return ", ".join(" ".join(v.split()) for v in headers.get_list(name))
+
+
+def vary_names(headers: list[tuple[str, str]] | Headers) -> list[str]:
+    """The field names a response's ``Vary`` lists, lower-cased ("*" among them when present)."""
+    items = headers if isinstance(headers, list) else headers.multi_items()
+    names: list[str] = []
+    for k, v in items:
+        if k.lower() == "vary":
+            names += [n.strip().lower() for n in v.split(",") if n.strip()]
+    return names
+
+
+def _matches(entry: CacheEntry, request: Request) -> bool:
+    names = entry.facts.vary_names
+    if not names:
+        return True
+    if "*" in names:
+        return False  # RFC 9111 4.1: Vary: * never matches
+    return all(_field(request.headers, name) == entry.vary.get(name, "") for name in names)
+
+
+def select(entries: list[CacheEntry], request: Request) -> CacheEntry | None:
+    """The stored response for ``request``: of those its ``Vary`` fields match, the newest."""
+    if len(entries) == 1:  # the common case: one representation
+        return entries[0] if _matches(entries[0], request) else None
+    found = [e for e in entries if _matches(e, request)]
+    if len(found) < 2:
+        return found[0] if found else None
+    return max(found, key=lambda e: (e.facts.date or e.response_time, e.response_time))
+
+
+class Plan:
+    """What a GET or HEAD asks of the cache (its Cache-Control, parsed once)."""
+
+    __slots__ = ("bypass", "directives", "key")
+
+    def __init__(self, request: Request) -> None:
+        headers = request.headers
+        self.key = cache_key(str(request.url))
+        # Most requests carry none of the fields that matter here: one pass finds that out.
+        names = {low for name, _ in headers.multi_items() if (low := name.lower()) in _PLAN_HEADERS}
+        self.bypass = not names.isdisjoint(_BYPASS_HEADERS)
+        cc: dict[str, str | None] = {}
+        if "cache-control" in names:
+            cc = parse_cache_control(headers.get_list("cache-control"))
+        elif "pragma" in names and "no-cache" in _field(headers, "pragma").lower():
+            cc["no-cache"] = None  # RFC 9111 5.4: Pragma: no-cache when there is no Cache-Control
+        self.directives = cc
+
+    @property
+    def only_if_cached(self) -> bool:
+        return "only-if-cached" in self.directives
+
+
+def freshness_lifetime(entry: CacheEntry) -> float:
+    """RFC 9111 4.2.1: max-age, else Expires - Date, else the heuristic (4.2.2), else 0."""
+    return entry.facts.lifetime
+
+
+def _lifetime(entry: CacheEntry, facts: _Facts) -> float:
+    cc = facts.cc
+    if "max-age" in cc:
+        return float(_seconds(cc["max-age"]) or 0)
+    date = facts.date or entry.response_time
+    expires_field = facts.expires
+    if expires_field is not None:
+        expires = http_date(expires_field)
+        return max(0.0, expires - date) if expires is not None else 0.0  # invalid: already expired
+    last_modified = http_date(facts.last_modified)
+    if last_modified is not None and (entry.status in HEURISTIC_STATUSES or "public" in cc):
+        return min(MAX_HEURISTIC_LIFETIME, max(0.0, (date - last_modified) * HEURISTIC_FRACTION))
+    return 0.0
+
+
+def current_age(entry: CacheEntry, now: float) -> float:
+    """RFC 9111 4.2.3: the age when it arrived, plus the time it has been stored since."""
+    return entry.facts.initial_age + max(0.0, now - entry.response_time)
+
+
+def usable(entry: CacheEntry, plan: Plan, now: float) -> bool:
+    """Whether ``entry`` may answer the request without asking the server (RFC 9111 4.2, 5.2)."""
+    rcc = plan.directives
+    facts = entry.facts
+    cc = facts.cc
+    if "no-cache" in cc:
+        return False  # always validated (no-cache="fields" too: the strict reading)
+    lifetime = facts.lifetime
+    age = current_age(entry, now)
+    fresh = lifetime > age
+    if fresh and "immutable" in cc:
+        return True  # RFC 8246: not revalidated while fresh, even on a reload
+    if "no-cache" in rcc:
+        return False
+    max_age = _seconds(rcc.get("max-age"))
+    if max_age is not None and age > max_age:
+        return False
+    if fresh:
+        min_fresh = _seconds(rcc.get("min-fresh"))
+        return min_fresh is None or lifetime - age >= min_fresh
+    if "max-stale" in rcc and "must-revalidate" not in cc:
+        limit = _seconds(rcc["max-stale"])
+        return limit is None or age - lifetime <= limit
+    return False
+
+
+def conditional(request: Request, entry: CacheEntry) -> Request | None:
+    """``request`` with the validators of ``entry`` (RFC 9111 4.3.1), or None when it has none."""
+    from .models import Request as _Request
+
+    etag = entry.facts.etag
+    last_modified = entry.facts.last_modified
+    if etag is None and last_modified is None:
+        return None
+    headers = request.headers.copy()
+    if etag is not None:
+        headers["If-None-Match"] = etag
+    if last_modified is not None:
+        headers["If-Modified-Since"] = last_modified
+    return _Request(request.method, request.url, headers=headers, content=request.content, extensions=request.extensions)
+
+
+def validates(entry: CacheEntry, headers: Headers) -> bool:
+    """Whether a 304 with ``headers`` is about ``entry`` (RFC 9111 4.3.4: same validator)."""
+    etag = headers.get("etag")
+    if etag is not None:
+        stored = entry.field("etag")
+        return stored is not None and stored.removeprefix("W/") == etag.removeprefix("W/")
+    last_modified = headers.get("last-modified")
+    if last_modified is not None and entry.field("last-modified") is not None:
+        return http_date(last_modified) == http_date(entry.field("last-modified"))
+    return True  # no validator in the 304: it answers the one we sent
+
+
+def _stored_headers(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    items = list(items)
+    named = {n.strip().lower() for k, v in items if k.lower() == "connection" for n in v.split(",")}
+    return [(k, v) for k, v in items if k.lower() not in _HOP_BY_HOP and k.lower() not in named]
+
+
+def refresh(entry: CacheEntry, headers: Headers, request_time: float, response_time: float) -> CacheEntry:
+    """``entry`` updated by a 304's header fields (RFC 9111 3.2, 4.3.4), with the new times."""
+    fresh = [(k, v) for k, v in _stored_headers(headers.multi_items()) if k.lower() not in _NOT_UPDATED]
+    replaced = {k.lower() for k, _ in fresh}
+    kept = [(k, v) for k, v in entry.headers if k.lower() not in replaced]
+    return CacheEntry(
+        entry.url, entry.status, entry.reason, entry.http_version, kept + fresh, entry.body,
+        request_time, response_time, entry.vary,
+    )
+
+
+def storable(request: Request, plan: Plan, response: Response) -> bool:
+    """Whether the response to a GET may be stored (RFC 9111 3), and is worth storing (fresh for
+    a while or revalidatable)."""
+    if request.method != "GET" or plan.bypass or "no-store" in plan.directives:
+        return False
+    status = response.status
+    if status < 200 or status in (206, 304):
+        return False
+    headers = response.headers
+    cc = parse_cache_control(headers.get_list("cache-control"))
+    if "no-store" in cc or "*" in vary_names(headers):
+        return False
+    if "authorization" in request.headers and not ("public" in cc or "must-revalidate" in cc or "s-maxage" in cc):
+        return False  # RFC 9111 3.5
+    explicit = "max-age" in cc or "expires" in headers
+    if not (explicit or "public" in cc or status in HEURISTIC_STATUSES):
+        return False
+    if "etag" in headers or "last-modified" in headers:
+        return True
+    entry = entry_for(request, response, b"", 0.0, 0.0)
+    return freshness_lifetime(entry) > 0 and "no-cache" not in cc
+
+
+def entry_for(request: Request, response: Response, body: bytes, request_time: float, response_time: float) -> CacheEntry:
+    """The entry storing ``response`` (to ``request``) with ``body``."""
+    headers = _stored_headers(response.headers.multi_items())
+    names = vary_names(headers)
+    return CacheEntry(
+        url=cache_key(str(request.url)),
+        status=response.status,
+        reason=response.reason,
+        http_version=response.http_version,
+        headers=headers,
+        body=body,
+        request_time=request_time,
+        response_time=response_time,
+        vary={name: _field(request.headers, name) for name in names},
+    )
+
+
+def served_headers(entry: CacheEntry, now: float) -> list[tuple[str, str]]:
+    """The stored header fields with ``Age`` set to the entry's current age (RFC 9111 5.1)."""
+    return [*entry.facts.served, ("Age", str(int(current_age(entry, now))))]
+
+
+def invalidated(request: Request, response: Response) -> list[str]:
+    """The keys an unsafe request's non-error response invalidates (RFC 9111 4.4): its target,
+    and the Location and Content-Location URIs on the same origin."""
+    if request.method in SAFE_METHODS or not 200 <= response.status < 400:
+        return []
+    target = request.url
+    keys = [cache_key(str(target))]
+    for name in ("location", "content-location"):
+        value = response.headers.get(name)
+        if value:
+            try:
+                other = target.join(value)
+            except ValueError:
+                continue
+            if other.origin == target.origin:
+                keys.append(cache_key(str(other)))
+    return keys
+
+
+class Recorder:
+    """Collects a response body as it is read; when it ends, the entry is built and ``save``d.
+
+    The body is offered as it arrives on the wire (before content decoding); a body that grows
+    past ``limit`` is dropped (the response itself is unaffected), and one never read to its end
+    is never saved: a partial body cannot reach the cache.
+    """
+
+    __slots__ = ("_chunks", "_request", "_request_time", "_response", "_response_time", "_save", "_size", "limit")
+
+    def __init__(
+        self,
+        request: Request,
+        response: Response,
+        request_time: float,
+        response_time: float,
+        limit: int,
+        save: Callable[[CacheEntry], None],
+    ) -> None:
+        self._request = request
+        self._response = response
+        self._request_time = request_time
+        self._response_time = response_time
+        self.limit = limit
+        self._save = save
+        self._chunks: list[bytes] | None = []
+        self._size = 0
+
+    def feed(self, data: bytes) -> None:
+        chunks = self._chunks
+        if chunks is None or not data:
+            return
+        self._size += len(data)
+        if self._size > self.limit:
+            self._chunks = None  # too big to keep: stop holding it
+            return
+        chunks.append(bytes(data))
+
+    def done(self) -> None:
+        chunks, self._chunks = self._chunks, None
+        if chunks is None:
+            return
+        response = self._response
+        entry = entry_for(self._request, response, b"".join(chunks), self._request_time, self._response_time)
+        if entry.size > self.limit:  # (works out the entry's facts now, not on its first hit)
+            return
+        response.extensions["cache"] = "stored"
+        self._save(entry)

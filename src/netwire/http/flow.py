@@ -1,0 +1,582 @@
+"""The send loop, once: one ``send`` from request to final response, as a sans-IO generator.
+
+:func:`send_flow` holds every policy decision of a send (robots.txt and Crawl-delay, auth rounds,
+retries, cookies, redirects, history, the total deadline) and does no I/O: it yields small
+action objects and its driver performs them and sends back the result (or throws the
+exception the I/O raised into it). :class:`~netwire.client.Client` drives it with blocking
+calls, :class:`~netwire.aio.AsyncClient` with ``await``; the two drivers hold only I/O, so a
+behaviour cannot drift between them, and a third driver (HTTP/2) needs no third copy.
+
+The actions, and what the driver sends back:
+
+* :class:`Exchange` ``(request, route)``: send one request on a pooled connection; the
+  :class:`~netwire.models.Response` with its body unread (the driver's ``_send_single``).
+* :class:`ReadBody` ``(response)``: read the whole body, then close; None.
+* :class:`Drain` ``(response)``: read up to :data:`DRAIN_LIMIT` bytes so a small body frees its
+  connection for reuse, then close (errors ignored); None.
+* :class:`ReadCapped` ``(response, limit)``: the first ``limit`` body bytes; the driver closes it.
+* :class:`Sleep` ``(seconds)``: wait (a retry's backoff, a Crawl-delay); None.
+* :class:`FetchRobots` ``(robots_url)``: run :func:`robots_fetch_flow` under a lock for
+  that URL (threads or tasks asking at once fetch it once); the stored cache entry.
+* :class:`CacheOp` ``(call)``: one call to the HTTP cache's store (``client.cache``, see
+  :mod:`netwire.cache`); its result. The sync driver calls it; the async one calls it on the
+  loop when the store is in memory, on its cache thread when the store blocks (sqlite).
+
+The pattern is netwire's own ``Auth.flow`` (and httpx's ``auth_flow``), grown to the whole send.
+
+May import: ``cache``, ``errors``, ``models``, ``policy``, ``_robots``, ``_robots_cache``, ``url``; the
+clients only for type checking (they import this module, not the other way round).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ..errors import NetwireError, RequestError, RobotsDisallowed, TooManyRedirects, TotalTimeout
+from . import cache as rules
+from .cache import Cache, CacheEntry, served_headers
+from .models import Headers, Request, Response, Timeout
+from .policy.auth import Auth
+from .policy.redirects import REDIRECT_STATUSES, next_request, redirect_target, rewind_body, same_origin
+from .policy.retries import IDEMPOTENT_METHODS
+
+if TYPE_CHECKING:
+    from http.cookiejar import CookieJar
+
+    from ..robots._cache import _Entry
+    from .clientbase import BaseClient
+    from .http11 import ResponseHead
+    from .models import Decoder
+
+__all__ = [
+    "CONTINUE_WAIT",
+    "COALESCE_LIMIT",
+    "CacheOp",
+    "DRAIN_LIMIT",
+    "EARLY_RESPONSE_WAIT",
+    "IDEMPOTENT_METHODS",
+    "Drain",
+    "Exchange",
+    "FetchRobots",
+    "ReadBody",
+    "ReadCapped",
+    "RobotsAnswer",
+    "Route",
+    "Sleep",
+    "follows",
+    "fresh_hit",
+    "is_plain",
+    "robots_fetch_flow",
+    "robots_get_flow",
+    "send_flow",
+]
+
+#: Bodies up to this size go out in the same send as the head (one segment, no Nagle wait).
+COALESCE_LIMIT = 64 * 1024
+#: After a failed upload, how long to look for a response the server sent before closing.
+EARLY_RESPONSE_WAIT = 2.0
+#: How long to wait for "100 Continue" before sending the body anyway (RFC 9110 10.1.1).
+CONTINUE_WAIT = 1.0
+#: A body left unread (a redirect's, a challenge's) is read up to this many bytes so its
+#: connection can be reused; a bigger one closes the connection instead.
+DRAIN_LIMIT = 64 * 1024
+
+
+# -- what one send carries -------------------------------------------------------------------------
+
+
+class Route:
+    """What one ``send`` carries through its redirects, auth rounds and retries."""
+
+    __slots__ = ("deadline", "proxies", "timeout", "whole")
+
+    def __init__(self, timeout: Timeout, deadline: float | None, proxies: dict[str, Any], whole: bool) -> None:
+        self.timeout = timeout
+        self.deadline = deadline
+        self.proxies = proxies
+        self.whole = whole  # the caller reads every body anyway (not streaming)
+
+    def can_wait(self, delay: float) -> bool:
+        return self.deadline is None or time.monotonic() + delay < self.deadline
+
+    def check_wait(self, delay: float, error: BaseException | None) -> None:
+        """Before a retry's wait: one past the total deadline ends the request instead."""
+        if not self.can_wait(delay):
+            message = "total deadline would pass before the next retry"
+            if error is not None:
+                raise TotalTimeout(f"{message} (last error: {error})") from error
+            raise TotalTimeout(message)
+
+
+# -- the actions -----------------------------------------------------------------------------------
+
+
+class Exchange:
+    __slots__ = ("request", "route")
+
+    def __init__(self, request: Request, route: Route) -> None:
+        self.request = request
+        self.route = route
+
+
+class ReadBody:
+    __slots__ = ("response",)
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+class Drain:
+    __slots__ = ("response",)
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+class ReadCapped:
+    __slots__ = ("limit", "response")
+
+    def __init__(self, response: Response, limit: int) -> None:
+        self.response = response
+        self.limit = limit
+
+
+class Sleep:
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
+class FetchRobots:
+    __slots__ = ("url",)
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
+class CacheOp:
+    __slots__ = ("call",)
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self.call = call
+
+
+Action = Exchange | ReadBody | Drain | ReadCapped | Sleep | FetchRobots | CacheOp
+Flow = Generator[Action, Any, Response]
+
+
+# -- the loop --------------------------------------------------------------------------------------
+
+
+def is_plain(client: BaseClient, auth: Auth | None) -> bool:
+    """Whether a send needs the loop only after its first response (no robots.txt check, no auth
+    flow, no retries, no cache): the drivers then send it at once and start :func:`send_flow` with
+    ``first`` only if :func:`follows` that response (a generator costs a few microseconds)."""
+    return auth is None and client.retries is None and not client.respect_robots and client.cache is None
+
+
+def fresh_hit(client: BaseClient, auth: Auth | None, request: Request) -> Response | None:
+    """The cache's fast path, for the drivers: the response a fresh stored one gives ``request``
+    when the loop would do nothing else before its exchange (no robots.txt, auth or retries) and
+    the store is in memory; None otherwise (then :func:`send_flow` decides, as always). What it
+    answers is exactly what :func:`send_flow` would, without the generators (a third of a hit's cost)."""
+    store = client.cache
+    if (
+        store is None
+        or store.blocking
+        or auth is not None
+        or client.retries is not None
+        or client.respect_robots
+        or request.method not in rules.LOOKUP_METHODS
+    ):
+        return None
+    plan = rules.Plan(request)
+    if plan.bypass:
+        return None
+    entries = store.get(plan.key)
+    if not entries:
+        return None
+    found = rules.select(entries, request)
+    now = time.time()
+    if found is None or not rules.usable(found, plan, now):
+        return None
+    return _from_cache(client, request, found, now, "hit")
+
+
+def follows(response: Response, follow: bool) -> bool:
+    """Whether ``response`` is a redirect the loop follows."""
+    return follow and response.status in REDIRECT_STATUSES and "location" in response.headers
+
+
+def send_flow(
+    client: BaseClient,
+    request: Request,
+    route: Route,
+    *,
+    follow: bool,
+    auth: Auth | None,
+    stream: bool,
+    robots: bool = True,
+    first: Response | None = None,
+) -> Flow:
+    """One send, from ``request`` to the final response (read unless ``stream``).
+
+    ``first``: the response to ``request`` when the driver already has it (its fast path sent
+    a plain request and got a redirect); the loop goes on from there.
+    ``robots`` False: not checked against robots.txt (the fetch of a robots.txt itself).
+    """
+    history: list[Response] = []
+    first_url = request.url
+    response = first
+    while True:
+        if response is None:
+            if robots and client.respect_robots:
+                yield from _obey_robots(client, request, route)
+            # Credentials given for one origin stay there: a redirect elsewhere goes without
+            # them (netrc's are looked up per host, so they may follow).
+            if auth is not None and (auth is client.netrc or same_origin(first_url, request.url)):
+                response = yield from _auth_rounds(client, request, auth, route)
+            else:
+                response = yield from _retrying(client, request, route)
+        if not follows(response, follow):
+            break
+        if client.cache is None:
+            yield Drain(response)
+        else:
+            yield from _drain_to_cache(response)
+        history.append(response)
+        if len(history) > client.max_redirects:
+            raise TooManyRedirects(
+                f"more than {client.max_redirects} redirects, last to {response.headers.get('location')}",
+                history=history,
+                request=request,
+            )
+        request = next_request(request, response, allow_downgrade=client.allow_downgrade)
+        response = None
+    if history:  # a fresh Response's history is already an empty list
+        response.history = history
+    if not stream:
+        yield ReadBody(response)
+    return response
+
+
+def _auth_rounds(client: BaseClient, request: Request, auth: Auth, route: Route) -> Flow:
+    """Drive ``auth.flow``: send what it asks, give it each response, until it is satisfied."""
+    flow = auth.flow(request)
+    req = next(flow)
+    while True:
+        response = yield from _retrying(client, req, route)
+        if auth.requires_response_body:
+            yield ReadBody(response)
+        try:
+            next_req = flow.send(response)
+        except StopIteration:
+            return response
+        yield Drain(response)
+        if not rewind_body(next_req):
+            return response  # the body cannot be sent twice: the caller gets the challenge
+        req = next_req
+
+
+def _retrying(client: BaseClient, request: Request, route: Route) -> Flow:
+    """One exchange, sent again as ``client.retries`` allows after a failure or a listed status."""
+    retry = client.retries
+    if retry is None:
+        return (yield from _with_cookies(client, request, route))
+    state = retry.start()
+    while True:
+        try:
+            response = yield from _with_cookies(client, request, route)
+        except RequestError as exc:
+            delay = state.next_delay(request, error=exc)
+            if delay is None or not rewind_body(request):
+                raise
+            route.check_wait(delay, exc)
+            yield Sleep(delay)
+            continue
+        if response.status in state.retry.status_forcelist:
+            delay = state.next_delay(request, response=response)
+            if delay is not None and rewind_body(request) and route.can_wait(delay):
+                yield Drain(response)
+                yield Sleep(delay)
+                continue
+        return response
+
+
+def _with_cookies(client: BaseClient, request: Request, route: Route) -> Flow:
+    if client.cache is not None:
+        return (yield from _through_cache(client, client.cache, request, route))
+    return (yield from _exchange(client, request, route))
+
+
+def _exchange(client: BaseClient, request: Request, route: Route) -> Flow:
+    """One exchange on the network, with the jar's cookies."""
+    jar = client.cookies
+    sent = request if jar is None else cookies_out(jar, request)
+    response: Response = yield Exchange(sent, route)
+    if jar is not None:
+        cookies_in(jar, response, sent)
+    return response
+
+
+def cookies_out(jar: CookieJar, request: Request) -> Request:
+    """``request`` with the jar's cookies for it (itself when the jar is empty: the common case,
+    which skips the cookiejar's per-request work, most of a small GET's cost)."""
+    # CookieJar keeps its cookies in ``_cookies`` (a dict, empty when the jar is); a jar of
+    # another kind without it gets the full treatment.
+    if not getattr(jar, "_cookies", True):
+        return request
+    from .policy.cookies import add_cookie_header
+
+    return add_cookie_header(jar, request)
+
+
+def cookies_in(jar: CookieJar, response: Response, request: Request) -> None:
+    """Store the cookies ``response`` sets (nothing to do, and nothing done, without Set-Cookie)."""
+    headers = response.headers
+    if "set-cookie" in headers or "set-cookie2" in headers:
+        from .policy.cookies import extract_cookies
+
+        extract_cookies(jar, response, request)
+
+
+# -- the HTTP cache (RFC 9111; the rules are netwire.cache's) -----------------------------------
+
+
+def _through_cache(client: BaseClient, store: Cache, request: Request, route: Route) -> Flow:
+    """One exchange through the cache: served from it when fresh, revalidated when stale, stored
+    when storable (once its body was read to the end); unsafe methods invalidate.
+
+    ``response.extensions["cache"]``: "hit" (no network), "revalidated" (a 304 refreshed the
+    stored response, served), "stored" (from the network, now stored) or "miss".
+    """
+    if request.method not in rules.LOOKUP_METHODS:
+        response = yield from _exchange(client, request, route)
+        keys = rules.invalidated(request, response)
+        if keys:
+            yield CacheOp(lambda: _delete_all(store, keys))
+        return response
+    plan = rules.Plan(request)
+    found: CacheEntry | None = None
+    if not plan.bypass:
+        # A store in memory is called here (microseconds); one that blocks, by the driver.
+        entries = (yield CacheOp(lambda: store.get(plan.key))) if store.blocking else store.get(plan.key)
+        found = rules.select(entries, request)
+        now = time.time()
+        if found is not None and rules.usable(found, plan, now):
+            return _from_cache(client, request, found, now, "hit")
+        if plan.only_if_cached:  # RFC 9111 5.2.1.7: nothing usable stored
+            return _from_cache(client, request, _gateway_timeout(plan.key), now, "miss")
+    sent = rules.conditional(request, found) if found is not None else None
+    request_time = time.time()
+    response = yield from _exchange(client, sent or request, route)
+    if sent is not None and response.status == 304:
+        assert found is not None
+        if rules.validates(found, response.headers):
+            yield Drain(response)
+            now = time.time()
+            updated = rules.refresh(found, response.headers, request_time, now)
+            if store.blocking:
+                yield CacheOp(lambda: store.put(plan.key, updated))
+            else:
+                store.put(plan.key, updated)
+            served = _from_cache(client, request, updated, now, "revalidated")
+            served.elapsed = response.elapsed
+            return served
+        # A 304 for another representation than the one stored: ask again without validators.
+        yield Drain(response)
+        request_time = time.time()
+        response = yield from _exchange(client, request, route)
+    response.extensions["cache"] = "miss"
+    if rules.storable(request, plan, response):
+        recorder = rules.Recorder(
+            request, response, request_time, time.time(), store.max_entry_size, _saver(client, store, plan.key)
+        )
+        response._tap(recorder)
+    return response
+
+
+def _drain_to_cache(response: Response) -> Generator[Action, Any, None]:
+    """Drain a redirect's body by reading it (to :data:`DRAIN_LIMIT`) rather than by the drivers'
+    raw drain, so a storable redirect (a 301, a 308) is seen to its end and stored."""
+    try:
+        yield ReadCapped(response, DRAIN_LIMIT)
+    except RequestError:
+        pass  # as Drain: a redirect's body that fails is no reason to fail the request
+    finally:
+        response.close()
+
+
+def _delete_all(store: Cache, keys: list[str]) -> None:
+    for key in keys:
+        store.delete(key)
+
+
+def _from_cache(client: BaseClient, request: Request, entry: CacheEntry, now: float, state: str) -> Response:
+    headers = Headers._from_list(served_headers(entry, now))
+    body = b"" if request.method == "HEAD" else entry.body
+    response: Response = client._response_from_cache(request, entry, headers, body)
+    response.extensions["cache"] = state
+    return response
+
+
+def _gateway_timeout(key: str) -> CacheEntry:
+    now = time.time()
+    return CacheEntry(key, 504, "Gateway Timeout", "1.1", [("Content-Length", "0")], b"", now, now)
+
+
+def _saver(client: BaseClient, store: Cache, key: str) -> Callable[[CacheEntry], None]:
+    """What a :class:`~netwire.cache.Recorder` calls with a finished entry: the driver stores it
+    (now, or on its cache thread); a store that fails loses the entry, never the response."""
+
+    def put(entry: CacheEntry) -> None:
+        try:
+            store.put(key, entry)
+        except Exception as exc:  # disk full, a locked database: a cache miss next time, not an error now
+            warnings.warn(f"netwire cache: could not store {key}: {exc}", RuntimeWarning, stacklevel=2)
+
+    return lambda entry: client._cache_background(lambda: put(entry))
+
+
+def decoder_for(client: BaseClient, encoding: str | None, method: str) -> Decoder | None:
+    """The content decoder for a body with Content-Encoding ``encoding`` (None: read as it is)."""
+    if client.decompress and method != "HEAD" and encoding:
+        from .decoders import make_decoder
+
+        if client.max_decoded_size is not None:
+            return make_decoder(encoding, max_size=client.max_decoded_size)
+        return make_decoder(encoding)
+    return None
+
+
+# -- robots.txt ------------------------------------------------------------------------------------
+
+
+def _obey_robots(client: BaseClient, request: Request, route: Route) -> Generator[Action, Any, None]:
+    """Refuse a URL robots.txt disallows; wait out the origin's Crawl-delay."""
+    from ..robots._cache import robots_url
+    from ..robots._rules import path_of
+
+    request.extensions.pop("netwire.crawl_origin", None)  # a previous hop's, copied along
+    href = str(request.url)
+    if path_of(href) == "/robots.txt":
+        return  # always allowed, and never delayed
+    agent = client.user_agent
+    target = robots_url(href)
+    entry = client._robots_rules.entry(target)
+    if entry is None:
+        entry = yield FetchRobots(target)
+    decision = client._robots_rules.decision(entry, href, agent)
+    if not decision.allowed:
+        rule = f" by {decision.rule!r} (line {decision.line})" if decision.rule else ""
+        raise RobotsDisallowed(
+            f"robots.txt of {request.url.origin} disallows {request.url.request_target} for "
+            f"{agent!r}{rule}: {decision.reason}".rstrip(": "),
+            decision=decision,
+            request=request,
+        )
+    if request.url.pathname == "/robots.txt" or entry.robots is None:
+        return
+    delay = entry.robots.crawl_delay(agent)
+    if delay:
+        # Capped, and refused at once if it would outlast the total deadline (see
+        # BaseClient._book_crawl_slot); the driver books the slot again when the request goes out.
+        origin = request.url.origin
+        try:
+            wait = client._book_crawl_slot(origin, delay, route.deadline)
+        except TotalTimeout as exc:
+            exc.request = request
+            raise
+        if wait > 0:
+            yield Sleep(wait)
+        request.extensions["netwire.crawl_origin"] = origin
+
+
+class RobotsAnswer(NamedTuple):
+    """What GETting a robots.txt gave: ``status`` None when no response arrived (``error`` says
+    why). ``body`` holds at most :data:`~netwire._robots.MAX_BYTES`; ``headers`` has lower-cased
+    names; ``final_url`` answered after ``redirects`` redirects."""
+
+    status: int | None
+    body: bytes
+    headers: dict[str, str]
+    final_url: str
+    redirects: int
+    error: BaseException | None
+
+
+def robots_get_flow(
+    client: BaseClient, url: str, route: Route, *, user_agent: str | None = None, max_redirects: int | None = None
+) -> Generator[Action, Any, RobotsAnswer]:
+    """GET the robots.txt at ``url`` as RFC 9309 asks; never raises for a failure to get an answer.
+
+    Redirects are followed here (up to ``max_redirects``, five by default, across hosts too)
+    under the clients' redirect rule (no change of transport, no https -> http unless the client
+    allows it), whatever the client's own ``follow_redirects``; only
+    :data:`~netwire._robots.MAX_BYTES` of the body are read. Not checked against robots.txt
+    itself (so it cannot recurse). The one hop loop behind both clients' robots.txt checks and
+    :func:`netwire.robotparser.fetch_robots`.
+    """
+    from ..robots._cache import MAX_REDIRECTS
+    from ..robots._rules import MAX_BYTES
+    from ..url import URL
+
+    hops = MAX_REDIRECTS if max_redirects is None else max_redirects
+    auth = client.auth if client.auth is not None else client.netrc
+    headers = {"User-Agent": user_agent} if user_agent else None
+    current = url
+    try:
+        for hop in range(hops + 1):
+            req = client.build_request("GET", current, headers=headers)
+            response = yield from send_flow(client, req, route, follow=False, auth=auth, stream=True, robots=False)
+            try:
+                status = int(response.status)
+                location = response.headers.get("location") if 300 <= status < 400 else None
+                if location and hop < hops:
+                    # The clients' redirect rule, so robots.txt cannot redirect into a Unix socket
+                    # (or another transport) even when the client itself follows no redirects.
+                    current = str(redirect_target(URL(current), location, allow_downgrade=client.allow_downgrade))
+                    continue
+                body: bytes = b"" if location else (yield ReadCapped(response, MAX_BYTES))
+                fields = {k.lower(): v for k, v in response.headers.items()}
+            finally:
+                response.close()
+            return RobotsAnswer(status, body, fields, current, hop, None)
+        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
+    except (NetwireError, OSError, ValueError) as exc:
+        return RobotsAnswer(None, b"", {}, current, 0, exc)
+
+
+def robots_fetch_flow(client: BaseClient, target: str) -> Generator[Action, Any, _Entry]:
+    """Fetch the robots.txt at ``target`` (:func:`robots_get_flow`) into the client's rules; the
+    entry stored (an unanswered fetch is stored as "unreachable").
+
+    It runs with the client's own timeouts and proxies, not the triggering request's: the file
+    is shared by every request to the origin (and cached for a day, or ten minutes when
+    unreachable), so one request's tight deadline must not mark the origin unreachable.
+    """
+    rules = client._robots_rules
+    entry = rules.entry(target)
+    if entry is not None:
+        return entry  # another thread or task fetched it while this one waited for the lock
+    from .clientbase import UNSET
+
+    route = client._route_for(UNSET, True, UNSET)  # streamed: only MAX_BYTES are read
+    answer = yield from robots_get_flow(client, target, route, user_agent=client.user_agent)
+    with client._robots_lock:
+        if answer.status is None:
+            return rules.store(target, None, error=answer.error)
+        return rules.store(target, answer.status, answer.body, answer.headers)
+
+
+# -- building the response (both drivers) ----------------------------------------------------------
+
+
+def response_fields(client: BaseClient, head: ResponseHead, method: str) -> tuple[Headers, Decoder | None]:
+    """The headers of a response head (with the parser's index), and its content decoder."""
+    headers = Headers._from_list(head.headers, head.index)
+    return headers, decoder_for(client, headers.get("content-encoding"), method)

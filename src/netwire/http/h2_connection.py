@@ -1,0 +1,614 @@
+"""HTTP/2 for the sync client: a thin threaded driver of :class:`~netwire.http.h2_core.H2Core`.
+
+Threads sharing a :class:`~netwire.client.Client` multiplex their requests on one connection:
+every use of the protocol state and of the socket happens under one lock (a condition); a
+thread waiting for its stream either becomes *the* reader (it waits for the socket to become
+readable without the lock, then reads and feeds the core under it, and wakes the others) or,
+when another thread reads already, waits on the condition. Frames for every stream are
+demultiplexed by whoever reads, into per-stream buffers (:class:`~netwire.http.h2_core.H2Stream`).
+
+Socket reads never block under the lock (the socket is polled first, then read with a zero
+timeout), so a thread sending a request is never stuck behind a reader waiting for data.
+
+:class:`SyncH2Pool` keeps the connections per pool key, as the async one does: a stream on a
+connection with room under the server's SETTINGS_MAX_CONCURRENT_STREAMS, else a new connection
+(one at a time per key); the connections hold slots of the client's ordinary pool.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from ..errors import (
+    H2ProtocolError,
+    PoolTimeout,
+    ReadError,
+    ReadTimeout,
+    TotalTimeout,
+    WriteError,
+    WriteTimeout,
+)
+from .connection import Connection
+from .h2_core import DEFAULT_H2_LIMITS, H2Core, H2Limits, H2Stream
+from .http11 import ResponseHead
+
+__all__ = ["H2Body", "SyncH2Connection", "SyncH2Pool", "SyncH2Stream"]
+
+_RECV = 256 * 1024
+# Read at most this much before feeding the core (a body streaming in arrives as many records).
+_BATCH = 1024 * 1024
+# A caller reading the whole body is woken when this much is buffered (or at the end).
+_WHOLE_STEP = 1024 * 1024
+
+
+def _limit(timeout: float | None, deadline: float | None) -> tuple[float | None, bool]:
+    if deadline is not None:
+        left = deadline - time.monotonic()
+        if timeout is None or left < timeout:
+            return max(left, 0.0), True
+    return timeout, False
+
+
+class SyncH2Connection:
+    """One HTTP/2 connection shared by threads (see the module docstring)."""
+
+    def __init__(self, conn: Connection, limits: H2Limits = DEFAULT_H2_LIMITS, write_timeout: float | None = None) -> None:
+        self.conn = conn  # the pool's record of the connection (its slot), and the socket
+        self.sock: socket.socket = conn.sock
+        self.origin = conn.origin
+        self.core = H2Core(str(conn.origin), limits)
+        self.cond = threading.Condition()
+        self.reading = False
+        self.alive = True
+        self.write_timeout = write_timeout
+        self.key: Hashable = None
+        self.requests = 0
+        self.idle_since = time.monotonic()
+        self.on_free: Callable[[SyncH2Connection], None] | None = None
+        self._poller: Any = None
+        if hasattr(select, "poll"):
+            self._poller = select.poll()
+            self._poller.register(self.sock.fileno(), select.POLLIN)
+
+    # -- under the lock -----------------------------------------------------------------------------
+
+    def _flush(self, write_timeout: float | None = None, deadline: float | None = None) -> None:
+        out = self.core.data_to_send()
+        if not out or not self.alive:
+            return
+        timeout, total = _limit(write_timeout if write_timeout is not None else self.write_timeout, deadline)
+        try:
+            self.sock.settimeout(timeout)
+            self.sock.sendall(out)
+        except (TimeoutError, ssl.SSLWantWriteError, BlockingIOError):
+            self._die(f"stalled sending for more than {timeout} s")
+            if total:
+                raise TotalTimeout(f"total deadline passed sending to {self.origin}") from None
+            raise WriteTimeout(f"sending to {self.origin} stalled for more than {timeout} s") from None
+        except OSError as exc:
+            self._die(f"failed: {exc}")
+            raise WriteError(f"sending to {self.origin} failed: {getattr(exc, 'strerror', None) or exc}") from exc
+
+    def _die(self, reason: str) -> None:
+        if self.alive:
+            self.alive = False
+            self.core.lost(reason)
+            self.cond.notify_all()
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+
+    def _read_once(self) -> bool:
+        """Read what is there (never blocking, up to :data:`_BATCH` bytes: one feed for many TLS
+        records) and feed the core; False when nothing was read."""
+        sock = self.sock
+        parts: list[bytes] = []
+        size = 0
+        eof: str | None = None
+        sock.settimeout(0.0)
+        while size < _BATCH:
+            try:
+                data = sock.recv(_RECV)
+            except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError, InterruptedError):
+                break
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                data = b""
+            except OSError as exc:
+                eof = f"failed reading: {getattr(exc, 'strerror', None) or exc}"
+                break
+            if not data:
+                eof = "closed the connection"
+                break
+            parts.append(data)
+            size += len(data)
+        if not parts:
+            if eof is None:
+                return False
+            self._die(eof)
+            return True
+        try:
+            for part in parts:  # h2 copies into its own buffer anyway: no join here
+                self.core.receive(part)
+        except H2ProtocolError:
+            try:
+                self._flush()  # the GOAWAY saying why
+            except (WriteError, WriteTimeout, TotalTimeout):
+                pass
+            self._die("was closed after a protocol error")
+            return True
+        try:
+            self._flush()
+        except (WriteError, WriteTimeout, TotalTimeout):
+            pass
+        if eof is not None:
+            self._die(eof)
+        self.cond.notify_all()
+        if self.core.goaway is not None and self.on_free is not None:
+            self.on_free(self)
+        return True
+
+    def _readable(self, timeout: float | None) -> bool:
+        """Wait (without the lock) until the socket has something to read."""
+        sock = self.sock
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return True
+        self.cond.release()
+        try:
+            if self._poller is not None:
+                ms = None if timeout is None else max(int(timeout * 1000), 0)
+                return bool(self._poller.poll(ms))
+            return bool(select.select([sock], [], [], timeout)[0])
+        except (OSError, ValueError):
+            return True  # closed meanwhile: the read says so
+        finally:
+            self.cond.acquire()
+
+    def wait(
+        self, stream: H2Stream, until: Callable[[], bool], read_timeout: float | None, deadline: float | None
+    ) -> None:
+        """Under the lock: read (or let another thread read) until ``until()`` holds, the stream
+        fails, or the read timeout passes with no progress on this stream (or the deadline)."""
+        seen = stream.progress
+        last = time.monotonic()
+        while not until():
+            if stream.error is not None:
+                raise stream.error
+            if stream.progress != seen:
+                seen, last = stream.progress, time.monotonic()
+            timeout = None if read_timeout is None else read_timeout - (time.monotonic() - last)
+            timeout, total = _limit(timeout, deadline)
+            if timeout is not None and timeout <= 0:
+                if total:
+                    raise TotalTimeout(f"total deadline passed waiting for {self.origin}")
+                raise ReadTimeout(f"no response data from {self.origin} for {read_timeout} s (HTTP/2)")
+            if not self.alive:
+                raise self.core.error or ReadError(f"HTTP/2 connection to {self.origin} closed")
+            if self.reading:
+                self.cond.wait(timeout)
+                continue
+            self.reading = True
+            try:
+                if self._readable(timeout):
+                    self._read_once()
+            finally:
+                self.reading = False
+                self.cond.notify_all()
+
+    # -- the connection -------------------------------------------------------------------------------
+
+    def start(self, connect_timeout: float | None, deadline: float | None) -> None:
+        """Send the preface and wait for the server's SETTINGS (its stream limit)."""
+        with self.cond:
+            self.core.start()
+            self._flush(connect_timeout, deadline)
+            probe = H2Stream(0)
+            try:
+                self.wait(probe, lambda: self.core.settings_received or not self.alive, connect_timeout, deadline)
+            except ReadTimeout:
+                raise ReadTimeout(f"{self.origin} sent no HTTP/2 SETTINGS within {connect_timeout} s") from None
+            if not self.core.settings_received:
+                raise self.core.error or ReadError(f"{self.origin} closed the HTTP/2 connection at once")
+
+    def check_idle(self) -> None:
+        """For a connection without streams: take in what arrived meanwhile (a GOAWAY, an EOF,
+        PINGs) so a closed one is not handed out. One poll(0) when nothing did."""
+        with self.cond:
+            if self.alive and not self.reading and self._readable_now():
+                self._read_once()
+
+    def _readable_now(self) -> bool:
+        sock = self.sock
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return True
+        try:
+            if self._poller is not None:
+                return bool(self._poller.poll(0))
+            return bool(select.select([sock], [], [], 0)[0])
+        except (OSError, ValueError):
+            return True
+
+    @property
+    def usable(self) -> bool:
+        return self.alive and self.core.usable
+
+    def has_capacity(self) -> bool:
+        return self.alive and self.core.has_capacity()
+
+    def open(
+        self,
+        method: str,
+        scheme: str,
+        authority: str,
+        path: str,
+        fields: list[tuple[str, str]],
+        end: bool,
+        write_timeout: float | None,
+        deadline: float | None,
+    ) -> SyncH2Stream | None:
+        """Start a request on a new stream; None when another thread took the last free stream
+        or the connection closed meanwhile."""
+        with self.cond:
+            if not self.alive or not self.core.has_capacity():
+                return None  # closed or full since the pool handed it out: the caller looks again
+            stream = self.core.open_stream(method, scheme, authority, path, fields, end)
+            self.requests += 1
+            handle = SyncH2Stream(self, stream)
+            try:
+                self._flush(write_timeout, deadline)
+            except BaseException:
+                handle.finish()
+                raise
+            return handle
+
+    def close(self) -> None:
+        with self.cond:
+            if self.alive:
+                self.core.close()
+                try:
+                    self._flush(1.0)
+                except (WriteError, WriteTimeout, TotalTimeout):
+                    pass
+            self._die("was closed by the client")
+
+    def __repr__(self) -> str:
+        core = self.core
+        return f"<SyncH2Connection {self.origin} streams={core.active}/{core.max_streams} alive={self.alive}>"
+
+
+class SyncH2Stream:
+    """One request's stream on a :class:`SyncH2Connection`."""
+
+    __slots__ = ("conn", "stream")
+
+    def __init__(self, conn: SyncH2Connection, stream: H2Stream) -> None:
+        self.conn = conn
+        self.stream = stream
+
+    def send_body(self, data: bytes | memoryview, write_timeout: float | None, deadline: float | None) -> None:
+        """Send ``data`` as the flow-control windows open (the write timeout fires if they stay shut)."""
+        conn = self.conn
+        stream = self.stream
+        view = memoryview(data).cast("B")
+        with conn.cond:
+            waited_since = time.monotonic()
+            while view:
+                if stream.error is not None:
+                    raise stream.error
+                if stream.done:
+                    return  # the server answered in full before taking the body: stop sending
+                if not conn.alive:
+                    raise conn.core.error or WriteError(f"sending to {conn.origin} failed: the connection closed")
+                sent = conn.core.send_data(stream, view)
+                if sent:
+                    view = view[sent:]
+                    conn._flush(write_timeout, deadline)
+                    waited_since = time.monotonic()
+                    continue
+                timeout = None if write_timeout is None else write_timeout - (time.monotonic() - waited_since)
+                timeout, total = _limit(timeout, deadline)
+                if timeout is not None and timeout <= 0:
+                    if total:
+                        raise TotalTimeout(f"total deadline passed sending to {conn.origin}")
+                    raise WriteTimeout(
+                        f"sending to {conn.origin} stalled for more than {write_timeout} s "
+                        "(the HTTP/2 flow-control window stayed shut)"
+                    )
+                # A WINDOW_UPDATE arrives by reading: read (or wait for the reader) a while.
+                self._wait_window(timeout)
+
+    def _wait_window(self, timeout: float | None) -> None:
+        """Under the lock: one read (or one wait for the reader), at most ``timeout``."""
+        conn = self.conn
+        if conn.reading:
+            conn.cond.wait(timeout)
+            return
+        conn.reading = True
+        try:
+            if conn._readable(timeout):
+                conn._read_once()
+        finally:
+            conn.reading = False
+            conn.cond.notify_all()
+
+    def end_body(self, write_timeout: float | None, deadline: float | None) -> None:
+        conn = self.conn
+        with conn.cond:
+            conn.core.end_body(self.stream)
+            conn._flush(write_timeout, deadline)
+
+    def wait_head(self, read_timeout: float | None, deadline: float | None) -> ResponseHead:
+        conn = self.conn
+        stream = self.stream
+        with conn.cond:
+            conn.wait(stream, lambda: stream.head is not None, read_timeout, deadline)
+        assert stream.head is not None
+        return stream.head
+
+    def next_chunks(self, read_timeout: float | None, deadline: float | None, whole: bool) -> list[bytes]:
+        """The body pieces received so far (waiting for some), [] at the end. ``whole``: the
+        caller reads the whole body, so wait for more at a time (fewer wake-ups, no joins)."""
+        conn = self.conn
+        stream = self.stream
+        with conn.cond:
+            if whole:
+                conn.wait(stream, lambda: stream.done or stream.buffered >= _WHOLE_STEP, read_timeout, deadline)
+            else:
+                conn.wait(stream, lambda: bool(stream.chunks) or stream.done, read_timeout, deadline)
+            data = stream.chunks
+            stream.chunks = []
+            stream.buffered = 0
+            if stream.unacked and conn.alive:
+                conn.core.consumed(stream, stream.unacked)
+                try:
+                    conn._flush()
+                except (WriteError, WriteTimeout, TotalTimeout):
+                    pass
+            return data
+
+    def finish(self) -> bool:
+        """Give the stream up (RST_STREAM CANCEL if unfinished); True if it ended cleanly."""
+        conn = self.conn
+        with conn.cond:
+            clean = conn.core.release(self.stream)
+            if not conn.core.streams:
+                conn.idle_since = time.monotonic()
+            if conn.alive:
+                try:
+                    conn._flush()
+                except (WriteError, WriteTimeout, TotalTimeout):
+                    pass
+        if conn.on_free is not None:
+            conn.on_free(conn)
+        return clean
+
+
+class H2Body:
+    """A response body read from an HTTP/2 stream (the sync :class:`~netwire.models.Response`'s stream)."""
+
+    __slots__ = ("_deadline", "_done", "_handle", "_pending", "_read_timeout", "trailers")
+
+    def __init__(self, handle: SyncH2Stream, read_timeout: float | None, deadline: float | None) -> None:
+        self._handle: SyncH2Stream | None = handle
+        self._read_timeout = read_timeout
+        self._deadline = deadline
+        self._pending = bytearray()
+        self._done = False
+        self.trailers: list[tuple[str, str]] = []
+
+    def _next(self, whole: bool = False) -> list[bytes]:
+        """The next pieces of the body from the stream ([] once it ended)."""
+        handle = self._handle
+        if handle is None:
+            return []
+        try:
+            data = handle.next_chunks(self._read_timeout, self._deadline, whole)
+        except BaseException:
+            self._end()
+            raise
+        if handle.stream.done and not handle.stream.chunks:
+            self.trailers = handle.stream.trailers
+            self._end()
+        return data
+
+    def _fill(self) -> None:
+        for piece in self._next():
+            self._pending += piece
+
+    def _end(self) -> None:
+        handle, self._handle = self._handle, None
+        self._done = True
+        if handle is not None:
+            handle.finish()
+
+    def read(self, n: int = -1) -> bytes:
+        if n < 0:
+            parts = [bytes(self._pending)] if self._pending else []
+            self._pending = bytearray()
+            while self._handle is not None:
+                parts += self._next(True)  # the frames' own bytes: joined once, here
+            return parts[0] if len(parts) == 1 else b"".join(parts)
+        while not self._pending and self._handle is not None:
+            self._fill()
+        pending = self._pending
+        chunk = bytes(pending[:n])
+        del pending[:n]
+        return chunk
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:
+        if not len(buffer):
+            return 0
+        while not self._pending and self._handle is not None:
+            self._fill()
+        pending = self._pending
+        n = min(len(pending), len(buffer))
+        buffer[:n] = pending[:n]
+        del pending[:n]
+        return n
+
+    def close(self) -> None:
+        self._pending = bytearray()
+        if self._handle is not None:
+            self._end()
+
+
+class _KeyState:
+    __slots__ = ("attempts", "connecting", "conns", "failure")
+
+    def __init__(self) -> None:
+        self.conns: list[SyncH2Connection] = []
+        self.connecting = False
+        # Connection attempts so far, and the error of the last one if it failed: the threads
+        # that waited for an attempt fail with its error instead of each trying in turn.
+        self.attempts = 0
+        self.failure: BaseException | None = None
+
+
+class SyncH2Pool:
+    """HTTP/2 connections by pool key, shared by the threads of one Client."""
+
+    def __init__(self, pool: Any, limits: H2Limits = DEFAULT_H2_LIMITS) -> None:
+        self.pool = pool  # the client's ConnectionPool: HTTP/2 connections hold its slots
+        self.limits = limits
+        self._keys: dict[Hashable, _KeyState] = {}
+        self._cond = threading.Condition()
+        self.h1_only: set[Hashable] = set()
+        self.connections_opened = 0
+
+    def connections(self, key: Hashable | None = None) -> list[SyncH2Connection]:
+        with self._cond:
+            if key is not None:
+                state = self._keys.get(key)
+                return list(state.conns) if state else []
+            return [c for s in self._keys.values() for c in s.conns]
+
+    def _free(self, conn: SyncH2Connection) -> None:
+        with self._cond:
+            state = self._keys.get(conn.key)
+            if not conn.usable and state is not None and conn in state.conns:
+                state.conns.remove(conn)
+            self._cond.notify_all()
+        if not conn.usable and not conn.core.streams:
+            record, conn.conn = conn.conn, None  # type: ignore[assignment]
+            if record is not None:
+                conn.close()
+                self.pool.release(record, False)
+
+    def stream(
+        self,
+        key: Hashable,
+        connect: Callable[[], Connection],
+        *,
+        pool_timeout: float | None,
+        connect_timeout: float | None,
+        write_timeout: float | None,
+        deadline: float | None,
+    ) -> tuple[SyncH2Connection | None, Connection | None, bool]:
+        """A connection with room for one more stream (``(h2conn, None, reused)``), or the new
+        HTTP/1.1 connection when the server picked HTTP/1.1 by ALPN (``(None, conn, False)``)."""
+        wait_until = None if pool_timeout is None else time.monotonic() + pool_timeout
+        cond = self._cond
+        self._tidy(key)
+        with cond:
+            state = self._keys.get(key)
+            if state is None:
+                state = self._keys[key] = _KeyState()
+            while True:
+                if key in self.h1_only:
+                    return None, None, False
+                for conn in state.conns:
+                    if conn.has_capacity():
+                        return conn, None, conn.requests > 0
+                per_host = self.pool.limits.max_connections_per_host
+                full = state.conns and per_host is not None and len(state.conns) >= per_host
+                if state.connecting or full:
+                    attempt = state.attempts
+                    timeout, total = _limit(
+                        None if wait_until is None else wait_until - time.monotonic(), deadline
+                    )
+                    if timeout is not None and timeout <= 0:
+                        if total:
+                            raise TotalTimeout("total deadline passed waiting for a free HTTP/2 stream")
+                        raise PoolTimeout(f"no HTTP/2 stream to {key!r} became free within the pool timeout")
+                    cond.wait(timeout if timeout is not None else 1.0)
+                    if state.attempts != attempt and state.failure is not None:
+                        raise state.failure
+                    continue
+                state.connecting = True
+                break
+        failure: BaseException | None = None
+        try:
+            record, _ = self.pool.acquire(key, connect, pool_timeout=pool_timeout, deadline=deadline, fresh=True)
+            sock = record.sock
+            if isinstance(sock, ssl.SSLSocket) and sock.selected_alpn_protocol() != "h2":
+                with cond:
+                    self.h1_only.add(key)
+                return None, record, False
+            conn = SyncH2Connection(record, self.limits, write_timeout)
+            conn.key = key
+            conn.on_free = self._free
+            try:
+                conn.start(connect_timeout, deadline)
+            except BaseException:
+                conn.close()
+                self.pool.release(record, False)
+                raise
+            with cond:
+                self.connections_opened += 1
+                state.conns.append(conn)
+            return conn, None, False
+        except Exception as exc:
+            failure = exc
+            raise
+        finally:
+            with cond:
+                state.connecting = False
+                state.attempts += 1
+                state.failure = failure
+                cond.notify_all()
+
+    def _tidy(self, key: Hashable) -> None:
+        """Retire the idle connections of ``key`` that expired (closed with GOAWAY) or that the
+        server closed meanwhile. Connections are touched without the pool's lock held (a thread
+        reading a connection takes the pool's lock when it sees a GOAWAY: never the other way)."""
+        expiry = self.pool.limits.keepalive_expiry
+        for conn in self.connections(key):
+            if conn.core.streams:
+                continue
+            if expiry is None or time.monotonic() - conn.idle_since <= expiry:
+                conn.check_idle()
+                if conn.usable:
+                    continue
+            with self._cond:
+                state = self._keys.get(key)
+                if state is None or conn not in state.conns or conn.core.streams:
+                    continue
+                state.conns.remove(conn)
+            self._retire(conn)
+
+    def _retire(self, conn: SyncH2Connection) -> None:
+        record = conn.conn
+        conn.on_free = None
+        conn.close()
+        if record is not None:
+            conn.conn = None  # type: ignore[assignment]
+            self.pool.release(record, False)
+
+    def close(self) -> None:
+        with self._cond:
+            conns = [c for s in self._keys.values() for c in s.conns]
+            self._keys.clear()
+            self._cond.notify_all()
+        for conn in conns:
+            record = conn.conn
+            conn.on_free = None
+            conn.close()
+            if record is not None:
+                self.pool.release(record, False)
+

@@ -1,0 +1,613 @@
+"""The HTTP/2 connection core shared by the sync and the async client: no I/O, no clock.
+
+:class:`H2Core` wraps one client-side ``h2.connection.H2Connection`` (the sans-IO frame layer
+and HPACK of the ``h2`` package, the ``netwire[http2]`` extra) and turns its events into
+netwire's own terms, per stream: a :class:`~netwire.http11.ResponseHead`, body chunks,
+trailers, the end, or a typed error. Its drivers (:mod:`netwire.http.h2_connection` for
+threads, :mod:`netwire.http.aio_h2_connection` for asyncio) feed it the bytes they read,
+write what :meth:`H2Core.data_to_send` returns, and wait; every protocol decision is here once.
+
+What it settles, and why:
+
+* **Windows sized for throughput.** The default 64 KiB windows cap a stream at one window per
+  round trip; the connection window is raised to :attr:`H2Limits.connection_window` (16 MiB)
+  and each stream's to :attr:`H2Limits.stream_window` (4 MiB). Received data is acknowledged
+  only as the caller consumes it (:meth:`H2Core.consumed`), so a slow reader holds the
+  server back instead of buffering without bound: the windows are the memory bound.
+* **Server push refused** (``ENABLE_PUSH=0``): a PUSH_PROMISE is then a protocol error.
+* **Limits against a hostile server** (SECURITY.md): the header list size and HPACK table
+  size we advertise are enforced by the decoder; ``h2`` refuses a header block spread over more
+  than 64 CONTINUATION frames and any frame above our MAX_FRAME_SIZE; a flood of control
+  frames (SETTINGS, PING, PRIORITY, unknown types) with no stream progress between them is cut
+  off at :attr:`H2Limits.max_control_frames`. Each is an :class:`~netwire.errors.H2ProtocolError`
+  that fails the connection (with a GOAWAY saying why).
+* **GOAWAY**: streams above ``last_stream_id`` were never processed: they fail with a
+  :class:`~netwire.errors.ConnectionTerminated` marked ``retriable`` (the drivers resend them on
+  a new connection); the others may still complete. **RST_STREAM** fails its stream only
+  (:class:`~netwire.errors.StreamReset`).
+
+May import: ``errors``, ``http11`` (ResponseHead), ``h2`` (lazily, so netwire imports without it).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConnectionTerminated, H2ProtocolError, LocalProtocolError, MissingDependency, StreamReset
+from .http11 import Informational, ResponseHead
+
+if TYPE_CHECKING:
+    from h2.connection import H2Connection
+
+try:
+    from h2.exceptions import H2Error as _H2Error
+except ImportError:  # the extra is not installed: H2Core refuses to start anyway
+    _H2Error = Exception  # type: ignore[assignment,misc]
+
+__all__ = ["H2_VERSION", "DEFAULT_H2_LIMITS", "H2Core", "H2Limits", "H2Stream", "require_h2"]
+
+H2_VERSION = "2"
+"""``Response.http_version`` of a response received over HTTP/2 (HTTP/1.1's is ``"1.1"``)."""
+
+# RFC 9113 section 7 error codes used here.
+_NO_ERROR = 0x0
+_PROTOCOL_ERROR = 0x1
+_INTERNAL_ERROR = 0x2
+_REFUSED_STREAM = 0x7
+_CANCEL = 0x8
+_ENHANCE_YOUR_CALM = 0xB
+# Stream ids are 31 bits; a connection close to running out is not given new streams.
+_LAST_STREAM_ID = 2**31 - 1
+
+# Headers that are connection-specific in HTTP/1.1 and forbidden in HTTP/2 (RFC 9113 8.2.2).
+_HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "expect", "te"}
+)
+
+
+# A field value must not hold CR, LF or NUL (RFC 9113 8.2.1); a name is a lower-case token
+# (pseudo-header names start with a colon).
+_FIELD_OK = re.compile(r"[^\r\n\x00]*\Z").match
+_NAME_OK = re.compile(r":?[!#$%&'*+\-.^_`|~0-9a-z]+\Z").match
+
+
+@dataclass(frozen=True)
+class H2Limits:
+    """HTTP/2 settings and limits (``Client(http2_limits=...)``); defaults in SECURITY.md."""
+
+    connection_window: int = 16 * 1024 * 1024
+    """Receive window of the whole connection (bytes): the most body data buffered, unread, per connection."""
+    stream_window: int = 4 * 1024 * 1024
+    """Initial receive window of each stream (SETTINGS_INITIAL_WINDOW_SIZE)."""
+    max_header_list_size: int = 64 * 1024
+    """The largest decoded response header list (SETTINGS_MAX_HEADER_LIST_SIZE, RFC 9113 6.5.2)."""
+    header_table_size: int = 4096
+    """The HPACK dynamic table the server may make us keep (SETTINGS_HEADER_TABLE_SIZE)."""
+    max_control_frames: int = 1000
+    """SETTINGS, PING, PRIORITY and unknown frames accepted in a row without stream progress."""
+    max_concurrent_streams: int = 1000
+    """Streams netwire opens on one connection at most, whatever larger number the server allows."""
+
+    def __post_init__(self) -> None:
+        if not 65535 <= self.connection_window <= 2**31 - 1:
+            raise ValueError(f"connection_window must be in 65535..2**31-1, not {self.connection_window}")
+        if not 1 <= self.stream_window <= 2**31 - 1:
+            raise ValueError(f"stream_window must be in 1..2**31-1, not {self.stream_window}")
+        for name in ("max_header_list_size", "max_control_frames", "max_concurrent_streams"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.header_table_size < 0:
+            raise ValueError("header_table_size must be >= 0")
+
+
+DEFAULT_H2_LIMITS = H2Limits()
+
+
+def require_h2() -> None:
+    """Raise :class:`~netwire.errors.MissingDependency` unless the ``h2`` package is importable."""
+    try:
+        import h2.connection  # noqa: F401
+    except ImportError as exc:
+        raise MissingDependency(
+            "HTTP/2 needs the h2 package: pip install 'netwire[http2]' (or pass http2=False)"
+        ) from exc
+
+
+class H2Stream:
+    """What arrived on one stream so far; read by the drivers, written by :class:`H2Core`."""
+
+    __slots__ = (
+        "buffered",
+        "chunks",
+        "done",
+        "error",
+        "head",
+        "interim",
+        "progress",
+        "received_any",
+        "stream_id",
+        "trailers",
+        "unacked",
+    )
+
+    def __init__(self, stream_id: int) -> None:
+        self.stream_id = stream_id
+        self.head: ResponseHead | None = None
+        self.chunks: list[bytes] = []
+        self.buffered = 0
+        self.unacked = 0  # flow-controlled bytes received and not yet handed back to the server
+        self.done = False
+        self.trailers: list[tuple[str, str]] = []
+        self.error: BaseException | None = None
+        self.interim: list[Informational] = []
+        self.received_any = False
+        # Bumped at each arrival for this stream: a read timeout restarts on it (control frames
+        # on the connection do not count: a trickle of PINGs must not keep a stalled stream alive).
+        self.progress = 0
+
+    def __repr__(self) -> str:
+        return f"<H2Stream {self.stream_id} done={self.done} error={self.error!r}>"
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+class H2Core:
+    """One HTTP/2 client connection's protocol state (see the module docstring).
+
+    The driver calls :meth:`start`, then :meth:`receive` with each read, and writes
+    :meth:`data_to_send` after every call. ``where`` names the peer in error messages.
+    """
+
+    def __init__(self, where: str, limits: H2Limits = DEFAULT_H2_LIMITS) -> None:
+        require_h2()
+        from h2.config import H2Configuration
+        from h2.connection import H2Connection
+        from h2.settings import SettingCodes, Settings
+
+        self.where = where
+        self.limits = limits
+        # Outbound headers are checked here (open_stream), more cheaply than h2 does it field by
+        # field; what the server sends is validated by h2.
+        config = H2Configuration(
+            client_side=True,
+            header_encoding=None,
+            validate_inbound_headers=True,
+            validate_outbound_headers=False,
+            normalize_outbound_headers=False,
+        )
+        conn: H2Connection = H2Connection(config)
+        conn.local_settings = Settings(
+            client=True,
+            initial_values={
+                SettingCodes.ENABLE_PUSH: 0,
+                SettingCodes.INITIAL_WINDOW_SIZE: limits.stream_window,
+                SettingCodes.MAX_HEADER_LIST_SIZE: limits.max_header_list_size,
+                SettingCodes.HEADER_TABLE_SIZE: limits.header_table_size,
+                SettingCodes.MAX_CONCURRENT_STREAMS: 100,  # for pushes, which are off anyway
+            },
+        )
+        # h2 applies our header limits to its HPACK decoder only once the server acknowledges
+        # the SETTINGS; the first response may come before that: apply them from the start.
+        conn.decoder = _repeat_decoder(limits.max_header_list_size)
+        conn.decoder.max_header_list_size = limits.max_header_list_size
+        conn.decoder.max_allowed_table_size = limits.header_table_size
+        _finish_after_goaway(conn)
+        self.conn = conn
+        self.streams: dict[int, H2Stream] = {}
+        self.error: BaseException | None = None
+        self.goaway: ConnectionTerminated | None = None
+        self.settings_received = False
+        self._control = 0
+
+    # -- the connection ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Queue the connection preface, our SETTINGS and the connection window increase."""
+        conn = self.conn
+        conn.initiate_connection()
+        extra = self.limits.connection_window - 65535
+        if extra > 0:
+            conn.increment_flow_control_window(extra)
+
+    def data_to_send(self) -> bytes:
+        return self.conn.data_to_send()
+
+    @property
+    def usable(self) -> bool:
+        """Whether new streams may open here (no error, no GOAWAY, stream ids left)."""
+        return self.error is None and self.goaway is None and self.conn.highest_outbound_stream_id < _LAST_STREAM_ID - 2
+
+    @property
+    def max_streams(self) -> int:
+        """Concurrent streams allowed: the server's SETTINGS_MAX_CONCURRENT_STREAMS, within our cap."""
+        return min(self.conn.remote_settings.max_concurrent_streams, self.limits.max_concurrent_streams)
+
+    @property
+    def active(self) -> int:
+        """Streams in use by a caller (open, or with a response not yet taken to its end)."""
+        return len(self.streams)
+
+    def has_capacity(self) -> bool:
+        return self.usable and len(self.streams) < self.max_streams
+
+    def close(self) -> None:
+        """Say goodbye (GOAWAY NO_ERROR) if the connection is still in good standing."""
+        if self.error is None:
+            try:
+                self.conn.close_connection(_NO_ERROR)
+            except _H2Error:  # already closed in h2's eyes: nothing to say
+                pass
+
+    def fail(self, error: BaseException) -> None:
+        """The connection is unusable: every stream not yet ended fails with ``error``."""
+        if self.error is None:
+            self.error = error
+        for stream in self.streams.values():
+            if stream.error is None and not stream.done:
+                stream.error = error
+                stream.progress += 1
+
+    def lost(self, reason: str) -> None:
+        """The transport closed: streams still open fail (retriable if GOAWAY said so)."""
+        goaway = self.goaway
+        for stream in self.streams.values():
+            if stream.error is None and not stream.done:
+                if goaway is not None:
+                    # Processed (or begun) by the server, per its GOAWAY, and never finished.
+                    stream.error = ConnectionTerminated(
+                        f"{goaway.message}; stream {stream.stream_id} was cut off when the connection closed",
+                        error_code=goaway.error_code,
+                        last_stream_id=goaway.last_stream_id,
+                    )
+                else:
+                    stream.error = ConnectionTerminated(f"HTTP/2 connection to {self.where} {reason}")
+                stream.progress += 1
+        if self.error is None:
+            self.error = ConnectionTerminated(f"HTTP/2 connection to {self.where} {reason}")
+
+    # -- streams ----------------------------------------------------------------------------------
+
+    def open_stream(
+        self, method: str, scheme: str, authority: str, path: str, fields: list[tuple[str, str]], end: bool
+    ) -> H2Stream:
+        """Send a request's HEADERS on a new stream (``end``: no body follows)."""
+        headers: list[tuple[str, str]] = [
+            (":method", method),
+            (":scheme", scheme),
+            (":authority", authority),
+            (":path", path),
+        ]
+        for name, value in fields:
+            lower = name.lower()
+            if lower in _HOP_BY_HOP:
+                if lower == "te" and value.strip().lower() == "trailers":
+                    headers.append(("te", "trailers"))  # the one TE value HTTP/2 allows
+                continue
+            headers.append((lower, value))
+        for name, value in headers:
+            if not _FIELD_OK(value) or not _NAME_OK(name):
+                raise LocalProtocolError(f"cannot send the header {name!r}: {value!r} over HTTP/2 (invalid characters)")
+        import h2.exceptions
+
+        conn = self.conn
+        stream_id = conn.get_next_available_stream_id()
+        try:
+            conn.send_headers(stream_id, headers, end_stream=end)
+        except h2.exceptions.ProtocolError as exc:
+            raise LocalProtocolError(f"cannot send this request over HTTP/2: {exc}") from exc
+        stream = H2Stream(stream_id)
+        self.streams[stream_id] = stream
+        return stream
+
+    def send_window(self, stream: H2Stream) -> int:
+        """How many body bytes may be sent on ``stream`` now (the smaller flow-control window)."""
+        try:
+            return max(self.conn.local_flow_control_window(stream.stream_id), 0)
+        except _H2Error:  # the stream closed (reset): nothing more may be sent
+            return 0
+
+    def send_data(self, stream: H2Stream, data: memoryview) -> int:
+        """Send as much of ``data`` as the windows allow; returns the byte count sent."""
+        size = min(len(data), self.send_window(stream))
+        if size <= 0:
+            return 0
+        conn = self.conn
+        frame = conn.max_outbound_frame_size
+        sent = 0
+        while sent < size:
+            step = min(frame, size - sent)
+            conn.send_data(stream.stream_id, data[sent : sent + step].tobytes())
+            sent += step
+        return sent
+
+    def end_body(self, stream: H2Stream) -> None:
+        """The request body is complete (END_STREAM); nothing to say if the server already
+        answered in full and closed the stream (it may, RFC 9113 8.1)."""
+        if stream.done or stream.error is not None:
+            return
+        try:
+            self.conn.end_stream(stream.stream_id)
+        except _H2Error:  # closed by the server meanwhile
+            if not stream.done:
+                raise
+
+    def answered(self, stream: H2Stream) -> bool:
+        """Whether sending the request body is pointless: the whole response came (the server
+        answered early, RFC 9113 8.1) or the stream failed."""
+        return stream.done or stream.error is not None
+
+    def consumed(self, stream: H2Stream, size: int) -> None:
+        """The caller took ``size`` bytes of ``stream``'s body: give that window back to the server."""
+        if size <= 0 or stream.unacked <= 0 or self.error is not None:
+            return
+        size = min(size, stream.unacked)
+        stream.unacked -= size
+        try:
+            self.conn.acknowledge_received_data(size, stream.stream_id)
+        except _H2Error:  # closed in h2's eyes: the connection window was credited
+            pass
+
+    def release(self, stream: H2Stream) -> bool:
+        """The caller is done with ``stream``; True if it ended cleanly. One not ended yet is
+        cancelled (RST_STREAM CANCEL) without disturbing the others."""
+        self.streams.pop(stream.stream_id, None)
+        clean = stream.done and stream.error is None
+        if self.error is not None:
+            return clean
+        if not stream.done and stream.error is None:
+            try:
+                self.conn.reset_stream(stream.stream_id, _CANCEL)
+            except _H2Error:  # already closed on h2's side
+                pass
+        if stream.unacked:
+            # Give the connection window back for what was received and never read.
+            unacked, stream.unacked = stream.unacked, 0
+            try:
+                self.conn.acknowledge_received_data(unacked, stream.stream_id)
+            except _H2Error:  # closed in h2's eyes already
+                pass
+        return clean
+
+    # -- receiving --------------------------------------------------------------------------------
+
+    def receive(self, data: bytes) -> None:
+        """Feed bytes read from the peer; updates the streams. Raises H2ProtocolError (the
+        connection is then failed, and a GOAWAY is queued)."""
+        if self.error is not None:
+            return
+        import h2.events as ev
+        import h2.exceptions
+
+        conn = self.conn
+        try:
+            events: list[Any] = conn.receive_data(data)
+        except h2.exceptions.ProtocolError as exc:
+            error = self._protocol_error(exc)
+            self.fail(error)
+            raise error from exc
+        streams = self.streams
+        control = self._control
+        for event in events:
+            kind = type(event)
+            if kind is ev.DataReceived:
+                stream = streams.get(event.stream_id)
+                size = event.flow_controlled_length
+                if stream is None or stream.error is not None:
+                    # A stream we gave up on: hand the window back at once.
+                    if size:
+                        try:
+                            conn.acknowledge_received_data(size, event.stream_id)
+                        except _H2Error:  # closed in h2's eyes already
+                            pass
+                    continue
+                if event.data:
+                    stream.chunks.append(event.data)
+                    stream.buffered += len(event.data)
+                    control = 0
+                stream.unacked += size
+                stream.received_any = True
+                stream.progress += 1
+            elif kind is ev.ResponseReceived:
+                stream = streams.get(event.stream_id)
+                if stream is not None:
+                    stream.head = self._head(event.headers)
+                    stream.received_any = True
+                    stream.progress += 1
+                control = 0
+            elif kind is ev.StreamEnded:
+                stream = streams.get(event.stream_id)
+                if stream is not None:
+                    stream.done = True
+                    stream.progress += 1
+                control = 0
+            elif kind is ev.TrailersReceived:
+                stream = streams.get(event.stream_id)
+                if stream is not None:
+                    stream.trailers = [(_text(k), _text(v)) for k, v in event.headers]
+                    stream.progress += 1
+            elif kind is ev.InformationalResponseReceived:
+                stream = streams.get(event.stream_id)
+                if stream is not None:
+                    head = self._head(event.headers)
+                    stream.interim.append(Informational(head.status, "", head.headers))
+                    stream.received_any = True
+                    stream.progress += 1
+            elif kind is ev.StreamReset:
+                stream = streams.get(event.stream_id)
+                if stream is not None and not stream.done:
+                    code = int(event.error_code)
+                    stream.error = StreamReset(
+                        f"{self.where} reset HTTP/2 stream {event.stream_id} ({_code_name(code)})", error_code=code
+                    )
+                    stream.progress += 1
+            elif kind is ev.ConnectionTerminated:
+                self._on_goaway(event)
+            elif kind is ev.RemoteSettingsChanged:
+                self.settings_received = True
+                control += 1
+            elif kind is ev.WindowUpdated:
+                pass  # the drivers look at the windows again after every receive
+            else:  # PING, SETTINGS ack, PRIORITY, unknown frames, ALTSVC...
+                control += 1
+        self._control = control
+        if control > self.limits.max_control_frames:
+            error = H2ProtocolError(
+                f"{self.where} sent more than {self.limits.max_control_frames} HTTP/2 control frames "
+                "(SETTINGS, PING, ...) without progress: a flood",
+                error_code=_ENHANCE_YOUR_CALM,
+            )
+            try:
+                conn.close_connection(_ENHANCE_YOUR_CALM)
+            except _H2Error:  # closed in h2's eyes already
+                pass
+            self.fail(error)
+            raise error
+
+    def _head(self, headers: list[tuple[bytes, bytes]]) -> ResponseHead:
+        status = 0
+        fields: list[tuple[str, str]] = []
+        for name, value in headers:
+            if name[:1] == b":":
+                if name == b":status":
+                    status = int(value)
+                continue
+            fields.append((name.decode("latin-1"), value.decode("latin-1")))
+        return ResponseHead(status, "", H2_VERSION, fields, True)
+
+    def _on_goaway(self, event: Any) -> None:
+        code = int(event.error_code)
+        last = event.last_stream_id
+        message = f"{self.where} ended the HTTP/2 connection (GOAWAY {_code_name(code)}, last stream {last})"
+        extra = getattr(event, "additional_data", None)
+        if extra:
+            message += f": {extra[:200].decode('utf-8', 'replace')}"
+        self.goaway = ConnectionTerminated(message, error_code=code, last_stream_id=last)
+        for stream in self.streams.values():
+            if stream.stream_id > (last or 0) and stream.error is None and not stream.done:
+                # Never processed (RFC 9113 6.8): safe to send again on another connection.
+                stream.error = ConnectionTerminated(
+                    message + f"; stream {stream.stream_id} was not processed",
+                    error_code=code,
+                    last_stream_id=last,
+                    retriable=True,
+                )
+                stream.progress += 1
+
+    def _protocol_error(self, exc: Exception) -> H2ProtocolError:
+        import h2.exceptions
+
+        code = int(getattr(exc, "error_code", _PROTOCOL_ERROR) or _PROTOCOL_ERROR)
+        if isinstance(exc, h2.exceptions.DenialOfServiceError):
+            what = "a header block beyond the limits (max_header_list_size / HPACK table size)"
+        elif isinstance(exc, h2.exceptions.FrameTooLargeError):
+            what = "a frame larger than MAX_FRAME_SIZE"
+        elif "continuation" in str(exc).lower():
+            what = "a header block in too many CONTINUATION frames"
+        else:
+            what = "a protocol violation"
+        return H2ProtocolError(f"{self.where} sent {what} over HTTP/2: {exc}", error_code=code)
+
+
+_DECODED_KEEP = 32  # header blocks remembered per connection (see _repeat_decoder)
+
+
+def _repeat_decoder(max_header_list_size: int) -> Any:
+    """An HPACK decoder that decodes a header block it has seen before only once, when that
+    is certain to give the same headers: its dynamic table was empty before and after.
+
+    Most of a small HTTP/2 response's cost is decoding its header block in pure Python
+    (Huffman, literal by literal). Servers that never index response headers (nginx's default)
+    send byte-identical blocks for identical heads (the Date changes once a second); with the
+    dynamic table empty and left empty, such a block refers to nothing that changes, so its
+    decoded list is reused. Anything touching the dynamic table is decoded every time.
+    """
+    from hpack import Decoder
+
+    class RepeatDecoder(Decoder):
+        def __init__(self) -> None:
+            super().__init__(max_header_list_size=max_header_list_size)
+            self._seen: dict[tuple[bytes, bool], list[Any]] = {}
+
+        def decode(self, data: bytes, raw: bool = False) -> Any:
+            table = self.header_table.dynamic_entries
+            if table:
+                return super().decode(data, raw)
+            key = (bytes(data), raw)
+            seen = self._seen.get(key)
+            if seen is not None:
+                return list(seen)
+            headers = list(super().decode(data, raw))
+            if not self.header_table.dynamic_entries:
+                if len(self._seen) >= _DECODED_KEEP:
+                    self._seen.clear()
+                self._seen[key] = headers
+                return list(headers)
+            return headers
+
+    return RepeatDecoder()
+
+
+def _finish_after_goaway(conn: H2Connection) -> None:
+    """Let ``conn`` finish its streams after a GOAWAY, as RFC 9113 6.8 allows.
+
+    h2 closes its connection state machine on receiving GOAWAY and then refuses every frame,
+    even the rest of the responses on streams the server said it processes (nginx sends a
+    GOAWAY after ``http2_max_requests`` and finishes the streams in flight): those responses
+    would be lost. This connection's table (a copy; h2's own is untouched) accepts, once
+    closed, the frames that finish open streams, and what we answer them with; opening a new
+    stream stays refused (``usable`` is False after a GOAWAY anyway).
+    """
+    from h2.connection import ConnectionInputs, ConnectionState
+
+    machine = conn.state_machine
+    table = dict(machine._transitions)
+    closed = ConnectionState.CLOSED
+    for name in (
+        "RECV_HEADERS",
+        "RECV_DATA",
+        "RECV_WINDOW_UPDATE",
+        "RECV_PING",
+        "RECV_SETTINGS",
+        "RECV_RST_STREAM",
+        "RECV_PRIORITY",
+        "RECV_ALTERNATIVE_SERVICE",
+        "SEND_DATA",
+        "SEND_WINDOW_UPDATE",
+        "SEND_PING",
+        "SEND_SETTINGS",
+        "SEND_RST_STREAM",
+    ):
+        table.setdefault((closed, ConnectionInputs[name]), (None, closed))
+    machine._transitions = table
+
+
+_CODE_NAMES = {
+    0x0: "NO_ERROR",
+    0x1: "PROTOCOL_ERROR",
+    0x2: "INTERNAL_ERROR",
+    0x3: "FLOW_CONTROL_ERROR",
+    0x4: "SETTINGS_TIMEOUT",
+    0x5: "STREAM_CLOSED",
+    0x6: "FRAME_SIZE_ERROR",
+    0x7: "REFUSED_STREAM",
+    0x8: "CANCEL",
+    0x9: "COMPRESSION_ERROR",
+    0xA: "CONNECT_ERROR",
+    0xB: "ENHANCE_YOUR_CALM",
+    0xC: "INADEQUATE_SECURITY",
+    0xD: "HTTP_1_1_REQUIRED",
+}
+
+
+def _code_name(code: int) -> str:
+    return _CODE_NAMES.get(code, f"error {code:#x}")
+
+
+def request_parts(url: Any, override: str | None) -> tuple[str, str, str]:
+    """``(:scheme, :authority, :path)`` of a request to ``url`` (a netwire URL)."""
+    scheme = "https" if url.scheme == "https" else "http"
+    return scheme, url.host, override if override is not None else url.request_target

@@ -1,0 +1,291 @@
+"""The connection pool: hands out connections per origin, takes them back, bounds their number.
+
+A connection comes back only through ``release(conn, reusable)``, which the response body calls
+once it was read to the end (``reusable`` True and the server agreed to keep it alive) or when it
+was closed early or failed (``reusable`` False: the connection is closed, never reused dirty).
+Idle connections are reused newest first (the one most likely still open), checked for liveness
+before reuse, and expire after ``Limits.keepalive_expiry`` seconds. Threads waiting for a
+connection are served first come, first served. Thread-safe.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Hashable
+
+from ..errors import PoolTimeout, TotalTimeout
+from .connection import Connection
+from .models import Limits
+
+__all__ = ["ConnectionPool"]
+
+
+class _Waiter:
+    """A thread queued for a connection: it is handed an idle one (``conn``) or a slot to open one."""
+
+    __slots__ = ("cond", "conn", "fresh", "key", "slot")
+
+    def __init__(self, key: Hashable, fresh: bool, cond: threading.Condition) -> None:
+        self.key = key
+        self.fresh = fresh
+        self.cond = cond  # on the pool's lock: only this waiter is woken
+        self.conn: Connection | None = None
+        self.slot = False
+
+
+class ConnectionPool:
+    """Connections keyed by (origin, TLS settings, proxy): any hashable key the client builds.
+
+    Waiting is first come, first served (as :class:`~netwire.aio_pool.AsyncConnectionPool`):
+    a released connection, or a freed slot, goes straight to the oldest waiting thread that can
+    use it, never to a thread that arrives later, so no request starves under load.
+    """
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits if limits is not None else Limits()
+        # Hot paths take the plain lock (a C-level context manager); only a thread waiting for
+        # a free slot makes a Condition (its own, on this lock).
+        self._lock = threading.Lock()
+        self._waiters: deque[_Waiter] = deque()
+        self._idle: dict[Hashable, list[Connection]] = {}
+        self._count: dict[Hashable, int] = {}  # open connections (idle + in use) per key
+        self._total = 0
+        self._closed = False
+        self.connections_opened = 0
+        """How many connections this pool opened over its life (for tests, the demo, the CLI)."""
+        self.requests_reused = 0
+        """How many times an idle connection was handed out again."""
+
+    # -- inspection -------------------------------------------------------------------------------
+
+    def idle_count(self, key: Hashable | None = None) -> int:
+        with self._lock:
+            if key is not None:
+                return len(self._idle.get(key, ()))
+            return sum(len(v) for v in self._idle.values())
+
+    def open_count(self) -> int:
+        """Connections open now, idle or in use."""
+        with self._lock:
+            return self._total
+
+    def waiting_count(self) -> int:
+        """Threads waiting in line for a connection now."""
+        with self._lock:
+            return len(self._waiters)
+
+    # -- acquire / release ------------------------------------------------------------------------
+
+    def acquire(
+        self,
+        key: Hashable,
+        connect: Callable[[], Connection],
+        *,
+        pool_timeout: float | None = None,
+        deadline: float | None = None,
+        fresh: bool = False,
+    ) -> tuple[Connection, bool]:
+        """A connection for ``key`` and whether it was reused; ``connect()`` opens a new one.
+
+        ``fresh`` skips idle connections (used to retry on a new connection after a stale one).
+        Waits in line for a free slot up to ``pool_timeout`` (and the total ``deadline``).
+        """
+        limits = self.limits
+        wait_until = None if pool_timeout is None else time.monotonic() + pool_timeout
+        total_binds = False
+        if deadline is not None and (wait_until is None or deadline < wait_until):
+            wait_until, total_binds = deadline, True
+        lock = self._lock
+        while True:
+            candidate: Connection | None = None
+            with lock:
+                if self._closed:
+                    raise RuntimeError("the connection pool is closed")
+                if self._waiters:
+                    # Earlier waiters come first; what they cannot use (another key's) is ours.
+                    self._serve_waiters()
+                idle = self._idle.get(key)
+                if idle and not fresh:
+                    candidate = idle.pop()
+                elif self._reserve(key):
+                    break
+                elif fresh and idle:
+                    # A retry needs a new connection but the host is at its limit: give up an idle one.
+                    self._drop(key, idle.pop())
+                    continue
+                else:
+                    granted = self._wait(key, fresh, wait_until, total_binds, pool_timeout)
+                    if granted is None:
+                        break  # a slot was reserved for this thread
+                    candidate = granted
+            # Outside the lock: the liveness check is a syscall.
+            expiry = limits.keepalive_expiry
+            if (expiry is None or time.monotonic() - candidate.idle_since <= expiry) and candidate.is_alive():
+                self.requests_reused += 1
+                return candidate, True
+            with lock:
+                self._drop(key, candidate)
+        try:
+            conn = connect()
+        except BaseException:
+            with lock:
+                self._forget(key)
+            raise
+        conn.pool_key = key
+        with lock:
+            self.connections_opened += 1
+        return conn, False
+
+    def _wait(
+        self, key: Hashable, fresh: bool, wait_until: float | None, total_binds: bool, pool_timeout: float | None
+    ) -> Connection | None:
+        """Queue for ``key`` (lock held): a connection handed over, or None for a reserved slot."""
+        waiter = _Waiter(key, fresh, threading.Condition(self._lock))
+        self._waiters.append(waiter)
+        try:
+            while waiter.conn is None and not waiter.slot:
+                if self._closed:
+                    raise RuntimeError("the connection pool is closed")
+                remaining = None if wait_until is None else wait_until - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    if total_binds:
+                        raise TotalTimeout("total deadline passed waiting for a free connection in the pool")
+                    raise PoolTimeout(f"no connection to {key!r} became free within the pool timeout of {pool_timeout} s")
+                waiter.cond.wait(remaining)
+        except BaseException:
+            # Interrupted (or closed) after something was handed over: it goes to the next in line.
+            if waiter.conn is not None:
+                if not self._give_back(waiter.conn):
+                    self._drop(key, waiter.conn)
+            elif waiter.slot:
+                self._forget(key)
+            raise
+        finally:
+            try:
+                self._waiters.remove(waiter)
+            except ValueError:
+                pass  # already taken off the queue by whoever served it
+        return waiter.conn
+
+    def release(self, conn: Connection, reusable: bool) -> None:
+        """Take back ``conn``: hand it to the oldest thread waiting for it, or keep it idle if
+        ``reusable``; else close it."""
+        with self._lock:
+            if reusable and not self._closed and self._give_back(conn):
+                return
+            self._forget(conn.pool_key)
+        conn.close()
+
+    # -- internals (called with the lock held) -----------------------------------------------------
+
+    def _give_back(self, conn: Connection) -> bool:
+        """A reusable ``conn`` to the oldest waiter for its key, or to the idle list; False if neither."""
+        key = conn.pool_key
+        conn.idle_since = time.monotonic()
+        if self._waiters:
+            for waiter in self._waiters:
+                if waiter.key == key and not waiter.fresh and waiter.conn is None and not waiter.slot:
+                    self._waiters.remove(waiter)
+                    waiter.conn = conn
+                    waiter.cond.notify()
+                    return True
+        idle = self._idle.get(key)
+        if idle is None:
+            idle = self._idle[key] = []
+        if len(idle) >= self.limits.max_idle_per_host:
+            return False
+        idle.append(conn)
+        if self._waiters:
+            self._serve_waiters()  # one waiting for another key at the total limit may evict it
+        return True
+
+    def _reserve(self, key: Hashable) -> bool:
+        """Count a new connection for ``key`` if the limits allow (evicting another key's idle one)."""
+        limits = self.limits
+        per_host = self._count.get(key, 0)
+        if limits.max_connections_per_host is not None and per_host >= limits.max_connections_per_host:
+            return False
+        if (
+            limits.max_connections is not None
+            and self._total >= limits.max_connections
+            and not self._evict_other_idle(key)
+        ):
+            return False
+        self._count[key] = per_host + 1
+        self._total += 1
+        return True
+
+    def _serve_waiters(self) -> None:
+        """Give idle connections and free slots to the oldest waiters that can use them."""
+        for waiter in list(self._waiters):
+            if waiter.conn is not None or waiter.slot:
+                continue
+            if self._closed:
+                waiter.cond.notify()
+                continue
+            idle = self._idle.get(waiter.key)
+            if idle and not waiter.fresh:
+                waiter.conn = idle.pop()
+            elif self._reserve(waiter.key):
+                waiter.slot = True
+            else:
+                continue
+            self._waiters.remove(waiter)
+            waiter.cond.notify()
+
+    def _forget(self, key: Hashable) -> None:
+        self._forget_quiet(key)
+        if self._waiters:
+            self._serve_waiters()
+
+    def _forget_quiet(self, key: Hashable) -> None:
+        n = self._count.get(key, 0) - 1
+        if n > 0:
+            self._count[key] = n
+        else:
+            self._count.pop(key, None)
+            if not self._idle.get(key):
+                self._idle.pop(key, None)
+        self._total -= 1
+
+    def _drop(self, key: Hashable, conn: Connection) -> None:
+        self._forget(key)
+        conn.close()
+
+    def _evict_other_idle(self, key: Hashable) -> bool:
+        """At the total limit: close the longest-idle connection of another origin to make room."""
+        oldest: tuple[float, Hashable] | None = None
+        for k, conns in self._idle.items():
+            if k != key and conns and (oldest is None or conns[0].idle_since < oldest[0]):
+                oldest = (conns[0].idle_since, k)
+        if oldest is None:
+            return False
+        k = oldest[1]
+        conn = self._idle[k].pop(0)
+        self._forget_quiet(k)  # quiet: the caller is making room for a waiter already
+        conn.close()
+        return True
+
+    # -- closing ----------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close every idle connection; connections in use are closed when they come back."""
+        with self._lock:
+            self._closed = True
+            idle = [c for conns in self._idle.values() for c in conns]
+            for conns in self._idle.values():
+                for _ in conns:
+                    self._total -= 1
+            for key in list(self._idle):
+                n = self._count.get(key, 0) - len(self._idle[key])
+                if n > 0:
+                    self._count[key] = n
+                else:
+                    self._count.pop(key, None)
+            self._idle.clear()
+            for waiter in self._waiters:
+                waiter.cond.notify()
+        for conn in idle:
+            conn.close()
