@@ -1,4 +1,5 @@
-"""A synthetic web on loopback for the bulk-fetch tests: one nginx answering as several hosts.
+"""A synthetic web on loopback for the bulk-fetch tests: one nginx answering as several hosts
+(started by the test suite's launcher, :mod:`tests.servers.nginx`).
 
 Each host is its own loopback address (``127.0.0.10``, ``127.0.0.11``...; all of 127/8 reaches
 the loopback interface) on one port, with its own document root (``root www/$server_addr``): its
@@ -10,11 +11,6 @@ with ``Retry-After: 0``, a chunked response (sub_filter drops the length), and a
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,46 +18,32 @@ from pathlib import Path
 
 import pytest
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+from tests.servers.nginx import Site, nginx_server
+
 HOSTS = [f"127.0.0.{i}" for i in range(10, 16)]
 DEAD = "127.0.0.99"
 PAGES = 8  # /p/0.html .. /p/7.html on every host
 BIG = 300 * 1024
 
-CONF = """
-daemon off;
-master_process on;
-worker_processes 1;
-{user}
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log {tmp}/access.log;
-    client_body_temp_path {tmp}/client_body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    default_type application/octet-stream;
-    types {{ text/html html; text/plain txt; }}
-    keepalive_requests 100000;
+HTTP = """
+    types { text/html html; text/plain txt; }
     limit_req_zone $server_addr zone=perhost:1m rate=1r/s;
-    server {{
-{listens}
-        root {tmp}/www/$server_addr;
-        location = /redirect {{ return 301 /p/0.html; }}
-        location = /redirect-loop {{ return 302 /redirect-loop; }}
-        location = /busy {{ add_header Retry-After 0 always; return 503; }}
-        location /limited/ {{
+    # nginx's combined format, then the connection's serial number (which requests shared one).
+    log_format synth '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+                     '"$http_referer" "$http_user_agent" $connection';
+"""
+
+LOCATIONS = """
+        location = /redirect { return 301 /p/0.html; }
+        location = /redirect-loop { return 302 /redirect-loop; }
+        location = /busy { add_header Retry-After 0 always; return 503; }
+        location /limited/ {
             limit_req zone=perhost;
             limit_req_status 429;
             add_header Retry-After 1 always;
             default_type text/plain;
-        }}
-        location /chunked/ {{ sub_filter 'a' 'b'; sub_filter_once off; sub_filter_types *; }}
-    }}
-}}
+        }
+        location /chunked/ { sub_filter 'a' 'b'; sub_filter_once off; sub_filter_types *; }
 """
 
 
@@ -69,6 +51,31 @@ def page_body(host: str, i: int) -> bytes:
     """Page ``i`` of ``host``: sizes from about 100 bytes to 40 KB, distinct per host."""
     line = f"<p>{host} page {i}</p>\n".encode()
     return line * (1 + (i * 37 % 7) ** 3 * 2)
+
+
+def host_files(host: str) -> dict[str, bytes]:
+    """The files of one host of the synthetic web, by path under the site's root."""
+    files = {
+        "robots.txt": b"User-agent: *\nDisallow: /private\n",
+        "private/secret.html": b"not for robots\n",
+        "chunked/a.txt": b"banana " * 500,
+        "big.bin": bytes(range(256)) * (BIG // 256),
+    }
+    files.update({f"limited/{i}": b"limited ok\n" for i in range(4)})
+    files.update({f"p/{i}.html": page_body(host, i) for i in range(PAGES)})
+    return {f"{host}/{path}": data for path, data in files.items()}
+
+
+def web_site() -> Site:
+    """The synthetic web as a :class:`~tests.servers.nginx.Site`: every host of :data:`HOSTS` on
+    one port, each from its own folder, logging requests with their User-Agent and connection."""
+    files: dict[str, bytes] = {}
+    for host in HOSTS:
+        files.update(host_files(host))
+    return Site(
+        listens=tuple(HOSTS), root_per_address=True, files=files, http=HTTP, locations=LOCATIONS,
+        access_log=True, log_format="synth", master_process=True,
+    )
 
 
 @dataclass
@@ -84,66 +91,10 @@ class Web:
         return self.access_log.read_text().splitlines()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
-
-
 @pytest.fixture(scope="session")
 def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
-    if not os.path.exists(NGINX):
-        pytest.fail(f"nginx is not installed ({NGINX}); scripts/setup.sh test installs it")
-    tmp = tmp_path_factory.mktemp("web")
-    tmp.chmod(0o755)
-    for host in HOSTS:
-        www = tmp / "www" / host
-        (www / "p").mkdir(parents=True)
-        (www / "private").mkdir()
-        (www / "limited").mkdir()
-        for i in range(4):
-            (www / "limited" / str(i)).write_text("limited ok\n")
-        (www / "chunked").mkdir()
-        (www / "robots.txt").write_text("User-agent: *\nDisallow: /private\n")
-        for i in range(PAGES):
-            (www / "p" / f"{i}.html").write_bytes(page_body(host, i))
-        (www / "private" / "secret.html").write_text("not for robots\n")
-        (www / "chunked" / "a.txt").write_text("banana " * 500)
-        (www / "big.bin").write_bytes(bytes(range(256)) * (BIG // 256))
-    port = _free_port()
-    listens = "\n".join(f"        listen {host}:{port};" for host in HOSTS)
-    user = "user root;" if os.geteuid() == 0 else ""
-    conf = tmp / "nginx.conf"
-    conf.write_text(CONF.format(tmp=tmp, listens=listens, user=user))
-    (tmp / "access.log").touch()
-    proc = subprocess.Popen(
-        [NGINX, "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "error.log")],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    try:
-        end = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection((HOSTS[-1], port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > end or proc.poll() is not None:
-                    proc.kill()
-                    _, err = proc.communicate(timeout=5)
-                    pytest.fail(f"nginx did not start: {err.decode(errors='replace')}")
-                time.sleep(0.02)
-        yield Web(port, tmp / "www", tmp / "access.log")
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGQUIT)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if proc.stderr is not None:
-            proc.stderr.close()
+    with nginx_server(web_site(), tmp_path_factory.mktemp("web")) as server:
+        yield Web(server.port, server.root, server.access_log)
 
 
 # -- a slow host that counts how many requests it serves at once ---------------------------------------

@@ -48,3 +48,16 @@ def test_ray_engine_gives_the_local_engine_s_index(local_ray: None, web: Web, tm
     # and it resumes like the local engine: nothing left to fetch
     again = bulk(str(urls), tmp_path / "ray", workers=2, engine="ray")
     assert again.fetched_now == 0 and comparable(tmp_path / "ray") == comparable(tmp_path / "local")
+
+
+def test_ray_engine_writes_shards_to_an_fsspec_url(local_ray: None, web: Web, tmp_path: Path) -> None:
+    pytest.importorskip("fsspec")
+    urls = tmp_path / "urls.txt"
+    lines = [web.url(h, f"/p/{i}.html") for i in range(PAGES) for h in HOSTS]
+    urls.write_text("\n".join(lines) + "\n")
+    local = bulk(str(urls), tmp_path / "local", workers=2)
+    store = tmp_path / "store"  # a file:// URL: what every Ray worker process (or node) reaches
+    on_ray = bulk(str(urls), f"file://{store}", workers=2, engine="ray", staging_dir=str(tmp_path / "stage"))
+    assert comparable(store) == comparable(tmp_path / "local")
+    assert (on_ray.total, on_ray.ok) == (local.total, local.ok) == (len(lines), len(lines))
+    assert sorted(p.name for p in store.glob("netwire-*.warc.gz")) == ["netwire-000-00000.warc.gz", "netwire-001-00000.warc.gz"]

@@ -79,7 +79,7 @@ def test_partial_last_record_and_torn_index_line_are_cut_back(web: Web, tmp_path
     index.write_bytes(lines + b'{"n": 99, "url": "http://x/", "warc": "netwire-000-000')
     found = recover(str(out), 0)
     assert warc.stat().st_size == size and index.read_bytes() == lines
-    assert found.cut_bytes == 500 and found.done == set(range(12))
+    assert found.cut_bytes == 500 and set(found.done) == set(range(12))
     assert snapshot(out) == expected
     # a power cut: the index claims records past the end of the file. Those lines go, and a
     # rerun fetches those URLs again.

@@ -57,6 +57,9 @@ def test_two_workers_shard_by_host_and_match_one_worker(web: Web, tmp_path: Path
     stats = json.loads((tmp_path / "stats.json").read_text())
     assert stats["total"] == len(urls) and stats["shards"] == 2 and stats["fetched_now"] == len(urls)
     assert json.loads((tmp_path / "two" / "summary.json").read_text()) == stats
+    # the CPU of the workers' runs (not of their start-up): the cost per URL as workers grow
+    assert 0 < one.cpu_seconds < 20 and 0 < two.cpu_seconds < 20 and stats["cpu_seconds"] == two.cpu_seconds
+    assert "ms per URL" in two.table()
     # resuming with another worker count would mix shards: refused, with the way out
     with pytest.raises(BulkError, match="--workers 2"):
         bulk(urls, tmp_path / "two", workers=3)

@@ -59,7 +59,6 @@ error_log {dir}/error.log warn;
 events {{ worker_connections {worker_connections}; }}
 http {{
     log_format conn '$connection $connection_requests $request_method $request_uri $status';
-    {access_log}
     client_body_temp_path {dir}/client_body;
     proxy_temp_path {dir}/proxy;
     fastcgi_temp_path {dir}/fastcgi;
@@ -70,10 +69,11 @@ http {{
     keepalive_requests 1000000;
     keepalive_timeout {keepalive_timeout}s;
     {http}
+    {access_log}
     server {{
-        listen 127.0.0.1:{port}{listen};
+{listen}
         {unix_listen}
-        root {dir}/www;
+        root {dir}/www{root_suffix};
         {locations}
     }}
 }}
@@ -101,6 +101,15 @@ class Site:
     keepalive_timeout: int = 120
     listen: str = ""
     """Parameters of the ``listen`` directive after the address (``ssl http2``, ``http2``)."""
+    listens: tuple[str, ...] = ("127.0.0.1",)
+    """Loopback addresses to listen on, all on the one port (every ``127.x.y.z`` reaches the
+    loopback interface): one nginx answering as many hosts. The first is the one :attr:`Nginx.base_url` names."""
+    root_per_address: bool = False
+    """Serve each address from its own folder, ``www/<address>/`` (``root .../www/$server_addr``):
+    put a host's files under ``files`` as ``"127.0.0.10/robots.txt"``."""
+    log_format: str = "conn"
+    """The access log's format: ``conn`` (see :attr:`access_log`), nginx's ``combined``, or one
+    that :attr:`http` defines (``log_format`` comes before the ``access_log`` that uses it)."""
 
 
 @dataclass
@@ -111,6 +120,7 @@ class Nginx:
     dir: Path
     proc: subprocess.Popen[bytes]
     _own_dir: bool = False
+    host: str = "127.0.0.1"
 
     @property
     def root(self) -> Path:
@@ -126,7 +136,7 @@ class Nginx:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def url(self, path: str = "/") -> str:
         return f"{self.base_url}{path}"
@@ -193,7 +203,7 @@ def start_nginx(site: Site, directory: str | Path | None = None, *, install: boo
         path = www / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    port = free_port()
+    port = free_port(site.listens[0])
     (d / "access.log").touch()
     conf = d / "nginx.conf"
     conf.write_text(
@@ -203,9 +213,12 @@ def start_nginx(site: Site, directory: str | Path | None = None, *, install: boo
             master="on" if site.master_process else "off",
             user="user root;" if os.geteuid() == 0 else "",
             worker_connections=site.worker_connections,
-            access_log=f"access_log {d}/access.log conn;" if site.access_log else "access_log off;",
+            access_log=f"access_log {d}/access.log {site.log_format};" if site.access_log else "access_log off;",
+            listen="\n".join(
+                f"        listen {address}:{port}{' ' + site.listen if site.listen else ''};" for address in site.listens
+            ),
+            root_suffix="/$server_addr" if site.root_per_address else "",
             keepalive_timeout=site.keepalive_timeout,
-            listen=f" {site.listen}" if site.listen else "",
             http=site.http,
             unix_listen=f"listen unix:{d}/nginx.sock;" if site.unix_socket else "",
             # ``{www}`` in a site's locations: the root's path (for ``alias``).
@@ -219,9 +232,9 @@ def start_nginx(site: Site, directory: str | Path | None = None, *, install: boo
             stdout=subprocess.DEVNULL,
             stderr=err,
         )
-    server = Nginx(port, d, proc, own)
+    server = Nginx(port, d, proc, own, site.listens[0])
     try:
-        wait_listening(port, proc=proc)
+        wait_listening(port, site.listens[-1], proc=proc)
     except RuntimeError as exc:
         server.stop()
         stderr = (d / "stderr.log").read_text(errors="replace") if not own else ""

@@ -44,11 +44,12 @@ from .options import BulkOptions
 from .warc import (
     WarcRecord,
     WarcWriter,
+    compressible,
     metadata_record,
     new_record_id,
     request_block,
     request_record,
-    response_block,
+    response_head,
     response_record,
     warc_date,
 )
@@ -69,11 +70,13 @@ class ShardStats:
     statuses: dict[str, int] = field(default_factory=dict)
     hosts_active: int = 0
     skipped: int = 0  # done by an earlier run
+    cpu: float = 0.0  # CPU seconds of the shard's run (its process's start-up not counted), at its end
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "done": self.done, "ok": self.ok, "bytes": self.bytes, "errors": dict(self.errors),
             "statuses": dict(self.statuses), "hosts_active": self.hosts_active, "skipped": self.skipped,
+            "cpu": round(self.cpu, 3),
         }
 
 
@@ -115,11 +118,16 @@ def _error_text(exc: BaseException) -> str:
 class Sink:
     """Writes the outcome of each record: WARC records (or a body file), then its index line."""
 
-    def __init__(self, directory: str, index: ShardIndex, writer: WarcWriter | None, stats: ShardStats) -> None:
+    def __init__(
+        self, directory: str, index: ShardIndex, writer: WarcWriter | None, stats: ShardStats,
+        *, on_new_file: Callable[[str], object] | None = None,
+    ) -> None:
         self.directory = directory
         self.index = index
         self.writer = writer
         self.stats = stats
+        #: Told ``"files/ab/ab12...\n"`` for each body file written (an output URL sends them).
+        self.on_new_file = on_new_file
 
     def bad_input(self, item: InputItem) -> None:
         error = item.error or "InvalidURL"
@@ -189,6 +197,8 @@ class Sink:
                 f.write(body)
             os.replace(tmp, path)
             self.index.unsynced_files.append(path)
+            if self.on_new_file is not None:
+                self.on_new_file(rel + "\n")
         return rel
 
     @staticmethod
@@ -200,14 +210,17 @@ class Sink:
         if not any(name.lower() == "host" for name, _ in fields):
             fields.insert(0, ("Host", request.url.host))
         req_block = request_block(request.method, request.url.request_target, fields)
-        resp_block, payload_at = response_block(
-            r.status, r.reason or "", str(r.http_version or "HTTP/1.1"), list(r.headers.multi_items()), ex.body
+        # The block as (head, body): the body is hashed and written from where it is, not copied.
+        head = response_head(
+            r.status, r.reason or "", str(r.http_version or "HTTP/1.1"), list(r.headers.multi_items()), len(ex.body)
         )
+        resp_block, payload_at = (head, ex.body), len(head)
         req_id, resp_id = new_record_id(), new_record_id()
+        packed = compressible(ex.body, r.headers.get("content-type"), r.headers.get("content-encoding"))
         return [
             request_record(ex.url, req_block, date=ex.date, concurrent_to=resp_id, ip=ex.ip, record_id=req_id),
             response_record(ex.url, resp_block, payload_at, date=ex.date, concurrent_to=req_id, ip=ex.ip,
-                            truncated="length" if ex.truncated else None, record_id=resp_id),
+                            truncated="length" if ex.truncated else None, record_id=resp_id, compress=packed),
         ]
 
 
@@ -268,14 +281,13 @@ class _Engine:
     async def fetch_hop(self, url: str, host: _Host) -> tuple[_Exchange, int]:
         """GET ``url`` (retrying as the policy says); the exchange and the attempts it took."""
         state = self.retry.start()
-        request = self.client.build_request("GET", url)
         attempts = 0
         while True:
             attempts += 1
             try:
                 exchange = await self._get(url)
             except RequestError as exc:
-                delay = state.next_delay(request, error=exc)
+                delay = state.next_delay(exc.request or self.client.build_request("GET", url), error=exc)
                 if delay is None:
                     raise _Failed(exc, attempts) from exc
                 await self._wait(host, delay, hold_host=False)
@@ -285,6 +297,7 @@ class _Engine:
                 # (recorded with its class), not the end of a million-URL run.
                 raise _Failed(exc, attempts) from exc
             if exchange.response.status in self.retry.status_forcelist:
+                request = exchange.response.request or self.client.build_request("GET", url)
                 delay = state.next_delay(request, response=exchange.response)
                 if delay is not None:
                     # A Retry-After speaks for the whole host: hold back its other requests too.
@@ -363,6 +376,14 @@ async def _schedule(
     engine: _Engine, items: Iterator[InputItem], o: BulkOptions, stats: ShardStats,
     on_tick: Callable[[], None] | None, tick: float,
 ) -> None:
+    """Start records as per-host and global limits allow.
+
+    A started slot is a task that stays with its host: when its record is done and the host has
+    more waiting (and no rate or Retry-After wait), it takes the next one at once. The host's
+    connection is still warm, so a run over many hosts opens about ``per_host`` connections per
+    host instead of one per URL (a round-robin over more hosts than the pool holds would evict
+    and reopen a connection for nearly every request), and no task is made per URL.
+    """
     loop = asyncio.get_running_loop()
     hosts: dict[str, _Host] = {}
     ready: deque[_Host] = deque()
@@ -375,16 +396,34 @@ async def _schedule(
     exhausted = False
     serial = 0
     last_tick = 0.0
+    refill = max(o.lookahead // 2, 1)
 
     failures: list[BaseException] = []
 
-    async def one(item: InputItem, host: _Host) -> None:
+    def take(h: _Host, now: float) -> InputItem:
+        nonlocal waiting
+        item = h.queue.popleft()
+        waiting -= 1
+        if engine.interval:
+            h.not_before = max(now, h.not_before) + engine.interval
+        return item
+
+    async def slot(item: InputItem, h: _Host) -> None:
         try:
-            await engine.fetch_record(item, host)
+            while True:
+                await engine.fetch_record(item, h)
+                if not h.queue or failures:
+                    break
+                now = time.monotonic()
+                if h.not_before > now:
+                    break  # a rate or Retry-After wait: the scheduler's timers take it from here
+                item = take(h, now)
+                if not exhausted and waiting < refill:
+                    wake.set()  # let the scheduler read more input
         except Exception as exc:  # a bug, not a fetch failure (those are values): end the run loudly
             failures.append(exc)
         finally:
-            finished.append(host)
+            finished.append(h)
             wake.set()
 
     def mark_ready(h: _Host) -> None:
@@ -411,7 +450,7 @@ async def _schedule(
                 mark_ready(h)
             if failures:
                 raise failures[0]
-            # Outcomes in: free their host slots.
+            # Slots ended: free them.
             while finished:
                 h = finished.pop()
                 h.active -= 1
@@ -438,15 +477,11 @@ async def _schedule(
                     serial += 1
                     heapq.heappush(timers, (h.not_before, serial, h))
                     continue
-                item = h.queue.popleft()
-                waiting -= 1
                 if not h.active:
                     stats.hosts_active += 1
                 h.active += 1
                 in_flight += 1
-                if engine.interval:
-                    h.not_before = max(now, h.not_before) + engine.interval
-                task = loop.create_task(one(item, h))
+                task = loop.create_task(slot(take(h, now), h))
                 running.add(task)
                 task.add_done_callback(running.discard)
                 mark_ready(h)
@@ -461,7 +496,7 @@ async def _schedule(
                     on_tick()
             if not in_flight and not waiting and exhausted:
                 break
-            if finished:
+            if finished or (not exhausted and waiting < refill):
                 continue
             wake.clear()
             delay = min(tick, max(timers[0][0] - now, 0.0)) if timers else tick

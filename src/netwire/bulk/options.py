@@ -68,6 +68,9 @@ class BulkOptions:
     """Seconds between checkpoints (fsync of WARC then index): what a crash can cost."""
     output_format: str = "warc"
     """"warc" (WARC/1.1 files) or "files" (one file per body, named by its SHA-256)."""
+    staging_dir: str | None = None
+    """With an output URL (fsspec): the local folder under which shards are written before they
+    are sent (default: ``$TMPDIR/netwire-fetch-staging``)."""
     lookahead: int = 10_000
     """Input records held waiting for their host, per worker (bounds memory)."""
     client_options: dict[str, Any] = field(default_factory=dict)

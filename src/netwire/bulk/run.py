@@ -24,22 +24,24 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import IO, Any, TextIO
 
 from ..errors import NetwireError
 from .engine import ShardStats, Sink, run_shard
 from .hosts import shard_of
-from .index import ShardIndex, index_name, iter_index, recover, warc_prefix
+from .index import ShardIndex, index_name, iter_index, iter_index_lines, recover, warc_prefix
 from .inputs import InputItem, read_items
 from .options import BulkOptions, parse_rate
+from .remote import Remote, is_url, staging_dir
 from .warc import WarcWriter
 
 __all__ = ["MANIFEST", "BulkError", "BulkSummary", "bulk", "summarize"]
 
 MANIFEST = "netwire-fetch.json"
 SPOOL = ".input-spool.txt"
+HOME_CACHE = 100_000  # hosts whose shard is remembered while reading the input
 LOCK_WAIT = 10.0  # seconds to wait for a shard lock a dying earlier run still holds
 
 
@@ -61,6 +63,9 @@ class BulkSummary:
     fetched_now: int = 0
     elapsed: float = 0.0
     shards: int = 1
+    cpu_seconds: float = 0.0
+    """CPU time of this run's shards (their processes' start-up not counted): with
+    :attr:`fetched_now`, the cost per URL of a worker, whatever the number of workers."""
 
     @property
     def urls_per_second(self) -> float:
@@ -81,17 +86,23 @@ class BulkSummary:
             *((f"error {k}", str(v)) for k, v in sorted(self.errors.items())),
             ("bytes", f"{self.bytes:,}"),
             ("this run", f"{self.fetched_now} in {self.elapsed:.1f} s ({self.urls_per_second:.1f} URLs/s)"),
+            ("CPU", f"{self.cpu_seconds:.1f} s in the workers"
+             + (f" ({self.cpu_seconds / self.fetched_now * 1000:.2f} ms per URL)" if self.fetched_now else "")),
             ("output", self.out),
         ]
         width = max(len(k) for k, _ in rows)
         return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
 
-def summarize(out: str, shards: int) -> BulkSummary:
-    """Count what the indexes of ``out`` list."""
+def summarize(out: str, shards: int, remote: Remote | None = None) -> BulkSummary:
+    """Count what the indexes of ``out`` (or of the ``remote`` output) list."""
     s = BulkSummary(out=out, shards=shards)
     for shard in range(shards):
-        for entry in iter_index(os.path.join(out, index_name(shard))):
+        if remote is not None:
+            entries = iter_index_lines(remote.open_lines(index_name(shard)))
+        else:
+            entries = iter_index(os.path.join(out, index_name(shard)))
+        for entry in entries:
             s.total += 1
             error = entry.get("error")
             if error:
@@ -110,12 +121,16 @@ def summarize(out: str, shards: int) -> BulkSummary:
 # -- the output folder ----------------------------------------------------------------------------
 
 
-def _manifest(out: str, shards: int, output_format: str) -> int:
+def _manifest(out: str, shards: int, output_format: str, remote: Remote | None = None) -> int:
     """Check (or write) the run's fixed settings; the shard count to use."""
-    path = os.path.join(out, MANIFEST)
+    path = remote.path(MANIFEST) if remote is not None else os.path.join(out, MANIFEST)
     try:
-        with open(path, encoding="utf-8") as f:
-            saved = json.load(f)
+        if remote is not None:
+            text = remote.read_text(MANIFEST)
+            saved = None if text is None else json.loads(text)
+        else:
+            with open(path, encoding="utf-8") as f:
+                saved = json.load(f)
     except FileNotFoundError:
         saved = None
     except ValueError as exc:
@@ -126,6 +141,10 @@ def _manifest(out: str, shards: int, output_format: str) -> int:
                 f"{out} was written with --workers {saved.get('shards')} and --format {saved.get('output_format')}: "
                 f"resume with the same settings, or use another output folder"
             )
+        return shards
+    if remote is not None:
+        remote.write_bytes(MANIFEST, json.dumps(
+            {"format": "netwire-fetch/1", "shards": shards, "output_format": output_format}).encode())
         return shards
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
@@ -165,12 +184,20 @@ def _shard_lock(out: str, shard: int) -> Iterator[None]:
 
 def _items_of_shard(
     source: str | Iterable[str], url_column: str | None, input_format: str | None, shard: int, shards: int,
-    done: set[int],
+    done: Container[int],
 ) -> Iterator[InputItem]:
+    homes: dict[str, int] = {}  # host -> shard: a URL list names the same hosts again and again
     for item in read_items(source, url_column=url_column, fmt=input_format):
         if item.n in done:
             continue
-        home = shard_of(item.host, shards) if item.url is not None else item.n % shards
+        if item.url is None:
+            home = item.n % shards
+        else:
+            home = homes.get(item.host, -1)
+            if home < 0:
+                if len(homes) >= HOME_CACHE:
+                    homes.clear()
+                home = homes[item.host] = shard_of(item.host, shards)
         if home == shard:
             yield item
 
@@ -179,14 +206,34 @@ def _run_one_shard(
     shard: int, shards: int, source: str | Iterable[str], url_column: str | None, input_format: str | None,
     out: str, options: BulkOptions, report: Callable[[dict[str, Any]], None] | None,
 ) -> dict[str, Any]:
-    with _shard_lock(out, shard):
-        found = recover(out, shard)
+    remote = Remote(out) if is_url(out) else None
+    directory = staging_dir(out, options.staging_dir) if remote is not None else out
+    os.makedirs(directory, exist_ok=True)
+    with _shard_lock(directory, shard):
+        cpu_started = time.process_time()
+        if remote is not None:
+            _pull_shard(remote, directory, shard)
+        found = recover(directory, shard)
+        if remote is not None:
+            # WARC files the recovery dropped (records never indexed) go from the store too.
+            local = set(os.listdir(directory))
+            remote.remove([n for n in remote.names(f"{warc_prefix(shard)}-*.warc.gz") if n not in local])
+        sent: set[str] = set()
+
+        def send_closed(name: str) -> None:
+            if remote is not None:
+                remote.put(directory, [name])
+                sent.add(name)
+
         writer = None
         if options.output_format == "warc":
-            writer = WarcWriter(out, warc_prefix(shard), max_size=options.warc_max_size, seq=found.next_seq)
-        index = ShardIndex(out, shard, writer, interval=options.checkpoint_interval)
+            writer = WarcWriter(directory, warc_prefix(shard), max_size=options.warc_max_size, seq=found.next_seq,
+                                on_rotate=send_closed if remote is not None else None)
+        index = ShardIndex(directory, shard, writer, interval=options.checkpoint_interval)
         stats = ShardStats(skipped=len(found.done))
-        sink = Sink(out, index, writer, stats)
+        spool_path = os.path.join(directory, f".to-send-{shard:03d}.txt")
+        spool = open(spool_path, "a", encoding="utf-8") if remote is not None else None  # noqa: SIM115
+        sink = Sink(directory, index, writer, stats, on_new_file=spool.write if spool is not None else None)
         items = _items_of_shard(source, url_column, input_format, shard, shards, found.done)
         on_tick = (lambda: report(stats.as_dict())) if report is not None else None
         try:
@@ -195,7 +242,27 @@ def _run_one_shard(
             index.close()
             if writer is not None:
                 writer.close()
+            if spool is not None:
+                spool.close()
+        if remote is not None:
+            # Bodies and WARC files first, the index that names them last.
+            with open(spool_path, encoding="utf-8") as f:
+                remote.put(directory, (line.rstrip("\n") for line in f if line.strip()))
+            if writer is not None:
+                remote.put(directory, sorted(writer.written - sent))
+            remote.put(directory, [index_name(shard)])
+            os.truncate(spool_path, 0)
+        stats.cpu = time.process_time() - cpu_started
         return stats.as_dict()
+
+
+def _pull_shard(remote: Remote, directory: str, shard: int) -> None:
+    """A shard resumed where its staging folder is missing: fetch its index and WARC files."""
+    name = index_name(shard)
+    if os.path.exists(os.path.join(directory, name)) or remote.read_text(MANIFEST) is None:
+        return
+    names = remote.names(name) + remote.names(f"{warc_prefix(shard)}-*.warc.gz")
+    remote.pull(directory, names)
 
 
 def _run_loop(coro: Any) -> None:
@@ -307,7 +374,9 @@ def bulk(
 
     :param urls: a file (text, CSV, JSON Lines; ``.gz`` too), ``"-"`` for stdin, or an iterable
         of URL strings.
-    :param out: the output folder (made if missing). Run again with the same arguments to resume.
+    :param out: the output folder (made if missing), or an fsspec URL (``s3://bucket/crawl/``;
+        needs fsspec: shards are written in a local staging folder and sent there, see
+        :mod:`.remote`). Run again with the same arguments to resume.
     :param workers: processes, each one shard of the hosts (hash of the registrable domain).
         An output folder keeps the number it was started with.
     :param engine: "local" (worker processes on this machine) or "ray" (one Ray task per shard,
@@ -331,14 +400,24 @@ def bulk(
     if engine not in ("local", "ray"):
         raise ValueError(f"engine must be 'local' or 'ray', not {engine!r}")
     out_dir = os.fspath(out)
-    os.makedirs(out_dir, exist_ok=True)
+    remote: Remote | None = None
+    if is_url(out_dir):
+        try:
+            remote = Remote(out_dir)
+        except ImportError as exc:
+            raise BulkError(str(exc)) from None
+    else:
+        os.makedirs(out_dir, exist_ok=True)
     source: str | Iterable[str] = os.fspath(urls) if isinstance(urls, str | os.PathLike) else urls
     if isinstance(source, str) and source != "-":
         try:
             next(read_items(source, url_column=url_column, fmt=input_format), None)
         except (OSError, ValueError, UnicodeError) as exc:
             raise BulkError(f"cannot read {source}: {exc}") from None
-    shards = _manifest(out_dir, workers, opts.output_format)
+    shards = _manifest(out_dir, workers, opts.output_format, remote)
+    # stdin or an iterable is spooled to a file the workers read: locally, for an output URL.
+    spool_dir = staging_dir(out_dir, opts.staging_dir) if remote is not None else out_dir
+    os.makedirs(spool_dir, exist_ok=True)
     stream = progress_stream if progress_stream is not None else sys.stderr
     total = _count(source, url_column, input_format) if progress and isinstance(source, str) else None
     bar = _Progress(total, stream, progress)
@@ -348,7 +427,7 @@ def bulk(
         if engine == "ray":
             from .ray_engine import run_on_ray
 
-            path = source if isinstance(source, str) and source != "-" else _spool(source, out_dir)
+            path = source if isinstance(source, str) and source != "-" else _spool(source, spool_dir)
             fmt = input_format if path is source else "text"
             fetched = run_on_ray(path, url_column, fmt, out_dir, opts, shards, address=ray_address,
                                  on_done=bar.update)
@@ -359,14 +438,18 @@ def bulk(
             bar.update(0, last)
             fetched = int(last["done"])
         else:
-            fetched = _run_workers(source, url_column, input_format, out_dir, opts, shards, bar)
+            fetched = _run_workers(source, url_column, input_format, out_dir, opts, shards, bar, spool_dir)
     finally:
         bar.close()
-    summary = summarize(out_dir, shards)
+    summary = summarize(out_dir, shards, remote)
     summary.fetched_now = fetched
+    summary.cpu_seconds = round(sum(float(s.get("cpu", 0.0)) for s in bar.shards.values()), 3)
     summary.elapsed = time.monotonic() - started
     data = json.dumps(summary.as_dict(), indent=2, sort_keys=True)
-    _write_atomic(os.path.join(out_dir, "summary.json"), data)
+    if remote is not None:
+        remote.write_bytes("summary.json", data.encode() + b"\n")
+    else:
+        _write_atomic(os.path.join(out_dir, "summary.json"), data)
     if stats_json is not None:
         _write_atomic(os.fspath(stats_json), data)
     return summary
@@ -397,9 +480,9 @@ def _spool(source: str | Iterable[str], out: str) -> str:
 
 def _run_workers(
     source: str | Iterable[str], url_column: str | None, input_format: str | None, out: str,
-    opts: BulkOptions, shards: int, bar: _Progress,
+    opts: BulkOptions, shards: int, bar: _Progress, spool_dir: str,
 ) -> int:
-    path = source if isinstance(source, str) and source != "-" else _spool(source, out)
+    path = source if isinstance(source, str) and source != "-" else _spool(source, spool_dir)
     fmt = input_format if path is source else "text"
     ctx = multiprocessing.get_context("spawn")
     messages: Any = ctx.Queue()

@@ -17,12 +17,11 @@ Nothing here does network I/O; :class:`WarcWriter` appends to local files.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
-import uuid
+import struct
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from .. import __version__
@@ -32,12 +31,15 @@ __all__ = [
     "GZIP_LEVEL",
     "WarcRecord",
     "WarcWriter",
+    "compressible",
     "gzip_member",
+    "gzip_parts",
     "metadata_record",
     "new_record_id",
     "request_block",
     "request_record",
     "response_block",
+    "response_head",
     "response_record",
     "sha1_base32",
     "warc_date",
@@ -50,40 +52,84 @@ DEFAULT_MAX_WARC_SIZE = 1_000_000_000
 Fields = Sequence[tuple[str, str]]
 
 
-def sha1_base32(data: bytes) -> str:
+_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_B32_PAIRS = [a + b for a in _B32 for b in _B32]  # 10 bits -> two base32 digits
+
+
+def _base32_160(digest: bytes) -> str:
+    # base64.b32encode is a Python loop (before 3.13): this is one lookup per 10 bits of a
+    # SHA-1, three of which are written per URL.
+    n = int.from_bytes(digest, "big")
+    return "".join([_B32_PAIRS[(n >> shift) & 1023] for shift in range(150, -1, -10)])
+
+
+def sha1_base32(data: bytes | memoryview) -> str:
     """``sha1:`` + the base32 SHA-1 of ``data``: the digest form WARC tools write and check."""
-    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+    return "sha1:" + _base32_160(hashlib.sha1(data).digest())
 
 
 def warc_date(when: datetime | None = None) -> str:
     """A WARC-Date: UTC, ISO 8601, with microseconds (WARC 1.1 allows sub-second precision)."""
-    when = when or datetime.now(UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    when = datetime.now(UTC) if when is None else when.astimezone(UTC)
+    return when.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 def new_record_id() -> str:
-    """A fresh ``WARC-Record-ID`` (a UUID URN in angle brackets)."""
-    return f"<urn:uuid:{uuid.uuid4()}>"
+    """A fresh ``WARC-Record-ID`` (a random, version 4, UUID URN in angle brackets)."""
+    # uuid.uuid4() and its str() are Python code: this is the same UUID at a fifth of the cost.
+    n = (int.from_bytes(os.urandom(16), "big") & _UUID_CLEAR) | _UUID_SET
+    h = f"{n:032x}"
+    return f"<urn:uuid:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}>"
 
 
 def _clean(value: str) -> str:
     # A header value must stay on its line: a CR or LF in a URL or a message would forge fields.
-    return value.replace("\r", "%0D").replace("\n", "%0A")
+    if "\r" in value or "\n" in value:
+        return value.replace("\r", "%0D").replace("\n", "%0A")
+    return value
+
+
+Buffer = bytes | bytearray | memoryview
 
 
 class WarcRecord:
-    """One record, serialised (uncompressed): its id and bytes."""
+    """One record, serialised (uncompressed) as a few buffers (its head, the block's parts, the
+    end): its id, and whether gzip is worth trying on it (None: guess from the bytes). Kept in
+    parts so that a large body is not copied into one string only to be copied out again."""
 
-    __slots__ = ("data", "record_id")
+    __slots__ = ("compress", "parts", "record_id")
 
-    def __init__(self, record_id: str, data: bytes) -> None:
+    def __init__(self, record_id: str, data: Buffer | Sequence[Buffer], compress: bool | None = None) -> None:
         self.record_id = record_id
-        self.data = data
+        self.parts: tuple[Buffer, ...] = (data,) if isinstance(data, Buffer) else tuple(data)
+        self.compress = compress
+
+    @property
+    def data(self) -> bytes:
+        """The record as one string."""
+        return b"".join(self.parts)
+
+
+def _payload_digest(parts: Sequence[Buffer], offset: int) -> str:
+    """The SHA-1 of the bytes of ``parts`` from ``offset`` on (without joining them)."""
+    h = hashlib.sha1()
+    for part in parts:
+        n = len(part)
+        if offset >= n:
+            offset -= n
+            continue
+        h.update(memoryview(part)[offset:] if offset else part)
+        offset = 0
+    return "sha1:" + _base32_160(h.digest())
 
 
 def build_record(
     warc_type: str,
-    block: bytes,
+    block: Buffer | Sequence[Buffer],
     *,
     content_type: str,
     target_uri: str | None = None,
@@ -91,10 +137,12 @@ def build_record(
     payload_offset: int | None = None,
     extra: Fields = (),
     record_id: str | None = None,
+    compress: bool | None = None,
 ) -> WarcRecord:
-    """A WARC/1.1 record of ``warc_type`` around ``block``.
+    """A WARC/1.1 record of ``warc_type`` around ``block`` (bytes, or its parts in order).
 
     ``payload_offset``: where the HTTP payload starts in ``block`` (gives a WARC-Payload-Digest).
+    ``compress``: whether gzip is worth trying on the record (see :func:`gzip_member`).
     """
     rid = record_id or new_record_id()
     fields: list[tuple[str, str]] = [
@@ -105,13 +153,17 @@ def build_record(
     if target_uri is not None:
         fields.append(("WARC-Target-URI", _clean(target_uri)))
     fields.extend((name, _clean(value)) for name, value in extra)
-    fields.append(("WARC-Block-Digest", sha1_base32(block)))
+    parts: tuple[Buffer, ...] = (block,) if isinstance(block, Buffer) else tuple(block)
+    digest = hashlib.sha1()
+    for part in parts:
+        digest.update(part)
+    fields.append(("WARC-Block-Digest", "sha1:" + _base32_160(digest.digest())))
     if payload_offset is not None:
-        fields.append(("WARC-Payload-Digest", sha1_base32(block[payload_offset:])))
+        fields.append(("WARC-Payload-Digest", _payload_digest(parts, payload_offset)))
     fields.append(("Content-Type", content_type))
-    fields.append(("Content-Length", str(len(block))))
+    fields.append(("Content-Length", str(sum(map(len, parts)))))
     head = "WARC/1.1\r\n" + "".join(f"{n}: {v}\r\n" for n, v in fields) + "\r\n"
-    return WarcRecord(rid, head.encode("utf-8") + block + b"\r\n\r\n")
+    return WarcRecord(rid, (head.encode("utf-8"), *parts, b"\r\n\r\n"), compress)
 
 
 def request_block(method: str, target: str, headers: Fields, http_version: str = "HTTP/1.1") -> bytes:
@@ -124,6 +176,13 @@ def response_block(
     status: int, reason: str, http_version: str, headers: Fields, body: bytes
 ) -> tuple[bytes, int]:
     """The HTTP response as a block, and where its payload starts (see the module docstring)."""
+    head = response_head(status, reason, http_version, headers, len(body))
+    return head + body, len(head)
+
+
+def response_head(status: int, reason: str, http_version: str, headers: Fields, body_length: int) -> bytes:
+    """The HTTP head of a response block whose body is ``body_length`` bytes (the payload starts
+    right after it; see the module docstring for the headers rewritten)."""
     version = http_version if http_version.startswith("HTTP/") else f"HTTP/{http_version}"
     out: list[str] = [f"{version} {status} {reason}".rstrip()]
     original_length: str | None = None
@@ -135,11 +194,10 @@ def response_block(
             original_length = value
         else:
             out.append(f"{name}: {value}")
-    if original_length is not None and original_length.strip() != str(len(body)):
+    if original_length is not None and original_length.strip() != str(body_length):
         out.append(f"X-Crawler-Content-Length: {original_length}")
-    out.append(f"Content-Length: {len(body)}")
-    head = ("\r\n".join(out) + "\r\n\r\n").encode("latin-1", "replace")
-    return head + body, len(head)
+    out.append(f"Content-Length: {body_length}")
+    return ("\r\n".join(out) + "\r\n\r\n").encode("latin-1", "replace")
 
 
 def request_record(
@@ -150,13 +208,13 @@ def request_record(
         extra.append(("WARC-IP-Address", ip))
     return build_record(
         "request", block, content_type="application/http;msgtype=request", target_uri=uri, date=date,
-        extra=extra, record_id=record_id,
+        extra=extra, record_id=record_id, compress=True,
     )
 
 
 def response_record(
-    uri: str, block: bytes, payload_offset: int, *, date: str, concurrent_to: str, ip: str | None,
-    truncated: str | None = None, record_id: str | None = None,
+    uri: str, block: Buffer | Sequence[Buffer], payload_offset: int, *, date: str, concurrent_to: str, ip: str | None,
+    truncated: str | None = None, record_id: str | None = None, compress: bool | None = None,
 ) -> WarcRecord:
     extra: list[tuple[str, str]] = [("WARC-Concurrent-To", concurrent_to)]
     if ip:
@@ -165,35 +223,116 @@ def response_record(
         extra.append(("WARC-Truncated", truncated))
     return build_record(
         "response", block, content_type="application/http;msgtype=response", target_uri=uri, date=date,
-        payload_offset=payload_offset, extra=extra, record_id=record_id,
+        payload_offset=payload_offset, extra=extra, record_id=record_id, compress=compress,
     )
 
 
 def metadata_record(uri: str, fields: Iterable[tuple[str, str]], *, date: str | None = None) -> WarcRecord:
     """A ``metadata`` record (``application/warc-fields``): what went wrong fetching ``uri``."""
     block = "".join(f"{n}: {_clean(v)}\r\n" for n, v in fields).encode("utf-8")
-    return build_record("metadata", block, content_type="application/warc-fields", target_uri=uri, date=date)
+    return build_record(
+        "metadata", block, content_type="application/warc-fields", target_uri=uri, date=date, compress=True
+    )
 
 
-#: zlib level for records: 3 compresses HTML within ~15% of level 6 at over twice the speed.
-GZIP_LEVEL = 3
-_SAMPLE = 8192
+#: zlib level for compressible records. Level 1 runs about 1.5 times as fast as 3 on HTML, and
+#: its output is within a few per cent of it (the cost per URL of a crawl is what matters here).
+GZIP_LEVEL = 1
+#: A record up to this size gets a small zlib window: setting up zlib's full 32 KiB window and
+#: 256 KiB hash costs more than compressing a request head.
+SMALL_RECORD = 4096
+#: A record up to this size is stored: compressing it would save a few hundred bytes at the
+#: cost of a sizeable part of the CPU a whole URL takes.
+TINY_RECORD = 1024
+#: Bytes of the tail of a body looked at to guess whether it compresses.
+_SAMPLE = 256
+#: A sample with more distinct byte values than this is already compressed (or random: about
+#: 162 in 256 bytes, rarely under 145): text and markup use well under a hundred.
+_DISTINCT = 130
+#: Bodies of these types, or with any Content-Encoding, are compressed already.
+_PACKED_TYPES = ("image/", "video/", "audio/", "font/woff", "application/zip", "application/gzip",
+                 "application/x-gzip", "application/zstd", "application/x-xz", "application/x-bzip2",
+                 "application/x-7z", "application/x-rar")
+_IOV_MAX = 512  # buffers per writev (the system's limit is 1024 or more)
+_GZIP_HEAD = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no mtime, OS unknown
 
 
-def gzip_member(data: bytes) -> bytes:
-    """``data`` as one complete gzip member (records are compressed one by one, so a reader can
-    seek to any record, and a cut-off file loses only its last record).
+def compressible(body: Buffer, content_type: str | None = None, content_encoding: str | None = None) -> bool:
+    """Whether gzip would gain anything on ``body``: not when the server compressed it already
+    (a Content-Encoding, an image, a video...), nor when a sample of its tail looks random. A
+    wrong guess costs only size (stored) or time (compressed), never correctness."""
+    if content_encoding and content_encoding.strip().lower() not in ("", "identity"):
+        return False
+    if content_type and content_type.strip().lower().startswith(_PACKED_TYPES):
+        return False
+    if len(body) <= 2 * _SAMPLE:
+        return True
+    return len(set(memoryview(body)[-_SAMPLE:])) <= _DISTINCT
 
-    A large record whose tail does not compress (an image, a video, a gzip body: zlib gains
-    nothing on them and runs at a tenth of its usual speed) is stored uncompressed in the member.
+
+def _stored_member(parts: Sequence[Buffer]) -> list[Buffer]:
+    """``parts`` (in order) as one gzip member of stored (uncompressed) deflate blocks, as
+    buffers to write in turn: the parts are sliced, never copied. zlib's level 0 gives the same
+    member at several times the cost (its set-up alone outweighs the copy)."""
+    views = [memoryview(p) for p in parts if len(p)]
+    total = sum(map(len, views))
+    crc = 0
+    for view in views:
+        crc = zlib.crc32(view, crc)
+    if 0 < total <= 0xFFFF:  # one block: most records
+        return [_GZIP_HEAD, struct.pack("<BHH", 1, total, total ^ 0xFFFF), *views,
+                struct.pack("<II", crc, total)]
+    out: list[Buffer] = [_GZIP_HEAD]
+    if not total:
+        out.append(struct.pack("<BHH", 1, 0, 0xFFFF))
+    left = total
+    block: list[Buffer] = []
+    room = 0xFFFF  # a stored block holds at most 65535 bytes
+    for view in views:
+        while view:
+            piece = view[:room]
+            view = view[len(piece):]
+            block.append(piece)
+            room -= len(piece)
+            left -= len(piece)
+            if not room or not left:
+                n = 0xFFFF - room
+                out.append(struct.pack("<BHH", 0 if left else 1, n, n ^ 0xFFFF))
+                out.extend(block)
+                block, room = [], 0xFFFF
+    out.append(struct.pack("<II", crc, total & 0xFFFFFFFF))
+    return out
+
+
+def gzip_parts(
+    data: Buffer | Sequence[Buffer], *, compress: bool | None = None, level: int = GZIP_LEVEL
+) -> list[Buffer]:
+    """``data`` (bytes, or parts in order) as one complete gzip member, as buffers to write in
+    turn (records are compressed one by one, so a reader can seek to any record, and a cut-off
+    file loses only its last record).
+
+    ``compress``: False stores ``data`` uncompressed in the member (for bodies that do not
+    compress: zlib gains nothing on them and runs at a tenth of its usual speed); None guesses
+    with :func:`compressible`.
     """
-    level = GZIP_LEVEL
-    if len(data) > 2 * _SAMPLE:
-        probe = zlib.compress(data[-_SAMPLE:], 1)
-        if len(probe) > _SAMPLE * 0.95:
-            level = 0
-    c = zlib.compressobj(level, zlib.DEFLATED, 31)
-    return c.compress(data) + c.flush()
+    parts: Sequence[Buffer] = (data,) if isinstance(data, Buffer) else data
+    size = sum(map(len, parts))
+    if compress is None:
+        compress = compressible(max(parts, key=len, default=b""))  # the body, in a record
+    if not compress or level == 0 or size <= TINY_RECORD:
+        return _stored_member(parts)
+    if size <= SMALL_RECORD:
+        c = zlib.compressobj(level, zlib.DEFLATED, 16 + 12, 4)
+    else:
+        c = zlib.compressobj(level, zlib.DEFLATED, 16 + 15)
+    out: list[Buffer] = [c.compress(part) for part in parts]
+    out.append(c.flush())
+    return out
+
+
+def gzip_member(data: Buffer | Sequence[Buffer], *, compress: bool | None = None, level: int = GZIP_LEVEL) -> bytes:
+    """:func:`gzip_parts` as one string."""
+    return b"".join(gzip_parts(data, compress=compress, level=level))
 
 
 class WarcWriter:
@@ -204,9 +343,16 @@ class WarcWriter:
     where they landed, for the index. :meth:`sync` makes what was written durable (fsync).
     """
 
-    def __init__(self, directory: str, prefix: str, *, max_size: int = DEFAULT_MAX_WARC_SIZE, seq: int = 0) -> None:
+    def __init__(
+        self, directory: str, prefix: str, *, max_size: int = DEFAULT_MAX_WARC_SIZE, seq: int = 0,
+        on_rotate: Callable[[str], None] | None = None,
+    ) -> None:
         if max_size < 1:
             raise ValueError("max_size must be at least 1 byte")
+        #: Called with a file's name once it is closed for good (rotated): an output URL gets it then.
+        self.on_rotate = on_rotate
+        #: The names of the files this writer appended to.
+        self.written: set[str] = set()
         self.directory = directory
         self.prefix = prefix
         self.max_size = max_size
@@ -223,9 +369,10 @@ class WarcWriter:
         self.name = self.file_name(self.seq)
         path = os.path.join(self.directory, self.name)
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self.written.add(self.name)
         self.size = os.fstat(self._fd).st_size
         if self.size == 0:
-            self._append(gzip_member(self._warcinfo().data))
+            self._append(gzip_parts(self._warcinfo().parts))
 
     def _warcinfo(self) -> WarcRecord:
         fields = [
@@ -238,27 +385,42 @@ class WarcWriter:
             "warcinfo", block, content_type="application/warc-fields", extra=[("WARC-Filename", self.name)]
         )
 
-    def _append(self, data: bytes) -> None:
+    def _append(self, buffers: list[Buffer]) -> int:
+        """Write ``buffers`` in order (a few system calls, whatever their number); their length."""
         assert self._fd is not None
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-        self.size += len(data)
+        total = 0
+        at = 0
+        while at < len(buffers):
+            batch = buffers[at:at + _IOV_MAX]
+            at += len(batch)
+            want = sum(map(len, batch))
+            written = os.writev(self._fd, batch)
+            if written < want:  # a short write (a full disk, a signal): the rest one by one
+                rest = memoryview(b"".join(batch))[written:]
+                while rest:
+                    rest = rest[os.write(self._fd, rest):]
+            total += want
+        self.size += total
         self._dirty = True
+        return total
 
     def write(self, records: Sequence[WarcRecord]) -> tuple[str, int, int]:
         """Append ``records``; returns (file name, offset, length) of the bytes written."""
         if self._fd is None:
             self._open()
         elif self.size >= self.max_size:
+            closed = self.name
             self.close()
+            if self.on_rotate is not None:
+                self.on_rotate(closed)
             self.seq += 1
             self._open()
-        data = b"".join(gzip_member(r.data) for r in records)
+        buffers: list[Buffer] = []
+        for r in records:
+            buffers.extend(gzip_parts(r.parts, compress=r.compress))
         offset = self.size
-        self._append(data)
-        return self.name, offset, len(data)
+        length = self._append(buffers)
+        return self.name, offset, length
 
     def sync(self) -> None:
         """fsync the current file (only when something was written since the last sync)."""

@@ -1,0 +1,92 @@
+"""What keeps a bulk fetch cheap per URL and flat in memory: connections reused per host, the
+done records of a resume held as bits, WARC records hashed and written from their parts."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import tracemalloc
+import zlib
+from pathlib import Path
+
+from netwire.bulk.index import DoneSet, recover
+from netwire.bulk.warc import (
+    compressible,
+    gzip_member,
+    gzip_parts,
+    new_record_id,
+    response_record,
+    sha1_base32,
+)
+from netwire.http.fetch import bulk
+from tests.bulk.synthweb import HOSTS, PAGES, Web
+
+
+def test_a_host_keeps_its_connections_when_hosts_outnumber_the_pool(web: Web, tmp_path: Path) -> None:
+    # 6 hosts x 2 per host, but 4 requests in flight and so 4 pooled connections: handing a freed
+    # slot to the next host in turn closed a warm connection to open another, nearly once per URL.
+    urls = [web.url(h, f"/p/{i}.html") for i in range(PAGES) for h in HOSTS]
+    log_start = len(web.requests())
+    summary = bulk(urls, tmp_path / "out", concurrency=4, per_host=2)
+    assert summary.ok == len(urls)
+    lines = web.requests()[log_start:]
+    connections = {(line.split()[0], line.split()[-1]) for line in lines}
+    assert len(lines) == len(urls) + len(HOSTS)  # the pages and one robots.txt per host
+    assert len(connections) <= 2 * len(HOSTS) + 2, f"{len(connections)} connections for {len(lines)} requests"
+
+
+def test_resume_holds_done_records_as_bits(tmp_path: Path) -> None:
+    n = 200_000
+    with (tmp_path / "index-000.jsonl").open("w") as f:
+        for i in range(n):
+            f.write(json.dumps({"n": i, "url": f"http://h/{i}", "status": None, "error": "ConnectError"}) + "\n")
+    tracemalloc.start()
+    try:
+        found = recover(str(tmp_path), 0)
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(found.done) == n and 0 in found.done and n - 1 in found.done and n not in found.done
+    assert held < 200_000, f"{held} bytes to remember {n} done records"  # a set of ints: ~10 MB
+
+
+def test_done_set() -> None:
+    done = DoneSet([5, 0, 17, 5])
+    assert len(done) == 3 and list(done) == [0, 5, 17]
+    assert 17 in done and 16 not in done and -1 not in done and 10**9 not in done and "5" not in done
+    done.add(1_000_000)
+    assert len(done) == 4 and done.nbytes <= 2 * (1_000_000 // 8 + 1)
+
+
+def test_stored_members_from_parts_read_back_and_chain() -> None:
+    body = os.urandom(200_000)  # over three stored blocks of at most 64 KiB
+    for parts in ([b""], [b"head\r\n\r\n", body, b"\r\n\r\n"], [b"x" * 65535], [os.urandom(65534), b"yz"]):
+        member = gzip_member(parts, compress=False)
+        assert gzip.decompress(member) == b"".join(parts)
+        d = zlib.decompressobj(31)
+        assert d.decompress(member + member) == b"".join(parts) and d.eof and d.unused_data == member
+    # stored: the body's bytes are written from where they are (slices of it), not copied first
+    pieces = gzip_parts([b"h", body], compress=False)
+    assert any(isinstance(p, memoryview) and p.obj is body for p in pieces)
+
+
+def test_response_record_digests_from_parts() -> None:
+    head, body = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", b"hello"
+    record = response_record("http://a/", (head, body), len(head), date="2026-01-01T00:00:00.000000Z",
+                             concurrent_to=new_record_id(), ip=None)
+    data = record.data
+    warc_head, _, rest = data.partition(b"\r\n\r\n")
+    assert rest == head + body + b"\r\n\r\n"
+    assert f"WARC-Block-Digest: {sha1_base32(head + body)}".encode() in warc_head
+    assert f"WARC-Payload-Digest: {sha1_base32(body)}".encode() in warc_head
+    assert b"Content-Length: %d" % len(head + body) in warc_head
+
+
+def test_compressible_guess() -> None:
+    text = b"<p>words and more words</p>\n" * 200
+    noise = os.urandom(20_000)
+    assert compressible(text) and not compressible(noise)
+    assert not compressible(text, content_encoding="gzip") and compressible(text, content_encoding="identity")
+    assert not compressible(text, content_type="image/png") and compressible(text, content_type="text/html")
+    assert compressible(b"short")
