@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -51,6 +51,7 @@ from .http11 import IncompleteResponse, ResponseHead, ResponseParser
 from .models import Decoder, HeaderTypes, Request, Response, Timeout
 from .policy.proxies import Proxy, proxy_authorization
 from .policy.redirects import rewind_body
+from .trace import TraceHook, acquired, request_sent, response_received, traced_release
 
 __all__ = ["AsyncClient", "AsyncResponse"]
 
@@ -459,7 +460,7 @@ class AsyncClient(BaseClient):
                 # Its pooled connections belong to the first loop and cannot be used here.
                 raise RuntimeError("an AsyncClient is bound to the event loop it was first used on")
             self._loop = loop
-        route = self._route_for(timeout, stream, proxy)
+        route = self._route_for(timeout, stream, proxy, request.extensions)
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
         flow_auth = self._flow_auth(auth)
         first = None
@@ -528,13 +529,19 @@ class AsyncClient(BaseClient):
     # -- one exchange on one connection -------------------------------------------------------------
 
     async def _connect(
-        self, origin: Origin, proxy: Proxy | None, t: Timeout, deadline: float | None
+        self, origin: Origin, proxy: Proxy | None, t: Timeout, deadline: float | None, trace: TraceHook | None = None
     ) -> AsyncConnection:
         ctx = self._tls_context(origin.host) if origin.scheme == "https" else None
         limits = self.parser_limits
         if proxy is None:
             return await open_async_connection(
-                origin, connect_timeout=t.connect, deadline=deadline, ssl_context=ctx, uds=self.uds, limits=limits
+                origin,
+                connect_timeout=t.connect,
+                deadline=deadline,
+                ssl_context=ctx,
+                uds=self.uds,
+                limits=limits,
+                trace=trace,
             )
         if origin.scheme == "http" and proxy.kind in ("http", "https"):
             # Plain HTTP through an HTTP proxy: talk to the proxy itself (absolute-form targets).
@@ -545,6 +552,8 @@ class AsyncClient(BaseClient):
                 deadline=deadline,
                 ssl_context=self._tls_context(proxy.host) if proxy.kind == "https" else None,
                 limits=limits,
+                trace=trace,
+                label=f"proxy {proxy.host}:{proxy.port}",
             )
             conn.origin = origin
             return conn
@@ -564,6 +573,7 @@ class AsyncClient(BaseClient):
             proxy_headers=fields,
             # An https:// proxy: TLS to the proxy, the origin's TLS inside it (TLS in TLS).
             proxy_ssl_context=self._context() if proxy.kind == "https" else None,
+            trace=trace,
         )
 
     async def _send_single(self, request: Request, route: Route) -> AsyncResponse:
@@ -574,8 +584,9 @@ class AsyncClient(BaseClient):
         method = request.method
         head = self._head(request, proxy)
         pool = self.pool
-        started = time.monotonic()
+        started = sent_at = time.monotonic()
         read_timeout = t.read
+        trace = route.trace
         for attempt in (0, 1):
             conn = pool.try_acquire(key) if attempt == 0 else None
             if conn is not None:
@@ -583,11 +594,14 @@ class AsyncClient(BaseClient):
             else:
                 conn, reused = await pool.acquire(
                     key,
-                    lambda: self._connect(origin, proxy, t, deadline),
+                    lambda: self._connect(origin, proxy, t, deadline, trace),
                     pool_timeout=t.pool,
                     deadline=deadline,
                     fresh=attempt > 0,
                 )
+            if trace is not None:
+                acquired(trace, origin, reused, started)
+                sent_at = time.monotonic()
             if self.respect_robots:
                 self._sent_to(request)  # Crawl-delay: the request starts now
             parser = ResponseParser(method, self.parser_limits)
@@ -598,6 +612,8 @@ class AsyncClient(BaseClient):
                     response_head = None
                 else:
                     response_head = await self._send_body(conn, head, request, t, deadline)
+                if trace is not None:
+                    request_sent(trace, method, head, request.content, sent_at)
                 if response_head is None:
                     response_head = conn.head
                     if response_head is None or conn.error is not None:
@@ -620,7 +636,11 @@ class AsyncClient(BaseClient):
             break
         assert conn is not None and response_head is not None
         conn.requests += 1
-        body = _AsyncBody(conn, pool.release, read_timeout, deadline)
+        release: Callable[[Any, bool], None] = pool.release
+        if trace is not None:
+            response_received(trace, response_head, sent_at)
+            release = traced_release(trace, release, parser, origin)
+        body = _AsyncBody(conn, release, read_timeout, deadline)
         headers, decoder = response_fields(self, response_head, method)
         response = AsyncResponse(
             response_head.status,

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..errors import ReadError, ReadTimeout, RequestError, WriteError
+from ..errors import ProxyError, ReadError, ReadTimeout, RequestError, WriteError
 from .clientbase import UNSET, USER_AGENT, BaseClient, ParamTypes, URLTypes
 from .connection import Connection, Origin, ResponseBody, open_connection
 from .content import iter_file
@@ -49,6 +49,8 @@ from .models import HeaderTypes, Request, Response, Timeout
 from .policy.proxies import Proxy, proxy_authorization
 from .policy.redirects import rewind_body
 from .pool import ConnectionPool
+from .proxy_tunnel import authority
+from .trace import TraceHook, acquired, emit, request_sent, response_received, traced_release, tunnel_done
 
 __all__ = ["Client", "delete", "get", "head", "options", "patch", "post", "put", "request", "stream"]
 
@@ -170,7 +172,7 @@ class Client(BaseClient):
         """
         if self._closed:
             raise RuntimeError("this Client is closed")
-        route = self._route_for(timeout, stream, proxy)
+        route = self._route_for(timeout, stream, proxy, request.extensions)
         follow = self.follow_redirects if follow_redirects is None else follow_redirects
         flow_auth = self._flow_auth(auth)
         first = None
@@ -245,12 +247,20 @@ class Client(BaseClient):
 
     # -- one exchange on one connection -------------------------------------------------------------
 
-    def _connect(self, origin: Origin, proxy: Proxy | None, t: Timeout, deadline: float | None) -> Connection:
+    def _connect(
+        self, origin: Origin, proxy: Proxy | None, t: Timeout, deadline: float | None, trace: TraceHook | None = None
+    ) -> Connection:
         ctx = self._tls_context(origin.host) if origin.scheme == "https" else None
         limits = self.parser_limits
         if proxy is None:
             return open_connection(
-                origin, connect_timeout=t.connect, deadline=deadline, ssl_context=ctx, uds=self.uds, limits=limits
+                origin,
+                connect_timeout=t.connect,
+                deadline=deadline,
+                ssl_context=ctx,
+                uds=self.uds,
+                limits=limits,
+                trace=trace,
             )
         proxy_origin = Origin("https" if proxy.kind == "https" else "http", proxy.host, proxy.port)
         if origin.scheme == "http" and proxy.kind in ("http", "https"):
@@ -262,6 +272,7 @@ class Client(BaseClient):
                 ssl_context=self._tls_context(proxy.host) if proxy.kind == "https" else None,
                 limits=limits,
                 label=f"proxy {proxy_origin.host}:{proxy_origin.port}",
+                trace=trace,
             )
             conn.origin = origin
             return conn
@@ -275,6 +286,7 @@ class Client(BaseClient):
             ssl_context=self._context() if proxy.kind == "https" else None,
             limits=limits,
             label=f"proxy {proxy_origin.host}:{proxy_origin.port}",
+            trace=trace,
         )
         sock = tunnel.sock
         budget = t.connect
@@ -288,13 +300,27 @@ class Client(BaseClient):
                 credentials = proxy_authorization(proxy)
                 if credentials:
                     fields.append(("Proxy-Authorization", credentials))
-                http_connect(sock, origin.host, origin.port, headers=fields, timeout=budget, limits=limits)
+                tunnel_at = time.monotonic()
+                try:
+                    answer = http_connect(
+                        sock, origin.host, origin.port, headers=fields, timeout=budget, limits=limits
+                    )
+                except ProxyError as exc:
+                    if trace is not None:
+                        tunnel_done(trace, authority(origin.host, origin.port), exc.status, str(exc), tunnel_at)
+                    raise
+                if trace is not None:
+                    tunnel_done(trace, authority(origin.host, origin.port), answer.status, answer.reason, tunnel_at)
             else:
                 from .socks import socks5_connect
 
+                tunnel_at = time.monotonic()
                 socks5_connect(
                     sock, origin.host, origin.port, auth=proxy.auth, remote_dns=proxy.kind == "socks5h", timeout=budget
                 )
+                if trace is not None:
+                    emit(trace, "socks5", tunnel_at, proxy=f"{proxy.host}:{proxy.port}",
+                         target=f"{origin.host}:{origin.port}", remote_dns=proxy.kind == "socks5h")
         except BaseException:
             tunnel.close()
             raise
@@ -305,6 +331,7 @@ class Client(BaseClient):
             ssl_context=ctx,
             limits=limits,
             sock=sock,
+            trace=trace,
         )
 
     def _send_single(self, request: Request, route: Route) -> Response:
@@ -316,13 +343,17 @@ class Client(BaseClient):
         head = self._head(request, proxy)
         limits = self.parser_limits
         pool = self.pool
+        trace = route.trace
 
         def connect() -> Connection:
-            return self._connect(origin, proxy, t, deadline)
+            return self._connect(origin, proxy, t, deadline, trace)
 
-        started = time.monotonic()
+        started = sent_at = time.monotonic()
         for attempt in (0, 1):
             conn, reused = pool.acquire(key, connect, pool_timeout=t.pool, deadline=deadline, fresh=attempt > 0)
+            if trace is not None:
+                acquired(trace, origin, reused, started)
+                sent_at = time.monotonic()
             if self.respect_robots:
                 self._sent_to(request)  # Crawl-delay: the request starts now
             parser = ResponseParser(method, limits)
@@ -337,6 +368,8 @@ class Client(BaseClient):
                     except RequestError:
                         raise write_error from None
                     parser.keep_alive = False
+                if trace is not None:
+                    request_sent(trace, method, head, request.content, sent_at)
                 if answer is None:
                     answer = conn.receive_head(parser, read_timeout=t.read, deadline=deadline)
                 response_head, early, _interim = answer
@@ -358,7 +391,11 @@ class Client(BaseClient):
                 raise
             break
         conn.requests += 1
-        body = ResponseBody(conn, parser, early, pool.release, read_timeout=t.read, deadline=deadline)
+        release: Callable[[Any, bool], None] = pool.release
+        if trace is not None:
+            response_received(trace, response_head, sent_at)
+            release = traced_release(trace, release, parser, origin)
+        body = ResponseBody(conn, parser, early, release, read_timeout=t.read, deadline=deadline)
         headers, decoder = response_fields(self, response_head, method)
         response = Response(
             response_head.status,

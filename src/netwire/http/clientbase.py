@@ -27,6 +27,7 @@ from .models import Headers, HeaderTypes, Limits, Request, Timeout
 from .policy.auth import Auth, NetrcAuth, auth_from
 from .policy.proxies import Proxy, effective_settings, proxy_authorization, select_proxy
 from .policy.retries import Retry
+from .trace import TraceHook, tracer_for
 
 if TYPE_CHECKING:
     from http.cookiejar import CookieJar
@@ -97,6 +98,10 @@ class BaseClient:
     :param max_crawl_delay: the longest Crawl-delay obeyed (seconds, default 60); a longer one
         is cut to this. A wait that would pass the request's total deadline is a
         :class:`~netwire.errors.TotalTimeout` at once.
+    :param trace: a callable given a :class:`~netwire.http.trace.TraceEvent` for each phase of
+        every request (DNS, connect, TLS, proxy tunnel, pool, request and response head and
+        body, retry, redirect); a request's own ``extensions["trace"]`` replaces it for that
+        request. Called synchronously, also by the async client.
     """
 
     def __init__(
@@ -125,8 +130,10 @@ class BaseClient:
         user_agent: str | None = None,
         respect_robots: bool = False,
         max_crawl_delay: float = DEFAULT_MAX_CRAWL_DELAY,
+        trace: TraceHook | None = None,
     ) -> None:
         self.timeout = Timeout.coerce(timeout)
+        self.trace = trace
         self.user_agent = user_agent or USER_AGENT
         self.respect_robots = respect_robots
         if not max_crawl_delay >= 0 or max_crawl_delay == float("inf"):
@@ -213,14 +220,17 @@ class BaseClient:
                 rules = self._rules
         return rules
 
-    def _route_for(self, timeout: Any, stream: bool, proxy: Any) -> Route:
-        """The timeouts, total deadline and proxies one ``send`` carries through all its hops."""
+    def _route_for(
+        self, timeout: Any, stream: bool, proxy: Any, extensions: dict[str, Any] | None = None
+    ) -> Route:
+        """The timeouts, total deadline, proxies and trace hook one ``send`` carries through all
+        its hops (``extensions``: the request's, whose ``"trace"`` wins over the client's)."""
         t = self.timeout if timeout is UNSET else Timeout.coerce(timeout)
         deadline = None if t.total is None else time.monotonic() + t.total
         proxies = self._proxies
         if proxy is not UNSET:
             proxies = {} if proxy is None else self._proxy_settings(proxy, self._no_proxy)[0]
-        return Route(t, deadline, proxies, not stream)
+        return Route(t, deadline, proxies, not stream, tracer_for(self.trace, extensions))
 
     def _flow_auth(self, auth: Any) -> Auth | None:
         """The credentials of one ``send``: its own, else the client's, else netrc's."""

@@ -40,6 +40,7 @@ from .http11 import (
     ResponseParser,
 )
 from .proxy_tunnel import TLSInTLSSocket
+from .trace import TraceHook, connected, emit, tls_done
 
 __all__ = ["Connection", "Origin", "default_ssl_context", "open_connection"]
 
@@ -140,6 +141,7 @@ def open_connection(
     limits: ParserLimits = DEFAULT_LIMITS,
     sock: socket.socket | None = None,
     label: str | None = None,
+    trace: TraceHook | None = None,
 ) -> Connection:
     """Connect to ``origin`` (TCP with happy eyeballs, or a Unix socket) and do TLS if https.
 
@@ -147,6 +149,7 @@ def open_connection(
     TLS socket there (an https:// proxy's) gets TLS in TLS.
     ``deadline`` (monotonic) caps the connect timeout when the total budget is tighter.
     ``label`` names the peer in error messages (``"proxy 10.0.0.1:3128"``) instead of host:port.
+    ``trace`` (:mod:`netwire.http.trace`) is told of the ``dns``, ``connect`` and ``tls`` phases.
     """
     timeout = connect_timeout
     total_binds = False
@@ -171,21 +174,35 @@ def open_connection(
                 sock.close()
                 raise ConnectError(f"cannot connect to {where}: {exc.strerror or exc}", reason=exc) from exc
         else:
+            resolved = None
+            if trace is not None:
+
+                def resolved(infos: list[Any]) -> None:
+                    emit(trace, "dns", started, host=origin.host, port=origin.port,
+                         addresses=[str(info[4][0]) for info in infos])
+
             try:
-                sock = connect_tcp_socket(origin.host, origin.port, timeout=timeout, source_address=source_address)
+                sock = connect_tcp_socket(
+                    origin.host, origin.port, timeout=timeout, source_address=source_address, resolved=resolved
+                )
             except ConnectTimeout:
                 raise _connect_timeout(where, timeout, total_binds) from None
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if trace is not None:
+            connected(trace, sock, origin, label, started)
     if origin.scheme == "https":
         ctx = ssl_context or default_ssl_context()
         hostname = server_hostname or origin.host
+        tls_started = time.monotonic()
         if timeout is not None:
-            timeout = max(timeout - (time.monotonic() - started), 0.0)
+            timeout = max(timeout - (tls_started - started), 0.0)
         if isinstance(sock, ssl.SSLSocket):
             # A tunnel through an https:// proxy: TLS to the origin inside TLS to the proxy.
             sock = _tls_in_tls_handshake(sock, ctx, hostname, where, timeout, total_binds)
         else:
             sock = _tls_handshake(sock, ctx, hostname, where, timeout, total_binds)
+        if trace is not None:
+            tls_done(trace, sock, hostname, tls_started)
     sock.settimeout(None)
     return Connection(sock, origin, limits=limits)
 
