@@ -35,6 +35,7 @@ from ..errors import (
     TotalTimeout,
     WriteError,
     WriteTimeout,
+    from_os_error,
 )
 from .connection import Origin
 from .http11 import (
@@ -211,9 +212,7 @@ class AsyncConnection(asyncio.Protocol):
             elif isinstance(exc, ssl.SSLError):
                 self.error = ReadError(f"TLS error reading from {self.origin}: {exc.reason or exc}", reason=exc)
             else:
-                self.error = ReadError(
-                    f"connection to {self.origin} lost: {getattr(exc, 'strerror', None) or exc}", reason=exc
-                )
+                self.error = from_os_error(ReadError, f"connection to {self.origin} lost", exc)
         if self._raw is not None and self.error is None:
             self.error = ProxyError(f"the proxy at {self.origin} closed the connection")
         self._wake()
@@ -552,7 +551,7 @@ async def _open(
         except ssl.SSLError as exc:
             raise _tls_error(where, exc) from exc
         except OSError as exc:
-            raise ConnectError(f"cannot connect to {where}: {exc.strerror or exc}", reason=exc) from exc
+            raise from_os_error(ConnectError, f"cannot connect to {where}", exc) from exc
         return conn
 
     # Through a proxy: TCP to the proxy, the tunnel handshake in raw mode, then TLS if needed.
@@ -570,7 +569,7 @@ async def _open(
     except ssl.SSLError as exc:
         raise _tls_error(f"proxy {proxy_where}", exc) from exc
     except OSError as exc:
-        raise ConnectError(f"cannot connect to proxy {proxy_where}: {exc.strerror or exc}", reason=exc) from exc
+        raise from_os_error(ConnectError, f"cannot connect to proxy {proxy_where}", exc) from exc
     try:
         conn._raw = bytearray()
         if proxy.kind in ("http", "https"):
@@ -590,7 +589,7 @@ async def _open(
             except ssl.SSLError as exc:
                 raise _tls_error(where, exc) from exc
             except OSError as exc:
-                raise ConnectError(f"TLS handshake with {where} failed: {exc}", reason=exc) from exc
+                raise from_os_error(ConnectError, f"TLS handshake with {where} failed", exc, why=str(exc)) from exc
             except TypeError as exc:
                 # CPython 3.11's asyncio turns a failed TLS-in-TLS handshake into a TypeError
                 # (_SSLProtocolTransport._force_close passes an argument SSLProtocol._abort does
@@ -639,8 +638,7 @@ async def _open_traced(
         try:
             infos = await loop.getaddrinfo(peer.host, peer.port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError) as exc:
-            raise ConnectError(f"cannot connect to {peer_where}: {getattr(exc, 'strerror', None) or exc}",
-                               reason=exc) from exc
+            raise from_os_error(ConnectError, f"cannot connect to {peer_where}", exc) from exc
         emit(trace, "dns", started, host=peer.host, port=peer.port, addresses=[str(i[4][0]) for i in infos])
     tcp_at = time.monotonic()
     outer_tls = proxy_ssl_context if proxy is not None else None
@@ -656,7 +654,7 @@ async def _open_traced(
     except ssl.SSLError as exc:
         raise _tls_error(peer_where, exc) from exc
     except OSError as exc:
-        raise ConnectError(f"cannot connect to {peer_where}: {exc.strerror or exc}", reason=exc) from exc
+        raise from_os_error(ConnectError, f"cannot connect to {peer_where}", exc) from exc
     try:
         connected(trace, conn.transport, peer, as_proxy, tcp_at)
         if proxy is not None:
@@ -689,7 +687,7 @@ async def _open_traced(
             except ssl.SSLError as exc:
                 raise _tls_error(where, exc) from exc
             except OSError as exc:
-                raise ConnectError(f"TLS handshake with {where} failed: {exc}", reason=exc) from exc
+                raise from_os_error(ConnectError, f"TLS handshake with {where} failed", exc, why=str(exc)) from exc
             if transport is None:
                 raise ConnectError(f"TLS handshake with {where} failed: the tunnel closed")
             conn.transport = transport
@@ -745,9 +743,7 @@ async def _socks5(conn: AsyncConnection, origin: Origin, proxy: Any) -> None:
         try:
             infos = await loop.getaddrinfo(target, origin.port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
-            raise ConnectError(
-                f"cannot resolve {target!r} for the SOCKS5 proxy: {exc.strerror or exc}", reason=exc
-            ) from exc
+            raise from_os_error(ConnectError, f"cannot resolve {target!r} for the SOCKS5 proxy", exc) from exc
         target = str(infos[0][4][0])
     machine = Socks5Handshake(target, origin.port, proxy.auth, remote_dns)
     where = f"SOCKS5 handshake for {origin.host}:{origin.port}"

@@ -27,6 +27,7 @@ from ..errors import (
     TotalTimeout,
     WriteError,
     WriteTimeout,
+    from_os_error,
 )
 from ..sockets.happy_eyeballs import connect_tcp_socket
 from .http11 import (
@@ -172,7 +173,7 @@ def open_connection(
                 raise _connect_timeout(where, timeout, total_binds) from None
             except OSError as exc:
                 sock.close()
-                raise ConnectError(f"cannot connect to {where}: {exc.strerror or exc}", reason=exc) from exc
+                raise from_os_error(ConnectError, f"cannot connect to {where}", exc) from exc
         else:
             resolved = None
             if trace is not None:
@@ -250,7 +251,9 @@ def _handshake(
         raise _connect_timeout(where + " (TLS handshake)", timeout, total_binds) from None
     except OSError as exc:
         tls.close()
-        raise ConnectError(f"TLS handshake with {where} failed: connection lost ({exc})", reason=exc) from exc
+        raise from_os_error(
+            ConnectError, f"TLS handshake with {where} failed", exc, why=f"connection lost ({exc})"
+        ) from exc
 
 
 def _tls_in_tls_handshake(
@@ -362,7 +365,7 @@ class Connection:
                 raise TotalTimeout(f"total deadline passed sending to {self.origin}") from None
             raise WriteTimeout(f"sending to {self.origin} stalled for more than {write_timeout} s") from None
         except OSError as exc:
-            raise WriteError(f"sending to {self.origin} failed: {exc.strerror or exc}", reason=exc) from exc
+            raise from_os_error(WriteError, f"sending to {self.origin} failed", exc) from exc
 
     def _send_big(self, data: bytes, write_timeout: float | None, deadline: float | None) -> None:
         """Send a large buffer with the write timeout bounding each stall, not the whole upload.
@@ -392,7 +395,7 @@ class Connection:
                 raise TotalTimeout(f"total deadline passed sending to {self.origin}") from None
             raise WriteTimeout(f"sending to {self.origin} stalled for more than {write_timeout} s") from None
         except OSError as exc:
-            raise WriteError(f"sending to {self.origin} failed: {exc.strerror or exc}", reason=exc) from exc
+            raise from_os_error(WriteError, f"sending to {self.origin} failed", exc) from exc
         finally:
             try:
                 sock.settimeout(None)  # back to blocking, with the kernel timers (see _arm)
@@ -420,7 +423,7 @@ class Connection:
                 return b""
             raise ReadError(f"TLS error reading from {self.origin}: {exc.reason or exc}", reason=exc) from exc
         except OSError as exc:
-            raise ReadError(f"reading from {self.origin} failed: {exc.strerror or exc}", reason=exc) from exc
+            raise from_os_error(ReadError, f"reading from {self.origin} failed", exc) from exc
 
     def recv_into(self, buffer: memoryview, read_timeout: float | None, deadline: float | None) -> int:
         total = self._arm(read_timeout, deadline)
@@ -433,7 +436,7 @@ class Connection:
                 return 0
             raise ReadError(f"TLS error reading from {self.origin}: {exc.reason or exc}", reason=exc) from exc
         except OSError as exc:
-            raise ReadError(f"reading from {self.origin} failed: {exc.strerror or exc}", reason=exc) from exc
+            raise from_os_error(ReadError, f"reading from {self.origin} failed", exc) from exc
 
     def _read_timeout(self, read_timeout: float | None, total: bool) -> Exception:
         if total:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from ..errors import ConnectTimeout, ProtocolError, ProxyError
+from ..errors import ConnectTimeout, ProtocolError, ProxyError, from_os_error
 from .http11 import DEFAULT_LIMITS, ParserLimits, ResponseHead, ResponseParser, encode_request_head
 
 __all__ = ["TLSInTLSSocket", "authority", "http_connect"]
@@ -75,7 +75,7 @@ def http_connect(
         except TimeoutError:
             raise ConnectTimeout(f"{where} timed out sending the request") from None
         except OSError as exc:
-            raise ProxyError(f"{where}: sending to the proxy failed: {exc}") from exc
+            raise from_os_error(ProxyError, f"{where}: sending to the proxy failed", exc, why=str(exc), reason=False) from exc
         seen = bytearray()
         # A plain socket can be peeked: look ahead, then take exactly up to the end of the head.
         # A TLS socket (an https proxy) cannot; it is read a byte at a time (a reply head is small).
@@ -98,7 +98,9 @@ def http_connect(
             except TimeoutError:
                 raise ConnectTimeout(f"{where} timed out waiting for the proxy's reply") from None
             except OSError as exc:
-                raise ProxyError(f"{where}: reading from the proxy failed: {exc}") from exc
+                raise from_os_error(
+                    ProxyError, f"{where}: reading from the proxy failed", exc, why=str(exc), reason=False
+                ) from exc
             if not data:
                 raise ProxyError(f"{where}: the proxy closed the connection before replying")
             seen += data

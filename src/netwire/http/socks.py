@@ -16,7 +16,7 @@ import socket
 import struct
 import time
 
-from ..errors import ConnectError, ConnectTimeout, ProxyError
+from ..errors import ConnectError, ConnectTimeout, ProxyError, from_os_error
 
 __all__ = ["REPLY_CODES", "Socks5Handshake", "socks5_connect"]
 
@@ -198,7 +198,7 @@ def _resolve(host: str, port: int) -> str:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise ConnectError(f"cannot resolve {host!r} for the SOCKS5 proxy: {exc.strerror or exc}", reason=exc) from exc
+        raise from_os_error(ConnectError, f"cannot resolve {host!r} for the SOCKS5 proxy", exc) from exc
     return str(infos[0][4][0])
 
 
@@ -239,7 +239,9 @@ def socks5_connect(
                 except TimeoutError:
                     raise ConnectTimeout(f"{where} timed out") from None
                 except OSError as exc:
-                    raise ProxyError(f"{where}: sending to the proxy failed: {exc}") from exc
+                    raise from_os_error(
+                        ProxyError, f"{where}: sending to the proxy failed", exc, why=str(exc), reason=False
+                    ) from exc
             need = machine.bytes_needed
             if need:
                 _arm(sock, deadline, where)
@@ -248,7 +250,9 @@ def socks5_connect(
                 except TimeoutError:
                     raise ConnectTimeout(f"{where} timed out") from None
                 except OSError as exc:
-                    raise ProxyError(f"{where}: reading from the proxy failed: {exc}") from exc
+                    raise from_os_error(
+                        ProxyError, f"{where}: reading from the proxy failed", exc, why=str(exc), reason=False
+                    ) from exc
                 if not data:
                     raise ProxyError(f"{where}: the proxy closed the connection")
                 machine.receive(data)
