@@ -198,3 +198,34 @@ def test_redact_url() -> None:
 
     assert redact_url("http://u:pw@h:1/p?q#f") == f"http://u:{REDACTED}@h:1/p?q#f"
     assert redact_url("http://h/p@x") == "http://h/p@x"
+    assert redact_url("http://u@h/") == "http://u@h/"
+
+
+def test_socks5_event(face: Face, dante_server: ServerProcess, echo_server: EchoServer) -> None:
+    events: list[TraceEvent] = []
+    d = face(trace=events.append, proxy=f"socks5h://{dante_server.host}:{dante_server.port}")
+    assert d.get(echo_server.url + "/socks").status == 200
+    socks = _one(events, "socks5")
+    assert socks.info == {
+        "proxy": f"{dante_server.host}:{dante_server.port}",
+        "target": f"127.0.0.1:{echo_server.port}",
+        "remote_dns": True,
+    }
+    assert _names(events).index("socks5") < _names(events).index("request.head")
+
+
+def test_userinfo_in_a_redirect_is_never_traced_nor_logged(
+    face: Face, one_shot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = one_shot(
+        lambda head: b"HTTP/1.1 302 Found\r\nLocation: http://user:pw-s3cret@127.0.0.1:1/next\r\n"
+        b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    events: list[TraceEvent] = []
+    d = face(trace=events.append, retries=None)
+    with caplog.at_level(logging.DEBUG, logger="netwire"), pytest.raises(netwire.NetwireError):
+        d.get(f"http://127.0.0.1:{server.port}/")
+    redirect = _one(events, "redirect")
+    assert redirect.info["location"] == f"http://user:{REDACTED}@127.0.0.1:1/next"
+    assert "redirect 302 to http://user:[redacted]@127.0.0.1:1/next" in caplog.text
+    assert "pw-s3cret" not in caplog.text and "pw-s3cret" not in repr(events)

@@ -36,7 +36,7 @@ from .models import Headers, Request, Response, Timeout
 from .policy.auth import Auth
 from .policy.redirects import REDIRECT_STATUSES, next_request, redirect_target, rewind_body, same_origin
 from .policy.retries import IDEMPOTENT_METHODS
-from .trace import TraceEvent
+from .trace import TraceEvent, redact_url
 
 if TYPE_CHECKING:
     from http.cookiejar import CookieJar
@@ -226,7 +226,7 @@ def send_flow(
                     "redirect",
                     time.monotonic(),
                     0.0,
-                    {"status": response.status, "location": str(request.url), "method": request.method},
+                    {"status": response.status, "location": redact_url(str(request.url)), "method": request.method},
                 )
             )
         response = None

@@ -28,7 +28,8 @@ The events (``name``: the keys of ``info``):
 ``pool.release``          origin, kept (the connection may serve another request), why
 ``retry``                 attempt (the one that failed, from 1), reason, delay (seconds),
                           retries_left (the coming one included, as curl counts)
-``redirect``              status, location (absolute URL), method (of the next request)
+``redirect``              status, location (absolute URL, a password in it redacted), method
+                          (of the next request)
 ========================  ==================================================================
 
 ``TraceEvent.start`` is a :func:`time.monotonic` stamp; ``elapsed`` is the phase's duration
@@ -78,8 +79,17 @@ def emit(trace: TraceHook, name: str, start: float, **info: Any) -> None:
 
 
 def redact_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """``headers`` with the value of every credential-bearing field replaced by :data:`REDACTED`."""
-    return [(k, REDACTED if k.lower() in _SECRET_HEADERS else v) for k, v in headers]
+    """``headers`` with the value of every credential-bearing field replaced by :data:`REDACTED`,
+    and a password in a ``Location`` / ``Content-Location`` URL too."""
+    out = []
+    for k, v in headers:
+        name = k.lower()
+        if name in _SECRET_HEADERS:
+            v = REDACTED
+        elif name in ("location", "content-location") and "@" in v:
+            v = redact_url(v)
+        out.append((k, v))
+    return out
 
 
 def redact_url(url: str) -> str:
@@ -96,7 +106,9 @@ def redact_url(url: str) -> str:
     at = authority.rfind("@")
     if at == -1:
         return url
-    user = authority[:at].partition(":")[0]
+    user, colon, _password = authority[:at].partition(":")
+    if not colon:
+        return url  # a user name alone is no secret
     return f"{scheme}://{user}:{REDACTED}@{authority[at + 1 :]}{rest[end:]}"
 
 
@@ -142,7 +154,7 @@ def _log_event(event: TraceEvent) -> None:
     elif name == "retry":
         log.debug("retry %d in %.1f s: %s", info["attempt"], info["delay"], info["reason"])
     elif name == "redirect":
-        log.debug("redirect %s to %s", info["status"], redact_url(info["location"]))
+        log.debug("redirect %s to %s", info["status"], info["location"])  # redacted by the flow
 
 
 def _both(first: TraceHook, second: TraceHook) -> TraceHook:
