@@ -229,3 +229,11 @@ def test_userinfo_in_a_redirect_is_never_traced_nor_logged(
     assert redirect.info["location"] == f"http://user:{REDACTED}@127.0.0.1:1/next"
     assert "redirect 302 to http://user:[redacted]@127.0.0.1:1/next" in caplog.text
     assert "pw-s3cret" not in caplog.text and "pw-s3cret" not in repr(events)
+
+
+def test_release_into_a_full_pool_says_closed(face: Face, echo_server: EchoServer) -> None:
+    events: list[TraceEvent] = []
+    d = face(trace=events.append, limits=netwire.Limits(max_idle_per_host=0))
+    assert d.get(echo_server.url + "/full").status == 200
+    release = _one(events, "pool.release")
+    assert release.info["kept"] is False and release.info["why"] == "the pool is full or closed"

@@ -227,17 +227,32 @@ def traced_release(
         complete = parser.done
         emit(trace, "response.body", start, bytes=parser._received_body, complete=complete)
         release(conn, reusable)
-        if reusable:
+        kept = reusable and not _closed(conn)
+        if kept:
             why = "idle in the pool for the next request"
+        elif reusable:
+            why = "the pool is full or closed"
         elif not complete:
             why = "body not read to its end (or a read failed)"
         elif parser.trailing_data:
             why = "the server sent bytes after the response"
         else:
             why = "the response ends the connection (Connection: close, HTTP/1.0 or read to EOF)"
-        emit(trace, "pool.release", time.monotonic(), origin=str(origin), kept=reusable, why=why)
+        emit(trace, "pool.release", time.monotonic(), origin=str(origin), kept=kept, why=why)
 
     return release_traced
+
+
+def _closed(conn: Any) -> bool:
+    """Whether the pool closed ``conn`` (a sync Connection's socket, an async one's transport)."""
+    alive = getattr(conn, "alive", None)
+    if alive is not None:
+        return not alive
+    sock = getattr(conn, "sock", None)
+    try:
+        return sock is not None and sock.fileno() == -1
+    except OSError:
+        return True
 
 
 # -- the connection's events -----------------------------------------------------------------------
