@@ -237,3 +237,22 @@ def test_release_into_a_full_pool_says_closed(face: Face, echo_server: EchoServe
     assert d.get(echo_server.url + "/full").status == 200
     release = _one(events, "pool.release")
     assert release.info["kept"] is False and release.info["why"] == "the pool is full or closed"
+
+
+def test_tls_in_tls_through_an_https_proxy(
+    face: Face, tinyproxy_server: ServerProcess, tls_echo_server: EchoServer
+) -> None:
+    from tests.servers.proxies import start_relay
+
+    relay = start_relay((tinyproxy_server.host, tinyproxy_server.port), ca=tls_echo_server.ca)
+    try:
+        events: list[TraceEvent] = []
+        d = face(trace=events.append, proxy=f"https://{relay.host}:{relay.port}", verify=tls_echo_server.client_context())
+        assert d.get(f"https://localhost:{tls_echo_server.port}/inner").status == 200
+        names = _names(events)
+        assert names.index("connect") < names.index("proxy.connect") < names.index("request.head")
+        assert _one(events, "proxy.connect").info["status"] == 200
+        inner = [e for e in events if e.name == "tls" and e.info["server_name"] == "localhost"]
+        assert len(inner) == 1 and inner[0].info["version"].startswith("TLSv1.")
+    finally:
+        relay.stop()

@@ -688,6 +688,12 @@ async def _open_traced(
                 raise _tls_error(where, exc) from exc
             except OSError as exc:
                 raise from_os_error(ConnectError, f"TLS handshake with {where} failed", exc, why=str(exc)) from exc
+            except TypeError as exc:
+                # CPython 3.11's failed TLS-in-TLS handshake: see the same clause in _open.
+                failure = exc.__context__
+                if isinstance(failure, ssl.SSLError):
+                    raise _tls_error(where, failure) from failure
+                raise
             if transport is None:
                 raise ConnectError(f"TLS handshake with {where} failed: the tunnel closed")
             conn.transport = transport
