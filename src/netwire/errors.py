@@ -25,6 +25,7 @@ Every failure raised by netwire derives from :class:`NetwireError`. Failures of 
     │   │   │   │   ├── StreamReset             HTTP/2: the server reset this stream (RST_STREAM)
     │   │   │   │   └── ConnectionTerminated    HTTP/2: the server ended the connection (GOAWAY)
     │   │   │   ├── ProtocolError               the peer broke HTTP/1.1 (or we refused to)
+    │   │   │   │   ├── IncompleteResponse      the peer closed before the response was whole
     │   │   │   │   ├── LocalProtocolError      what we were asked to send is not valid HTTP
     │   │   │   │   └── H2ProtocolError         the HTTP/2 peer broke the protocol or a limit
     │   │   │   └── ProxyError
@@ -38,12 +39,16 @@ Every failure raised by netwire derives from :class:`NetwireError`. Failures of 
     └── MissingDependency (ImportError)         an option needs an extra (``netwire[http2]``)
 
     InsecureRequestWarning (UserWarning)        a warning, not an error: TLS verification is off
+
+At the I/O edges (connection, async connection, proxy tunnels) an ``OSError`` becomes one of these
+through one mapper, :func:`from_os_error`, so every edge words the OS's reason the same way.
 """
 
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING, Any
+import os
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from .http.models import Request, Response
@@ -56,6 +61,7 @@ __all__ = [
     "DecodingError",
     "H2ProtocolError",
     "HTTPStatusError",
+    "IncompleteResponse",
     "InsecureRequestWarning",
     "InvalidURL",
     "LocalProtocolError",
@@ -79,6 +85,8 @@ __all__ = [
     "UnsafeRedirect",
     "WriteError",
     "WriteTimeout",
+    "from_os_error",
+    "os_reason",
 ]
 
 
@@ -184,6 +192,22 @@ class WriteError(TransportError):
 
 class ProtocolError(TransportError):
     """The peer's bytes are not valid HTTP/1.1, or exceed one of the parser's limits."""
+
+
+class IncompleteResponse(ProtocolError):
+    """The peer closed the connection before the response was complete.
+
+    ``received`` / ``expected``: body bytes had and announced (None when not announced);
+    ``nothing_received``: no byte of a response arrived (http.client's RemoteDisconnected case).
+    """
+
+    def __init__(
+        self, message: str, *, received: int = 0, expected: int | None = None, nothing_received: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.received = received
+        self.expected = expected
+        self.nothing_received = nothing_received
 
 
 class LocalProtocolError(ProtocolError):
@@ -304,3 +328,36 @@ class InsecureRequestWarning(UserWarning):
     intended (a test against a self-signed server) with
     ``warnings.simplefilter("ignore", netwire.errors.InsecureRequestWarning)``.
     """
+
+
+# -- OSError -> netwire error, once ------------------------------------------------------------------
+
+_E = TypeVar("_E", bound=RequestError)
+
+
+def os_reason(exc: BaseException) -> str:
+    """What the OS said about ``exc``: its ``strerror`` ("Connection refused"), else its text.
+
+    asyncio words a refused or unreachable connect as "Connect call failed ('10.0.0.1', 80)" in
+    ``strerror``; the errno's own text is used instead, so the async client's messages read as the
+    sync client's and uvloop's do.
+    """
+    strerror = getattr(exc, "strerror", None)
+    if strerror and strerror.startswith("Connect call failed"):
+        code = getattr(exc, "errno", None)
+        if code:
+            return os.strerror(code)
+    return str(strerror or exc)
+
+
+def from_os_error(cls: type[_E], doing: str, exc: BaseException, *, why: str | None = None, reason: bool = True) -> _E:
+    """The netwire error for ``exc``, an ``OSError`` caught at an I/O edge: ``cls("{doing}: {why}")``.
+
+    ``why`` defaults to :func:`os_reason`; ``reason`` False leaves the message as the error's
+    ``reason`` (what :class:`ProxyError` always had) instead of ``exc``. Raise it ``from exc``.
+    A plain function, not a context manager: the hot path pays nothing until an error happens.
+    """
+    message = f"{doing}: {os_reason(exc) if why is None else why}"
+    if reason:
+        return cls(message, reason=exc)
+    return cls(message)

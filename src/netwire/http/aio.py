@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from functools import partial
@@ -75,6 +75,7 @@ from .flow import (
 from .http11 import LAST_CHUNK, IncompleteResponse, ResponseHead, ResponseParser
 from .models import BodySink, Decoder, Headers, Request, Response, Timeout
 from .policy.proxies import Proxy
+from .trace import TraceHook, acquired, h2_request_sent, request_sent, response_received, traced_release
 
 if TYPE_CHECKING:
     from .aio_h2_connection import AsyncH2Pool
@@ -571,7 +572,7 @@ class AsyncClient(BaseClient):
                     await hit.aread()
                 return hit
             first = hit
-        route = self._route_for(timeout, stream, proxy)
+        route = self._route_for(timeout, stream, proxy, request.extensions)
         if first is None and is_plain(self, flow_auth, request):
             # The common case, without the generator: one exchange (cookies as the flow does
             # them); the loop takes over only if the answer is a redirect to follow.
@@ -674,7 +675,13 @@ class AsyncClient(BaseClient):
     # -- one exchange on one connection -------------------------------------------------------------
 
     async def _connect(
-        self, origin: Origin, proxy: Proxy | None, t: Timeout, deadline: float | None, h2: bool = False
+        self,
+        origin: Origin,
+        proxy: Proxy | None,
+        t: Timeout,
+        deadline: float | None,
+        h2: bool = False,
+        trace: TraceHook | None = None,
     ) -> AsyncConnection:
         """A new connection to ``origin``; ``h2``: offer HTTP/2 (ALPN) and keep what the server
         sends first for the HTTP/2 connection taking it over."""
@@ -685,6 +692,7 @@ class AsyncClient(BaseClient):
                 origin, connect_timeout=t.connect, deadline=deadline, ssl_context=plan.ssl_context, uds=self.uds,
                 limits=limits,
                 keep_raw=h2,
+                trace=trace,
             )
         assert plan.proxy_origin is not None
         if plan.mode == "forward":
@@ -694,6 +702,8 @@ class AsyncClient(BaseClient):
                 deadline=deadline,
                 ssl_context=plan.proxy_ssl_context,
                 limits=limits,
+                trace=trace,
+                label=f"proxy {plan.proxy_origin.host}:{plan.proxy_origin.port}",
             )
             conn.origin = origin
             return conn
@@ -707,6 +717,7 @@ class AsyncClient(BaseClient):
             proxy_headers=plan.connect_fields,
             proxy_ssl_context=plan.proxy_ssl_context,
             keep_raw=h2,
+            trace=trace,
         )
 
     async def _send_single(self, request: Request, route: Route) -> AsyncResponse:
@@ -723,8 +734,9 @@ class AsyncClient(BaseClient):
             if isinstance(got, AsyncResponse):
                 return got
             first = got  # the server picked HTTP/1.1 by ALPN: this connection, for this request
-        started = time.monotonic()
+        started = sent_at = time.monotonic()
         read_timeout = t.read
+        trace = route.trace
         for attempt in (0, 1):
             idle = pool.try_acquire(key) if attempt == 0 and first is None else None
             if first is not None:
@@ -734,11 +746,14 @@ class AsyncClient(BaseClient):
             else:
                 conn, reused = await pool.acquire(
                     key,
-                    lambda: self._connect(origin, proxy, t, deadline),
+                    lambda: self._connect(origin, proxy, t, deadline, trace=trace),
                     pool_timeout=t.pool,
                     deadline=deadline,
                     fresh=attempt > 0,
                 )
+            if trace is not None:
+                acquired(trace, origin, reused, started)
+                sent_at = time.monotonic()
             if self.respect_robots:
                 self._sent_to(request)  # Crawl-delay: the request starts now
             parser = ResponseParser(request.method, self.parser_limits)
@@ -749,6 +764,8 @@ class AsyncClient(BaseClient):
                     response_head = None
                 else:
                     response_head = await self._send_body(conn, head, request, t, deadline)
+                if trace is not None:
+                    request_sent(trace, request.method, head, request.content, sent_at)
                 if response_head is None:
                     response_head = conn.head
                     if response_head is None or conn.error is not None:
@@ -769,7 +786,11 @@ class AsyncClient(BaseClient):
             break
         assert conn is not None and response_head is not None
         conn.requests += 1
-        body = _AsyncBody(conn, pool.release, read_timeout, deadline)
+        release: Callable[[Any, bool], None] = pool.release
+        if trace is not None:
+            response_received(trace, response_head, sent_at)
+            release = traced_release(trace, release, parser, origin)
+        body = _AsyncBody(conn, release, read_timeout, deadline)
         return build_response(
             self, partial(AsyncResponse, body=body), response_head, request, time.monotonic() - started, reused
         )
@@ -785,6 +806,7 @@ class AsyncClient(BaseClient):
         t = route.timeout
         deadline = route.deadline
         target = h2_target(request)
+        trace = route.trace
         content = request.content
         started = time.monotonic()
         h2pool = self._h2pool
@@ -792,19 +814,26 @@ class AsyncClient(BaseClient):
         for attempt in range(3):
             conn, http11, reused = await h2pool.stream(
                 key,
-                lambda: self._connect(origin, proxy, t, deadline, h2=True),
+                lambda: self._connect(origin, proxy, t, deadline, h2=True, trace=trace),
                 pool_timeout=t.pool,
                 connect_timeout=t.connect,
                 deadline=deadline,
             )
             if conn is None:
                 return http11
+            if trace is not None:
+                acquired(trace, origin, reused, started)
+            sent_at = time.monotonic()
             if self.respect_robots:
                 self._sent_to(request)  # Crawl-delay: the request starts now
             handle = conn.open(*target, content is None)
             try:
                 if content is not None:
                     await self._h2_body(handle, content, t, deadline)
+                if trace is not None:
+                    h2_request_sent(
+                        trace, target.method, target.authority, target.path, target.fields, content, sent_at
+                    )
                 response_head = await handle.wait_head(t.read, deadline)
             except ReadError as exc:
                 handle.finish()
@@ -818,6 +847,8 @@ class AsyncClient(BaseClient):
         handle.until_done = route.whole
         # The stream has the reading interface of an HTTP/1.1 connection (AsyncH2Stream's docstring).
         body = _AsyncBody(handle, _h2_released, t.read, deadline)  # type: ignore[arg-type]
+        if trace is not None:
+            response_received(trace, response_head, sent_at)
         return build_response(
             self, partial(AsyncResponse, body=body), response_head, request, time.monotonic() - started, reused
         )

@@ -20,6 +20,7 @@ import asyncio
 import ipaddress
 import os
 import select
+import socket
 import ssl
 import time
 from typing import Any
@@ -35,6 +36,7 @@ from ..errors import (
     TotalTimeout,
     WriteError,
     WriteTimeout,
+    from_os_error,
 )
 from .connection import Origin
 from .http11 import (
@@ -46,6 +48,7 @@ from .http11 import (
     ResponseHead,
     ResponseParser,
 )
+from .trace import TraceHook, connected, emit, tls_done, tunnel_done
 from .tunnels import ConnectHandshake, Socks5Handshake
 
 __all__ = ["HIGH_WATER", "AsyncConnection", "open_async_connection"]
@@ -214,9 +217,7 @@ class AsyncConnection(asyncio.Protocol):
             elif isinstance(exc, ssl.SSLError):
                 self.error = ReadError(f"TLS error reading from {self.origin}: {exc.reason or exc}", reason=exc)
             else:
-                self.error = ReadError(
-                    f"connection to {self.origin} lost: {getattr(exc, 'strerror', None) or exc}", reason=exc
-                )
+                self.error = from_os_error(ReadError, f"connection to {self.origin} lost", exc)
         if self._raw is not None and self.error is None:
             self.error = ProxyError(f"the proxy at {self.origin} closed the connection")
         self._wake()
@@ -511,6 +512,8 @@ async def open_async_connection(
     proxy_headers: list[tuple[str, str]] | None = None,
     proxy_ssl_context: ssl.SSLContext | None = None,
     keep_raw: bool = False,
+    trace: TraceHook | None = None,
+    label: str | None = None,
 ) -> AsyncConnection:
     """Connect to ``origin`` and do TLS if it is https; returns an idle :class:`AsyncConnection`.
 
@@ -523,7 +526,10 @@ async def open_async_connection(
     TLS through an https:// proxy). (Plain HTTP through an HTTP proxy needs no tunnel: connect to
     the proxy itself instead.)
     ``connect_timeout`` covers TCP, the proxy handshake and TLS together; ``deadline`` (monotonic)
-    caps it when the total budget is tighter.
+    caps it when the total budget is tighter. ``trace`` (:mod:`netwire.http.trace`) is told of
+    the ``dns``, ``connect``, ``tls``, ``proxy.connect`` and ``socks5`` phases; to time TCP and
+    TLS apart it resolves the name first and starts TLS once connected (only when tracing).
+    ``label`` (``"proxy host:port"``) says, in the trace, that ``origin`` is an HTTP proxy.
     """
     timeout, total_binds = connect_timeout, False
     if deadline is not None:
@@ -533,6 +539,11 @@ async def open_async_connection(
     where = _where(origin, uds)
     try:
         async with asyncio.timeout(timeout):
+            if trace is not None:
+                return await _open_traced(
+                    origin, ssl_context, uds, limits, proxy, proxy_headers, proxy_ssl_context, label or where, trace,
+                    keep_raw,
+                )
             return await _open(
                 origin, ssl_context, uds, limits, proxy, proxy_headers, proxy_ssl_context, where, keep_raw
             )
@@ -587,7 +598,7 @@ async def _open(
         except ssl.SSLError as exc:
             raise _tls_error(where, exc) from exc
         except OSError as exc:
-            raise ConnectError(f"cannot connect to {where}: {exc.strerror or exc}", reason=exc) from exc
+            raise from_os_error(ConnectError, f"cannot connect to {where}", exc) from exc
         return conn
 
     # Through a proxy: TCP to the proxy, the tunnel handshake in raw mode, then TLS if needed.
@@ -605,7 +616,7 @@ async def _open(
     except ssl.SSLError as exc:
         raise _tls_error(f"proxy {proxy_where}", exc) from exc
     except OSError as exc:
-        raise ConnectError(f"cannot connect to proxy {proxy_where}: {exc.strerror or exc}", reason=exc) from exc
+        raise from_os_error(ConnectError, f"cannot connect to proxy {proxy_where}", exc) from exc
     try:
         conn._raw = bytearray()
         if proxy.kind in ("http", "https"):
@@ -625,7 +636,7 @@ async def _open(
             except ssl.SSLError as exc:
                 raise _tls_error(where, exc) from exc
             except OSError as exc:
-                raise ConnectError(f"TLS handshake with {where} failed: {exc}", reason=exc) from exc
+                raise from_os_error(ConnectError, f"TLS handshake with {where} failed", exc, why=str(exc)) from exc
             except TypeError as exc:
                 # CPython 3.11's asyncio turns a failed TLS-in-TLS handshake into a TypeError
                 # (_SSLProtocolTransport._force_close passes an argument SSLProtocol._abort does
@@ -643,21 +654,123 @@ async def _open(
         raise
 
 
+async def _open_traced(
+    origin: Origin,
+    ssl_context: ssl.SSLContext | None,
+    uds: str | None,
+    limits: ParserLimits,
+    proxy: Any,
+    proxy_headers: list[tuple[str, str]] | None,
+    proxy_ssl_context: ssl.SSLContext | None,
+    where: str,
+    trace: TraceHook,
+    keep_raw: bool = False,
+) -> AsyncConnection:
+    """:func:`_open` phase by phase, each phase reported to ``trace``: the name resolved, TCP
+    (to the origin or the proxy), the proxy's handshake, then TLS to the origin."""
+    loop = asyncio.get_running_loop()
+    started = time.monotonic()
+    tls = origin.scheme == "https"
+    if tls and ssl_context is None:
+        from .connection import default_ssl_context
+
+        ssl_context = default_ssl_context()
+    if proxy is None and (uds is not None or origin.scheme == "http+unix"):
+        conn = await _open(origin, ssl_context, uds, limits, None, None, None, where, keep_raw)
+        connected(trace, conn.transport, origin, None, started)
+        return conn
+    peer = origin if proxy is None else Origin("http", proxy.host, proxy.port)
+    peer_where = where if proxy is None else f"proxy {proxy.host}:{proxy.port}"
+    as_proxy = peer_where if peer_where.startswith("proxy ") else None
+    if not _is_ip(peer.host):
+        try:
+            infos = await loop.getaddrinfo(peer.host, peer.port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            raise from_os_error(ConnectError, f"cannot connect to {peer_where}", exc) from exc
+        emit(trace, "dns", started, host=peer.host, port=peer.port, addresses=[str(i[4][0]) for i in infos])
+    tcp_at = time.monotonic()
+    outer_tls = proxy_ssl_context if proxy is not None else None
+    try:
+        _, conn = await loop.create_connection(
+            lambda: AsyncConnection(peer, limits),
+            peer.host,
+            peer.port,
+            ssl=outer_tls,
+            server_hostname=peer.host if outer_tls is not None else None,
+            **_eyeballs(loop, peer.host),
+        )
+    except ssl.SSLError as exc:
+        raise _tls_error(peer_where, exc) from exc
+    except OSError as exc:
+        raise from_os_error(ConnectError, f"cannot connect to {peer_where}", exc) from exc
+    try:
+        connected(trace, conn.transport, peer, as_proxy, tcp_at)
+        if proxy is None and keep_raw:
+            conn._raw = bytearray()  # what an HTTP/2 server sends first, for the connection taking it over
+        if proxy is not None:
+            conn._raw = bytearray()
+            tunnel_at = time.monotonic()
+            if proxy.kind in ("http", "https"):
+                from .proxy_tunnel import authority
+
+                target = authority(origin.host, origin.port)
+                try:
+                    head = await _http_connect(conn, origin, proxy_headers or [], limits)
+                except ProxyError as exc:
+                    tunnel_done(trace, target, exc.status, str(exc), tunnel_at)
+                    raise
+                tunnel_done(trace, target, head.status, head.reason, tunnel_at)
+            else:
+                await _socks5(conn, origin, proxy)
+                emit(trace, "socks5", tunnel_at, proxy=f"{proxy.host}:{proxy.port}",
+                     target=f"{origin.host}:{origin.port}", remote_dns=proxy.kind == "socks5h")
+            conn._raw = bytearray() if keep_raw else None
+            conn.origin = origin
+            if proxy_ssl_context is not None:
+                where = f"{where} (through the https proxy)"
+        if tls:
+            tls_at = time.monotonic()
+            try:
+                transport = await loop.start_tls(
+                    conn.transport, conn, ssl_context, server_hostname=origin.host  # type: ignore[arg-type]
+                )
+            except ssl.SSLError as exc:
+                raise _tls_error(where, exc) from exc
+            except OSError as exc:
+                raise from_os_error(ConnectError, f"TLS handshake with {where} failed", exc, why=str(exc)) from exc
+            except TypeError as exc:
+                # CPython 3.11's failed TLS-in-TLS handshake: see the same clause in _open.
+                failure = exc.__context__
+                if isinstance(failure, ssl.SSLError):
+                    raise _tls_error(where, failure) from failure
+                raise
+            if transport is None:
+                raise ConnectError(f"TLS handshake with {where} failed: the tunnel closed")
+            conn.transport = transport
+            tls_done(trace, transport, origin.host, tls_at)
+        return conn
+    except BaseException:
+        conn.close()
+        raise
+
+
 async def _http_connect(
     conn: AsyncConnection, origin: Origin, headers: list[tuple[str, str]], limits: ParserLimits
-) -> None:
-    """Drive the sans-IO CONNECT handshake (:class:`~netwire.http.tunnels.ConnectHandshake`) over ``conn``."""
+) -> ResponseHead:
+    """Drive the sans-IO CONNECT handshake (:class:`~netwire.http.tunnels.ConnectHandshake`) over ``conn``; the
+    proxy's 2xx reply head."""
     machine = ConnectHandshake(origin.host, origin.port, headers, limits)
     conn.write(machine.request)
     while True:
         raw = await conn.read_raw(None, machine.where)
         data = bytes(raw)
         raw.clear()
-        if machine.receive(data) is not None:
+        head = machine.receive(data)
+        if head is not None:
             if machine.trailing_data:
                 # The target spoke first inside the tunnel: HTTP and TLS servers never do.
                 raise ProxyError(f"{machine.where}: unexpected bytes after the proxy's reply")
-            return
+            return head
 
 
 async def _socks5(conn: AsyncConnection, origin: Origin, proxy: Any) -> None:
@@ -671,9 +784,7 @@ async def _socks5(conn: AsyncConnection, origin: Origin, proxy: Any) -> None:
         try:
             infos = await loop.getaddrinfo(target, origin.port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
-            raise ConnectError(
-                f"cannot resolve {target!r} for the SOCKS5 proxy: {exc.strerror or exc}", reason=exc
-            ) from exc
+            raise from_os_error(ConnectError, f"cannot resolve {target!r} for the SOCKS5 proxy", exc) from exc
         target = str(infos[0][4][0])
     machine = Socks5Handshake(target, origin.port, proxy.auth, remote_dns)
     where = f"SOCKS5 handshake for {origin.host}:{origin.port}"

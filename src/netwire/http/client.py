@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING, Any, Unpack
@@ -28,7 +28,7 @@ from .._types import (
     TimeoutTypes,
     URLTypes,
 )
-from ..errors import ReadError, ReadTimeout, RequestError, WriteError
+from ..errors import ProxyError, ReadError, ReadTimeout, RequestError, WriteError
 from .clientbase import UNSET, USER_AGENT, BaseClient
 from .connection import Connection, HTTP11Connection, Origin, ResponseBody, open_connection
 from .content import iter_file
@@ -72,7 +72,17 @@ from .http11 import (
 from .models import Request, Response, Timeout
 from .policy.proxies import Proxy
 from .pool import ConnectionPool
-from .tunnels import http_connect, socks5_connect
+from .trace import (
+    TraceHook,
+    acquired,
+    emit,
+    h2_request_sent,
+    request_sent,
+    response_received,
+    traced_release,
+    tunnel_done,
+)
+from .tunnels import authority, http_connect, socks5_connect
 
 if TYPE_CHECKING:
     from .h2_connection import SyncH2Pool
@@ -222,7 +232,7 @@ class Client(BaseClient):
                 if not stream:
                     first.read()
                 return first
-        route = self._route_for(timeout, stream, proxy)
+        route = self._route_for(timeout, stream, proxy, request.extensions)
         if first is None and is_plain(self, flow_auth, request):
             # The common case, without the generator: one exchange (cookies as the flow does
             # them); the loop takes over only if the answer is a redirect to follow.
@@ -297,15 +307,21 @@ class Client(BaseClient):
     # -- one exchange on one connection -------------------------------------------------------------
 
     def _connect(
-        self, origin: Origin, proxy: Proxy | None, t: Timeout, deadline: float | None, h2: bool = False
+        self,
+        origin: Origin,
+        proxy: Proxy | None,
+        t: Timeout,
+        deadline: float | None,
+        h2: bool = False,
+        trace: TraceHook | None = None,
     ) -> HTTP11Connection:
-        """A new connection to ``origin``; ``h2``: offer HTTP/2 by ALPN too."""
+        """A new connection to ``origin``; ``h2``: offer HTTP/2 by ALPN too; ``trace``: each phase told."""
         plan = plan_connect(self, origin, proxy, USER_AGENT, h2=h2)
         limits = self.parser_limits
         if proxy is None:
             return open_connection(
                 origin, connect_timeout=t.connect, deadline=deadline, ssl_context=plan.ssl_context, uds=self.uds,
-                limits=limits,
+                limits=limits, trace=trace,
             )
         assert plan.proxy_origin is not None
         label = f"proxy {plan.proxy_origin.host}:{plan.proxy_origin.port}"
@@ -317,6 +333,7 @@ class Client(BaseClient):
             ssl_context=plan.proxy_ssl_context,
             limits=limits,
             label=label,
+            trace=trace,
         )
         if plan.mode == "forward":
             conn.origin = origin
@@ -328,17 +345,31 @@ class Client(BaseClient):
         if budget is not None:
             budget = max(budget - (time.monotonic() - started), 0.0)
         try:
+            tunnel_at = time.monotonic()
             if proxy.kind in ("http", "https"):
-                http_connect(sock, origin.host, origin.port, headers=plan.connect_fields, timeout=budget, limits=limits)
+                try:
+                    answer = http_connect(
+                        sock, origin.host, origin.port, headers=plan.connect_fields, timeout=budget, limits=limits
+                    )
+                except ProxyError as exc:
+                    if trace is not None:
+                        tunnel_done(trace, authority(origin.host, origin.port), exc.status, str(exc), tunnel_at)
+                    raise
+                if trace is not None:
+                    tunnel_done(trace, authority(origin.host, origin.port), answer.status, answer.reason, tunnel_at)
             else:
                 socks5_connect(
                     sock, origin.host, origin.port, auth=proxy.auth, remote_dns=proxy.kind == "socks5h", timeout=budget
                 )
+                if trace is not None:
+                    emit(trace, "socks5", tunnel_at, proxy=f"{proxy.host}:{proxy.port}",
+                         target=f"{origin.host}:{origin.port}", remote_dns=proxy.kind == "socks5h")
         except BaseException:
             conn.close()
             raise
         return open_connection(
-            origin, connect_timeout=budget, deadline=deadline, ssl_context=plan.ssl_context, limits=limits, sock=sock
+            origin, connect_timeout=budget, deadline=deadline, ssl_context=plan.ssl_context, limits=limits, sock=sock,
+            trace=trace,
         )
 
     def _send_single(self, request: Request, route: Route) -> Response:
@@ -348,9 +379,10 @@ class Client(BaseClient):
         origin, key, proxy = self._route(request, route.proxies)
         head = self._head(request, proxy)
         pool = self.pool
+        trace = route.trace
 
         def connect() -> HTTP11Connection:
-            return self._connect(origin, proxy, t, deadline)
+            return self._connect(origin, proxy, t, deadline, trace=trace)
 
         first: Connection | None = None
         h2pool = self._h2pool
@@ -359,12 +391,15 @@ class Client(BaseClient):
             if isinstance(got, Response):
                 return got
             first = got  # the server picked HTTP/1.1 by ALPN: this connection, for this request
-        started = time.monotonic()
+        started = sent_at = time.monotonic()
         for attempt in (0, 1):
             if first is not None:
                 conn, first, reused = first, None, False
             else:
                 conn, reused = pool.acquire(key, connect, pool_timeout=t.pool, deadline=deadline, fresh=attempt > 0)
+            if trace is not None:
+                acquired(trace, origin, reused, started)
+                sent_at = time.monotonic()
             if self.respect_robots:
                 self._sent_to(request)  # Crawl-delay: the request starts now
             parser = ResponseParser(request.method, self.parser_limits)
@@ -383,6 +418,8 @@ class Client(BaseClient):
                     except RequestError:
                         raise write_error from None
                     parser.keep_alive = False
+                if trace is not None:
+                    request_sent(trace, request.method, head, request.content, sent_at)
                 if answer is None:
                     answer = conn.receive_head(parser, read_timeout=t.read, deadline=deadline)
                 response_head, early, _interim = answer
@@ -399,7 +436,11 @@ class Client(BaseClient):
                 raise
             break
         conn.requests += 1
-        body = ResponseBody(conn, parser, early, pool.release, read_timeout=t.read, deadline=deadline)
+        release: Callable[[Any, bool], None] = pool.release
+        if trace is not None:
+            response_received(trace, response_head, sent_at)
+            release = traced_release(trace, release, parser, origin)
+        body = ResponseBody(conn, parser, early, release, read_timeout=t.read, deadline=deadline)
         return build_response(
             self, partial(Response, stream=body), response_head, request, time.monotonic() - started, reused
         )
@@ -417,6 +458,7 @@ class Client(BaseClient):
         t = route.timeout
         deadline = route.deadline
         target = h2_target(request)
+        trace = route.trace
         content = request.content
         started = time.monotonic()
         h2pool = self._h2pool
@@ -425,7 +467,7 @@ class Client(BaseClient):
         while True:
             conn, http11, reused = h2pool.stream(
                 key,
-                lambda: self._connect(origin, proxy, t, deadline, h2=True),
+                lambda: self._connect(origin, proxy, t, deadline, h2=True, trace=trace),
                 pool_timeout=t.pool,
                 connect_timeout=t.connect,
                 write_timeout=t.write,
@@ -433,6 +475,9 @@ class Client(BaseClient):
             )
             if conn is None:
                 return http11
+            if trace is not None:
+                acquired(trace, origin, reused, started)
+            sent_at = time.monotonic()
             if self.respect_robots:
                 self._sent_to(request)  # Crawl-delay: the request starts now
             handle = conn.open(*target, content is None, t.write, deadline)
@@ -441,6 +486,10 @@ class Client(BaseClient):
             try:
                 if content is not None:
                     _h2_body(handle, content, t, deadline)
+                if trace is not None:
+                    h2_request_sent(
+                        trace, target.method, target.authority, target.path, target.fields, content, sent_at
+                    )
                 response_head = handle.wait_head(t.read, deadline)
             except ReadError as exc:
                 handle.finish()
@@ -452,6 +501,8 @@ class Client(BaseClient):
                 handle.finish()
                 raise
             break
+        if trace is not None:
+            response_received(trace, response_head, sent_at)
         return build_response(
             self, partial(Response, stream=H2Body(handle, t.read, deadline)), response_head, request,
             time.monotonic() - started, reused,

@@ -45,6 +45,7 @@ from .models import Headers, Limits, Request, Response, Timeout, _BytesStream
 from .policy.auth import Auth, NetrcAuth, auth_from
 from .policy.proxies import Proxy, effective_settings, proxy_authorization, select_proxy
 from .policy.retries import Retry
+from .trace import TraceHook, tracer_for
 
 if TYPE_CHECKING:
     from http.cookiejar import CookieJar  # not at run time: it imports urllib.request
@@ -121,6 +122,10 @@ class BaseClient:
         ``--http2-prior-knowledge``); ``False`` (the default) speaks HTTP/1.1 only. Needs the
         ``netwire[http2]`` extra (:class:`~netwire.errors.MissingDependency` otherwise).
     :param http2_limits: HTTP/2 windows and limits (:class:`netwire.http.h2_core.H2Limits`).
+    :param trace: a callable given a :class:`~netwire.http.trace.TraceEvent` for each phase of
+        every request (DNS, connect, TLS, proxy tunnel, pool, request and response head and
+        body, retry, redirect); a request's own ``extensions["trace"]`` replaces it for that
+        request. Called synchronously, also by the async client.
     """
 
     def __init__(
@@ -152,6 +157,7 @@ class BaseClient:
         cache: CacheTypes = None,
         http2: HTTP2Types = False,
         http2_limits: H2Limits | None = None,
+        trace: TraceHook | None = None,
     ) -> None:
         if http2 not in (False, True, "prior-knowledge"):
             raise ValueError(f'http2 must be False, True or "prior-knowledge", not {http2!r}')
@@ -170,6 +176,7 @@ class BaseClient:
 
             self.cache = cache_from(cache)
         self.timeout = Timeout.coerce(timeout)
+        self.trace = trace
         self.user_agent = user_agent or USER_AGENT
         self.respect_robots = respect_robots
         if not max_crawl_delay >= 0 or max_crawl_delay == float("inf"):
@@ -285,14 +292,17 @@ class BaseClient:
                 rules = self._rules
         return rules
 
-    def _route_for(self, timeout: TimeoutTypes, stream: bool, proxy: ProxyTypes) -> Route:
-        """The timeouts, total deadline and proxies one ``send`` carries through all its hops."""
+    def _route_for(
+        self, timeout: TimeoutTypes, stream: bool, proxy: ProxyTypes, extensions: dict[str, Any] | None = None
+    ) -> Route:
+        """The timeouts, total deadline, proxies and trace hook one ``send`` carries through all
+        its hops (``extensions``: the request's, whose ``"trace"`` wins over the client's)."""
         t = self.timeout if timeout is UNSET else Timeout.coerce(timeout)
         deadline = None if t.total is None else time.monotonic() + t.total
         proxies = self._proxies
         if proxy is not UNSET:
             proxies = {} if proxy is None else self._proxy_settings(proxy, self._no_proxy)[0]
-        return Route(t, deadline, proxies, not stream)
+        return Route(t, deadline, proxies, not stream, tracer_for(self.trace, extensions))
 
     def _flow_auth(self, auth: AuthTypes) -> Auth | None:
         """The credentials of one ``send``: its own, else the client's, else netrc's."""

@@ -27,6 +27,7 @@ from ..errors import (
     TotalTimeout,
     WriteError,
     WriteTimeout,
+    from_os_error,
 )
 from ..sockets.happy_eyeballs import connect_tcp_socket
 from .http11 import (
@@ -39,6 +40,7 @@ from .http11 import (
     ResponseHead,
     ResponseParser,
 )
+from .trace import TraceHook, connected, emit, tls_done
 from .tunnels import TLSInTLSSocket
 
 __all__ = ["Connection", "HTTP11Connection", "Origin", "default_ssl_context", "open_connection"]
@@ -140,6 +142,7 @@ def open_connection(
     limits: ParserLimits = DEFAULT_LIMITS,
     sock: socket.socket | None = None,
     label: str | None = None,
+    trace: TraceHook | None = None,
 ) -> HTTP11Connection:
     """Connect to ``origin`` (TCP with happy eyeballs, or a Unix socket) and do TLS if https.
 
@@ -147,6 +150,7 @@ def open_connection(
     TLS socket there (an https:// proxy's) gets TLS in TLS.
     ``deadline`` (monotonic) caps the connect timeout when the total budget is tighter.
     ``label`` names the peer in error messages (``"proxy 10.0.0.1:3128"``) instead of host:port.
+    ``trace`` (:mod:`netwire.http.trace`) is told of the ``dns``, ``connect`` and ``tls`` phases.
     """
     timeout = connect_timeout
     total_binds = False
@@ -169,23 +173,37 @@ def open_connection(
                 raise _connect_timeout(where, timeout, total_binds) from None
             except OSError as exc:
                 sock.close()
-                raise ConnectError(f"cannot connect to {where}: {exc.strerror or exc}", reason=exc) from exc
+                raise from_os_error(ConnectError, f"cannot connect to {where}", exc) from exc
         else:
+            resolved = None
+            if trace is not None:
+
+                def resolved(infos: list[Any]) -> None:
+                    emit(trace, "dns", started, host=origin.host, port=origin.port,
+                         addresses=[str(info[4][0]) for info in infos])
+
             try:
-                sock = connect_tcp_socket(origin.host, origin.port, timeout=timeout, source_address=source_address)
+                sock = connect_tcp_socket(
+                    origin.host, origin.port, timeout=timeout, source_address=source_address, resolved=resolved
+                )
             except ConnectTimeout:
                 raise _connect_timeout(where, timeout, total_binds) from None
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if trace is not None:
+            connected(trace, sock, origin, label, started)
     if origin.scheme == "https":
         ctx = ssl_context or default_ssl_context()
         hostname = server_hostname or origin.host
+        tls_started = time.monotonic()
         if timeout is not None:
-            timeout = max(timeout - (time.monotonic() - started), 0.0)
+            timeout = max(timeout - (tls_started - started), 0.0)
         if isinstance(sock, ssl.SSLSocket):
             # A tunnel through an https:// proxy: TLS to the origin inside TLS to the proxy.
             sock = _tls_in_tls_handshake(sock, ctx, hostname, where, timeout, total_binds)
         else:
             sock = _tls_handshake(sock, ctx, hostname, where, timeout, total_binds)
+        if trace is not None:
+            tls_done(trace, sock, hostname, tls_started)
     sock.settimeout(None)
     return HTTP11Connection(sock, origin, limits=limits)
 
@@ -233,7 +251,9 @@ def _handshake(
         raise _connect_timeout(where + " (TLS handshake)", timeout, total_binds) from None
     except OSError as exc:
         tls.close()
-        raise ConnectError(f"TLS handshake with {where} failed: connection lost ({exc})", reason=exc) from exc
+        raise from_os_error(
+            ConnectError, f"TLS handshake with {where} failed", exc, why=f"connection lost ({exc})"
+        ) from exc
 
 
 def _tls_in_tls_handshake(
@@ -345,7 +365,7 @@ class HTTP11Connection:
                 raise TotalTimeout(f"total deadline passed sending to {self.origin}") from None
             raise WriteTimeout(f"sending to {self.origin} stalled for more than {write_timeout} s") from None
         except OSError as exc:
-            raise WriteError(f"sending to {self.origin} failed: {exc.strerror or exc}", reason=exc) from exc
+            raise from_os_error(WriteError, f"sending to {self.origin} failed", exc) from exc
 
     def _send_big(self, data: bytes, write_timeout: float | None, deadline: float | None) -> None:
         """Send a large buffer with the write timeout bounding each stall, not the whole upload.
@@ -375,7 +395,7 @@ class HTTP11Connection:
                 raise TotalTimeout(f"total deadline passed sending to {self.origin}") from None
             raise WriteTimeout(f"sending to {self.origin} stalled for more than {write_timeout} s") from None
         except OSError as exc:
-            raise WriteError(f"sending to {self.origin} failed: {exc.strerror or exc}", reason=exc) from exc
+            raise from_os_error(WriteError, f"sending to {self.origin} failed", exc) from exc
         finally:
             try:
                 sock.settimeout(None)  # back to blocking, with the kernel timers (see _arm)
@@ -403,7 +423,7 @@ class HTTP11Connection:
                 return b""
             raise ReadError(f"TLS error reading from {self.origin}: {exc.reason or exc}", reason=exc) from exc
         except OSError as exc:
-            raise ReadError(f"reading from {self.origin} failed: {exc.strerror or exc}", reason=exc) from exc
+            raise from_os_error(ReadError, f"reading from {self.origin} failed", exc) from exc
 
     def recv_into(self, buffer: memoryview, read_timeout: float | None, deadline: float | None) -> int:
         total = self._arm(read_timeout, deadline)
@@ -416,7 +436,7 @@ class HTTP11Connection:
                 return 0
             raise ReadError(f"TLS error reading from {self.origin}: {exc.reason or exc}", reason=exc) from exc
         except OSError as exc:
-            raise ReadError(f"reading from {self.origin} failed: {exc.strerror or exc}", reason=exc) from exc
+            raise from_os_error(ReadError, f"reading from {self.origin} failed", exc) from exc
 
     def _read_timeout(self, read_timeout: float | None, total: bool) -> Exception:
         if total:

@@ -43,6 +43,7 @@ from .models import Headers, Request, Response, Timeout
 from .policy.auth import Auth, url_credentials
 from .policy.redirects import REDIRECT_STATUSES, next_request, redirect_target, rewind_body, same_origin
 from .policy.retries import IDEMPOTENT_METHODS
+from .trace import TraceEvent, redact_url
 
 if TYPE_CHECKING:
     from http.cookiejar import CookieJar
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from .clientbase import BaseClient
     from .http11 import ResponseHead
     from .models import Decoder
+    from .trace import TraceHook
 
 __all__ = [
     "CONTINUE_WAIT",
@@ -92,13 +94,21 @@ DRAIN_LIMIT = 64 * 1024
 class Route:
     """What one ``send`` carries through its redirects, auth rounds and retries."""
 
-    __slots__ = ("deadline", "proxies", "timeout", "whole")
+    __slots__ = ("deadline", "proxies", "timeout", "trace", "whole")
 
-    def __init__(self, timeout: Timeout, deadline: float | None, proxies: dict[str, Any], whole: bool) -> None:
+    def __init__(
+        self,
+        timeout: Timeout,
+        deadline: float | None,
+        proxies: dict[str, Any],
+        whole: bool,
+        trace: TraceHook | None = None,
+    ) -> None:
         self.timeout = timeout
         self.deadline = deadline
         self.proxies = proxies
         self.whole = whole  # the caller reads every body anyway (not streaming)
+        self.trace = trace  # the send's trace hook (netwire.http.trace), None when nobody listens
 
     def can_wait(self, delay: float) -> bool:
         return self.deadline is None or time.monotonic() + delay < self.deadline
@@ -270,6 +280,15 @@ def send_flow(
                 request=request,
             )
         request = next_request(request, response, allow_downgrade=client.allow_downgrade)
+        if route.trace is not None:
+            route.trace(
+                TraceEvent(
+                    "redirect",
+                    time.monotonic(),
+                    0.0,
+                    {"status": response.status, "location": redact_url(str(request.url)), "method": request.method},
+                )
+            )
         response = None
     if history:  # a fresh Response's history is already an empty list
         response.history = history
@@ -302,6 +321,7 @@ def _retrying(client: BaseClient, request: Request, route: Route) -> Flow:
     if retry is None:
         return (yield from _with_cookies(client, request, route))
     state = retry.start()
+    attempt = 1
     while True:
         try:
             response = yield from _with_cookies(client, request, route)
@@ -310,15 +330,34 @@ def _retrying(client: BaseClient, request: Request, route: Route) -> Flow:
             if delay is None or not rewind_body(request):
                 raise
             route.check_wait(delay, exc)
+            _trace_retry(route, attempt, exc, delay, retry.total - attempt + 1)
+            attempt += 1
             yield Sleep(delay)
             continue
         if response.status in state.retry.status_forcelist:
             delay = state.next_delay(request, response=response)
             if delay is not None and rewind_body(request) and route.can_wait(delay):
+                _trace_retry(route, attempt, f"status {response.status}", delay, retry.total - attempt + 1)
+                attempt += 1
                 yield Drain(response)
                 yield Sleep(delay)
                 continue
+        response.attempts = attempt
         return response
+
+
+def _trace_retry(route: Route, attempt: int, reason: object, delay: float, left: int) -> None:
+    """The ``retry`` event: attempt ``attempt`` failed for ``reason``; the next in ``delay`` s;
+    ``left`` retries remain, the coming one included (as curl counts them)."""
+    if route.trace is not None:
+        route.trace(
+            TraceEvent(
+                "retry",
+                time.monotonic(),
+                0.0,
+                {"attempt": attempt, "reason": str(reason), "delay": delay, "retries_left": max(left, 0)},
+            )
+        )
 
 
 def _with_cookies(client: BaseClient, request: Request, route: Route) -> Flow:

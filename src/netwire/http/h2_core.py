@@ -594,13 +594,13 @@ def _fast_frames(conn: H2Connection) -> None:
     end_headers = ("END_HEADERS",)
     end_both = ("END_HEADERS", "END_STREAM")
 
-    class Data(DataFrame):
+    class _FastData(DataFrame):
         """A DATA frame built without hyperframe's parser; its repr leaves the payload out."""
 
         def __repr__(self) -> str:
             return f"DataFrame(stream_id={self.stream_id}, flags={sorted(self.flags)!r}): <{len(self.data)} bytes>"
 
-    new_data = Data.__new__
+    new_data = _FastData.__new__
     new_headers = HeadersFrame.__new__
 
     class Frames(FrameBuffer):
@@ -649,7 +649,7 @@ def _fast_frames(conn: H2Connection) -> None:
                         total += length
                         end += 9 + length
                         flags = next_flags
-                    frame = new_data(Data)
+                    frame = new_data(_FastData)
                     frame.stream_id = stream_id
                     frame.flags = end_stream if flags & 0x01 else no_flags
                     frame.pad_length = 0
@@ -700,7 +700,7 @@ def _fast_frames(conn: H2Connection) -> None:
     from hyperframe.flags import Flags
 
     conn.incoming_buffer = Frames()
-    conn._frame_dispatch_table[Data] = conn._receive_data_frame
+    conn._frame_dispatch_table[_FastData] = conn._receive_data_frame
 
 
 _ENCODED_KEEP = 512  # encoded header fields remembered per connection (see _caching_encoder)

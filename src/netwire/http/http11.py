@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from ..errors import LocalProtocolError, ProtocolError
+from ..errors import IncompleteResponse, LocalProtocolError, ProtocolError
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -45,19 +45,6 @@ __all__ = [
     "encode_request_head",
     "validate_header",
 ]
-
-
-class IncompleteResponse(ProtocolError):
-    """The peer closed the connection before the response was complete."""
-
-    def __init__(
-        self, message: str, *, received: int = 0, expected: int | None = None, nothing_received: bool = False
-    ) -> None:
-        super().__init__(message)
-        self.received = received
-        self.expected = expected
-        # No byte of a response arrived (http.client's RemoteDisconnected case).
-        self.nothing_received = nothing_received
 
 
 @dataclass(frozen=True, slots=True)

@@ -416,6 +416,7 @@ class Response:
         "_eof",
         "_failed",
         "_stream",
+        "attempts",
         "closed",
         "elapsed",
         "extensions",
@@ -457,6 +458,8 @@ class Response:
         self.url: URL = url
         self.history: list[Response] = []
         self.elapsed = 0.0
+        #: How many times the request was sent to get this response (more than 1 after retries).
+        self.attempts = 1
         self.extensions: dict[str, Any] = {}
         self._content = content
         self._encoding: str | None = None

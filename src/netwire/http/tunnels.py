@@ -32,7 +32,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from ..errors import ConnectError, ConnectTimeout, ProtocolError, ProxyError
+from ..errors import ConnectError, ConnectTimeout, ProtocolError, ProxyError, from_os_error
 from .http11 import DEFAULT_LIMITS, ParserLimits, ResponseHead, ResponseParser, encode_request_head
 
 __all__ = [
@@ -146,7 +146,7 @@ def http_connect(
         except TimeoutError:
             raise ConnectTimeout(f"{where} timed out sending the request") from None
         except OSError as exc:
-            raise ProxyError(f"{where}: sending to the proxy failed: {exc}") from exc
+            raise from_os_error(ProxyError, f"{where}: sending to the proxy failed", exc, why=str(exc), reason=False) from exc
         tail = b""  # the last bytes taken, where a head's blank line may start
         # A plain socket can be peeked: look ahead, then take exactly up to the end of the head.
         # A TLS socket (an https proxy) cannot; it is read a byte at a time (a reply head is small).
@@ -168,7 +168,7 @@ def http_connect(
             except TimeoutError:
                 raise ConnectTimeout(f"{where} timed out waiting for the proxy's reply") from None
             except OSError as exc:
-                raise ProxyError(f"{where}: reading from the proxy failed: {exc}") from exc
+                raise from_os_error(ProxyError, f"{where}: reading from the proxy failed", exc, why=str(exc), reason=False) from exc
             tail = (tail + data)[-3:]
             head = machine.receive(data)
             if head is not None:
@@ -507,7 +507,7 @@ def _resolve(host: str, port: int) -> str:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise ConnectError(f"cannot resolve {host!r} for the SOCKS5 proxy: {exc.strerror or exc}", reason=exc) from exc
+        raise from_os_error(ConnectError, f"cannot resolve {host!r} for the SOCKS5 proxy", exc) from exc
     return str(infos[0][4][0])
 
 
@@ -548,7 +548,7 @@ def socks5_connect(
                 except TimeoutError:
                     raise ConnectTimeout(f"{where} timed out") from None
                 except OSError as exc:
-                    raise ProxyError(f"{where}: sending to the proxy failed: {exc}") from exc
+                    raise from_os_error(ProxyError, f"{where}: sending to the proxy failed", exc, why=str(exc), reason=False) from exc
             need = machine.bytes_needed
             if need:
                 _arm(sock, deadline, where)
@@ -557,7 +557,7 @@ def socks5_connect(
                 except TimeoutError:
                     raise ConnectTimeout(f"{where} timed out") from None
                 except OSError as exc:
-                    raise ProxyError(f"{where}: reading from the proxy failed: {exc}") from exc
+                    raise from_os_error(ProxyError, f"{where}: reading from the proxy failed", exc, why=str(exc), reason=False) from exc
                 if not data:
                     raise ProxyError(f"{where}: the proxy closed the connection")
                 machine.receive(data)

@@ -26,6 +26,7 @@ from ..errors import (
     TimeoutException,
     WriteError,
     WriteTimeout,
+    from_os_error,
 )
 from .framing import (
     DEFAULT_MAX_FRAME,
@@ -88,7 +89,7 @@ class AsyncStream:
         except TimeoutError:
             raise ReadTimeout(f"no data from {self.peer} within {self.timeout} s") from None
         except OSError as exc:
-            raise ReadError(f"read from {self.peer} failed: {exc}", reason=exc) from exc
+            raise from_os_error(ReadError, f"read from {self.peer} failed", exc, why=str(exc)) from exc
 
     async def _recv_more(self) -> bytes:
         """Receive while part of a message is buffered: within ``message_timeout`` of its start."""
@@ -110,7 +111,7 @@ class AsyncStream:
         except TimeoutError:
             raise ReadTimeout(late) from None
         except OSError as exc:
-            raise ReadError(f"read from {self.peer} failed: {exc}", reason=exc) from exc
+            raise from_os_error(ReadError, f"read from {self.peer} failed", exc, why=str(exc)) from exc
 
     def _done(self, out: bytes) -> bytes:
         self._message_started = None
@@ -193,7 +194,7 @@ class AsyncStream:
         except TimeoutError:
             raise WriteTimeout(f"{self.peer} accepted no data within {self.timeout} s") from None
         except OSError as exc:
-            raise WriteError(f"write to {self.peer} failed: {exc}", reason=exc) from exc
+            raise from_os_error(WriteError, f"write to {self.peer} failed", exc, why=str(exc)) from exc
 
     async def send_line(self, data: bytes, delimiter: bytes = b"\n") -> None:
         await self.send_all(encode_line(data, delimiter))

@@ -21,7 +21,7 @@ import os
 import selectors
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import ConnectError, ConnectTimeout
@@ -103,6 +103,7 @@ def connect_tcp_socket(
     source_address: tuple[str, int] | None = None,
     family: int = socket.AF_UNSPEC,
     delay: float = 0.25,
+    resolved: Callable[[list[AddrInfo]], object] | None = None,
 ) -> socket.socket:
     """Connect a TCP socket to ``host``:``port`` with happy eyeballs and return it.
 
@@ -110,7 +111,8 @@ def connect_tcp_socket(
     as ``TCP_NODELAY`` are left to the caller. ``timeout`` bounds the whole connect (all attempts);
     ``None`` waits as long as the kernel does. ``family`` restricts resolution
     (``socket.AF_INET``/``AF_INET6``); ``source_address`` is bound before connecting; ``delay`` is
-    the head start each attempt gets before the next address is tried.
+    the head start each attempt gets before the next address is tried; ``resolved`` is called
+    with the addresses to try, in order, once resolution is done (tracing).
 
     Raises :class:`~netwire.errors.ConnectError` (``reason`` holds the ``socket.gaierror`` or the
     last attempt's ``OSError``; the message names host, port and the phase that failed) or
@@ -131,8 +133,11 @@ def connect_tcp_socket(
             raise ConnectError(
                 f"connect to {host} port {port} failed (choosing address: {err.strerror})", reason=err
             )
+    ordered = interleave_addresses(infos)
+    if resolved is not None:
+        resolved(ordered)
     return connect_addrinfos(
-        host, port, interleave_addresses(infos),
+        host, port, ordered,
         timeout=timeout, deadline=deadline, source_address=source_address, delay=delay,
     )
 

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
-from ..errors import ReadError, ReadTimeout, WriteError, WriteTimeout
+from ..errors import ReadError, ReadTimeout, WriteError, WriteTimeout, from_os_error
 from .framing import (
     DEFAULT_MAX_FRAME,
     DEFAULT_MAX_LINE,
@@ -150,7 +150,7 @@ class Stream:
         except OSError as exc:
             if self._closed:
                 raise ReadError(f"read from {self.peer} after close", reason=exc) from exc
-            raise ReadError(f"read from {self.peer} failed: {exc}", reason=exc) from exc
+            raise from_os_error(ReadError, f"read from {self.peer} failed", exc, why=str(exc)) from exc
 
     def _recv_more(self) -> bytes:
         """Receive while part of a message is buffered: within ``message_timeout`` of its start.
@@ -301,7 +301,7 @@ class Stream:
         except (TimeoutError, BlockingIOError):  # BlockingIOError: SO_SNDTIMEO expired
             raise WriteTimeout(f"{self.peer} accepted no data within {self._timeout} s") from None
         except OSError as exc:
-            raise WriteError(f"write to {self.peer} failed: {exc}", reason=exc) from exc
+            raise from_os_error(WriteError, f"write to {self.peer} failed", exc, why=str(exc)) from exc
 
     def send_line(self, data: bytes, delimiter: bytes = b"\n") -> None:
         """Send ``data`` as one line message."""

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from types import EllipsisType, TracebackType
 from typing import Any
 
-from ..errors import ConnectError, ReadError, ReadTimeout, WriteError
+from ..errors import ConnectError, ReadError, ReadTimeout, WriteError, from_os_error
 from .listen import bind_sockets
 from .stream import describe_address
 from .tcp import run_with_signals
@@ -245,7 +245,7 @@ class UDPClient:
             self.socket.connect(addr)
         except OSError as exc:
             self.socket.close()
-            raise ConnectError(f"udp socket to {describe_address(addr)} failed: {exc}", reason=exc) from exc
+            raise from_os_error(ConnectError, f"udp socket to {describe_address(addr)} failed", exc, why=str(exc)) from exc
         self.socket.settimeout(timeout)
 
     @property
@@ -259,7 +259,7 @@ class UDPClient:
         try:
             self.socket.send(data)
         except OSError as exc:
-            raise WriteError(f"udp send to {describe_address(self.remote)} failed: {exc}", reason=exc) from exc
+            raise from_os_error(WriteError, f"udp send to {describe_address(self.remote)} failed", exc, why=str(exc)) from exc
 
     def recv(self, timeout: float | EllipsisType | None = ...) -> bytes:
         """One datagram from the server; :class:`~netwire.errors.ReadTimeout` if none arrives
@@ -275,7 +275,7 @@ class UDPClient:
                 f"{describe_address(self.remote)} is unreachable (nobody listens on that port)", reason=exc
             ) from exc
         except OSError as exc:
-            raise ReadError(f"udp receive from {describe_address(self.remote)} failed: {exc}", reason=exc) from exc
+            raise from_os_error(ReadError, f"udp receive from {describe_address(self.remote)} failed", exc, why=str(exc)) from exc
 
     def request(
         self,
@@ -322,4 +322,4 @@ def send_udp(data: bytes, host: str, port: int, *, family: int = socket.AF_UNSPE
         try:
             sock.sendto(data, addr)
         except OSError as exc:
-            raise WriteError(f"udp send to {describe_address(addr)} failed: {exc}", reason=exc) from exc
+            raise from_os_error(WriteError, f"udp send to {describe_address(addr)} failed", exc, why=str(exc)) from exc

@@ -535,7 +535,7 @@ def _credentials(user: str) -> tuple[str, str]:
 
 
 def make_client(args: argparse.Namespace, trace: Trace | None) -> Any:
-    """A Client configured from the options (a tracing one for ``-v``)."""
+    """A Client configured from the options, reporting to ``trace`` (``-v``, ``-w``, retry notes)."""
     from ...http.models import Timeout
 
     auth: Any = None
@@ -601,11 +601,11 @@ def make_client(args: argparse.Namespace, trace: Trace | None) -> Any:
     version = getattr(args, "http_version", None)
     if version in ("2", "2-prior"):
         options["http2"] = True if version == "2" else "prior-knowledge"
-    if trace is None:
-        from ...http.client import Client
+    from ...http.client import Client
 
-        return Client(**options)
-    return _tracing_client_class()(trace, **options)
+    if trace is not None:
+        trace.insecure = verify is False
+    return Client(trace=trace, **options)
 
 
 def _cache_file(directory: str) -> str:
@@ -621,17 +621,21 @@ def _cache_file(directory: str) -> str:
 
 
 class Trace:
-    """Collects and prints (to stderr) what ``-v`` shows: connect steps, heads, reuse, timings."""
+    """What ``-v`` shows, built on the client's public trace hook (:mod:`netwire.http.trace`):
+    called with each :class:`~netwire.http.trace.TraceEvent`, it prints connect steps, the proxy
+    tunnel, TLS, heads as sent and received, retries and redirects to ``stream`` and keeps the
+    moments ``-w`` reports. ``notes`` (stderr unless ``-s``) gets the retry lines even without
+    ``-v``, as curl prints them."""
 
-    def __init__(self, stream: TextIO, painter: Painter) -> None:
+    def __init__(self, stream: TextIO, painter: Painter, notes: TextIO | None = None) -> None:
         self.stream = stream
         self.p = painter
+        self.notes = notes
+        self.insecure = False
         self.started = time.monotonic()
         self.dns: float | None = None
         self.connect: float | None = None
         self.tls: float | None = None
-        self.send_started = 0.0
-        self.connect_in_send = 0.0
         self.first_byte: float | None = None
         self.reused = False
         self.version = "1.1"  # of the exchange being traced (the response says which)
@@ -645,32 +649,98 @@ class Trace:
     def info(self, text: str) -> None:
         self.stream.write(self.p.paint("* ", "\x1b[2m") + text + "\n")
 
-    def request(self, request: Any) -> None:
+    def __call__(self, event: Any) -> None:
+        name, info, elapsed = event.name, event.info, event.elapsed
+        ms = f"{elapsed * 1000:.2f} ms"
+        if name == "dns":
+            self.dns, self.dns_at = elapsed, event.start + elapsed
+            addresses = ", ".join(dict.fromkeys(info["addresses"]))
+            self.info(f"{visible(info['host'])} resolved to {addresses} in {ms}")
+        elif name == "connect":
+            self.connect, self.connect_at = elapsed, event.start + elapsed
+            if self.dns_at is None or self.dns_at < event.start - 1.0:
+                self.dns = None  # a literal address, or a reused resolution: no DNS this time
+            self.tls = self.tls_at = None
+            peer = info["peer"]
+            self.peer = (str(peer[0]), int(peer[1])) if isinstance(peer, tuple) else None
+            via = f"proxy {info['proxy']} at " if info["proxy"] else ""
+            where = f"{peer[0]} port {peer[1]}" if self.peer else info["address"]
+            self.info(f"connected to {via}{where} in {ms}")
+        elif name == "proxy.connect":
+            self._block("> ", "\x1b[33m", [visible(info["request_line"])])
+            status = info["status"]
+            answer = f"{status} {visible(info['reason'])}" if status is not None else "no answer"
+            self.info(f"proxy tunnel to {visible(info['target'])}: {answer} in {ms}")
+        elif name == "socks5":
+            dns = "resolved by the proxy" if info["remote_dns"] else "resolved here"
+            self.info(f"SOCKS5 tunnel through {info['proxy']} to {visible(info['target'])} ({dns}) in {ms}")
+        elif name == "tls":
+            self.tls, self.tls_at = elapsed, event.start + elapsed
+            self.info(
+                f"TLS {info['version']}, cipher {info['cipher'] or '?'}, ALPN {info['alpn'] or '-'}, "
+                f"handshake {ms}"
+            )
+            self._certificate(info.get("ssl_object"))
+        elif name == "pool.acquire":
+            self.reused = info["reused"]
+            if self.reused:
+                self.info(f"re-using the connection to {info['origin']}")
+        elif name == "request.head":
+            if info["request_line"].endswith(" HTTP/2"):
+                self.info("using HTTP/2")
+            self._request(info)
+        elif name == "response.head":
+            self.first_byte = elapsed
+            self._response(info)
+        elif name == "retry":
+            self.info(f"attempt {info['attempt']} failed: {info['reason']}")
+            if self.notes is not None:
+                left = info["retries_left"]
+                self.notes.write(f"netwire: retrying in {info['delay']:.1f} s ({left} left): {info['reason']}\n")
+                self.notes.flush()
+        elif name == "redirect":
+            self.info(f"following redirect to {visible(info['location'])}")
+
+    def _block(self, mark: str, color: str, lines: list[str]) -> None:
         p = self.p
-        url = request.url
-        lines = [visible(f"{request.method} {url.request_target} HTTP/{self.version}")]
-        if "host" not in request.headers:
-            lines.append(p.header("Host", visible(url.host)))
-        # Credentials stay off the terminal (and out of pasted bug reports).
-        lines += [
-            p.header(visible(n), "****" if n.lower() in ("authorization", "proxy-authorization") else visible(v))
-            for n, v in request.headers.multi_items()
-        ]
-        out = "".join(p.paint("> ", "\x1b[33m") + line + "\n" for line in lines)
-        self.stream.write(out + p.paint(">", "\x1b[33m") + "\n")
-        length = request.headers.get("content-length")
+        out = "".join(p.paint(mark, color) + line + "\n" for line in lines)
+        self.stream.write(out + p.paint(mark.strip(), color) + "\n")
+
+    def _request(self, info: Any) -> None:
+        from ...http.trace import REDACTED
+
+        p = self.p
+        lines = [visible(info["request_line"])]
+        # Credentials stay off the terminal (and out of pasted bug reports): the hook redacts them.
+        lines += [p.header(visible(n), "****" if v == REDACTED else visible(v)) for n, v in info["headers"]]
+        self._block("> ", "\x1b[33m", lines)
+        fields = {n.lower(): v for n, v in info["headers"]}
+        length = fields.get("content-length")
         if length and length != "0":
             self.info(f"request body: {length} bytes")
-        elif request.headers.get("transfer-encoding"):
+        elif fields.get("transfer-encoding"):
             self.info("request body: chunked")
 
-    def response(self, response: Any) -> None:
+    def _response(self, info: Any) -> None:
         p = self.p
-        mark = p.paint("< ", "\x1b[36m")
         # The trace is for people: control characters a server sent are shown, never acted on.
-        lines = [p.status_line(response.http_version, response.status, visible(response.reason))]
-        lines += [p.header(visible(n), visible(v)) for n, v in response.headers.multi_items()]
-        self.stream.write("".join(mark + line + "\n" for line in lines) + p.paint("<", "\x1b[36m") + "\n")
+        lines = [p.status_line(info["http_version"], info["status"], visible(info["reason"]))]
+        lines += [p.header(visible(n), visible(v)) for n, v in info["headers"]]
+        self._block("< ", "\x1b[36m", lines)
+
+    def _certificate(self, tls: Any) -> None:
+        if tls is None:
+            return
+        cert = peer_certificate(tls)
+        if cert:
+            self.info(f"peer certificate subject: {_cert_names(cert.get('subject', ()))}")
+            self.info(f"peer certificate issuer: {_cert_names(cert.get('issuer', ()))}, "
+                      f"expires {cert.get('notAfter', '?')}")
+            sans = visible(", ".join(v for k, v in cert.get("subjectAltName", ()) if k in ("DNS", "IP Address")))
+            if sans:
+                self.info(f"peer certificate names: {sans}")
+        if self.insecure:
+            self.info(self.p.warning("certificate NOT verified (--insecure)"))
 
     def timings(self, body_bytes: int) -> None:
         def ms(v: float | None) -> str:
@@ -715,114 +785,6 @@ def peer_certificate(sock: Any) -> dict[str, Any]:
         return {}
     finally:
         os.unlink(f.name)
-
-
-_TracingClient: Any = None
-
-
-def _tracing_client_class() -> Any:
-    """A Client that reports connects and exchanges to a Trace (built on first use: keeps -h fast)."""
-    global _TracingClient
-    if _TracingClient is not None:
-        return _TracingClient
-    import socket
-
-    from ...http.client import Client
-    from ...http.connection import open_connection
-    from ...sockets.happy_eyeballs import connect_addrinfos, interleave_addresses
-
-    class TracingClient(Client):
-        # These override two internal steps of Client: connecting (to time DNS, TCP and TLS
-        # apart) and one exchange (to print heads as they go). The CLI ships with the client.
-        def __init__(self, trace: Trace, **options: Any) -> None:
-            super().__init__(**options)
-            self._trace = trace
-
-        def _connect(self, origin: Any, proxy: Any, t: Any, deadline: float | None, h2: bool = False) -> Any:
-            trace = self._trace
-            started = time.monotonic()
-            if proxy is not None or self.uds is not None or origin.scheme == "http+unix":
-                conn = super()._connect(origin, proxy, t, deadline, h2)
-                trace.connect, trace.dns, trace.tls = time.monotonic() - started, None, None
-                trace.connect_at, trace.dns_at, trace.tls_at = time.monotonic(), None, None
-                via = f" via proxy {proxy.url}" if proxy is not None else ""
-                trace.info(f"connected to {origin}{via} in {trace.connect * 1000:.2f} ms")
-            else:
-                try:
-                    infos = socket.getaddrinfo(origin.host, origin.port, 0, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-                except (OSError, UnicodeError):
-                    return super()._connect(origin, proxy, t, deadline, h2)  # raises the usual ConnectError
-                resolved = time.monotonic()
-                trace.dns = resolved - started
-                trace.dns_at = resolved
-                addresses = ", ".join(dict.fromkeys(str(i[4][0]) for i in infos))
-                trace.info(f"{origin.host} resolved to {addresses} in {trace.dns * 1000:.2f} ms")
-                sock = connect_addrinfos(
-                    origin.host, origin.port, interleave_addresses(infos), timeout=t.connect, deadline=deadline
-                )
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                connected = time.monotonic()
-                trace.connect = connected - resolved
-                trace.connect_at = connected
-                peer = sock.getpeername()
-                trace.info(f"connected to {peer[0]} port {peer[1]} in {trace.connect * 1000:.2f} ms")
-                ctx = None
-                if origin.scheme == "https":
-                    ctx = self._h2_context(origin.host) if h2 else self._context()
-                conn = open_connection(
-                    origin, connect_timeout=t.connect, deadline=deadline, ssl_context=ctx,
-                    limits=self.parser_limits, sock=sock,
-                )
-                trace.tls = time.monotonic() - connected if ctx is not None else None
-                trace.tls_at = time.monotonic() if ctx is not None else None
-            trace.connect_in_send += time.monotonic() - started
-            try:
-                peer = conn.sock.getpeername()
-                trace.peer = (str(peer[0]), int(peer[1])) if isinstance(peer, tuple) else None
-            except (OSError, AttributeError):
-                trace.peer = None
-            tls: Any = conn.sock
-            if hasattr(tls, "version"):
-                cipher = tls.cipher()
-                trace.info(
-                    f"TLS {tls.version()}, cipher {cipher[0] if cipher else '?'}, ALPN "
-                    f"{tls.selected_alpn_protocol() or '-'}"
-                    + (f", handshake {trace.tls * 1000:.2f} ms" if trace.tls is not None else "")
-                )
-                cert = peer_certificate(tls)
-                if cert:
-                    trace.info(f"peer certificate subject: {_cert_names(cert.get('subject', ()))}")
-                    trace.info(f"peer certificate issuer: {_cert_names(cert.get('issuer', ()))}, "
-                               f"expires {cert.get('notAfter', '?')}")
-                    sans = visible(", ".join(v for k, v in cert.get("subjectAltName", ()) if k in ("DNS", "IP Address")))
-                    if sans:
-                        trace.info(f"peer certificate names: {sans}")
-                if self._verify is False:
-                    trace.info(trace.p.warning("certificate NOT verified (--insecure)"))
-            return conn
-
-        def _send_single(self, request: Any, route: Any) -> Any:
-            trace = self._trace
-            trace.send_started = time.monotonic()
-            trace.connect_in_send = 0.0
-            try:
-                response = super()._send_single(request, route)
-            except BaseException:
-                trace.request(request)
-                raise
-            trace.reused = bool(response.extensions.get("connection_reused"))
-            if trace.reused:
-                trace.info(f"re-using the connection to {request.url.origin}")
-            trace.first_byte = time.monotonic() - trace.send_started - trace.connect_in_send
-            trace.version = response.http_version
-            if response.http_version == "2":
-                trace.info("using HTTP/2")
-            trace.request(request)
-            trace.response(response)
-            return response
-
-    _TracingClient = TracingClient
-    return TracingClient
 
 
 # -- output --------------------------------------------------------------------------------------
@@ -1162,14 +1124,16 @@ def _run(args: argparse.Namespace, spec: Spec, err: TextIO, err_painter: Painter
             path = args.output
         offset = _resume_offset(args, path)
         trace: Trace | None = None
+        # Retries are told on stderr even without -v (as curl does); -s hides them.
+        notes = None if args.silent else err
         if args.verbose:
-            trace = Trace(err, err_painter)
-        elif args.write_out is not None:
+            trace = Trace(err, err_painter, notes)
+        elif args.write_out is not None or (args.retry and notes is not None):
             import io
 
             # -w reports DNS, connect and TLS moments and the peer address: the -v machinery
-            # records them; its text goes nowhere.
-            trace = Trace(io.StringIO(), Painter(False))
+            # records them; its text goes nowhere (but the retry notes do).
+            trace = Trace(io.StringIO(), Painter(False), notes)
         transfer.trace = trace
         client = make_client(args, trace)
     except UsageError as exc:
