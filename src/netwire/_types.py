@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .http.policy.auth import Auth
     from .http.policy.proxies import Proxy
     from .http.policy.retries import Retry
+    from .http.trace import TraceHook
     from .url import URL
 
 __all__ = [
@@ -155,3 +156,4 @@ class ClientOptions(TypedDict, total=False):
     cache: CacheTypes
     http2: HTTP2Types
     http2_limits: H2Limits | None
+    trace: TraceHook | None

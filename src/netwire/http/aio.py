@@ -20,7 +20,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Generator, I
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import TYPE_CHECKING, Any, Unpack, cast
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack, cast
 
 from .._types import (
     JSON,
@@ -78,10 +78,13 @@ from .policy.proxies import Proxy
 from .trace import TraceHook, acquired, h2_request_sent, request_sent, response_received, traced_release
 
 if TYPE_CHECKING:
-    from .aio_h2_connection import AsyncH2Pool
+    from .aio_h2_connection import AsyncH2Pool, AsyncH2Stream
+    from .cache import CacheEntry
     from .fetch import FetchOutcome
 
 __all__ = ["AsyncClient", "AsyncResponse"]
+
+_T = TypeVar("_T")
 
 _CHUNK = 64 * 1024
 
@@ -95,7 +98,13 @@ class _AsyncBody:
 
     __slots__ = ("_conn", "_deadline", "_read_timeout", "_release", "trailers")
 
-    def __init__(self, conn: AsyncConnection, release: Any, read_timeout: float | None, deadline: float | None) -> None:
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        release: Callable[[AsyncConnection, bool], None],
+        read_timeout: float | None,
+        deadline: float | None,
+    ) -> None:
         self._conn: AsyncConnection | None = conn
         self._release = release
         self._read_timeout = read_timeout
@@ -354,7 +363,7 @@ class AsyncResponse(Response):
         self.close()
 
 
-def _h2_released(handle: Any, clean: bool) -> None:
+def _h2_released(handle: AsyncH2Stream, clean: bool) -> None:
     """An HTTP/2 stream's body is done: its ``finish`` already gave the stream back."""
 
 
@@ -649,18 +658,18 @@ class AsyncClient(BaseClient):
             worker = self._cache_thread = ThreadPoolExecutor(1, thread_name_prefix="netwire-cache")
         return worker
 
-    async def _cache_call(self, call: Any) -> Any:
+    async def _cache_call(self, call: Callable[[], _T]) -> _T:
         if self.cache is not None and self.cache.blocking:
             return await asyncio.wrap_future(self._cache_worker().submit(call))
         return call()
 
-    def _cache_background(self, call: Any) -> None:
+    def _cache_background(self, call: Callable[[], None]) -> None:
         if self.cache is not None and self.cache.blocking:
             self._cache_worker().submit(call)  # queued; the next lookup runs after it
         else:
             call()
 
-    def _response_from_cache(self, request: Request, entry: Any, headers: Headers, body: bytes) -> AsyncResponse:
+    def _response_from_cache(self, request: Request, entry: CacheEntry, headers: Headers, body: bytes) -> AsyncResponse:
         return AsyncResponse(
             entry.status,
             body=_StoredBody(body),
@@ -786,7 +795,7 @@ class AsyncClient(BaseClient):
             break
         assert conn is not None and response_head is not None
         conn.requests += 1
-        release: Callable[[Any, bool], None] = pool.release
+        release: Callable[[AsyncConnection, bool], None] = pool.release
         if trace is not None:
             response_received(trace, response_head, sent_at)
             release = traced_release(trace, release, parser, origin)
@@ -798,7 +807,7 @@ class AsyncClient(BaseClient):
     # -- HTTP/2 (http2=True): the same exchange on a multiplexed stream --------------------------------
 
     async def _send_h2(
-        self, request: Request, route: Route, origin: Origin, key: Any, proxy: Proxy | None
+        self, request: Request, route: Route, origin: Origin, key: tuple[object, ...], proxy: Proxy | None
     ) -> AsyncResponse | AsyncConnection | None:
         """One exchange on an HTTP/2 stream: the response (body unread), or, when the server
         picked HTTP/1.1 by ALPN, the new HTTP/1.1 connection for the caller to use (or None).
@@ -854,7 +863,7 @@ class AsyncClient(BaseClient):
         )
 
     @staticmethod
-    async def _h2_body(handle: Any, content: Any, t: Timeout, deadline: float | None) -> None:
+    async def _h2_body(handle: AsyncH2Stream, content: Any, t: Timeout, deadline: float | None) -> None:
         """Stream a request body on an HTTP/2 stream, as its flow-control windows open."""
         write_timeout = t.write
         if isinstance(content, str):

@@ -23,7 +23,7 @@ import select
 import socket
 import ssl
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     ConnectError,
@@ -50,6 +50,9 @@ from .http11 import (
 )
 from .trace import TraceHook, connected, emit, tls_done, tunnel_done
 from .tunnels import ConnectHandshake, Socks5Handshake
+
+if TYPE_CHECKING:
+    from .policy.proxies import Proxy  # type-only: policy sits above the connections
 
 __all__ = ["HIGH_WATER", "AsyncConnection", "open_async_connection"]
 
@@ -105,7 +108,7 @@ class AsyncConnection(asyncio.Protocol):
         # arriving pushes it back. One long-lived timer per connection checks it (see wait()).
         self._want: float | None = None
         self._span: float | None = None
-        self._timer: Any = None
+        self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
         # Wake the waiting task only once the whole response is in (a request that reads the
         # body anyway): one task switch per response instead of one per segment.
@@ -508,7 +511,7 @@ async def open_async_connection(
     ssl_context: ssl.SSLContext | None = None,
     uds: str | None = None,
     limits: ParserLimits = DEFAULT_LIMITS,
-    proxy: Any = None,
+    proxy: Proxy | None = None,
     proxy_headers: list[tuple[str, str]] | None = None,
     proxy_ssl_context: ssl.SSLContext | None = None,
     keep_raw: bool = False,
@@ -556,7 +559,7 @@ async def _open(
     ssl_context: ssl.SSLContext | None,
     uds: str | None,
     limits: ParserLimits,
-    proxy: Any,
+    proxy: Proxy | None,
     proxy_headers: list[tuple[str, str]] | None,
     proxy_ssl_context: ssl.SSLContext | None,
     where: str,
@@ -659,7 +662,7 @@ async def _open_traced(
     ssl_context: ssl.SSLContext | None,
     uds: str | None,
     limits: ParserLimits,
-    proxy: Any,
+    proxy: Proxy | None,
     proxy_headers: list[tuple[str, str]] | None,
     proxy_ssl_context: ssl.SSLContext | None,
     where: str,
@@ -773,7 +776,7 @@ async def _http_connect(
             return head
 
 
-async def _socks5(conn: AsyncConnection, origin: Origin, proxy: Any) -> None:
+async def _socks5(conn: AsyncConnection, origin: Origin, proxy: Proxy) -> None:
     """Drive the sans-IO SOCKS5 handshake over ``conn``."""
     remote_dns = proxy.kind == "socks5h"
     target = origin.host

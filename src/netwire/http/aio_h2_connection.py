@@ -406,7 +406,7 @@ class AsyncH2Stream:
                 raise self.stream.error
             await self.wait_event(read_timeout, deadline)
 
-    async def send_body(self, data: bytes | memoryview, write_timeout: float | None, deadline: float | None) -> None:
+    async def send_body(self, data: bytes | bytearray | memoryview, write_timeout: float | None, deadline: float | None) -> None:
         """Send ``data`` on the stream as the flow-control windows open (the write timeout fires
         when they stay shut that long)."""
         conn = self.conn

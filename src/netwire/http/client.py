@@ -85,7 +85,7 @@ from .trace import (
 from .tunnels import authority, http_connect, socks5_connect
 
 if TYPE_CHECKING:
-    from .h2_connection import SyncH2Pool
+    from .h2_connection import SyncH2Pool, SyncH2Stream
 
 __all__ = ["Client"]
 
@@ -436,7 +436,7 @@ class Client(BaseClient):
                 raise
             break
         conn.requests += 1
-        release: Callable[[Any, bool], None] = pool.release
+        release: Callable[[HTTP11Connection, bool], None] = pool.release
         if trace is not None:
             response_received(trace, response_head, sent_at)
             release = traced_release(trace, release, parser, origin)
@@ -448,7 +448,7 @@ class Client(BaseClient):
     # -- HTTP/2 (http2=True): the same exchange on a multiplexed stream --------------------------------
 
     def _send_h2(
-        self, request: Request, route: Route, origin: Origin, key: Any, proxy: Proxy | None
+        self, request: Request, route: Route, origin: Origin, key: tuple[object, ...], proxy: Proxy | None
     ) -> Response | Connection | None:
         """One exchange on an HTTP/2 stream: the response (body unread), or, when the server
         picked HTTP/1.1 by ALPN, the new HTTP/1.1 connection for the caller to use (or None).
@@ -528,7 +528,7 @@ def _send_body(
     return None
 
 
-def _h2_body(handle: Any, content: Any, t: Timeout, deadline: float | None) -> None:
+def _h2_body(handle: SyncH2Stream, content: Any, t: Timeout, deadline: float | None) -> None:
     """Stream a request body on an HTTP/2 stream, as its flow-control windows open."""
     write_timeout = t.write
     if isinstance(content, str):

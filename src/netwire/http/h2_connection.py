@@ -294,7 +294,7 @@ class SyncH2Stream:
         self.conn = conn
         self.stream = stream
 
-    def send_body(self, data: bytes | memoryview, write_timeout: float | None, deadline: float | None) -> None:
+    def send_body(self, data: bytes | bytearray | memoryview, write_timeout: float | None, deadline: float | None) -> None:
         """Send ``data`` as the flow-control windows open (the write timeout fires if they stay shut)."""
         conn = self.conn
         stream = self.stream

@@ -41,6 +41,9 @@ from .http11 import Informational, ResponseHead
 
 if TYPE_CHECKING:
     from h2.connection import H2Connection
+    from h2.events import ConnectionTerminated as _GoAway
+
+    from ..url import URL
 
 try:
     from h2.exceptions import H2Error as _H2Error
@@ -494,8 +497,8 @@ class H2Core:
             fields.append((name.decode("latin-1"), value.decode("latin-1")))
         return ResponseHead(status, "", H2_VERSION, fields, True)
 
-    def _on_goaway(self, event: Any) -> None:
-        code = int(event.error_code)
+    def _on_goaway(self, event: _GoAway) -> None:
+        code = int(event.error_code or 0)  # h2 types it Optional; a GOAWAY always carries one
         last = event.last_stream_id
         message = f"{self.where} ended the HTTP/2 connection (GOAWAY {_code_name(code)}, last stream {last})"
         extra = getattr(event, "additional_data", None)
@@ -841,7 +844,7 @@ def _code_name(code: int) -> str:
     return _CODE_NAMES.get(code, f"error {code:#x}")
 
 
-def request_parts(url: Any, override: str | None) -> tuple[str, str, str]:
+def request_parts(url: URL, override: str | None) -> tuple[str, str, str]:
     """``(:scheme, :authority, :path)`` of a request to ``url`` (a netwire URL)."""
     scheme = "https" if url.scheme == "https" else "http"
     return scheme, url.host, override if override is not None else url.request_target

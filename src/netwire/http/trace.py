@@ -45,7 +45,10 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .http11 import ResponseHead
 
 __all__ = ["REDACTED", "TraceEvent", "TraceHook", "emit", "redact_headers", "redact_url", "tracer_for"]
 
@@ -224,7 +227,7 @@ def h2_request_sent(
     emit(trace, "request.body", start, bytes=size)
 
 
-def response_received(trace: TraceHook, head: Any, sent_at: float) -> None:
+def response_received(trace: TraceHook, head: ResponseHead, sent_at: float) -> None:
     """``response.head``: ``head`` (an http11 ``ResponseHead``) arrived, ``sent_at`` after sending."""
     emit(
         trace,
@@ -263,7 +266,7 @@ def traced_release(
     return release_traced
 
 
-def _closed(conn: Any) -> bool:
+def _closed(conn: object) -> bool:
     """Whether the pool closed ``conn`` (a sync Connection's socket, an async one's transport)."""
     alive = getattr(conn, "alive", None)
     if alive is not None:
