@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from functools import partial
@@ -36,6 +36,7 @@ from .._types import (
     URLTypes,
 )
 from ..errors import ReadError, RequestError, StreamError, WriteError
+from ._verbs import Verbs
 from .aio_connection import AsyncConnection, open_async_connection
 from .aio_pool import AsyncConnectionPool
 from .batch import FetchOutcome, amap
@@ -397,7 +398,7 @@ async def _drain(response: AsyncResponse) -> None:
         response.close()
 
 
-class AsyncClient(BaseClient):
+class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
     """A pooled HTTP/1.1 client on asyncio. Use ``async with``, or ``await client.aclose()``.
 
     Its options are :class:`~netwire.clientbase.BaseClient`'s (the sync client's).
@@ -468,34 +469,6 @@ class AsyncClient(BaseClient):
             yield response
         finally:
             response.close()
-
-    async def get(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
-        """Send a GET request; the keywords are :meth:`request`'s (``params``, ``headers``, ``timeout``, ``auth``...)."""
-        return await self.request("GET", url, **kwargs)
-
-    async def head(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
-        """Send a HEAD request (the response has no body); the keywords are :meth:`request`'s."""
-        return await self.request("HEAD", url, **kwargs)
-
-    async def options(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
-        """Send an OPTIONS request; the keywords are :meth:`request`'s."""
-        return await self.request("OPTIONS", url, **kwargs)
-
-    async def post(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
-        """Send a POST request with ``content``, ``data`` (a form), ``json`` or ``files``; the keywords are :meth:`request`'s."""
-        return await self.request("POST", url, **kwargs)
-
-    async def put(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
-        """Send a PUT request with ``content``, ``data``, ``json`` or ``files``; the keywords are :meth:`request`'s."""
-        return await self.request("PUT", url, **kwargs)
-
-    async def patch(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
-        """Send a PATCH request with ``content``, ``data``, ``json`` or ``files``; the keywords are :meth:`request`'s."""
-        return await self.request("PATCH", url, **kwargs)
-
-    async def delete(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> AsyncResponse:
-        """Send a DELETE request; the keywords are :meth:`request`'s."""
-        return await self.request("DELETE", url, **kwargs)
 
     def map(
         self,

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Any
 
 from .._types import (
     JSON,
@@ -24,11 +24,11 @@ from .._types import (
     HeaderTypes,
     ParamTypes,
     ProxyTypes,
-    RequestOptions,
     TimeoutTypes,
     URLTypes,
 )
 from ..errors import ProxyError, ReadError, ReadTimeout, RequestError, WriteError
+from ._verbs import Verbs
 from .clientbase import UNSET, USER_AGENT, BaseClient
 from .connection import Connection, HTTP11Connection, Origin, ResponseBody, open_connection
 from .content import iter_file
@@ -91,7 +91,7 @@ __all__ = ["Client"]
 
 
 
-class Client(BaseClient):
+class Client(BaseClient, Verbs[Response]):
     """A pooled HTTP/1.1 client (sync). Use it as a context manager, or call ``close()``.
 
     Its options are :class:`~netwire.clientbase.BaseClient`'s.
@@ -149,34 +149,6 @@ class Client(BaseClient):
             yield response
         finally:
             response.close()
-
-    def get(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> Response:
-        """Send a GET request; the keywords are :meth:`request`'s (``params``, ``headers``, ``timeout``, ``auth``...)."""
-        return self.request("GET", url, **kwargs)
-
-    def head(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> Response:
-        """Send a HEAD request (the response has no body); the keywords are :meth:`request`'s."""
-        return self.request("HEAD", url, **kwargs)
-
-    def options(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> Response:
-        """Send an OPTIONS request; the keywords are :meth:`request`'s."""
-        return self.request("OPTIONS", url, **kwargs)
-
-    def post(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> Response:
-        """Send a POST request with ``content``, ``data`` (a form), ``json`` or ``files``; the keywords are :meth:`request`'s."""
-        return self.request("POST", url, **kwargs)
-
-    def put(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> Response:
-        """Send a PUT request with ``content``, ``data``, ``json`` or ``files``; the keywords are :meth:`request`'s."""
-        return self.request("PUT", url, **kwargs)
-
-    def patch(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> Response:
-        """Send a PATCH request with ``content``, ``data``, ``json`` or ``files``; the keywords are :meth:`request`'s."""
-        return self.request("PATCH", url, **kwargs)
-
-    def delete(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> Response:
-        """Send a DELETE request; the keywords are :meth:`request`'s."""
-        return self.request("DELETE", url, **kwargs)
 
     def _make_pool(self) -> None:
         # Called by BaseClient.__init__ (which holds the typed keywords).
