@@ -112,7 +112,7 @@ class ResponseHead:
     ``raw_fields`` to ``Headers``, which answers lookups from it without building the list.
     """
 
-    __slots__ = ("headers", "http_version", "index", "keep_alive", "raw_fields", "reason", "status")
+    __slots__ = ("headers", "http_version", "index", "keep_alive", "raw_fields", "raw_lower", "reason", "status")
     headers: list[tuple[str, str]]
     index: dict[str, list[str]] | None
 
@@ -121,6 +121,7 @@ class ResponseHead:
     ) -> None:
         self.index = None  # headers by lower-cased name, when built
         self.raw_fields: str | None = None
+        self.raw_lower: str | None = None  # raw_fields lower-cased (the fast path made it anyway)
         self.status = status
         self.reason = reason
         self.http_version = http_version
@@ -128,10 +129,11 @@ class ResponseHead:
         self.keep_alive = keep_alive
 
     @classmethod
-    def _lazy(cls, status: int, reason: str, http_version: str, raw_fields: str) -> ResponseHead:
+    def _lazy(cls, status: int, reason: str, http_version: str, raw_fields: str, raw_lower: str) -> ResponseHead:
         # ``headers`` and ``index`` stay unset slots until read (see __getattr__).
         head = cls.__new__(cls)
         head.raw_fields = raw_fields
+        head.raw_lower = raw_lower
         head.status = status
         head.reason = reason
         head.http_version = http_version
@@ -570,7 +572,7 @@ class ResponseParser:
             return False  # a list, a bad length or another coding: judged by the full path
         reason = m[3]
         head = ResponseHead._lazy(
-            status, "" if reason is None else reason.decode("latin-1"), "1.0" if m[1] == b"0" else "1.1", raw
+            status, "" if reason is None else reason.decode("latin-1"), "1.0" if m[1] == b"0" else "1.1", raw, low
         )
         self._frame(head, content_length, transfer_encoding, connection or None, events)
         if end < len(data):

@@ -69,12 +69,13 @@ class Headers(MutableMapping[str, str]):
         return h
 
     @classmethod
-    def _from_raw(cls, raw: str) -> Headers:
-        # A section the parser's fast path validated (ResponseHead.raw_fields); ``_items`` stays
-        # an unset slot until read (see __getattr__).
+    def _from_raw(cls, raw: str, low: str | None = None) -> Headers:
+        # A section the parser's fast path validated (ResponseHead.raw_fields, with its lower-
+        # cased copy when the parser has it); ``_items`` stays an unset slot until read (see
+        # __getattr__).
         h = cls.__new__(cls)
         h._raw = raw
-        h._low = None
+        h._low = low
         h._index = None
         return h
 
