@@ -214,7 +214,7 @@ def run(args: argparse.Namespace | None = None) -> list[Row]:
             if name == "protego" and importlib.util.find_spec("protego") is None:
                 continue
             print(f"   robots: instructions of {name} can_fetch (valgrind)", file=sys.stderr, flush=True)
-            ir = instructions.per_call(setup, call, small=2, big=7)
+            ir = instructions.per_call(setup, call, small=2, big=7, warmup=2)
             if ir is not None:
                 rows.append({"group": "robots: can_fetch (instructions/call)", "name": name, "value": ir / 1000,
                              "unit": "instr", "higher": False})

@@ -201,7 +201,7 @@ def run(args: Any) -> list[dict[str, Any]]:
                             ("urljoin (instructions/url, caches cleared)", "[{m}.urljoin(b, r) for b, r in zip(bs, rs)]")):
             for name, m in (("netwire.parse", "nw"), ("urllib.parse", "std")):
                 print(f"   {group}: {name} (valgrind)", file=sys.stderr, flush=True)
-                ir = instructions.per_call(setup, f"{m}.clear_cache(); " + call.format(m=m), small=2, big=7)
+                ir = instructions.per_call(setup, f"{m}.clear_cache(); " + call.format(m=m), small=2, big=7, warmup=2)
                 if ir is not None:
                     rows.append({"group": group, "name": name, "value": ir / 1000, "unit": "instr", "higher": False})
     queries = [u.partition("?")[2].partition("#")[0] for u in absolute]

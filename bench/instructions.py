@@ -24,7 +24,7 @@ import sys
 sys.path.insert(0, {bench!r})
 sys.path.insert(0, {src!r})
 {setup}
-for _ in range(50):
+for _ in range({warmup}):
     {call}
 for _ in range({n}):
     {call}
@@ -35,10 +35,10 @@ def available() -> bool:
     return shutil.which("valgrind") is not None
 
 
-def _total_ir(setup: str, call: str, n: int) -> int:
+def _total_ir(setup: str, call: str, n: int, warmup: int) -> int:
     with tempfile.TemporaryDirectory(prefix="netwire-ir-") as tmp:
         out = os.path.join(tmp, "callgrind.out")
-        script = _TEMPLATE.format(bench=str(HERE), src=str(HERE.parent / "src"), setup=setup, call=call, n=n)
+        script = _TEMPLATE.format(bench=str(HERE), src=str(HERE.parent / "src"), setup=setup, call=call, n=n, warmup=warmup)
         subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, "-c", script],
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=1800,
@@ -51,13 +51,13 @@ def _total_ir(setup: str, call: str, n: int) -> int:
     return int(m.group(1))
 
 
-def per_call(setup: str, call: str, small: int = 100, big: int = 600) -> float | None:
-    """Instructions one ``call`` costs after ``setup`` (Python source, run at module level), or
-    None when valgrind is missing or the run failed."""
+def per_call(setup: str, call: str, small: int = 100, big: int = 600, warmup: int = 50) -> float | None:
+    """Instructions one ``call`` costs after ``setup`` (Python source, run at module level) and
+    ``warmup`` calls, or None when valgrind is missing or the run failed."""
     if not available():
         return None
     try:
-        return (_total_ir(setup, call, big) - _total_ir(setup, call, small)) / (big - small)
+        return (_total_ir(setup, call, big, warmup) - _total_ir(setup, call, small, warmup)) / (big - small)
     except (subprocess.SubprocessError, OSError, RuntimeError) as exc:
         print(f"   instructions: {exc}", file=sys.stderr)
         return None
