@@ -76,9 +76,16 @@ TARGETS: list[tuple[str, str, str, str, float]] = [
      "urllib.request.urlopen", 3.0),
     ("urlopen GET 128 B CPU vs urllib", "urlopen GET 128 B (CPU µs/req)", "netwire.request.urlopen",
      "urllib.request.urlopen", 3.0),
+    ("urlopen GET 128 B instructions vs urllib", "urlopen GET 128 B (instructions/req)", "netwire.request.urlopen",
+     "urllib.request.urlopen", 3.0),
     ("urlsplit vs urllib.parse", "urlsplit 10k (caches cleared)", "netwire.parse", "urllib.parse", 1.5),
+    ("urlsplit instructions vs urllib.parse", "urlsplit (instructions/url, caches cleared)", "netwire.parse",
+     "urllib.parse", 1.5),
     ("urljoin vs urllib.parse", "urljoin 10k (caches cleared)", "netwire.parse", "urllib.parse", 1.5),
+    ("urljoin instructions vs urllib.parse", "urljoin (instructions/url, caches cleared)", "netwire.parse",
+     "urllib.parse", 1.5),
     ("robots can_fetch vs protego", "robots: {n}k can_fetch", "netwire", "protego", 10.0),
+    ("robots can_fetch instructions vs protego", "robots: can_fetch (instructions/call)", "netwire", "protego", 10.0),
 ]
 
 
