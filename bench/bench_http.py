@@ -120,6 +120,11 @@ def sequential_clients(base: str, path: str, only: str | None = None) -> dict[st
 
         hc = httpx.Client()
         out["httpx.Client"] = lambda: hc.get(url).content
+    if want("rnet") and _have("rnet"):
+        import rnet  # Rust (reqwest); its blocking client runs a tokio runtime: CPU counts all threads
+
+        rc = rnet.BlockingClient()
+        out["rnet"] = lambda: rc.get(url).bytes()
     if want("pycurl") and _have("pycurl"):
         import io
 

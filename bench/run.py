@@ -65,6 +65,8 @@ TARGETS: list[tuple[str, str, str, str, float]] = [
      "pycurl", 1.2),
     ("sequential GET 128 B, req/s vs urllib3", "sequential GET 128 B (req/s)", "netwire.Client",
      "urllib3.PoolManager", 0.0),
+    ("sequential GET 128 B, req/s vs rnet", "sequential GET 128 B (req/s)", "netwire.Client", "rnet", 1.0),
+    ("sequential GET 128 B, CPU vs rnet", "sequential GET 128 B (CPU µs/req)", "netwire.Client", "rnet", 1.0),
     ("sequential GET 128 B, req/s vs httpx", "sequential GET 128 B (req/s)", "netwire.Client", "httpx.Client", 0.0),
     ("20 conns async (asyncio) vs aiohttp", "20 conns, {n} GETs (asyncio)", "netwire.AsyncClient", "aiohttp", 2.5),
     ("20 conns async (uvloop) vs aiohttp", "20 conns, {n} GETs (uvloop)", "netwire.AsyncClient", "aiohttp", 3.0),
