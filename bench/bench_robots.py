@@ -22,6 +22,8 @@ import urllib.robotparser
 from collections.abc import Callable
 from typing import Any
 
+import instructions
+
 Row = dict[str, Any]
 
 CALLS = 100_000
@@ -200,6 +202,22 @@ def run(args: argparse.Namespace | None = None) -> list[Row]:
         answers[name] = [ask(u) for u in urls]
         print(f"   {name}: {allowed}/{calls} allowed", file=sys.stderr)
 
+    if getattr(args, "instructions", False) and instructions.available():
+        base = ("import bench_robots as b\nurls = b.make_urls()[:1000]\n")
+        setups = {
+            "netwire": (base + "from netwire.robotparser import RobotFileParser\np = RobotFileParser()\n"
+                        "p.parse(b.make_robots().splitlines())", "[p.can_fetch(b.AGENT, u) for u in urls]"),
+            "protego": (base + "from protego import Protego\np = Protego.parse(b.make_robots())",
+                        "[p.can_fetch(u, b.AGENT) for u in urls]"),
+        }
+        for name, (setup, call) in setups.items():
+            if name == "protego" and importlib.util.find_spec("protego") is None:
+                continue
+            print(f"   robots: instructions of {name} can_fetch (valgrind)", file=sys.stderr, flush=True)
+            ir = instructions.per_call(setup, call, small=2, big=7, warmup=2)
+            if ir is not None:
+                rows.append({"group": "robots: can_fetch (instructions/call)", "name": name, "value": ir / 1000,
+                             "unit": "instr", "higher": False})
     rows += _conformance()
     for name, got in answers.items():
         if name != "netwire":

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import gc
 import random
+import sys
 import time
 import urllib.parse as stdlib_parse
 from collections.abc import Callable
 from typing import Any
+
+import instructions
 
 from netwire import parse as nw_parse
 from netwire.url import URL
@@ -190,6 +193,17 @@ def run(args: Any) -> list[dict[str, Any]]:
         ("netwire.parse", lambda: [nw_parse.unquote(nw_parse.quote(p)) for p in paths]),
         ("urllib.parse", lambda: [stdlib_parse.unquote(stdlib_parse.quote(p)) for p in paths]),
     ], repeats, before=_clear)
+    if getattr(args, "instructions", False) and instructions.available():
+        setup = ("import bench_url\nimport netwire.parse as nw\nimport urllib.parse as std\n"
+                 "us = bench_url.urls()[:1000]\nbs = [bench_url.BASES[i % 4] for i in range(1000)]\n"
+                 "rs = bench_url.relatives()[:1000]")
+        for group, call in (("urlsplit (instructions/url, caches cleared)", "[{m}.urlsplit(u) for u in us]"),
+                            ("urljoin (instructions/url, caches cleared)", "[{m}.urljoin(b, r) for b, r in zip(bs, rs)]")):
+            for name, m in (("netwire.parse", "nw"), ("urllib.parse", "std")):
+                print(f"   {group}: {name} (valgrind)", file=sys.stderr, flush=True)
+                ir = instructions.per_call(setup, f"{m}.clear_cache(); " + call.format(m=m), small=2, big=7, warmup=2)
+                if ir is not None:
+                    rows.append({"group": group, "name": name, "value": ir / 1000, "unit": "instr", "higher": False})
     queries = [u.partition("?")[2].partition("#")[0] for u in absolute]
     rows += _race("parse_qsl 10k queries", [
         ("netwire.parse", lambda: [nw_parse.parse_qsl(q) for q in queries]),

@@ -15,6 +15,8 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+import instructions
+
 from servers import nginx
 
 Row = dict[str, Any]
@@ -67,7 +69,16 @@ def run(args: argparse.Namespace) -> list[Row]:
             for name, (rate, cpu) in _interleaved_rates(clients, n).items():
                 rows.append({"group": group, "name": name, "value": rate, "unit": "req/s", "higher": True})
                 rows.append({"group": cpu_group, "name": name, "value": cpu, "unit": "µs", "higher": False})
-    rows.sort(key=lambda r: "CPU" in r["group"])
+            if getattr(args, "instructions", False) and instructions.available():
+                setups = {"netwire.request.urlopen": "import netwire.request as m", "urllib.request.urlopen":
+                          "import urllib.request as m"}
+                for name, setup in setups.items():
+                    print(f"   {group}: instructions of {name} (valgrind)", file=sys.stderr, flush=True)
+                    ir = instructions.per_call(setup, f"m.urlopen({url!r}).read()")
+                    if ir is not None:
+                        rows.append({"group": group.replace("(req/s)", "(instructions/req)"), "name": name,
+                                     "value": ir, "unit": "instr", "higher": False})
+    rows.sort(key=lambda r: ("CPU" in r["group"], "instructions" in r["group"]))
     return rows
 
 

@@ -4,12 +4,14 @@
     python bench/run.py               # every section
     python bench/run.py http url      # only these sections
     python bench/run.py --list
+    python bench/run.py http urllib --instructions   # + instructions per request (valgrind)
 
 Each section is a module ``bench/bench_<name>.py`` defining ``run(args) -> list[Row]``. A row is a
 dict: ``group`` (what is measured, e.g. "sequential GET 128 B"), ``name`` (netwire or a peer),
 ``value``, ``unit``, and ``higher`` (True when a bigger value is better). The table shows, for every
-row, its ratio to netwire's row of the same group (>1 means netwire is ahead). Results go to
-``bench/results.json`` (not committed).
+row, its ratio to netwire's row of the same group (>1 means netwire is ahead); CPU time per
+request (this process only) sits beside each rate, and a last table gives the ratios the
+performance targets name. Results go to ``bench/results.json`` (not committed).
 """
 
 from __future__ import annotations
@@ -54,11 +56,83 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         print(f"{g:34} {r['name']:28} {r['value']:14.2f} {r['unit']:8} {ratio:>11}")
 
 
+# The ratios issue 19 sets targets for: (what, group, netwire's row, the peer's row or "best
+# peer", target). A ratio > 1 means netwire is ahead; rows missing from the run are left out.
+TARGETS: list[tuple[str, str, str, str, float]] = [
+    ("sequential GET 128 B, req/s vs pycurl", "sequential GET 128 B (req/s)", "netwire.Client", "pycurl", 1.2),
+    ("sequential GET 128 B, CPU vs pycurl", "sequential GET 128 B (CPU µs/req)", "netwire.Client", "pycurl", 1.2),
+    ("sequential GET 128 B, instructions vs pycurl", "sequential GET 128 B (instructions/req)", "netwire.Client",
+     "pycurl", 1.2),
+    ("sequential GET 128 B, req/s vs urllib3", "sequential GET 128 B (req/s)", "netwire.Client",
+     "urllib3.PoolManager", 0.0),
+    ("sequential GET 128 B, req/s vs rnet", "sequential GET 128 B (req/s)", "netwire.Client", "rnet", 1.0),
+    ("sequential GET 128 B, CPU vs rnet", "sequential GET 128 B (CPU µs/req)", "netwire.Client", "rnet", 1.0),
+    ("sequential GET 128 B, req/s vs httpx", "sequential GET 128 B (req/s)", "netwire.Client", "httpx.Client", 0.0),
+    ("20 conns async (asyncio) vs aiohttp", "20 conns, {n} GETs (asyncio)", "netwire.AsyncClient", "aiohttp", 2.5),
+    ("20 conns async (uvloop) vs aiohttp", "20 conns, {n} GETs (uvloop)", "netwire.AsyncClient", "aiohttp", 3.0),
+    ("20 conns async (uvloop) vs pycurl multi", "20 conns, {n} GETs (uvloop)", "netwire.AsyncClient",
+     "pycurl multi (C, no loop)", 0.0),
+    ("20 conns async CPU (asyncio) vs aiohttp", "CPU per GET (asyncio)", "netwire.AsyncClient", "aiohttp", 0.0),
+    ("download 64 MiB vs the best peer", "download 64 MiB (MB/s)", "netwire.Client", "best peer", 1.0),
+    ("urlopen GET 128 B vs urllib", "urlopen GET 128 B (req/s)", "netwire.request.urlopen",
+     "urllib.request.urlopen", 3.0),
+    ("urlopen GET 128 B CPU vs urllib", "urlopen GET 128 B (CPU µs/req)", "netwire.request.urlopen",
+     "urllib.request.urlopen", 3.0),
+    ("urlopen GET 128 B instructions vs urllib", "urlopen GET 128 B (instructions/req)", "netwire.request.urlopen",
+     "urllib.request.urlopen", 3.0),
+    ("urlsplit vs urllib.parse", "urlsplit 10k (caches cleared)", "netwire.parse", "urllib.parse", 1.5),
+    ("urlsplit instructions vs urllib.parse", "urlsplit (instructions/url, caches cleared)", "netwire.parse",
+     "urllib.parse", 1.5),
+    ("urljoin vs urllib.parse", "urljoin 10k (caches cleared)", "netwire.parse", "urllib.parse", 1.5),
+    ("urljoin instructions vs urllib.parse", "urljoin (instructions/url, caches cleared)", "netwire.parse",
+     "urllib.parse", 1.5),
+    ("robots can_fetch vs protego", "robots: {n}k can_fetch", "netwire", "protego", 10.0),
+    ("robots can_fetch instructions vs protego", "robots: can_fetch (instructions/call)", "netwire", "protego", 10.0),
+]
+
+
+def _find(rows: list[dict[str, Any]], pattern: str, name: str) -> dict[str, Any] | None:
+    head, _, tail = pattern.partition("{n}")
+    for r in rows:
+        g = r["group"]
+        if r["name"] == name and (g == pattern or ("{n}" in pattern and g.startswith(head) and g.endswith(tail))):
+            return r
+    return None
+
+
+def print_targets(rows: list[dict[str, Any]]) -> None:
+    """One table of the ratios the performance targets are stated in (issue 19)."""
+    print(f"\n{'ratio (>1: netwire ahead)':46} {'netwire':>12} {'peer':>12} {'ratio':>7} {'target':>7}")
+    for what, group, ours, peer, target in TARGETS:
+        mine = _find(rows, group, ours)
+        if mine is None:
+            continue
+        if peer == "best peer":
+            others = [r for r in rows if r["group"] == mine["group"] and r is not mine and r["value"]]
+            if not others:
+                continue
+            theirs = max(others, key=lambda r: r["value"]) if mine["higher"] else min(others, key=lambda r: r["value"])
+        else:
+            found = _find(rows, group, peer)
+            if found is None:
+                continue
+            theirs = found
+        if not mine["value"] or not theirs["value"]:
+            continue
+        ratio = mine["value"] / theirs["value"] if mine["higher"] else theirs["value"] / mine["value"]
+        goal = f">={target:g}x" if target else ""
+        print(f"{what:46} {mine['value']:12.1f} {theirs['value']:12.1f} {ratio:6.2f}x {goal:>7}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sections", nargs="*", help="sections to run (default: all)")
     parser.add_argument("--list", action="store_true", help="list the sections")
     parser.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run)")
+    parser.add_argument(
+        "--instructions", action="store_true",
+        help="also count user-space instructions per request with valgrind (slow; where a section supports it)",
+    )
     args = parser.parse_args()
     if args.list:
         print("\n".join(sections()))
@@ -78,6 +152,7 @@ def main() -> int:
         print(f"   ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
     netwire_ratio(rows)
     print_table(rows)
+    print_targets(rows)
     out = HERE / "results.json"
     out.write_text(json.dumps({"when": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows}, indent=1))
     print(f"\nwrote {out}", file=sys.stderr)

@@ -136,6 +136,11 @@ def http11_response(data: bytes) -> None:
     eof = bool(ctrl & 8)
     rng = random.Random(rng_seed)
     whole = _parse_response([payload], method, limits, eof)
+    # A memoryview never takes the parser's fast path for common heads: the full parser must
+    # say exactly what the fast path said about the same bytes.
+    full = _parse_response([memoryview(payload)], method, limits, eof)  # type: ignore[list-item]
+    if whole != full:
+        raise Finding(f"fast path and full parser disagree: fast={whole!r} full={full!r}")
     split = _parse_response(_splits(rng, payload, 1 + (ctrl >> 4) % 2), method, limits, eof)
     if whole != split and not _undecided(whole, split):
         raise Finding(f"outcome depends on how the bytes were split: whole={whole!r} split={split!r}")

@@ -629,5 +629,9 @@ def robots_fetch_flow(client: BaseClient, target: str) -> Generator[Action, Any,
 
 def response_fields(client: BaseClient, head: ResponseHead, method: str) -> tuple[Headers, Decoder | None]:
     """The headers of a response head (with the parser's index), and its content decoder."""
-    headers = Headers._from_list(head.headers, head.index)
+    raw = head.raw_fields  # set when the parser's fast path read the head: fields split lazily
+    if raw is not None:
+        headers = Headers._from_raw(raw, head.raw_lower)
+    else:
+        headers = Headers._from_list(head.headers, head.index)
     return headers, decoder_for(client, headers.get("content-encoding"), method)

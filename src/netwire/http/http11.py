@@ -26,9 +26,10 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ..errors import IncompleteResponse, LocalProtocolError, ProtocolError
+from .models import split_raw_fields
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -90,19 +91,53 @@ class Informational:
 
 
 class ResponseHead:
-    """The status line and header section of the final response."""
+    """The status line and header section of the final response.
 
-    __slots__ = ("headers", "http_version", "index", "keep_alive", "reason", "status")
+    ``headers`` is the field list in arrival order. When the parser's fast path read the head,
+    ``raw_fields`` holds the header section as text (``"\\r\\nName: value\\r\\n...\\r\\n"``, every line
+    already validated) and ``headers`` is only split from it on first access: the client hands
+    ``raw_fields`` to ``Headers``, which answers lookups from it without building the list.
+    """
+
+    __slots__ = ("headers", "http_version", "index", "keep_alive", "raw_fields", "raw_lower", "reason", "status")
+    headers: list[tuple[str, str]]
+    index: dict[str, list[str]] | None
 
     def __init__(
         self, status: int, reason: str, http_version: str, headers: list[tuple[str, str]], keep_alive: bool
     ) -> None:
-        self.index: dict[str, list[str]] | None = None  # headers by lower-cased name, when built
+        self.index = None  # headers by lower-cased name, when built
+        self.raw_fields: str | None = None
+        self.raw_lower: str | None = None  # raw_fields lower-cased (the fast path made it anyway)
         self.status = status
         self.reason = reason
         self.http_version = http_version
         self.headers = headers
         self.keep_alive = keep_alive
+
+    @classmethod
+    def _lazy(cls, status: int, reason: str, http_version: str, raw_fields: str, raw_lower: str) -> ResponseHead:
+        # ``headers`` and ``index`` stay unset slots until read (see __getattr__).
+        head = cls.__new__(cls)
+        head.raw_fields = raw_fields
+        head.raw_lower = raw_lower
+        head.status = status
+        head.reason = reason
+        head.http_version = http_version
+        head.keep_alive = False
+        return head
+
+    if not TYPE_CHECKING:  # hidden from mypy, or every misspelt attribute would type-check
+
+        def __getattr__(self, name):
+            # Only called for an unset slot: a head from the fast path, read for the first time.
+            if name == "headers":
+                self.headers = split_raw_fields(self.raw_fields)
+                return self.headers
+            if name == "index":
+                self.index = None
+                return None
+            raise AttributeError(name)
 
     def __repr__(self) -> str:
         return f"ResponseHead({self.status}, {self.reason!r}, HTTP/{self.http_version}, {len(self.headers)} headers)"
@@ -261,6 +296,12 @@ _CHUNK_SIZE = re.compile(rb"[ \t]*([0-9A-Fa-f]{1,16})[ \t]*(?:;.*)?")
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _INVALID_VALUE_CHARS = re.compile(r"[\x00\r\n]")
 _CLEAN_SECTION = re.compile(r"(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\n\x00]*\r\n)*\r\n")
+# The common response head in one piece: an HTTP/1.0 or 1.1 status line and CRLF lines of token
+# names and values free of CR, LF and NUL, up to the first blank line. Whatever this refuses goes
+# to the line-by-line parser, which accepts or rejects it with a precise error.
+_FAST_HEAD = re.compile(
+    rb"HTTP/1\.([01]) ([0-9]{3})(?: ([^\r\n\x00]*))?\r\n((?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\n\x00]*\r\n)*)\r\n"
+)
 
 _S_HEAD = 0
 _S_LENGTH = 1
@@ -296,6 +337,18 @@ def _last_line_too_long(buf: bytearray, limit: int) -> bool:
     if buf[-1:] == b"\r":
         n -= 1
     return n > limit
+
+
+def _raw_values(raw: str, low: str, key: str) -> list[str]:
+    """The values of every field whose ``"\\r\\nname:"`` is ``key``, in a validated raw section."""
+    values = []
+    i = low.find(key)
+    while i >= 0:
+        j = i + len(key)
+        e = low.find("\r\n", j)
+        values.append(raw[j:e].strip(" \t"))
+        i = low.find(key, e)
+    return values
 
 
 class ResponseParser:
@@ -377,6 +430,8 @@ class ResponseParser:
                 return events
         if state == _S_DONE:
             self.trailing_data += bytes(data)
+            return events
+        if state == _S_HEAD and not self._buf and type(data) is not memoryview and self._fast_head(data, events):
             return events
         self._buf += data
         self._run(events)
@@ -467,6 +522,62 @@ class ResponseParser:
                 self.trailing_data += bytes(buf)
                 buf.clear()
 
+    def _fast_head(self, data: bytes | bytearray, events: list[Event]) -> bool:
+        """Parse a whole common head at the start of ``data`` in one pass; False if not one.
+
+        The framing fields are found by searching the lower-cased section, the field list is
+        left for ``ResponseHead``/``Headers`` to split when someone asks. On False nothing was
+        consumed and the full parser takes ``data``: any head this declines (cut short, 1xx,
+        obs-fold, bare LF, a bad byte, a line or section over a limit...) is judged there, so
+        every rule and error stays the full parser's.
+        """
+        end = data.find(b"\r\n\r\n") + 4
+        limits = self._limits
+        # Under max_line_length as a whole, no line of it can exceed that limit.
+        if end < 4 or end > limits.max_line_length or end > limits.max_header_bytes:
+            return False
+        m = _FAST_HEAD.fullmatch(data, 0, end)
+        if m is None:
+            return False
+        status = int(m[2])
+        if status < 200:
+            return False  # interim responses and 101: rare, the full path handles them
+        start = m.start(4) - 2  # the CRLF ending the status line
+        raw = data[start : end - 2].decode("latin-1")
+        if raw.count("\r\n") - 1 > limits.max_header_count:
+            return False
+        low = raw.lower()  # length-preserving on Latin-1 text, so indices match ``raw``
+        content_length = _raw_values(raw, low, "\r\ncontent-length:")
+        transfer_encoding = _raw_values(raw, low, "\r\ntransfer-encoding:")
+        connection = _raw_values(raw, low, "\r\nconnection:")
+        if len(content_length) + len(transfer_encoding) > 1 or len(connection) > 1:
+            # A framing field twice, or both framings (a smuggling pattern): the full path.
+            return False
+        if (content_length and not content_length[0].isdigit()) or (
+            transfer_encoding and transfer_encoding[0].lower() != "chunked"
+        ):
+            return False  # a list, a bad length or another coding: judged by the full path
+        reason = m[3]
+        head = ResponseHead._lazy(
+            status, "" if reason is None else reason.decode("latin-1"), "1.0" if m[1] == b"0" else "1.1", raw, low
+        )
+        self._frame(head, content_length, transfer_encoding, connection or None, events)
+        if end < len(data):
+            rest = data[end:]
+            n = len(rest)
+            if self._state == _S_LENGTH and n <= self._remaining:
+                # The usual small response: its body came in the same read.
+                events.append(Data(bytes(rest)))
+                self._remaining -= n
+                self._received_body += n
+                if not self._remaining:
+                    self._state = _S_DONE
+                    events.append(EndOfMessage())
+            else:
+                self._buf += rest
+                self._run(events)
+        return True
+
     def _find_section_end(self) -> int:
         """Index just past the blank line ending a header section, or -1 if not there yet."""
         buf = self._buf
@@ -547,7 +658,11 @@ class ResponseParser:
                 )
             events.append(Informational(status, reason, headers))
             return True
-        self._start_body(status, reason, http_version, headers, index, events)
+        head = ResponseHead(status, reason, http_version, headers, False)
+        head.index = index
+        self._frame(
+            head, index.get("content-length", []), index.get("transfer-encoding", []), index.get("connection"), events
+        )
         return True
 
     def _section(self, block: str, what: str) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
@@ -622,20 +737,22 @@ class ResponseParser:
             fields.append((name, value))
         return fields
 
-    def _start_body(
+    def _frame(
         self,
-        status: int,
-        reason: str,
-        http_version: str,
-        headers: list[tuple[str, str]],
-        index: dict[str, list[str]],
+        head: ResponseHead,
+        content_lengths: list[str],
+        transfer_encodings: list[str],
+        connection: list[str] | None,
         events: list[Event],
     ) -> None:
-        content_lengths = index.get("content-length", ())
+        """Decide the body's framing and the connection's fate (RFC 9112 6.3) from the values of
+        the three framing fields, then emit ``head``. Both the full parser and the fast path
+        end here, so the framing rules exist once."""
+        status = head.status
+        http_version = head.http_version
         transfer_encoding: list[str] = []
-        for value in index.get("transfer-encoding", ()):
+        for value in transfer_encodings:
             transfer_encoding.extend(v.strip(" \t").lower() for v in value.split(",") if v.strip(" \t"))
-        connection = index.get("connection")
         if connection is None:
             keep_alive = http_version == "1.1"
         elif len(connection) == 1 and (token := connection[0].lower()) in ("keep-alive", "close"):
@@ -691,10 +808,9 @@ class ResponseParser:
             state = _S_UNTIL_CLOSE
             keep_alive = False
 
-        self.keep_alive = keep_alive
-        self.head = ResponseHead(status, reason, http_version, headers, keep_alive)
-        self.head.index = index
-        events.append(self.head)
+        self.keep_alive = head.keep_alive = keep_alive
+        self.head = head
+        events.append(head)
         self._state = state
         if state == _S_DONE:
             events.append(EndOfMessage())

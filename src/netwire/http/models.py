@@ -14,6 +14,15 @@ if TYPE_CHECKING:
 __all__ = ["Headers", "Limits", "Request", "Response", "Timeout"]
 
 
+def split_raw_fields(raw: str) -> list[tuple[str, str]]:
+    """The (name, value) list of a header section the fast path validated (``ResponseHead.raw_fields``)."""
+    fields = []
+    for line in raw.split("\r\n")[1:-1]:
+        name, _, value = line.partition(":")
+        fields.append((name, value.strip(" \t")))
+    return fields
+
+
 class Headers(MutableMapping[str, str]):
     """HTTP header fields: case-insensitive, ordered, multi-valued.
 
@@ -21,11 +30,18 @@ class Headers(MutableMapping[str, str]):
     by one (use it for Set-Cookie). ``multi_items()`` is the raw list in arrival order.
     """
 
-    __slots__ = ("_index", "_items")
+    __slots__ = ("_index", "_items", "_low", "_raw")
     _items: list[tuple[str, str]]
     # Lower-cased name -> values, built on the first lookup and dropped on any change: a
     # response's headers are asked for several names (encoding, cookies, location...).
     _index: dict[str, list[str]] | None
+    # Headers of a response head the parser's fast path read: the validated section as text
+    # ("\r\nName: value\r\n...\r\n") and its lower-cased copy. Until ``_items`` is first read
+    # (it is then split from ``_raw``, and ``_raw`` dropped), a lookup of a name that occurs at
+    # most once is answered by searching the text: most responses are asked for a few names and
+    # never listed, so the list and the index are never built.
+    _raw: str | None
+    _low: str | None
 
     def __init__(self, headers: HeaderTypes = None) -> None:
         items: list[tuple[str, str]]
@@ -39,6 +55,7 @@ class Headers(MutableMapping[str, str]):
             items = [(str(k), str(v)) for k, v in headers]
         self._items = items
         self._index = None
+        self._raw = None
 
     @classmethod
     def _from_list(cls, items: list[tuple[str, str]], index: dict[str, list[str]] | None = None) -> Headers:
@@ -46,7 +63,48 @@ class Headers(MutableMapping[str, str]):
         h = cls.__new__(cls)
         h._items = items
         h._index = index
+        h._raw = None
         return h
+
+    @classmethod
+    def _from_raw(cls, raw: str, low: str | None = None) -> Headers:
+        # A section the parser's fast path validated (ResponseHead.raw_fields, with its lower-
+        # cased copy when the parser has it); ``_items`` stays an unset slot until read (see
+        # __getattr__).
+        h = cls.__new__(cls)
+        h._raw = raw
+        h._low = low
+        h._index = None
+        return h
+
+    if not TYPE_CHECKING:  # hidden from mypy, or every misspelt attribute would type-check
+
+        def __getattr__(self, name):
+            # Only called for an unset slot, i.e. ``_items`` of headers made by _from_raw.
+            if name == "_items" and self._raw is not None:
+                self._items = split_raw_fields(self._raw)
+                self._raw = self._low = None  # from now on the list is the truth (it may change)
+                return self._items
+            raise AttributeError(name)
+
+    def _raw_find(self, name: str) -> str | bool | None:
+        """Look ``name`` up in the raw section: its value, None if absent, or False when the
+        raw text cannot answer (the name occurs more than once, or could straddle lines)."""
+        raw = self._raw
+        if raw is None or ":" in name or "\n" in name or "\r" in name:
+            return False
+        low = self._low
+        if low is None:
+            low = self._low = raw.lower()  # same length as raw: Latin-1 lower-cases 1:1
+        key = "\r\n" + name.lower() + ":"
+        i = low.find(key)
+        if i < 0:
+            return None
+        j = i + len(key)
+        e = low.find("\r\n", j)
+        if low.find(key, e) >= 0:
+            return False
+        return raw[j:e].strip(" \t")
 
     def _lookup(self) -> dict[str, list[str]]:
         index = self._index
@@ -63,12 +121,24 @@ class Headers(MutableMapping[str, str]):
         return index
 
     def __getitem__(self, name: str) -> str:
+        if self._raw is not None and self._index is None:
+            found = self._raw_find(name)
+            if found is None:
+                raise KeyError(name)
+            if found is not False:
+                return found  # type: ignore[return-value]
         values = self._lookup().get(name.lower())
         if values is None:
             raise KeyError(name)
         return values[0] if len(values) == 1 else ", ".join(values)
 
     def get(self, name: str, default: Any = None) -> Any:
+        if self._raw is not None and self._index is None:
+            found = self._raw_find(name)
+            if found is None:
+                return default
+            if found is not False:
+                return found
         values = self._lookup().get(name.lower())
         if values is None:
             return default
@@ -111,7 +181,13 @@ class Headers(MutableMapping[str, str]):
         self._index = None
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._lookup()
+        if not isinstance(name, str):
+            return False
+        if self._raw is not None and self._index is None:
+            found = self._raw_find(name)
+            if found is not False:
+                return found is not None
+        return name.lower() in self._lookup()
 
     def __iter__(self) -> Iterator[str]:
         seen: set[str] = set()
