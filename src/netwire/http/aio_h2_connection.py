@@ -29,7 +29,6 @@ from ..errors import (
     PoolTimeout,
     ReadError,
     ReadTimeout,
-    StreamReset,
     TotalTimeout,
     WriteError,
     WriteTimeout,
@@ -616,9 +615,3 @@ class AsyncH2Pool:
         self._keys.clear()
 
 
-def retriable(exc: BaseException, stream: H2Stream) -> bool:
-    """Whether a failed stream was certainly not processed by the server: GOAWAY above its id,
-    or REFUSED_STREAM (RFC 9113 8.7), so it may be sent again whatever its method."""
-    if isinstance(exc, ConnectionTerminated) and exc.retriable:
-        return True
-    return isinstance(exc, StreamReset) and exc.error_code == 0x7 and stream.head is None

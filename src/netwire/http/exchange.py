@@ -189,7 +189,7 @@ def h2_retry(exc: ReadError, stream: Any, *, reused: bool, attempt: int, request
     A stream the server refused or cut off by a GOAWAY before processing it may go again
     (RFC 9113 8.7), as may an idempotent request on a reused connection that died before any
     byte of its answer, if the body can be replayed."""
-    from .aio_h2_connection import retriable
+    from .h2_core import retriable
 
     stale = isinstance(exc, ConnectionTerminated) and reused and not stream.received_any
     again = retriable(exc, stream) or (stale and request.method in IDEMPOTENT_METHODS)

@@ -50,7 +50,7 @@ try:
 except ImportError:  # the extra is not installed: H2Core refuses to start anyway
     _H2Error = Exception  # type: ignore[assignment,misc]
 
-__all__ = ["H2_VERSION", "DEFAULT_H2_LIMITS", "H2Core", "H2Limits", "H2Stream", "require_h2"]
+__all__ = ["H2_VERSION", "DEFAULT_H2_LIMITS", "H2Core", "H2Limits", "H2Stream", "require_h2", "retriable"]
 
 H2_VERSION = "2"
 """``Response.http_version`` of a response received over HTTP/2 (HTTP/1.1's is ``"1.1"``)."""
@@ -848,3 +848,10 @@ def request_parts(url: URL, override: str | None) -> tuple[str, str, str]:
     """``(:scheme, :authority, :path)`` of a request to ``url`` (a netwire URL)."""
     scheme = "https" if url.scheme == "https" else "http"
     return scheme, url.host, override if override is not None else url.request_target
+
+def retriable(exc: BaseException, stream: H2Stream) -> bool:
+    """Whether a failed stream was certainly not processed by the server: GOAWAY above its id,
+    or REFUSED_STREAM (RFC 9113 8.7), so it may be sent again whatever its method."""
+    if isinstance(exc, ConnectionTerminated) and exc.retriable:
+        return True
+    return isinstance(exc, StreamReset) and exc.error_code == 0x7 and stream.head is None

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from ..errors import IncompleteResponse, LocalProtocolError, ProtocolError
-from .models import split_raw_fields
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -74,6 +73,15 @@ class ParserLimits:
 DEFAULT_LIMITS: Final = ParserLimits()
 
 # -- events -------------------------------------------------------------------------------------
+
+
+def split_raw_fields(raw: str) -> list[tuple[str, str]]:
+    """The (name, value) list of a header section the fast path validated (``ResponseHead.raw_fields``)."""
+    fields = []
+    for line in raw.split("\r\n")[1:-1]:
+        name, _, value = line.partition(":")
+        fields.append((name, value.strip(" \t")))
+    return fields
 
 
 class Informational:

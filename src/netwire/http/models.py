@@ -7,20 +7,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .._types import HeaderTypes  # named once, in _types.py (re-exported for old imports)
 from ..errors import HTTPStatusError, StreamError
+from .http11 import split_raw_fields
 
 if TYPE_CHECKING:
     from ..url import URL
 
 __all__ = ["Headers", "Limits", "Request", "Response", "Timeout"]
 
-
-def split_raw_fields(raw: str) -> list[tuple[str, str]]:
-    """The (name, value) list of a header section the fast path validated (``ResponseHead.raw_fields``)."""
-    fields = []
-    for line in raw.split("\r\n")[1:-1]:
-        name, _, value = line.partition(":")
-        fields.append((name, value.strip(" \t")))
-    return fields
 
 
 class Headers(MutableMapping[str, str]):
