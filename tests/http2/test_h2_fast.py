@@ -210,6 +210,51 @@ def test_data_frame_repr_leaves_the_payload_out() -> None:
     assert repr(frame) == f"DataFrame(stream_id=1, flags=[]): <{MAX_FRAME} bytes>"
 
 
+def test_reads_go_straight_into_the_reader_and_big_runs_are_lent() -> None:
+    """The driver reads into the frame reader's own buffer (reserve/commit: no copy in
+    between); a big DATA run is lent as views of it, the buffer is never written while one
+    lives, and it is reused once they are gone."""
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    _fast_frames(conn)
+    buffer: Any = conn.incoming_buffer
+    buffer.max_frame_size = MAX_FRAME
+    buffer.lend = True
+    payload = [bytes([i]) * MAX_FRAME for i in range(64)]  # 1 MiB on stream 1
+    wire = b"".join(DataFrame(1, p).serialize() for p in payload)
+    tail = DataFrame(3, b"next").serialize()  # another stream: a run of its own
+
+    def read(data: bytes) -> None:
+        with buffer.reserve(len(data)) as room:
+            room[:] = data
+        buffer.commit(len(data))
+
+    read(wire + tail[:5])  # a partial frame stays behind
+    (frame,) = list(buffer)
+    first = buffer._data
+    assert type(frame.data).__name__ == "Pieces" and len(frame.data) == len(payload) * MAX_FRAME
+    assert b"".join(frame.data.views) == b"".join(payload)
+    views = frame.data.views
+    read(tail[5:] + wire)  # the views are alive: the next read goes to another buffer
+    assert buffer._data is not first
+    assert b"".join(views) == b"".join(payload)  # untouched
+    frames = list(buffer)
+    assert frames[0].data == b"next"
+    assert bytes(frames[1].data) == b"".join(payload)
+    second = buffer._data
+    del views, frame, frames
+    read(wire)  # the first buffer's views are gone: it is taken again, no fresh megabyte
+    assert buffer._data is first
+    assert bytes(next(buffer).data) == b"".join(payload)
+    assert second is not first
+
+
+def test_small_runs_and_unlent_readers_copy() -> None:
+    buffer = fast_reader()
+    buffer.add_data(b"".join(DataFrame(1, b"x" * MAX_FRAME).serialize() for _ in range(16)))
+    (frame,) = list(buffer)
+    assert type(frame.data) is bytes and len(frame.data) == 16 * MAX_FRAME
+
+
 # -- the request HPACK encoder -------------------------------------------------------------------
 
 names = st.text("abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=20)

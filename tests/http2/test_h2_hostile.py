@@ -194,3 +194,19 @@ def test_a_failed_connect_fails_the_requests_waiting_for_it(face: Face) -> None:
         assert time.monotonic() - started < 3  # one attempt (0.5 s), not eight in turn (4 s)
     finally:
         listener.close()
+
+
+def test_a_false_content_length_is_refused_without_reserving_it(face: Face, hostile: H2HostileServer) -> None:
+    """The server claims 10**18 bytes and sends 2 MiB: the sync client's whole-body reader
+    reserves in steps (never the claim), and the mismatch is a protocol error."""
+    import tracemalloc
+
+    driver = h2c(face)
+    tracemalloc.start()
+    try:
+        with pytest.raises(H2ProtocolError, match="protocol violation"):
+            driver.get(hostile.url("/liar"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 1024 * 1024

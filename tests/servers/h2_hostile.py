@@ -255,6 +255,14 @@ class _Conn:
             except OSError:
                 pass
             self.done = True
+        elif path == "/liar":
+            # Claims an exabyte, sends 2 MiB and ends: a client reserving the claim runs out of memory.
+            h2c.send_headers(sid, [(":status", "200"), ("content-length", str(10**18))])
+            h2c.send_data(sid, b"L" * 16384)
+            self.send()
+            for _ in range(127):
+                self.send(_frame(_DATA, 0, sid, b"L" * 16384))
+            self.send(_frame(_DATA, 1, sid, b""))
         elif path == "/big-frame":
             h2c.send_headers(sid, [(":status", "200")])
             self.send(_frame(_DATA, 0, sid, b"z" * 20000))

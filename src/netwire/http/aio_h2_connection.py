@@ -65,9 +65,9 @@ _READ_BUFFER = 256 * 1024
 class AsyncH2Connection(asyncio.BufferedProtocol):
     """One HTTP/2 connection on an asyncio transport (taken over from the TLS/TCP connect).
 
-    A buffered protocol: the transport decrypts into one reused buffer (several TLS records per
-    call), which is copied once into the core's frame reader, instead of a new bytes object per
-    record (asyncio and uvloop both support it on TLS and TCP transports).
+    A buffered protocol: the transport decrypts straight into the core's frame reader (several
+    TLS records per call), instead of a new bytes object per record (asyncio and uvloop both
+    support it on TLS and TCP transports).
     """
 
     def __init__(self, origin: Any, transport: Any, limits: H2Limits = DEFAULT_H2_LIMITS) -> None:
@@ -84,7 +84,6 @@ class AsyncH2Connection(asyncio.BufferedProtocol):
         self._window_waiters: list[asyncio.Future[bool]] = []
         self._write_paused = False
         self._flush_soon: asyncio.Handle | None = None
-        self._read_buffer = memoryview(bytearray(_READ_BUFFER))
         self._inbox = False  # bytes fed to the core and not yet parsed
         self._inbox_soon: asyncio.Handle | None = None
         self.on_free: Callable[[AsyncH2Connection], None] | None = None
@@ -102,12 +101,13 @@ class AsyncH2Connection(asyncio.BufferedProtocol):
     # -- asyncio.Protocol -------------------------------------------------------------------------
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return self._read_buffer
+        # Room in the frame reader's own buffer: the transport decrypts straight into it (the
+        # core never resizes a buffer it lent, so the transport's view stays valid).
+        return self.core.read_into(_READ_BUFFER)
 
     def buffer_updated(self, nbytes: int) -> None:
-        # Buffered in the core and parsed at the end of this loop turn, once for everything
-        # that arrived in it.
-        self.core.feed(self._read_buffer[:nbytes])
+        # Parsed at the end of this loop turn, once for everything that arrived in it.
+        self.core.commit(nbytes)
         self._inbox = True
         if self._inbox_soon is None:
             self._inbox_soon = self.loop.call_soon(self._process)
@@ -311,7 +311,7 @@ class AsyncH2Stream:
 
     # The HTTP/1.1 connection's reading interface (see netwire.aio._AsyncBody).
     @property
-    def chunks(self) -> list[bytes]:
+    def chunks(self) -> list[bytes | memoryview]:
         return self.stream.chunks
 
     @property
@@ -342,7 +342,8 @@ class AsyncH2Stream:
     def take(self) -> bytes:
         stream = self.stream
         chunks = stream.chunks
-        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        first = chunks[0] if len(chunks) == 1 else None
+        data = first if type(first) is bytes else b"".join(chunks)
         stream.chunks = []
         stream.buffered = 0
         conn = self.conn

@@ -139,7 +139,8 @@ class H2Stream:
     def __init__(self, stream_id: int) -> None:
         self.stream_id = stream_id
         self.head: ResponseHead | None = None
-        self.chunks: list[bytes] = []
+        # Body pieces not yet taken: bytes, or views of the frame reader's buffer (see Pieces).
+        self.chunks: list[bytes | memoryview] = []
         self.buffered = 0
         self.unacked = 0  # flow-controlled bytes received and not yet handed back to the server
         self.done = False
@@ -386,6 +387,26 @@ class H2Core:
         if self.error is None:
             self.conn.incoming_buffer.add_data(data)
 
+    def lend_views(self) -> None:
+        """Let big DATA runs reach the streams as views of the read buffer (see ``Pieces``)
+        rather than copies: for a driver whose readers copy them out promptly."""
+        frames: Any = self.conn.incoming_buffer
+        frames.lend = True
+
+    def read_into(self, size: int) -> memoryview:
+        """A view of the frame reader's buffer with room for ``size`` bytes: the driver reads
+        (decrypts) straight into it, then calls :meth:`commit`; no copy between the socket and
+        the frame parser. Release the view (``with``) before the next call."""
+        frames: Any = self.conn.incoming_buffer  # our Frames (see _fast_frames)
+        return frames.reserve(size)  # type: ignore[no-any-return]
+
+    def commit(self, size: int) -> None:
+        """``size`` bytes were read into the last :meth:`read_into` view; parsed by the next
+        :meth:`receive` (``receive(b"")``)."""
+        if self.error is None:
+            frames: Any = self.conn.incoming_buffer
+            frames.commit(size)
+
     def receive(self, data: bytes | list[bytes]) -> None:
         """Feed bytes read from the peer (or several reads at once: the frames are then parsed
         in one pass, not one per TLS record); updates the streams. Raises H2ProtocolError (the
@@ -423,9 +444,13 @@ class H2Core:
                         except _H2Error:  # closed in h2's eyes already
                             pass
                     continue
-                if event.data:
-                    stream.chunks.append(event.data)
-                    stream.buffered += len(event.data)
+                data = event.data
+                if data:
+                    if type(data) is Pieces:  # type: ignore[comparison-overlap]
+                        stream.chunks += data.views
+                    else:
+                        stream.chunks.append(data)  # type: ignore[arg-type]
+                    stream.buffered += len(data)
                     control = 0
                 stream.unacked += size
                 stream.received_any = True
@@ -570,6 +595,27 @@ def _repeat_decoder(max_header_list_size: int) -> Any:
     return RepeatDecoder()
 
 
+# A DATA run this large (and most of its read buffer) is lent as views, not copied.
+_LEND_AT = 128 * 1024
+
+
+class Pieces:
+    """The payload of DATA frames joined by the frame reader: views of its read buffer, in
+    order (``len`` is their total, which is what h2 looks at)."""
+
+    __slots__ = ("size", "views")
+
+    def __init__(self, views: list[memoryview], size: int) -> None:
+        self.views = views
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __bytes__(self) -> bytes:
+        return b"".join(self.views)
+
+
 def _fast_frames(conn: H2Connection) -> None:
     """Give ``conn`` a frame reader that is cheaper per frame than h2's (measured: bench_h2).
 
@@ -609,19 +655,78 @@ def _fast_frames(conn: H2Connection) -> None:
     class Frames(FrameBuffer):
         def __init__(self) -> None:
             super().__init__(server=False)
-            self._pos = 0  # where the next frame starts in self._data
+            # self._data[_pos:_end] is unparsed; the rest is room the driver reads into. It is
+            # never resized in place (a driver's view of it may still be alive: asyncio's
+            # transports hold the get_buffer view until their read returns), only replaced.
+            self._pos = 0
+            self._end = 0
+            self._lent = False  # views of self._data went out as DATA: never write it again
+            self._spares: list[bytearray] = []  # lent buffers, reused once their views are gone
+            # Whether big DATA runs may be lent as views (H2Core.lend_views): for a driver whose
+            # readers copy them out promptly, so the buffer comes back.
+            self.lend = False
+
+        def reserve(self, size: int) -> memoryview:
+            """Room for ``size`` bytes after the unparsed ones, to read into (then :meth:`commit`)."""
+            buf = self._data
+            pos, end = self._pos, self._end
+            if pos == end and not self._lent:
+                pos = end = self._pos = self._end = 0
+            if len(buf) - end < size:
+                left = end - pos
+                if self._lent:
+                    fresh = self._spare(left + size, len(buf))
+                    fresh[:left] = buf[pos:end]
+                    self._spares.append(buf)
+                    self._data = buf = fresh
+                    self._lent = False
+                elif len(buf) - left >= size:
+                    buf[:left] = buf[pos:end]  # slide the partial frame to the front (same size)
+                else:
+                    # Doubling while small; past that, what is asked plus some slack (the
+                    # drivers bound what they read before parsing: _BATCH, _READ_BUFFER).
+                    need = left + size
+                    bigger = bytearray(max(need, min(len(buf) * 2, need + 256 * 1024)))
+                    bigger[:left] = buf[pos:end]
+                    self._data = buf = bigger
+                self._pos, self._end = 0, left
+                end = left
+            return memoryview(buf)[end : end + size]
+
+        def _spare(self, size: int, usual: int) -> bytearray:
+            """A buffer of at least ``size`` bytes (``usual`` if new): a lent one whose views are all gone (a
+            consumer copies them out promptly: recycling it spares the page faults of a fresh
+            megabyte per read), else a new one."""
+            spares = self._spares
+            for i, old in enumerate(spares):
+                if len(old) >= size:
+                    try:
+                        old.append(0)  # a resize: refused while a view of it is alive
+                    except BufferError:
+                        continue
+                    old.pop()
+                    del spares[i]
+                    return old
+            if len(spares) >= 2:
+                del spares[0]  # still lent: left to the views holding it
+            return bytearray(max(size, usual))
+
+        def commit(self, size: int) -> None:
+            """``size`` bytes were read into the view :meth:`reserve` returned."""
+            self._end += size
 
         def add_data(self, data: Any) -> None:
-            if self._pos:
-                del self._data[: self._pos]
-                self._pos = 0
-            self._data += data
+            size = len(data)
+            with self.reserve(size) as view:
+                view[:] = data
+            self._end += size
 
         def __next__(self) -> Frame:
             buf = self._data
+            size = self._end
             while True:
                 pos = self._pos
-                if len(buf) - pos < 9:
+                if size - pos < 9:
                     raise StopIteration
                 high, low, kind, flags, stream_id = header(buf, pos)
                 length = (high << 8) + low
@@ -629,7 +734,7 @@ def _fast_frames(conn: H2Connection) -> None:
                     self._validate_frame_length(length)  # raises FrameTooLargeError
                 start = pos + 9
                 end = start + length
-                whole = len(buf) >= end
+                whole = size >= end
                 stream_id &= 0x7FFFFFFF
                 frame: Any
                 if kind == 0 and not flags & 0x08 and stream_id and not self._headers_buffer:
@@ -640,7 +745,6 @@ def _fast_frames(conn: H2Connection) -> None:
                     # the same flow-control window consumed, and the caller gets one chunk.
                     spans = [(start, end)]
                     total = length
-                    size = len(buf)
                     while not flags & 0x01 and size - end >= 9:
                         high, low, kind, next_flags, next_id = header(buf, end)
                         length = (high << 8) + low
@@ -657,11 +761,20 @@ def _fast_frames(conn: H2Connection) -> None:
                     frame.flags = end_stream if flags & 0x01 else no_flags
                     frame.pad_length = 0
                     frame.body_len = total
-                    with memoryview(buf) as view:
-                        if len(spans) == 1:
-                            frame.data = view[start:end].tobytes()
-                        else:
-                            frame.data = b"".join([view[a:b] for a, b in spans])
+                    if self.lend and total >= _LEND_AT and total >= len(buf) >> 1:
+                        # Most of this buffer is one stream's body (a big download): lend views
+                        # of it instead of copying; the buffer is then never written again
+                        # (reserve() moves on to a new one), and lives while they do. Lending
+                        # only when most of it is body bounds what a small view can pin.
+                        view = memoryview(buf)
+                        frame.data = Pieces([view[a:b] for a, b in spans], total)
+                        self._lent = True
+                    else:
+                        with memoryview(buf) as view:
+                            if len(spans) == 1:
+                                frame.data = view[start:end].tobytes()
+                            else:
+                                frame.data = b"".join([view[a:b] for a, b in spans])
                     self._pos = end
                     return frame  # type: ignore[no-any-return]
                 if kind == 1 and flags & 0x04 and not flags & 0x28 and stream_id and not self._headers_buffer:
