@@ -34,6 +34,8 @@ from netwire import parse as N
 from netwire._robots import RobotsTxt
 from netwire.decoders import Decoder
 from netwire.errors import DecodingError, InvalidURL, ProtocolError
+from netwire.http.hpack import Decoder as HPACKDecoder
+from netwire.http.hpack import HPACKError
 from netwire.http11 import (
     Data,
     EndOfMessage,
@@ -548,6 +550,49 @@ def robots(data: bytes) -> None:
             raise Finding(f"robots {lines!r} on {path!r}: netwire {ours}, reference {want}")
 
 
+def hpack_decoder(data: bytes) -> None:
+    """netwire's HPACK decoder: only HPACKError; agrees with the ``hpack`` package where both accept.
+
+    Control byte: the table size we allow, the header list limit, how the payload is cut into
+    header blocks (consecutive blocks share the dynamic table, as on one connection). netwire
+    may refuse what ``hpack`` lets through only by a rule it enforces and ``hpack`` does not
+    (a size update after a field, more than two in a row, integers above 2**32 - 1); it must
+    never accept what ``hpack`` refuses, nor decode anything differently.
+    """
+    import hpack as H
+    from hpack.exceptions import HPACKError as TheirError
+
+    if not data:
+        return
+    ctrl, payload = data[0], data[1:]
+    allowed = (0, 256, 4096, 65536)[ctrl & 3]
+    limit = (200, 64 * 1024)[(ctrl >> 2) & 1]
+    rng = random.Random(data)
+    ours = HPACKDecoder(max_header_list_size=limit, max_allowed_table_size=allowed)
+    theirs = H.Decoder(max_header_list_size=limit)
+    theirs.max_allowed_table_size = max(allowed, 4096)  # theirs checks this after each block
+    for block in _splits(rng, payload, (ctrl >> 3) & 3):
+        try:
+            got: Any = ours.decode(block)
+        except HPACKError as exc:
+            got = exc
+        try:
+            want: Any = [tuple(h) for h in theirs.decode(block, raw=True)]
+        except (TheirError, IndexError, TypeError, UnicodeDecodeError, ValueError) as exc:
+            want = exc
+        if isinstance(got, HPACKError):
+            stricter = ("after a header field", "more than two", "too large", "continuation octets", "above the")
+            if not isinstance(want, Exception) and not any(s in str(got) for s in stricter):
+                raise Finding(f"netwire refused a block hpack decodes: {got}")
+            return  # the connection would be closed: the contexts part ways here
+        if isinstance(want, Exception):
+            raise Finding(f"netwire decoded a block hpack refuses ({want!r}): {got!r}")
+        if got != want:
+            raise Finding(f"netwire decoded {got!r}, hpack {want!r}")
+        if ours.table_size > ours.max_table_size:
+            raise Finding("dynamic table above its maximum")
+
+
 @dataclass(frozen=True)
 class Target:
     """A fuzz target: its function, and the directory of its seed corpus."""
@@ -584,6 +629,11 @@ _ROBOTS_TOKENS = (
     b"\n", b"\r\n", b"#", b"%7E", b"%2F", b"/", b"FooBot", b"\x00",
 )
 
+_HPACK_TOKENS = (
+    b"\x82", b"\xbe", b"\x80", b"\x40", b"\x00", b"\x10", b"\x20", b"\x3f\xe1\x1f", b"\x7f", b"\xff\xff\xff",
+    b"\x1f\x80\x80\x80\x80", b"\x87", b"\x8f", b"\x01a\x01b", b"\x84\xf1\xe3\xc2\xe5",
+)
+
 TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
@@ -594,5 +644,6 @@ TARGETS: dict[str, Target] = {
         Target("url", url_vs_ada, "netwire.url.URL differential vs ada-url", _URL_TOKENS),
         Target("parse", parse_vs_urllib, "netwire.parse differential vs urllib.parse", (*_URL_TOKENS, b"&", b"=", b"+", b";")),
         Target("robots", robots, "robots.txt parsing and matching vs an RFC 9309 reference", _ROBOTS_TOKENS),
+        Target("hpack", hpack_decoder, "HPACK decoder: only HPACKError, differential vs hpack", _HPACK_TOKENS),
     )
 }

@@ -113,6 +113,21 @@ def _decoders(draw: st.DrawFn) -> bytes:
     return bytes([ctrl]) + draw(_control) + data
 
 
+@st.composite
+def _hpack(draw: st.DrawFn) -> bytes:
+    """Header blocks from the hpack package's encoder (indexing, Huffman, size updates), cut."""
+    import hpack
+
+    encoder = hpack.Encoder()
+    out = bytearray()
+    for _ in range(draw(st.integers(1, 4))):
+        if draw(st.booleans()):
+            encoder.header_table_size = draw(st.sampled_from([0, 64, 256, 4096]))
+        fields = draw(st.lists(st.tuples(st.sampled_from([b"a", b"date", b"x-y", b":status"]), st.binary(max_size=40))))
+        out += encoder.encode(fields, huffman=draw(st.booleans()))
+    return bytes([draw(st.integers(0, 255)) | 2]) + bytes(out)
+
+
 STRATEGIES: dict[str, st.SearchStrategy[bytes]] = {
     "http11": _response(),
     "chunked": _chunked(),
@@ -120,4 +135,5 @@ STRATEGIES: dict[str, st.SearchStrategy[bytes]] = {
     "url": _url(),
     "parse": _parse(),
     "robots": _robots(),
+    "hpack": _hpack(),
 }

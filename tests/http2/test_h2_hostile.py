@@ -210,3 +210,46 @@ def test_a_false_content_length_is_refused_without_reserving_it(face: Face, host
     finally:
         tracemalloc.stop()
     assert peak < 64 * 1024 * 1024
+
+
+def _block(*fields: tuple[bytes, bytes]) -> str:
+    from hpack import Encoder
+
+    return Encoder().encode(list(fields)).hex()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ([(b":status", b"abc")], "the :status b'abc'"),  # once a ValueError out of int()
+        ([(b":status", b"2000")], "the :status"),
+        ([(b"x-a", b"1")], "without :status"),
+        ([(b"x-a", b"1"), (b":status", b"200")], "out of place"),
+        ([(b":status", b"200"), (b":status", b"200")], "out of place"),
+        ([(b":status", b"200"), (b":path", b"/")], "out of place"),
+        ([(b":status", b"200"), (b"X-Upper", b"1")], "invalid header name"),
+        ([(b":status", b"200"), (b"x:y", b"1")], "invalid header name"),
+        ([(b":status", b"200"), (b"", b"1")], "invalid header name"),
+        ([(b":status", b"200"), (b"x-a", b" padded")], "invalid header value"),
+        ([(b":status", b"200"), (b"x-a", b"a\x00b")], "invalid header value"),
+        ([(b":status", b"200"), (b"connection", b"close")], "Connection-specific"),
+        ([(b":status", b"200"), (b"te", b"gzip")], "TE header"),
+    ],
+)
+def test_response_heads_breaking_http2_field_rules_fail_the_connection(
+    face: Face, hostile: H2HostileServer, fields: list[tuple[bytes, bytes]], message: str
+) -> None:
+    """RFC 9113 8.2/8.3, checked by netwire once per distinct header block (h2's own per-field
+    validation is off): a typed H2ProtocolError, and the client goes on on a new connection."""
+    driver = h2c(face)
+    with pytest.raises(H2ProtocolError, match=message):
+        driver.get(hostile.url("/head/" + _block(*fields)))
+    assert driver.get(hostile.url("/ok")).content == b"ok"
+
+
+def test_pseudo_headers_in_trailers_fail_the_connection(face: Face, hostile: H2HostileServer) -> None:
+    driver = h2c(face)
+    with pytest.raises(H2ProtocolError, match="pseudo-header field in the trailers"):
+        driver.get(hostile.url("/trailers/" + _block((b":status", b"200"))))
+    r = driver.get(hostile.url("/trailers/" + _block((b"x-sum", b"abc"))))
+    assert r.content == b"body"

@@ -255,6 +255,18 @@ class _Conn:
             except OSError:
                 pass
             self.done = True
+        elif path.startswith("/head/"):
+            # The header block given (hex, HPACK) as a whole response head, as is: whatever it holds.
+            self.send(_frame(_HEADERS, _END_HEADERS | _END_STREAM, sid, bytes.fromhex(path[6:])))
+        elif path.startswith("/trailers/"):
+            # A good head and body, then the header block given (hex, HPACK) as trailers.
+            from hpack import Encoder
+
+            head = Encoder().encode([(b":status", b"200")])
+            self.send(_frame(_HEADERS, _END_HEADERS, sid, head) + _frame(_DATA, 0, sid, b"body"))
+            self.send(_frame(_HEADERS, _END_HEADERS | _END_STREAM, sid, bytes.fromhex(path[10:])))
+        elif path == "/bad-hpack":
+            self.send(_frame(_HEADERS, _END_HEADERS, sid, b"\x80"))  # static table index 0: invalid
         elif path == "/liar":
             # Claims an exabyte, sends 2 MiB and ends: a client reserving the claim runs out of memory.
             h2c.send_headers(sid, [(":status", "200"), ("content-length", str(10**18))])

@@ -176,11 +176,14 @@ class H2Core:
         self.where = where
         self.limits = limits
         # Outbound headers are checked here (open_stream), more cheaply than h2 does it field by
-        # field; what the server sends is validated by h2.
+        # field.
         config = H2Configuration(
             client_side=True,
             header_encoding=None,
-            validate_inbound_headers=True,
+            # What the server sends is checked once per distinct header block by our decoder
+            # (_h2_decoder, _check_fields) and _head/_trailers, not field by field by h2's
+            # chain of generators on every response (a tenth of the CPU of a small GET).
+            validate_inbound_headers=False,
             validate_outbound_headers=False,
             normalize_outbound_headers=False,
         )
@@ -197,9 +200,7 @@ class H2Core:
         )
         # h2 applies our header limits to its HPACK decoder only once the server acknowledges
         # the SETTINGS; the first response may come before that: apply them from the start.
-        conn.decoder = _repeat_decoder(limits.max_header_list_size)
-        conn.decoder.max_header_list_size = limits.max_header_list_size
-        conn.decoder.max_allowed_table_size = limits.header_table_size
+        conn.decoder = _h2_decoder(limits)
         conn.encoder = _caching_encoder()
         _fast_frames(conn)
         _finish_after_goaway(conn)
@@ -458,7 +459,7 @@ class H2Core:
             elif kind is ev.ResponseReceived:
                 stream = streams.get(event.stream_id)
                 if stream is not None:
-                    stream.head = self._head(event.headers)
+                    stream.head = self._head(event.headers, event.stream_id)
                     stream.received_any = True
                     stream.progress += 1
                 control = 0
@@ -471,12 +472,14 @@ class H2Core:
             elif kind is ev.TrailersReceived:
                 stream = streams.get(event.stream_id)
                 if stream is not None:
+                    if any(k[:1] == b":" for k, _ in event.headers):
+                        raise self._broken(f"a pseudo-header field in the trailers of stream {event.stream_id}")
                     stream.trailers = [(_text(k), _text(v)) for k, v in event.headers]
                     stream.progress += 1
             elif kind is ev.InformationalResponseReceived:
                 stream = streams.get(event.stream_id)
                 if stream is not None:
-                    head = self._head(event.headers)
+                    head = self._head(event.headers, event.stream_id)
                     stream.interim.append(Informational(head.status, "", head.headers))
                     stream.received_any = True
                     stream.progress += 1
@@ -511,16 +514,26 @@ class H2Core:
             self.fail(error)
             raise error
 
-    def _head(self, headers: list[tuple[bytes, bytes]]) -> ResponseHead:
-        status = 0
-        fields: list[tuple[str, str]] = []
-        for name, value in headers:
-            if name[:1] == b":":
-                if name == b":status":
-                    status = int(value)
-                continue
-            fields.append((name.decode("latin-1"), value.decode("latin-1")))
-        return ResponseHead(status, "", H2_VERSION, fields, True)
+    def _head(self, headers: list[tuple[bytes, bytes]], stream_id: int) -> ResponseHead:
+        # _check_fields let through one :status at most, before the other fields.
+        if not headers or headers[0][0] != b":status":
+            raise self._broken(f"a response without :status on stream {stream_id}")
+        value = headers[0][1]
+        if len(value) != 3 or not value.isdigit():
+            raise self._broken(f"the :status {value[:20]!r} on stream {stream_id}")
+        fields = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers[1:]]
+        return ResponseHead(int(value), "", H2_VERSION, fields, True)
+
+    def _broken(self, what: str) -> H2ProtocolError:
+        """The server broke HTTP/2's rules (RFC 9113 8.3): the connection fails with a GOAWAY
+        PROTOCOL_ERROR; the error to raise."""
+        error = H2ProtocolError(f"{self.where} sent {what} over HTTP/2", error_code=_PROTOCOL_ERROR)
+        try:
+            self.conn.close_connection(_PROTOCOL_ERROR)
+        except _H2Error:  # closed in h2's eyes already
+            pass
+        self.fail(error)
+        return error
 
     def _on_goaway(self, event: _GoAway) -> None:
         code = int(event.error_code or 0)  # h2 types it Optional; a GOAWAY always carries one
@@ -556,43 +569,117 @@ class H2Core:
         return H2ProtocolError(f"{self.where} sent {what} over HTTP/2: {exc}", error_code=code)
 
 
-_DECODED_KEEP = 32  # header blocks remembered per connection (see _repeat_decoder)
+_DECODED_KEEP = 32  # header blocks remembered per connection (see _h2_decoder)
 
 
-def _repeat_decoder(max_header_list_size: int) -> Any:
-    """An HPACK decoder that decodes a header block it has seen before only once, when that
-    is certain to give the same headers: its dynamic table was empty before and after.
+# Connection-specific fields, forbidden in HTTP/2 (RFC 9113 8.2.2); ``te`` is checked apart.
+_CONNECTION_FIELDS = frozenset({b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade"})
+# A field name: no controls, space, upper case, DEL or non-ASCII, and a colon only in front
+# (RFC 9113 8.2.1); a value: no NUL, CR or LF.
+_NAME_FINE = re.compile(rb":?[^\x00-\x20A-Z\x7f-\xff:]+\Z").match
+_VALUE_BAD = re.compile(rb"[\x00\r\n]").search
 
-    Most of a small HTTP/2 response's cost is decoding its header block in pure Python
-    (Huffman, literal by literal). Servers that never index response headers (nginx's default)
-    send byte-identical blocks for identical heads (the Date changes once a second); with the
-    dynamic table empty and left empty, such a block refers to nothing that changes, so its
-    decoded list is reused. Anything touching the dynamic table is decoded every time.
+
+def _check_fields(headers: list[tuple[bytes, bytes]]) -> None:
+    """The field rules of RFC 9113 8.2 and 8.3 for a block a server sent us (a response head,
+    an interim response or trailers: the one pseudo-header possible is ``:status``, once, first;
+    whether it must be there is checked where the block's role is known, ``H2Core._head``).
+    Raises h2's ProtocolError, which fails the connection as h2's own checks did."""
+    from h2.exceptions import ProtocolError
+
+    seen_field = False
+    seen_status = False
+    for name, value in headers:
+        if not _NAME_FINE(name):
+            raise ProtocolError(f"Received invalid header name {name[:100]!r}")
+        if value and (_VALUE_BAD(value) or value[:1] in b" \t" or value[-1:] in b" \t"):
+            raise ProtocolError(f"Received invalid header value {value[:100]!r} for {name[:100]!r}")
+        if name[0] == 0x3A:  # b":"
+            if name != b":status" or seen_status or seen_field:
+                raise ProtocolError(f"Received pseudo-header field {name!r} out of place (only one :status, first)")
+            seen_status = True
+            continue
+        seen_field = True
+        if name in _CONNECTION_FIELDS:
+            raise ProtocolError(f"Connection-specific header field present: {name!r}")
+        if name == b"te" and value.lower() != b"trailers":
+            raise ProtocolError(f"Invalid value for TE header: {value[:100]!r}")
+
+
+def _h2_decoder(limits: H2Limits) -> Any:
+    """netwire's HPACK decoder (:mod:`netwire.http.hpack`) in the place ``h2`` calls its own.
+
+    It speaks the ``hpack`` package's interface to ``h2``: ``decode(block, raw=True)``, the
+    ``max_header_list_size`` and ``max_allowed_table_size`` attributes h2 sets from our
+    acknowledged SETTINGS, and hpack's exceptions, which h2 turns into a ProtocolError (an
+    oversized list into a DenialOfServiceError). Our limits apply from the first block, not
+    from the server's SETTINGS acknowledgement on.
+
+    A block seen before is decoded once when that is certain to give the same headers: the
+    dynamic table was empty before and after, and the block holds no table size update. Servers
+    that never index response headers (nginx's default) send byte-identical blocks for
+    identical heads (the Date changes once a second); such a block refers to nothing that
+    changes, so its decoded list is reused. Anything touching the dynamic table is decoded
+    every time.
     """
-    from hpack import Decoder
+    from hpack.exceptions import HPACKDecodingError, OversizedHeaderListError
 
-    class RepeatDecoder(Decoder):
+    from .hpack import Decoder, HeaderListTooLarge, HPACKError
+
+    class H2Decoder:
         def __init__(self) -> None:
-            super().__init__(max_header_list_size=max_header_list_size)
-            self._seen: dict[tuple[bytes, bool], list[Any]] = {}
+            self.inner = Decoder(
+                max_header_list_size=limits.max_header_list_size,
+                max_allowed_table_size=limits.header_table_size,
+            )
+            self._seen: dict[bytes, list[tuple[bytes, bytes]]] = {}
 
-        def decode(self, data: bytes, raw: bool = False) -> Any:
-            table = self.header_table.dynamic_entries
-            if table:
-                return super().decode(data, raw)
-            key = (bytes(data), raw)
-            seen = self._seen.get(key)
-            if seen is not None:
-                return list(seen)
-            headers = list(super().decode(data, raw))
-            if not self.header_table.dynamic_entries:
+        @property
+        def max_header_list_size(self) -> int:
+            return self.inner.max_header_list_size
+
+        @max_header_list_size.setter
+        def max_header_list_size(self, size: int) -> None:
+            self.inner.max_header_list_size = size
+            self._seen.clear()  # remembered lists were checked against the old limit
+
+        @property
+        def max_allowed_table_size(self) -> int:
+            return self.inner.max_allowed_table_size
+
+        @max_allowed_table_size.setter
+        def max_allowed_table_size(self, size: int) -> None:
+            self.inner.max_allowed_table_size = size
+
+        def decode(self, data: bytes, raw: bool = False) -> list[Any]:
+            headers = self._decode(data)
+            if raw:
+                return headers
+            return [(name.decode("utf-8"), value.decode("utf-8")) for name, value in headers]  # as hpack does
+
+        def _decode(self, data: bytes) -> list[tuple[bytes, bytes]]:
+            inner = self.inner
+            key = None
+            if not inner.table and data[:1] and data[0] & 0xE0 != 0x20:
+                key = bytes(data)
+                seen = self._seen.get(key)
+                if seen is not None:
+                    return list(seen)
+            try:
+                headers = inner.decode(data)
+            except HeaderListTooLarge as exc:
+                raise OversizedHeaderListError(str(exc)) from exc
+            except HPACKError as exc:
+                raise HPACKDecodingError(str(exc)) from exc
+            _check_fields(headers)
+            if key is not None and not inner.table:
                 if len(self._seen) >= _DECODED_KEEP:
                     self._seen.clear()
                 self._seen[key] = headers
                 return list(headers)
             return headers
 
-    return RepeatDecoder()
+    return H2Decoder()
 
 
 # A DATA run this large (and most of its read buffer) is lent as views, not copied.
