@@ -9,6 +9,8 @@ nginx on loopback with ``listen ... ssl http2`` (a trustme certificate), 128-byt
   process's CPU time per request (steadier on a loaded machine).
 * 64 MiB in one GET: netwire over HTTP/2 against netwire over HTTP/1.1-over-TLS (the same
   nginx, the client offering only http/1.1 by ALPN), MB/s.
+* HPACK decoding, CPU microseconds per header block: netwire's decoder against the ``hpack``
+  package's, on the hpack-test-case stories in tests/http2/data/hpack (no server involved).
 
     python bench/run.py h2            # or: python bench/bench_h2.py [--quick]
 """
@@ -266,12 +268,50 @@ def big_body(url: str, ca: str, http2: bool, loop: str | None) -> tuple[float, f
     return _on(loop, main())  # type: ignore[no-any-return]
 
 
+def hpack_decoding(rounds: int) -> list[tuple[str, float]]:
+    """Microseconds per header block: netwire's HPACK decoder and the ``hpack`` package's, on
+    the hpack-test-case stories vendored in tests/http2/data/hpack (requests and responses,
+    eight encoders), each story on a fresh decoder as on a new connection."""
+    import json
+
+    from netwire.http.hpack import Decoder
+
+    data = Path(__file__).resolve().parent.parent / "tests" / "http2" / "data" / "hpack"
+    stories = [
+        [(c.get("header_table_size"), bytes.fromhex(c["wire"])) for c in json.loads(p.read_text())["cases"]]
+        for p in sorted(data.glob("*/story_*.json"))
+    ]
+    blocks = sum(map(len, stories))
+    makers: list[tuple[str, Callable[[], Any], bool]] = [("netwire.http.hpack", Decoder, False)]
+    if _have("hpack"):
+        import hpack
+
+        makers.append(("hpack (h2's own)", hpack.Decoder, True))
+    out = []
+    for name, make, raw in makers:
+        best = float("inf")
+        for _ in range(rounds):
+            start = time.process_time()
+            for story in stories:
+                decoder = make()
+                for size, wire in story:
+                    if size is not None:
+                        decoder.max_allowed_table_size = size
+                    decoder.decode(wire, raw=True) if raw else decoder.decode(wire)
+            best = min(best, time.process_time() - start)
+        out.append((name, best / blocks * 1e6))
+    return out
+
+
 def run(args: argparse.Namespace) -> list[Row]:
     quick = getattr(args, "quick", False)
     n = 2_000 if quick else REQUESTS
     n_slow = 400 if quick else SLOW_REQUESTS
     rows: list[Row] = []
     loops = ["asyncio"] + (["uvloop"] if _have("uvloop") else [])
+    for name, us in hpack_decoding(3 if quick else 10):
+        print(f"   HPACK decode {name:34} {us:8.1f} us per header block", file=sys.stderr)
+        rows.append({"group": "HPACK decode (per block)", "name": name, "value": us, "unit": "us", "higher": False})
     with h2_nginx() as (base, ca):
         url = base + "/small.bin"
         group = "h2: 20 in flight, 1 conn, 128 B"
