@@ -16,7 +16,7 @@ import pytest
 
 import netwire
 from tests.drivers import AsyncDriver, Driver
-from tests.servers.h2 import BIG, SMALL, Hypercorn
+from tests.servers.h2 import BIG, SMALL, Hypercorn, pattern
 from tests.servers.nginx import Nginx
 
 Face = Callable[..., Driver]
@@ -82,6 +82,20 @@ def test_hypercorn_streams_a_body_larger_than_the_windows(face: Face, hypercorn_
     client = face(http2=True, verify=ca_file)
     r = client.get(hypercorn_tls.url("/stream?n=6144"))
     assert (r.status, r.http_version, len(r.content)) == (200, "2", 6144 * 1024)
+
+
+@pytest.mark.parametrize("piece", [10007, 16384, 1000])
+def test_big_bodies_in_odd_frames_arrive_exactly(face: Face, hypercorn_tls: Hypercorn, ca_file: str, piece: int) -> None:
+    """9 MiB with a Content-Length in frames of odd sizes: the sync client's whole-body reader
+    copies frame pieces into steps of 4 MiB, then 64 MiB (a step ends inside a frame; the next
+    must go on from there), and streamed reads see the same bytes."""
+    client = face(http2=True, verify=ca_file)
+    url = hypercorn_tls.url(f"/pattern?n={9 * 1024 * 1024 + 3}&piece={piece}")
+    want = pattern(9 * 1024 * 1024 + 3)
+    r = client.get(url)
+    assert r.http_version == "2" and len(r.content) == len(want) and r.content == want
+    r, chunks = client.stream_chunks("GET", url, chunk_size=100_000)
+    assert b"".join(chunks) == want
 
 
 def test_h2c_prior_knowledge(face: Face, h2c_nginx: Nginx, hypercorn_h2c: Hypercorn) -> None:

@@ -72,9 +72,15 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
+def pattern(n: int) -> bytes:
+    """``n`` bytes repeating 0..250: a piece shifted, lost or repeated shows."""
+    return (bytes(range(251)) * (n // 251 + 1))[:n]
+
+
 async def asgi_app(scope: Scope, receive: Receive, send: Send) -> None:
     """``/echo``: the request as JSON (method, path, http_version, headers, body length);
-    ``/stream?n=N``: N KiB in 1 KiB pieces with a trailer-less end; anything else: 404."""
+    ``/stream?n=N``: N KiB in 1 KiB pieces with a trailer-less end; ``/pattern?n=N&piece=P``: N
+    bytes (see :func:`pattern`) with a Content-Length, in P-byte pieces; anything else: 404."""
     if scope["type"] != "http":
         return
     body = bytearray()
@@ -96,6 +102,19 @@ async def asgi_app(scope: Scope, receive: Receive, send: Send) -> None:
         ).encode()
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": payload})
+        return
+    if path == "/pattern":
+        # ``/pattern?n=N&piece=P``: N bytes of a period-251 pattern with a Content-Length, sent
+        # in P-byte pieces (DATA frames of that size: boundaries nowhere near a power of two).
+        query = dict(part.partition("=")[::2] for part in scope["query_string"].decode().split("&"))
+        n, piece = int(query["n"]), int(query.get("piece", "10007"))
+        data = pattern(n)
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(n).encode())]}
+        )
+        for i in range(0, n, piece):
+            await send({"type": "http.response.body", "body": data[i : i + piece], "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
         return
     if path == "/stream":
         n = int(scope["query_string"].decode().partition("=")[2] or "1")

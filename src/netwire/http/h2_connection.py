@@ -519,10 +519,15 @@ class _DirectPieces(io.RawIOBase):
         self._offset = 0
 
     def restart(self, data: bytes) -> None:
-        """The next step's bytes begin with ``data`` (the previous step's result)."""
+        """The next step's bytes begin with ``data`` (the previous step's result), then what
+        is left of the piece the previous step stopped in."""
         if data:
-            self._pieces[self._index : self._index] = [data]
-            self._offset = 0
+            index = self._index
+            pieces = self._pieces
+            if self._offset:
+                pieces[index] = memoryview(pieces[index])[self._offset :]
+                self._offset = 0
+            pieces[index:index] = [data]
 
     def leftover(self) -> list[bytes | memoryview]:
         pieces = self._pieces[self._index :]
@@ -543,7 +548,9 @@ class _DirectPieces(io.RawIOBase):
         while self._index >= len(pieces):
             if self._body._handle is None:
                 return 0
-            self._pieces = pieces = self._body._next(True)
+            # What each read brought, at once (not a megabyte at a time): copied out before
+            # the next read, its buffer goes back to the frame reader instead of a new one.
+            self._pieces = pieces = self._body._next(False)
             self._index = self._offset = 0
         piece = memoryview(pieces[self._index])
         start = self._offset
