@@ -34,6 +34,7 @@ from netwire import parse as N
 from netwire._robots import RobotsTxt
 from netwire.decoders import Decoder
 from netwire.errors import DecodingError, InvalidURL, ProtocolError
+from netwire.http.h2_core import _fast_frames
 from netwire.http.hpack import Decoder as HPACKDecoder
 from netwire.http.hpack import HPACKError
 from netwire.http11 import (
@@ -593,6 +594,69 @@ def hpack_decoder(data: bytes) -> None:
             raise Finding("dynamic table above its maximum")
 
 
+def _read_frames(buffer: Any, pieces: list[bytes], direct: bool) -> tuple[list[Any], str | None]:
+    """The frames a frame buffer yields for ``pieces`` (unpadded DATA runs of one stream merged,
+    as netwire's reader merges them; the rest re-serialized) and the error met, if any."""
+    from h2.exceptions import FrameTooLargeError
+    from h2.exceptions import ProtocolError as H2Error
+    from hyperframe.exceptions import InvalidPaddingError
+    from hyperframe.frame import DataFrame
+
+    out: list[Any] = []
+    try:
+        for piece in pieces:
+            if direct:  # as the drivers feed it: read into its own buffer
+                with buffer.reserve(len(piece)) as room:
+                    room[:] = piece
+                buffer.commit(len(piece))
+            else:
+                buffer.add_data(piece)
+            for frame in buffer:
+                if isinstance(frame, DataFrame) and "PADDED" not in frame.flags:
+                    data = bytes(frame.data)
+                    last = out[-1] if out else None
+                    if isinstance(last, tuple) and last[0] == frame.stream_id and not last[2]:
+                        out[-1] = (last[0], last[1] + data, "END_STREAM" in frame.flags)
+                    else:
+                        out.append((frame.stream_id, data, "END_STREAM" in frame.flags))
+                else:
+                    out.append(frame.serialize())
+    except (H2Error, FrameTooLargeError, InvalidPaddingError) as exc:
+        # (h2.H2Connection.receive_data turns the padding error into a ProtocolError too)
+        return out, type(exc).__name__
+    return out, None
+
+
+def h2_frames(data: bytes) -> None:
+    """netwire's HTTP/2 frame reader (``h2_core._fast_frames``) against h2's FrameBuffer: any
+    bytes, cut anywhere, fed by add_data or read straight into its buffer (lending big DATA
+    runs as views): the same frames, an error wherever h2 has one."""
+    import h2.config
+    import h2.connection
+    from h2.frame_buffer import FrameBuffer
+
+    if not data:
+        return
+    ctrl, payload = data[0], data[1:]
+    max_frame = (16384, 64)[ctrl & 1]
+    theirs = FrameBuffer(server=False)
+    theirs.max_frame_size = max_frame
+    want = _read_frames(theirs, [payload], False)
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    _fast_frames(conn)
+    ours: Any = conn.incoming_buffer
+    ours.max_frame_size = max_frame
+    ours.lend = bool(ctrl & 2)
+    got = _read_frames(ours, _splits(random.Random(data), payload, (ctrl >> 2) & 3), bool(ctrl & 2))
+    if got[0] != want[0][: len(got[0])]:
+        raise Finding(f"netwire's frame reader read {len(got[0])} frames unlike h2's {len(want[0])}")
+    if want[1] is not None and got[1] is None:
+        raise Finding(f"h2 refused ({want[1]}) what netwire's frame reader accepted")
+    # netwire refuses an oversized frame from its header; h2 only once its body is all there.
+    if want[1] is None and got != want and got[1] != "FrameTooLargeError":
+        raise Finding(f"netwire's frame reader: {got[1]} after {len(got[0])} frames; h2's: {len(want[0])} frames")
+
+
 @dataclass(frozen=True)
 class Target:
     """A fuzz target: its function, and the directory of its seed corpus."""
@@ -634,6 +698,11 @@ _HPACK_TOKENS = (
     b"\x1f\x80\x80\x80\x80", b"\x87", b"\x8f", b"\x01a\x01b", b"\x84\xf1\xe3\xc2\xe5",
 )
 
+_H2_FRAME_TOKENS = (
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x01", b"\x00\x00\x03\x01\x04\x00\x00\x00\x01", b"\x00\x00\x00\x09\x04",
+    b"\x00\x00\x08\x06\x00\x00\x00\x00\x00", b"\x00\x40\x00\x00", b"\x08", b"\x01", b"\x20", b"\xff\xff\xff",
+)
+
 TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
@@ -645,5 +714,6 @@ TARGETS: dict[str, Target] = {
         Target("parse", parse_vs_urllib, "netwire.parse differential vs urllib.parse", (*_URL_TOKENS, b"&", b"=", b"+", b";")),
         Target("robots", robots, "robots.txt parsing and matching vs an RFC 9309 reference", _ROBOTS_TOKENS),
         Target("hpack", hpack_decoder, "HPACK decoder: only HPACKError, differential vs hpack", _HPACK_TOKENS),
+        Target("h2frames", h2_frames, "HTTP/2 frame reader vs h2's FrameBuffer, any cut", _H2_FRAME_TOKENS),
     )
 }

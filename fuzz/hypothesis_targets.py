@@ -12,6 +12,8 @@ the same whichever engine drives it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import strategies as st
 
 __all__ = ["STRATEGIES"]
@@ -128,6 +130,35 @@ def _hpack(draw: st.DrawFn) -> bytes:
     return bytes([draw(st.integers(0, 255)) | 2]) + bytes(out)
 
 
+@st.composite
+def _h2frames(draw: st.DrawFn) -> bytes:
+    """Well-formed HTTP/2 frames of the kinds the reader sees, then maybe noise."""
+    from hyperframe.frame import ContinuationFrame, DataFrame, HeadersFrame, PingFrame, WindowUpdateFrame
+
+    out = bytearray()
+    for _ in range(draw(st.integers(1, 8))):
+        sid = draw(st.sampled_from([1, 3, 5]))
+        kind = draw(st.integers(0, 4))
+        body = draw(st.binary(max_size=300))
+        if kind == 0:
+            f: Any = DataFrame(sid, body)
+            if draw(st.booleans()):
+                f.flags.add("END_STREAM")
+        elif kind == 1:
+            f = HeadersFrame(sid, body)
+            f.flags.add("END_HEADERS")
+        elif kind == 2:
+            out += HeadersFrame(sid, body).serialize()
+            f = ContinuationFrame(sid, body)
+            f.flags.add("END_HEADERS")
+        elif kind == 3:
+            f = PingFrame(0, body[:8].ljust(8, b"p"))
+        else:
+            f = WindowUpdateFrame(sid, window_increment=len(body) + 1)
+        out += f.serialize()
+    return bytes([draw(st.integers(0, 255)) & 0xFE]) + bytes(out) + draw(st.binary(max_size=20))
+
+
 STRATEGIES: dict[str, st.SearchStrategy[bytes]] = {
     "http11": _response(),
     "chunked": _chunked(),
@@ -136,4 +167,5 @@ STRATEGIES: dict[str, st.SearchStrategy[bytes]] = {
     "parse": _parse(),
     "robots": _robots(),
     "hpack": _hpack(),
+    "h2frames": _h2frames(),
 }

@@ -41,7 +41,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # The target names, known without importing the targets: atheris must import netwire itself,
 # under its instrumentation, or it sees no coverage. (tests/fuzz_smoke checks this list.)
-NAMES = ("http11", "chunked", "decoders", "url", "parse", "robots", "hpack")
+NAMES = ("http11", "chunked", "decoders", "url", "parse", "robots", "hpack", "h2frames")
 DEFAULT_WORKDIR = Path(os.environ.get("NETWIRE_FUZZ_WORKDIR", "/tmp/netwire-fuzz"))
 MAX_LEN = 4096
 
