@@ -277,8 +277,8 @@ def metadata_record(uri: str, fields: Iterable[tuple[str, str]], *, date: str | 
 
 #: zlib level for compressible records (``bulk(gzip_level=...)``, ``--gzip-level``). On HTML
 #: pages (200 of 34 KB, rustdoc's) level 1 takes 9 ns a byte and leaves 30.0% of the size; level 6
-#: (zlib's default) 19 ns and 26.5%, level 9 27 ns and 26.5%: level 6 costs twice the CPU of a
-#: crawl's most expensive step for files 12% smaller. Every WARC reader takes any level.
+#: (zlib's default) 19 ns and 26.5%, level 9 27 ns and 26.5%. Compressing is the costliest step
+#: of a text page's record; level 6 doubles it for files 12% smaller. Every reader takes any level.
 GZIP_LEVEL = 1
 #: A record up to this size gets a small zlib window: setting up zlib's full 32 KiB window and
 #: 256 KiB hash costs more than compressing a request head.
