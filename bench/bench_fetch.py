@@ -8,8 +8,14 @@ process (so its CPU time is measured alone), with 2 requests in flight per host 
 such a setting:
 
 * ``netwire fetch -w 1`` (robots.txt obeyed, WARC output with its digests, index fsynced), and
-  with ``--format files`` (bodies to files named by SHA-256: the output of the aiohttp script);
-* a plain aiohttp script: per-host semaphores, bodies written to files, no robots.txt;
+  with ``--format files`` (bodies to files named by their SHA-256, each written once);
+* three aiohttp scripts (per-host semaphores of 2, 64 in flight, no robots.txt, no index, no
+  fsync), from the least to the same output as netwire's: bodies to one file per URL (the plain
+  script the issue names); bodies to files named by their SHA-256, each written once (what
+  ``--format files`` writes); and WARC with warcio (``WARCWriter``: a request and a response
+  record per URL, gzip per record, SHA-1 block and payload digests: what the WARC output writes,
+  the index aside; warcio compresses every record at zlib level 9, netwire at 1 and not at all
+  the bodies that do not compress, as these random ones);
 * a minimal Scrapy spider (robots on, same per-host concurrency, bodies to files);
 * ``wget -i`` (sequential) and ``aria2c -i`` (64 downloads at once; it has no per-host limit
   across files), when installed (``apt-get install wget aria2``; ``--setup`` does it);
@@ -18,11 +24,13 @@ such a setting:
 img2dataset is not in the table: its downloader decodes every body as an image (and drops what
 does not decode), so it cannot be pointed at HTML or other files.
 
-Figures: URLs per second (wall), and CPU milliseconds per URL (user + system of the process and
+Figures: URLs per second (wall), and CPU microseconds per URL (user + system of the process and
 its children), the median of ``--rounds`` rounds that alternate between the tools (so that a
-busy spell of the machine does not favour one). The server shares the machine: on a 2-core
-machine ``-w 2`` competes with nginx, and CPU per URL (flat as workers grow) is what shows the
-scaling. The full run is 10,000 URLs over 500 hosts; ``--quick`` 2,000 over 100.
+busy spell of the machine does not favour one); beside them the CPU nginx spent per URL (the
+server shares the machine). On a 2-core machine ``-w 2`` competes with nginx: the CPU per URL
+inside the workers (flat as workers grow) is what shows that the fetchers' own work scales, and
+``--pin-server`` keeps nginx on the last CPU. The full run is 10,000 URLs over 500 hosts;
+``--quick`` 2,000 over 100.
 
     python bench/run.py fetch --quick
     python bench/bench_fetch.py --rounds 3 [--setup]
@@ -53,12 +61,14 @@ import asyncio, hashlib, os, sys
 from urllib.parse import urlsplit
 import aiohttp
 
+MODE = sys.argv[3]  # "url": a file per URL; "sha256": files named by the body's SHA-256
+
 async def main(path, out):
     urls = [u.strip() for u in open(path) if u.strip()]
     sems, glob = {}, asyncio.Semaphore(64)
     os.makedirs(out, exist_ok=True)
     conn = aiohttp.TCPConnector(limit=64, limit_per_host=2)
-    async with aiohttp.ClientSession(connector=conn) as s:
+    async with aiohttp.ClientSession(connector=conn, auto_decompress=False) as s:
         async def one(u):
             host = urlsplit(u).netloc
             sem = sems.setdefault(host, asyncio.Semaphore(2))
@@ -68,9 +78,53 @@ async def main(path, out):
                         body = await r.read()
                 except Exception:
                     return
-            with open(os.path.join(out, hashlib.sha256(u.encode()).hexdigest()), "wb") as f:
+            if MODE == "url":
+                name = os.path.join(out, hashlib.sha256(u.encode()).hexdigest())
+            else:
+                name = os.path.join(out, hashlib.sha256(body).hexdigest())
+                if os.path.exists(name):
+                    return
+            with open(name, "wb") as f:
                 f.write(body)
         await asyncio.gather(*(one(u) for u in urls))
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+'''
+
+AIOHTTP_WARCIO_SCRIPT = r'''
+import asyncio, io, os, sys
+from urllib.parse import urlsplit
+import aiohttp
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+async def main(path, out):
+    urls = [u.strip() for u in open(path) if u.strip()]
+    sems, glob = {}, asyncio.Semaphore(64)
+    os.makedirs(out, exist_ok=True)
+    f = open(os.path.join(out, "out.warc.gz"), "wb")
+    writer = WARCWriter(f, gzip=True)
+    conn = aiohttp.TCPConnector(limit=64, limit_per_host=2)
+    async with aiohttp.ClientSession(connector=conn, auto_decompress=False) as s:
+        async def one(u):
+            parts = urlsplit(u)
+            sem = sems.setdefault(parts.netloc, asyncio.Semaphore(2))
+            async with glob, sem:
+                try:
+                    async with s.get(u) as r:
+                        body = await r.read()
+                except Exception:
+                    return
+            target = parts.path + ("?" + parts.query if parts.query else "")
+            req = StatusAndHeaders(f"GET {target} HTTP/1.1", list(r.request_info.headers.items()),
+                                   is_http_request=True)
+            resp = StatusAndHeaders(f"{r.status} {r.reason}", list(r.headers.items()), protocol="HTTP/1.1")
+            writer.write_request_response_pair(
+                writer.create_warc_record(u, "request", payload=io.BytesIO(b""), http_headers=req),
+                writer.create_warc_record(u, "response", payload=io.BytesIO(body), http_headers=resp),
+            )
+        await asyncio.gather(*(one(u) for u in urls))
+    f.close()
 
 asyncio.run(main(sys.argv[1], sys.argv[2]))
 '''
@@ -119,15 +173,44 @@ def _worker_cpu(out: str) -> float | None:
     return float(value) if value else None
 
 
-def _fetched(out: str) -> int:
-    """How many URLs a tool fetched: 2xx in netwire's summary, else the files it wrote."""
+def _server_cpu(pids: list[int]) -> float:
+    """CPU seconds (user + system) the server's processes have used so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def _server_pids(root: int) -> list[int]:
+    """nginx's process and its workers."""
+    pids = [root]
+    try:
+        with open(f"/proc/{root}/task/{root}/children") as f:
+            pids += [int(p) for p in f.read().split()]
+    except OSError:
+        pass
+    return pids
+
+
+def _fetched(out: str) -> int | None:
+    """How many URLs a tool fetched: 2xx in netwire's summary, else the files it wrote (None:
+    cannot tell, bodies named by content are written once)."""
     summary = os.path.join(out, "summary.json")
     if os.path.exists(summary):
         import json
 
         with open(summary) as f:
             return int(json.load(f)["ok"])
-    return sum(len(files) for _, _, files in os.walk(out))
+    names = [name for _, _, files in os.walk(out) for name in files]
+    if names == ["out.warc.gz"]:
+        from warcio.archiveiterator import ArchiveIterator
+
+        with open(os.path.join(out, "out.warc.gz"), "rb") as f:
+            return sum(record.rec_type == "response" for record in ArchiveIterator(f))
+    return len(names) if len(names) > FILES else None
 
 
 def _timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
@@ -201,9 +284,18 @@ def run(args: argparse.Namespace) -> list[Row]:
                 script = os.path.join(d, "aio.py")
                 with open(script, "w") as f:
                     f.write(AIOHTTP_SCRIPT)
-                tools.append(([one, to_files], "aiohttp script", [sys.executable, script, url_file, "OUT"]))
-            except ImportError:
-                print("   aiohttp not installed: skipped", file=sys.stderr)
+                tools.append(([one, to_files], "aiohttp script (file per URL)",
+                              [sys.executable, script, url_file, "OUT", "url"]))
+                tools.append(([to_files], "aiohttp script (files by SHA-256)",
+                              [sys.executable, script, url_file, "OUT", "sha256"]))
+                import warcio  # noqa: F401
+
+                script = os.path.join(d, "aio_warcio.py")
+                with open(script, "w") as f:
+                    f.write(AIOHTTP_WARCIO_SCRIPT)
+                tools.append(([one], "aiohttp + warcio (WARC)", [sys.executable, script, url_file, "OUT"]))
+            except ImportError as exc:
+                print(f"   {exc.name} not installed: skipped", file=sys.stderr)
             try:
                 import scrapy  # noqa: F401
 
@@ -223,31 +315,44 @@ def run(args: argparse.Namespace) -> list[Row]:
                 tools.append(([one], "aria2c -i (-j 64)", ["aria2c", "-q", "-j", "64", "-i", aria_input, "-d", "OUT"]))
             else:
                 print("   aria2c not installed (--setup installs it): skipped", file=sys.stderr)
-            measured: dict[str, list[tuple[float, float]]] = {name: [] for _, name, _ in tools}
+            only = getattr(args, "only", None)
+            if only:
+                tools = [t for t in tools if any(word in t[1] for word in only)]
+            if getattr(args, "pin_server", False) and cpus > 1:
+                for pid in _server_pids(server.proc.pid):
+                    os.sched_setaffinity(pid, {cpus - 1})
+            pids = _server_pids(server.proc.pid)
+            # name -> rounds of (URLs/s, CPU us/URL, server CPU us/URL)
+            measured: dict[str, list[tuple[float, float, float]]] = {name: [] for _, name, _ in tools}
             in_workers: dict[str, list[float]] = {}
             for _ in range(rounds):
                 for _, name, cmd in tools:
                     out = tempfile.mkdtemp(dir=d)
+                    served = _server_cpu(pids)
                     wall, cpu = _timed([out if part == "OUT" else part for part in cmd], env)
+                    served = _server_cpu(pids) - served
                     got = _fetched(out)
-                    if got < n_urls:
+                    if got is not None and got < n_urls:
                         print(f"   {name}: only {got} of {n_urls} URLs fetched", file=sys.stderr)
-                    measured[name].append((n_urls / wall, cpu / n_urls * 1000))
+                    measured[name].append((n_urls / wall, cpu / n_urls * 1e6, served / n_urls * 1e6))
                     inside = _worker_cpu(out)
                     if inside is not None:
-                        in_workers.setdefault(name, []).append(inside / n_urls * 1000)
+                        in_workers.setdefault(name, []).append(inside / n_urls * 1e6)
                     shutil.rmtree(out, ignore_errors=True)
             for groups, name, _ in tools:
-                rate = _median([r for r, _ in measured[name]])
-                cpu_ms = _median([c for _, c in measured[name]])
+                rate = _median([m[0] for m in measured[name]])
+                cpu_us = _median([m[1] for m in measured[name]])
+                server_us = _median([m[2] for m in measured[name]])
                 for group in groups:
                     rows.append({"group": group, "name": name, "value": rate, "unit": "URLs/s", "higher": True})
-                    rows.append({"group": f"{group}: CPU", "name": name, "value": cpu_ms, "unit": "ms/URL",
+                    rows.append({"group": f"{group}: CPU", "name": name, "value": cpu_us, "unit": "us/URL",
                                  "higher": False})
+                    rows.append({"group": f"{group}: nginx CPU", "name": name, "value": server_us,
+                                 "unit": "us/URL", "higher": False})
                 if scaling in groups and name in in_workers:
                     rows.append({"group": f"{scaling}: CPU in the workers", "name": name,
-                                 "value": _median(in_workers[name]), "unit": "ms/URL", "higher": False})
-    rows.sort(key=lambda r: (r["group"].endswith("CPU") or "CPU in" in r["group"], r["group"]))
+                                 "value": _median(in_workers[name]), "unit": "us/URL", "higher": False})
+    rows.sort(key=lambda r: ("CPU" in r["group"], r["group"]))
     return rows
 
 
@@ -258,6 +363,8 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int, help="rounds alternating between the tools (default 3; 1 with --quick)")
     parser.add_argument("--setup", action="store_true", help="apt-get install wget and aria2 when missing")
+    parser.add_argument("--only", nargs="+", metavar="WORD", help="only the tools whose name holds one of these")
+    parser.add_argument("--pin-server", action="store_true", help="keep nginx on the last CPU")
     result = run(parser.parse_args())
     netwire_ratio(result)
     print_table(result)

@@ -13,9 +13,11 @@ from pathlib import Path
 from netwire.bulk.index import DoneSet, recover
 from netwire.bulk.warc import (
     compressible,
+    exchange_records,
     gzip_member,
     gzip_parts,
     new_record_id,
+    request_record,
     response_record,
     sha1_base32,
 )
@@ -69,6 +71,27 @@ def test_stored_members_from_parts_read_back_and_chain() -> None:
     # stored: the body's bytes are written from where they are (slices of it), not copied first
     pieces = gzip_parts([b"h", body], compress=False)
     assert any(isinstance(p, memoryview) and p.obj is body for p in pieces)
+    small = os.urandom(5000)  # one stored block: the part itself is written
+    assert any(p is small for p in gzip_parts([b"h", small], compress=False))
+
+
+def test_exchange_records_equal_the_general_builders() -> None:
+    # The crawl's fast path must write what request_record and response_record write.
+    req_head = b"GET /a?b HTTP/1.1\r\nHost: h\r\n\r\n"
+    resp_head = b"HTTP/1.1 200 OK\r\nContent-Length: 6000\r\n\r\n"
+    body = os.urandom(6000)
+    date = "2026-01-01T00:00:00.000000Z"
+    for ip, truncated in ((None, None), ("127.0.0.7", "length")):
+        req, resp = exchange_records("http://h/a?b\n", req_head, resp_head, body, date=date, ip=ip,
+                                     truncated=truncated, compress=False)
+        want_req = request_record("http://h/a?b\n", req_head, date=date, concurrent_to=resp.record_id, ip=ip,
+                                  record_id=req.record_id)
+        want_resp = response_record("http://h/a?b\n", (resp_head, body), len(resp_head), date=date,
+                                    concurrent_to=req.record_id, ip=ip, truncated=truncated,
+                                    record_id=resp.record_id, compress=False)
+        assert req.data == want_req.data and resp.data == want_resp.data
+        assert (req.compress, resp.compress) == (True, False)
+        assert resp.parts[2] is body  # hashed and written from where it lies
 
 
 def test_response_record_digests_from_parts() -> None:

@@ -45,12 +45,10 @@ from .warc import (
     WarcRecord,
     WarcWriter,
     compressible,
+    exchange_records,
     metadata_record,
-    new_record_id,
     request_block,
-    request_record,
     response_head,
-    response_record,
     warc_date,
 )
 
@@ -202,26 +200,23 @@ class Sink:
         return rel
 
     @staticmethod
-    def _exchange_records(ex: _Exchange) -> list[WarcRecord]:
+    def _exchange_records(ex: _Exchange) -> tuple[WarcRecord, WarcRecord]:
         r = ex.response
         request = r.request
         assert request is not None
-        fields = list(request.headers.multi_items())
+        fields = request.headers.multi_items()
         if not any(name.lower() == "host" for name, _ in fields):
             fields.insert(0, ("Host", request.url.host))
         req_block = request_block(request.method, request.url.request_target, fields)
-        # The block as (head, body): the body is hashed and written from where it is, not copied.
+        headers = r.headers
         head = response_head(
-            r.status, r.reason or "", str(r.http_version or "HTTP/1.1"), list(r.headers.multi_items()), len(ex.body)
+            r.status, r.reason or "", str(r.http_version or "HTTP/1.1"), headers.multi_items(), len(ex.body)
         )
-        resp_block, payload_at = (head, ex.body), len(head)
-        req_id, resp_id = new_record_id(), new_record_id()
-        packed = compressible(ex.body, r.headers.get("content-type"), r.headers.get("content-encoding"))
-        return [
-            request_record(ex.url, req_block, date=ex.date, concurrent_to=resp_id, ip=ex.ip, record_id=req_id),
-            response_record(ex.url, resp_block, payload_at, date=ex.date, concurrent_to=req_id, ip=ex.ip,
-                            truncated="length" if ex.truncated else None, record_id=resp_id, compress=packed),
-        ]
+        packed = compressible(ex.body, headers.get("content-type"), headers.get("content-encoding"))
+        return exchange_records(
+            ex.url, req_block, head, ex.body, date=ex.date, ip=ex.ip, truncated="length" if ex.truncated else None,
+            compress=packed,
+        )
 
 
 class _Host:

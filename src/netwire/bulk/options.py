@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import __version__
-from .warc import DEFAULT_MAX_WARC_SIZE
+from .warc import DEFAULT_MAX_WARC_SIZE, GZIP_LEVEL
 
 __all__ = ["DEFAULT_USER_AGENT", "BulkOptions", "parse_rate"]
 
@@ -64,6 +64,10 @@ class BulkOptions:
     max_redirects: int = 10
     warc_max_size: int = DEFAULT_MAX_WARC_SIZE
     """A WARC file is rotated once it holds this many bytes."""
+    gzip_level: int = GZIP_LEVEL
+    """zlib level (1-9) of the WARC records worth compressing; 0 stores every record
+    uncompressed in its gzip member. 1 (the default) is the cheap one: see
+    :data:`~netwire.bulk.warc.GZIP_LEVEL` for the sizes and costs."""
     checkpoint_interval: float = 1.0
     """Seconds between checkpoints (fsync of WARC then index): what a crash can cost."""
     output_format: str = "warc"
@@ -88,5 +92,7 @@ class BulkOptions:
             raise ValueError("timeout and max_time must be positive")
         if self.output_format not in ("warc", "files"):
             raise ValueError(f"output_format must be 'warc' or 'files', not {self.output_format!r}")
+        if not isinstance(self.gzip_level, int) or not 0 <= self.gzip_level <= 9:
+            raise ValueError(f"gzip_level must be 0 (stored) to 9, not {self.gzip_level!r}")
         if self.per_host_rate is not None and not self.per_host_rate > 0:
             raise ValueError("per_host_rate must be positive")

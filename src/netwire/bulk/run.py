@@ -228,7 +228,7 @@ def _run_one_shard(
         writer = None
         if options.output_format == "warc":
             writer = WarcWriter(directory, warc_prefix(shard), max_size=options.warc_max_size, seq=found.next_seq,
-                                on_rotate=send_closed if remote is not None else None)
+                                on_rotate=send_closed if remote is not None else None, level=options.gzip_level)
         index = ShardIndex(directory, shard, writer, interval=options.checkpoint_interval)
         stats = ShardStats(skipped=len(found.done))
         spool_path = os.path.join(directory, f".to-send-{shard:03d}.txt")
