@@ -70,7 +70,7 @@ CACHE_SITE = Site(
         location = /swr/must.txt { add_header Cache-Control "max-age=30, must-revalidate, stale-while-revalidate=60"; }
         # Fresh for an hour, a header that changes with every response, and validators that are
         # never answered 304 (a revalidating HEAD gets a 200 describing the file as it is now).
-        location /head/ { expires 1h; add_header X-Served $msec; if_modified_since off; }
+        location /head/ { expires 1h; add_header X-Served $request_id; if_modified_since off; }
 """,
 )
 

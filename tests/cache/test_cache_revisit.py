@@ -289,3 +289,33 @@ def test_client_sqlite_cache_still_works_after_close_of_peek(cache_nginx: Nginx,
     assert store.peek("http://x/") is None
     with pytest.raises(RuntimeError, match="closed"):
         store.get("http://x/")
+
+
+def test_sqlite_parsed_rows_never_hide_another_writer(tmp_path: Path) -> None:
+    path = tmp_path / "two.sqlite"
+    mine, other = SqliteCache(path), SqliteCache(path)
+    entry = CacheEntry("http://x/", 200, "OK", "1.1", [("ETag", '"a"'), ("Cache-Control", "max-age=60")], b"v1", 1.0, 1.0)
+    mine.put("http://x/", entry)
+    assert [e.field("etag") for e in mine.get("http://x/")] == ['"a"']  # parsed, and kept parsed
+    # Another process: the same times, a new field (a plug-in's update), then a new body.
+    other.update("http://x/", dataclasses.replace(entry, headers=[("ETag", '"b"'), ("Cache-Control", "max-age=60")]))
+    assert [e.field("etag") for e in mine.get("http://x/")] == ['"b"'] == [e.field("etag") for e in mine.peek("http://x/") or []]
+    other.put("http://x/", dataclasses.replace(entry, body=b"v2"))
+    assert [(e.field("etag"), e.body) for e in mine.get("http://x/")] == [('"a"', b"v2")]
+    other.delete("http://x/")
+    assert mine.get("http://x/") == [] and mine.peek("http://x/") == []
+    mine.close()
+    other.close()
+
+
+def test_sqlite_parsed_rows_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import netwire.http.cache as cache_module
+
+    monkeypatch.setattr(cache_module, "PARSED_MEMO_SIZE", 2000)
+    store = SqliteCache(tmp_path / "bound.sqlite")
+    for i in range(50):
+        e = CacheEntry(f"http://x/{i}", 200, "OK", "1.1", [("X-Pad", "p" * 300)], b"b", 1.0, 1.0)
+        store.put(e.url, e)
+        assert store.get(e.url)[0].field("x-pad") == "p" * 300
+    assert store._parsed._size <= 2000 and 0 < len(store._parsed._entries) < 50
+    store.close()

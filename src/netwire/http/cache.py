@@ -344,7 +344,7 @@ CREATE TABLE responses (
     headers TEXT NOT NULL, request_time REAL NOT NULL, response_time REAL NOT NULL,
     stale INTEGER NOT NULL, body INTEGER NOT NULL, PRIMARY KEY (key, variant));
 CREATE INDEX responses_stored ON responses (stored);
-CREATE TABLE bodies (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE bodies (id INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB NOT NULL);
 CREATE TABLE total (id INTEGER PRIMARY KEY CHECK (id = 0), bytes INTEGER NOT NULL);
 INSERT INTO total VALUES (0, 0);
 CREATE TRIGGER responses_in AFTER INSERT ON responses
@@ -354,7 +354,9 @@ CREATE TRIGGER responses_out AFTER DELETE ON responses
 CREATE TRIGGER responses_resized AFTER UPDATE OF size ON responses WHEN new.size != old.size
     BEGIN UPDATE total SET bytes = bytes + new.size - old.size WHERE id = 0; END;
 """
-_COLUMNS = "r.url, r.status, r.reason, r.version, r.headers, r.request_time, r.response_time, r.variant, r.stale"
+_COLUMNS = (
+    "r.url, r.status, r.reason, r.version, r.headers, r.request_time, r.response_time, r.variant, r.stale, r.body"
+)
 _SELECT = f"SELECT {_COLUMNS}, b.data FROM responses r JOIN bodies b ON b.id = r.body WHERE r.key = ?"
 # The body only when small (SQLite reads a column's pages only when the expression needs them).
 _PEEK = (
@@ -365,6 +367,11 @@ _UPDATE = (
     "UPDATE responses SET headers = ?, request_time = ?, response_time = ?, stale = ?, size = ?"
     " WHERE key = ? AND variant = ?"
 )
+#: Header bytes of the entries a :class:`SqliteCache` keeps parsed (fields split, Cache-Control
+#: and dates worked out) between reads, least recently read going first; a read still fetches the
+#: row (and body) from the file, and reuses the parsed fields only when every column of the row
+#: is the one it parsed, so another process's writes are always seen.
+PARSED_MEMO_SIZE = 4 * 1024 * 1024
 
 
 def _join_fields(headers: list[tuple[str, str]]) -> str:
@@ -383,6 +390,78 @@ def _row_entry(row: tuple[Any, ...], body: bytes) -> CacheEntry:
         url, status, reason, version, _split_fields(headers), body, request_time, response_time,
         dict(json.loads(variant)) if variant else {}, bool(stale),
     )
+
+
+def _raw(entry: CacheEntry, fields: str, body: int) -> tuple[Any, ...]:
+    """The columns a row storing ``entry`` has (as a read returns them, but the body)."""
+    return (
+        entry.url, entry.status, entry.reason, entry.http_version, fields, entry.request_time, entry.response_time,
+        entry.variant, int(entry.stale), body,
+    )
+
+
+class _Parsed:
+    """The rows a :class:`SqliteCache` read lately, parsed: (key, variant) -> (the row's columns
+    but the body's bytes, the entry); bounded by header bytes (:data:`PARSED_MEMO_SIZE`), least
+    recently used first out."""
+
+    __slots__ = ("_entries", "_lock", "_size", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._entries: OrderedDict[tuple[str, str], tuple[tuple[Any, ...], CacheEntry, int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = 0
+
+    def entries(self, rows: list[tuple[Any, ...]], key: str) -> list[CacheEntry] | None:
+        """The entries of ``rows`` (a read's: the columns, then the body), parsed now or reused;
+        None when a body is missing (NULL: too big for a peek)."""
+        out = []
+        for row in rows:
+            body = row[10]
+            if body is None:
+                return None
+            memo_key = (key, row[7])
+            with self._lock:
+                got = self._entries.get(memo_key)
+                if got is not None:
+                    self._entries.move_to_end(memo_key)
+            raw = row[:10]
+            if got is not None and got[0] == raw:
+                # The row parsed before, unchanged (its body row too): only the body's bytes are new.
+                template = got[1]
+                entry = CacheEntry(
+                    template.url, template.status, template.reason, template.http_version, template.headers, body,
+                    template.request_time, template.response_time, template.vary, template.stale,
+                )
+                entry._facts = template._facts
+            else:
+                entry = _row_entry(row, body)
+                self.remember(memo_key, raw, entry)
+            out.append(entry)
+        return out
+
+    def body_of(self, memo_key: tuple[str, str]) -> int | None:
+        """The body id of the row last parsed for ``memo_key``, if any."""
+        with self._lock:
+            got = self._entries.get(memo_key)
+        return None if got is None else int(got[0][9])
+
+    def remember(self, memo_key: tuple[str, str], raw: tuple[Any, ...], entry: CacheEntry) -> None:
+        if not self.limit:
+            return
+        cost = entry.size - len(entry.body) + 200  # (works out the facts now: reused from here on)
+        if cost > self.limit:
+            return
+        with self._lock:
+            old = self._entries.pop(memo_key, None)
+            if old is not None:
+                self._size -= old[2]
+            self._entries[memo_key] = (raw, entry, cost)
+            self._size += cost
+            while self._size > self.limit:
+                _, dropped = self._entries.popitem(last=False)
+                self._size -= dropped[2]
 
 
 class SqliteCache:
@@ -417,8 +496,9 @@ class SqliteCache:
         self._idle: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
-        self._peeker: sqlite3.Connection | None = None
+        self._peeker: sqlite3.Cursor | None = None
         self._peek_lock = threading.Lock()
+        self._parsed = _Parsed(PARSED_MEMO_SIZE)
         # Create the file (owner only: it holds responses, private ones too) and its tables now: a
         # bad path fails here, not in the middle of a request.
         if not os.path.exists(self.path):
@@ -432,7 +512,7 @@ class SqliteCache:
                     raise ValueError(f"{self.path}: a cache file of a newer netwire (layout {layout}, this one reads {_LAYOUT})")
                 if layout < _LAYOUT:
                     # An older layout (or a new file): start empty. The first layout's tables go.
-                    for table in ("entries", "responses", "bodies", "total"):
+                    for table in ("entries", "responses", "bodies", "total"):  # (sqlite_sequence stays: harmless)
                         db.execute(f"DROP TABLE IF EXISTS {table}")
                     for statement in _SCHEMA.split(";\n"):
                         if statement.strip():
@@ -480,7 +560,9 @@ class SqliteCache:
             rows = db.execute(_SELECT, (key,)).fetchall()
         finally:
             self._give(db)
-        return [_row_entry(row, row[9]) for row in rows]
+        entries = self._parsed.entries(rows, key)
+        assert entries is not None  # (a body column is never NULL)
+        return entries
 
     def peek(self, key: str) -> list[CacheEntry] | None:
         """:meth:`get` if it can answer at once: None when the file is locked (a writer of another
@@ -491,21 +573,15 @@ class SqliteCache:
         if self._closed or not self._peek_lock.acquire(blocking=False):
             return None
         try:
-            db = self._peeker
-            if db is None:
-                db = self._peeker = self._open(0.0)  # a lock is an answer at once, never a wait
-            rows = db.execute(_PEEK, (PEEK_MAX_BODY, key)).fetchall()
+            cursor = self._peeker
+            if cursor is None:  # a lock is an answer at once, never a wait; one cursor, reused
+                cursor = self._peeker = self._open(0.0).cursor()
+            rows = cursor.execute(_PEEK, (PEEK_MAX_BODY, key)).fetchall()
         except sqlite3.Error:
             return None
         finally:
             self._peek_lock.release()
-        entries = []
-        for row in rows:
-            body = row[9]
-            if body is None:
-                return None
-            entries.append(_row_entry(row, body))
-        return entries
+        return self._parsed.entries(rows, key)
 
     def put(self, key: str, entry: CacheEntry) -> None:
         size = entry.size
@@ -518,12 +594,12 @@ class SqliteCache:
                 # DELETE then INSERT (not INSERT OR REPLACE, whose implicit delete fires no trigger).
                 db.execute("DELETE FROM responses WHERE key = ? AND variant = ?", (key, entry.variant))
                 body = db.execute("INSERT INTO bodies (data) VALUES (?)", (entry.body,)).lastrowid
+                fields = _join_fields(entry.headers)
                 db.execute(
                     "INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         key, entry.variant, time.time(), size, entry.url, entry.status, entry.reason,
-                        entry.http_version, _join_fields(entry.headers), entry.request_time, entry.response_time,
-                        int(entry.stale), body,
+                        entry.http_version, fields, entry.request_time, entry.response_time, int(entry.stale), body,
                     ),
                 )
                 (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
@@ -538,21 +614,25 @@ class SqliteCache:
                 raise
         finally:
             self._give(db)
+        assert body is not None
+        self._parsed.remember((key, entry.variant), _raw(entry, fields, body), entry)
 
     def update(self, key: str, entry: CacheEntry) -> None:
         """Store ``entry``'s header fields, times and mark over those of its variant, in one
         ``UPDATE`` (its body is the one stored: not rewritten). Gone meanwhile: nothing stored."""
+        fields = _join_fields(entry.headers)
         db = self._take()
         try:
             db.execute(
                 _UPDATE,
-                (
-                    _join_fields(entry.headers), entry.request_time, entry.response_time, int(entry.stale),
-                    entry.size, key, entry.variant,
-                ),
+                (fields, entry.request_time, entry.response_time, int(entry.stale), entry.size, key, entry.variant),
             )
         finally:
             self._give(db)
+        memo_key = (key, entry.variant)
+        body = self._parsed.body_of(memo_key)
+        if body is not None:  # the next read reuses this parse if the row is as written (its body too)
+            self._parsed.remember(memo_key, _raw(entry, fields, body), entry)
 
     def delete(self, key: str) -> None:
         db = self._take()
@@ -586,7 +666,7 @@ class SqliteCache:
             idle, self._idle = self._idle, []
         with self._peek_lock:
             peeker, self._peeker = self._peeker, None
-        for db in idle if peeker is None else [*idle, peeker]:
+        for db in idle if peeker is None else [*idle, peeker.connection]:
             db.close()
 
 

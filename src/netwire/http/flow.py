@@ -30,6 +30,7 @@ clients only for type checking (they import this module, not the other way round
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
 from collections.abc import Callable, Generator
@@ -219,13 +220,21 @@ def fresh_hit(client: BaseClient, auth: Auth | None, request: Request) -> Respon
     if plan.key in client._cache_queued:
         return None  # a write for it waits on the cache thread: the loop's ordered get sees it
     entries = rules.lookup_now(store, plan.key)
-    if not entries:
+    if entries is None:
         return None
-    found = rules.select(entries, request)
+    found = rules.select(entries, request) if entries else None
     now = time.time()
     if found is None or not rules.usable(found, plan, now):
+        # The loop comes next, for this very request: it takes this lookup rather than repeat it
+        # (a second sqlite read of the body, for a revalidation).
+        _lookups.last = (request, plan, entries)
         return None
     return _from_cache(client, request, found, now, "hit")
+
+
+# What fresh_hit found for a request it could not answer, per thread: :func:`_through_cache`, run
+# next for the same request object (on the same thread, with no await in between), uses it.
+_lookups = threading.local()
 
 
 def follows(response: Response, follow: bool) -> bool:
@@ -414,12 +423,20 @@ def _through_cache(client: BaseClient, store: Cache, request: Request, route: Ro
         if keys:
             yield CacheOp(lambda: _delete_all(store, keys))
         return response
-    plan = rules.Plan(request)
+    last = getattr(_lookups, "last", None)
+    entries: list[CacheEntry] | None = None
+    if last is not None:
+        _lookups.last = None
+        if last[0] is request:
+            _, plan, entries = last
+    if entries is None:
+        plan = rules.Plan(request)
     found: CacheEntry | None = None
     if not plan.bypass:
         # A store in memory (or sqlite's peek) is called here (microseconds); a get that may
         # block, by the driver.
-        entries = None if plan.key in client._cache_queued else rules.lookup_now(store, plan.key)
+        if entries is None and plan.key not in client._cache_queued:
+            entries = rules.lookup_now(store, plan.key)
         if entries is None:
             entries = yield CacheOp(lambda: store.get(plan.key))
         found = rules.select(entries, request)
