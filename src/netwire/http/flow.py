@@ -447,7 +447,7 @@ def _through_cache(client: BaseClient, store: Cache, request: Request, route: Ro
             if rules.stale_while_revalidate(found, plan, now):
                 # Served stale once, marked: the next request revalidates (see docs/client.md).
                 marked = rules.marked_stale(found)
-                _store_later(client, plan.key, lambda: rules.store_refreshed(store, plan.key, marked))
+                _store_later(client, store, plan.key, lambda: rules.store_refreshed(store, plan.key, marked))
                 return _from_cache(client, request, marked, now, "stale")
         if plan.only_if_cached:  # RFC 9111 5.2.1.7: nothing usable stored
             return _from_cache(client, request, _gateway_timeout(plan.key), now, "miss")
@@ -460,7 +460,7 @@ def _through_cache(client: BaseClient, store: Cache, request: Request, route: Ro
             yield Drain(response)
             now = time.time()
             updated = rules.refresh(found, response.headers, request_time, now)
-            _store_later(client, plan.key, lambda: rules.store_refreshed(store, plan.key, updated))
+            _store_later(client, store, plan.key, lambda: rules.store_refreshed(store, plan.key, updated))
             served = _from_cache(client, request, updated, now, "revalidated")
             served.elapsed = response.elapsed
             return served
@@ -477,7 +477,7 @@ def _through_cache(client: BaseClient, store: Cache, request: Request, route: Ro
             changed = rules.refresh(found, head, request_time, time.time())
         else:
             changed = rules.marked_stale(found)
-        _store_later(client, plan.key, lambda: rules.store_refreshed(store, plan.key, changed))
+        _store_later(client, store, plan.key, lambda: rules.store_refreshed(store, plan.key, changed))
     if rules.storable(request, plan, response):
         recorder = rules.Recorder(
             request, response, request_time, time.time(), store.max_entry_size, _saver(client, store, plan.key)
@@ -515,19 +515,20 @@ def _gateway_timeout(key: str) -> CacheEntry:
     return CacheEntry(key, 504, "Gateway Timeout", "1.1", [("Content-Length", "0")], b"", now, now)
 
 
-def _store_later(client: BaseClient, key: str, call: Callable[[], None]) -> None:
-    """Have the driver run ``call`` (a write to the store): now, or queued on the async client's
-    cache thread. Until it ran, ``key`` is in ``client._cache_queued``, and lookups of it take
-    the ordered way (the driver's get, after the write) rather than an inline peek. A failure
-    is a warning: a cache miss next time, not an error now."""
+def _store_later(client: BaseClient, store: Cache, key: str, call: Callable[[], None]) -> None:
+    """Have the driver run ``call`` (a write to ``store``): now, or queued on the async client's
+    cache thread when the store blocks. Until it ran, ``key`` is in ``client._cache_queued``, and
+    lookups of it take the ordered way (the driver's get, after the write) rather than an inline
+    peek. A failure is a warning: a cache miss next time, not an error now."""
+    if not store.blocking:  # run now, on any driver: nothing to keep in order
+        _warn_on_failure(key, call)
+        return
     queued = client._cache_queued
     queued.append(key)
 
     def run() -> None:
         try:
-            call()
-        except Exception as exc:  # disk full, a locked database
-            warnings.warn(f"netwire cache: could not store {key}: {exc}", RuntimeWarning, stacklevel=2)
+            _warn_on_failure(key, call)
         finally:
             queued.remove(key)
 
@@ -539,10 +540,17 @@ def _store_later(client: BaseClient, key: str, call: Callable[[], None]) -> None
         raise
 
 
+def _warn_on_failure(key: str, call: Callable[[], None]) -> None:
+    try:
+        call()
+    except Exception as exc:  # disk full, a locked database
+        warnings.warn(f"netwire cache: could not store {key}: {exc}", RuntimeWarning, stacklevel=3)
+
+
 def _saver(client: BaseClient, store: Cache, key: str) -> Callable[[CacheEntry], None]:
     """What a :class:`~netwire.cache.Recorder` calls with a finished entry: the driver stores it
     (now, or on its cache thread); a store that fails loses the entry, never the response."""
-    return lambda entry: _store_later(client, key, lambda: store.put(key, entry))
+    return lambda entry: _store_later(client, store, key, lambda: store.put(key, entry))
 
 
 def decoder_for(client: BaseClient, encoding: str | None, method: str) -> Decoder | None:
