@@ -235,33 +235,3 @@ def test_refresh_keeps_what_a_304_may_not_change() -> None:
     assert new.field("cache-control") == "max-age=60" and new.field("content-length") == "4"
     assert new.field("x-old") == "1" and new.field("x-hop") is None and new.field("connection") is None
     assert new.body == e.body and new.response_time == T0 + 6 and freshness_lifetime(new) == 60
-
-
-@pytest.mark.parametrize(
-    "fields",
-    [
-        [("Date", "Tue, 14 Nov 2023 22:14:00 GMT"), ("ETag", '"v1"')],
-        [("Date", "Tue, 14 Nov 2023 22:14:00 GMT"), ("Cache-Control", "max-age=5"), ("Cache-Control", "public")],
-        [("Expires", "Tue, 14 Nov 2023 23:00:00 GMT"), ("Last-Modified", "Tue, 14 Nov 2023 20:00:00 GMT")],
-        [("Age", "7"), ("Date", "Tue, 14 Nov 2023 22:14:00 GMT")],
-        [("Vary", "Accept"), ("Content-Encoding", "gzip")],
-        [],
-    ],
-)
-@pytest.mark.parametrize(
-    "stored",
-    [
-        [("Cache-Control", "no-cache"), ("ETag", '"v0"'), ("Server", "s")],
-        [("Last-Modified", "Tue, 14 Nov 2023 20:00:00 GMT"), ("Age", "3")],
-        [("Expires", "Tue, 14 Nov 2023 22:20:00 GMT"), ("Content-Encoding", "br"), ("Vary", "Accept-Language")],
-    ],
-)
-def test_refresh_works_facts_out_as_from_scratch(stored: list[tuple[str, str]], fields: list[tuple[str, str]]) -> None:
-    from netwire.http.cache import _Facts
-
-    old = entry(*stored)
-    old.facts  # noqa: B018 - worked out, as for any entry that was served or stored
-    new = refresh(old, Headers(fields), T0 + 30, T0 + 31)
-    scratch = _Facts(CacheEntry(**{f: getattr(new, f) for f in ("url", "status", "reason", "http_version", "headers", "body", "request_time", "response_time", "vary")}))
-    for name in _Facts.__slots__:
-        assert getattr(new.facts, name) == getattr(scratch, name), name

@@ -223,42 +223,6 @@ class _Facts:
         self.initial_age = max(apparent, age_value + max(0.0, response_time - entry.request_time))
 
 
-#: Fields whose change in a 304 makes :func:`refresh` work an entry's facts out from scratch.
-_REPARSED = frozenset({"age", "vary", "content-encoding", "content-length"})
-
-
-def _refreshed_facts(old: _Facts, entry: CacheEntry, fresh: list[tuple[str, str]]) -> _Facts:
-    """The facts of ``entry``, a refresh of the entry ``old`` describes by the fields ``fresh``
-    (the 304's, each replacing the stored field of its name): only what they change is worked
-    out again (the same values as ``_Facts(entry)``; tests compare them)."""
-    fields: dict[str, str] = {}
-    for k, v in fresh:
-        name = k.lower()
-        fields[name] = fields[name] + ", " + v if name in fields else v
-    if not _REPARSED.isdisjoint(fields) or any(k.lower() == "age" for k, _ in entry.headers):
-        return _Facts(entry)
-    facts = _Facts.__new__(_Facts)
-    get = fields.get
-    cc = get("cache-control")
-    facts.cc = old.cc if cc is None else _directives((cc,))
-    facts.content_length = old.content_length
-    facts.encoding = old.encoding
-    facts.vary_names = old.vary_names
-    date = get("date")
-    facts.date = old.date if date is None else _parse_date(date)
-    facts.etag = get("etag", old.etag)
-    facts.last_modified = get("last-modified", old.last_modified)
-    facts.expires = get("expires", old.expires)
-    headers = entry.headers
-    facts.served = headers  # (no Age among them: checked above)
-    facts.size = len(entry.body) + len(entry.url) + sum([len(k) + len(v) + 4 for k, v in headers])
-    facts.lifetime = _lifetime(entry, facts)
-    response_time = entry.response_time
-    apparent = max(0.0, response_time - facts.date) if facts.date is not None else 0.0
-    facts.initial_age = max(apparent, max(0.0, response_time - entry.request_time))
-    return facts
-
-
 # -- the stores ------------------------------------------------------------------------------------
 
 
@@ -1010,13 +974,10 @@ def refresh(entry: CacheEntry, headers: Headers, request_time: float, response_t
     fresh = [(k, v) for k, v in items if k.lower() not in drop]
     replaced = {k.lower() for k, _ in fresh}
     kept = [(k, v) for k, v in entry.headers if k.lower() not in replaced]
-    new = CacheEntry(
+    return CacheEntry(
         entry.url, entry.status, entry.reason, entry.http_version, kept + fresh, entry.body,
         request_time, response_time, entry.vary,
     )
-    if entry._facts is not None:
-        new._facts = _refreshed_facts(entry._facts, new, fresh)
-    return new
 
 
 def store_refreshed(store: Cache, key: str, entry: CacheEntry) -> None:
