@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from email.utils import mktime_tz, parsedate_tz
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from . import models as _models  # (at import: a function-level import costs microseconds per call)
+
 if TYPE_CHECKING:
     import sqlite3
 
@@ -501,6 +503,9 @@ class SqliteCache:
         self._peeker: sqlite3.Cursor | None = None
         self._peek_lock = threading.Lock()
         self._parsed = _Parsed(PARSED_MEMO_SIZE)
+        import sqlite3  # here, not at import: a client without a sqlite cache never loads it
+
+        self._errors = sqlite3.Error
         # Create the file (owner only: it holds responses, private ones too) and its tables now: a
         # bad path fails here, not in the middle of a request.
         if not os.path.exists(self.path):
@@ -528,7 +533,7 @@ class SqliteCache:
             self._give(db)
 
     def _open(self, timeout: float) -> sqlite3.Connection:
-        import sqlite3  # here, not at import: a client without a sqlite cache never loads it
+        import sqlite3
 
         db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
         try:
@@ -570,8 +575,6 @@ class SqliteCache:
         """:meth:`get` if it can answer at once: None when the file is locked (a writer of another
         process checkpointing, say), when another thread is peeking, or when a body is bigger
         than :data:`PEEK_MAX_BODY`; the caller then asks :meth:`get` (off its event loop)."""
-        import sqlite3
-
         if self._closed or not self._peek_lock.acquire(blocking=False):
             return None
         try:
@@ -579,7 +582,7 @@ class SqliteCache:
             if cursor is None:  # a lock is an answer at once, never a wait; one cursor, reused
                 cursor = self._peeker = self._open(0.0).cursor()
             rows = cursor.execute(_PEEK, (PEEK_MAX_BODY, key)).fetchall()
-        except sqlite3.Error:
+        except self._errors:
             return None
         finally:
             self._peek_lock.release()
@@ -907,9 +910,6 @@ def marked_stale(entry: CacheEntry) -> CacheEntry:
 
 def conditional(request: Request, entry: CacheEntry) -> Request | None:
     """``request`` with the validators of ``entry`` (RFC 9111 4.3.1), or None when it has none."""
-    from .models import Headers
-    from .models import Request as _Request
-
     etag = entry.facts.etag
     last_modified = entry.facts.last_modified
     if etag is None and last_modified is None:
@@ -920,8 +920,10 @@ def conditional(request: Request, entry: CacheEntry) -> Request | None:
         items.append(("If-None-Match", etag))
     if last_modified is not None:
         items.append(("If-Modified-Since", last_modified))
-    headers = Headers._from_list(items)
-    return _Request(request.method, request.url, headers=headers, content=request.content, extensions=request.extensions)
+    headers = _models.Headers._from_list(items)
+    return _models.Request(
+        request.method, request.url, headers=headers, content=request.content, extensions=request.extensions
+    )
 
 
 def validates(entry: CacheEntry, headers: Headers) -> bool:
@@ -966,16 +968,19 @@ def _stored_headers(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
 
 def refresh(entry: CacheEntry, headers: Headers, request_time: float, response_time: float) -> CacheEntry:
     """``entry`` updated by a 304's (or a HEAD's) header fields (RFC 9111 3.2, 4.3.4), with the new times."""
-    items = headers._items
     drop = _NOT_UPDATED
-    for k, v in items:
-        if k.lower() == "connection":  # and the fields it names (hop-by-hop, RFC 9110 7.6.1)
+    fresh = []
+    replaced = set()
+    for k, v in headers._items:
+        low = k.lower()
+        if low == "connection":  # and the fields it names (hop-by-hop, RFC 9110 7.6.1)
             drop = drop | {n.strip().lower() for n in v.split(",")}
-    fresh = [(k, v) for k, v in items if k.lower() not in drop]
-    replaced = {k.lower() for k, _ in fresh}
+        fresh.append((low, k, v))
+    fresh_items = [(k, v) for low, k, v in fresh if low not in drop]
+    replaced = {low for low, _, _ in fresh if low not in drop}
     kept = [(k, v) for k, v in entry.headers if k.lower() not in replaced]
     return CacheEntry(
-        entry.url, entry.status, entry.reason, entry.http_version, kept + fresh, entry.body,
+        entry.url, entry.status, entry.reason, entry.http_version, kept + fresh_items, entry.body,
         request_time, response_time, entry.vary,
     )
 
