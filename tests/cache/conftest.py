@@ -40,6 +40,10 @@ CACHE_SITE = Site(
         "inv/a.txt": b"invalidate me\n",
         "cookie/a.txt": b"cookie a\n",
         "gz/text.txt": b"compressible line of text\n" * 400,
+        "swr/a.txt": b"stale while revalidate a\n",
+        "swr/must.txt": b"stale but must revalidate\n",
+        "head/same.txt": b"head same\n",
+        "head/changed.txt": b"head changed\n",
         **{f"pages/{i}.html": PAGE for i in range(1000)},
     },
     http="types { text/plain txt; text/html html; application/octet-stream bin; }",
@@ -62,6 +66,11 @@ CACHE_SITE = Site(
         location /cookie/ { expires 1h; add_header Set-Cookie "visit=1; Path=/"; }
         location = /moved { expires 1h; return 301 /fresh/a.txt; }
         location /gz/ { expires 1h; gzip on; gzip_min_length 0; gzip_types text/plain; }
+        location /swr/ { add_header Cache-Control "max-age=30, stale-while-revalidate=60"; }
+        location = /swr/must.txt { add_header Cache-Control "max-age=30, must-revalidate, stale-while-revalidate=60"; }
+        # Fresh for an hour, a header that changes with every response, and validators that are
+        # never answered 304 (a revalidating HEAD gets a 200 describing the file as it is now).
+        location /head/ { expires 1h; add_header X-Served $request_id; if_modified_since off; }
 """,
 )
 

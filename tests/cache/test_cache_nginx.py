@@ -4,6 +4,7 @@ server is counted from nginx's access log (the ``hits`` fixture)."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -159,7 +160,10 @@ def test_private_and_heuristic_responses_are_stored(face: Any, cache_nginx: Ngin
     for path in paths:
         assert f.get(cache_nginx.url(path)).extensions["cache"] == "hit"
     assert [s() for s in seen] == [[], []]
-    # Last-Modified 100 days before Date: 10% is 10 days, capped at one day; 10 s before: 1 s.
+    # Last-Modified 100 days before Date: 10% is 10 days, capped at one day; 10 s before: 1 s
+    # (set now: the session's server may have been started minutes ago).
+    now = time.time()
+    os.utime(cache_nginx.root / "heuristic/new.txt", (now - 10, now - 10))
     f.get(cache_nginx.url("/heuristic/new.txt"))
     (old,) = store.get(cache_key(cache_nginx.url("/heuristic/old.txt")))
     (new,) = store.get(cache_key(cache_nginx.url("/heuristic/new.txt")))

@@ -183,3 +183,55 @@ def test_sqlite_file_is_private_and_bad_paths_fail_early(tmp_path: Path) -> None
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     with pytest.raises(OSError):
         SqliteCache(tmp_path / "missing" / "c.sqlite")
+
+
+def test_stale_while_revalidate_window() -> None:
+    from netwire.http.cache import marked_stale, stale_while_revalidate
+
+    swr = entry(("Cache-Control", "max-age=60, stale-while-revalidate=30"))
+    assert not usable(swr, Plan(req()), T0 + 70)
+    assert stale_while_revalidate(swr, Plan(req()), T0 + 70)
+    assert stale_while_revalidate(swr, Plan(req()), T0 + 90)
+    assert not stale_while_revalidate(swr, Plan(req()), T0 + 91)  # past the window
+    assert not stale_while_revalidate(marked_stale(swr), Plan(req()), T0 + 70)  # served stale once already
+    assert not stale_while_revalidate(swr, Plan(req(("Cache-Control", "no-cache"))), T0 + 70)
+    assert not stale_while_revalidate(swr, Plan(req(("Cache-Control", "max-age=65"))), T0 + 70)
+    must = entry(("Cache-Control", "max-age=60, must-revalidate, stale-while-revalidate=30"))
+    assert not stale_while_revalidate(must, Plan(req()), T0 + 70)
+    assert not stale_while_revalidate(entry(("Cache-Control", "max-age=60")), Plan(req()), T0 + 70)
+
+
+def test_a_marked_entry_is_stale_whatever_its_age() -> None:
+    from netwire.http.cache import marked_stale
+
+    fresh = entry(("Cache-Control", "max-age=60"))
+    marked = marked_stale(fresh)
+    assert usable(fresh, Plan(req()), T0 + 1) and not usable(marked, Plan(req()), T0 + 1)
+    assert usable(marked, Plan(req(("Cache-Control", "max-stale"))), T0 + 1)  # as any stale response
+    assert CacheEntry.from_meta(marked.meta(), marked.body) == marked
+
+
+def test_head_matches() -> None:
+    from netwire.http.cache import head_matches
+
+    e = entry(("ETag", '"v1"'), ("Last-Modified", "Tue, 14 Nov 2023 21:56:40 GMT"))
+    assert head_matches(e, Headers([("ETag", '"v1"'), ("Content-Length", "4")]))
+    assert head_matches(e, Headers([("ETag", 'W/"v1"')]))
+    assert head_matches(e, Headers([("Last-Modified", "Tue, 14 Nov 2023 21:56:40 GMT")]))
+    assert not head_matches(e, Headers([("ETag", '"v2"')]))
+    assert not head_matches(e, Headers([("ETag", '"v1"'), ("Content-Length", "5")]))
+    assert not head_matches(e, Headers([("Last-Modified", "Tue, 14 Nov 2023 21:56:41 GMT")]))
+    assert not head_matches(e, Headers([("Content-Length", "4")]))  # no validator: nothing says it is the same
+
+
+def test_refresh_keeps_what_a_304_may_not_change() -> None:
+    e = entry(("ETag", '"v1"'), ("Content-Length", "4"), ("X-Old", "1"), ("Cache-Control", "max-age=1"))
+    new = refresh(
+        e,
+        Headers([("Cache-Control", "max-age=60"), ("Content-Length", "0"), ("Connection", "x-hop"), ("X-Hop", "h")]),
+        T0 + 5,
+        T0 + 6,
+    )
+    assert new.field("cache-control") == "max-age=60" and new.field("content-length") == "4"
+    assert new.field("x-old") == "1" and new.field("x-hop") is None and new.field("connection") is None
+    assert new.body == e.body and new.response_time == T0 + 6 and freshness_lifetime(new) == 60

@@ -20,17 +20,19 @@ May import: ``errors``, ``models``, ``url`` (and the standard library); nothing 
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import functools
 import json
 import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import mktime_tz, parsedate_tz
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from . import models as _models  # (at import: a function-level import costs microseconds per call)
 
 if TYPE_CHECKING:
     import sqlite3
@@ -43,6 +45,8 @@ __all__ = [
     "DEFAULT_SQLITE_MAX_SIZE",
     "HEURISTIC_FRACTION",
     "MAX_HEURISTIC_LIFETIME",
+    "PARSED_MEMO_SIZE",
+    "PEEK_MAX_BODY",
     "Cache",
     "CacheEntry",
     "MemoryCache",
@@ -104,6 +108,9 @@ class CacheEntry:
     request_time: float
     response_time: float
     vary: dict[str, str] = field(default_factory=dict)
+    #: Marked stale whatever its age: revalidated before it is used again (a HEAD response
+    #: disagreed with it, RFC 9111 4.3.5; or it was served once under ``stale-while-revalidate``).
+    stale: bool = False
     # What the rules derive from the fields, worked out once per entry (a hit then costs a few
     # dict lookups, not a Cache-Control parse and three date parses): see :meth:`facts`.
     _facts: _Facts | None = field(default=None, init=False, repr=False, compare=False)
@@ -146,6 +153,7 @@ class CacheEntry:
                 "request_time": self.request_time,
                 "response_time": self.response_time,
                 "vary": self.vary,
+                "stale": self.stale,
             },
             separators=(",", ":"),
         )
@@ -164,6 +172,7 @@ class CacheEntry:
             request_time=float(d["request_time"]),
             response_time=float(d["response_time"]),
             vary={str(k): str(v) for k, v in d["vary"].items()},
+            stale=bool(d.get("stale", False)),
         )
 
 
@@ -172,40 +181,48 @@ class _Facts:
     place: a 304 makes a new one with :func:`refresh`)."""
 
     __slots__ = (
-        "cc", "date", "encoding", "etag", "expires", "initial_age", "last_modified", "lifetime", "served", "size",
-        "vary_names",
+        "cc", "content_length", "date", "encoding", "etag", "expires", "initial_age", "last_modified", "lifetime",
+        "served", "size", "vary_names",
     )
 
     def __init__(self, entry: CacheEntry) -> None:
-        headers = entry.headers
-        fields: dict[str, list[str]] = {}
+        # One pass over the fields (repeated ones joined by ", ", as RFC 9110 5.3 lets every field
+        # used here be), then dict lookups: a 304 makes a new entry, so this runs once per
+        # revalidation and once per sqlite lookup.
+        fields: dict[str, str] = {}
         served = []
         size = len(entry.body) + len(entry.url)
-        for k, v in headers:  # one pass over the fields, then dict lookups
+        for k, v in entry.headers:
             name = k.lower()
-            fields.setdefault(name, []).append(v)
             size += len(k) + len(v) + 4
+            if name in fields:
+                fields[name] += ", " + v
+            else:
+                fields[name] = v
             if name != "age":
                 served.append((k, v))
-
-        def one(name: str) -> str | None:
-            values = fields.get(name)
-            return ", ".join(values) if values else None
-
+        get = fields.get
         self.size = size
         self.served = served
-        self.cc = parse_cache_control(fields.get("cache-control", ()))
-        self.date = http_date(one("date"))
-        self.etag = one("etag")
-        self.encoding = one("content-encoding")
-        self.last_modified = one("last-modified")
-        self.expires = one("expires")
-        self.vary_names = [n.strip().lower() for v in fields.get("vary", ()) for n in v.split(",") if n.strip()]
+        cc = get("cache-control")
+        # Shared between entries with the same field (every page of a site): read-only.
+        self.cc = _directives((cc,)) if cc else _NO_DIRECTIVES
+        self.content_length = get("content-length")
+        date = get("date")
+        self.date = _parse_date(date) if date else None
+        self.etag = get("etag")
+        self.encoding = get("content-encoding")
+        self.last_modified = get("last-modified")
+        self.expires = get("expires")
+        vary = get("vary")
+        self.vary_names = [n for v in vary.split(",") if (n := v.strip().lower())] if vary else []
         self.lifetime = _lifetime(entry, self)
         # RFC 9111 4.2.3's corrected_initial_age: the age when the response arrived.
-        apparent = max(0.0, entry.response_time - self.date) if self.date is not None else 0.0
-        age_value = _seconds((one("age") or "").split(",")[0].strip()) or 0
-        self.initial_age = max(apparent, age_value + max(0.0, entry.response_time - entry.request_time))
+        response_time = entry.response_time
+        apparent = max(0.0, response_time - self.date) if self.date is not None else 0.0
+        age = get("age")
+        age_value = (_seconds(age.split(",")[0].strip()) or 0) if age else 0
+        self.initial_age = max(apparent, age_value + max(0.0, response_time - entry.request_time))
 
 
 # -- the stores ------------------------------------------------------------------------------------
@@ -219,6 +236,13 @@ class Cache(Protocol):
     then runs them on a worker thread of its own (one, so they stay in order) instead of on
     the event loop. ``max_entry_size``: bodies bigger than this are not offered to ``put``.
     Methods may be called from several threads at once.
+
+    Two optional methods make a store faster, and are used when present: ``update(key, entry)``
+    stores an entry whose body is the one already stored for its variant (a 304 or a HEAD
+    refreshed its header fields and times): a store may then leave the body where it is;
+    ``peek(key)`` is a ``get`` that never waits (it answers None when it would: a lock held by
+    another writer, a body too big to read in passing), which the clients call inline, on the
+    event loop too, before falling back to ``get`` (see :func:`lookup_now`).
     """
 
     blocking: bool
@@ -291,6 +315,10 @@ class MemoryCache:
                 _, dropped = self._entries.popitem(last=False)
                 self._size -= sum(e.size for e in dropped.values())
 
+    def update(self, key: str, entry: CacheEntry) -> None:
+        """As :meth:`put` (an entry in memory is a reference: nothing to spare)."""
+        self.put(key, entry)
+
     def delete(self, key: str) -> None:
         with self._lock:
             dropped = self._entries.pop(key, None)
@@ -303,31 +331,155 @@ class MemoryCache:
 
 #: Connections a :class:`SqliteCache` keeps open between calls (more are opened while busy).
 _MAX_IDLE_CONNECTIONS = 8
+#: The biggest body :meth:`SqliteCache.peek` reads in passing (on the event loop, in
+#: :class:`~netwire.aio.AsyncClient`); an entry with a bigger one is read by ``get``, off the loop.
+PEEK_MAX_BODY = 128 * 1024
+#: The file's layout (``PRAGMA user_version``): a file of an older layout is emptied and laid out
+#: anew when opened (it is only a cache); one of a newer layout is refused.
+_LAYOUT = 2
 
+# One row per stored response, its header fields as text ("Name:value" lines: a parsed response's
+# names have no ":" and its values no CR or LF) and its body in a table of its own: a 304 then
+# rewrites a few hundred bytes of fields, never the body's pages.
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS entries (
+CREATE TABLE responses (
     key TEXT NOT NULL, variant TEXT NOT NULL, stored REAL NOT NULL, size INTEGER NOT NULL,
-    meta TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY (key, variant));
-CREATE INDEX IF NOT EXISTS entries_stored ON entries (stored);
-CREATE TABLE IF NOT EXISTS total (id INTEGER PRIMARY KEY CHECK (id = 0), bytes INTEGER NOT NULL);
-INSERT OR IGNORE INTO total VALUES (0, 0);
-CREATE TRIGGER IF NOT EXISTS entries_in AFTER INSERT ON entries
+    url TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT NOT NULL, version TEXT NOT NULL,
+    headers TEXT NOT NULL, request_time REAL NOT NULL, response_time REAL NOT NULL,
+    stale INTEGER NOT NULL, body INTEGER NOT NULL, PRIMARY KEY (key, variant));
+CREATE INDEX responses_stored ON responses (stored);
+CREATE TABLE bodies (id INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB NOT NULL);
+CREATE TABLE total (id INTEGER PRIMARY KEY CHECK (id = 0), bytes INTEGER NOT NULL);
+INSERT INTO total VALUES (0, 0);
+CREATE TRIGGER responses_in AFTER INSERT ON responses
     BEGIN UPDATE total SET bytes = bytes + new.size WHERE id = 0; END;
-CREATE TRIGGER IF NOT EXISTS entries_out AFTER DELETE ON entries
-    BEGIN UPDATE total SET bytes = bytes - old.size WHERE id = 0; END;
+CREATE TRIGGER responses_out AFTER DELETE ON responses
+    BEGIN UPDATE total SET bytes = bytes - old.size WHERE id = 0; DELETE FROM bodies WHERE id = old.body; END;
+CREATE TRIGGER responses_resized AFTER UPDATE OF size ON responses WHEN new.size != old.size
+    BEGIN UPDATE total SET bytes = bytes + new.size - old.size WHERE id = 0; END;
 """
+_COLUMNS = (
+    "r.url, r.status, r.reason, r.version, r.headers, r.request_time, r.response_time, r.variant, r.stale, r.body"
+)
+_SELECT = f"SELECT {_COLUMNS}, b.data FROM responses r JOIN bodies b ON b.id = r.body WHERE r.key = ?"
+# The body only when small (SQLite reads a column's pages only when the expression needs them).
+_PEEK = (
+    f"SELECT {_COLUMNS}, CASE WHEN r.size <= ? THEN b.data END FROM responses r JOIN bodies b ON b.id = r.body"
+    " WHERE r.key = ?"
+)
+_UPDATE = (
+    "UPDATE responses SET headers = ?, request_time = ?, response_time = ?, stale = ?, size = ?"
+    " WHERE key = ? AND variant = ?"
+)
+#: Header bytes of the entries a :class:`SqliteCache` keeps parsed (fields split, Cache-Control
+#: and dates worked out) between reads, least recently read going first; a read still fetches the
+#: row (and body) from the file, and reuses the parsed fields only when every column of the row
+#: is the one it parsed, so another process's writes are always seen.
+PARSED_MEMO_SIZE = 4 * 1024 * 1024
+
+
+def _join_fields(headers: list[tuple[str, str]]) -> str:
+    return "\r\n".join([f"{k}:{v}" for k, v in headers])
+
+
+def _split_fields(text: str) -> list[tuple[str, str]]:
+    if not text:
+        return []
+    return [(k, v) for k, _, v in (line.partition(":") for line in text.split("\r\n"))]
+
+
+def _row_entry(row: tuple[Any, ...], body: bytes) -> CacheEntry:
+    url, status, reason, version, headers, request_time, response_time, variant, stale = row[:9]
+    return CacheEntry(
+        url, status, reason, version, _split_fields(headers), body, request_time, response_time,
+        dict(json.loads(variant)) if variant else {}, bool(stale),
+    )
+
+
+def _raw(entry: CacheEntry, fields: str, body: int) -> tuple[Any, ...]:
+    """The columns a row storing ``entry`` has (as a read returns them, but the body)."""
+    return (
+        entry.url, entry.status, entry.reason, entry.http_version, fields, entry.request_time, entry.response_time,
+        entry.variant, int(entry.stale), body,
+    )
+
+
+class _Parsed:
+    """The rows a :class:`SqliteCache` read lately, parsed: (key, variant) -> (the row's columns
+    but the body's bytes, the entry); bounded by header bytes (:data:`PARSED_MEMO_SIZE`), least
+    recently used first out."""
+
+    __slots__ = ("_entries", "_lock", "_size", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._entries: OrderedDict[tuple[str, str], tuple[tuple[Any, ...], CacheEntry, int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = 0
+
+    def entries(self, rows: list[tuple[Any, ...]], key: str) -> list[CacheEntry] | None:
+        """The entries of ``rows`` (a read's: the columns, then the body), parsed now or reused;
+        None when a body is missing (NULL: too big for a peek)."""
+        out = []
+        for row in rows:
+            body = row[10]
+            if body is None:
+                return None
+            memo_key = (key, row[7])
+            with self._lock:
+                got = self._entries.get(memo_key)
+                if got is not None:
+                    self._entries.move_to_end(memo_key)
+            raw = row[:10]
+            if got is not None and got[0] == raw:
+                # The row parsed before, unchanged (its body row too): only the body's bytes are new.
+                template = got[1]
+                entry = CacheEntry(
+                    template.url, template.status, template.reason, template.http_version, template.headers, body,
+                    template.request_time, template.response_time, template.vary, template.stale,
+                )
+                entry._facts = template._facts
+            else:
+                entry = _row_entry(row, body)
+                self.remember(memo_key, raw, entry)
+            out.append(entry)
+        return out
+
+    def body_of(self, memo_key: tuple[str, str]) -> int | None:
+        """The body id of the row last parsed for ``memo_key``, if any."""
+        with self._lock:
+            got = self._entries.get(memo_key)
+        return None if got is None else int(got[0][9])
+
+    def remember(self, memo_key: tuple[str, str], raw: tuple[Any, ...], entry: CacheEntry) -> None:
+        if not self.limit:
+            return
+        cost = entry.size - len(entry.body) + 200  # (works out the facts now: reused from here on)
+        if cost > self.limit:
+            return
+        with self._lock:
+            old = self._entries.pop(memo_key, None)
+            if old is not None:
+                self._size -= old[2]
+            self._entries[memo_key] = (raw, entry, cost)
+            self._size += cost
+            while self._size > self.limit:
+                _, dropped = self._entries.popitem(last=False)
+                self._size -= dropped[2]
 
 
 class SqliteCache:
     """A store in one sqlite3 file: it survives restarts and may be shared by threads and processes.
 
-    The file is in WAL mode (readers never wait for a writer); every write is one short
-    ``BEGIN IMMEDIATE`` transaction, and a writer waits up to ``busy_timeout`` seconds for
-    another's (another thread's or process's). Connections are kept in a small pool: a call
-    takes one, or opens one when all are busy, and gives it back, so threads come and go
-    without leaving connections behind. Once the entries pass ``max_size`` bytes the oldest
-    stored go first. The calls block (disk I/O, possibly a lock): ``blocking`` is True, so the
-    async client runs them off its event loop.
+    The file is in WAL mode (readers never wait for a writer); a lookup is one indexed
+    ``SELECT`` (no transaction of its own, nothing written), a 304's refresh one ``UPDATE`` of
+    the header fields (the body is not rewritten), a store one short ``BEGIN IMMEDIATE``
+    transaction; a writer waits up to ``busy_timeout`` seconds for another's (another thread's
+    or process's). Connections are kept in a small pool: a call takes one, or opens one when all
+    are busy, and gives it back, so threads come and go without leaving connections behind.
+    Once the entries pass ``max_size`` bytes the oldest stored go first. The calls may block
+    (disk I/O, possibly a lock): ``blocking`` is True, so the async client runs them off its
+    event loop, all but :meth:`peek`, which never waits.
     """
 
     blocking = True
@@ -348,79 +500,171 @@ class SqliteCache:
         self._idle: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._peeker: sqlite3.Cursor | None = None
+        self._peek_lock = threading.Lock()
+        self._parsed = _Parsed(PARSED_MEMO_SIZE)
+        import sqlite3  # here, not at import: a client without a sqlite cache never loads it
+
+        self._errors = sqlite3.Error
         # Create the file (owner only: it holds responses, private ones too) and its tables now: a
         # bad path fails here, not in the middle of a request.
         if not os.path.exists(self.path):
             os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
-        with self._connection() as db:
-            db.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+        db = self._take()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                (layout,) = db.execute("PRAGMA user_version").fetchone()
+                if layout > _LAYOUT:
+                    raise ValueError(f"{self.path}: a cache file of a newer netwire (layout {layout}, this one reads {_LAYOUT})")
+                if layout < _LAYOUT:
+                    # An older layout (or a new file): start empty. The first layout's tables go.
+                    for table in ("entries", "responses", "bodies", "total"):  # (sqlite_sequence stays: harmless)
+                        db.execute(f"DROP TABLE IF EXISTS {table}")
+                    for statement in _SCHEMA.split(";\n"):
+                        if statement.strip():
+                            db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {_LAYOUT}")
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        finally:
+            self._give(db)
 
-    @contextlib.contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
+    def _open(self, timeout: float) -> sqlite3.Connection:
+        import sqlite3
+
+        db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
+        try:
+            # WAL: readers and one writer at once, across processes; NORMAL: no fsync per commit
+            # (a crash may lose the last entries, never corrupt the file; it is only a cache).
+            # 16 KiB pages (a new file's): a 50 KB body is 4 pages to chase, not 13. (Mapping the
+            # file in memory, mmap_size, measured no faster for a hit and slower for a 304.)
+            db.execute("PRAGMA page_size=16384")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _take(self) -> sqlite3.Connection:
         with self._lock:
             if self._closed:
                 raise RuntimeError("this SqliteCache is closed")
-            db = self._idle.pop() if self._idle else None
-        if db is None:
-            import sqlite3  # here, not at import: a client without a sqlite cache never loads it
+            if self._idle:
+                return self._idle.pop()
+        return self._open(self.busy_timeout)
 
-            db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
-            # WAL: readers and one writer at once, across processes; NORMAL: no fsync per commit
-            # (a crash may lose the last entries, never corrupt the file; it is only a cache).
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-        try:
-            yield db
-        finally:
-            with self._lock:
-                if self._closed or len(self._idle) >= _MAX_IDLE_CONNECTIONS:
-                    db.close()
-                else:
-                    self._idle.append(db)
+    def _give(self, db: sqlite3.Connection) -> None:
+        with self._lock:
+            if not self._closed and len(self._idle) < _MAX_IDLE_CONNECTIONS:
+                self._idle.append(db)
+                return
+        db.close()
 
     def get(self, key: str) -> list[CacheEntry]:
-        with self._connection() as db:
-            rows = db.execute("SELECT meta, body FROM entries WHERE key = ?", (key,)).fetchall()
-        return [CacheEntry.from_meta(meta, body) for meta, body in rows]
+        db = self._take()
+        try:
+            rows = db.execute(_SELECT, (key,)).fetchall()
+        finally:
+            self._give(db)
+        entries = self._parsed.entries(rows, key)
+        assert entries is not None  # (a body column is never NULL)
+        return entries
+
+    def peek(self, key: str) -> list[CacheEntry] | None:
+        """:meth:`get` if it can answer at once: None when the file is locked (a writer of another
+        process checkpointing, say), when another thread is peeking, or when a body is bigger
+        than :data:`PEEK_MAX_BODY`; the caller then asks :meth:`get` (off its event loop)."""
+        if self._closed or not self._peek_lock.acquire(blocking=False):
+            return None
+        try:
+            cursor = self._peeker
+            if cursor is None:  # a lock is an answer at once, never a wait; one cursor, reused
+                cursor = self._peeker = self._open(0.0).cursor()
+            rows = cursor.execute(_PEEK, (PEEK_MAX_BODY, key)).fetchall()
+        except self._errors:
+            return None
+        finally:
+            self._peek_lock.release()
+        return self._parsed.entries(rows, key)
 
     def put(self, key: str, entry: CacheEntry) -> None:
         size = entry.size
         if size > self.max_entry_size:
             return
-        with self._connection() as db:
+        db = self._take()
+        try:
             db.execute("BEGIN IMMEDIATE")
             try:
                 # DELETE then INSERT (not INSERT OR REPLACE, whose implicit delete fires no trigger).
-                db.execute("DELETE FROM entries WHERE key = ? AND variant = ?", (key, entry.variant))
+                db.execute("DELETE FROM responses WHERE key = ? AND variant = ?", (key, entry.variant))
+                body = db.execute("INSERT INTO bodies (data) VALUES (?)", (entry.body,)).lastrowid
+                fields = _join_fields(entry.headers)
                 db.execute(
-                    "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?)",
-                    (key, entry.variant, time.time(), size, entry.meta(), entry.body),
+                    "INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        key, entry.variant, time.time(), size, entry.url, entry.status, entry.reason,
+                        entry.http_version, fields, entry.request_time, entry.response_time, int(entry.stale), body,
+                    ),
                 )
                 (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
                 while total > self.max_size:
                     db.execute(
-                        "DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries ORDER BY stored LIMIT 16)"
+                        "DELETE FROM responses WHERE rowid IN (SELECT rowid FROM responses ORDER BY stored LIMIT 16)"
                     )
                     (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+        finally:
+            self._give(db)
+        assert body is not None
+        self._parsed.remember((key, entry.variant), _raw(entry, fields, body), entry)
+
+    def update(self, key: str, entry: CacheEntry) -> None:
+        """Store ``entry``'s header fields, times and mark over those of its variant, in one
+        ``UPDATE`` (its body is the one stored: not rewritten). Gone meanwhile: nothing stored."""
+        fields = _join_fields(entry.headers)
+        db = self._take()
+        try:
+            db.execute(
+                _UPDATE,
+                (fields, entry.request_time, entry.response_time, int(entry.stale), entry.size, key, entry.variant),
+            )
+        finally:
+            self._give(db)
+        memo_key = (key, entry.variant)
+        body = self._parsed.body_of(memo_key)
+        if body is not None:  # the next read reuses this parse if the row is as written (its body too)
+            self._parsed.remember(memo_key, _raw(entry, fields, body), entry)
 
     def delete(self, key: str) -> None:
-        with self._connection() as db:
-            db.execute("DELETE FROM entries WHERE key = ?", (key,))
+        db = self._take()
+        try:
+            db.execute("DELETE FROM responses WHERE key = ?", (key,))
+        finally:
+            self._give(db)
 
     @property
     def size(self) -> int:
         """Bytes held now (across every process using the file)."""
-        with self._connection() as db:
+        db = self._take()
+        try:
             (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
+        finally:
+            self._give(db)
         return int(total)
 
     def __len__(self) -> int:
-        with self._connection() as db:
-            (n,) = db.execute("SELECT COUNT(*) FROM entries").fetchone()
+        db = self._take()
+        try:
+            (n,) = db.execute("SELECT COUNT(*) FROM responses").fetchone()
+        finally:
+            self._give(db)
         return int(n)
 
     def close(self) -> None:
@@ -428,7 +672,9 @@ class SqliteCache:
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
-        for db in idle:
+        with self._peek_lock:
+            peeker, self._peeker = self._peeker, None
+        for db in idle if peeker is None else [*idle, peeker.connection]:
             db.close()
 
 
@@ -489,6 +735,15 @@ def parse_cache_control(values: Iterable[str]) -> dict[str, str | None]:
             if name and name not in out:
                 out[name] = arg
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _directives(values: tuple[str, ...]) -> dict[str, str | None]:
+    # A site's pages share their Cache-Control field: parsed once (the dict is shared: read-only).
+    return parse_cache_control(values)
+
+
+_NO_DIRECTIVES: dict[str, str | None] = {}
 
 
 def _seconds(value: str | None) -> int | None:
@@ -565,13 +820,13 @@ class Plan:
         headers = request.headers
         self.key = cache_key(str(request.url))
         # Most requests carry none of the fields that matter here: one pass finds that out.
-        names = {low for name, _ in headers.multi_items() if (low := name.lower()) in _PLAN_HEADERS}
+        names = {low for name, _ in headers._items if (low := name.lower()) in _PLAN_HEADERS}
         self.bypass = not names.isdisjoint(_BYPASS_HEADERS)
-        cc: dict[str, str | None] = {}
+        cc: dict[str, str | None] = _NO_DIRECTIVES  # (read-only, as _directives')
         if "cache-control" in names:
-            cc = parse_cache_control(headers.get_list("cache-control"))
+            cc = _directives(tuple(headers.get_list("cache-control")))
         elif "pragma" in names and "no-cache" in _field(headers, "pragma").lower():
-            cc["no-cache"] = None  # RFC 9111 5.4: Pragma: no-cache when there is no Cache-Control
+            cc = {"no-cache": None}  # RFC 9111 5.4: Pragma: no-cache when there is no Cache-Control
         self.directives = cc
 
     @property
@@ -613,7 +868,7 @@ def usable(entry: CacheEntry, plan: Plan, now: float) -> bool:
         return False  # always validated (no-cache="fields" too: the strict reading)
     lifetime = facts.lifetime
     age = current_age(entry, now)
-    fresh = lifetime > age
+    fresh = lifetime > age and not entry.stale
     if fresh and "immutable" in cc:
         return True  # RFC 8246: not revalidated while fresh, even on a reload
     if "no-cache" in rcc:
@@ -630,49 +885,126 @@ def usable(entry: CacheEntry, plan: Plan, now: float) -> bool:
     return False
 
 
+def stale_while_revalidate(entry: CacheEntry, plan: Plan, now: float) -> bool:
+    """Whether ``entry``, stale and not :func:`usable`, may still be served once under its
+    ``stale-while-revalidate`` window (RFC 5861 3): not when marked stale already (served once
+    so: the next request revalidates), nor when the response says ``must-revalidate`` or
+    ``no-cache``, nor when the request asks ``no-cache`` or a ``max-age`` it is older than."""
+    cc = entry.facts.cc
+    window = _seconds(cc.get("stale-while-revalidate"))
+    if not window or entry.stale or "must-revalidate" in cc or "no-cache" in cc:
+        return False
+    rcc = plan.directives
+    if "no-cache" in rcc:
+        return False
+    age = current_age(entry, now)
+    max_age = _seconds(rcc.get("max-age"))
+    if max_age is not None and age > max_age:
+        return False
+    return age - entry.facts.lifetime <= window
+
+
+def marked_stale(entry: CacheEntry) -> CacheEntry:
+    """``entry`` with the stale mark: revalidated before it is used again."""
+    marked = dataclasses.replace(entry, stale=True)
+    marked._facts = entry._facts  # the fields are the same
+    return marked
+
+
 def conditional(request: Request, entry: CacheEntry) -> Request | None:
     """``request`` with the validators of ``entry`` (RFC 9111 4.3.1), or None when it has none."""
-    from .models import Request as _Request
-
     etag = entry.facts.etag
     last_modified = entry.facts.last_modified
     if etag is None and last_modified is None:
         return None
-    headers = request.headers.copy()
+    # (The request has neither field: it would have bypassed the cache.)
+    items = list(request.headers._items)
     if etag is not None:
-        headers["If-None-Match"] = etag
+        items.append(("If-None-Match", etag))
     if last_modified is not None:
-        headers["If-Modified-Since"] = last_modified
-    return _Request(request.method, request.url, headers=headers, content=request.content, extensions=request.extensions)
+        items.append(("If-Modified-Since", last_modified))
+    headers = _models.Headers._from_list(items)
+    return _models.Request(
+        request.method, request.url, headers=headers, content=request.content, extensions=request.extensions
+    )
 
 
 def validates(entry: CacheEntry, headers: Headers) -> bool:
     """Whether a 304 with ``headers`` is about ``entry`` (RFC 9111 4.3.4: same validator)."""
+    facts = entry.facts
     etag = headers.get("etag")
     if etag is not None:
-        stored = entry.field("etag")
+        stored = facts.etag
         return stored is not None and stored.removeprefix("W/") == etag.removeprefix("W/")
     last_modified = headers.get("last-modified")
-    if last_modified is not None and entry.field("last-modified") is not None:
-        return http_date(last_modified) == http_date(entry.field("last-modified"))
+    if last_modified is not None and facts.last_modified is not None:
+        return last_modified == facts.last_modified or http_date(last_modified) == http_date(facts.last_modified)
     return True  # no validator in the 304: it answers the one we sent
+
+
+def head_matches(entry: CacheEntry, headers: Headers) -> bool:
+    """Whether a HEAD's 200 describes ``entry`` (RFC 9111 4.3.5): the validators it has
+    match (an ETag or Last-Modified it sends must be the stored one), and so does its
+    Content-Length when it sends one. Otherwise the stored response is to be taken as stale."""
+    facts = entry.facts
+    etag = headers.get("etag")
+    if etag is not None and (facts.etag is None or facts.etag.removeprefix("W/") != etag.removeprefix("W/")):
+        return False
+    last_modified = headers.get("last-modified")
+    if last_modified is not None and (
+        facts.last_modified is None or http_date(last_modified) != http_date(facts.last_modified)
+    ):
+        return False
+    length = headers.get("content-length")
+    if length is not None and length.strip() != str(len(entry.body)):
+        # (Stored as received: a content-coded body is compared coded, as its Content-Length was.)
+        return False
+    return etag is not None or last_modified is not None  # no validator: nothing says it is the same
 
 
 def _stored_headers(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     items = list(items)
     named = {n.strip().lower() for k, v in items if k.lower() == "connection" for n in v.split(",")}
-    return [(k, v) for k, v in items if k.lower() not in _HOP_BY_HOP and k.lower() not in named]
+    drop = _HOP_BY_HOP | named if named else _HOP_BY_HOP
+    return [(k, v) for k, v in items if k.lower() not in drop]
 
 
 def refresh(entry: CacheEntry, headers: Headers, request_time: float, response_time: float) -> CacheEntry:
-    """``entry`` updated by a 304's header fields (RFC 9111 3.2, 4.3.4), with the new times."""
-    fresh = [(k, v) for k, v in _stored_headers(headers.multi_items()) if k.lower() not in _NOT_UPDATED]
-    replaced = {k.lower() for k, _ in fresh}
+    """``entry`` updated by a 304's (or a HEAD's) header fields (RFC 9111 3.2, 4.3.4), with the new times."""
+    drop = _NOT_UPDATED
+    fresh = []
+    replaced = set()
+    for k, v in headers._items:
+        low = k.lower()
+        if low == "connection":  # and the fields it names (hop-by-hop, RFC 9110 7.6.1)
+            drop = drop | {n.strip().lower() for n in v.split(",")}
+        fresh.append((low, k, v))
+    fresh_items = [(k, v) for low, k, v in fresh if low not in drop]
+    replaced = {low for low, _, _ in fresh if low not in drop}
     kept = [(k, v) for k, v in entry.headers if k.lower() not in replaced]
     return CacheEntry(
-        entry.url, entry.status, entry.reason, entry.http_version, kept + fresh, entry.body,
+        entry.url, entry.status, entry.reason, entry.http_version, kept + fresh_items, entry.body,
         request_time, response_time, entry.vary,
     )
+
+
+def store_refreshed(store: Cache, key: str, entry: CacheEntry) -> None:
+    """Store ``entry``, a refresh of the one stored (same body): with the store's ``update``
+    when it has one (sqlite: one UPDATE, the body left alone), else its ``put``."""
+    update = getattr(store, "update", None)
+    if update is not None:
+        update(key, entry)
+    else:
+        store.put(key, entry)
+
+
+def lookup_now(store: Cache, key: str) -> list[CacheEntry] | None:
+    """The entries under ``key`` if the store answers without waiting (a store in memory, or
+    one with ``peek``); None when only a ``get`` that may block can tell."""
+    if not store.blocking:
+        return store.get(key)
+    peek = getattr(store, "peek", None)
+    return peek(key) if peek is not None else None
 
 
 def storable(request: Request, plan: Plan, response: Response) -> bool:

@@ -169,6 +169,8 @@ class BaseClient:
         self.http2_limits = http2_limits
         self._h2_ssl_context: Any = None
         self.cache: Cache | None = None
+        # Keys whose store write is queued on the async client's cache thread (see flow._store_later).
+        self._cache_queued: list[str] = []
         # A store the client made (True, a path) is the client's to close; the caller's stays open.
         self._own_cache = cache is True or isinstance(cache, str | os.PathLike)
         if cache is not None and cache is not False:

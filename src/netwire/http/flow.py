@@ -30,6 +30,7 @@ clients only for type checking (they import this module, not the other way round
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
 from collections.abc import Callable, Generator
@@ -200,12 +201,11 @@ def is_plain(client: BaseClient, auth: Auth | None, request: Request | None = No
 def fresh_hit(client: BaseClient, auth: Auth | None, request: Request) -> Response | None:
     """The cache's fast path, for the drivers: the response a fresh stored one gives ``request``
     when the loop would do nothing else before its exchange (no robots.txt, auth or retries) and
-    the store is in memory; None otherwise (then :func:`send_flow` decides, as always). What it
-    answers is exactly what :func:`send_flow` would, without the generators (a third of a hit's cost)."""
+    the store answers without waiting (in memory, or sqlite's ``peek``); None otherwise (then
+    :func:`send_flow` decides, as always). What it answers is exactly what :func:`send_flow` would, without the generators (a third of a hit's cost)."""
     store = client.cache
     if (
         store is None
-        or store.blocking
         or auth is not None
         or client.retries is not None
         or client.respect_robots
@@ -217,14 +217,24 @@ def fresh_hit(client: BaseClient, auth: Auth | None, request: Request) -> Respon
     plan = rules.Plan(request)
     if plan.bypass:
         return None
-    entries = store.get(plan.key)
-    if not entries:
+    if plan.key in client._cache_queued:
+        return None  # a write for it waits on the cache thread: the loop's ordered get sees it
+    entries = rules.lookup_now(store, plan.key)
+    if entries is None:
         return None
-    found = rules.select(entries, request)
+    found = rules.select(entries, request) if entries else None
     now = time.time()
     if found is None or not rules.usable(found, plan, now):
+        # The loop comes next, for this very request: it takes this lookup rather than repeat it
+        # (a second sqlite read of the body, for a revalidation).
+        _lookups.last = (request, plan, entries)
         return None
     return _from_cache(client, request, found, now, "hit")
+
+
+# What fresh_hit found for a request it could not answer, per thread: :func:`_through_cache`, run
+# next for the same request object (on the same thread, with no await in between), uses it.
+_lookups = threading.local()
 
 
 def follows(response: Response, follow: bool) -> bool:
@@ -413,15 +423,32 @@ def _through_cache(client: BaseClient, store: Cache, request: Request, route: Ro
         if keys:
             yield CacheOp(lambda: _delete_all(store, keys))
         return response
-    plan = rules.Plan(request)
+    last = getattr(_lookups, "last", None)
+    entries: list[CacheEntry] | None = None
+    if last is not None:
+        _lookups.last = None
+        if last[0] is request:
+            _, plan, entries = last
+    if entries is None:
+        plan = rules.Plan(request)
     found: CacheEntry | None = None
     if not plan.bypass:
-        # A store in memory is called here (microseconds); one that blocks, by the driver.
-        entries = (yield CacheOp(lambda: store.get(plan.key))) if store.blocking else store.get(plan.key)
+        # A store in memory (or sqlite's peek) is called here (microseconds); a get that may
+        # block, by the driver.
+        if entries is None and plan.key not in client._cache_queued:
+            entries = rules.lookup_now(store, plan.key)
+        if entries is None:
+            entries = yield CacheOp(lambda: store.get(plan.key))
         found = rules.select(entries, request)
         now = time.time()
-        if found is not None and rules.usable(found, plan, now):
-            return _from_cache(client, request, found, now, "hit")
+        if found is not None:
+            if rules.usable(found, plan, now):
+                return _from_cache(client, request, found, now, "hit")
+            if rules.stale_while_revalidate(found, plan, now):
+                # Served stale once, marked: the next request revalidates (see docs/client.md).
+                marked = rules.marked_stale(found)
+                _store_later(client, store, plan.key, lambda: rules.store_refreshed(store, plan.key, marked))
+                return _from_cache(client, request, marked, now, "stale")
         if plan.only_if_cached:  # RFC 9111 5.2.1.7: nothing usable stored
             return _from_cache(client, request, _gateway_timeout(plan.key), now, "miss")
     sent = rules.conditional(request, found) if found is not None else None
@@ -433,10 +460,7 @@ def _through_cache(client: BaseClient, store: Cache, request: Request, route: Ro
             yield Drain(response)
             now = time.time()
             updated = rules.refresh(found, response.headers, request_time, now)
-            if store.blocking:
-                yield CacheOp(lambda: store.put(plan.key, updated))
-            else:
-                store.put(plan.key, updated)
+            _store_later(client, store, plan.key, lambda: rules.store_refreshed(store, plan.key, updated))
             served = _from_cache(client, request, updated, now, "revalidated")
             served.elapsed = response.elapsed
             return served
@@ -445,6 +469,15 @@ def _through_cache(client: BaseClient, store: Cache, request: Request, route: Ro
         request_time = time.time()
         response = yield from _exchange(client, request, route)
     response.extensions["cache"] = "miss"
+    if found is not None and request.method == "HEAD" and response.status == 200:
+        # RFC 9111 4.3.5: a HEAD's 200 refreshes the stored GET response it describes, or marks
+        # it stale when it describes another.
+        head = response.headers
+        if rules.head_matches(found, head):
+            changed = rules.refresh(found, head, request_time, time.time())
+        else:
+            changed = rules.marked_stale(found)
+        _store_later(client, store, plan.key, lambda: rules.store_refreshed(store, plan.key, changed))
     if rules.storable(request, plan, response):
         recorder = rules.Recorder(
             request, response, request_time, time.time(), store.max_entry_size, _saver(client, store, plan.key)
@@ -482,17 +515,42 @@ def _gateway_timeout(key: str) -> CacheEntry:
     return CacheEntry(key, 504, "Gateway Timeout", "1.1", [("Content-Length", "0")], b"", now, now)
 
 
+def _store_later(client: BaseClient, store: Cache, key: str, call: Callable[[], None]) -> None:
+    """Have the driver run ``call`` (a write to ``store``): now, or queued on the async client's
+    cache thread when the store blocks. Until it ran, ``key`` is in ``client._cache_queued``, and
+    lookups of it take the ordered way (the driver's get, after the write) rather than an inline
+    peek. A failure is a warning: a cache miss next time, not an error now."""
+    if not store.blocking:  # run now, on any driver: nothing to keep in order
+        _warn_on_failure(key, call)
+        return
+    queued = client._cache_queued
+    queued.append(key)
+
+    def run() -> None:
+        try:
+            _warn_on_failure(key, call)
+        finally:
+            queued.remove(key)
+
+    try:
+        client._cache_background(run)
+    except BaseException:  # not queued after all (a cache thread shut down)
+        if key in queued:
+            queued.remove(key)
+        raise
+
+
+def _warn_on_failure(key: str, call: Callable[[], None]) -> None:
+    try:
+        call()
+    except Exception as exc:  # disk full, a locked database
+        warnings.warn(f"netwire cache: could not store {key}: {exc}", RuntimeWarning, stacklevel=3)
+
+
 def _saver(client: BaseClient, store: Cache, key: str) -> Callable[[CacheEntry], None]:
     """What a :class:`~netwire.cache.Recorder` calls with a finished entry: the driver stores it
     (now, or on its cache thread); a store that fails loses the entry, never the response."""
-
-    def put(entry: CacheEntry) -> None:
-        try:
-            store.put(key, entry)
-        except Exception as exc:  # disk full, a locked database: a cache miss next time, not an error now
-            warnings.warn(f"netwire cache: could not store {key}: {exc}", RuntimeWarning, stacklevel=2)
-
-    return lambda entry: client._cache_background(lambda: put(entry))
+    return lambda entry: _store_later(client, store, key, lambda: store.put(key, entry))
 
 
 def decoder_for(client: BaseClient, encoding: str | None, method: str) -> Decoder | None:
