@@ -13,8 +13,11 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
-__all__ = ["best_cpu_times"]
+_T = TypeVar("_T")
+
+__all__ = ["best_cpu_times", "wait_until"]
 
 
 def best_cpu_times(*calls: Callable[[], object], repeat: int = 5) -> list[float]:
@@ -35,3 +38,18 @@ def best_cpu_times(*calls: Callable[[], object], repeat: int = 5) -> list[float]
     finally:
         gc.enable()
     return best
+
+
+def wait_until(check: Callable[[], _T], timeout: float = 10.0, interval: float = 0.01) -> _T:
+    """Poll ``check()`` until it returns something true, and return that; after ``timeout``
+    seconds, return its last (false) value for the caller's assertion to show.
+
+    Instead of "sleep a little, then assert": a busy machine may need longer than the little,
+    and an idle one returns as soon as the condition holds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
