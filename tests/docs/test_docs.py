@@ -266,6 +266,9 @@ def _page_params() -> list[Any]:
     ]
 
 
+# A hang guard, as BLOCK_TIMEOUT is per block: docs/cli.md runs dozens of commands, each a new
+# process, which took more than the default 120 s on two busy cores.
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("page", _page_params())
 def test_page(page: str, doc_names: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocks = [b for b in blocks_of(DOCS / page) if b.lang in ("python", "py", "console")]
