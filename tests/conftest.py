@@ -19,7 +19,9 @@ Markers (registered in pyproject.toml; the default run runs everything):
 * ``nginx``: needs the nginx binary (added to every test using an nginx fixture);
 * ``peers``: needs another real peer program or server package: tinyproxy, dante, httpbin, pyftpdlib
   (added to every test using one of their fixtures; a test starting one itself must set it);
-* ``root``: needs root (skipped otherwise).
+* ``root``: needs root (skipped otherwise);
+* ``serial``: times deadlines tightly: scripts/test runs these alone, after the parallel run
+  (``pytest -n auto --dist loadgroup -m "not serial"``, then ``pytest -p no:xdist -m serial``).
 
 ``pytest -m "not nginx and not peers"`` runs the suites that need neither.
 """
@@ -49,6 +51,10 @@ _PEER_FIXTURES = {
     "hypercorn_tls", "hypercorn_h2c",
 }
 _ROOT_FIXTURES = {"dante_auth_server"}
+# Tests starting a Ray cluster run on one pytest-xdist worker (`--dist loadgroup`), one cluster at a
+# time: two starting at once on two cores took more than 20 s (docs/fetch.md's Ray block has the
+# same group, set in tests/docs/test_docs.py).
+_RAY_FIXTURES = {"local_ray"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -60,6 +66,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.peers)
         if names & _ROOT_FIXTURES:
             item.add_marker(pytest.mark.root)
+        if names & _RAY_FIXTURES:
+            item.add_marker(pytest.mark.xdist_group("ray"))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -111,9 +111,9 @@ def test_an_output_folder_is_written_by_one_run_at_a_time(web: Web, tmp_path: Pa
             run.LOCK_WAIT = old
 
 
-# 20 interrupted runs and their resumes: 40-60 s on an idle 2-core machine, 137 s with the load
-# at 11 (the suite's 120 s default timed it out there, every run still matching the reference).
-@pytest.mark.timeout(400)
+# 40-60 runs of the command, each already bounded by its own 60 s timeout: the default 120 s for
+# the whole test was passed on two busy cores (seen twice) while every run was progressing.
+@pytest.mark.timeout(600)
 def test_killed_at_random_points_and_resumed_20_times(web: Web, tmp_path: Path) -> None:
     urls = tmp_path / "urls.txt"
     urls.write_text("\n".join(urls_of(web)) + "\n")

@@ -160,8 +160,9 @@ def test_private_and_heuristic_responses_are_stored(face: Any, cache_nginx: Ngin
     for path in paths:
         assert f.get(cache_nginx.url(path)).extensions["cache"] == "hit"
     assert [s() for s in seen] == [[], []]
-    # Last-Modified 100 days before Date: 10% is 10 days, capped at one day; 10 s before: 1 s
-    # (set now: the session's server may have been started minutes ago).
+    # Last-Modified 100 days before Date: 10% is 10 days, capped at one day; 10 s before: 1 s.
+    # "10 s before" from now: the session fixture's stamp is minutes old by the time a busy (or
+    # parallel) run gets here, and the lifetime grew with it (2.8 s seen).
     now = time.time()
     os.utime(cache_nginx.root / "heuristic/new.txt", (now - 10, now - 10))
     f.get(cache_nginx.url("/heuristic/new.txt"))

@@ -9,6 +9,7 @@ import fcntl
 import os
 import pty
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -21,7 +22,10 @@ from pathlib import Path
 from tests.servers.nginx import FILES_SIZE, FilesServer, start_files_nginx
 from tests.servers.ports import free_port
 
-__all__ = ["FILE_SIZE", "FilesServer", "Result", "base_env", "command", "free_port", "run_piped", "run_pty", "start_files_nginx"]
+__all__ = [
+    "FILE_SIZE", "FilesServer", "Result", "base_env", "command", "free_port", "interruptible", "run_piped", "run_pty",
+    "start_files_nginx",
+]
 
 FILE_SIZE = FILES_SIZE
 
@@ -66,6 +70,17 @@ def run_piped(
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+def interruptible() -> None:
+    """``preexec_fn`` for a command a test sends SIGINT to, as Ctrl-C on a terminal would.
+
+    A shell without job control starts background commands (``scripts/test &``, a CI runner's
+    detached job) with SIGINT ignored; children inherit that, and Python keeps an ignored SIGINT
+    ignored. The command then never saw the test's "Ctrl-C" and ran to the end (rc 0, or a
+    timeout). Here it gets the default disposition back, as in an interactive terminal.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _pty_pair(columns: int = 120) -> tuple[int, int]:
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
@@ -90,7 +105,7 @@ def run_pty(
     redirected = open(stdout_file, "wb") if stdout_file is not None else None  # noqa: SIM115
     proc = subprocess.Popen(
         command(args), stdin=subprocess.DEVNULL, stdout=redirected or out_s, stderr=err_s,
-        env=env or base_env(), cwd=cwd,
+        env=env or base_env(), cwd=cwd, preexec_fn=interruptible,
     )
     if redirected is not None:
         redirected.close()

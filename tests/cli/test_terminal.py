@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.cli.clitools import FilesServer, base_env
+from tests.cli.clitools import FilesServer, base_env, interruptible
 
 ESC = b"\x1b["
 ANSI = re.compile(rb"\x1b\[[0-9;]*[A-Za-z]")
@@ -148,7 +148,8 @@ def test_ctrl_c_keeps_the_partial_file_and_resume_completes_it(
 
     def interrupt_when_started(proc: subprocess.Popen[bytes]) -> None:
         def watch() -> None:
-            deadline = time.monotonic() + 10
+            # As long as run_pty waits (30 s): on a busy machine the command may take seconds to start.
+            deadline = time.monotonic() + 28
             while time.monotonic() < deadline and proc.poll() is None:
                 if out.exists() and out.stat().st_size > 300 * 1024:
                     proc.send_signal(signal.SIGINT)
@@ -175,10 +176,16 @@ def test_ctrl_c_keeps_the_partial_file_and_resume_completes_it(
 def test_ctrl_c_to_stdout_exits_130(files_nginx: FilesServer) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "netwire", "get", files_nginx.url("/slow/data.bin")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=base_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=base_env(), preexec_fn=interruptible,
     )
     assert proc.stdout is not None
     proc.stdout.read(1024)  # the transfer is under way
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=10)
+    try:
+        _, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        # Say what the command printed: if it ignored the signal, its output shows it kept going.
+        proc.kill()
+        _, err = proc.communicate()
+        raise AssertionError(f"still running 10 s after SIGINT; its stderr: {err[-2000:]!r}") from None
     assert proc.returncode == 130 and b"interrupted" in err and b"Traceback" not in err

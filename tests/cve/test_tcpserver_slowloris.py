@@ -28,6 +28,7 @@ from netwire.sockets.tcp import (
     TCPServer,
     connect_tcp,
 )
+from tests.timing import wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -96,8 +97,7 @@ def test_trickling_clients_are_cut_by_the_message_deadline(mode: str) -> None:
     ) as server:
         loris = Loris(server.port, SLOTS, prefix=prefix)
         try:
-            time.sleep(0.3)
-            assert server.active_connections == SLOTS  # every slot held
+            assert wait_until(lambda: server.active_connections == SLOTS), server.active_connections  # every slot held
             # Each sends a byte every 0.1 s, far inside the 60 s idle timeout; the message
             # deadline cuts them all the same, and the slots are free again.
             assert loris.all_cut_within(5.0), loris.closed_at
@@ -180,9 +180,9 @@ def test_partial_messages_share_a_buffer_budget() -> None:
                 # 600 KiB of a 1 MiB frame each: two of them already pass the budget.
                 s.sendall(struct.pack("!I", budget) + b"p" * (600 * 1024))
                 time.sleep(0.1)
-            time.sleep(0.3)
+            # The connections over the budget are dropped as their bytes are read: wait for that.
+            assert wait_until(lambda: server.active_connections <= 1), server.active_connections
             assert server._buffered <= budget
-            assert server.active_connections <= 1
             # A client within the budget is still served.
             with connect_tcp("127.0.0.1", server.port, timeout=5) as c:
                 c.send_message(b"hi")

@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.servers.ports import free_port, wait_listening
+from tests.servers.ports import PortTaken, on_a_free_port, wait_listening
 
 __all__ = [
     "AIO_LARGE",
@@ -203,42 +203,55 @@ def start_nginx(site: Site, directory: str | Path | None = None, *, install: boo
         path = www / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    port = free_port(site.listens[0])
     (d / "access.log").touch()
     conf = d / "nginx.conf"
-    conf.write_text(
-        _CONF.format(
-            dir=d,
-            port=port,
-            master="on" if site.master_process else "off",
-            user="user root;" if os.geteuid() == 0 else "",
-            worker_connections=site.worker_connections,
-            access_log=f"access_log {d}/access.log {site.log_format};" if site.access_log else "access_log off;",
-            listen="\n".join(
-                f"        listen {address}:{port}{' ' + site.listen if site.listen else ''};" for address in site.listens
-            ),
-            root_suffix="/$server_addr" if site.root_per_address else "",
-            keepalive_timeout=site.keepalive_timeout,
-            http=site.http,
-            unix_listen=f"listen unix:{d}/nginx.sock;" if site.unix_socket else "",
-            # ``{www}`` in a site's locations: the root's path (for ``alias``).
-            locations=site.locations.replace("{www}", str(www)),
+
+    def launch(port: int) -> Nginx:
+        conf.write_text(
+            _CONF.format(
+                dir=d,
+                port=port,
+                master="on" if site.master_process else "off",
+                user="user root;" if os.geteuid() == 0 else "",
+                worker_connections=site.worker_connections,
+                access_log=f"access_log {d}/access.log {site.log_format};" if site.access_log else "access_log off;",
+                listen="\n".join(
+                    f"        listen {address}:{port}{' ' + site.listen if site.listen else ''};" for address in site.listens
+                ),
+                root_suffix="/$server_addr" if site.root_per_address else "",
+                keepalive_timeout=site.keepalive_timeout,
+                http=site.http,
+                unix_listen=f"listen unix:{d}/nginx.sock;" if site.unix_socket else "",
+                # ``{www}`` in a site's locations: the root's path (for ``alias``).
+                locations=site.locations.replace("{www}", str(www)),
+            )
         )
-    )
-    with open(d / "stderr.log", "wb") as err:
-        proc = subprocess.Popen(
-            [binary, "-p", str(d), "-c", str(conf), "-e", str(d / "error.log")],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
-    server = Nginx(port, d, proc, own, site.listens[0])
+        with open(d / "stderr.log", "wb") as err:
+            proc = subprocess.Popen(
+                [binary, "-p", str(d), "-c", str(conf), "-e", str(d / "error.log")],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+        server = Nginx(port, d, proc, False, site.listens[0])
+        try:
+            wait_listening(port, site.listens[-1], proc=proc)
+        except RuntimeError as exc:
+            server.stop()
+            stderr = (d / "stderr.log").read_text(errors="replace")
+            log = (d / "error.log").read_text(errors="replace") if (d / "error.log").exists() else ""
+            if "Address already in use" in stderr + log:
+                raise PortTaken(stderr) from None
+            raise RuntimeError(f"nginx did not start ({exc}): {stderr}") from None
+        return server
+
     try:
-        wait_listening(port, site.listens[-1], proc=proc)
-    except RuntimeError as exc:
-        server.stop()
-        stderr = (d / "stderr.log").read_text(errors="replace") if not own else ""
-        raise RuntimeError(f"nginx did not start ({exc}): {stderr}") from None
+        server = on_a_free_port(launch, host=site.listens[0])
+    except BaseException:
+        if own:
+            shutil.rmtree(d, ignore_errors=True)
+        raise
+    server._own_dir = own
     return server
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.servers.ports import free_port, wait_listening
+from tests.servers.ports import PortTaken, free_port, on_a_free_port, wait_listening
 
 __all__ = [
     "DANTED",
@@ -99,6 +99,9 @@ def _launch(argv: list[str], workdir: Path, host: str, port: int, scheme: str) -
         wait_listening(port, host, proc=proc)
     except BaseException:
         server.stop()
+        # dante says "Address already in use"; tinyproxy only "Could not create listening sockets".
+        if any(sign in server.output() for sign in ("Address already in use", "Could not create listening sockets")):
+            raise PortTaken(server.output()) from None
         raise RuntimeError(f"{argv[0]} did not start:\n{server.output()}") from None
     return server
 
@@ -122,26 +125,30 @@ def dante(*, auth: tuple[str, str] | None = None, host: str = "127.0.0.1") -> It
     """
     if auth is not None:
         ensure_system_user(*auth)
-    port = free_port(host)
     with tempfile.TemporaryDirectory(prefix="netwire-dante-") as tmp:
         workdir = Path(tmp)
         unprivileged = "nobody" if is_root() else os.environ.get("USER", "nobody")
         privileged = "root" if is_root() else unprivileged
         conf = workdir / "danted.conf"
-        conf.write_text(
-            "logoutput: stderr\n"
-            f"internal: {host} port = {port}\n"
-            f"external: {host}\n"
-            "clientmethod: none\n"
-            f"socksmethod: {'username' if auth else 'none'}\n"
-            f"user.privileged: {privileged}\n"
-            f"user.unprivileged: {unprivileged}\n"
-            "client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }\n"
-            "client pass { from: ::/0 to: ::/0 }\n"
-            "socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 log: connect error }\n"
-            "socks pass { from: ::/0 to: ::/0 log: connect error }\n"
-        )
-        server = _launch([DANTED, "-f", str(conf), "-N", "1", "-p", str(workdir / "danted.pid")], workdir, host, port, "socks5")
+
+        def launch(port: int) -> ServerProcess:
+            conf.write_text(
+                "logoutput: stderr\n"
+                f"internal: {host} port = {port}\n"
+                f"external: {host}\n"
+                "clientmethod: none\n"
+                f"socksmethod: {'username' if auth else 'none'}\n"
+                f"user.privileged: {privileged}\n"
+                f"user.unprivileged: {unprivileged}\n"
+                "client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }\n"
+                "client pass { from: ::/0 to: ::/0 }\n"
+                "socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 log: connect error }\n"
+                "socks pass { from: ::/0 to: ::/0 log: connect error }\n"
+            )
+            argv = [DANTED, "-f", str(conf), "-N", "1", "-p", str(workdir / "danted.pid")]
+            return _launch(argv, workdir, host, port, "socks5")
+
+        server = on_a_free_port(launch, host=host)
         server.auth = auth
         try:
             yield server
@@ -161,31 +168,35 @@ def tinyproxy(
     CONNECT is allowed only to ``connect_ports`` (none: CONNECT is refused with 403, which
     tests use for refusals). ``basic_auth`` makes it require Proxy-Authorization.
     """
-    port = free_port(host)
     with tempfile.TemporaryDirectory(prefix="netwire-tinyproxy-") as tmp:
         workdir = Path(tmp)
-        lines = [
-            f"Port {port}",
-            f"Listen {host}",
-            "Timeout 30",
-            "MaxClients 50",
-            "Allow 127.0.0.1",
-            "Allow ::1",
-            "DisableViaHeader Yes",
-            "LogLevel Info",
-        ]
         if is_root():
             os.chmod(workdir, 0o755)
-            lines += ["User nobody", "Group nogroup"]
-        ports = list(connect_ports)
-        # Without any ConnectPort line tinyproxy allows CONNECT everywhere; an impossible port keeps it closed.
-        lines += [f"ConnectPort {p}" for p in ports] or ["ConnectPort 1"]
-        if basic_auth is not None:
-            # tinyproxy's config grammar takes only plain tokens here (no ':', '@', '~', quotes).
-            lines.append(f"BasicAuth {basic_auth[0]} {basic_auth[1]}")
         conf = workdir / "tinyproxy.conf"
-        conf.write_text("\n".join(lines) + "\n")
-        server = _launch([TINYPROXY, "-d", "-c", str(conf)], workdir, host, port, "http")
+        ports = list(connect_ports)
+
+        def launch(port: int) -> ServerProcess:
+            lines = [
+                f"Port {port}",
+                f"Listen {host}",
+                "Timeout 30",
+                "MaxClients 50",
+                "Allow 127.0.0.1",
+                "Allow ::1",
+                "DisableViaHeader Yes",
+                "LogLevel Info",
+            ]
+            if is_root():
+                lines += ["User nobody", "Group nogroup"]
+            # Without any ConnectPort line tinyproxy allows CONNECT everywhere; an impossible port keeps it closed.
+            lines += [f"ConnectPort {p}" for p in ports] or ["ConnectPort 1"]
+            if basic_auth is not None:
+                # tinyproxy's config grammar takes only plain tokens here (no ':', '@', '~', quotes).
+                lines.append(f"BasicAuth {basic_auth[0]} {basic_auth[1]}")
+            conf.write_text("\n".join(lines) + "\n")
+            return _launch([TINYPROXY, "-d", "-c", str(conf)], workdir, host, port, "http")
+
+        server = on_a_free_port(launch, host=host)
         server.auth = basic_auth
         try:
             yield server

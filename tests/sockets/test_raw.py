@@ -9,7 +9,6 @@ import socket
 import struct
 import sys
 import threading
-import time
 
 import pytest
 
@@ -62,15 +61,22 @@ def test_sniff_sees_udp_datagram_on_lo() -> None:
     port = receiver.getsockname()[1]
     marker = f":{port} UDP"
 
-    def send_later() -> None:
-        time.sleep(0.2)
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.sendto(b"sniff me", ("127.0.0.1", port))
+    done = threading.Event()
 
-    t = threading.Thread(target=send_later)
+    def keep_sending() -> None:
+        # Until the capture has one: a single datagram sent "0.2 s later" went by before the
+        # capture socket was open when the machine was busy.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            while not done.wait(0.1):
+                s.sendto(b"sniff me", ("127.0.0.1", port))
+
+    t = threading.Thread(target=keep_sending)
     t.start()
-    packets = list(capture("lo", count=1, timeout=5, keep=lambda p: marker in p.summary()))
-    t.join()
+    try:
+        packets = list(capture("lo", count=1, timeout=5, keep=lambda p: marker in p.summary()))
+    finally:
+        done.set()
+        t.join()
     receiver.close()
     assert len(packets) == 1
     line = packets[0].summary()
