@@ -110,6 +110,7 @@ class CountingServer:
         import threading
 
         self.delay = delay
+        self.robots_delay = 0.0  # a slow robots.txt holds every first request to the host
         self.lock = threading.Lock()
         self.current = 0
         self.peak = 0
@@ -121,6 +122,7 @@ class CountingServer:
 
             def do_GET(self) -> None:
                 if self.path == "/robots.txt":
+                    time.sleep(outer.robots_delay)
                     self.send_response(404 if robots is None else 200)
                     self.send_header("Content-Length", str(len(robots or b"")))
                     self.end_headers()

@@ -220,7 +220,7 @@ class Sink:
 
 
 class _Host:
-    __slots__ = ("active", "key", "not_before", "queue", "scheduled")
+    __slots__ = ("active", "key", "last_go", "not_before", "primed", "queue", "scheduled")
 
     def __init__(self, key: str) -> None:
         self.key = key
@@ -228,6 +228,9 @@ class _Host:
         self.active = 0
         self.not_before = 0.0
         self.scheduled = False  # in the ready queue or the timer heap
+        # per_host_rate at the wire (see _Engine._pace): set once the host's first request is answered
+        self.primed: asyncio.Event | None = None
+        self.last_go = 0.0
 
 
 class _Engine:
@@ -280,7 +283,7 @@ class _Engine:
         while True:
             attempts += 1
             try:
-                exchange = await self._get(url)
+                exchange = await self._paced_get(url, host) if self.interval else await self._get(url)
             except RequestError as exc:
                 delay = state.next_delay(exc.request or self.client.build_request("GET", url), error=exc)
                 if delay is None:
@@ -299,6 +302,31 @@ class _Engine:
                     await self._wait(host, delay, hold_host="retry-after" in exchange.response.headers)
                     continue
             return exchange, attempts
+
+    async def _paced_get(self, url: str, host: _Host) -> _Exchange:
+        """:meth:`_get`, its start spaced by ``per_host_rate`` from the host's previous one.
+
+        The scheduler spaces dispatches, but what the server sees is when requests leave: the
+        host's first request waits inside the client for robots.txt, and a second one dispatched
+        ``interval`` later would wait for the same fetch and leave with it (two requests 10 ms
+        apart at "10/s", seen). So the first request to a host goes alone, the spacing counts
+        from its answer (no earlier than it left), and each later start is booked ``interval``
+        after the previous one.
+        """
+        if host.primed is None:
+            host.primed = asyncio.Event()
+            try:
+                return await self._get(url)
+            finally:
+                host.last_go = time.monotonic()
+                host.primed.set()
+        await host.primed.wait()
+        now = time.monotonic()
+        go = max(now, host.last_go + self.interval)
+        host.last_go = go
+        if go > now:
+            await asyncio.sleep(go - now)
+        return await self._get(url)
 
     async def _wait(self, host: _Host, delay: float, *, hold_host: bool) -> None:
         now = time.monotonic()
