@@ -246,3 +246,23 @@ def test_a_bad_field_is_refused_even_after_good_ones_were_sent() -> None:
     p.respond(s.stream_id)
     assert s.done and s.error is None
     assert [e.stream_id for e in p.events if isinstance(e, h2.events.RequestReceived)] == [1, s.stream_id]
+
+
+@pytest.mark.parametrize("window", [65535, 16 * 1024 * 1024])
+def test_credit_of_ended_streams_is_gathered_and_never_lost(window: int) -> None:
+    # Windows handed back for streams that ended are batched (consumed): over many responses
+    # of more than the whole connection window, none is lost, or the server could not send.
+    p = Pair(H2Limits(connection_window=window, stream_window=65535))
+    body = b"b" * 10_000
+    total = 0
+    while total < 3 * window:
+        s = p.core.open_stream("GET", "https", "example.com", "/", [], True)
+        p.pump()
+        p.respond(s.stream_id, body)
+        assert s.done and s.buffered == len(body)
+        p.core.consumed(s, s.unacked)
+        assert p.core.release(s)
+        total += len(body)
+    # What is held back is a sliver of the window (h2 itself gives credit back by halves).
+    assert p.core._credit < max(window // 16, 1)
+    assert p.server.outbound_flow_control_window >= window // 2 - window // 16 - len(body)

@@ -205,6 +205,9 @@ class H2Core:
         self._encoded: dict[tuple[str, str], bytes] = self._encoder._fields
         self._names: dict[str, str] = {}
         self._direct = _direct_headers(conn)
+        self._credit = 0  # connection window consumed on ended streams, not yet given back
+        # Never more than a sixteenth of the window held back, whatever window is configured.
+        self._credit_batch = min(_CREDIT_BATCH, limits.connection_window // 16)
         _fast_frames(conn)
         _finish_after_goaway(conn)
         self.conn = conn
@@ -386,6 +389,16 @@ class H2Core:
             return
         size = min(size, stream.unacked)
         stream.unacked -= size
+        if stream.done:
+            # The server ended this stream: only the connection's window is left to give back.
+            # Many small responses each owe a few bytes; h2's acknowledgement costs a stream
+            # look-up and window bookkeeping per call, so the credit is gathered and handed
+            # over in one call per _CREDIT_BATCH bytes (a sliver of the connection window).
+            credit = self._credit + size
+            if credit < self._credit_batch:
+                self._credit = credit
+                return
+            size, self._credit = credit, 0
         try:
             self.conn.acknowledge_received_data(size, stream.stream_id)
         except _H2Error:  # closed in h2's eyes: the connection window was credited
@@ -611,6 +624,7 @@ class H2Core:
         return H2ProtocolError(f"{self.where} sent {what} over HTTP/2: {exc}", error_code=code)
 
 
+_CREDIT_BATCH = 64 * 1024  # connection window credit gathered before it is handed back (consumed)
 _NAMES_KEEP = 256  # request field names remembered lower-cased per connection (H2Core._name)
 _DECODED_KEEP = 32  # header blocks remembered per connection (see _h2_decoder)
 
