@@ -266,3 +266,13 @@ def test_credit_of_ended_streams_is_gathered_and_never_lost(window: int) -> None
     # What is held back is a sliver of the window (h2 itself gives credit back by halves).
     assert p.core._credit < max(window // 16, 1)
     assert p.server.outbound_flow_control_window >= window // 2 - window // 16 - len(body)
+
+
+def test_response_fields_keep_their_order_and_repeats() -> None:
+    # h2's inbound normalisation (off) joined repeated cookie fields and moved them last.
+    p = Pair()
+    s = p.core.open_stream("GET", "https", "example.com", "/", [], True)
+    p.pump()
+    fields = [("cookie", "a=1"), ("x-a", "1"), ("cookie", "b=2"), ("x-b", "2")]
+    p.respond(s.stream_id, headers=fields)
+    assert s.head is not None and s.head.headers == fields
