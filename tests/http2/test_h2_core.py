@@ -220,10 +220,13 @@ def test_closed_streams_are_forgotten_and_late_frames_on_them_ignored() -> None:
 
 def test_streams_beyond_the_peers_limit_are_refused() -> None:
     p = Pair()
+    assert p.core.max_streams == 100  # what the h2 server announced first
     p.server.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 2})
     p.pump()
+    assert p.core.max_streams == 2 and p.core.has_capacity()
     p.core.open_stream("GET", "https", "example.com", "/1", [], True)
     p.core.open_stream("GET", "https", "example.com", "/2", [], True)
+    assert not p.core.has_capacity()
     with pytest.raises(LocalProtocolError, match="Max outbound streams is 2"):
         p.core.open_stream("GET", "https", "example.com", "/3", [], True)
 

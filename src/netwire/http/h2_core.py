@@ -211,6 +211,9 @@ class H2Core:
         self._names: dict[str, str] = {}
         self._direct = _direct_headers(conn)
         self._credit = 0  # connection window consumed on ended streams, not yet given back
+        # The server's SETTINGS_MAX_CONCURRENT_STREAMS, read from h2's settings (a property
+        # chain) only when a SETTINGS frame changes it, not on every request.
+        self._peer_max: int = conn.remote_settings.max_concurrent_streams
         # Never more than a sixteenth of the window held back, whatever window is configured.
         self._credit_batch = min(_CREDIT_BATCH, limits.connection_window // 16)
         _fast_frames(conn)
@@ -243,7 +246,7 @@ class H2Core:
     @property
     def max_streams(self) -> int:
         """Concurrent streams allowed: the server's SETTINGS_MAX_CONCURRENT_STREAMS, within our cap."""
-        return min(self.conn.remote_settings.max_concurrent_streams, self.limits.max_concurrent_streams)
+        return min(self._peer_max, self.limits.max_concurrent_streams)
 
     @property
     def active(self) -> int:
@@ -328,7 +331,7 @@ class H2Core:
                 encoded = self._encoder.field(name, value)
             parts.append(encoded)
         if self._direct is not None:
-            self._direct(conn, stream_id, self._encoder.join(parts), method, authority, end)
+            self._direct(conn, stream_id, self._encoder.join(parts), method, authority, end, self._peer_max)
         else:  # an h2 whose internals _direct_headers does not know: its public send_headers
             import h2.exceptions
 
@@ -555,6 +558,7 @@ class H2Core:
                 self._on_goaway(event)
             elif kind is ev.RemoteSettingsChanged:
                 self.settings_received = True
+                self._peer_max = conn.remote_settings.max_concurrent_streams
                 control += 1
             elif kind is ev.WindowUpdated:
                 pass  # the drivers look at the windows again after every receive
@@ -1001,9 +1005,8 @@ def _direct_headers(conn: H2Connection) -> Any:
     end_input = StreamInputs.SEND_END_STREAM
     odd = AllowedStreamIDs.ODD
 
-    def send(conn: Any, stream_id: int, block: bytes, method: str, authority: str, end: bool) -> None:
+    def send(conn: Any, stream_id: int, block: bytes, method: str, authority: str, end: bool, peer_max: int) -> None:
         try:
-            peer_max = conn.remote_settings.max_concurrent_streams
             if len(conn.streams) >= peer_max:
                 count = conn.open_outbound_streams  # exact (and forgets closed streams), as h2 does
                 if count + 1 > peer_max:
