@@ -6,7 +6,10 @@ from __future__ import annotations
 import h2.config
 import h2.connection
 import h2.events
+import h2.settings
+import h2.stream
 import pytest
+from hyperframe.frame import DataFrame
 
 from netwire.errors import ConnectionTerminated, H2ProtocolError, LocalProtocolError, StreamReset
 from netwire.http.h2_core import H2Core, H2Limits
@@ -142,3 +145,137 @@ def test_control_frame_flood_is_cut_off() -> None:
 def test_limits_are_checked(kwargs: dict[str, int]) -> None:
     with pytest.raises(ValueError):
         H2Limits(**kwargs)
+
+
+# -- opening streams without h2's send_headers (h2_core._direct_headers) --------------------------
+
+
+def _h2_path(core: H2Core) -> H2Core:
+    core._direct = None  # what H2Core does with an h2 whose internals it does not know
+    return core
+
+
+@pytest.mark.parametrize(
+    ("method", "fields", "end"),
+    [
+        ("GET", [("User-Agent", "netwire"), ("Accept", "*/*"), ("TE", "trailers"), ("Connection", "close")], True),
+        ("POST", [("content-type", "text/plain"), ("authorization", "Bearer x")], False),
+        # A header block above the 16 KiB MAX_FRAME_SIZE: HEADERS then CONTINUATION frames.
+        ("GET", [(f"x-big-{i}", "v" * 1000) for i in range(40)], True),
+    ],
+)
+def test_direct_headers_write_the_bytes_h2_writes(method: str, fields: list[tuple[str, str]], end: bool) -> None:
+    direct, reference = H2Core("test"), _h2_path(H2Core("test"))
+    assert direct._direct is not None
+    for core in (direct, reference):
+        core.start()
+        core.data_to_send()
+    for path in ("/a", "/b", "/a"):
+        a = direct.open_stream(method, "https", "example.com", path, fields, end)
+        b = reference.open_stream(method, "https", "example.com", path, fields, end)
+        assert a.stream_id == b.stream_id
+        assert direct.data_to_send() == reference.data_to_send()
+    state = direct.conn.streams[a.stream_id]
+    assert state.state_machine.state == reference.conn.streams[b.stream_id].state_machine.state
+    assert state.request_method == method.encode() and state._authority == b"example.com"
+
+
+def test_a_head_response_with_content_length_and_no_body_ends_cleanly() -> None:
+    # h2 lets a HEAD response announce a length it does not send only if it knows the method,
+    # which send_headers recorded and _direct_headers must record too (an empty DATA frame
+    # with END_STREAM makes h2 compare the length announced with the length received).
+    p = Pair()
+    s = p.core.open_stream("HEAD", "https", "example.com", "/", [], True)
+    p.pump()
+    p.server.send_headers(s.stream_id, [(":status", "200"), ("content-length", "1000")])
+    p.server.send_data(s.stream_id, b"", end_stream=True)
+    p.pump()
+    assert s.done and s.error is None and p.core.error is None
+
+
+def test_closed_streams_are_forgotten_and_late_frames_on_them_ignored() -> None:
+    p = Pair()
+    for _ in range(50):
+        s = p.core.open_stream("GET", "https", "example.com", "/", [], True)
+        p.pump()
+        p.respond(s.stream_id)
+        assert p.core.release(s)
+    cancelled = p.core.open_stream("GET", "https", "example.com", "/slow", [], True)
+    p.pump()
+    assert not p.core.release(cancelled)  # RST_STREAM CANCEL, forgotten at once
+    assert len(p.core.conn.streams) == 0
+    # ... with how it closed, which h2's rules for frames arriving on it look at.
+    assert p.core.conn._closed_streams[cancelled.stream_id] == h2.stream.StreamClosedBy.SEND_RST_STREAM
+    # Data the server sent before it saw the RST_STREAM: ignored (h2 knows we reset that stream),
+    # the connection is fine.
+    data = DataFrame(cancelled.stream_id)
+    data.data = b"late"
+    p.core.receive(data.serialize())
+    assert p.core.error is None
+    ok = p.core.open_stream("GET", "https", "example.com", "/", [], True)
+    p.pump()
+    p.respond(ok.stream_id)
+    assert ok.done and ok.error is None
+
+
+def test_streams_beyond_the_peers_limit_are_refused() -> None:
+    p = Pair()
+    assert p.core.max_streams == 100  # what the h2 server announced first
+    p.server.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 2})
+    p.pump()
+    assert p.core.max_streams == 2 and p.core.has_capacity()
+    p.core.open_stream("GET", "https", "example.com", "/1", [], True)
+    p.core.open_stream("GET", "https", "example.com", "/2", [], True)
+    assert not p.core.has_capacity()
+    with pytest.raises(LocalProtocolError, match="Max outbound streams is 2"):
+        p.core.open_stream("GET", "https", "example.com", "/3", [], True)
+
+
+def test_a_bad_field_is_refused_even_after_good_ones_were_sent() -> None:
+    # Fields are checked when first encoded on a connection; a known field skips the check,
+    # an invalid one is never remembered, so it is refused every time.
+    p = Pair()
+    good = [("x-a", "1"), ("accept", "*/*")]
+    p.core.open_stream("GET", "https", "example.com", "/", good, True)
+    for bad in ([("x-a", "1\n")], [("X-A\r", "1")], [("x-a", "1\x00")], [("bad name", "1")]):
+        for _ in range(2):
+            with pytest.raises(LocalProtocolError, match="invalid characters"):
+                p.core.open_stream("GET", "https", "example.com", "/", good + bad, True)
+    with pytest.raises(LocalProtocolError, match="invalid characters"):
+        p.core.open_stream("GET", "https", "example.com", "/\r\nx", good, True)
+    # Nothing was sent for the refused requests, and the connection still works.
+    s = p.core.open_stream("GET", "https", "example.com", "/", good, True)
+    p.pump()
+    p.respond(s.stream_id)
+    assert s.done and s.error is None
+    assert [e.stream_id for e in p.events if isinstance(e, h2.events.RequestReceived)] == [1, s.stream_id]
+
+
+@pytest.mark.parametrize("window", [65535, 16 * 1024 * 1024])
+def test_credit_of_ended_streams_is_gathered_and_never_lost(window: int) -> None:
+    # Windows handed back for streams that ended are batched (consumed): over many responses
+    # of more than the whole connection window, none is lost, or the server could not send.
+    p = Pair(H2Limits(connection_window=window, stream_window=65535))
+    body = b"b" * 10_000
+    total = 0
+    while total < 3 * window:
+        s = p.core.open_stream("GET", "https", "example.com", "/", [], True)
+        p.pump()
+        p.respond(s.stream_id, body)
+        assert s.done and s.buffered == len(body)
+        p.core.consumed(s, s.unacked)
+        assert p.core.release(s)
+        total += len(body)
+    # What is held back is a sliver of the window (h2 itself gives credit back by halves).
+    assert p.core._credit < max(window // 16, 1)
+    assert p.server.outbound_flow_control_window >= window // 2 - window // 16 - len(body)
+
+
+def test_response_fields_keep_their_order_and_repeats() -> None:
+    # h2's inbound normalisation (off) joined repeated cookie fields and moved them last.
+    p = Pair()
+    s = p.core.open_stream("GET", "https", "example.com", "/", [], True)
+    p.pump()
+    fields = [("cookie", "a=1"), ("x-a", "1"), ("cookie", "b=2"), ("x-b", "2")]
+    p.respond(s.stream_id, headers=fields)
+    assert s.head is not None and s.head.headers == fields

@@ -184,6 +184,11 @@ class H2Core:
             # (_h2_decoder, _check_fields) and _head/_trailers, not field by field by h2's
             # chain of generators on every response (a tenth of the CPU of a small GET).
             validate_inbound_headers=False,
+            # h2's inbound normalisation only joins several ``cookie`` fields into one, moved to
+            # the end: a rule for requests (RFC 9113 8.2.3) that a server's response has no use
+            # for; off, a response's fields keep their order, as over HTTP/1.1, and h2 runs no
+            # generator per field.
+            normalize_inbound_headers=False,
             validate_outbound_headers=False,
             normalize_outbound_headers=False,
         )
@@ -201,7 +206,16 @@ class H2Core:
         # h2 applies our header limits to its HPACK decoder only once the server acknowledges
         # the SETTINGS; the first response may come before that: apply them from the start.
         conn.decoder = _h2_decoder(limits)
-        conn.encoder = _caching_encoder()
+        conn.encoder = self._encoder = _caching_encoder()
+        self._encoded: dict[tuple[str, str], bytes] = self._encoder._fields
+        self._names: dict[str, str] = {}
+        self._direct = _direct_headers(conn)
+        self._credit = 0  # connection window consumed on ended streams, not yet given back
+        # The server's SETTINGS_MAX_CONCURRENT_STREAMS, read from h2's settings (a property
+        # chain) only when a SETTINGS frame changes it, not on every request.
+        self._peer_max: int = conn.remote_settings.max_concurrent_streams
+        # Never more than a sixteenth of the window held back, whatever window is configured.
+        self._credit_batch = min(_CREDIT_BATCH, limits.connection_window // 16)
         _fast_frames(conn)
         _finish_after_goaway(conn)
         self.conn = conn
@@ -232,7 +246,7 @@ class H2Core:
     @property
     def max_streams(self) -> int:
         """Concurrent streams allowed: the server's SETTINGS_MAX_CONCURRENT_STREAMS, within our cap."""
-        return min(self.conn.remote_settings.max_concurrent_streams, self.limits.max_concurrent_streams)
+        return min(self._peer_max, self.limits.max_concurrent_streams)
 
     @property
     def active(self) -> int:
@@ -289,27 +303,56 @@ class H2Core:
             (":authority", authority),
             (":path", path),
         ]
+        names = self._names
         for name, value in fields:
-            lower = name.lower()
-            if lower in _HOP_BY_HOP:
-                if lower == "te" and value.strip().lower() == "trailers":
-                    headers.append(("te", "trailers"))  # the one TE value HTTP/2 allows
-                continue
-            headers.append((lower, value))
-        for name, value in headers:
-            if not _FIELD_OK(value) or not _NAME_OK(name):
-                raise LocalProtocolError(f"cannot send the header {name!r}: {value!r} over HTTP/2 (invalid characters)")
-        import h2.exceptions
-
+            lower = names.get(name)
+            if lower is None:
+                lower = self._name(name)
+            if lower:
+                headers.append((lower, value))
+            elif name.lower() == "te" and value.strip().lower() == "trailers":
+                headers.append(("te", "trailers"))  # the one TE value HTTP/2 allows
         conn = self.conn
         stream_id = conn.get_next_available_stream_id()
-        try:
-            conn.send_headers(stream_id, headers, end_stream=end)
-        except h2.exceptions.ProtocolError as exc:
-            raise LocalProtocolError(f"cannot send this request over HTTP/2: {exc}") from exc
+        # The header block, encoded by our encoder. A field it has not seen on this connection
+        # is checked first (RFC 9113 8.2.1): it holds every field it ever encoded, so a field it
+        # knows was checked when it was first sent, and h2's own outbound checks are off.
+        cache = self._encoded
+        known = cache.get
+        parts: list[bytes] = []
+        for field in headers:
+            encoded = known(field)
+            if encoded is None:
+                name, value = field
+                if not _FIELD_OK(value) or not _NAME_OK(name):
+                    raise LocalProtocolError(
+                        f"cannot send the header {name!r}: {value!r} over HTTP/2 (invalid characters)"
+                    )
+                encoded = self._encoder.field(name, value)
+            parts.append(encoded)
+        if self._direct is not None:
+            self._direct(conn, stream_id, self._encoder.join(parts), method, authority, end, self._peer_max)
+        else:  # an h2 whose internals _direct_headers does not know: its public send_headers
+            import h2.exceptions
+
+            try:
+                conn.send_headers(stream_id, headers, end_stream=end)
+            except h2.exceptions.ProtocolError as exc:
+                raise LocalProtocolError(f"cannot send this request over HTTP/2: {exc}") from exc
         stream = H2Stream(stream_id)
         self.streams[stream_id] = stream
         return stream
+
+    def _name(self, name: str) -> str:
+        """``name`` as sent over HTTP/2: lower case, or "" if it is a connection-specific field
+        HTTP/2 forbids (RFC 9113 8.2.2). Remembered: requests repeat their names."""
+        lower = name.lower()
+        result = "" if lower in _HOP_BY_HOP else lower
+        names = self._names
+        if len(names) >= _NAMES_KEEP:
+            names.clear()
+        names[name] = result
+        return result
 
     def send_window(self, stream: H2Stream) -> int:
         """How many body bytes may be sent on ``stream`` now (the smaller flow-control window)."""
@@ -354,6 +397,16 @@ class H2Core:
             return
         size = min(size, stream.unacked)
         stream.unacked -= size
+        if stream.done:
+            # The server ended this stream: only the connection's window is left to give back.
+            # Many small responses each owe a few bytes; h2's acknowledgement costs a stream
+            # look-up and window bookkeeping per call, so the credit is gathered and handed
+            # over in one call per _CREDIT_BATCH bytes (a sliver of the connection window).
+            credit = self._credit + size
+            if credit < self._credit_batch:
+                self._credit = credit
+                return
+            size, self._credit = credit, 0
         try:
             self.conn.acknowledge_received_data(size, stream.stream_id)
         except _H2Error:  # closed in h2's eyes: the connection window was credited
@@ -362,7 +415,8 @@ class H2Core:
     def release(self, stream: H2Stream) -> bool:
         """The caller is done with ``stream``; True if it ended cleanly. One not ended yet is
         cancelled (RST_STREAM CANCEL) without disturbing the others."""
-        self.streams.pop(stream.stream_id, None)
+        stream_id = stream.stream_id
+        self.streams.pop(stream_id, None)
         clean = stream.done and stream.error is None
         if self.error is not None:
             return clean
@@ -378,6 +432,15 @@ class H2Core:
                 self.conn.acknowledge_received_data(unacked, stream.stream_id)
             except _H2Error:  # closed in h2's eyes already
                 pass
+        if self._direct is not None:
+            # h2's send_headers forgets closed streams by scanning all of them on each call;
+            # _direct_headers does not, so a stream is forgotten here, once closed, the same way
+            # (its closer kept, for frames that may still arrive on it).
+            conn: Any = self.conn
+            state = conn.streams.get(stream_id)
+            if state is not None and state.closed:
+                del conn.streams[stream_id]
+                conn._closed_streams[stream_id] = state.closed_by
         return clean
 
     # -- receiving --------------------------------------------------------------------------------
@@ -495,6 +558,7 @@ class H2Core:
                 self._on_goaway(event)
             elif kind is ev.RemoteSettingsChanged:
                 self.settings_received = True
+                self._peer_max = conn.remote_settings.max_concurrent_streams
                 control += 1
             elif kind is ev.WindowUpdated:
                 pass  # the drivers look at the windows again after every receive
@@ -569,6 +633,8 @@ class H2Core:
         return H2ProtocolError(f"{self.where} sent {what} over HTTP/2: {exc}", error_code=code)
 
 
+_CREDIT_BATCH = 64 * 1024  # connection window credit gathered before it is handed back (consumed)
+_NAMES_KEEP = 256  # request field names remembered lower-cased per connection (H2Core._name)
 _DECODED_KEEP = 32  # header blocks remembered per connection (see _h2_decoder)
 
 
@@ -906,6 +972,76 @@ def _fast_frames(conn: H2Connection) -> None:
     conn._frame_dispatch_table[_FastData] = conn._receive_data_frame
 
 
+_FRAME_HEAD = struct.Struct(">BHBBL").pack  # a frame header: length (24 bits), type, flags, stream id
+
+
+def _direct_headers(conn: H2Connection) -> Any:
+    """A cheaper way than h2's ``send_headers`` to open a request stream, or None if this h2
+    is not the one it was written against (``H2Core`` then uses ``send_headers``).
+
+    Per request, h2's ``send_headers`` counts the open streams by scanning all of them (and
+    forgets the closed ones), builds a HEADERS frame object and its ``Flags`` set, runs the
+    field normaliser and validator generators (a no-op chain here: both are configured off),
+    logs (formatting arguments even with logging off), and serialises: a third of the CPU of a
+    small GET on a busy connection (bench_h2). This drives the same h2 state machines with the
+    same inputs (the connection's SEND_HEADERS, the new stream's SEND_HEADERS and
+    SEND_END_STREAM, so every later frame is judged by h2 as before) and writes the HEADERS
+    frame (and CONTINUATIONs, for a block above the peer's MAX_FRAME_SIZE) itself, from the
+    block our encoder made. The fields were checked by ``open_stream``; the stream count is
+    checked exactly (h2's way) only when it could be at the peer's limit; closed streams are
+    forgotten in ``H2Core.release``.
+    """
+    try:
+        from h2.connection import AllowedStreamIDs, ConnectionInputs
+        from h2.exceptions import ProtocolError, TooManyStreamsError
+        from h2.stream import StreamInputs
+    except ImportError:
+        return None
+    needed = ("_begin_new_stream", "_data_to_send", "_closed_streams", "state_machine", "streams")
+    if not all(hasattr(conn, name) for name in needed) or type(conn._data_to_send) is not bytearray:
+        return None
+    open_input = ConnectionInputs.SEND_HEADERS
+    headers_input = StreamInputs.SEND_HEADERS
+    end_input = StreamInputs.SEND_END_STREAM
+    odd = AllowedStreamIDs.ODD
+
+    def send(conn: Any, stream_id: int, block: bytes, method: str, authority: str, end: bool, peer_max: int) -> None:
+        try:
+            if len(conn.streams) >= peer_max:
+                count = conn.open_outbound_streams  # exact (and forgets closed streams), as h2 does
+                if count + 1 > peer_max:
+                    raise TooManyStreamsError(f"Max outbound streams is {peer_max}, {count} open")
+            conn.state_machine.process_input(open_input)  # refused once the connection is closed
+            stream = conn._begin_new_stream(stream_id, odd)
+            machine = stream.state_machine
+            machine.process_input(headers_input)
+            if end:
+                machine.process_input(end_input)
+        except ProtocolError as exc:
+            raise LocalProtocolError(f"cannot send this request over HTTP/2: {exc}") from exc
+        # What h2's send_headers records on the stream: the method (a HEAD response's
+        # content-length then does not announce a body) and the authority.
+        stream.request_method = method.encode("utf-8")
+        stream._authority = authority.encode("utf-8")
+        out = conn._data_to_send
+        size = len(block)
+        limit = conn.max_outbound_frame_size
+        flags = 0x01 if end else 0x00  # END_STREAM, on the HEADERS frame only
+        if size <= limit:
+            out += _FRAME_HEAD(size >> 16, size & 0xFFFF, 0x01, flags | 0x04, stream_id)  # END_HEADERS
+            out += block
+            return
+        out += _FRAME_HEAD(limit >> 16, limit & 0xFFFF, 0x01, flags, stream_id)
+        out += block[:limit]
+        for start in range(limit, size, limit):
+            piece = block[start : start + limit]
+            last = 0x04 if start + limit >= size else 0x00
+            out += _FRAME_HEAD(len(piece) >> 16, len(piece) & 0xFFFF, 0x09, last, stream_id)  # CONTINUATION
+            out += piece
+
+    return send
+
+
 _ENCODED_KEEP = 512  # encoded header fields remembered per connection (see _caching_encoder)
 # Never indexed (RFC 7541 6.2.3), and not remembered: credentials.
 _SENSITIVE = frozenset({b"authorization", b"proxy-authorization", b"cookie"})
@@ -937,18 +1073,23 @@ def _caching_encoder() -> Any:
 
         def encode(self, headers: Any, huffman: bool = True) -> bytes:
             block: list[bytes] = []
-            if self.header_table.resized:
-                block.append(self._encode_table_size_change())
-                self.header_table.resized = False
             fields = self._fields
             for name, value in headers:
                 encoded = fields.get((name, value))
                 if encoded is None:
-                    encoded = self._field(name, value)
+                    encoded = self.field(name, value)
                 block.append(encoded)
-            return b"".join(block)
+            return self.join(block)
 
-        def _field(self, name: Any, value: Any) -> bytes:
+        def join(self, parts: list[bytes]) -> bytes:
+            """The header block of these encoded fields (after a table size update, if due)."""
+            if self.header_table.resized:
+                self.header_table.resized = False
+                return self._encode_table_size_change() + b"".join(parts)
+            return b"".join(parts)
+
+        def field(self, name: Any, value: Any) -> bytes:
+            """One field's encoding (remembered unless sensitive)."""
             raw_name = name if type(name) is bytes else str(name).encode("utf-8")
             raw_value = value if type(value) is bytes else str(value).encode("utf-8")
             sensitive = raw_name in _SENSITIVE
