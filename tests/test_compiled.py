@@ -43,7 +43,7 @@ def test_compiled_flag_is_a_bool_and_listed() -> None:
 def test_the_compiled_modules_are_the_ones_imported() -> None:
     assert netwire.__compiled__ is True
     where = pathlib.Path(netwire.__file__).resolve()
-    assert ROOT not in where.parents, f"netwire imported from the checkout: {where}"
+    assert ROOT / "src" not in where.parents, f"netwire imported from the checkout's sources: {where}"
     for name in compiled_modules():
         module = importlib.import_module(name)
         assert (module.__file__ or "").endswith(tuple(EXTENSION_SUFFIXES)), (name, module.__file__)
@@ -79,3 +79,22 @@ def test_the_flag_follows_the_extension_module_beside_http11(tmp_path: pathlib.P
         [sys.executable, "-m", "netwire", "--version"], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == f"netwire {netwire.__version__} (compiled)"
+
+
+def test_a_whole_crawl_delay_stays_an_int() -> None:
+    """The compiled build's float trap: an int returned through a ``float`` annotation became 2.0."""
+    from netwire.robots._rules import RobotsTxt
+
+    delay = RobotsTxt.parse("User-agent: *\nCrawl-delay: 2\n").crawl_delay("a")
+    assert delay == 2 and type(delay) is int and str(delay) == "2"
+    assert RobotsTxt.parse("User-agent: *\nCrawl-delay: 0.5\n").crawl_delay("a") == 0.5
+
+
+def test_a_lazily_split_response_head_binds_itself() -> None:
+    """ResponseHead.__getattr__ is set after the class; compiled, a bare function would not bind."""
+    from netwire.http import http11
+
+    parser = http11.ResponseParser()
+    events = parser.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-A: 1\r\n\r\n")
+    head = next(e for e in events if isinstance(e, http11.ResponseHead))
+    assert ("X-A", "1") in head.headers

@@ -26,6 +26,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partialmethod
 from typing import Final
 
 from .._mypyc import python_class
@@ -161,8 +162,9 @@ def _head_getattr(self: ResponseHead, name: str) -> object:
 
 # Installed after the class rather than written in it: mypy must not see a __getattr__ (every
 # misspelt attribute would type-check), and the compiled build (mypyc) compiles no conditional
-# statement in a class body.
-setattr(ResponseHead, "__getattr__", _head_getattr)  # noqa: B010
+# statement in a class body. partialmethod, not the bare function: a compiled function is no
+# descriptor, so set on a class it would not bind ``self``.
+setattr(ResponseHead, "__getattr__", partialmethod(_head_getattr))  # noqa: B010
 
 
 class Data:
