@@ -15,6 +15,7 @@ compiling (the backend adds it); see docs/install.md and docs/architecture.md ("
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import sys
@@ -86,6 +87,11 @@ def _ext_modules() -> list[Any]:
     old = os.getcwd()
     os.chdir(here)  # mypyc reads pyproject.toml's [tool.mypy] and writes build/ from here
     try:
+        # Extension modules an earlier build left in build/lib (a module since dropped from the
+        # list) would be packed into this wheel and shadow their .py: drop them all, the build
+        # makes the current ones again.
+        for stale in glob.glob(os.path.join("build", "lib*", "**", "*.so"), recursive=True):
+            os.remove(stale)
         return list(mypycify(paths, opt_level="3", debug_level="0"))
     finally:
         os.chdir(old)
