@@ -57,7 +57,7 @@ def _compile_mode() -> str:
 
 
 def _have_c_compiler() -> bool:
-    cc = (sysconfig.get_config_var("CC") or "cc").split()
+    cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()  # CC: as setuptools
     return bool(cc) and shutil.which(cc[0]) is not None
 
 
@@ -71,7 +71,7 @@ def _ext_modules() -> list[Any]:
     if sys.implementation.name != "cpython":
         problem = f"mypyc needs CPython, not {sys.implementation.name}"
     elif not _have_c_compiler():
-        problem = "no C compiler found (sysconfig CC)"
+        problem = "no C compiler found (CC, or the one Python was built with)"
     else:
         try:
             from mypyc.build import mypycify
