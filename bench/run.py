@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import pathlib
 import sys
 import time
@@ -26,7 +27,8 @@ from typing import Any
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "src"))
+if os.environ.get("NETWIRE_BENCH_INSTALLED") != "1":  # =1: bench the installed netwire (e.g. the compiled build)
+    sys.path.insert(0, str(HERE.parent / "src"))
 
 
 def sections() -> list[str]:
@@ -138,6 +140,10 @@ def main() -> int:
         print("\n".join(sections()))
         return 0
     chosen = args.sections or sections()
+    import netwire  # now, so every section uses this one (some put src/ on sys.path themselves)
+
+    build = "compiled" if netwire.__compiled__ else "pure"
+    print(f"netwire {netwire.__version__} ({build}) from {pathlib.Path(netwire.__file__).parent}", file=sys.stderr)
     rows: list[dict[str, Any]] = []
     for name in chosen:
         if name not in sections():

@@ -72,6 +72,8 @@ _SUBMODULES = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
+    # Which build runs: True for the mypyc-compiled one (NETWIRE_COMPILE=1, see docs/install.md).
+    __compiled__: bool
     from . import request as request
     from .errors import *  # noqa: F403
     from .http.aio import AsyncClient as AsyncClient
@@ -101,7 +103,27 @@ if TYPE_CHECKING:
     from .url import URL as URL
 
 
+def _is_compiled() -> bool:
+    """True when the mypyc-compiled build runs: its hot modules load as extension modules.
+
+    Looks beside this very package (not at what pip installed), so a checkout's sources on sys.path
+    in front of a compiled install report False. Python's importer tries extension modules before
+    the .py of the same name in a folder, so an ``http11.<abi>.so`` next to ``http11.py`` is the
+    one imported. It looks at files and imports nothing: ``netwire --version`` stays cheap.
+    """
+    import os
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "http")
+    return any(os.path.exists(os.path.join(folder, "http11" + suffix)) for suffix in EXTENSION_SUFFIXES)
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__compiled__":
+        # Computed on first use: ``import netwire`` stays cheap (it imports no submodule).
+        value: Any = _is_compiled()
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is not None:
         value = getattr(importlib.import_module(f".{module}", __name__), name)
@@ -114,4 +136,4 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     # The public names only: not this module's own helpers (importlib, Any, TYPE_CHECKING...).
-    return sorted(set(_EXPORTS) | _SUBMODULES | {"__version__"})
+    return sorted(set(_EXPORTS) | _SUBMODULES | {"__version__", "__compiled__"})

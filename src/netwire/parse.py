@@ -35,6 +35,8 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, AnyStr, Final, Generic, NamedTuple, cast, overload
 
+from ._mypyc import python_class
+
 # Exactly urllib.parse's list (the same on CPython 3.11-3.13), so ``from netwire.parse import *``
 # binds the same names as ``from urllib.parse import *``. The other public names (``uses_*``,
 # ``scheme_chars``, ``unwrap``, the deprecated ``split*`` helpers...) are importable by name.
@@ -106,6 +108,7 @@ def _coerce(*args: Any) -> tuple[Any, ...]:
 # Result types
 
 
+@python_class  # compiled build: tuple subclasses with mixins stay Python classes
 class _StrResult:
     __slots__ = ()
     _encoded_counterpart: Any
@@ -115,6 +118,7 @@ class _StrResult:
         return self._encoded_counterpart(*(x.encode(encoding, errors) for x in self))  # type: ignore[attr-defined]
 
 
+@python_class
 class _BytesResult:
     __slots__ = ()
     _decoded_counterpart: Any
@@ -124,23 +128,31 @@ class _BytesResult:
         return self._decoded_counterpart(*(x.decode(encoding, errors) for x in self))  # type: ignore[attr-defined]
 
 
+@python_class
 class _NetlocMixin(Generic[AnyStr]):
     """``username``, ``password``, ``hostname`` and ``port``, read from ``netloc``."""
 
     __slots__ = ()
     netloc: AnyStr
 
+    # The bodies below read netloc as Any: one body serves str and bytes alike. mypy checks a
+    # constrained generic body once per constraint, but mypyc (the compiled build) checks it once
+    # with AnyStr unexpanded and rejects the isinstance-chosen separators.
     def _split_userinfo(self) -> tuple[AnyStr | None, AnyStr | None]:
-        netloc = self.netloc
+        netloc: Any = self.netloc
         at, colon = ("@", ":") if isinstance(netloc, str) else (b"@", b":")
         userinfo, found, _ = netloc.rpartition(at)
         if not found:
             return None, None
         user, has_pw, pw = userinfo.partition(colon)
-        return user, (pw if has_pw else None)
+        return cast("tuple[AnyStr | None, AnyStr | None]", (user, (pw if has_pw else None)))
 
     def _split_hostinfo(self) -> tuple[AnyStr, AnyStr | None]:
-        netloc = self.netloc
+        netloc: Any = self.netloc
+        at: Any
+        lb: Any
+        rb: Any
+        colon: Any
         if isinstance(netloc, str):
             at, lb, rb, colon = "@", "[", "]", ":"
         else:
@@ -152,7 +164,7 @@ class _NetlocMixin(Generic[AnyStr]):
             port = rest.partition(colon)[2]
         else:
             host, _, port = hostinfo.partition(colon)
-        return host, (port or None)
+        return cast("tuple[AnyStr, AnyStr | None]", (host, (port or None)))
 
     @property
     def username(self) -> AnyStr | None:
@@ -167,12 +179,12 @@ class _NetlocMixin(Generic[AnyStr]):
     @property
     def hostname(self) -> AnyStr | None:
         """The host, lower-cased (an IPv6 zone id keeps its case), without brackets; or None."""
-        host = self._split_hostinfo()[0]
+        host: Any = self._split_hostinfo()[0]
         if not host:
             return None
         pct = "%" if isinstance(host, str) else b"%"
         name, sep, zone = host.partition(pct)
-        return name.lower() + sep + zone
+        return cast("AnyStr", name.lower() + sep + zone)
 
     @property
     def port(self) -> int | None:
@@ -211,6 +223,7 @@ class _ParseBase(NamedTuple, Generic[AnyStr]):
     fragment: AnyStr
 
 
+@python_class
 class DefragResult(_DefragBase[str], _StrResult):
     """``(url, fragment)`` as returned by :func:`urldefrag`."""
 
@@ -221,6 +234,7 @@ class DefragResult(_DefragBase[str], _StrResult):
         return self.url + "#" + self.fragment if self.fragment else self.url
 
 
+@python_class
 class ResultBase(_NetlocMixin[str], _StrResult):
     """The common base of :class:`SplitResult` and :class:`ParseResult` (urllib keeps this name,
     undocumented, for code that subclasses it or tests ``isinstance``)."""
@@ -228,6 +242,7 @@ class ResultBase(_NetlocMixin[str], _StrResult):
     __slots__ = ()
 
 
+@python_class
 class SplitResult(_SplitBase[str], ResultBase):
     """``(scheme, netloc, path, query, fragment)`` as returned by :func:`urlsplit`."""
 
@@ -238,6 +253,7 @@ class SplitResult(_SplitBase[str], ResultBase):
         return cast(str, urlunsplit(self))
 
 
+@python_class
 class ParseResult(_ParseBase[str], ResultBase):
     """``(scheme, netloc, path, params, query, fragment)`` as returned by :func:`urlparse`."""
 
@@ -248,6 +264,7 @@ class ParseResult(_ParseBase[str], ResultBase):
         return cast(str, urlunparse(self))
 
 
+@python_class
 class DefragResultBytes(_DefragBase[bytes], _BytesResult):
     """The bytes twin of :class:`DefragResult`."""
 
@@ -258,6 +275,7 @@ class DefragResultBytes(_DefragBase[bytes], _BytesResult):
         return self.url + b"#" + self.fragment if self.fragment else self.url
 
 
+@python_class
 class SplitResultBytes(_SplitBase[bytes], _NetlocMixin[bytes], _BytesResult):
     """The bytes twin of :class:`SplitResult`."""
 
@@ -268,6 +286,7 @@ class SplitResultBytes(_SplitBase[bytes], _NetlocMixin[bytes], _BytesResult):
         return cast(bytes, urlunsplit(self))
 
 
+@python_class
 class ParseResultBytes(_ParseBase[bytes], _NetlocMixin[bytes], _BytesResult):
     """The bytes twin of :class:`ParseResult`."""
 

@@ -39,7 +39,8 @@ def test_version(cli: Any) -> None:
     import netwire
 
     r = cli(["--version"])
-    assert r.rc == 0 and r.out.strip() == f"netwire {netwire.__version__}"
+    build = "compiled" if netwire.__compiled__ else "pure Python"
+    assert r.rc == 0 and r.out.strip() == f"netwire {netwire.__version__} ({build})"
 
 
 # -- what is sent ----------------------------------------------------------------------------------

@@ -49,6 +49,28 @@ def _command_in(argv: Sequence[str]) -> str | None:
     return None
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the version and which build runs, e.g. ``netwire 0.1.0 (compiled)``.
+
+    An action of its own so the build is looked up only when asked, not at every parser build.
+    """
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS) -> None:
+        super().__init__(
+            option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0,
+            help="show the version and the build (pure Python, or compiled with mypyc) and exit",
+        )
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+        values: object, option_string: str | None = None,
+    ) -> None:
+        import netwire
+
+        print(f"netwire {__version__} ({'compiled' if netwire.__compiled__ else 'pure Python'})")
+        parser.exit()
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The ``netwire`` parser. The command found in ``argv`` gets its full parser; the others are
     listed from :data:`COMMANDS` without importing their modules."""
@@ -57,7 +79,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         description="netwire: HTTP client (curl-like), sockets (netcat-like), robots.txt checks and more.",
     )
     parser.top = True
-    parser.add_argument("--version", action="version", version=f"netwire {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = _command_in(sys.argv[1:] if argv is None else argv)
     module_name = COMMANDS[chosen][0] if chosen in COMMANDS else None

@@ -644,18 +644,23 @@ def robots_get_flow(
         for hop in range(hops + 1):
             req = client.build_request("GET", current, headers=headers)
             response = yield from send_flow(client, req, route, follow=False, auth=auth, stream=True, robots=False)
+            body: bytes = b""
+            fields: dict[str, str] = {}
             try:
                 status = int(response.status)
                 location = response.headers.get("location") if 300 <= status < 400 else None
-                if location and hop < hops:
+                follow = bool(location) and hop < hops
+                if location and follow:
                     # The clients' redirect rule, so robots.txt cannot redirect into a Unix socket
                     # (or another transport) even when the client itself follows no redirects.
                     current = str(redirect_target(URL(current), location, allow_downgrade=client.allow_downgrade))
-                    continue
-                body: bytes = b"" if location else (yield ReadCapped(response, MAX_BYTES))
-                fields = {k.lower(): v for k, v in response.headers.items()}
+                else:
+                    body = b"" if location else (yield ReadCapped(response, MAX_BYTES))
+                    fields = {k.lower(): v for k, v in response.headers.items()}
             finally:
                 response.close()
+            if follow:
+                continue  # outside the try/finally: mypyc (the compiled build) cannot compile it inside
             return RobotsAnswer(status, body, fields, current, hop, None)
         raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
     except (NetwireError, OSError, ValueError) as exc:

@@ -26,8 +26,10 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from functools import partialmethod
+from typing import Final
 
+from .._mypyc import python_class
 from ..errors import IncompleteResponse, LocalProtocolError, ProtocolError
 
 __all__ = [
@@ -98,6 +100,7 @@ class Informational:
         return f"Informational({self.status}, {self.reason!r})"
 
 
+@python_class  # compiled build: built by cls.__new__ with slots filled lazily by __getattr__
 class ResponseHead:
     """The status line and header section of the final response.
 
@@ -135,18 +138,6 @@ class ResponseHead:
         head.keep_alive = False
         return head
 
-    if not TYPE_CHECKING:  # hidden from mypy, or every misspelt attribute would type-check
-
-        def __getattr__(self, name):
-            # Only called for an unset slot: a head from the fast path, read for the first time.
-            if name == "headers":
-                self.headers = split_raw_fields(self.raw_fields)
-                return self.headers
-            if name == "index":
-                self.index = None
-                return None
-            raise AttributeError(name)
-
     def __repr__(self) -> str:
         return f"ResponseHead({self.status}, {self.reason!r}, HTTP/{self.http_version}, {len(self.headers)} headers)"
 
@@ -156,6 +147,24 @@ class ResponseHead:
         ) == (other.status, other.reason, other.http_version, other.headers, other.keep_alive)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _head_getattr(self: ResponseHead, name: str) -> object:
+    # Only called for an unset slot: a head from the fast path, read for the first time.
+    if name == "headers":
+        self.headers = split_raw_fields(self.raw_fields or "")
+        return self.headers
+    if name == "index":
+        self.index = None
+        return None
+    raise AttributeError(name)
+
+
+# Installed after the class rather than written in it: mypy must not see a __getattr__ (every
+# misspelt attribute would type-check), and the compiled build (mypyc) compiles no conditional
+# statement in a class body. partialmethod, not the bare function: a compiled function is no
+# descriptor, so set on a class it would not bind ``self``.
+setattr(ResponseHead, "__getattr__", partialmethod(_head_getattr))  # noqa: B010
 
 
 class Data:

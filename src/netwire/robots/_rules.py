@@ -492,7 +492,7 @@ class _Group:
     tokens: set[str] = field(default_factory=set)  # lower-cased product tokens
     is_global: bool = False
     rules: list[_Rule] = field(default_factory=list)
-    crawl_delay: float | None = None
+    crawl_delay: int | float | None = None  # int | float: see _parse_delay
     request_rate: RequestRate | None = None
 
 
@@ -500,7 +500,7 @@ class _View:
     __slots__ = ("crawl_delay", "global_", "request_rate", "specific")
 
     def __init__(self, specific: _RuleIndex | None, global_: _RuleIndex | None,
-                 crawl_delay: float | None, request_rate: RequestRate | None) -> None:
+                 crawl_delay: int | float | None, request_rate: RequestRate | None) -> None:
         self.specific = specific
         self.global_ = global_
         self.crawl_delay = crawl_delay
@@ -671,7 +671,7 @@ class RobotsTxt:
         """``decide(agent, url).allowed``."""
         return self.decide(agent, url).allowed
 
-    def crawl_delay(self, agent: str) -> float | None:
+    def crawl_delay(self, agent: str) -> int | float | None:
         """``Crawl-delay`` of the group that applies to ``agent`` (seconds), or None."""
         return self._view(agent).crawl_delay
 
@@ -696,7 +696,9 @@ class RobotsTxt:
         return "\n\n".join(blocks)
 
 
-def _parse_delay(value: str) -> float | None:
+def _parse_delay(value: str) -> int | float | None:
+    # int | float, not float: the compiled build (mypyc) turns an int returned through a float
+    # annotation into a float, and a whole delay must stay an int ("crawl-delay: 2 s", not 2.0).
     try:
         delay = float(value)
     except ValueError:

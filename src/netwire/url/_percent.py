@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TypeVar
 
 # --------------------------------------------------------------------------------------------
 # Percent-encode sets (https://url.spec.whatwg.org/#percent-encoded-bytes). Each set is the
@@ -58,7 +59,8 @@ def _encode(s: str, escape: _Escaper, needs: re.Pattern[str]) -> str:
     return needs.sub(escape, s)
 
 
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+# A raw string: re reads the escapes (mypyc, the compiled build, rejects surrogates in literals).
+_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 
 
 def _usv(s: str) -> str:
@@ -76,3 +78,15 @@ def _percent_decode(data: bytes) -> bytes:
     if b"%" not in data:
         return data
     return _PCT_RE.sub(lambda m: bytes((int(m.group(1), 16),)), data)
+
+
+_C = TypeVar("_C", bound=type)
+
+
+def python_class(cls: _C) -> _C:
+    """Return ``cls`` unchanged: keeps it a plain Python class in the compiled build (mypyc).
+
+    The url package's copy of :func:`netwire._mypyc.python_class` (this package imports nothing of
+    netwire but its errors); see there, and docs/architecture.md ("Compiled build"), for why.
+    """
+    return cls

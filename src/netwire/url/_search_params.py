@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
-from ._percent import _FORM_RE, _FORM_T, _encode, _percent_decode, _usv
+from ._percent import _FORM_RE, _FORM_T, _encode, _percent_decode, _usv, python_class
 
 # --------------------------------------------------------------------------------------------
 # URLSearchParams
@@ -33,6 +33,7 @@ def _form_encode(text: str) -> str:
     return _encode(_usv(text), _FORM_T, _FORM_RE)
 
 
+@python_class  # compiled build: sets __hash__ = None in its body
 class URLSearchParams:
     """An ordered, mutable list of name/value pairs: the standard's ``URLSearchParams``.
 

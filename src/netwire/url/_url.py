@@ -52,6 +52,7 @@ from ._percent import (
     _USERINFO_T,
     _encode,
     _usv,
+    python_class,
 )
 from ._search_params import URLSearchParams
 
@@ -189,6 +190,7 @@ def _parse(inp: str, base: URL | None) -> URL:
 # URL
 
 
+@python_class  # compiled build: defines __new__ and is built by object.__new__
 class URL:
     """An absolute URL, parsed and serialised per the WHATWG URL Standard.
 
