@@ -14,7 +14,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .. import __version__
 from .._types import (
@@ -71,6 +71,10 @@ DEFAULT_EXPECT_THRESHOLD = 1024 * 1024
 _Proxies = dict[str, "Proxy | None"]
 # Where a request goes: its origin, its pool key (origin, uds, proxy identity), its proxy.
 _RouteOf = tuple[Origin, tuple[object, ...], "Proxy | None"]
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
 
 
 class BaseClient:
@@ -238,6 +242,14 @@ class BaseClient:
     def _cache_background(self, call: Callable[[], None]) -> None:
         """Run a store write a finished body asks for (the async client moves a blocking one off its loop)."""
         call()
+
+    def _shut(self, *pools: _Closable | None) -> None:
+        """Refuse further sends and close ``pools`` (each pool closes its idle connections; those
+        in use close when their responses are done): both drivers' ``close``."""
+        self._closed = True
+        for pool in pools:
+            if pool is not None:
+                pool.close()
 
     def _close_cache(self) -> None:
         if self.cache is not None and self._own_cache:
