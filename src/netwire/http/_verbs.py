@@ -6,10 +6,9 @@ and closes the response when it is left; ``get``, ``head``, ``options``, ``post`
 :class:`~netwire.Response` from :class:`~netwire.Client`, and from
 :class:`~netwire.AsyncClient` the coroutine its ``async def _sending`` makes, so
 ``await client.get(url)`` reads as it always did (the request is built when awaited, as
-before). The type parameters say which: ``R`` what ``request`` returns, ``S`` what ``stream``
-returns (:class:`Streaming` or :class:`AsyncStreaming`).
+before). The type parameter ``R`` says which; ``stream`` returns a :class:`Streaming` of it.
 
-May import: ``_types``, ``_unset``, ``models`` (types). Imported by: ``client``, ``aio``.
+May import: ``_types``, ``_unset``, ``models``. Imported by: ``client``, ``aio``.
 """
 
 from __future__ import annotations
@@ -31,50 +30,48 @@ from .._types import (
     URLTypes,
 )
 from ._unset import UNSET
+from .models import Response
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from .models import Request, Response
+    from .models import Request
 
-__all__ = ["AsyncStreaming", "Streaming", "Verbs"]
+__all__ = ["Streaming", "Verbs"]
 
 R = TypeVar("R")
-S = TypeVar("S")
-T = TypeVar("T", bound="Response")
+R_co = TypeVar("R_co", covariant=True)  # a Streaming of a coroutine is one of an awaitable
+T = TypeVar("T", bound=Response)
 
 
-class Streaming(Generic[T]):
-    """What ``Client.stream(...)`` returns: ``with`` sends the request and gives its response,
-    body unread; leaving the block closes the response (its connection goes back or closes)."""
+class Streaming(Generic[R_co]):
+    """What ``stream(...)`` returns: entering it sends the request and gives its response, body
+    unread; leaving it closes the response (its connection goes back to the pool, or closes).
+    ``with`` on a :class:`~netwire.Client`'s, ``async with`` on an :class:`~netwire.AsyncClient`'s
+    (``R`` is then the coroutine that sends; ``with`` on it raises TypeError)."""
 
     __slots__ = ("_response", "_send")
 
-    def __init__(self, send: Callable[[], T]) -> None:
+    def __init__(self, send: Callable[[], R_co]) -> None:
         self._send = send
-        self._response: T | None = None
+        self._response: Response | None = None
 
-    def __enter__(self) -> T:
-        self._response = self._send()
-        return self._response
+    def __enter__(self: Streaming[T]) -> T:
+        response = self._send()
+        if not isinstance(response, Response):  # an AsyncClient's: a coroutine, never run
+            getattr(response, "close", lambda: None)()
+            raise TypeError("an AsyncClient's stream() is entered with `async with`")
+        self._response = response
+        return response
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self._response is not None:
             self._response.close()
 
-
-class AsyncStreaming(Generic[T]):
-    """What ``AsyncClient.stream(...)`` returns: as :class:`Streaming`, with ``async with``."""
-
-    __slots__ = ("_response", "_send")
-
-    def __init__(self, send: Callable[[], Awaitable[T]]) -> None:
-        self._send = send
-        self._response: T | None = None
-
-    async def __aenter__(self) -> T:
-        self._response = await self._send()
-        return self._response
+    async def __aenter__(self: Streaming[Awaitable[T]]) -> T:
+        response = await self._send()
+        self._response = response
+        return response
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -83,9 +80,9 @@ class AsyncStreaming(Generic[T]):
             self._response.close()
 
 
-class Verbs(Generic[R, S]):
+class Verbs(Generic[R]):
     """Mixed into the clients, after :class:`~netwire.http.clientbase.BaseClient`. A driver
-    gives ``_sending`` (send a request built by ``build()``) and ``_streaming`` (the context)."""
+    gives ``_sending``: build the request and send it."""
 
     __slots__ = ()
 
@@ -105,11 +102,22 @@ class Verbs(Generic[R, S]):
         ) -> Request: ...
 
         def _sending(
-            self, build: Callable[[], Request], timeout: TimeoutTypes, follow_redirects: bool | None, auth: AuthTypes,
-            proxy: ProxyTypes, stream: bool,
+            self,
+            method: str,
+            url: URLTypes,
+            params: ParamTypes,
+            headers: HeaderTypes,
+            content: ContentTypes,
+            data: DataTypes,
+            json: JSON,
+            files: FilesTypes,
+            timeout: TimeoutTypes,
+            follow_redirects: bool | None,
+            auth: AuthTypes,
+            proxy: ProxyTypes,
+            stream: bool,
         ) -> R: ...
 
-        def _streaming(self, send: Callable[[], R]) -> S: ...
 
     def request(
         self,
@@ -128,13 +136,9 @@ class Verbs(Generic[R, S]):
         proxy: ProxyTypes = UNSET,
     ) -> R:
         """Send a request and read its whole response body (on an AsyncClient: ``await`` it)."""
-
-        def build() -> Request:
-            return self.build_request(
-                method, url, params=params, headers=headers, content=content, data=data, json=json, files=files
-            )
-
-        return self._sending(build, timeout, follow_redirects, auth, proxy, False)
+        return self._sending(
+            method, url, params, headers, content, data, json, files, timeout, follow_redirects, auth, proxy, False
+        )
 
     def stream(
         self,
@@ -151,16 +155,15 @@ class Verbs(Generic[R, S]):
         follow_redirects: bool | None = None,
         auth: AuthTypes = UNSET,
         proxy: ProxyTypes = UNSET,
-    ) -> S:
+    ) -> Streaming[R]:
         """A context that sends the request and gives its response with the body unread (read
         it, or iterate it; ``aread()``/``aiter_bytes()`` with ``async with`` on an AsyncClient)."""
 
-        def build() -> Request:
-            return self.build_request(
-                method, url, params=params, headers=headers, content=content, data=data, json=json, files=files
+        return Streaming(
+            lambda: self._sending(
+                method, url, params, headers, content, data, json, files, timeout, follow_redirects, auth, proxy, True
             )
-
-        return self._streaming(lambda: self._sending(build, timeout, follow_redirects, auth, proxy, True))
+        )
 
     def get(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> R:
         """Send a GET request; the keywords are :meth:`request`'s (``params``, ``headers``, ``timeout``, ``auth``...)."""

@@ -32,14 +32,20 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack, cast
 
 from .._types import (
+    JSON,
     AuthTypes,
+    ContentTypes,
+    DataTypes,
+    FilesTypes,
+    HeaderTypes,
+    ParamTypes,
     ProxyTypes,
     RequestOptions,
     TimeoutTypes,
     URLTypes,
 )
 from ..errors import RequestError, StreamError, WriteError
-from ._verbs import AsyncStreaming, Verbs
+from ._verbs import Verbs
 from .aio_connection import AsyncConnection, open_async_connection
 from .aio_pool import AsyncConnectionPool
 from .batch import FetchOutcome, amap
@@ -55,12 +61,12 @@ from .flow import (
     Drain,
     Exchange,
     FetchRobots,
+    Lane,
     ReadBody,
     ReadCapped,
     Route,
     Sleep,
     decoder_for,
-    plan_send,
     robots_fetch_flow,
 )
 from .http11 import LAST_CHUNK, ResponseHead
@@ -369,13 +375,6 @@ async def _read_capped(response: AsyncResponse, limit: int) -> bytes:
     return bytes(body[:limit])
 
 
-async def _read_all(response: AsyncResponse) -> AsyncResponse:
-    """Read the whole body (the connection goes back to the pool), then close; the response."""
-    async with response:
-        await response.aread()
-    return response
-
-
 async def _drain(response: AsyncResponse) -> None:
     """As the sync client's ``_drain`` (up to ``DRAIN_LIMIT`` bytes, errors ignored, then closed);
     a body already complete is taken without waiting."""
@@ -394,7 +393,7 @@ async def _drain(response: AsyncResponse) -> None:
                     left -= len(chunk)
 
 
-class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse], AsyncStreaming[AsyncResponse]]):
+class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
     """A pooled HTTP/1.1 client on asyncio. Use ``async with``, or ``await client.aclose()``.
 
     Its options are :class:`~netwire.clientbase.BaseClient`'s (the sync client's).
@@ -416,14 +415,24 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse], AsyncStr
     # -- the public methods are Verbs' (http/_verbs.py); what they call ------------------------------
 
     async def _sending(
-        self, build: Callable[[], Request], timeout: TimeoutTypes, follow_redirects: bool | None, auth: AuthTypes,
-        proxy: ProxyTypes, stream: bool,
+        self,
+        method: str,
+        url: URLTypes,
+        params: ParamTypes,
+        headers: HeaderTypes,
+        content: ContentTypes,
+        data: DataTypes,
+        json: JSON,
+        files: FilesTypes,
+        timeout: TimeoutTypes,
+        follow_redirects: bool | None,
+        auth: AuthTypes,
+        proxy: ProxyTypes,
+        stream: bool,
     ) -> AsyncResponse:
         # A coroutine: the request is built when awaited, as an ``async def request`` would.
-        return await self.send(build(), timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy, stream=stream)
-
-    def _streaming(self, send: Callable[[], Awaitable[AsyncResponse]]) -> AsyncStreaming[AsyncResponse]:
-        return AsyncStreaming(send)
+        request = self.build_request(method, url, params=params, headers=headers, content=content, data=data, json=json, files=files)
+        return await self.send(request, timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy, stream=stream)
 
     def map(
         self,
@@ -494,7 +503,7 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse], AsyncStr
                 # Its pooled connections belong to the first loop and cannot be used here.
                 raise RuntimeError("an AsyncClient is bound to the event loop it was first used on")
             self._loop = loop
-        lane = plan_send(self, request, timeout, follow_redirects, auth, proxy, stream)
+        lane = Lane(self, request, timeout, follow_redirects, auth, proxy, stream)
         if lane.lean:  # flow.Lane: one exchange, no generator; the loop only for a redirect
             done = lane.landed(await self._exchange(lane.request, lane.route))
         else:
@@ -503,7 +512,7 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse], AsyncStr
             response: AsyncResponse = await self._drive(lane.flow())
             return response
         if not stream:
-            await _read_all(cast(AsyncResponse, done))
+            await cast(AsyncResponse, done).aread()  # to its end, or failed: closed either way
         return cast(AsyncResponse, done)
 
     async def _drive(self, flow: Generator[Any, Any, Any]) -> Any:
@@ -519,7 +528,7 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse], AsyncStr
                     if kind is Exchange:
                         result = await self._exchange(action.request, action.route)
                     elif kind is ReadBody:
-                        result = await _read_all(action.response)
+                        result = await action.response.aread()  # closed at its end, or when it fails
                     elif kind is Drain:
                         await _drain(action.response)
                         result = None
@@ -591,7 +600,9 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse], AsyncStr
 
     async def _exchange(self, request: Request, route: Route) -> AsyncResponse:
         """One exchange, on HTTP/2 or HTTP/1.1 (its bookkeeping is ``exchange.Exchanging``'s)."""
-        x = Exchanging(self, request, route, self._h2pool)
+        x: Exchanging[AsyncH2Pool, Awaitable[AsyncConnection]] = Exchanging(
+            self, request, route, self._h2pool, self._connect
+        )
         if x.h2 is None:
             return await self._send_h1(x, None)
         return await self._send_h2(x, x.h2)
@@ -624,7 +635,7 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse], AsyncStr
             proxy_headers=plan.connect_fields, proxy_ssl_context=plan.proxy_ssl_context, keep_raw=h2, trace=trace,
         )
 
-    async def _send_h1(self, x: Exchanging[AsyncH2Pool], first: AsyncConnection | None) -> AsyncResponse:
+    async def _send_h1(self, x: Exchanging[AsyncH2Pool, Awaitable[AsyncConnection]], first: AsyncConnection | None) -> AsyncResponse:
         """As ``Client._send_h1``, on an asyncio connection; one whose whole body the caller will
         read collects it as it comes, without waking this task for each piece."""
         t, deadline, request, head = x.timeout, x.deadline, x.request, x.head
@@ -637,7 +648,7 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse], AsyncStr
                 conn, reused = idle, True  # no await, no coroutine: the hot path
             else:
                 conn, reused = await pool.acquire(
-                    x.key, x.connector(self._connect), pool_timeout=t.pool, deadline=deadline, fresh=attempt > 0
+                    x.key, x.connect, pool_timeout=t.pool, deadline=deadline, fresh=attempt > 0
                 )
             parser = x.begin(reused)
             conn.start(parser, whole)
@@ -647,7 +658,8 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse], AsyncStr
                     response_head = None
                 else:
                     response_head = await self._send_body(conn, head, request, t, deadline)
-                x.sent()
+                if x.trace is not None:
+                    x.sent()
                 if response_head is None:
                     response_head = conn.head
                     if response_head is None or conn.error is not None:
@@ -664,14 +676,14 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse], AsyncStr
 
     # -- HTTP/2 (http2=True): the same exchange on a multiplexed stream --------------------------------
 
-    async def _send_h2(self, x: Exchanging[AsyncH2Pool], h2pool: AsyncH2Pool) -> AsyncResponse:
+    async def _send_h2(self, x: Exchanging[AsyncH2Pool, Awaitable[AsyncConnection]], h2pool: AsyncH2Pool) -> AsyncResponse:
         """As ``Client._send_h2``, on an asyncio HTTP/2 connection (its stream collects a whole
         body as it comes when the caller reads it all)."""
         content = x.request.content
         target = h2_target(x.request)
         for attempt in range(3):
             conn, http11, reused = await h2pool.stream(
-                x.key, x.connector(self._connect, h2=True), pool_timeout=x.timeout.pool,
+                x.key, x.connect_h2, pool_timeout=x.timeout.pool,
                 connect_timeout=x.timeout.connect, deadline=x.deadline,
             )
             if conn is None:

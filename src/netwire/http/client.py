@@ -10,18 +10,25 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Generator, Iterable
 from contextlib import suppress
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .._types import (
+    JSON,
     AuthTypes,
+    ContentTypes,
+    DataTypes,
+    FilesTypes,
+    HeaderTypes,
+    ParamTypes,
     ProxyTypes,
     TimeoutTypes,
+    URLTypes,
 )
 from ..errors import ReadTimeout, RequestError, WriteError
-from ._verbs import Streaming, Verbs
+from ._verbs import Verbs
 from .clientbase import UNSET, USER_AGENT, BaseClient
 from .connection import HTTP11Connection, Origin, ResponseBody, open_connection
 from .content import iter_file
@@ -34,12 +41,12 @@ from .flow import (
     Drain,
     Exchange,
     FetchRobots,
+    Lane,
     ReadBody,
     ReadCapped,
     Route,
     Sleep,
     drive,
-    plan_send,
     robots_fetch_flow,
 )
 from .http11 import Informational, ResponseHead, ResponseParser, chunked_body
@@ -57,7 +64,7 @@ __all__ = ["Client"]
 
 
 
-class Client(BaseClient, Verbs[Response, Streaming[Response]]):
+class Client(BaseClient, Verbs[Response]):
     """A pooled HTTP/1.1 client (sync). Use it as a context manager, or call ``close()``.
 
     Its options are :class:`~netwire.clientbase.BaseClient`'s.
@@ -66,13 +73,23 @@ class Client(BaseClient, Verbs[Response, Streaming[Response]]):
     # -- the public methods are Verbs' (http/_verbs.py); what they call ------------------------------
 
     def _sending(
-        self, build: Callable[[], Request], timeout: TimeoutTypes, follow_redirects: bool | None, auth: AuthTypes,
-        proxy: ProxyTypes, stream: bool,
+        self,
+        method: str,
+        url: URLTypes,
+        params: ParamTypes,
+        headers: HeaderTypes,
+        content: ContentTypes,
+        data: DataTypes,
+        json: JSON,
+        files: FilesTypes,
+        timeout: TimeoutTypes,
+        follow_redirects: bool | None,
+        auth: AuthTypes,
+        proxy: ProxyTypes,
+        stream: bool,
     ) -> Response:
-        return self.send(build(), timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy, stream=stream)
-
-    def _streaming(self, send: Callable[[], Response]) -> Streaming[Response]:
-        return Streaming(send)
+        request = self.build_request(method, url, params=params, headers=headers, content=content, data=data, json=json, files=files)
+        return self.send(request, timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy, stream=stream)
 
     def _make_pool(self) -> None:
         # Called by BaseClient.__init__ (which holds the typed keywords).
@@ -114,13 +131,15 @@ class Client(BaseClient, Verbs[Response, Streaming[Response]]):
         policies are :func:`netwire.flow.send_flow`'s (shared with the async client); this
         method only performs the I/O it asks for.
         """
-        lane = plan_send(self, request, timeout, follow_redirects, auth, proxy, stream)
+        lane = Lane(self, request, timeout, follow_redirects, auth, proxy, stream)
         # The lean lane (flow.Lane): one exchange, no generator; the loop only for a redirect.
         done = lane.landed(self._exchange(lane.request, lane.route)) if lane.lean else lane.done
         if done is None:
             response: Response = drive(lane.flow(), self._perform)
             return response
-        return done if stream else _read_all(done)
+        if not stream:
+            done.read()  # to its end (the connection goes back), or failed: closed either way
+        return done
 
     def _drive(self, flow: Generator[Any, Any, Any]) -> Any:
         """Run a sans-IO flow (:mod:`netwire.flow`) to its end, performing each action it yields."""
@@ -132,7 +151,7 @@ class Client(BaseClient, Verbs[Response, Streaming[Response]]):
         if kind is Exchange:
             return self._exchange(action.request, action.route)
         if kind is ReadBody:
-            _read_all(action.response)
+            action.response.read()  # closed at its end, or when it fails
             return None
         if kind is Drain:
             _drain(action.response)
@@ -165,7 +184,7 @@ class Client(BaseClient, Verbs[Response, Streaming[Response]]):
 
     def _exchange(self, request: Request, route: Route) -> Response:
         """One exchange (its bookkeeping is :class:`~netwire.http.exchange.Exchanging`'s)."""
-        x = Exchanging(self, request, route, self._h2pool)
+        x = Exchanging(self, request, route, self._h2pool, self._connect)
         return self._send_h1(x, None) if x.h2 is None else self._send_h2(x, x.h2)
 
     def _connect(
@@ -211,11 +230,11 @@ class Client(BaseClient, Verbs[Response, Streaming[Response]]):
             trace=trace,
         )
 
-    def _send_h1(self, x: Exchanging[SyncH2Pool], first: HTTP11Connection | None) -> Response:
+    def _send_h1(self, x: Exchanging[SyncH2Pool, HTTP11Connection], first: HTTP11Connection | None) -> Response:
         """One exchange on one pooled HTTP/1.1 connection (``first``: the one to use, if given)."""
         t, deadline, request, head = x.timeout, x.deadline, x.request, x.head
         pool = self.pool
-        connect = x.connector(self._connect)
+        connect = x.connect
         for attempt in (0, 1):
             if first is None:
                 conn, reused = pool.acquire(x.key, connect, pool_timeout=t.pool, deadline=deadline, fresh=attempt > 0)
@@ -237,7 +256,8 @@ class Client(BaseClient, Verbs[Response, Streaming[Response]]):
                     except RequestError:
                         raise write_error from None
                     parser.keep_alive = False
-                x.sent()
+                if x.trace is not None:
+                    x.sent()
                 if answer is None:
                     answer = conn.receive_head(parser, read_timeout=t.read, deadline=deadline)
                 response_head, early, _interim = answer
@@ -253,7 +273,7 @@ class Client(BaseClient, Verbs[Response, Streaming[Response]]):
 
     # -- HTTP/2 (http2=True): the same exchange on a multiplexed stream --------------------------------
 
-    def _send_h2(self, x: Exchanging[SyncH2Pool], h2pool: SyncH2Pool) -> Response:
+    def _send_h2(self, x: Exchanging[SyncH2Pool, HTTP11Connection], h2pool: SyncH2Pool) -> Response:
         """One exchange on an HTTP/2 stream (the response, body unread); on HTTP/1.1 when the
         server picked it by ALPN."""
         from .h2_connection import H2Body
@@ -262,7 +282,7 @@ class Client(BaseClient, Verbs[Response, Streaming[Response]]):
         deadline = x.deadline
         content = x.request.content
         target = h2_target(x.request)
-        connect = x.connector(self._connect, h2=True)
+        connect = x.connect_h2
         attempt = 0
         while True:
             conn, http11, reused = h2pool.stream(
@@ -292,13 +312,6 @@ class Client(BaseClient, Verbs[Response, Streaming[Response]]):
 
 def _h2_released(handle: object, clean: bool) -> None:
     """An HTTP/2 stream's body gives its stream back itself (``H2Body``)."""
-
-
-def _read_all(response: Response) -> Response:
-    """Read the whole body (the connection goes back to the pool), then close; the response."""
-    with response:
-        response.read()
-    return response
 
 
 def _send_body(

@@ -59,6 +59,7 @@ class _Counted(Protocol):
 
 
 P = TypeVar("P", bound=_H2Pool)
+K = TypeVar("K")  # what the driver's connect returns: a connection, or a coroutine making one
 
 
 class ConnectPlan(NamedTuple):
@@ -220,7 +221,7 @@ def h2_retry(exc: ReadError, stream: Any, *, reused: bool, attempt: int, request
 # -- one exchange's bookkeeping, for both drivers -------------------------------------------------
 
 
-class Exchanging(Generic[P]):
+class Exchanging(Generic[P, K]):
     """Everything one exchange does besides its I/O, for the drivers' ``_send_h1``/``_send_h2``.
 
     Built once per exchange (a hop, a retry, an auth round): the connection route and pool key,
@@ -231,12 +232,15 @@ class Exchanging(Generic[P]):
     """
 
     __slots__ = (
-        "client", "deadline", "h2", "head", "key", "origin", "proxy", "request", "reused", "sent_at",
+        "_connect", "client", "deadline", "h2", "head", "key", "origin", "proxy", "request", "reused", "sent_at",
         "started", "timeout", "trace", "whole",
     )
 
-    def __init__(self, client: BaseClient, request: Request, route: Route, h2pool: P | None) -> None:
+    def __init__(
+        self, client: BaseClient, request: Request, route: Route, h2pool: P | None, connect: Callable[..., K]
+    ) -> None:
         self.client = client
+        self._connect = connect  # the driver's: (origin, proxy, timeout, deadline, h2, trace) -> connection
         self.request = request
         self.timeout: Timeout = route.timeout
         self.deadline = route.deadline
@@ -255,9 +259,14 @@ class Exchanging(Generic[P]):
         self.reused = False
         self.started = self.sent_at = time.monotonic()
 
-    def connector(self, connect: Callable[..., C], h2: bool = False) -> Callable[[], C]:
-        """The pool's ``connect()`` for this exchange: the driver's ``_connect`` with its arguments."""
-        return lambda: connect(self.origin, self.proxy, self.timeout, self.deadline, h2, self.trace)
+    def connect(self) -> K:
+        """The pool's ``connect()`` for this exchange: a new connection from the driver's ``_connect``
+        (a coroutine from the async one's)."""
+        return self._connect(self.origin, self.proxy, self.timeout, self.deadline, False, self.trace)
+
+    def connect_h2(self) -> K:
+        """As :meth:`connect`, offering HTTP/2 by ALPN."""
+        return self._connect(self.origin, self.proxy, self.timeout, self.deadline, True, self.trace)
 
     def begin(self, reused: bool) -> ResponseParser:
         """A connection is in hand (``reused``: an idle one): tell the trace, stamp Crawl-delay
@@ -282,7 +291,7 @@ class Exchanging(Generic[P]):
             self.client._sent_to(self.request)
 
     def sent(self) -> None:
-        """The request (head and body) is out."""
+        """The request (head and body) is out (called when tracing: ``trace`` is set)."""
         if self.trace is not None:
             request_sent(self.trace, self.request.method, self.head, self.request.content, self.sent_at)
 

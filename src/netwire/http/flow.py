@@ -75,7 +75,6 @@ __all__ = [
     "drive",
     "fresh_hit",
     "is_plain",
-    "plan_send",
     "robots_fetch_flow",
     "robots_get_flow",
     "send_flow",
@@ -234,7 +233,7 @@ def fresh_hit(client: BaseClient, auth: Auth | None, request: Request) -> Respon
 
 
 class Lane:
-    """How one ``send`` starts, decided by :func:`plan_send` for both drivers.
+    """How one ``send`` starts, decided here for both drivers (the drivers' ``send`` arguments).
 
     ``done``: the answer already (a fresh cached response that is not a redirect to follow).
     ``lean``: the lean lane: nothing of the loop can act before the first response (no robots.txt,
@@ -246,17 +245,39 @@ class Lane:
 
     __slots__ = ("auth", "client", "done", "first", "follow", "lean", "original", "request", "route", "stream")
 
-    def __init__(self, client: BaseClient, request: Request, route: Route, follow: bool, auth: Auth | None,
-                 stream: bool) -> None:
+    def __init__(
+        self,
+        client: BaseClient,
+        request: Request,
+        timeout: TimeoutTypes,
+        follow_redirects: bool | None,
+        auth: AuthTypes,
+        proxy: ProxyTypes,
+        stream: bool,
+    ) -> None:
+        if client._closed:
+            raise RuntimeError(f"this {type(client).__name__} is closed")
         self.client = client
         self.original = self.request = request
-        self.route = route
-        self.follow = follow
-        self.auth = auth
         self.stream = stream
+        self.follow = follow = client.follow_redirects if follow_redirects is None else follow_redirects
+        self.auth = flow_auth = client._flow_auth(auth)
         self.done: Response | None = None
         self.first: Response | None = None
         self.lean = False
+        self.route: Route  # set below unless the cache answers at once (nothing goes out then)
+        if client.cache is not None:
+            hit = fresh_hit(client, flow_auth, request)
+            if hit is not None and not follows(hit, follow):
+                self.done = hit
+                return
+            self.first = hit
+        self.route = client._route_for(timeout, stream, proxy, request.extensions)
+        if self.first is None and is_plain(client, flow_auth, request):
+            self.lean = True
+            jar = client.cookies
+            if jar is not None:
+                self.request = cookies_out(jar, request)
 
     def landed(self, response: Response) -> Response | None:
         """The lean lane's response: its cookies stored; itself when it is the answer, None when
@@ -275,38 +296,6 @@ class Lane:
             self.client, self.original, self.route, follow=self.follow, auth=self.auth, stream=self.stream,
             first=self.first,
         )
-
-
-def plan_send(
-    client: BaseClient,
-    request: Request,
-    timeout: TimeoutTypes,
-    follow_redirects: bool | None,
-    auth: AuthTypes,
-    proxy: ProxyTypes,
-    stream: bool,
-) -> Lane:
-    """The start of a ``send`` (the drivers' arguments): see :class:`Lane`."""
-    if client._closed:
-        raise RuntimeError(f"this {type(client).__name__} is closed")
-    follow = client.follow_redirects if follow_redirects is None else follow_redirects
-    flow_auth = client._flow_auth(auth)
-    hit = None
-    if client.cache is not None:
-        hit = fresh_hit(client, flow_auth, request)
-    route = client._route_for(timeout, stream, proxy, request.extensions)
-    lane = Lane(client, request, route, follow, flow_auth, stream)
-    if hit is not None:
-        if follows(hit, follow):
-            lane.first = hit
-        else:
-            lane.done = hit
-    elif is_plain(client, flow_auth, request):
-        lane.lean = True
-        jar = client.cookies
-        if jar is not None:
-            lane.request = cookies_out(jar, request)
-    return lane
 
 
 def drive(flow: Generator[Action, Any, T], perform: Callable[[Action], object]) -> T:
