@@ -145,7 +145,9 @@ def _twins() -> object:
 # Lines still shared between a sync module and its async twin, normalised (scripts/twins.py:
 # await/async/Async/aio_ stripped, imports, comments and def signatures dropped, runs >= 3).
 # Lower these when a twin shrinks; never raise them to let a copy in.
-TWIN_LIMITS = {"client.py/aio.py": 154, "pool.py/aio_pool.py": 13, "connection.py/aio_connection.py": 4}
+# client.py/aio.py: the ALPN fallback dispatch of _send_h2 (docs/architecture.md, "The sync and
+# async twins").
+TWIN_LIMITS = {"client.py/aio.py": 3, "pool.py/aio_pool.py": 0, "connection.py/aio_connection.py": 0}
 
 
 def test_twins_stay_under_their_limits() -> None:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "JSON",
     "AuthTypes",
+    "BodyOneShotOptions",
     "ClientOptions",
     "CertTypes",
     "ContentTypes",
@@ -36,6 +37,7 @@ __all__ = [
     "DataTypes",
     "FilesTypes",
     "HeaderTypes",
+    "OneShotOptions",
     "ParamTypes",
     "PrimitiveData",
     "ProxyTypes",
@@ -115,6 +117,31 @@ class RequestOptions(TypedDict, total=False):
     follow_redirects: bool | None
     auth: AuthTypes
     proxy: ProxyTypes
+
+
+class OneShotOptions(TypedDict, total=False):
+    """The keyword arguments of ``netwire.get``/``head``/``options``/``delete`` after the URL:
+    a request's options without a body, and the client options a one-off call may set."""
+
+    params: ParamTypes
+    headers: HeaderTypes
+    timeout: TimeoutTypes
+    follow_redirects: bool | None
+    auth: AuthTypes
+    proxy: ProxyTypes
+    verify: VerifyTypes
+    cert: CertTypes
+    cookies: CookieTypes
+    trust_env: bool
+
+
+class BodyOneShotOptions(OneShotOptions, total=False):
+    """The keyword arguments of ``netwire.post``/``put``/``patch`` after the URL: the body too."""
+
+    content: ContentTypes
+    data: DataTypes
+    json: JSON
+    files: FilesTypes
 
 
 #: ``cache=``: True (in memory), a sqlite file path, a :class:`~netwire.cache.Cache` store, or None/False.

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+import pytest
+
 import netwire
 from netwire.http._poolstate import PoolState
 from netwire.http.aio_pool import AsyncConnectionPool
+from netwire.http.connection import within
 from netwire.http.pool import ConnectionPool
 
 
@@ -60,3 +66,28 @@ def test_both_pools_drive_the_one_state() -> None:
         state = pool._state
         assert isinstance(state, PoolState) and state.max_total == 7
         assert pool._idle is state.idle
+
+
+def test_within_takes_the_sooner_of_the_timeout_and_the_total_deadline() -> None:
+    # http/connection.py: within, the one clamp both connections and the async pool use.
+    assert within(5.0, None) == (5.0, False)
+    assert within(None, None) == (None, False)
+    now = time.monotonic()
+    timeout, binds = within(None, now + 100.0)
+    assert binds and 99.0 < timeout <= 100.0  # type: ignore[operator]
+    assert within(1.0, now + 100.0) == (1.0, False)
+    timeout, binds = within(50.0, now + 2.0)
+    assert binds and 0.0 < timeout <= 2.0  # type: ignore[operator]
+    assert within(5.0, now - 1.0) == (0.0, True)  # past: never negative
+
+
+def test_a_failed_connect_gives_its_slot_back() -> None:
+    # http/_poolstate.py: WaitingLine._opening, shared by both pools.
+    pool = ConnectionPool(netwire.Limits(max_connections=1))
+
+    def refuse() -> Any:
+        raise OSError("refused")
+
+    with pytest.raises(OSError):
+        pool.acquire("k", refuse)
+    assert pool.open_count() == 0  # the slot came back

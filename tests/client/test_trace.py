@@ -256,3 +256,18 @@ def test_tls_in_tls_through_an_https_proxy(
         assert len(inner) == 1 and inner[0].info["version"].startswith("TLSv1.")
     finally:
         relay.stop()
+
+
+def test_a_refused_connect_is_traced_with_the_proxys_status(
+    face: Face, tinyproxy_server: ServerProcess, echo_server: EchoServer
+) -> None:
+    # tinyproxy allows CONNECT only to the TLS server's port: a CONNECT elsewhere is refused,
+    # and both clients say so in one proxy.connect event (http/tunnels.py: traced_tunnel).
+    events: list[TraceEvent] = []
+    d = face(trace=events.append, proxy=tinyproxy_server.url, verify=False)
+    with pytest.raises(netwire.ProxyError):
+        d.get(f"https://127.0.0.1:{echo_server.port}/")
+    tunnel = _one(events, "proxy.connect")
+    assert tunnel.info["status"] == 403
+    assert tunnel.info["target"] == f"127.0.0.1:{echo_server.port}"
+    assert "request.head" not in _names(events)

@@ -10,20 +10,26 @@ under their own exclusion. Its only effect on a connection is ``close()`` when i
 drops one (a plain call in both worlds: a socket close, a transport close).
 
 Both pools drive it, so the limits cannot drift apart between the sync and async clients.
+:class:`WaitingLine` is the rest they share: the line of waiters (a thread or a task each, a
+:class:`Waiter`), and giving a slot back (to the next in line) when it is freed or when opening
+a connection in it failed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections import deque
+from collections.abc import Hashable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Generic, Protocol, TypeVar
 
 from .models import Limits
 
-__all__ = ["PoolState"]
+__all__ = ["PoolState", "Waiter", "WaitingLine"]
 
 
 class _Pooled(Protocol):
     idle_since: float
+    pool_key: Hashable
 
     def close(self) -> None: ...
 
@@ -134,3 +140,60 @@ class PoolState(Generic[C]):
                 self.count.pop(key, None)
         self.idle.clear()
         return taken
+
+
+class Waiter:
+    """One caller waiting in a pool's line for a connection to ``key`` (or a slot to open one)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Hashable) -> None:
+        self.key = key
+
+
+W = TypeVar("W", bound=Waiter)
+
+
+class WaitingLine(Generic[C, W]):
+    """Mixed into both pools: their :class:`PoolState` and line of waiters, served first come,
+    first served by the pool's own ``_serve_waiters``."""
+
+    _state: PoolState[C]
+    _waiters: deque[W]
+    connections_opened: int
+
+    def _opened(self, conn: C, key: Hashable) -> None:
+        """``conn`` was opened in a slot for ``key`` (guarded by the caller): it is the pool's now."""
+        conn.pool_key = key
+        self.connections_opened += 1
+
+    def _serve_waiters(self) -> None:
+        raise NotImplementedError
+
+    def _exclusion(self) -> AbstractContextManager[object]:
+        """What guards the state (the sync pool's lock; nothing on one event loop)."""
+        raise NotImplementedError
+
+    def _forget(self, key: Hashable) -> None:
+        """A connection to ``key`` is gone (guarded by the caller): its slot goes to the next in line."""
+        self._state.forget(key)
+        if self._waiters:
+            self._serve_waiters()
+
+    def _unqueue(self, waiter: W) -> None:
+        """``waiter`` leaves the line (if whoever served it has not taken it off already)."""
+        try:
+            self._waiters.remove(waiter)
+        except ValueError:
+            pass
+
+    @contextmanager
+    def _opening(self, key: Hashable) -> Iterator[None]:
+        """Around opening a connection in a slot reserved for ``key``: if it fails (or is
+        cancelled), the slot is given back."""
+        try:
+            yield
+        except BaseException:
+            with self._exclusion():
+                self._forget(key)
+            raise

@@ -1,33 +1,169 @@
-"""The HTTP method shortcuts, written once for both clients.
+"""The public request methods, written once for both clients.
 
-``get``, ``head``, ``options``, ``post``, ``put``, ``patch`` and ``delete`` are each
-``self.request(METHOD, url, **kwargs)`` and return what ``request`` returns: a
+``request`` builds a request and sends it; ``stream`` does the same when its context is entered
+and closes the response when it is left; ``get``, ``head``, ``options``, ``post``, ``put``,
+``patch`` and ``delete`` are each ``self.request(METHOD, url, **kwargs)``. They return a
 :class:`~netwire.Response` from :class:`~netwire.Client`, and from
-:class:`~netwire.AsyncClient` the coroutine its ``async def request`` makes, so
-``await client.get(url)`` reads as it always did. The type parameter says which.
+:class:`~netwire.AsyncClient` the coroutine its ``async def _sending`` makes, so
+``await client.get(url)`` reads as it always did (the request is built when awaited, as
+before). The type parameter ``R`` says which; ``stream`` returns a :class:`Streaming` of it.
 
-May import: ``_types`` only. Imported by: ``client``, ``aio``.
+May import: ``_types``, ``_unset``, ``models``. Imported by: ``client``, ``aio``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Generic, TypeVar, Unpack
 
-from .._types import RequestOptions, URLTypes
+from .._types import (
+    JSON,
+    AuthTypes,
+    ContentTypes,
+    DataTypes,
+    FilesTypes,
+    HeaderTypes,
+    ParamTypes,
+    ProxyTypes,
+    RequestOptions,
+    TimeoutTypes,
+    URLTypes,
+)
+from ._unset import UNSET
+from .models import Response
 
-__all__ = ["Verbs"]
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from .models import Request
+
+__all__ = ["Streaming", "Verbs"]
 
 R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)  # a Streaming of a coroutine is one of an awaitable
+T = TypeVar("T", bound=Response)
+
+
+class Streaming(Generic[R_co]):
+    """What ``stream(...)`` returns: entering it sends the request and gives its response, body
+    unread; leaving it closes the response (its connection goes back to the pool, or closes).
+    ``with`` on a :class:`~netwire.Client`'s, ``async with`` on an :class:`~netwire.AsyncClient`'s
+    (``R`` is then the coroutine that sends; ``with`` on it raises TypeError)."""
+
+    __slots__ = ("_response", "_send")
+
+    def __init__(self, send: Callable[[], R_co]) -> None:
+        self._send = send
+        self._response: Response | None = None
+
+    def __enter__(self: Streaming[T]) -> T:
+        response = self._send()
+        if not isinstance(response, Response):  # an AsyncClient's: a coroutine, never run
+            getattr(response, "close", lambda: None)()
+            raise TypeError("an AsyncClient's stream() is entered with `async with`")
+        self._response = response
+        return response
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._response is not None:
+            self._response.close()
+
+    async def __aenter__(self: Streaming[Awaitable[T]]) -> T:
+        response = await self._send()
+        self._response = response
+        return response
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._response is not None:
+            self._response.close()
 
 
 class Verbs(Generic[R]):
-    """Mixed into the clients, after :class:`~netwire.http.clientbase.BaseClient`."""
+    """Mixed into the clients, after :class:`~netwire.http.clientbase.BaseClient`. A driver
+    gives ``_sending``: build the request and send it."""
 
     __slots__ = ()
 
     if TYPE_CHECKING:
 
-        def request(self, method: str, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> R: ...
+        def build_request(
+            self,
+            method: str,
+            url: URLTypes,
+            *,
+            params: ParamTypes = None,
+            headers: HeaderTypes = None,
+            content: ContentTypes = None,
+            data: DataTypes = None,
+            json: JSON = None,
+            files: FilesTypes = None,
+        ) -> Request: ...
+
+        def _sending(
+            self,
+            method: str,
+            url: URLTypes,
+            params: ParamTypes,
+            headers: HeaderTypes,
+            content: ContentTypes,
+            data: DataTypes,
+            json: JSON,
+            files: FilesTypes,
+            timeout: TimeoutTypes,
+            follow_redirects: bool | None,
+            auth: AuthTypes,
+            proxy: ProxyTypes,
+            stream: bool,
+        ) -> R: ...
+
+
+    def request(
+        self,
+        method: str,
+        url: URLTypes,
+        *,
+        params: ParamTypes = None,
+        headers: HeaderTypes = None,
+        content: ContentTypes = None,
+        data: DataTypes = None,
+        json: JSON = None,
+        files: FilesTypes = None,
+        timeout: TimeoutTypes = UNSET,
+        follow_redirects: bool | None = None,
+        auth: AuthTypes = UNSET,
+        proxy: ProxyTypes = UNSET,
+    ) -> R:
+        """Send a request and read its whole response body (on an AsyncClient: ``await`` it)."""
+        return self._sending(
+            method, url, params, headers, content, data, json, files, timeout, follow_redirects, auth, proxy, False
+        )
+
+    def stream(
+        self,
+        method: str,
+        url: URLTypes,
+        *,
+        params: ParamTypes = None,
+        headers: HeaderTypes = None,
+        content: ContentTypes = None,
+        data: DataTypes = None,
+        json: JSON = None,
+        files: FilesTypes = None,
+        timeout: TimeoutTypes = UNSET,
+        follow_redirects: bool | None = None,
+        auth: AuthTypes = UNSET,
+        proxy: ProxyTypes = UNSET,
+    ) -> Streaming[R]:
+        """A context that sends the request and gives its response with the body unread (read
+        it, or iterate it; ``aread()``/``aiter_bytes()`` with ``async with`` on an AsyncClient)."""
+
+        return Streaming(
+            lambda: self._sending(
+                method, url, params, headers, content, data, json, files, timeout, follow_redirects, auth, proxy, True
+            )
+        )
 
     def get(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> R:
         """Send a GET request; the keywords are :meth:`request`'s (``params``, ``headers``, ``timeout``, ``auth``...)."""

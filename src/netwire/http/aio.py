@@ -16,9 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine, Generator, Iterable, Iterator
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterable,
+    Iterator,
+)
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import suppress
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack, cast
 
@@ -35,7 +44,7 @@ from .._types import (
     TimeoutTypes,
     URLTypes,
 )
-from ..errors import ReadError, RequestError, StreamError, WriteError
+from ..errors import RequestError, StreamError, WriteError
 from ._verbs import Verbs
 from .aio_connection import AsyncConnection, open_async_connection
 from .aio_pool import AsyncConnectionPool
@@ -43,15 +52,7 @@ from .batch import FetchOutcome, amap
 from .clientbase import UNSET, USER_AGENT, BaseClient
 from .connection import Origin
 from .content import iter_file
-from .exchange import (
-    build_response,
-    h2_retry,
-    h2_target,
-    plan_body,
-    plan_connect,
-    speaks_h2,
-    stale_retry,
-)
+from .exchange import Exchanging, h2_target, plan_body, plan_connect
 from .flow import (
     CONTINUE_WAIT,
     DRAIN_LIMIT,
@@ -60,25 +61,21 @@ from .flow import (
     Drain,
     Exchange,
     FetchRobots,
+    Lane,
     ReadBody,
     ReadCapped,
     Route,
     Sleep,
-    cookies_in,
-    cookies_out,
     decoder_for,
-    follows,
-    fresh_hit,
-    is_plain,
     robots_fetch_flow,
-    send_flow,
 )
-from .http11 import LAST_CHUNK, IncompleteResponse, ResponseHead, ResponseParser
+from .http11 import LAST_CHUNK, ResponseHead
 from .models import BodySink, Decoder, Headers, Request, Response, Timeout
 from .policy.proxies import Proxy
-from .trace import TraceHook, acquired, h2_request_sent, request_sent, response_received, traced_release
+from .trace import TraceHook
 
 if TYPE_CHECKING:
+    from ..robots._cache import _Entry
     from .aio_h2_connection import AsyncH2Pool, AsyncH2Stream
     from .cache import CacheEntry
     from .fetch import FetchOutcome
@@ -383,23 +380,21 @@ async def _read_capped(response: AsyncResponse, limit: int) -> bytes:
 
 
 async def _drain(response: AsyncResponse) -> None:
-    """Read a small body to its end so the connection goes back to the pool; close a big one."""
-    try:
-        if not response.closed:
-            body = response._abody
-            if body.complete:
-                body.take_complete()
-            else:
+    """As the sync client's ``_drain`` (up to ``DRAIN_LIMIT`` bytes, errors ignored, then closed);
+    a body already complete is taken without waiting."""
+    async with response:
+        with suppress(RequestError):
+            if not response.closed:
+                body = response._abody
+                if body.complete:
+                    body.take_complete()
+                    return
                 left = DRAIN_LIMIT
                 while left > 0:
                     chunk = await body.next_chunk()
                     if not chunk:
                         break
                     left -= len(chunk)
-    except RequestError:
-        pass
-    finally:
-        response.close()
 
 
 class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
@@ -421,58 +416,27 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
         self._robots_fetch_locks: dict[str, asyncio.Lock] = {}
         self._cache_thread: ThreadPoolExecutor | None = None
 
-    # -- public API -------------------------------------------------------------------------------
+    # -- the public methods are Verbs' (http/_verbs.py); what they call ------------------------------
 
-    async def request(
+    async def _sending(
         self,
         method: str,
         url: URLTypes,
-        *,
-        params: ParamTypes = None,
-        headers: HeaderTypes = None,
-        content: ContentTypes = None,
-        data: DataTypes = None,
-        json: JSON = None,
-        files: FilesTypes = None,
-        timeout: TimeoutTypes = UNSET,
-        follow_redirects: bool | None = None,
-        auth: AuthTypes = UNSET,
-        proxy: ProxyTypes = UNSET,
+        params: ParamTypes,
+        headers: HeaderTypes,
+        content: ContentTypes,
+        data: DataTypes,
+        json: JSON,
+        files: FilesTypes,
+        timeout: TimeoutTypes,
+        follow_redirects: bool | None,
+        auth: AuthTypes,
+        proxy: ProxyTypes,
+        stream: bool,
     ) -> AsyncResponse:
-        """Send a request and read its whole response body."""
-        req = self.build_request(
-            method, url, params=params, headers=headers, content=content, data=data, json=json, files=files
-        )
-        return await self.send(req, timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy)
-
-    @asynccontextmanager
-    async def stream(
-        self,
-        method: str,
-        url: URLTypes,
-        *,
-        params: ParamTypes = None,
-        headers: HeaderTypes = None,
-        content: ContentTypes = None,
-        data: DataTypes = None,
-        json: JSON = None,
-        files: FilesTypes = None,
-        timeout: TimeoutTypes = UNSET,
-        follow_redirects: bool | None = None,
-        auth: AuthTypes = UNSET,
-        proxy: ProxyTypes = UNSET,
-    ) -> AsyncIterator[AsyncResponse]:
-        """Send a request; yield its response with the body unread (``aread()`` or ``aiter_bytes()``)."""
-        req = self.build_request(
-            method, url, params=params, headers=headers, content=content, data=data, json=json, files=files
-        )
-        response = await self.send(
-            req, timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy, stream=True
-        )
-        try:
-            yield response
-        finally:
-            response.close()
+        # A coroutine: the request is built when awaited, as an ``async def request`` would.
+        request = self.build_request(method, url, params=params, headers=headers, content=content, data=data, json=json, files=files)
+        return await self.send(request, timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy, stream=stream)
 
     def map(
         self,
@@ -502,10 +466,7 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
 
     async def aclose(self) -> None:
         """Close every pooled connection. Responses still being read close theirs when done."""
-        self._closed = True
-        if self._h2pool is not None:
-            self._h2pool.close()
-        self.pool.close()
+        self._shut(self._h2pool, self.pool)
         worker, self._cache_thread = self._cache_thread, None
         if worker is not None:
             # Writes still queued (bodies read just now) finish before the store closes.
@@ -540,47 +501,27 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
         policies are :func:`netwire.flow.send_flow`'s (shared with the sync client); this
         method only performs the I/O it asks for.
         """
-        if self._closed:
-            raise RuntimeError("this AsyncClient is closed")
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             if self._loop is not None:
                 # Its pooled connections belong to the first loop and cannot be used here.
                 raise RuntimeError("an AsyncClient is bound to the event loop it was first used on")
             self._loop = loop
-        follow = self.follow_redirects if follow_redirects is None else follow_redirects
-        flow_auth = self._flow_auth(auth)
-        first = None
-        if self.cache is not None:
-            hit = cast("AsyncResponse | None", fresh_hit(self, flow_auth, request))  # our _response_from_cache's
-            if hit is not None and not follows(hit, follow):
-                if not stream:
-                    await hit.aread()
-                return hit
-            first = hit
-        route = self._route_for(timeout, stream, proxy, request.extensions)
-        if first is None and is_plain(self, flow_auth, request):
-            # The common case, without the generator: one exchange (cookies as the flow does
-            # them); the loop takes over only if the answer is a redirect to follow.
-            jar = self.cookies
-            sent = request if jar is None else cookies_out(jar, request)
-            first = await self._send_single(sent, route)
-            if jar is not None:
-                cookies_in(jar, first, sent)
-            if not follows(first, follow):
-                if not stream:
-                    try:
-                        await first.aread()
-                    finally:
-                        first.close()
-                return first
-        response: AsyncResponse = await self._drive(
-            send_flow(self, request, route, follow=follow, auth=flow_auth, stream=stream, first=first)
-        )
-        return response
+        lane = Lane(self, request, timeout, follow_redirects, auth, proxy, stream)
+        if lane.lean:  # flow.Lane: one exchange, no generator; the loop only for a redirect
+            done = lane.landed(await self._exchange(lane.request, lane.route))
+        else:
+            done = lane.done  # a cached one: our _response_from_cache's
+        if done is None:
+            response: AsyncResponse = await self._drive(lane.flow())
+            return response
+        if not stream:
+            await cast(AsyncResponse, done).aread()  # to its end, or failed: closed either way
+        return cast(AsyncResponse, done)
 
     async def _drive(self, flow: Generator[Any, Any, Any]) -> Any:
-        """Run a sans-IO flow (:mod:`netwire.flow`) to its end, awaiting each action it yields."""
+        """Run a sans-IO flow (:mod:`netwire.flow`) to its end, awaiting each action it yields
+        (the dispatch is inline: one coroutine per action less than a ``_perform`` would cost)."""
         send = flow.send
         result: Any = None
         try:
@@ -589,13 +530,9 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
                 kind = type(action)
                 try:
                     if kind is Exchange:
-                        result = await self._send_single(action.request, action.route)
+                        result = await self._exchange(action.request, action.route)
                     elif kind is ReadBody:
-                        try:
-                            await action.response.aread()
-                        finally:
-                            action.response.close()
-                        result = None
+                        result = await action.response.aread()  # closed at its end, or when it fails
                     elif kind is Drain:
                         await _drain(action.response)
                         result = None
@@ -607,13 +544,7 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
                     elif kind is CacheOp:
                         result = await self._cache_call(action.call)
                     elif kind is FetchRobots:
-                        lock = self._robots_fetch_locks.setdefault(action.url, asyncio.Lock())
-                        try:
-                            async with lock:
-                                result = await self._drive(robots_fetch_flow(self, action.url))
-                        finally:
-                            if not lock.locked():
-                                self._robots_fetch_locks.pop(action.url, None)
+                        result = await self._fetch_robots(action.url)
                     else:  # pragma: no cover - every action is handled above
                         raise TypeError(f"unknown flow action {action!r}")
                 except BaseException as exc:  # the flow decides (a retry catches a RequestError)
@@ -622,6 +553,17 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
                 action = send(result)
         except StopIteration as stop:
             return stop.value
+
+    async def _fetch_robots(self, url: str) -> _Entry:
+        """Fetch and store one robots.txt under a lock per URL: tasks needing it fetch it once."""
+        lock = self._robots_fetch_locks.setdefault(url, asyncio.Lock())
+        try:
+            async with lock:
+                entry: _Entry = await self._drive(robots_fetch_flow(self, url))
+                return entry
+        finally:
+            if not lock.locked():
+                self._robots_fetch_locks.pop(url, None)
 
     # -- the HTTP cache ------------------------------------------------------------------------------
     # A store that blocks (sqlite: disk I/O, and a lock another process may hold for a while) is
@@ -660,6 +602,15 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
 
     # -- one exchange on one connection -------------------------------------------------------------
 
+    async def _exchange(self, request: Request, route: Route) -> AsyncResponse:
+        """One exchange, on HTTP/2 or HTTP/1.1 (its bookkeeping is ``exchange.Exchanging``'s)."""
+        x: Exchanging[AsyncH2Pool, Awaitable[AsyncConnection]] = Exchanging(
+            self, request, route, self._h2pool, self._connect
+        )
+        if x.h2 is None:
+            return await self._send_h1(x, None)
+        return await self._send_h2(x, x.h2)
+
     async def _connect(
         self,
         origin: Origin,
@@ -672,172 +623,94 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
         """A new connection to ``origin``; ``h2``: offer HTTP/2 (ALPN) and keep what the server
         sends first for the HTTP/2 connection taking it over."""
         plan = plan_connect(self, origin, proxy, USER_AGENT, h2=h2)
-        limits = self.parser_limits
-        if plan.mode == "direct":
-            return await open_async_connection(
-                origin, connect_timeout=t.connect, deadline=deadline, ssl_context=plan.ssl_context, uds=self.uds,
-                limits=limits,
-                keep_raw=h2,
-                trace=trace,
-            )
-        assert plan.proxy_origin is not None
         if plan.mode == "forward":
+            assert plan.proxy_origin is not None
+            proxy_origin = plan.proxy_origin
             conn = await open_async_connection(
-                plan.proxy_origin,
-                connect_timeout=t.connect,
-                deadline=deadline,
-                ssl_context=plan.proxy_ssl_context,
-                limits=limits,
-                trace=trace,
-                label=f"proxy {plan.proxy_origin.host}:{plan.proxy_origin.port}",
+                proxy_origin, connect_timeout=t.connect, deadline=deadline, ssl_context=plan.proxy_ssl_context,
+                limits=self.parser_limits, trace=trace, label=f"proxy {proxy_origin.host}:{proxy_origin.port}",
             )
             conn.origin = origin
             return conn
+        # Direct, or a tunnel (CONNECT or SOCKS5, then the origin's TLS inside it).
         return await open_async_connection(
-            origin,
-            connect_timeout=t.connect,
-            deadline=deadline,
-            ssl_context=plan.ssl_context,
-            limits=limits,
-            proxy=proxy,
-            proxy_headers=plan.connect_fields,
-            proxy_ssl_context=plan.proxy_ssl_context,
-            keep_raw=h2,
-            trace=trace,
+            origin, connect_timeout=t.connect, deadline=deadline, ssl_context=plan.ssl_context,
+            uds=self.uds if proxy is None else None, limits=self.parser_limits, proxy=proxy,
+            proxy_headers=plan.connect_fields, proxy_ssl_context=plan.proxy_ssl_context, keep_raw=h2, trace=trace,
         )
 
-    async def _send_single(self, request: Request, route: Route) -> AsyncResponse:
-        """One exchange on one pooled connection (the decisions are :mod:`netwire.http.exchange`'s)."""
-        t = route.timeout
-        deadline = route.deadline
-        origin, key, proxy = self._route(request, route.proxies)
-        head = self._head(request, proxy)
+    async def _send_h1(self, x: Exchanging[AsyncH2Pool, Awaitable[AsyncConnection]], first: AsyncConnection | None) -> AsyncResponse:
+        """As ``Client._send_h1``, on an asyncio connection; one whose whole body the caller will
+        read collects it as it comes, without waking this task for each piece."""
+        t, deadline, request, head = x.timeout, x.deadline, x.request, x.head
         pool = self.pool
-        first: AsyncConnection | None = None
-        h2pool = self._h2pool
-        if h2pool is not None and key not in h2pool.h1_only and speaks_h2(self, origin, proxy):
-            got = await self._send_h2(request, route, origin, key, proxy)
-            if isinstance(got, AsyncResponse):
-                return got
-            first = got  # the server picked HTTP/1.1 by ALPN: this connection, for this request
-        started = sent_at = time.monotonic()
-        read_timeout = t.read
-        trace = route.trace
+        whole = x.whole and request.content is None
         for attempt in (0, 1):
-            idle = pool.try_acquire(key) if attempt == 0 and first is None else None
             if first is not None:
                 conn, first, reused = first, None, False
-            elif idle is not None:
-                conn, reused = idle, True
+            elif attempt == 0 and (idle := pool.try_acquire(x.key)) is not None:
+                conn, reused = idle, True  # no await, no coroutine: the hot path
             else:
                 conn, reused = await pool.acquire(
-                    key,
-                    lambda: self._connect(origin, proxy, t, deadline, trace=trace),
-                    pool_timeout=t.pool,
-                    deadline=deadline,
-                    fresh=attempt > 0,
+                    x.key, x.connect, pool_timeout=t.pool, deadline=deadline, fresh=attempt > 0
                 )
-            if trace is not None:
-                acquired(trace, origin, reused, started)
-                sent_at = time.monotonic()
-            if self.respect_robots:
-                self._sent_to(request)  # Crawl-delay: the request starts now
-            parser = ResponseParser(request.method, self.parser_limits)
-            conn.start(parser, route.whole and request.content is None)
+            parser = x.begin(reused)
+            conn.start(parser, whole)
             try:
                 if request.content is None and not conn.write_paused:
                     conn.write(head)
                     response_head = None
                 else:
                     response_head = await self._send_body(conn, head, request, t, deadline)
-                if trace is not None:
-                    request_sent(trace, request.method, head, request.content, sent_at)
+                if x.trace is not None:
+                    x.sent()
                 if response_head is None:
                     response_head = conn.head
                     if response_head is None or conn.error is not None:
-                        response_head = await conn.wait_head(read_timeout, deadline)
-            except (WriteError, ReadError, IncompleteResponse) as exc:
-                conn.finish()
-                pool.release(conn, False)
-                if stale_retry(
-                    exc, first=attempt == 0, reused=reused, received_any=parser.received_any, request=request,
-                    origin=origin,
-                ):
-                    continue
-                raise
-            except BaseException:
-                conn.finish()
-                pool.release(conn, False)
-                raise
-            break
-        assert conn is not None and response_head is not None
-        conn.requests += 1
-        release: Callable[[AsyncConnection, bool], None] = pool.release
-        if trace is not None:
-            response_received(trace, response_head, sent_at)
-            release = traced_release(trace, release, parser, origin)
-        body = _AsyncBody(conn, release, read_timeout, deadline)
-        return build_response(
-            self, partial(AsyncResponse, body=body), response_head, request, time.monotonic() - started, reused
-        )
+                        response_head = await conn.wait_head(t.read, deadline)
+            except BaseException as exc:
+                pool.discard(conn)
+                if not x.again(exc, attempt, parser):
+                    raise
+            else:
+                break
+        assert response_head is not None
+        release = x.received(conn, response_head, pool.release, parser)
+        return x.response(partial(AsyncResponse, body=_AsyncBody(conn, release, t.read, deadline)), response_head)
 
     # -- HTTP/2 (http2=True): the same exchange on a multiplexed stream --------------------------------
 
-    async def _send_h2(
-        self, request: Request, route: Route, origin: Origin, key: tuple[object, ...], proxy: Proxy | None
-    ) -> AsyncResponse | AsyncConnection | None:
-        """One exchange on an HTTP/2 stream: the response (body unread), or, when the server
-        picked HTTP/1.1 by ALPN, the new HTTP/1.1 connection for the caller to use (or None).
-        The decisions are :mod:`netwire.http.exchange`'s."""
-        t = route.timeout
-        deadline = route.deadline
-        target = h2_target(request)
-        trace = route.trace
-        content = request.content
-        started = time.monotonic()
-        h2pool = self._h2pool
-        assert h2pool is not None
+    async def _send_h2(self, x: Exchanging[AsyncH2Pool, Awaitable[AsyncConnection]], h2pool: AsyncH2Pool) -> AsyncResponse:
+        """As ``Client._send_h2``, on an asyncio HTTP/2 connection (its stream collects a whole
+        body as it comes when the caller reads it all)."""
+        content = x.request.content
+        target = h2_target(x.request)
         for attempt in range(3):
             conn, http11, reused = await h2pool.stream(
-                key,
-                lambda: self._connect(origin, proxy, t, deadline, h2=True, trace=trace),
-                pool_timeout=t.pool,
-                connect_timeout=t.connect,
-                deadline=deadline,
+                x.key, x.connect_h2, pool_timeout=x.timeout.pool,
+                connect_timeout=x.timeout.connect, deadline=x.deadline,
             )
             if conn is None:
-                return http11
-            if trace is not None:
-                acquired(trace, origin, reused, started)
-            sent_at = time.monotonic()
-            if self.respect_robots:
-                self._sent_to(request)  # Crawl-delay: the request starts now
-            handle = conn.open(*target, content is None)
+                # HTTP/1.1 by ALPN: this connection (if any), for this request.
+                return await self._send_h1(x, http11)
+            handle = conn.open(*target, content is None)  # no wait: the frames are queued
+            x.begin_stream(reused)
             try:
                 if content is not None:
-                    await self._h2_body(handle, content, t, deadline)
-                if trace is not None:
-                    h2_request_sent(
-                        trace, target.method, target.authority, target.path, target.fields, content, sent_at
-                    )
-                response_head = await handle.wait_head(t.read, deadline)
-            except ReadError as exc:
+                    await self._h2_body(handle, content, x.timeout, x.deadline)
+                x.sent_stream(target)
+                response_head = await handle.wait_head(x.timeout.read, x.deadline)
+            except BaseException as exc:
                 handle.finish()
-                if h2_retry(exc, handle.stream, reused=reused, attempt=attempt, request=request):
-                    continue
-                raise
-            except BaseException:
-                handle.finish()
-                raise
-            break
-        handle.until_done = route.whole
+                if not x.again_stream(exc, handle.stream, attempt):
+                    raise
+            else:
+                break
+        handle.until_done = x.whole
         # The stream has the reading interface of an HTTP/1.1 connection (AsyncH2Stream's docstring).
-        body = _AsyncBody(handle, _h2_released, t.read, deadline)  # type: ignore[arg-type]
-        if trace is not None:
-            response_received(trace, response_head, sent_at)
-        return build_response(
-            self, partial(AsyncResponse, body=body), response_head, request, time.monotonic() - started, reused
-        )
+        release = x.received(None, response_head, _h2_released, None)
+        body = _AsyncBody(handle, release, x.timeout.read, x.deadline)  # type: ignore[arg-type]
+        return x.response(partial(AsyncResponse, body=body), response_head)
 
     @staticmethod
     async def _h2_body(handle: AsyncH2Stream, content: Any, t: Timeout, deadline: float | None) -> None:

@@ -38,7 +38,7 @@ from ..errors import (
     WriteTimeout,
     from_os_error,
 )
-from .connection import Origin
+from .connection import Origin, within
 from .http11 import (
     DEFAULT_LIMITS,
     Data,
@@ -48,8 +48,8 @@ from .http11 import (
     ResponseHead,
     ResponseParser,
 )
-from .trace import TraceHook, connected, emit, tls_done, tunnel_done
-from .tunnels import ConnectHandshake, Socks5Handshake
+from .trace import TraceHook, connected, emit, tls_done
+from .tunnels import ConnectHandshake, Socks5Handshake, traced_tunnel
 
 if TYPE_CHECKING:
     from .policy.proxies import Proxy  # type-only: policy sits above the connections
@@ -370,11 +370,7 @@ class AsyncConnection(asyncio.Protocol):
 
     async def wait_event(self, read_timeout: float | None, deadline: float | None) -> None:
         """One wait for response progress, with the read and total deadlines applied."""
-        timeout, total = read_timeout, False
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if timeout is None or left < timeout:
-                timeout, total = max(left, 0.0), True
+        timeout, total = within(read_timeout, deadline)
         if not await self.wait(timeout, not total):
             if total:
                 raise TotalTimeout(f"total deadline passed waiting for {self.origin}")
@@ -398,11 +394,7 @@ class AsyncConnection(asyncio.Protocol):
         while self._write_paused:
             if not self.alive:
                 raise WriteError(f"sending to {self.origin} failed: the connection was closed")
-            timeout, total = write_timeout, False
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if timeout is None or left < timeout:
-                    timeout, total = max(left, 0.0), True
+            timeout, total = within(write_timeout, deadline)
             fut: asyncio.Future[bool] = self.loop.create_future()
             self._drain_waiter = fut
             handle = None if timeout is None else self.loop.call_later(timeout, _fire, fut)
@@ -534,21 +526,13 @@ async def open_async_connection(
     TLS apart it resolves the name first and starts TLS once connected (only when tracing).
     ``label`` (``"proxy host:port"``) says, in the trace, that ``origin`` is an HTTP proxy.
     """
-    timeout, total_binds = connect_timeout, False
-    if deadline is not None:
-        left = deadline - time.monotonic()
-        if timeout is None or left < timeout:
-            timeout, total_binds = max(left, 0.0), True
+    timeout, total_binds = within(connect_timeout, deadline)
     where = _where(origin, uds)
     try:
         async with asyncio.timeout(timeout):
-            if trace is not None:
-                return await _open_traced(
-                    origin, ssl_context, uds, limits, proxy, proxy_headers, proxy_ssl_context, label or where, trace,
-                    keep_raw,
-                )
             return await _open(
-                origin, ssl_context, uds, limits, proxy, proxy_headers, proxy_ssl_context, where, keep_raw
+                origin, ssl_context, uds, limits, proxy, proxy_headers, proxy_ssl_context,
+                where if trace is None else label or where, keep_raw, trace,
             )
     except TimeoutError:
         raise _connect_timeout(where, timeout, total_binds) from None
@@ -564,74 +548,86 @@ async def _open(
     proxy_ssl_context: ssl.SSLContext | None,
     where: str,
     keep_raw: bool = False,
+    trace: TraceHook | None = None,
 ) -> AsyncConnection:
+    """TCP (or a Unix socket) to the origin or the proxy, the proxy's handshake, then TLS.
+
+    With ``trace``, each phase is reported: the name is resolved first and TLS to the origin
+    starts once TCP is up, so that DNS, TCP and TLS are timed apart; without it, a direct
+    connection does all three in one ``create_connection`` (fewer loop passes).
+    """
     loop = asyncio.get_running_loop()
+    started = time.monotonic()
     tls = origin.scheme == "https"
     if tls and ssl_context is None:
         from .connection import default_ssl_context
 
         ssl_context = default_ssl_context()
-
+    unix = proxy is None and (uds is not None or origin.scheme == "http+unix")
+    # TLS to the origin inside create_connection: direct, and not traced (a Unix socket's TLS is
+    # never timed apart); else started on the connection (the tunnel) once it is up.
+    inline_tls = tls and proxy is None and (trace is None or unix)
     if proxy is None:
+        peer, peer_where = origin, where
+        outer_tls = ssl_context if inline_tls else None
+    else:
+        peer, peer_where = Origin("http", proxy.host, proxy.port), f"proxy {proxy.host}:{proxy.port}"
+        outer_tls = proxy_ssl_context
+    # Before any byte can arrive: what an HTTP/2 server sends first (for the connection taking
+    # it over), or the proxy's handshake reply, is kept raw instead of parsed.
+    raw = keep_raw or proxy is not None
 
-        def factory() -> AsyncConnection:
-            conn = AsyncConnection(origin, limits)
-            if keep_raw:
-                conn._raw = bytearray()
-            return conn
-
-        try:
-            if uds is not None or origin.scheme == "http+unix":
-                _, conn = await loop.create_unix_connection(
-                    factory,
-                    uds or origin.host,
-                    ssl=ssl_context if tls else None,
-                    server_hostname=origin.host if tls else None,
-                )
-            else:
-                host = origin.host
-                _, conn = await loop.create_connection(
-                    factory,
-                    host,
-                    origin.port,
-                    ssl=ssl_context if tls else None,
-                    server_hostname=host if tls else None,
-                    **_eyeballs(loop, host),
-                )
-        except ssl.SSLError as exc:
-            raise _tls_error(where, exc) from exc
-        except OSError as exc:
-            raise from_os_error(ConnectError, f"cannot connect to {where}", exc) from exc
+    def factory() -> AsyncConnection:
+        conn = AsyncConnection(peer, limits)
+        if raw:
+            conn._raw = bytearray()
         return conn
 
-    # Through a proxy: TCP to the proxy, the tunnel handshake in raw mode, then TLS if needed.
-    proxy_origin = Origin("http", proxy.host, proxy.port)
-    proxy_where = f"{proxy.host}:{proxy.port}"
+    server_name = peer.host if outer_tls is not None else None
+    if trace is not None and not unix and not _is_ip(peer.host):
+        try:
+            infos = await loop.getaddrinfo(peer.host, peer.port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            raise from_os_error(ConnectError, f"cannot connect to {peer_where}", exc) from exc
+        emit(trace, "dns", started, host=peer.host, port=peer.port, addresses=[str(i[4][0]) for i in infos])
+    tcp_at = time.monotonic()
     try:
-        _, conn = await loop.create_connection(
-            lambda: AsyncConnection(proxy_origin, limits),
-            proxy.host,
-            proxy.port,
-            ssl=proxy_ssl_context,
-            server_hostname=proxy.host if proxy_ssl_context is not None else None,
-            **_eyeballs(loop, proxy.host),
-        )
-    except ssl.SSLError as exc:
-        raise _tls_error(f"proxy {proxy_where}", exc) from exc
-    except OSError as exc:
-        raise from_os_error(ConnectError, f"cannot connect to proxy {proxy_where}", exc) from exc
-    try:
-        conn._raw = bytearray()
-        if proxy.kind in ("http", "https"):
-            await _http_connect(conn, origin, proxy_headers or [], limits)
+        if unix:
+            _, conn = await loop.create_unix_connection(
+                factory, uds or origin.host, ssl=outer_tls, server_hostname=server_name
+            )
         else:
-            await _socks5(conn, origin, proxy)
-        conn._raw = bytearray() if keep_raw else None
-        conn.origin = origin
-        if tls:
+            _, conn = await loop.create_connection(
+                factory, peer.host, peer.port, ssl=outer_tls, server_hostname=server_name,
+                **_eyeballs(loop, peer.host),
+            )
+    except ssl.SSLError as exc:
+        raise _tls_error(peer_where, exc) from exc
+    except OSError as exc:
+        raise from_os_error(ConnectError, f"cannot connect to {peer_where}", exc) from exc
+    try:
+        if trace is not None:
+            as_proxy = peer_where if peer_where.startswith("proxy ") else None
+            connected(trace, conn.transport, peer, as_proxy, started if unix else tcp_at)
+        if proxy is not None:
+            tunnel_at = time.monotonic()
+            answer = None
+            try:
+                if proxy.kind in ("http", "https"):
+                    answer = await _http_connect(conn, origin, proxy_headers or [], limits)
+                else:
+                    await _socks5(conn, origin, proxy)
+            except ProxyError as exc:
+                traced_tunnel(trace, proxy, origin.host, origin.port, tunnel_at, exc)
+                raise
+            traced_tunnel(trace, proxy, origin.host, origin.port, tunnel_at, answer)
+            conn._raw = bytearray() if keep_raw else None
+            conn.origin = origin
             if proxy_ssl_context is not None:
                 # TLS in TLS: asyncio (3.11+) and uvloop run start_tls over the proxy's TLS transport.
                 where = f"{where} (through the https proxy)"
+        if tls and not inline_tls:
+            tls_at = time.monotonic()
             try:
                 transport = await loop.start_tls(
                     conn.transport, conn, ssl_context, server_hostname=origin.host  # type: ignore[arg-type]
@@ -651,106 +647,8 @@ async def _open(
             if transport is None:
                 raise ConnectError(f"TLS handshake with {where} failed: the tunnel closed")
             conn.transport = transport
-        return conn
-    except BaseException:
-        conn.close()
-        raise
-
-
-async def _open_traced(
-    origin: Origin,
-    ssl_context: ssl.SSLContext | None,
-    uds: str | None,
-    limits: ParserLimits,
-    proxy: Proxy | None,
-    proxy_headers: list[tuple[str, str]] | None,
-    proxy_ssl_context: ssl.SSLContext | None,
-    where: str,
-    trace: TraceHook,
-    keep_raw: bool = False,
-) -> AsyncConnection:
-    """:func:`_open` phase by phase, each phase reported to ``trace``: the name resolved, TCP
-    (to the origin or the proxy), the proxy's handshake, then TLS to the origin."""
-    loop = asyncio.get_running_loop()
-    started = time.monotonic()
-    tls = origin.scheme == "https"
-    if tls and ssl_context is None:
-        from .connection import default_ssl_context
-
-        ssl_context = default_ssl_context()
-    if proxy is None and (uds is not None or origin.scheme == "http+unix"):
-        conn = await _open(origin, ssl_context, uds, limits, None, None, None, where, keep_raw)
-        connected(trace, conn.transport, origin, None, started)
-        return conn
-    peer = origin if proxy is None else Origin("http", proxy.host, proxy.port)
-    peer_where = where if proxy is None else f"proxy {proxy.host}:{proxy.port}"
-    as_proxy = peer_where if peer_where.startswith("proxy ") else None
-    if not _is_ip(peer.host):
-        try:
-            infos = await loop.getaddrinfo(peer.host, peer.port, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as exc:
-            raise from_os_error(ConnectError, f"cannot connect to {peer_where}", exc) from exc
-        emit(trace, "dns", started, host=peer.host, port=peer.port, addresses=[str(i[4][0]) for i in infos])
-    tcp_at = time.monotonic()
-    outer_tls = proxy_ssl_context if proxy is not None else None
-    try:
-        _, conn = await loop.create_connection(
-            lambda: AsyncConnection(peer, limits),
-            peer.host,
-            peer.port,
-            ssl=outer_tls,
-            server_hostname=peer.host if outer_tls is not None else None,
-            **_eyeballs(loop, peer.host),
-        )
-    except ssl.SSLError as exc:
-        raise _tls_error(peer_where, exc) from exc
-    except OSError as exc:
-        raise from_os_error(ConnectError, f"cannot connect to {peer_where}", exc) from exc
-    try:
-        connected(trace, conn.transport, peer, as_proxy, tcp_at)
-        if proxy is None and keep_raw:
-            conn._raw = bytearray()  # what an HTTP/2 server sends first, for the connection taking it over
-        if proxy is not None:
-            conn._raw = bytearray()
-            tunnel_at = time.monotonic()
-            if proxy.kind in ("http", "https"):
-                from .proxy_tunnel import authority
-
-                target = authority(origin.host, origin.port)
-                try:
-                    head = await _http_connect(conn, origin, proxy_headers or [], limits)
-                except ProxyError as exc:
-                    tunnel_done(trace, target, exc.status, str(exc), tunnel_at)
-                    raise
-                tunnel_done(trace, target, head.status, head.reason, tunnel_at)
-            else:
-                await _socks5(conn, origin, proxy)
-                emit(trace, "socks5", tunnel_at, proxy=f"{proxy.host}:{proxy.port}",
-                     target=f"{origin.host}:{origin.port}", remote_dns=proxy.kind == "socks5h")
-            conn._raw = bytearray() if keep_raw else None
-            conn.origin = origin
-            if proxy_ssl_context is not None:
-                where = f"{where} (through the https proxy)"
-        if tls:
-            tls_at = time.monotonic()
-            try:
-                transport = await loop.start_tls(
-                    conn.transport, conn, ssl_context, server_hostname=origin.host  # type: ignore[arg-type]
-                )
-            except ssl.SSLError as exc:
-                raise _tls_error(where, exc) from exc
-            except OSError as exc:
-                raise from_os_error(ConnectError, f"TLS handshake with {where} failed", exc, why=str(exc)) from exc
-            except TypeError as exc:
-                # CPython 3.11's failed TLS-in-TLS handshake: see the same clause in _open.
-                failure = exc.__context__
-                if isinstance(failure, ssl.SSLError):
-                    raise _tls_error(where, failure) from failure
-                raise
-            if transport is None:
-                raise ConnectError(f"TLS handshake with {where} failed: the tunnel closed")
-            conn.transport = transport
-            tls_done(trace, transport, origin.host, tls_at)
+            if trace is not None:
+                tls_done(trace, transport, origin.host, tls_at)
         return conn
     except BaseException:
         conn.close()

@@ -13,23 +13,27 @@ request) is closed. A connection is never handed out twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 
 from ..errors import PoolTimeout, TotalTimeout
-from ._poolstate import PoolState
+from ._poolstate import PoolState, Waiter, WaitingLine
 from .aio_connection import AsyncConnection
+from .connection import within
 from .models import Limits
 
 __all__ = ["AsyncConnectionPool"]
 
 
-class _Waiter:
-    __slots__ = ("fut", "key")
+class _TaskWaiter(Waiter):
+    """A task queued for a connection: ``fut`` gets an idle one, or None for a slot to open one."""
+
+    __slots__ = ("fut",)
 
     def __init__(self, key: Hashable, fut: asyncio.Future[AsyncConnection | None]) -> None:
-        self.key = key
+        super().__init__(key)
         self.fut = fut
 
 
@@ -38,7 +42,7 @@ def _expire(fut: asyncio.Future[AsyncConnection | None]) -> None:
         fut.set_exception(TimeoutError())
 
 
-class AsyncConnectionPool:
+class AsyncConnectionPool(WaitingLine[AsyncConnection, _TaskWaiter]):
     """Connections keyed by any hashable the client builds (origin, TLS settings, proxy)."""
 
     def __init__(self, limits: Limits | None = None) -> None:
@@ -46,7 +50,7 @@ class AsyncConnectionPool:
         # Slots, idle lists, expiry, eviction: shared with the sync pool (http/_poolstate.py).
         self._state: PoolState[AsyncConnection] = PoolState(self.limits)
         self._idle = self._state.idle  # the same dict, for the hot path
-        self._waiters: deque[_Waiter] = deque()
+        self._waiters: deque[_TaskWaiter] = deque()
         self._closed = False
         self.connections_opened = 0
         """How many connections this pool opened over its life."""
@@ -122,13 +126,9 @@ class AsyncConnectionPool:
                 # A retry wants a new connection: give this one up, keep its slot.
                 self._idle_remove(got)
                 got.close()
-        try:
+        with self._opening(key):
             conn = await connect()
-        except BaseException:
-            self._forget(key)
-            raise
-        conn.pool_key = key
-        self.connections_opened += 1
+        self._opened(conn, key)
         if self._closed:
             self._forget(key)
             conn.close()
@@ -156,13 +156,9 @@ class AsyncConnectionPool:
     ) -> AsyncConnection | None:
         """Queue for ``key``: returns an idle connection handed over, or None for a reserved slot."""
         loop = asyncio.get_running_loop()
-        timeout, total = pool_timeout, False
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if timeout is None or left < timeout:
-                timeout, total = max(left, 0.0), True
+        timeout, total = within(pool_timeout, deadline)
         fut: asyncio.Future[AsyncConnection | None] = loop.create_future()
-        waiter = _Waiter(key, fut)
+        waiter = _TaskWaiter(key, fut)
         self._waiters.append(waiter)
         handle = None if timeout is None else loop.call_later(timeout, _expire, fut)
         try:
@@ -185,10 +181,7 @@ class AsyncConnectionPool:
         finally:
             if handle is not None:
                 handle.cancel()
-            try:
-                self._waiters.remove(waiter)
-            except ValueError:
-                pass
+            self._unqueue(waiter)
 
     # -- release ----------------------------------------------------------------------------------
 
@@ -210,12 +203,15 @@ class AsyncConnectionPool:
         conn.close()
         self._forget(key)
 
+    def discard(self, conn: AsyncConnection) -> None:
+        """Give up ``conn`` mid-exchange (a failure, a cancellation): never reused."""
+        conn.finish()
+        self.release(conn, False)
+
     # -- internals --------------------------------------------------------------------------------
 
-    def _forget(self, key: Hashable) -> None:
-        self._state.forget(key)
-        if self._waiters:
-            self._serve_waiters()
+    def _exclusion(self) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()  # one event loop: nothing runs between two awaits
 
     def _drop(self, key: Hashable, conn: AsyncConnection) -> None:
         conn.close()

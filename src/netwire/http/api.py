@@ -14,17 +14,19 @@ import atexit
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from .._types import (
     JSON,
     AuthTypes,
+    BodyOneShotOptions,
     CertTypes,
     ContentTypes,
     CookieTypes,
     DataTypes,
     FilesTypes,
     HeaderTypes,
+    OneShotOptions,
     ParamTypes,
     ProxyTypes,
     TimeoutTypes,
@@ -157,169 +159,47 @@ def stream(
             own.close()
 
 
-def get(
-    url: URLTypes,
-    *,
-    params: ParamTypes = None,
-    headers: HeaderTypes = None,
-    timeout: TimeoutTypes = UNSET,
-    follow_redirects: bool | None = None,
-    auth: AuthTypes = UNSET,
-    proxy: ProxyTypes = UNSET,
-    verify: VerifyTypes = True,
-    cert: CertTypes = None,
-    cookies: CookieTypes = None,
-    trust_env: bool = True,
-) -> Response:
+# The verbs: each is request(METHOD, url, ...). Their keywords are typed by a TypedDict
+# (_types.OneShotOptions, BodyOneShotOptions: no body for GET, HEAD, OPTIONS, DELETE), so
+# mypy --strict still refuses a misspelt or mistyped option (tests/typing/misuse.py).
+
+
+def get(url: URLTypes, **options: Unpack[OneShotOptions]) -> Response:
     """Send a GET request and read the response; the options are :func:`request`'s.
 
     ``netwire.get("https://example.org/", params={"q": "x"}, timeout=5)``.
     """
-    return request(
-        "GET", url, params=params, headers=headers, timeout=timeout, follow_redirects=follow_redirects,
-        auth=auth, proxy=proxy, verify=verify, cert=cert, cookies=cookies, trust_env=trust_env,
-    )
+    return request("GET", url, **options)
 
 
-def head(
-    url: URLTypes,
-    *,
-    params: ParamTypes = None,
-    headers: HeaderTypes = None,
-    timeout: TimeoutTypes = UNSET,
-    follow_redirects: bool | None = None,
-    auth: AuthTypes = UNSET,
-    proxy: ProxyTypes = UNSET,
-    verify: VerifyTypes = True,
-    cert: CertTypes = None,
-    cookies: CookieTypes = None,
-    trust_env: bool = True,
-) -> Response:
+def head(url: URLTypes, **options: Unpack[OneShotOptions]) -> Response:
     """Send a HEAD request (the response has no body); the options are :func:`request`'s."""
-    return request(
-        "HEAD", url, params=params, headers=headers, timeout=timeout, follow_redirects=follow_redirects,
-        auth=auth, proxy=proxy, verify=verify, cert=cert, cookies=cookies, trust_env=trust_env,
-    )
+    return request("HEAD", url, **options)
 
 
-def options(
-    url: URLTypes,
-    *,
-    params: ParamTypes = None,
-    headers: HeaderTypes = None,
-    timeout: TimeoutTypes = UNSET,
-    follow_redirects: bool | None = None,
-    auth: AuthTypes = UNSET,
-    proxy: ProxyTypes = UNSET,
-    verify: VerifyTypes = True,
-    cert: CertTypes = None,
-    cookies: CookieTypes = None,
-    trust_env: bool = True,
-) -> Response:
+def options(url: URLTypes, **options: Unpack[OneShotOptions]) -> Response:
     """Send an OPTIONS request; the options are :func:`request`'s."""
-    return request(
-        "OPTIONS", url, params=params, headers=headers, timeout=timeout, follow_redirects=follow_redirects,
-        auth=auth, proxy=proxy, verify=verify, cert=cert, cookies=cookies, trust_env=trust_env,
-    )
+    return request("OPTIONS", url, **options)
 
 
-def delete(
-    url: URLTypes,
-    *,
-    params: ParamTypes = None,
-    headers: HeaderTypes = None,
-    timeout: TimeoutTypes = UNSET,
-    follow_redirects: bool | None = None,
-    auth: AuthTypes = UNSET,
-    proxy: ProxyTypes = UNSET,
-    verify: VerifyTypes = True,
-    cert: CertTypes = None,
-    cookies: CookieTypes = None,
-    trust_env: bool = True,
-) -> Response:
+def delete(url: URLTypes, **options: Unpack[OneShotOptions]) -> Response:
     """Send a DELETE request; the options are :func:`request`'s."""
-    return request(
-        "DELETE", url, params=params, headers=headers, timeout=timeout, follow_redirects=follow_redirects,
-        auth=auth, proxy=proxy, verify=verify, cert=cert, cookies=cookies, trust_env=trust_env,
-    )
+    return request("DELETE", url, **options)
 
 
-def post(
-    url: URLTypes,
-    *,
-    params: ParamTypes = None,
-    headers: HeaderTypes = None,
-    content: ContentTypes = None,
-    data: DataTypes = None,
-    json: JSON = None,
-    files: FilesTypes = None,
-    timeout: TimeoutTypes = UNSET,
-    follow_redirects: bool | None = None,
-    auth: AuthTypes = UNSET,
-    proxy: ProxyTypes = UNSET,
-    verify: VerifyTypes = True,
-    cert: CertTypes = None,
-    cookies: CookieTypes = None,
-    trust_env: bool = True,
-) -> Response:
+def post(url: URLTypes, **options: Unpack[BodyOneShotOptions]) -> Response:
     """Send a POST request with ``content``, ``data``, ``json`` or ``files``; the options are :func:`request`'s.
 
     ``netwire.post(url, json={"name": "x"})``, ``netwire.post(url, data={"field": "value"})``.
     """
-    return request(
-        "POST", url, params=params, headers=headers, content=content, data=data, json=json, files=files,
-        timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy, verify=verify, cert=cert,
-        cookies=cookies, trust_env=trust_env,
-    )
+    return request("POST", url, **options)
 
 
-def put(
-    url: URLTypes,
-    *,
-    params: ParamTypes = None,
-    headers: HeaderTypes = None,
-    content: ContentTypes = None,
-    data: DataTypes = None,
-    json: JSON = None,
-    files: FilesTypes = None,
-    timeout: TimeoutTypes = UNSET,
-    follow_redirects: bool | None = None,
-    auth: AuthTypes = UNSET,
-    proxy: ProxyTypes = UNSET,
-    verify: VerifyTypes = True,
-    cert: CertTypes = None,
-    cookies: CookieTypes = None,
-    trust_env: bool = True,
-) -> Response:
+def put(url: URLTypes, **options: Unpack[BodyOneShotOptions]) -> Response:
     """Send a PUT request with ``content``, ``data``, ``json`` or ``files``; the options are :func:`request`'s."""
-    return request(
-        "PUT", url, params=params, headers=headers, content=content, data=data, json=json, files=files,
-        timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy, verify=verify, cert=cert,
-        cookies=cookies, trust_env=trust_env,
-    )
+    return request("PUT", url, **options)
 
 
-def patch(
-    url: URLTypes,
-    *,
-    params: ParamTypes = None,
-    headers: HeaderTypes = None,
-    content: ContentTypes = None,
-    data: DataTypes = None,
-    json: JSON = None,
-    files: FilesTypes = None,
-    timeout: TimeoutTypes = UNSET,
-    follow_redirects: bool | None = None,
-    auth: AuthTypes = UNSET,
-    proxy: ProxyTypes = UNSET,
-    verify: VerifyTypes = True,
-    cert: CertTypes = None,
-    cookies: CookieTypes = None,
-    trust_env: bool = True,
-) -> Response:
+def patch(url: URLTypes, **options: Unpack[BodyOneShotOptions]) -> Response:
     """Send a PATCH request with ``content``, ``data``, ``json`` or ``files``; the options are :func:`request`'s."""
-    return request(
-        "PATCH", url, params=params, headers=headers, content=content, data=data, json=json, files=files,
-        timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy, verify=verify, cert=cert,
-        cookies=cookies, trust_env=trust_env,
-    )
+    return request("PATCH", url, **options)

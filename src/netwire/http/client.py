@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Generator, Iterable
+from contextlib import suppress
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -27,21 +27,12 @@ from .._types import (
     TimeoutTypes,
     URLTypes,
 )
-from ..errors import ProxyError, ReadError, ReadTimeout, RequestError, WriteError
+from ..errors import ReadTimeout, RequestError, WriteError
 from ._verbs import Verbs
 from .clientbase import UNSET, USER_AGENT, BaseClient
-from .connection import Connection, HTTP11Connection, Origin, ResponseBody, open_connection
+from .connection import HTTP11Connection, Origin, ResponseBody, open_connection
 from .content import iter_file
-from .exchange import (
-    BodyPlan,
-    build_response,
-    h2_retry,
-    h2_target,
-    plan_body,
-    plan_connect,
-    speaks_h2,
-    stale_retry,
-)
+from .exchange import BodyPlan, Exchanging, h2_target, plan_body, plan_connect
 from .flow import (
     CONTINUE_WAIT,
     DRAIN_LIMIT,
@@ -50,41 +41,23 @@ from .flow import (
     Drain,
     Exchange,
     FetchRobots,
+    Lane,
     ReadBody,
     ReadCapped,
     Route,
     Sleep,
-    cookies_in,
-    cookies_out,
-    follows,
-    fresh_hit,
-    is_plain,
+    drive,
     robots_fetch_flow,
-    send_flow,
 )
-from .http11 import (
-    IncompleteResponse,
-    Informational,
-    ResponseHead,
-    ResponseParser,
-    chunked_body,
-)
+from .http11 import Informational, ResponseHead, ResponseParser, chunked_body
 from .models import Request, Response, Timeout
 from .policy.proxies import Proxy
 from .pool import ConnectionPool
-from .trace import (
-    TraceHook,
-    acquired,
-    emit,
-    h2_request_sent,
-    request_sent,
-    response_received,
-    traced_release,
-    tunnel_done,
-)
-from .tunnels import authority, http_connect, socks5_connect
+from .trace import TraceHook
+from .tunnels import open_tunnel
 
 if TYPE_CHECKING:
+    from ..robots._cache import _Entry
     from .h2_connection import SyncH2Pool, SyncH2Stream
 
 __all__ = ["Client"]
@@ -97,58 +70,26 @@ class Client(BaseClient, Verbs[Response]):
     Its options are :class:`~netwire.clientbase.BaseClient`'s.
     """
 
-    # -- public API -------------------------------------------------------------------------------
+    # -- the public methods are Verbs' (http/_verbs.py); what they call ------------------------------
 
-    def request(
+    def _sending(
         self,
         method: str,
         url: URLTypes,
-        *,
-        params: ParamTypes = None,
-        headers: HeaderTypes = None,
-        content: ContentTypes = None,
-        data: DataTypes = None,
-        json: JSON = None,
-        files: FilesTypes = None,
-        timeout: TimeoutTypes = UNSET,
-        follow_redirects: bool | None = None,
-        auth: AuthTypes = UNSET,
-        proxy: ProxyTypes = UNSET,
+        params: ParamTypes,
+        headers: HeaderTypes,
+        content: ContentTypes,
+        data: DataTypes,
+        json: JSON,
+        files: FilesTypes,
+        timeout: TimeoutTypes,
+        follow_redirects: bool | None,
+        auth: AuthTypes,
+        proxy: ProxyTypes,
+        stream: bool,
     ) -> Response:
-        """Send a request and read its whole response body."""
-        req = self.build_request(
-            method, url, params=params, headers=headers, content=content, data=data, json=json, files=files
-        )
-        return self.send(req, timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy)
-
-    @contextmanager
-    def stream(
-        self,
-        method: str,
-        url: URLTypes,
-        *,
-        params: ParamTypes = None,
-        headers: HeaderTypes = None,
-        content: ContentTypes = None,
-        data: DataTypes = None,
-        json: JSON = None,
-        files: FilesTypes = None,
-        timeout: TimeoutTypes = UNSET,
-        follow_redirects: bool | None = None,
-        auth: AuthTypes = UNSET,
-        proxy: ProxyTypes = UNSET,
-    ) -> Iterator[Response]:
-        """Send a request; yield its Response with the body unread (read it, or iterate it)."""
-        req = self.build_request(
-            method, url, params=params, headers=headers, content=content, data=data, json=json, files=files
-        )
-        response = self.send(
-            req, timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy, stream=True
-        )
-        try:
-            yield response
-        finally:
-            response.close()
+        request = self.build_request(method, url, params=params, headers=headers, content=content, data=data, json=json, files=files)
+        return self.send(request, timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy, stream=stream)
 
     def _make_pool(self) -> None:
         # Called by BaseClient.__init__ (which holds the typed keywords).
@@ -163,10 +104,7 @@ class Client(BaseClient, Verbs[Response]):
 
     def close(self) -> None:
         """Close every pooled connection. Responses still being read close theirs when done."""
-        self._closed = True
-        if self._h2pool is not None:
-            self._h2pool.close()
-        self.pool.close()
+        self._shut(self._h2pool, self.pool)
         self._close_cache()
 
     def __enter__(self) -> Client:
@@ -193,90 +131,61 @@ class Client(BaseClient, Verbs[Response]):
         policies are :func:`netwire.flow.send_flow`'s (shared with the async client); this
         method only performs the I/O it asks for.
         """
-        if self._closed:
-            raise RuntimeError("this Client is closed")
-        follow = self.follow_redirects if follow_redirects is None else follow_redirects
-        flow_auth = self._flow_auth(auth)
-        first = None
-        if self.cache is not None:
-            first = fresh_hit(self, flow_auth, request)
-            if first is not None and not follows(first, follow):
-                if not stream:
-                    first.read()
-                return first
-        route = self._route_for(timeout, stream, proxy, request.extensions)
-        if first is None and is_plain(self, flow_auth, request):
-            # The common case, without the generator: one exchange (cookies as the flow does
-            # them); the loop takes over only if the answer is a redirect to follow.
-            jar = self.cookies
-            sent = request if jar is None else cookies_out(jar, request)
-            first = self._send_single(sent, route)
-            if jar is not None:
-                cookies_in(jar, first, sent)
-            if not follows(first, follow):
-                if not stream:
-                    try:
-                        first.read()
-                    finally:
-                        first.close()
-                return first
-        response: Response = self._drive(
-            send_flow(self, request, route, follow=follow, auth=flow_auth, stream=stream, first=first)
-        )
-        return response
+        lane = Lane(self, request, timeout, follow_redirects, auth, proxy, stream)
+        # The lean lane (flow.Lane): one exchange, no generator; the loop only for a redirect.
+        done = lane.landed(self._exchange(lane.request, lane.route)) if lane.lean else lane.done
+        if done is None:
+            response: Response = drive(lane.flow(), self._perform)
+            return response
+        if not stream:
+            done.read()  # to its end (the connection goes back), or failed: closed either way
+        return done
 
     def _drive(self, flow: Generator[Any, Any, Any]) -> Any:
         """Run a sans-IO flow (:mod:`netwire.flow`) to its end, performing each action it yields."""
-        send = flow.send
-        result: Any = None
-        try:
-            action = next(flow)
-            while True:
-                kind = type(action)
-                try:
-                    if kind is Exchange:
-                        result = self._send_single(action.request, action.route)
-                    elif kind is ReadBody:
-                        try:
-                            action.response.read()
-                        finally:
-                            action.response.close()
-                        result = None
-                    elif kind is Drain:
-                        _drain(action.response)
-                        result = None
-                    elif kind is Sleep:
-                        time.sleep(action.seconds)
-                        result = None
-                    elif kind is ReadCapped:
-                        result = _read_capped(action.response, action.limit)
-                    elif kind is CacheOp:
-                        result = action.call()
-                    elif kind is FetchRobots:
-                        result = self._fetch_robots(action.url)
-                    else:  # pragma: no cover - every action is handled above
-                        raise TypeError(f"unknown flow action {action!r}")
-                except BaseException as exc:  # the flow decides (a retry catches a RequestError)
-                    action = flow.throw(exc)
-                    continue
-                action = send(result)
-        except StopIteration as stop:
-            return stop.value
+        return drive(flow, self._perform)
 
-    def _fetch_robots(self, url: str) -> Any:
+    def _perform(self, action: Any) -> object:
+        """One action of a flow, with blocking I/O (see :func:`netwire.http.flow.drive`)."""
+        kind = type(action)
+        if kind is Exchange:
+            return self._exchange(action.request, action.route)
+        if kind is ReadBody:
+            action.response.read()  # closed at its end, or when it fails
+            return None
+        if kind is Drain:
+            _drain(action.response)
+            return None
+        if kind is Sleep:
+            time.sleep(action.seconds)
+            return None
+        if kind is ReadCapped:
+            return _read_capped(action.response, action.limit)
+        if kind is CacheOp:
+            return action.call()
+        if kind is FetchRobots:
+            return self._fetch_robots(action.url)
+        raise TypeError(f"unknown flow action {action!r}")  # pragma: no cover - every action is above
+
+    def _fetch_robots(self, url: str) -> _Entry:
         """Fetch and store one robots.txt, under a lock per URL: threads needing it fetch it once."""
         locks = self._robots_fetch_locks
         with self._robots_lock:
             lock = locks.setdefault(url, threading.Lock())
         try:
             with lock:
-                return self._drive(robots_fetch_flow(self, url))
+                return drive(robots_fetch_flow(self, url), self._perform)
         finally:
             with self._robots_lock:
                 if not lock.locked():
                     locks.pop(url, None)
 
     # -- one exchange on one connection -------------------------------------------------------------
+
+    def _exchange(self, request: Request, route: Route) -> Response:
+        """One exchange (its bookkeeping is :class:`~netwire.http.exchange.Exchanging`'s)."""
+        x = Exchanging(self, request, route, self._h2pool, self._connect)
+        return self._send_h1(x, None) if x.h2 is None else self._send_h2(x, x.h2)
 
     def _connect(
         self,
@@ -299,13 +208,8 @@ class Client(BaseClient, Verbs[Response]):
         label = f"proxy {plan.proxy_origin.host}:{plan.proxy_origin.port}"
         started = time.monotonic()
         conn = open_connection(
-            plan.proxy_origin,
-            connect_timeout=t.connect,
-            deadline=deadline,
-            ssl_context=plan.proxy_ssl_context,
-            limits=limits,
-            label=label,
-            trace=trace,
+            plan.proxy_origin, connect_timeout=t.connect, deadline=deadline, ssl_context=plan.proxy_ssl_context,
+            limits=limits, label=label, trace=trace,
         )
         if plan.mode == "forward":
             conn.origin = origin
@@ -317,25 +221,7 @@ class Client(BaseClient, Verbs[Response]):
         if budget is not None:
             budget = max(budget - (time.monotonic() - started), 0.0)
         try:
-            tunnel_at = time.monotonic()
-            if proxy.kind in ("http", "https"):
-                try:
-                    answer = http_connect(
-                        sock, origin.host, origin.port, headers=plan.connect_fields, timeout=budget, limits=limits
-                    )
-                except ProxyError as exc:
-                    if trace is not None:
-                        tunnel_done(trace, authority(origin.host, origin.port), exc.status, str(exc), tunnel_at)
-                    raise
-                if trace is not None:
-                    tunnel_done(trace, authority(origin.host, origin.port), answer.status, answer.reason, tunnel_at)
-            else:
-                socks5_connect(
-                    sock, origin.host, origin.port, auth=proxy.auth, remote_dns=proxy.kind == "socks5h", timeout=budget
-                )
-                if trace is not None:
-                    emit(trace, "socks5", tunnel_at, proxy=f"{proxy.host}:{proxy.port}",
-                         target=f"{origin.host}:{origin.port}", remote_dns=proxy.kind == "socks5h")
+            open_tunnel(sock, origin.host, origin.port, proxy, plan.connect_fields, budget, limits, trace)
         except BaseException:
             conn.close()
             raise
@@ -344,37 +230,17 @@ class Client(BaseClient, Verbs[Response]):
             trace=trace,
         )
 
-    def _send_single(self, request: Request, route: Route) -> Response:
-        """One exchange on one pooled connection (the decisions are :mod:`netwire.http.exchange`'s)."""
-        t = route.timeout
-        deadline = route.deadline
-        origin, key, proxy = self._route(request, route.proxies)
-        head = self._head(request, proxy)
+    def _send_h1(self, x: Exchanging[SyncH2Pool, HTTP11Connection], first: HTTP11Connection | None) -> Response:
+        """One exchange on one pooled HTTP/1.1 connection (``first``: the one to use, if given)."""
+        t, deadline, request, head = x.timeout, x.deadline, x.request, x.head
         pool = self.pool
-        trace = route.trace
-
-        def connect() -> HTTP11Connection:
-            return self._connect(origin, proxy, t, deadline, trace=trace)
-
-        first: Connection | None = None
-        h2pool = self._h2pool
-        if h2pool is not None and key not in h2pool.h1_only and speaks_h2(self, origin, proxy):
-            got = self._send_h2(request, route, origin, key, proxy)
-            if isinstance(got, Response):
-                return got
-            first = got  # the server picked HTTP/1.1 by ALPN: this connection, for this request
-        started = sent_at = time.monotonic()
+        connect = x.connect
         for attempt in (0, 1):
-            if first is not None:
-                conn, first, reused = first, None, False
+            if first is None:
+                conn, reused = pool.acquire(x.key, connect, pool_timeout=t.pool, deadline=deadline, fresh=attempt > 0)
             else:
-                conn, reused = pool.acquire(key, connect, pool_timeout=t.pool, deadline=deadline, fresh=attempt > 0)
-            if trace is not None:
-                acquired(trace, origin, reused, started)
-                sent_at = time.monotonic()
-            if self.respect_robots:
-                self._sent_to(request)  # Crawl-delay: the request starts now
-            parser = ResponseParser(request.method, self.parser_limits)
+                conn, first, reused = first, None, False
+            parser = x.begin(reused)
             try:
                 try:
                     if request.content is None:
@@ -390,95 +256,63 @@ class Client(BaseClient, Verbs[Response]):
                     except RequestError:
                         raise write_error from None
                     parser.keep_alive = False
-                if trace is not None:
-                    request_sent(trace, request.method, head, request.content, sent_at)
+                if x.trace is not None:
+                    x.sent()
                 if answer is None:
                     answer = conn.receive_head(parser, read_timeout=t.read, deadline=deadline)
                 response_head, early, _interim = answer
-            except (WriteError, ReadError, IncompleteResponse) as exc:
+            except BaseException as exc:
                 pool.release(conn, False)
-                if stale_retry(
-                    exc, first=attempt == 0, reused=reused, received_any=parser.received_any, request=request,
-                    origin=origin,
-                ):
+                if x.again(exc, attempt, parser):
                     continue
                 raise
-            except BaseException:
-                pool.release(conn, False)
-                raise
             break
-        conn.requests += 1
-        release: Callable[[HTTP11Connection, bool], None] = pool.release
-        if trace is not None:
-            response_received(trace, response_head, sent_at)
-            release = traced_release(trace, release, parser, origin)
+        release = x.received(conn, response_head, pool.release, parser)
         body = ResponseBody(conn, parser, early, release, read_timeout=t.read, deadline=deadline)
-        return build_response(
-            self, partial(Response, stream=body), response_head, request, time.monotonic() - started, reused
-        )
+        return x.response(partial(Response, stream=body), response_head)
 
     # -- HTTP/2 (http2=True): the same exchange on a multiplexed stream --------------------------------
 
-    def _send_h2(
-        self, request: Request, route: Route, origin: Origin, key: tuple[object, ...], proxy: Proxy | None
-    ) -> Response | Connection | None:
-        """One exchange on an HTTP/2 stream: the response (body unread), or, when the server
-        picked HTTP/1.1 by ALPN, the new HTTP/1.1 connection for the caller to use (or None).
-        The decisions are :mod:`netwire.http.exchange`'s."""
+    def _send_h2(self, x: Exchanging[SyncH2Pool, HTTP11Connection], h2pool: SyncH2Pool) -> Response:
+        """One exchange on an HTTP/2 stream (the response, body unread); on HTTP/1.1 when the
+        server picked it by ALPN."""
         from .h2_connection import H2Body
 
-        t = route.timeout
-        deadline = route.deadline
-        target = h2_target(request)
-        trace = route.trace
-        content = request.content
-        started = time.monotonic()
-        h2pool = self._h2pool
-        assert h2pool is not None
+        t = x.timeout
+        deadline = x.deadline
+        content = x.request.content
+        target = h2_target(x.request)
+        connect = x.connect_h2
         attempt = 0
         while True:
             conn, http11, reused = h2pool.stream(
-                key,
-                lambda: self._connect(origin, proxy, t, deadline, h2=True, trace=trace),
-                pool_timeout=t.pool,
-                connect_timeout=t.connect,
-                write_timeout=t.write,
-                deadline=deadline,
+                x.key, connect, pool_timeout=t.pool, connect_timeout=t.connect, write_timeout=t.write, deadline=deadline
             )
             if conn is None:
-                return http11
-            if trace is not None:
-                acquired(trace, origin, reused, started)
-            sent_at = time.monotonic()
-            if self.respect_robots:
-                self._sent_to(request)  # Crawl-delay: the request starts now
+                return self._send_h1(x, http11)  # HTTP/1.1 by ALPN: this connection, for this request
+            x.begin_stream(reused)  # before open: opening a stream may wait for the connection's window
             handle = conn.open(*target, content is None, t.write, deadline)
             if handle is None:
                 continue  # another thread took the last stream: look again
             try:
                 if content is not None:
                     _h2_body(handle, content, t, deadline)
-                if trace is not None:
-                    h2_request_sent(
-                        trace, target.method, target.authority, target.path, target.fields, content, sent_at
-                    )
+                x.sent_stream(target)
                 response_head = handle.wait_head(t.read, deadline)
-            except ReadError as exc:
+            except BaseException as exc:
                 handle.finish()
-                if h2_retry(exc, handle.stream, reused=reused, attempt=attempt, request=request):
+                if x.again_stream(exc, handle.stream, attempt):
                     attempt += 1
                     continue
                 raise
-            except BaseException:
-                handle.finish()
-                raise
             break
-        if trace is not None:
-            response_received(trace, response_head, sent_at)
-        return build_response(
-            self, partial(Response, stream=H2Body(handle, t.read, deadline)), response_head, request,
-            time.monotonic() - started, reused,
-        )
+        x.received(None, response_head, _h2_released, None)
+        return x.response(partial(Response, stream=H2Body(handle, t.read, deadline)), response_head)
+
+
+def _h2_released(handle: object, clean: bool) -> None:
+    """An HTTP/2 stream's body gives its stream back itself (``H2Body``)."""
+
 
 def _send_body(
     conn: HTTP11Connection, plan: BodyPlan, parser: ResponseParser, write_timeout: float | None, deadline: float | None
@@ -516,14 +350,11 @@ def _h2_body(handle: SyncH2Stream, content: Any, t: Timeout, deadline: float | N
 
 
 def _drain(response: Response) -> None:
-    """Read a small body to its end so the connection goes back to the pool; close a big one."""
-    try:
+    """Read a small body to its end so the connection goes back to the pool; close a big one.
+    Nobody asked for this body (a redirect's, a challenge's): its errors are ignored."""
+    with response, suppress(RequestError):
         if not response.closed:
             response.read(DRAIN_LIMIT)
-    except RequestError:
-        pass
-    finally:
-        response.close()
 
 
 def _read_capped(response: Response, limit: int) -> bytes:

@@ -7,6 +7,7 @@ head serialisation live here once; the clients differ only in how they wait.
 
 from __future__ import annotations
 
+import logging
 import os
 import ssl
 import sys
@@ -14,7 +15,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .. import __version__
 from .._types import (
@@ -46,6 +47,7 @@ from .policy.auth import Auth, NetrcAuth, auth_from
 from .policy.proxies import Proxy, effective_settings, proxy_authorization, select_proxy
 from .policy.retries import Retry
 from .trace import TraceHook, tracer_for
+from .trace import log as trace_log
 
 if TYPE_CHECKING:
     from http.cookiejar import CookieJar  # not at run time: it imports urllib.request
@@ -71,6 +73,10 @@ DEFAULT_EXPECT_THRESHOLD = 1024 * 1024
 _Proxies = dict[str, "Proxy | None"]
 # Where a request goes: its origin, its pool key (origin, uds, proxy identity), its proxy.
 _RouteOf = tuple[Origin, tuple[object, ...], "Proxy | None"]
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
 
 
 class BaseClient:
@@ -220,6 +226,7 @@ class BaseClient:
         self._routes: dict[tuple[str, int], tuple[_Proxies, _RouteOf]] = {}
         self._heads: dict[tuple[object, ...], bytes] = {}
         self._closed = False
+        self._lean_routes: list[Route | None] = [None, None]  # see _route_for
         self._make_pool()
 
     # -- the HTTP cache's hooks (netwire.flow calls them) ---------------------------------------------
@@ -240,6 +247,14 @@ class BaseClient:
     def _cache_background(self, call: Callable[[], None]) -> None:
         """Run a store write a finished body asks for (the async client moves a blocking one off its loop)."""
         call()
+
+    def _shut(self, *pools: _Closable | None) -> None:
+        """Refuse further sends and close ``pools`` (each pool closes its idle connections; those
+        in use close when their responses are done): both drivers' ``close``."""
+        self._closed = True
+        for pool in pools:
+            if pool is not None:
+                pool.close()
 
     def _close_cache(self) -> None:
         if self.cache is not None and self._own_cache:
@@ -299,6 +314,16 @@ class BaseClient:
     ) -> Route:
         """The timeouts, total deadline, proxies and trace hook one ``send`` carries through all
         its hops (``extensions``: the request's, whose ``"trace"`` wins over the client's)."""
+        if timeout is UNSET and proxy is UNSET and not extensions and self.trace is None:
+            # The common send (the lean lane's): the client's own timeouts and proxies, nobody
+            # tracing. With no total timeout its Route holds nothing per send, so one per
+            # ``stream`` is kept and reused while the client's timeout and proxies stay the same.
+            t = self.timeout
+            if t.total is None and not trace_log.isEnabledFor(logging.DEBUG):
+                route = self._lean_routes[stream]
+                if route is None or route.timeout is not t or route.proxies is not self._proxies:
+                    route = self._lean_routes[stream] = Route(t, None, self._proxies, not stream, None)
+                return route
         t = self.timeout if timeout is UNSET else Timeout.coerce(timeout)
         deadline = None if t.total is None else time.monotonic() + t.total
         proxies = self._proxies

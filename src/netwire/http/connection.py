@@ -43,7 +43,7 @@ from .http11 import (
 from .trace import TraceHook, connected, emit, tls_done
 from .tunnels import TLSInTLSSocket
 
-__all__ = ["Connection", "HTTP11Connection", "Origin", "default_ssl_context", "open_connection"]
+__all__ = ["Connection", "HTTP11Connection", "Origin", "default_ssl_context", "open_connection", "within"]
 
 # recv() allocates this much before shrinking to what arrived: 64 KiB stays below malloc's mmap
 # threshold (a 256 KiB recv costs an mmap/munmap pair per call, for a 300-byte response).
@@ -126,8 +126,16 @@ def make_ssl_context(
     return ctx
 
 
-def _remaining(deadline: float | None) -> float | None:
-    return None if deadline is None else deadline - time.monotonic()
+def within(timeout: float | None, deadline: float | None) -> tuple[float | None, bool]:
+    """The wait for one operation (both clients): its own ``timeout``, or what is left before the
+    total ``deadline`` (monotonic) when that comes sooner, never below 0; and True when the
+    deadline is the binding one (its expiry is a TotalTimeout, not the operation's timeout)."""
+    if deadline is None:
+        return timeout, False
+    left = deadline - time.monotonic()
+    if timeout is None or left < timeout:
+        return max(left, 0.0), True
+    return timeout, False
 
 
 def open_connection(
@@ -152,11 +160,7 @@ def open_connection(
     ``label`` names the peer in error messages (``"proxy 10.0.0.1:3128"``) instead of host:port.
     ``trace`` (:mod:`netwire.http.trace`) is told of the ``dns``, ``connect`` and ``tls`` phases.
     """
-    timeout = connect_timeout
-    total_binds = False
-    left = _remaining(deadline)
-    if left is not None and (timeout is None or left < timeout):
-        timeout, total_binds = max(left, 0.0), True
+    timeout, total_binds = within(connect_timeout, deadline)
     started = time.monotonic()
     where = f"{origin.host}:{origin.port}" if origin.scheme != "http+unix" else f"unix:{uds or origin.host}"
     if label is not None:
@@ -323,11 +327,9 @@ class HTTP11Connection:
         """Set the timeout for the next send or receive; True when the total deadline is the binding one."""
         timeout, total = op_timeout, False
         if deadline is not None:
-            left = deadline - time.monotonic()
-            if timeout is None or left < timeout:
-                timeout, total = max(left, 0.0), True
-                if timeout == 0.0:
-                    raise TotalTimeout(f"total deadline passed talking to {self.origin}")
+            timeout, total = within(op_timeout, deadline)
+            if total and timeout == 0.0:
+                raise TotalTimeout(f"total deadline passed talking to {self.origin}")
         if self._kernel_timeouts:
             # The socket stays blocking and the kernel enforces the timeout (SO_RCVTIMEO /
             # SO_SNDTIMEO): one syscall per send or recv, where a Python-level timeout costs a
@@ -381,13 +383,9 @@ class HTTP11Connection:
         total = False
         try:
             while sent < len(view):
-                timeout, total = write_timeout, False
-                if deadline is not None:
-                    left = deadline - time.monotonic()
-                    if timeout is None or left < timeout:
-                        timeout, total = max(left, 0.0), True
-                        if timeout == 0.0:
-                            raise TimeoutError
+                timeout, total = within(write_timeout, deadline)
+                if total and timeout == 0.0:
+                    raise TimeoutError
                 sock.settimeout(timeout)
                 sent += sock.send(view[sent:])
         except (TimeoutError, BlockingIOError, ssl.SSLWantWriteError):

@@ -1,8 +1,8 @@
 """One request/response exchange on one connection: the decisions, written once for both clients.
 
-``Client._send_single`` (http/client.py) and ``AsyncClient._send_single`` (http/aio.py) are
+``Client._send_h1``/``_send_h2`` (http/client.py) and their ``AsyncClient`` twins (http/aio.py) are
 drivers: they acquire a connection, write bytes, wait for the head, each with its own I/O. What
-they decide is here, pure (no socket, no clock read except the response's ``elapsed``):
+they decide is here, pure (no socket; the clock only for ``elapsed`` and trace timings):
 
 - :func:`plan_connect`: which connection an origin + proxy needs (direct, a forward proxy, or a
   tunnel through CONNECT/SOCKS5), with which TLS contexts and CONNECT header fields;
@@ -10,34 +10,56 @@ they decide is here, pure (no socket, no clock read except the response's ``elap
   ``100 Continue``, as bytes, as chunks, framed chunked or not);
 - :func:`stale_retry`: after a failed exchange, whether to send once more on a fresh connection
   (a keep-alive connection the server closed while idle) or what to raise;
-- :func:`build_response`: the :class:`~netwire.models.Response` from a parsed head.
+- :func:`build_response`: the :class:`~netwire.models.Response` from a parsed head;
+- :class:`Exchanging`: the bookkeeping around one exchange's I/O (route, head, HTTP/2 or not,
+  trace events, the Crawl-delay stamp, the parser, the retry decision, the request count), so
+  a driver's ``_send_h1``/``_send_h2`` hold only their acquire, write and wait calls.
 
-Imports: models, http11, connection (for ``Origin`` only), content, flow, policy. Nothing of
+Imports: models, http11, connection (for ``Origin`` only), content, flow, policy, trace. Nothing of
 the drivers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+import time
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
 
-from ..errors import ConnectionTerminated, ReadError
+from ..errors import ConnectionTerminated, ReadError, WriteError
 from .connection import Origin
 from .content import iter_file
 from .flow import COALESCE_LIMIT, IDEMPOTENT_METHODS, response_fields
-from .http11 import IncompleteResponse, ResponseHead
+from .http11 import IncompleteResponse, ResponseHead, ResponseParser
 from .policy.proxies import Proxy, proxy_authorization
 from .policy.redirects import rewind_body
+from .trace import acquired, h2_request_sent, request_sent, response_received, traced_release
 
 if TYPE_CHECKING:
     import ssl
 
     from .clientbase import BaseClient
-    from .models import Request, Response
+    from .flow import Route
+    from .models import Request, Response, Timeout
+    from .trace import TraceHook
 
-__all__ = ["BodyPlan", "ConnectPlan", "build_response", "plan_body", "plan_connect", "stale_retry"]
+__all__ = ["BodyPlan", "ConnectPlan", "Exchanging", "build_response", "plan_body", "plan_connect", "stale_retry"]
 
 R = TypeVar("R", bound="Response")
+C = TypeVar("C")
+
+
+class _H2Pool(Protocol):
+    """What :class:`Exchanging` asks of a driver's HTTP/2 pool: the keys that answered HTTP/1.1."""
+
+    h1_only: set[Hashable]
+
+
+class _Counted(Protocol):
+    requests: int
+
+
+P = TypeVar("P", bound=_H2Pool)
+K = TypeVar("K")  # what the driver's connect returns: a connection, or a coroutine making one
 
 
 class ConnectPlan(NamedTuple):
@@ -194,3 +216,126 @@ def h2_retry(exc: ReadError, stream: Any, *, reused: bool, attempt: int, request
     stale = isinstance(exc, ConnectionTerminated) and reused and not stream.received_any
     again = retriable(exc, stream) or (stale and request.method in IDEMPOTENT_METHODS)
     return attempt < 2 and again and rewind_body(request)
+
+
+# -- one exchange's bookkeeping, for both drivers -------------------------------------------------
+
+
+class Exchanging(Generic[P, K]):
+    """Everything one exchange does besides its I/O, for the drivers' ``_send_h1``/``_send_h2``.
+
+    Built once per exchange (a hop, a retry, an auth round): the connection route and pool key,
+    the serialised head, whether it goes the HTTP/2 way, the clocks. Its methods are the steps
+    between the driver's calls: :meth:`begin` once a connection is in hand, :meth:`sent` once the
+    request is out, :meth:`again` in the driver's ``except`` (send once more, or re-raise),
+    :meth:`received` once the head is in, :meth:`response` to build the Response. No I/O.
+    """
+
+    __slots__ = (
+        "_connect", "client", "deadline", "h2", "head", "key", "origin", "proxy", "request", "reused", "sent_at",
+        "started", "timeout", "trace", "whole",
+    )
+
+    def __init__(
+        self, client: BaseClient, request: Request, route: Route, h2pool: P | None, connect: Callable[..., K]
+    ) -> None:
+        self.client = client
+        self._connect = connect  # the driver's: (origin, proxy, timeout, deadline, h2, trace) -> connection
+        self.request = request
+        self.timeout: Timeout = route.timeout
+        self.deadline = route.deadline
+        self.trace: TraceHook | None = route.trace
+        self.whole = route.whole  # the caller reads the whole body (not streaming)
+        origin, key, proxy = client._route(request, route.proxies)
+        self.origin = origin
+        self.key = key
+        self.proxy = proxy
+        self.head = client._head(request, proxy)
+        # The HTTP/2 pool when the exchange goes that way: the client speaks HTTP/2 and the
+        # origin was not found to pick HTTP/1.1 by ALPN. None: HTTP/1.1.
+        self.h2: P | None = None
+        if h2pool is not None and key not in h2pool.h1_only and speaks_h2(client, origin, proxy):
+            self.h2 = h2pool
+        self.reused = False
+        self.started = self.sent_at = time.monotonic()
+
+    def connect(self) -> K:
+        """The pool's ``connect()`` for this exchange: a new connection from the driver's ``_connect``
+        (a coroutine from the async one's)."""
+        return self._connect(self.origin, self.proxy, self.timeout, self.deadline, False, self.trace)
+
+    def connect_h2(self) -> K:
+        """As :meth:`connect`, offering HTTP/2 by ALPN."""
+        return self._connect(self.origin, self.proxy, self.timeout, self.deadline, True, self.trace)
+
+    def begin(self, reused: bool) -> ResponseParser:
+        """A connection is in hand (``reused``: an idle one): tell the trace, stamp Crawl-delay
+        (the request starts now), and the parser for its response."""
+        self.reused = reused
+        trace = self.trace
+        if trace is not None:
+            acquired(trace, self.origin, reused, self.started)
+            self.sent_at = time.monotonic()
+        client = self.client
+        if client.respect_robots:
+            client._sent_to(self.request)
+        return ResponseParser(self.request.method, client.parser_limits)
+
+    def begin_stream(self, reused: bool) -> None:
+        """As :meth:`begin` for an HTTP/2 stream (its connection parses the responses)."""
+        self.reused = reused
+        if self.trace is not None:
+            acquired(self.trace, self.origin, reused, self.started)
+        self.sent_at = time.monotonic()
+        if self.client.respect_robots:
+            self.client._sent_to(self.request)
+
+    def sent(self) -> None:
+        """The request (head and body) is out (called when tracing: ``trace`` is set)."""
+        if self.trace is not None:
+            request_sent(self.trace, self.request.method, self.head, self.request.content, self.sent_at)
+
+    def sent_stream(self, target: H2Target) -> None:
+        """The request is out on an HTTP/2 stream."""
+        if self.trace is not None:
+            h2_request_sent(
+                self.trace, target.method, target.authority, target.path, target.fields, self.request.content,
+                self.sent_at,
+            )
+
+    def again(self, exc: BaseException, attempt: int, parser: ResponseParser) -> bool:
+        """In the driver's ``except`` (the connection already given up): True to send once more
+        on a fresh connection, False to re-raise ``exc`` (see :func:`stale_retry`)."""
+        if not isinstance(exc, WriteError | ReadError | IncompleteResponse):
+            return False
+        return stale_retry(
+            exc, first=attempt == 0, reused=self.reused, received_any=parser.received_any, request=self.request,
+            origin=self.origin,
+        )
+
+    def again_stream(self, exc: BaseException, stream: object, attempt: int) -> bool:
+        """As :meth:`again` for an HTTP/2 stream (see :func:`h2_retry`)."""
+        return isinstance(exc, ReadError) and h2_retry(
+            exc, stream, reused=self.reused, attempt=attempt, request=self.request
+        )
+
+    def received(
+        self, conn: _Counted | None, head: ResponseHead, release: Callable[[C, bool], None], parser: ResponseParser | None
+    ) -> Callable[[C, bool], None]:
+        """The response head is in: count the request on ``conn`` (None for an HTTP/2 stream),
+        tell the trace; the ``release`` the body calls at its end (the pool's, traced)."""
+        if conn is not None:
+            conn.requests += 1
+        trace = self.trace
+        if trace is None:
+            return release
+        response_received(trace, head, self.sent_at)
+        if parser is None:
+            return release
+        return traced_release(trace, release, parser, self.origin)
+
+    def response(self, make: Callable[..., R], head: ResponseHead) -> R:
+        """The Response of ``head``: ``make(status, **fields)`` (the driver's class, its body bound)."""
+        return build_response(
+            self.client, make, head, self.request, time.monotonic() - self.started, self.reused
+        )

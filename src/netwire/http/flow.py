@@ -10,7 +10,7 @@ behaviour cannot drift between them, and a third driver (HTTP/2) needs no third 
 The actions, and what the driver sends back:
 
 * :class:`Exchange` ``(request, route)``: send one request on a pooled connection; the
-  :class:`~netwire.models.Response` with its body unread (the driver's ``_send_single``).
+  :class:`~netwire.models.Response` with its body unread (the driver's ``_exchange``).
 * :class:`ReadBody` ``(response)``: read the whole body, then close; None.
 * :class:`Drain` ``(response)``: read up to :data:`DRAIN_LIMIT` bytes so a small body frees its
   connection for reuse, then close (errors ignored); None.
@@ -34,7 +34,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from ..errors import NetwireError, RequestError, RobotsDisallowed, TooManyRedirects, TotalTimeout
 from . import cache as rules
@@ -49,6 +49,7 @@ from .trace import TraceEvent, redact_url
 if TYPE_CHECKING:
     from http.cookiejar import CookieJar
 
+    from .._types import AuthTypes, ProxyTypes, TimeoutTypes
     from ..robots._cache import _Entry
     from .clientbase import BaseClient
     from .http11 import ResponseHead
@@ -63,6 +64,7 @@ __all__ = [
     "EARLY_RESPONSE_WAIT",
     "IDEMPOTENT_METHODS",
     "Drain",
+    "Lane",
     "Exchange",
     "FetchRobots",
     "ReadBody",
@@ -71,12 +73,15 @@ __all__ = [
     "Route",
     "Sleep",
     "follows",
+    "drive",
     "fresh_hit",
     "is_plain",
     "robots_fetch_flow",
     "robots_get_flow",
     "send_flow",
 ]
+
+T = TypeVar("T")
 
 #: Bodies up to this size go out in the same send as the head (one segment, no Nagle wait).
 COALESCE_LIMIT = 64 * 1024
@@ -235,6 +240,91 @@ def fresh_hit(client: BaseClient, auth: Auth | None, request: Request) -> Respon
 # What fresh_hit found for a request it could not answer, per thread: :func:`_through_cache`, run
 # next for the same request object (on the same thread, with no await in between), uses it.
 _lookups = threading.local()
+
+
+class Lane:
+    """How one ``send`` starts, decided here for both drivers (the drivers' ``send`` arguments).
+
+    ``done``: the answer already (a fresh cached response that is not a redirect to follow).
+    ``lean``: the lean lane: nothing of the loop can act before the first response (no robots.txt,
+    auth, retries or cache; see :func:`is_plain`), so the driver sends ``request`` (the jar's
+    cookies added) on ``route`` at once, without a generator, and hands the response to
+    :meth:`landed`. Otherwise (or when :meth:`landed` says the answer is a redirect to follow)
+    the driver runs :meth:`flow`.
+    """
+
+    __slots__ = ("auth", "client", "done", "first", "follow", "lean", "original", "request", "route", "stream")
+
+    def __init__(
+        self,
+        client: BaseClient,
+        request: Request,
+        timeout: TimeoutTypes,
+        follow_redirects: bool | None,
+        auth: AuthTypes,
+        proxy: ProxyTypes,
+        stream: bool,
+    ) -> None:
+        if client._closed:
+            raise RuntimeError(f"this {type(client).__name__} is closed")
+        self.client = client
+        self.original = self.request = request
+        self.stream = stream
+        self.follow = follow = client.follow_redirects if follow_redirects is None else follow_redirects
+        self.auth = flow_auth = client._flow_auth(auth)
+        self.done: Response | None = None
+        self.first: Response | None = None
+        self.lean = False
+        self.route: Route  # set below unless the cache answers at once (nothing goes out then)
+        if client.cache is not None:
+            hit = fresh_hit(client, flow_auth, request)
+            if hit is not None and not follows(hit, follow):
+                self.done = hit
+                return
+            self.first = hit
+        self.route = client._route_for(timeout, stream, proxy, request.extensions)
+        if self.first is None and is_plain(client, flow_auth, request):
+            self.lean = True
+            jar = client.cookies
+            if jar is not None:
+                self.request = cookies_out(jar, request)
+
+    def landed(self, response: Response) -> Response | None:
+        """The lean lane's response: its cookies stored; itself when it is the answer, None when
+        it is a redirect to follow (then :meth:`flow` goes on from it)."""
+        jar = self.client.cookies
+        if jar is not None:
+            cookies_in(jar, response, self.request)
+        if follows(response, self.follow):
+            self.first = response
+            return None
+        return response
+
+    def flow(self) -> Flow:
+        """The send loop for this send (from the first response when the driver has it)."""
+        return send_flow(
+            self.client, self.original, self.route, follow=self.follow, auth=self.auth, stream=self.stream,
+            first=self.first,
+        )
+
+
+def drive(flow: Generator[Action, Any, T], perform: Callable[[Action], object]) -> T:
+    """Run a flow to its end with blocking I/O: ``perform(action)`` for each action it yields,
+    its result (or the exception it raised) sent back in. The sync client's driver loop; the
+    async client's awaits instead (``AsyncClient._drive``)."""
+    send = flow.send
+    try:
+        action = next(flow)
+        while True:
+            try:
+                result = perform(action)
+            except BaseException as exc:  # the flow decides (a retry catches a RequestError)
+                action = flow.throw(exc)
+                continue
+            action = send(result)
+    except StopIteration as stop:
+        value: T = stop.value
+        return value
 
 
 def follows(response: Response, follow: bool) -> bool:

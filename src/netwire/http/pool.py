@@ -16,27 +16,27 @@ from collections import deque
 from collections.abc import Callable, Hashable
 
 from ..errors import PoolTimeout, TotalTimeout
-from ._poolstate import PoolState
+from ._poolstate import PoolState, Waiter, WaitingLine
 from .connection import HTTP11Connection as Connection
 from .models import Limits
 
 __all__ = ["ConnectionPool"]
 
 
-class _Waiter:
+class _ThreadWaiter(Waiter):
     """A thread queued for a connection: it is handed an idle one (``conn``) or a slot to open one."""
 
-    __slots__ = ("cond", "conn", "fresh", "key", "slot")
+    __slots__ = ("cond", "conn", "fresh", "slot")
 
     def __init__(self, key: Hashable, fresh: bool, cond: threading.Condition) -> None:
-        self.key = key
+        super().__init__(key)
         self.fresh = fresh
         self.cond = cond  # on the pool's lock: only this waiter is woken
         self.conn: Connection | None = None
         self.slot = False
 
 
-class ConnectionPool:
+class ConnectionPool(WaitingLine[Connection, _ThreadWaiter]):
     """Connections keyed by (origin, TLS settings, proxy): any hashable key the client builds.
 
     Waiting is first come, first served (as :class:`~netwire.aio_pool.AsyncConnectionPool`):
@@ -49,7 +49,7 @@ class ConnectionPool:
         # Hot paths take the plain lock (a C-level context manager); only a thread waiting for
         # a free slot makes a Condition (its own, on this lock).
         self._lock = threading.Lock()
-        self._waiters: deque[_Waiter] = deque()
+        self._waiters: deque[_ThreadWaiter] = deque()
         # Slots, idle lists, expiry, eviction: shared with the async pool (http/_poolstate.py).
         self._state: PoolState[Connection] = PoolState(self.limits)
         self._idle = self._state.idle  # the same dict, for the hot path
@@ -125,22 +125,17 @@ class ConnectionPool:
                 return candidate, True
             with lock:
                 self._drop(key, candidate)
-        try:
+        with self._opening(key):
             conn = connect()
-        except BaseException:
-            with lock:
-                self._forget(key)
-            raise
-        conn.pool_key = key
         with lock:
-            self.connections_opened += 1
+            self._opened(conn, key)
         return conn, False
 
     def _wait(
         self, key: Hashable, fresh: bool, wait_until: float | None, total_binds: bool, pool_timeout: float | None
     ) -> Connection | None:
         """Queue for ``key`` (lock held): a connection handed over, or None for a reserved slot."""
-        waiter = _Waiter(key, fresh, threading.Condition(self._lock))
+        waiter = _ThreadWaiter(key, fresh, threading.Condition(self._lock))
         self._waiters.append(waiter)
         try:
             while waiter.conn is None and not waiter.slot:
@@ -161,10 +156,7 @@ class ConnectionPool:
                 self._forget(key)
             raise
         finally:
-            try:
-                self._waiters.remove(waiter)
-            except ValueError:
-                pass  # already taken off the queue by whoever served it
+            self._unqueue(waiter)
         return waiter.conn
 
     def release(self, conn: Connection, reusable: bool) -> None:
@@ -213,10 +205,8 @@ class ConnectionPool:
             self._waiters.remove(waiter)
             waiter.cond.notify()
 
-    def _forget(self, key: Hashable) -> None:
-        self._state.forget(key)
-        if self._waiters:
-            self._serve_waiters()
+    def _exclusion(self) -> threading.Lock:
+        return self._lock
 
     def _drop(self, key: Hashable, conn: Connection) -> None:
         self._forget(key)

@@ -30,10 +30,15 @@ import ssl
 import struct
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConnectError, ConnectTimeout, ProtocolError, ProxyError, from_os_error
 from .http11 import DEFAULT_LIMITS, ParserLimits, ResponseHead, ResponseParser, encode_request_head
+from .trace import emit, tunnel_done
+
+if TYPE_CHECKING:
+    from .policy.proxies import Proxy
+    from .trace import TraceHook
 
 __all__ = [
     "REPLY_CODES",
@@ -42,7 +47,9 @@ __all__ = [
     "TLSInTLSSocket",
     "authority",
     "http_connect",
+    "open_tunnel",
     "socks5_connect",
+    "traced_tunnel",
 ]
 
 _PEEK_SIZE = 4096
@@ -566,3 +573,46 @@ def socks5_connect(
             sock.settimeout(old_timeout)
         except OSError:
             pass
+
+
+def open_tunnel(
+    sock: socket.socket,
+    host: str,
+    port: int,
+    proxy: Proxy,
+    fields: list[tuple[str, str]],
+    timeout: float | None,
+    limits: ParserLimits,
+    trace: TraceHook | None,
+) -> None:
+    """The tunnel to ``host:port`` through ``proxy`` on ``sock`` (connected to it): CONNECT for
+    an http/https proxy (with header ``fields``), SOCKS5 otherwise; ``trace`` told how it ended."""
+    started = time.monotonic()
+    answer = None
+    try:
+        if proxy.kind in ("http", "https"):
+            answer = http_connect(sock, host, port, headers=fields, timeout=timeout, limits=limits)
+        else:
+            socks5_connect(sock, host, port, auth=proxy.auth, remote_dns=proxy.kind == "socks5h", timeout=timeout)
+    except ProxyError as exc:
+        traced_tunnel(trace, proxy, host, port, started, exc)
+        raise
+    traced_tunnel(trace, proxy, host, port, started, answer)
+
+
+def traced_tunnel(
+    trace: TraceHook | None, proxy: Proxy, host: str, port: int, start: float, outcome: ResponseHead | ProxyError | None
+) -> None:
+    """Tell ``trace`` (both clients) how a tunnel's handshake ended: ``proxy.connect`` with the
+    proxy's answer to CONNECT (``outcome``: its reply head, or its refusal), or ``socks5`` once
+    the SOCKS5 tunnel is made (``outcome`` None)."""
+    if trace is None:
+        return
+    if proxy.kind in ("http", "https"):
+        if isinstance(outcome, ProxyError):
+            tunnel_done(trace, authority(host, port), outcome.status, str(outcome), start)
+        elif outcome is not None:
+            tunnel_done(trace, authority(host, port), outcome.status, outcome.reason, start)
+    elif outcome is None:
+        emit(trace, "socks5", start, proxy=f"{proxy.host}:{proxy.port}", target=f"{host}:{port}",
+             remote_dns=proxy.kind == "socks5h")
