@@ -418,6 +418,8 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
 
     # -- the public methods are Verbs' (http/_verbs.py); what they call ------------------------------
 
+    _build_on_await = True
+
     async def _sending(
         self,
         method: str,
@@ -675,7 +677,8 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
             else:
                 break
         assert response_head is not None
-        release = x.received(conn, response_head, pool.release, parser)
+        conn.requests += 1
+        release = pool.release if x.trace is None else x.traced(response_head, pool.release, parser)
         return x.response(partial(AsyncResponse, body=_AsyncBody(conn, release, t.read, deadline)), response_head)
 
     # -- HTTP/2 (http2=True): the same exchange on a multiplexed stream --------------------------------
@@ -708,7 +711,7 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
                 break
         handle.until_done = x.whole
         # The stream has the reading interface of an HTTP/1.1 connection (AsyncH2Stream's docstring).
-        release = x.received(None, response_head, _h2_released, None)
+        release = _h2_released if x.trace is None else x.traced(response_head, _h2_released, None)
         body = _AsyncBody(handle, release, x.timeout.read, x.deadline)  # type: ignore[arg-type]
         return x.response(partial(AsyncResponse, body=body), response_head)
 
