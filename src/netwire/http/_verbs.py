@@ -86,6 +86,10 @@ class Verbs(Generic[R]):
 
     __slots__ = ()
 
+    _build_on_await: bool = False
+    """True on the async client: ``request`` returns ``_sending``'s coroutine, which builds the
+    request when awaited (as an ``async def request`` would); False: built and sent at once."""
+
     if TYPE_CHECKING:
 
         def build_request(
@@ -118,6 +122,16 @@ class Verbs(Generic[R]):
             stream: bool,
         ) -> R: ...
 
+        def send(
+            self,
+            request: Request,
+            *,
+            timeout: TimeoutTypes = ...,
+            follow_redirects: bool | None = None,
+            auth: AuthTypes = ...,
+            proxy: ProxyTypes = ...,
+        ) -> R: ...
+
 
     def request(
         self,
@@ -136,9 +150,15 @@ class Verbs(Generic[R]):
         proxy: ProxyTypes = UNSET,
     ) -> R:
         """Send a request and read its whole response body (on an AsyncClient: ``await`` it)."""
-        return self._sending(
-            method, url, params, headers, content, data, json, files, timeout, follow_redirects, auth, proxy, False
+        if self._build_on_await:
+            return self._sending(
+                method, url, params, headers, content, data, json, files, timeout, follow_redirects, auth, proxy, False
+            )
+        # Sync: build and send here, one call layer less on every request (``_sending`` is that too).
+        request = self.build_request(
+            method, url, params=params, headers=headers, content=content, data=data, json=json, files=files
         )
+        return self.send(request, timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy)
 
     def stream(
         self,

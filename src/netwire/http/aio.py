@@ -418,6 +418,8 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
 
     # -- the public methods are Verbs' (http/_verbs.py); what they call ------------------------------
 
+    _build_on_await = True
+
     async def _sending(
         self,
         method: str,
@@ -602,15 +604,6 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
 
     # -- one exchange on one connection -------------------------------------------------------------
 
-    async def _exchange(self, request: Request, route: Route) -> AsyncResponse:
-        """One exchange, on HTTP/2 or HTTP/1.1 (its bookkeeping is ``exchange.Exchanging``'s)."""
-        x: Exchanging[AsyncH2Pool, Awaitable[AsyncConnection]] = Exchanging(
-            self, request, route, self._h2pool, self._connect
-        )
-        if x.h2 is None:
-            return await self._send_h1(x, None)
-        return await self._send_h2(x, x.h2)
-
     async def _connect(
         self,
         origin: Origin,
@@ -639,9 +632,26 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
             proxy_headers=plan.connect_fields, proxy_ssl_context=plan.proxy_ssl_context, keep_raw=h2, trace=trace,
         )
 
-    async def _send_h1(self, x: Exchanging[AsyncH2Pool, Awaitable[AsyncConnection]], first: AsyncConnection | None) -> AsyncResponse:
-        """As ``Client._send_h1``, on an asyncio connection; one whose whole body the caller will
-        read collects it as it comes, without waking this task for each piece."""
+    async def _exchange(
+        self,
+        request: Request,
+        route: Route | None,
+        x: Exchanging[AsyncH2Pool, Awaitable[AsyncConnection]] | None = None,
+        first: AsyncConnection | None = None,
+    ) -> AsyncResponse:
+        """One exchange, on HTTP/2 or HTTP/1.1 (its bookkeeping is ``exchange.Exchanging``'s).
+
+        The HTTP/1.1 exchange is ``Client._send_h1``'s, on an asyncio connection; one whose whole
+        body the caller will read collects it as it comes, without waking this task for each
+        piece. It is written here rather than in a coroutine of its own: one coroutine less on
+        every request. ``x`` and ``first`` (``route`` None): the HTTP/1.1 exchange ``_send_h2``
+        falls back to, on the connection where the server picked HTTP/1.1 by ALPN.
+        """
+        if x is None:
+            assert route is not None
+            x = Exchanging(self, request, route, self._h2pool, self._connect)
+            if x.h2 is not None:
+                return await self._send_h2(x, x.h2)
         t, deadline, request, head = x.timeout, x.deadline, x.request, x.head
         pool = self.pool
         whole = x.whole and request.content is None
@@ -675,7 +685,8 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
             else:
                 break
         assert response_head is not None
-        release = x.received(conn, response_head, pool.release, parser)
+        conn.requests += 1
+        release = pool.release if x.trace is None else x.traced(response_head, pool.release, parser)
         return x.response(partial(AsyncResponse, body=_AsyncBody(conn, release, t.read, deadline)), response_head)
 
     # -- HTTP/2 (http2=True): the same exchange on a multiplexed stream --------------------------------
@@ -692,7 +703,7 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
             )
             if conn is None:
                 # HTTP/1.1 by ALPN: this connection (if any), for this request.
-                return await self._send_h1(x, http11)
+                return await self._exchange(x.request, None, x, http11)
             handle = conn.open(*target, content is None)  # no wait: the frames are queued
             x.begin_stream(reused)
             try:
@@ -708,7 +719,7 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
                 break
         handle.until_done = x.whole
         # The stream has the reading interface of an HTTP/1.1 connection (AsyncH2Stream's docstring).
-        release = x.received(None, response_head, _h2_released, None)
+        release = _h2_released if x.trace is None else x.traced(response_head, _h2_released, None)
         body = _AsyncBody(handle, release, x.timeout.read, x.deadline)  # type: ignore[arg-type]
         return x.response(partial(AsyncResponse, body=body), response_head)
 

@@ -370,7 +370,8 @@ class AsyncConnection(asyncio.Protocol):
 
     async def wait_event(self, read_timeout: float | None, deadline: float | None) -> None:
         """One wait for response progress, with the read and total deadlines applied."""
-        timeout, total = within(read_timeout, deadline)
+        # No total deadline (the common case): no call to make, on every wait of every request.
+        timeout, total = (read_timeout, False) if deadline is None else within(read_timeout, deadline)
         if not await self.wait(timeout, not total):
             if total:
                 raise TotalTimeout(f"total deadline passed waiting for {self.origin}")

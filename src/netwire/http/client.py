@@ -267,7 +267,8 @@ class Client(BaseClient, Verbs[Response]):
                     continue
                 raise
             break
-        release = x.received(conn, response_head, pool.release, parser)
+        conn.requests += 1
+        release = pool.release if x.trace is None else x.traced(response_head, pool.release, parser)
         body = ResponseBody(conn, parser, early, release, read_timeout=t.read, deadline=deadline)
         return x.response(partial(Response, stream=body), response_head)
 
@@ -306,7 +307,8 @@ class Client(BaseClient, Verbs[Response]):
                     continue
                 raise
             break
-        x.received(None, response_head, _h2_released, None)
+        if x.trace is not None:
+            x.traced(response_head, _h2_released, None)
         return x.response(partial(Response, stream=H2Body(handle, t.read, deadline)), response_head)
 
 

@@ -295,7 +295,8 @@ class Lane:
         jar = self.client.cookies
         if jar is not None:
             cookies_in(jar, response, self.request)
-        if follows(response, self.follow):
+        # follows(), inline: this runs on every lean request, and a call costs more than the test.
+        if self.follow and response.status in REDIRECT_STATUSES and "location" in response.headers:
             self.first = response
             return None
         return response
