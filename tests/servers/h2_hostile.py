@@ -129,6 +129,23 @@ class _Conn:
         if out:
             self.sock.sendall(out)
 
+    def linger(self, seconds: float = 5.0) -> None:
+        """Read and drop what the client sends until it hangs up (or ``seconds`` pass).
+
+        A server closing with the client's bytes (SETTINGS/PING ACKs) unread makes the kernel
+        send RST, and an RST throws away what the client has not read yet: the client would see
+        "connection reset" instead of the flood it must name. Real hostile peers linger too."""
+        deadline = time.monotonic() + seconds
+        try:
+            while time.monotonic() < deadline and not self.server._stop:
+                try:
+                    if not self.sock.recv(65536):
+                        return
+                except TimeoutError:
+                    continue
+        except OSError:
+            pass
+
     def respond(self, stream_id: int, body: bytes, status: int = 200) -> None:
         self.h2.send_headers(stream_id, [(":status", str(status)), ("content-length", str(len(body)))])
         self.h2.send_data(stream_id, body, end_stream=True)
@@ -245,6 +262,7 @@ class _Conn:
                 self.sock.sendall(out)
             except OSError:
                 pass
+            self.linger()
             self.done = True
         elif path in ("/settings-flood", "/ping-flood"):
             self.send()
@@ -254,6 +272,7 @@ class _Conn:
                     self.sock.sendall(one * 100)
             except OSError:
                 pass
+            self.linger()
             self.done = True
         elif path.startswith("/head/"):
             # The header block given (hex, HPACK) as a whole response head, as is: whatever it holds.
