@@ -3,13 +3,16 @@ sockets, every byte handed over by the test."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import h2.config
 import h2.connection
 import h2.events
 import h2.settings
 import h2.stream
+import hpack
 import pytest
-from hyperframe.frame import DataFrame
+from hyperframe.frame import DataFrame, GoAwayFrame, HeadersFrame, RstStreamFrame, SettingsFrame
 
 from netwire.errors import ConnectionTerminated, H2ProtocolError, LocalProtocolError, StreamReset
 from netwire.http.h2_core import H2Core, H2Limits
@@ -279,3 +282,151 @@ def test_response_fields_keep_their_order_and_repeats() -> None:
     fields = [("cookie", "a=1"), ("x-a", "1"), ("cookie", "b=2"), ("x-b", "2")]
     p.respond(s.stream_id, headers=fields)
     assert s.head is not None and s.head.headers == fields
+
+
+# -- receiving response HEADERS and DATA without h2's per-frame dispatch (h2_core._direct_receive) --
+
+
+def _hblock(encoder: hpack.Encoder, fields: list[tuple[str, str]], sid: int = 1, *flags: str) -> bytes:
+    frame = HeadersFrame(sid)
+    frame.data = encoder.encode(fields)
+    frame.flags.add("END_HEADERS")
+    for flag in flags:
+        frame.flags.add(flag)
+    return frame.serialize()
+
+
+def _data(body: bytes, sid: int = 1, end: bool = False, pad: int = 0) -> bytes:
+    frame = DataFrame(sid)
+    frame.data = body
+    if end:
+        frame.flags.add("END_STREAM")
+    if pad:
+        frame.flags.add("PADDED")
+        frame.pad_length = pad
+    return frame.serialize()
+
+
+def _scenarios() -> dict[str, Callable[[hpack.Encoder], list[bytes]]]:
+    ok = [(":status", "200"), ("server", "test")]
+
+    def rst(code: int) -> bytes:
+        frame = RstStreamFrame(1)
+        frame.error_code = code
+        return frame.serialize()
+
+    def goaway(last: int) -> bytes:
+        frame = GoAwayFrame(0)
+        frame.last_stream_id = last
+        frame.error_code = 0
+        return frame.serialize()
+
+    return {
+        "head and body": lambda e: [_hblock(e, ok) + _data(b"hello") + _data(b" world", end=True)],
+        "head and body, one frame a read": lambda e: [_hblock(e, ok), _data(b"hello"), _data(b"", end=True)],
+        "head ending the stream": lambda e: [_hblock(e, ok, 1, "END_STREAM")],
+        "content-length kept": lambda e: [_hblock(e, [*ok, ("content-length", "5")]) + _data(b"12345", end=True)],
+        "more than content-length": lambda e: [_hblock(e, [*ok, ("content-length", "5")]) + _data(b"123456")],
+        "less than content-length": lambda e: [_hblock(e, [*ok, ("content-length", "5")]) + _data(b"12", end=True)],
+        "bad content-length": lambda e: [_hblock(e, [*ok, ("content-length", "5x")])],
+        "conflicting content-lengths": lambda e: [_hblock(e, [*ok, ("content-length", "5"), ("content-length", "6")])],
+        "data before the head": lambda e: [_data(b"early")],
+        "1xx then the head": lambda e: [_hblock(e, [(":status", "103"), ("link", "</a>")]) + _hblock(e, ok) + _data(b"x", end=True)],
+        "1xx ending the stream": lambda e: [_hblock(e, [(":status", "100")], 1, "END_STREAM")],
+        "trailers": lambda e: [_hblock(e, ok) + _data(b"x") + _hblock(e, [("x-sum", "1")], 1, "END_STREAM")],
+        "trailers without END_STREAM": lambda e: [_hblock(e, ok) + _data(b"x") + _hblock(e, [("x-sum", "1")])],
+        "data after the end": lambda e: [_hblock(e, ok, 1, "END_STREAM") + _data(b"late")],
+        "head after the end": lambda e: [_hblock(e, ok, 1, "END_STREAM") + _hblock(e, ok)],
+        "padded data": lambda e: [_hblock(e, ok) + _data(b"abc", end=True, pad=7)],
+        "data beyond the stream window": lambda e: [_hblock(e, ok) + _data(b"z" * 16000) + _data(b"z" * 16000)],
+        "reset after the head, then data": lambda e: [_hblock(e, ok) + rst(2) + _data(b"late")],
+        "goaway, then the response": lambda e: [goaway(1) + _hblock(e, ok) + _data(b"x", end=True)],
+        "goaway below the stream, then data": lambda e: [goaway(0) + _hblock(e, ok) + _data(b"x", end=True)],
+        "head on a stream never opened": lambda e: [_hblock(e, ok, 3)],
+        "data on a stream never opened": lambda e: [_hblock(e, ok) + _data(b"x", sid=3)],
+        "bad HPACK": lambda e: [HeadersFrame(1, data=b"\xff\xff\xff\xff\xff\xff", flags=["END_HEADERS"]).serialize()],
+        "no :status": lambda e: [_hblock(e, [("server", "test")], 1, "END_STREAM")],
+        "a header field h2 forbids": lambda e: [_hblock(e, [*ok, ("connection", "close")], 1, "END_STREAM")],
+    }
+
+
+def _outcome(direct: bool, scenario: str, body: bool = False, release: bool = False) -> tuple[object, ...]:
+    core = H2Core("test", H2Limits(stream_window=20_000))
+    if not direct:
+        core._direct_in = None
+    core.start()
+    core.receive(SettingsFrame(0).serialize())
+    s = core.open_stream("POST" if body else "GET", "https", "example.com", "/", [], not body)
+    if release:
+        core.release(s)
+    core.data_to_send()
+    error: tuple[object, ...] | None = None
+    try:
+        for read in _scenarios()[scenario](hpack.Encoder()):
+            core.receive(read)
+    except H2ProtocolError as exc:
+        error = (type(exc), exc.error_code, str(exc))
+    state = core.conn.streams.get(s.stream_id)
+    # What came before a connection error in the same read is applied by the direct path (frame
+    # by frame, as if each came in a read of its own) and not by h2's receive_data (all events or
+    # none): the stream has ended or failed either way.
+    progress = None if error else (
+        None if s.head is None else (s.head.status, s.head.headers),
+        b"".join(bytes(c) for c in s.chunks),
+        s.buffered,
+        s.unacked,
+        s.done,
+        s.received_any,
+        None if s.error is None else (type(s.error), str(s.error)),
+    )
+    assert s.done or s.error is not None or not error or release  # nothing is left hanging
+    return (
+        error,
+        progress,
+        s.trailers,
+        [(i.status, i.headers) for i in s.interim],
+        None if state is None else (state.state_machine.state, state.state_machine.stream_closed_by),
+        core.conn.state_machine.state,
+        core.conn._inbound_flow_control_window_manager.current_window_size,
+        core.goaway is not None,
+        core.data_to_send(),  # GOAWAY, RST_STREAM, WINDOW_UPDATE: the same bytes
+    )
+
+
+@pytest.mark.parametrize("scenario", list(_scenarios()))
+@pytest.mark.parametrize(("body", "release"), [(False, False), (True, False), (False, True)], ids=["get", "post", "released"])
+def test_direct_receive_does_what_h2_does(scenario: str, body: bool, release: bool) -> None:
+    # The same frames, through the direct path and through h2 alone: the same streams, errors,
+    # h2 states, windows and bytes to send, for the hot frames and for every state they are
+    # handed to h2 in (a stream still sending its body, released, reset, after GOAWAY).
+    assert _outcome(True, scenario, body, release) == _outcome(False, scenario, body, release)
+
+
+def test_direct_receive_takes_response_frames_without_h2s_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Only the server's SETTINGS goes through h2's _receive_frame: the HEADERS and the DATA of
+    # the 20 responses are taken by the direct path (what makes a small response cheap).
+    core = H2Core("test")
+    core.start()
+    through_h2: list[str] = []
+    receive_frame = core.conn._receive_frame
+
+    def counting(frame: object) -> object:
+        through_h2.append(type(frame).__name__)
+        return receive_frame(frame)
+
+    monkeypatch.setattr(core.conn, "_receive_frame", counting)
+    core.receive(SettingsFrame(0).serialize())
+    streams = [core.open_stream("GET", "https", "example.com", "/", [], True) for _ in range(20)]
+    encoder = hpack.Encoder()
+    wire = b"".join(_hblock(encoder, [(":status", "200")], s.stream_id) + _data(b"x" * 128, s.stream_id, True) for s in streams)
+    core.receive(wire)
+    assert through_h2 == ["SettingsFrame"]
+    assert all(s.done and s.head is not None and s.buffered == 128 for s in streams)
+
+
+def test_a_bad_hpack_block_is_named_as_such() -> None:
+    # An HPACK integer "longer than 5 continuation octets" is bad HPACK, not a header block in too
+    # many CONTINUATION frames (which h2 reports as "Too many continuation frames received").
+    error = _outcome(True, "bad HPACK")[0]
+    assert isinstance(error, tuple)
+    assert "CONTINUATION" not in error[2] and "a protocol violation" in error[2]
