@@ -430,3 +430,47 @@ def test_a_bad_hpack_block_is_named_as_such() -> None:
     error = _outcome(True, "bad HPACK")[0]
     assert isinstance(error, tuple)
     assert "CONTINUATION" not in error[2] and "a protocol violation" in error[2]
+
+
+def test_a_repeated_request_reuses_its_whole_header_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    direct, reference = H2Core("test"), _h2_path(H2Core("test"))
+    fields = [("User-Agent", "netwire"), ("Accept", "*/*")]
+    for core in (direct, reference):
+        core.start()
+        core.data_to_send()
+    direct.open_stream("GET", "https", "example.com", "/", fields, True)
+    reference.open_stream("GET", "https", "example.com", "/", fields, True)
+    assert direct.data_to_send() == reference.data_to_send()
+    assert len(direct._blocks) == 1
+
+    def no_field_encoding(*args: object) -> bytes:
+        raise AssertionError("a remembered request was encoded field by field")
+
+    monkeypatch.setattr(direct._encoder, "field", no_field_encoding)
+    for _ in range(3):
+        direct.open_stream("GET", "https", "example.com", "/", fields, True)
+        reference.open_stream("GET", "https", "example.com", "/", fields, True)
+        assert direct.data_to_send() == reference.data_to_send()
+
+
+def test_a_remembered_block_follows_a_table_size_change_and_credentials_are_not_kept() -> None:
+    # The server shrinks the HPACK table: the next header block starts with the size update
+    # (once), remembered blocks or not; blocks with credentials are never remembered.
+    direct, reference = H2Core("test"), _h2_path(H2Core("test"))
+    settings = SettingsFrame(0)
+    settings.settings[SettingsFrame.HEADER_TABLE_SIZE] = 0
+    for core in (direct, reference):
+        core.start()
+        core.receive(SettingsFrame(0).serialize())
+        core.data_to_send()
+    secret = [("authorization", "Bearer x"), ("cookie", "a=1")]
+    for round_ in range(4):
+        if round_ == 2:
+            for core in (direct, reference):
+                core.receive(settings.serialize())
+        for fields in ([], secret):
+            direct.open_stream("GET", "https", "example.com", "/", fields, True)
+            reference.open_stream("GET", "https", "example.com", "/", fields, True)
+            assert direct.data_to_send() == reference.data_to_send()
+    assert all("Bearer x" not in key for key in direct._blocks)
+    assert list(direct._blocks) == [("GET", "https", "example.com", "/")]

@@ -209,6 +209,8 @@ class H2Core:
         conn.encoder = self._encoder = _caching_encoder()
         self._encoded: dict[tuple[str, str], bytes] = self._encoder._fields
         self._names: dict[str, str] = {}
+        # Whole request header blocks by (method, scheme, authority, path, *fields) (open_stream).
+        self._blocks: dict[tuple[Any, ...], bytes] = {}
         self._direct = _direct_headers(conn)
         self._credit = 0  # connection window consumed on ended streams, not yet given back
         # The server's SETTINGS_MAX_CONCURRENT_STREAMS, read from h2's settings (a property
@@ -299,6 +301,19 @@ class H2Core:
         self, method: str, scheme: str, authority: str, path: str, fields: list[tuple[str, str]], end: bool
     ) -> H2Stream:
         """Send a request's HEADERS on a new stream (``end``: no body follows)."""
+        direct = self._direct
+        if direct is not None:
+            # A request like one sent before on this connection (a crawler's or a client's
+            # repeated GET): its whole header block, remembered, instead of a look-up per field.
+            key = (method, scheme, authority, path, *fields)
+            block = self._blocks.get(key)
+            if block is not None and not self._encoder.header_table.resized:
+                conn = self.conn
+                stream_id = conn.get_next_available_stream_id()
+                direct(conn, stream_id, block, method, authority, end, self._peer_max)
+                stream = H2Stream(stream_id)
+                self.streams[stream_id] = stream
+                return stream
         headers: list[tuple[str, str]] = [
             (":method", method),
             (":scheme", scheme),
@@ -332,8 +347,18 @@ class H2Core:
                     )
                 encoded = self._encoder.field(name, value)
             parts.append(encoded)
-        if self._direct is not None:
-            self._direct(conn, stream_id, self._encoder.join(parts), method, authority, end, self._peer_max)
+        if direct is not None:
+            resized = self._encoder.header_table.resized
+            block = self._encoder.join(parts)  # with a table size update first, if resized
+            direct(conn, stream_id, block, method, authority, end, self._peer_max)
+            if all(field in cache for field in headers):
+                # Every field was remembered, so none is a credential (never remembered, see
+                # _caching_encoder). What is kept is the fields alone: a table size update
+                # goes once, and a block is reused only when none is due.
+                blocks = self._blocks
+                if len(blocks) >= _BLOCKS_KEEP:
+                    blocks.clear()  # ever-changing paths: start over rather than grow
+                blocks[key] = b"".join(parts) if resized else block
         else:  # an h2 whose internals _direct_headers does not know: its public send_headers
             import h2.exceptions
 
@@ -702,6 +727,7 @@ class H2Core:
 
 _CREDIT_BATCH = 64 * 1024  # connection window credit gathered before it is handed back (consumed)
 _NAMES_KEEP = 256  # request field names remembered lower-cased per connection (H2Core._name)
+_BLOCKS_KEEP = 64  # whole request header blocks remembered per connection (H2Core.open_stream)
 _DECODED_KEEP = 32  # header blocks remembered per connection (see _h2_decoder)
 
 
@@ -1182,6 +1208,19 @@ def _direct_headers(conn: H2Connection) -> Any:
     headers_input = StreamInputs.SEND_HEADERS
     end_input = StreamInputs.SEND_END_STREAM
     odd = AllowedStreamIDs.ODD
+    # Where h2's tables say so (checked here), a new stream's inputs are applied directly: the
+    # connection stays open on SEND_HEADERS; an idle stream becomes open (and ours: client, head
+    # sent), then half-closed on END_STREAM, with no other effect (no event is kept anyway).
+    from h2.connection import ConnectionState, H2ConnectionStateMachine
+    from h2.stream import H2StreamStateMachine, StreamState, _transitions
+
+    client_open = ConnectionState.CLIENT_OPEN
+    idle, open_, half = StreamState.IDLE, StreamState.OPEN, StreamState.HALF_CLOSED_LOCAL
+    plain = (
+        H2ConnectionStateMachine._transitions.get((client_open, open_input)) == (None, client_open)
+        and _transitions.get((idle, headers_input)) == (H2StreamStateMachine.request_sent, open_)
+        and _transitions.get((open_, end_input)) == (None, half)
+    )
 
     def send(conn: Any, stream_id: int, block: bytes, method: str, authority: str, end: bool, peer_max: int) -> None:
         try:
@@ -1189,12 +1228,18 @@ def _direct_headers(conn: H2Connection) -> Any:
                 count = conn.open_outbound_streams  # exact (and forgets closed streams), as h2 does
                 if count + 1 > peer_max:
                     raise TooManyStreamsError(f"Max outbound streams is {peer_max}, {count} open")
-            conn.state_machine.process_input(open_input)  # refused once the connection is closed
+            if not plain or conn.state_machine.state is not client_open:
+                conn.state_machine.process_input(open_input)  # refused once the connection is closed
             stream = conn._begin_new_stream(stream_id, odd)
             machine = stream.state_machine
-            machine.process_input(headers_input)
-            if end:
-                machine.process_input(end_input)
+            if plain and machine.state is idle:
+                machine.client = True  # what request_sent does
+                machine.headers_sent = True
+                machine.state = half if end else open_
+            else:
+                machine.process_input(headers_input)
+                if end:
+                    machine.process_input(end_input)
         except ProtocolError as exc:
             raise LocalProtocolError(f"cannot send this request over HTTP/2: {exc}") from exc
         # What h2's send_headers records on the stream: the method (a HEAD response's
