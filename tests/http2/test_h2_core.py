@@ -474,3 +474,19 @@ def test_a_remembered_block_follows_a_table_size_change_and_credentials_are_not_
             assert direct.data_to_send() == reference.data_to_send()
     assert all("Bearer x" not in key for key in direct._blocks)
     assert list(direct._blocks) == [("GET", "https", "example.com", "/")]
+
+
+def test_a_remembered_response_head_is_a_fresh_copy_each_time() -> None:
+    # Heads are remembered by their decoded fields (H2Core._head): a caller changing its
+    # response's fields does not change the next response's.
+    p = Pair()
+    heads = []
+    for _ in range(3):
+        s = p.core.open_stream("GET", "https", "example.com", "/", [], True)
+        p.pump()
+        p.respond(s.stream_id, headers=[("server", "test"), ("x-a", "1")])
+        assert s.head is not None
+        heads.append(s.head)
+        s.head.headers.append(("x-changed", "by the caller"))
+    assert [h.headers for h in heads] == [[("server", "test"), ("x-a", "1"), ("x-changed", "by the caller")]] * 3
+    assert len(p.core._heads) == 1

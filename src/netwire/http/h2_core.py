@@ -209,6 +209,8 @@ class H2Core:
         conn.encoder = self._encoder = _caching_encoder()
         self._encoded: dict[tuple[str, str], bytes] = self._encoder._fields
         self._names: dict[str, str] = {}
+        # Response heads by their decoded fields: (status, text fields) (see _head).
+        self._heads: dict[tuple[tuple[bytes, bytes], ...], tuple[int, list[tuple[str, str]]]] = {}
         # Whole request header blocks by (method, scheme, authority, path, *fields) (open_stream).
         self._blocks: dict[tuple[Any, ...], bytes] = {}
         self._direct = _direct_headers(conn)
@@ -671,14 +673,25 @@ class H2Core:
         stream.progress += 1
 
     def _head(self, headers: list[tuple[bytes, bytes]], stream_id: int) -> ResponseHead:
-        # _check_fields let through one :status at most, before the other fields.
-        if not headers or headers[0][0] != b":status":
-            raise self._broken(f"a response without :status on stream {stream_id}")
-        value = headers[0][1]
-        if len(value) != 3 or not value.isdigit():
-            raise self._broken(f"the :status {value[:20]!r} on stream {stream_id}")
-        fields = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers[1:]]
-        return ResponseHead(int(value), "", H2_VERSION, fields, True)
+        # The same head again (a server's responses to one resource differ in their Date once a
+        # second, and the decoder hands back the very same bytes objects for a block it saw):
+        # its status and text fields, remembered by content, instead of decoding each field.
+        key = tuple(headers)
+        known = self._heads.get(key)
+        if known is None:
+            # _check_fields let through one :status at most, before the other fields.
+            if not headers or headers[0][0] != b":status":
+                raise self._broken(f"a response without :status on stream {stream_id}")
+            value = headers[0][1]
+            if len(value) != 3 or not value.isdigit():
+                raise self._broken(f"the :status {value[:20]!r} on stream {stream_id}")
+            fields = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers[1:]]
+            known = (int(value), fields)
+            heads = self._heads
+            if len(heads) >= _HEADS_KEEP:
+                heads.clear()
+            heads[key] = known
+        return ResponseHead(known[0], "", H2_VERSION, list(known[1]), True)
 
     def _broken(self, what: str) -> H2ProtocolError:
         """The server broke HTTP/2's rules (RFC 9113 8.3): the connection fails with a GOAWAY
@@ -728,6 +741,7 @@ class H2Core:
 _CREDIT_BATCH = 64 * 1024  # connection window credit gathered before it is handed back (consumed)
 _NAMES_KEEP = 256  # request field names remembered lower-cased per connection (H2Core._name)
 _BLOCKS_KEEP = 64  # whole request header blocks remembered per connection (H2Core.open_stream)
+_HEADS_KEEP = 32  # response heads remembered in text per connection (H2Core._head)
 _DECODED_KEEP = 32  # header blocks remembered per connection (see _h2_decoder)
 
 
