@@ -490,3 +490,20 @@ def test_a_remembered_response_head_is_a_fresh_copy_each_time() -> None:
         s.head.headers.append(("x-changed", "by the caller"))
     assert [h.headers for h in heads] == [[("server", "test"), ("x-a", "1"), ("x-changed", "by the caller")]] * 3
     assert len(p.core._heads) == 1
+
+
+def test_a_response_head_as_text_gives_the_fields_back_as_sent() -> None:
+    # _head hands the header section over as text (ResponseHead.raw_fields, as the HTTP/1.1
+    # parser's fast path does): the fields, their order, repeats, colons and empty values survive.
+    from netwire.http.models import Headers
+
+    p = Pair()
+    fields = [("x-a", "1"), ("set-cookie", "a=1"), ("set-cookie", "b=2"), ("x-url", "http://h:1/p"), ("x-empty", "")]
+    s = p.core.open_stream("GET", "https", "example.com", "/", [], True)
+    p.pump()
+    p.respond(s.stream_id, headers=fields)
+    assert s.head is not None and s.head.raw_fields is not None
+    headers = Headers._from_raw(s.head.raw_fields, s.head.raw_lower)
+    assert headers["X-URL"] == "http://h:1/p" and headers["x-empty"] == "" and headers.get("X-A") == "1"
+    assert headers.get_all("set-cookie") == ["a=1", "b=2"] and headers.get("x-missing") is None
+    assert s.head.headers == fields and headers.multi_items() == fields

@@ -209,8 +209,8 @@ class H2Core:
         conn.encoder = self._encoder = _caching_encoder()
         self._encoded: dict[tuple[str, str], bytes] = self._encoder._fields
         self._names: dict[str, str] = {}
-        # Response heads by their decoded fields: (status, text fields) (see _head).
-        self._heads: dict[tuple[tuple[bytes, bytes], ...], tuple[int, list[tuple[str, str]]]] = {}
+        # Response heads by their decoded fields: (status, header section as text, lower-cased) (see _head).
+        self._heads: dict[tuple[tuple[bytes, bytes], ...], tuple[int, str, str]] = {}
         # Whole request header blocks by (method, scheme, authority, path, *fields) (open_stream).
         self._blocks: dict[tuple[Any, ...], bytes] = {}
         self._direct = _direct_headers(conn)
@@ -685,13 +685,22 @@ class H2Core:
             value = headers[0][1]
             if len(value) != 3 or not value.isdigit():
                 raise self._broken(f"the :status {value[:20]!r} on stream {stream_id}")
-            fields = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers[1:]]
-            known = (int(value), fields)
+            # As the HTTP/1.1 parser's fast path hands a head over: the header section as text,
+            # which the response's Headers answer look-ups from without building a list or an
+            # index (ResponseHead.raw_fields). _check_fields made it safe to write so: names
+            # are lower-case tokens without a colon, values hold no CR, LF or NUL and have no
+            # white space at either end, so splitting the text gives the fields back as sent.
+            raw = "".join([f"\r\n{name.decode('latin-1')}: {value.decode('latin-1')}" for name, value in headers[1:]])
+            raw += "\r\n"
+            known = (int(value), raw, raw.lower())
             heads = self._heads
             if len(heads) >= _HEADS_KEEP:
                 heads.clear()
             heads[key] = known
-        return ResponseHead(known[0], "", H2_VERSION, list(known[1]), True)
+        status, raw, low = known
+        head = ResponseHead._lazy(status, "", H2_VERSION, raw, low)
+        head.keep_alive = True
+        return head
 
     def _broken(self, what: str) -> H2ProtocolError:
         """The server broke HTTP/2's rules (RFC 9113 8.3): the connection fails with a GOAWAY
