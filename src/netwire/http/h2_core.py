@@ -908,6 +908,7 @@ def _fast_frames(conn: H2Connection) -> tuple[type, type]:
     from h2.exceptions import FrameDataMissingError, ProtocolError
     from h2.frame_buffer import FrameBuffer
     from hyperframe.exceptions import InvalidDataError, InvalidFrameError
+    from hyperframe.flags import Flags
     from hyperframe.frame import DataFrame, Frame, HeadersFrame
 
     header = struct.Struct(">HBBBL").unpack_from
@@ -919,14 +920,35 @@ def _fast_frames(conn: H2Connection) -> tuple[type, type]:
     class _FastData(DataFrame):
         """A DATA frame built without hyperframe's parser; its repr leaves the payload out."""
 
+        pad_length = 0  # never padded (a padded one goes through hyperframe's parser)
+
         def __repr__(self) -> str:
             return f"DataFrame(stream_id={self.stream_id}, flags={sorted(self.flags)!r}): <{len(self.data)} bytes>"
 
     class _FastHeaders(HeadersFrame):
         """A whole HEADERS block (END_HEADERS, no padding or priority) built without
-        hyperframe's parser; ``end``: it carries END_STREAM."""
+        hyperframe's parser; ``end``: it carries END_STREAM. What is the same for every such
+        frame is a class attribute, and hyperframe's ``Flags`` set is made only if something
+        reads it (h2, for a frame the direct path leaves to it): not for a response head."""
 
         end = False
+        pad_length = 0
+        depends_on = 0
+        stream_weight = 0
+        exclusive = False
+
+        @property
+        def flags(self) -> Flags:
+            made = self.__dict__.get("_flags")
+            if made is None:
+                made = self._flags = Flags(HeadersFrame.defined_flags)
+                for name in end_both if self.end else end_headers:
+                    made.add(name)
+            return made
+
+        @flags.setter
+        def flags(self, value: Flags) -> None:
+            self._flags = value
 
     new_data = _FastData.__new__
     new_headers = _FastHeaders.__new__
@@ -1038,7 +1060,6 @@ def _fast_frames(conn: H2Connection) -> tuple[type, type]:
                     frame = new_data(_FastData)
                     frame.stream_id = stream_id
                     frame.flags = end_stream if flags & 0x01 else no_flags
-                    frame.pad_length = 0
                     frame.body_len = total
                     if self.lend and total >= _LEND_AT and total >= len(buf) >> 1:
                         # Most of this buffer is one stream's body (a big download): lend views
@@ -1062,14 +1083,8 @@ def _fast_frames(conn: H2Connection) -> tuple[type, type]:
                         raise StopIteration
                     frame = new_headers(_FastHeaders)
                     frame.stream_id = stream_id
-                    frame.flags = Flags(HeadersFrame.defined_flags)
-                    for name in end_both if flags & 0x01 else end_headers:
-                        frame.flags.add(name)
-                    frame.end = bool(flags & 0x01)
-                    frame.pad_length = 0
-                    frame.depends_on = 0
-                    frame.stream_weight = 0
-                    frame.exclusive = False
+                    if flags & 0x01:
+                        frame.end = True
                     frame.body_len = length
                     frame.data = bytes(buf[start:end])
                     self._pos = end
@@ -1092,8 +1107,6 @@ def _fast_frames(conn: H2Connection) -> tuple[type, type]:
                 found = self._update_header_buffer(frame)
                 if found is not None:
                     return found
-
-    from hyperframe.flags import Flags
 
     conn.incoming_buffer = Frames()
     conn._frame_dispatch_table[_FastData] = conn._receive_data_frame
