@@ -34,14 +34,19 @@ from __future__ import annotations
 import re
 import struct
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ConnectionTerminated, H2ProtocolError, LocalProtocolError, MissingDependency, StreamReset
 from .http11 import Informational, ResponseHead
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from h2.connection import H2Connection
     from h2.events import ConnectionTerminated as _GoAway
+    from h2.stream import H2Stream as _StreamState
+    from h2.stream import H2StreamStateMachine, StreamClosedBy, StreamState
+    from hyperframe.frame import DataFrame, HeadersFrame
 
     from ..url import URL
 
@@ -212,7 +217,7 @@ class H2Core:
         # Response heads by their decoded fields: (status, header section as text, lower-cased) (see _head).
         self._heads: dict[tuple[tuple[bytes, bytes], ...], tuple[int, str, str]] = {}
         # Whole request header blocks by (method, scheme, authority, path, *fields) (open_stream).
-        self._blocks: dict[tuple[Any, ...], bytes] = {}
+        self._blocks: dict[tuple[object, ...], bytes] = {}
         self._direct = _direct_headers(conn)
         self._credit = 0  # connection window consumed on ended streams, not yet given back
         # The server's SETTINGS_MAX_CONCURRENT_STREAMS, read from h2's settings (a property
@@ -620,7 +625,14 @@ class H2Core:
         return control
 
     def _response(
-        self, stream_id: int, headers: list[tuple[bytes, bytes]], end: bool, state: Any, sm: Any, closed: Any, by_end: Any
+        self,
+        stream_id: int,
+        headers: list[tuple[bytes, bytes]],
+        end: bool,
+        state: _StreamState,
+        sm: H2StreamStateMachine,
+        closed: StreamState,
+        by_end: StreamClosedBy,
     ) -> None:
         """A response head on a half-closed (local) stream, as h2's ``receive_headers`` would
         take it (see ``_direct_receive``), then as ``_on_events`` applies its events."""
@@ -636,13 +648,15 @@ class H2Core:
             stream.done = end
             stream.progress += 1
 
-    def _data(self, frame: Any, state: Any, sm: Any, closed: Any, by_end: Any) -> None:
+    def _data(
+        self, frame: DataFrame, state: _StreamState, sm: H2StreamStateMachine, closed: StreamState, by_end: StreamClosedBy
+    ) -> None:
         """A DATA frame (unpadded, see ``_fast_frames``) on a half-closed (local) stream whose
         response head came, as h2's ``_receive_data_frame`` would take it (see
         ``_direct_receive``), then as ``_on_events`` applies its DataReceived and StreamEnded."""
-        conn: Any = self.conn
+        conn = self.conn
         size = frame.body_len
-        end = frame.flags is _END_STREAM_FLAGS
+        end = "END_STREAM" in frame.flags
         conn._inbound_flow_control_window_manager.window_consumed(size)  # overrun: FlowControlError
         state._inbound_window_manager.window_consumed(size)
         state._track_content_length(size, end)  # more or less than content-length: ProtocolError
@@ -660,11 +674,11 @@ class H2Core:
                     pass
             return
         if size:
-            data = frame.data
+            data: object = frame.data  # bytes, or Pieces (see _fast_frames)
             if type(data) is Pieces:
                 stream.chunks += data.views
             else:
-                stream.chunks.append(data)
+                stream.chunks.append(cast("bytes", data))
             stream.buffered += size
             stream.unacked += size
         stream.received_any = True
@@ -1114,7 +1128,9 @@ def _fast_frames(conn: H2Connection) -> tuple[type, type]:
     return _FastData, _FastHeaders
 
 
-def _direct_receive(conn: H2Connection, fast_data: type, fast_headers: type) -> Any:
+def _direct_receive(
+    conn: H2Connection, fast_data: type, fast_headers: type
+) -> Callable[[H2Connection, H2Core, bytes | memoryview], int] | None:
     """The receive loop of ``H2Core.receive`` with its own path for the two frames every
     response is made of, or None if this h2 is not the one it was written against (``H2Core``
     then uses ``receive_data``, all frames through h2).
@@ -1139,6 +1155,7 @@ def _direct_receive(conn: H2Connection, fast_data: type, fast_headers: type) -> 
     try:
         import h2
         from h2.connection import ConnectionInputs, ConnectionState, H2ConnectionStateMachine, _decode_headers
+        from h2.errors import ErrorCodes
         from h2.exceptions import ProtocolError
         from h2.stream import H2StreamStateMachine, StreamClosedBy, StreamInputs, StreamState, _transitions
         from h2.utilities import is_informational_response
@@ -1163,7 +1180,7 @@ def _direct_receive(conn: H2Connection, fast_data: type, fast_headers: type) -> 
         return None
     by_end = StreamClosedBy.RECV_END_STREAM
 
-    def receive(conn: Any, core: H2Core, data: bytes | memoryview) -> int:
+    def receive(conn: H2Connection, core: H2Core, data: bytes | memoryview) -> int:
         frames = conn.incoming_buffer
         if data:
             frames.add_data(data)
@@ -1180,13 +1197,15 @@ def _direct_receive(conn: H2Connection, fast_data: type, fast_headers: type) -> 
                         sm = state.state_machine
                         if kind is fast_data:
                             if sm.headers_received:
-                                core._data(frame, state, sm, closed, by_end)
+                                core._data(cast("DataFrame", frame), state, sm, closed, by_end)
                                 if frame.body_len:
                                     control = 0
                                 continue
                         else:
-                            headers: Any = _decode_headers(conn.decoder, frame.data)  # our decoder's list
-                            end = frame.end
+                            # Our decoder's list (h2 types it as any iterable of fields).
+                            block = cast("HeadersFrame", frame)
+                            headers = cast("list[tuple[bytes, bytes]]", _decode_headers(conn.decoder, block.data))
+                            end: bool = block.end  # type: ignore[attr-defined]  # a _FastHeaders
                             if sm.headers_received or is_informational_response(headers):
                                 # Trailers, an interim response: h2's own stream methods.
                                 _, events = state.receive_headers(headers, end, None)
@@ -1197,7 +1216,7 @@ def _direct_receive(conn: H2Connection, fast_data: type, fast_headers: type) -> 
                             continue
                 control = core._on_events(conn._receive_frame(frame), control)
         except InvalidPaddingError as exc:
-            conn._terminate_connection(_PROTOCOL_ERROR)
+            conn._terminate_connection(ErrorCodes.PROTOCOL_ERROR)
             raise ProtocolError("Received frame with invalid padding.") from exc
         except ProtocolError as exc:
             conn._terminate_connection(exc.error_code)
