@@ -12,7 +12,7 @@ import h2.settings
 import h2.stream
 import hpack
 import pytest
-from hyperframe.frame import DataFrame, GoAwayFrame, HeadersFrame, RstStreamFrame, SettingsFrame
+from hyperframe.frame import DataFrame, GoAwayFrame, HeadersFrame, PingFrame, RstStreamFrame, SettingsFrame
 
 from netwire.errors import ConnectionTerminated, H2ProtocolError, LocalProtocolError, StreamReset
 from netwire.http.h2_core import H2Core, H2Limits
@@ -315,6 +315,8 @@ def _scenarios() -> dict[str, Callable[[hpack.Encoder], list[bytes]]]:
         frame.error_code = code
         return frame.serialize()
 
+    pings = b"".join(PingFrame(0, opaque_data=i.to_bytes(8, "big")).serialize() for i in range(600))
+
     def goaway(last: int) -> bytes:
         frame = GoAwayFrame(0)
         frame.last_stream_id = last
@@ -347,6 +349,9 @@ def _scenarios() -> dict[str, Callable[[hpack.Encoder], list[bytes]]]:
         "bad HPACK": lambda e: [HeadersFrame(1, data=b"\xff\xff\xff\xff\xff\xff", flags=["END_HEADERS"]).serialize()],
         "no :status": lambda e: [_hblock(e, [("server", "test")], 1, "END_STREAM")],
         "a header field h2 forbids": lambda e: [_hblock(e, [*ok, ("connection", "close")], 1, "END_STREAM")],
+        # Stream progress (the head; an empty DATA frame ending the stream) resets the count of
+        # control frames in a row: 3 x 600 PINGs is no flood (the limit is 1000).
+        "pings around progress": lambda e: [pings + _hblock(e, ok) + pings + _data(b"", end=True) + pings],
     }
 
 

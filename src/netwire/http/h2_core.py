@@ -524,8 +524,7 @@ class H2Core:
             if self._direct_in is not None:
                 # The response HEADERS and DATA of open streams are taken here, each other
                 # frame by h2 (see _direct_receive); the events those give are handled in order.
-                self._control = self._direct_in(conn, self, data)
-                control = self._control
+                control = self._direct_in(conn, self, data)
             else:
                 control = self._on_events(conn.receive_data(data), self._control)
         except h2.exceptions.ProtocolError as exc:
@@ -1198,7 +1197,7 @@ def _direct_receive(
                         if kind is fast_data:
                             if sm.headers_received:
                                 core._data(cast("DataFrame", frame), state, sm, closed, by_end)
-                                if frame.body_len:
+                                if frame.body_len or frame.flags:  # data, or END_STREAM: progress
                                     control = 0
                                 continue
                         else:
