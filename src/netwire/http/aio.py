@@ -127,7 +127,10 @@ class _AsyncBody:
         if conn is None:
             return b""
         data = conn.take() if conn.chunks else b""
-        self._end(conn)
+        # _end(), inline (every request that reads its body whole ends here).
+        self._conn = None
+        self.trailers = conn.trailers
+        self._release(conn, conn.finish())
         return data
 
     def _end(self, conn: AsyncConnection) -> None:

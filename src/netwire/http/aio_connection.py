@@ -114,7 +114,9 @@ class AsyncConnection(asyncio.Protocol):
         # body anyway): one task switch per response instead of one per segment.
         self.until_done = False
         self._reading_paused = False
-        self._write_paused = False
+        #: The transport's write buffer is full: await :meth:`drain` before writing more. (An
+        #: attribute rather than a property: read before every request's write.)
+        self.write_paused = False
         self._drain_waiter: asyncio.Future[bool] | None = None
         # Raw mode (proxy handshakes): bytes go here instead of to a parser.
         self._raw: bytearray | None = None
@@ -261,10 +263,10 @@ class AsyncConnection(asyncio.Protocol):
             self.error = err
 
     def pause_writing(self) -> None:
-        self._write_paused = True
+        self.write_paused = True
 
     def resume_writing(self) -> None:
-        self._write_paused = False
+        self.write_paused = False
         drain = self._drain_waiter
         if drain is not None and not drain.done():
             drain.set_result(True)
@@ -402,13 +404,9 @@ class AsyncConnection(asyncio.Protocol):
             raise WriteError(f"sending to {self.origin} failed: the connection is closed")
         transport.write(data)
 
-    @property
-    def write_paused(self) -> bool:
-        return self._write_paused
-
     async def drain(self, write_timeout: float | None, deadline: float | None) -> None:
         """Wait until the transport's write buffer is below its high-water mark again."""
-        while self._write_paused:
+        while self.write_paused:
             if not self.alive:
                 raise WriteError(f"sending to {self.origin} failed: the connection was closed")
             timeout, total = within(write_timeout, deadline)
