@@ -94,7 +94,7 @@ def test_a_head_wait_times_out_as_a_read_timeout(fault_server: Any) -> None:
 
     async def main() -> None:
         async with AsyncClient(timeout=netwire.Timeout(read=0.2)) as client:
-            with pytest.raises(netwire.ReadTimeout, match="no response data from .* for 0.2 s"):
+            with pytest.raises(netwire.ReadTimeout, match=r"no response data from .* for 0\.2 s"):
                 await client.get(srv.url("/"))
             assert client.pool.open_count() == 0  # the connection was given up, not pooled
 
