@@ -4,6 +4,8 @@ netwire.AsyncClient against aiohttp, httpx.AsyncClient and pycurl's multi interf
 loop: the ceiling), on asyncio's own loop and on uvloop. Each client runs 20 tasks that loop over
 GETs on a pool of 20 connections; the figure is requests per second over the whole run, and the
 client process's CPU time per request (less sensitive to a busy machine than wall time).
+With ``--instructions`` (valgrind), the user-space instructions per GET too: a round of 20
+concurrent GETs, counted by :mod:`instructions` (steady on a loaded machine, where CPU time is not).
 
 httpx is given fewer requests (its rate makes 30,000 take minutes); its rate is comparable.
 
@@ -20,6 +22,8 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+import instructions
 
 from servers import nginx
 
@@ -143,6 +147,47 @@ def _pycurl(url: str, n: int) -> tuple[float, float]:
     return n / wall, cpu / n * 1e6
 
 
+# One round of CONCURRENCY concurrent GETs, on a loop kept between rounds: what ``instructions``
+# counts (its setup runs this source, then calls ``rounds()``; the figure is divided by CONCURRENCY).
+_ROUND_SETUP = """
+import asyncio, netwire
+from netwire.http.aio import AsyncClient
+URL = {url!r}
+if {loop!r} == "uvloop":
+    import uvloop
+    loop = uvloop.new_event_loop()
+else:
+    loop = asyncio.new_event_loop()
+asyncio.set_event_loop(loop)
+if {client!r} == "aiohttp":
+    import aiohttp
+    async def _open():
+        c = aiohttp.TCPConnector(limit={n}, limit_per_host={n})
+        return aiohttp.ClientSession(connector=c)
+    session = loop.run_until_complete(_open())
+    async def one():
+        async with session.get(URL) as r:
+            return len(await r.read())
+else:
+    limits = netwire.Limits(max_connections={n}, max_connections_per_host={n})
+    client = loop.run_until_complete(asyncio.sleep(0, AsyncClient(limits=limits)))
+    async def one():
+        return len((await client.get(URL)).content)
+async def _round():
+    sizes = await asyncio.gather(*(one() for _ in range({n})))
+    assert sum(sizes) == {n} * 128
+def rounds():
+    loop.run_until_complete(_round())
+"""
+
+
+def instructions_per_get(url: str, loop: str, client: str) -> float | None:
+    """User-space instructions per GET (valgrind), 20 at a time on ``loop``; None without valgrind."""
+    setup = _ROUND_SETUP.format(url=url, loop=loop, client=client, n=CONCURRENCY)
+    ir = instructions.per_call(setup, "rounds()", small=20, big=120, warmup=10)
+    return None if ir is None else ir / CONCURRENCY
+
+
 def _on(loop: str, coro: Awaitable[tuple[float, float]]) -> tuple[float, float]:
     if loop == "uvloop":
         import uvloop
@@ -177,6 +222,15 @@ def run(args: argparse.Namespace) -> list[Row]:
                 print(f"   {loop:8} {name:28} {rate:10.0f} req/s {cpu:8.1f} us CPU/req", file=sys.stderr)
                 rows.append({"group": group, "name": name, "value": rate, "unit": "req/s", "higher": True})
                 rows.append({"group": cpu_group, "name": name, "value": cpu, "unit": "us", "higher": False})
+            if getattr(args, "instructions", False) and instructions.available():
+                for name, which in (("netwire.AsyncClient", "netwire"), ("aiohttp", "aiohttp")):
+                    if which == "aiohttp" and not _have("aiohttp"):
+                        continue
+                    ir = instructions_per_get(url, loop, which)
+                    if ir is not None:
+                        print(f"   {loop:8} {name:28} {ir:10.0f} instructions/GET", file=sys.stderr)
+                        rows.append({"group": f"instructions per GET ({loop})", "name": name, "value": ir,
+                                     "unit": "instr", "higher": False})
             if curl is not None:
                 rows.append({"group": group, "name": "pycurl multi (C, no loop)", "value": curl[0], "unit": "req/s", "higher": True})
                 rows.append({"group": cpu_group, "name": "pycurl multi (C, no loop)", "value": curl[1], "unit": "us", "higher": False})
@@ -186,6 +240,7 @@ def run(args: argparse.Namespace) -> list[Row]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--instructions", action="store_true", help="also count instructions per GET (valgrind)")
     result = run(parser.parse_args())
     for r in result:
         print(f"{r['group']:34} {r['name']:32} {r['value']:12.1f} {r['unit']}")

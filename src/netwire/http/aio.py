@@ -29,6 +29,7 @@ from collections.abc import (
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from functools import partial
+from threading import get_ident
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack, cast
 
 from .._types import (
@@ -76,6 +77,7 @@ from .trace import TraceHook
 
 if TYPE_CHECKING:
     from ..robots._cache import _Entry
+    from ..url import URL
     from .aio_h2_connection import AsyncH2Pool, AsyncH2Stream
     from .cache import CacheEntry
     from .fetch import FetchOutcome
@@ -125,7 +127,10 @@ class _AsyncBody:
         if conn is None:
             return b""
         data = conn.take() if conn.chunks else b""
-        self._end(conn)
+        # _end(), inline (every request that reads its body whole ends here).
+        self._conn = None
+        self.trailers = conn.trailers
+        self._release(conn, conn.finish())
         return data
 
     def _end(self, conn: AsyncConnection) -> None:
@@ -207,8 +212,22 @@ class AsyncResponse(Response):
 
     __slots__ = ("_abody", "_adecoder", "_sink")
 
-    def __init__(self, status: int, *, body: _AsyncBody, decoder: Decoder | None = None, **kwargs: Any) -> None:
-        super().__init__(status, stream=body, **kwargs)
+    def __init__(
+        self,
+        status: int,
+        *,
+        body: _AsyncBody,
+        decoder: Decoder | None = None,
+        reason: str = "",
+        http_version: str = "1.1",
+        headers: Headers | None = None,
+        request: Request | None = None,
+        url: URL | None = None,
+    ) -> None:
+        # Keywords spelled out (no **kwargs): no dict packed and unpacked on every response.
+        super().__init__(
+            status, reason=reason, http_version=http_version, headers=headers, stream=body, request=request, url=url
+        )
         self._abody = body
         self._adecoder = decoder
         self._sink: BodySink | None = None
@@ -240,30 +259,43 @@ class AsyncResponse(Response):
 
     async def aread(self) -> bytes:
         """Read and return the whole body (decoded); the connection goes back to the pool."""
-        if self._content is not None:
-            return self._content
+        if self._read_now():
+            return self._content  # type: ignore[return-value]  # _read_now set it
         if self.closed:
             raise StreamError("the response is closed; its body can no longer be read")
-        body = self._abody
-        conn = body._conn
-        if conn is not None:
-            conn.until_done = True
-        if body.complete:
-            data = body.take_complete()
-            raw = data
-            decoder = self._adecoder
-            if decoder is not None and data:
-                data = decoder.decode(data) + decoder.flush()
-            sink = self._sink
-            if sink is not None:
-                sink.feed(raw)
-                sink.done()
-        else:
-            parts = [chunk async for chunk in self.aiter_bytes()]
-            data = b"".join(parts)
+        parts = [chunk async for chunk in self.aiter_bytes()]
+        data = b"".join(parts)
         self._content = data
         self.closed = True
         return data
+
+    def _read_now(self) -> bool:
+        """Read the whole body if it is in already (no wait; the connection goes back to the
+        pool); False when :meth:`aread` has to wait for it. A plain method: the client reads a
+        small response with no coroutine of its own."""
+        if self._content is not None:
+            return True
+        if self.closed:
+            return False  # aread raises
+        body = self._abody
+        conn = body._conn
+        if conn is not None:
+            conn.until_done = True  # if it has to wait: woken once, with the whole body
+            if not conn.done or conn.error is not None:
+                return False
+        elif not body.complete:  # a stored body is complete; a failed one is handled by aread
+            return False
+        data = raw = body.take_complete()
+        decoder = self._adecoder
+        if decoder is not None and data:
+            data = decoder.decode(data) + decoder.flush()
+        sink = self._sink
+        if sink is not None:
+            sink.feed(raw)
+            sink.done()
+        self._content = data
+        self.closed = True
+        return True
 
     async def aiter_raw(self) -> AsyncIterator[bytes]:
         """The body as it arrives, without content decoding."""
@@ -413,6 +445,7 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
 
             self._h2pool = AsyncH2Pool(self.pool, self.http2_limits or DEFAULT_H2_LIMITS)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = 0  # the thread _loop runs on
         self._robots_fetch_locks: dict[str, asyncio.Lock] = {}
         self._cache_thread: ThreadPoolExecutor | None = None
 
@@ -435,10 +468,47 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
         auth: AuthTypes,
         proxy: ProxyTypes,
         stream: bool,
+        built: Request | None = None,
     ) -> AsyncResponse:
-        # A coroutine: the request is built when awaited, as an ``async def request`` would.
-        request = self.build_request(method, url, params=params, headers=headers, content=content, data=data, json=json, files=files)
-        return await self.send(request, timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy, stream=stream)
+        """Build the request (when awaited, as an ``async def request`` would) and send it; or send
+        ``built`` (:meth:`send`'s). One coroutine for both steps: one coroutine less per request.
+
+        The policies are :func:`netwire.flow.send_flow`'s (shared with the sync client); this
+        only performs the I/O they ask for.
+        """
+        if built is None:
+            request = self.build_request(
+                method, url, params=params, headers=headers, content=content, data=data, json=json, files=files
+            )
+        else:
+            request = built
+        # The loop check without get_running_loop (a getpid() system call per call): the bound
+        # loop runs, on this thread, so it is the running one (a thread runs one loop at a time).
+        loop = self._loop
+        if loop is None or self._thread != get_ident() or not loop.is_running():
+            self._bind_loop()
+        lane = Lane(self, request, timeout, follow_redirects, auth, proxy, stream)
+        if lane.lean:  # flow.Lane: one exchange, no generator; the loop only for a redirect
+            done = lane.landed(await self._exchange(lane.request, lane.route))
+        else:
+            done = lane.done  # a cached one: our _response_from_cache's
+        if done is None:
+            response: AsyncResponse = await self._drive(lane.flow())
+            return response
+        answer = cast(AsyncResponse, done)
+        if not stream and not answer._read_now():
+            await answer.aread()  # to its end, or failed: closed either way
+        return answer
+
+    def _bind_loop(self) -> None:
+        """Bind the client to the running loop on its first use; refuse any other loop later."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            if self._loop is not None:
+                # Its pooled connections belong to the first loop and cannot be used here.
+                raise RuntimeError("an AsyncClient is bound to the event loop it was first used on")
+            self._loop = loop
+            self._thread = get_ident()
 
     def map(
         self,
@@ -487,7 +557,7 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
 
     # -- the driver of the send loop ----------------------------------------------------------------
 
-    async def send(
+    def send(
         self,
         request: Request,
         *,
@@ -496,30 +566,18 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
         auth: AuthTypes = UNSET,
         proxy: ProxyTypes = UNSET,
         stream: bool = False,
-    ) -> AsyncResponse:
-        """Send ``request`` through the policies (robots.txt, auth, cookies, retries, redirects).
+    ) -> Coroutine[Any, Any, AsyncResponse]:
+        """Send ``request`` through the policies (robots.txt, auth, cookies, retries, redirects);
+        ``await`` it.
 
         The body is read (and the connection handed back) unless ``stream`` is true. The
-        policies are :func:`netwire.flow.send_flow`'s (shared with the sync client); this
-        method only performs the I/O it asks for.
+        policies are :func:`netwire.flow.send_flow`'s (shared with the sync client); the
+        coroutine (``_sending``'s) only performs the I/O it asks for.
         """
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            if self._loop is not None:
-                # Its pooled connections belong to the first loop and cannot be used here.
-                raise RuntimeError("an AsyncClient is bound to the event loop it was first used on")
-            self._loop = loop
-        lane = Lane(self, request, timeout, follow_redirects, auth, proxy, stream)
-        if lane.lean:  # flow.Lane: one exchange, no generator; the loop only for a redirect
-            done = lane.landed(await self._exchange(lane.request, lane.route))
-        else:
-            done = lane.done  # a cached one: our _response_from_cache's
-        if done is None:
-            response: AsyncResponse = await self._drive(lane.flow())
-            return response
-        if not stream:
-            await cast(AsyncResponse, done).aread()  # to its end, or failed: closed either way
-        return cast(AsyncResponse, done)
+        return self._sending(
+            request.method, request.url, None, None, None, None, None, None, timeout, follow_redirects, auth, proxy,
+            stream, request,
+        )
 
     async def _drive(self, flow: Generator[Any, Any, Any]) -> Any:
         """Run a sans-IO flow (:mod:`netwire.flow`) to its end, awaiting each action it yields
@@ -676,6 +734,12 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
                     x.sent()
                 if response_head is None:
                     response_head = conn.head
+                    if response_head is None and deadline is None and conn.error is None:
+                        # The common wait, awaited here: one future (woken once, with the whole
+                        # response when ``whole``), no wait_head/wait_event/wait coroutines.
+                        if not await conn.arm(t.read):
+                            raise conn.read_timed_out(t.read)
+                        response_head = conn.head
                     if response_head is None or conn.error is not None:
                         response_head = await conn.wait_head(t.read, deadline)
             except BaseException as exc:

@@ -114,7 +114,9 @@ class AsyncConnection(asyncio.Protocol):
         # body anyway): one task switch per response instead of one per segment.
         self.until_done = False
         self._reading_paused = False
-        self._write_paused = False
+        #: The transport's write buffer is full: await :meth:`drain` before writing more. (An
+        #: attribute rather than a property: read before every request's write.)
+        self.write_paused = False
         self._drain_waiter: asyncio.Future[bool] | None = None
         # Raw mode (proxy handshakes): bytes go here instead of to a parser.
         self._raw: bytearray | None = None
@@ -148,6 +150,7 @@ class AsyncConnection(asyncio.Protocol):
             waiter = self._waiter
             if waiter is not None and not waiter.done():
                 if not self.until_done or self.done or self._reading_paused:
+                    self._waiter = self._want = self._span = None  # the wait is over: nothing to undo
                     waiter.set_result(True)
                 elif self._span is not None:
                     self._want = self.loop.time() + self._span
@@ -260,10 +263,10 @@ class AsyncConnection(asyncio.Protocol):
             self.error = err
 
     def pause_writing(self) -> None:
-        self._write_paused = True
+        self.write_paused = True
 
     def resume_writing(self) -> None:
-        self._write_paused = False
+        self.write_paused = False
         drain = self._drain_waiter
         if drain is not None and not drain.done():
             drain.set_result(True)
@@ -315,6 +318,7 @@ class AsyncConnection(asyncio.Protocol):
     def _wake(self) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
+            self._waiter = self._want = self._span = None
             waiter.set_result(True)
 
     async def wait(self, timeout: float | None, extend: bool = True) -> bool:
@@ -324,6 +328,18 @@ class AsyncConnection(asyncio.Protocol):
         than a fixed deadline. The timer is not created and cancelled per wait: one timer per
         connection stays armed and, when it runs before the current deadline, re-arms itself
         for it; a wait that ends early leaves it to expire harmlessly.
+        """
+        try:
+            return await self.arm(timeout, extend)
+        finally:  # a cancelled wait leaves no waiter behind (a resolved one cleared itself)
+            self._waiter = self._want = self._span = None
+
+    def arm(self, timeout: float | None, extend: bool = True) -> asyncio.Future[bool]:
+        """The future :meth:`wait` awaits: True at the next event (or error), False once
+        ``timeout`` passed. For a caller that awaits it itself (the client's hot path): no
+        coroutine of its own, and whoever resolves it (data, EOF, the timer) also clears the wait.
+        A caller cancelled while awaiting it leaves a cancelled future, which nothing resolves;
+        it gives the connection up (it is mid-exchange), as after any cancellation.
         """
         fut: asyncio.Future[bool] = self.loop.create_future()
         self._waiter = fut
@@ -339,12 +355,9 @@ class AsyncConnection(asyncio.Protocol):
                     self._timer.cancel()
                 self._timer = self.loop.call_at(want, self._on_timer)
                 self._timer_at = want
-        try:
-            return await fut
-        finally:
-            self._waiter = None
-            self._want = None
-            self._span = None
+        else:
+            self._want = self._span = None
+        return fut
 
     def _on_timer(self) -> None:
         self._timer = None
@@ -353,6 +366,7 @@ class AsyncConnection(asyncio.Protocol):
         if want is None or waiter is None or waiter.done():
             return
         if self.loop.time() >= want - _EARLY:
+            self._waiter = self._want = self._span = None
             waiter.set_result(False)
         else:
             self._timer = self.loop.call_at(want, self._on_timer)
@@ -375,7 +389,11 @@ class AsyncConnection(asyncio.Protocol):
         if not await self.wait(timeout, not total):
             if total:
                 raise TotalTimeout(f"total deadline passed waiting for {self.origin}")
-            raise ReadTimeout(f"no response data from {self.origin} for {read_timeout} s")
+            raise self.read_timed_out(read_timeout)
+
+    def read_timed_out(self, read_timeout: float | None) -> ReadTimeout:
+        """The error of a read wait that timed out."""
+        return ReadTimeout(f"no response data from {self.origin} for {read_timeout} s")
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -386,13 +404,9 @@ class AsyncConnection(asyncio.Protocol):
             raise WriteError(f"sending to {self.origin} failed: the connection is closed")
         transport.write(data)
 
-    @property
-    def write_paused(self) -> bool:
-        return self._write_paused
-
     async def drain(self, write_timeout: float | None, deadline: float | None) -> None:
         """Wait until the transport's write buffer is below its high-water mark again."""
-        while self._write_paused:
+        while self.write_paused:
             if not self.alive:
                 raise WriteError(f"sending to {self.origin} failed: the connection was closed")
             timeout, total = within(write_timeout, deadline)

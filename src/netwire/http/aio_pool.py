@@ -86,10 +86,14 @@ class AsyncConnectionPool(WaitingLine[AsyncConnection, _TaskWaiter]):
             idle = self._idle.get(key)
             if not idle:
                 return None
-        fresh = self._state.fresh
+        expiry = self._state.expiry  # PoolState.fresh, inline: this runs on every request
         while idle:
             conn = idle.pop()
-            if conn.alive and fresh(conn, time.monotonic()) and conn.peer_still_there():
+            if (
+                conn.alive
+                and (expiry is None or time.monotonic() - conn.idle_since <= expiry)
+                and conn.peer_still_there()
+            ):
                 self.requests_reused += 1
                 return conn
             self._drop(key, conn)

@@ -1,0 +1,101 @@
+"""The AsyncClient's per-request path stays lean (issue 19): a plain GET on a pooled connection
+wakes its task once, with the whole response, and makes no ``get_running_loop`` call (a getpid()
+system call each); the cheaper loop check still refuses a client used on another loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+
+import netwire
+from netwire.http.aio import AsyncClient
+from tests.servers.faults import ReadRequest, Sleep
+
+pytestmark = pytest.mark.timeout(60)
+
+CONCURRENT = 10
+
+
+def test_a_pooled_get_wakes_its_task_once_and_asks_no_loop(aio_nginx: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    loop = asyncio.new_event_loop()
+    futures = [0]
+    create_future = loop.create_future
+
+    def counted_future() -> asyncio.Future[Any]:
+        futures[0] += 1
+        return create_future()
+
+    loop.create_future = counted_future  # type: ignore[method-assign]
+    asked = [0]
+    running_loop = asyncio.get_running_loop
+
+    def counted_running_loop() -> asyncio.AbstractEventLoop:
+        asked[0] += 1
+        return running_loop()
+
+    url = aio_nginx.url("/small")
+    limits = netwire.Limits(max_connections=CONCURRENT, max_connections_per_host=CONCURRENT)
+
+    async def main() -> None:
+        async with AsyncClient(limits=limits) as client:
+            # Warm up: the connections are opened (that asks for the loop, and awaits more).
+            await asyncio.gather(*(client.get(url) for _ in range(CONCURRENT)))
+            opened = client.pool.connections_opened
+            futures[0] = 0
+            monkeypatch.setattr(asyncio, "get_running_loop", counted_running_loop)
+            for _ in range(3):
+                responses = await asyncio.gather(*(client.get(url) for _ in range(CONCURRENT)))
+                assert all(r.content == b"s" * 128 for r in responses)
+            monkeypatch.undo()
+            assert client.pool.connections_opened == opened  # all on pooled connections
+        assert asked[0] == 0
+        assert futures[0] == 3 * CONCURRENT  # one future, one wake-up, per response
+
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+
+
+def test_a_client_busy_on_one_thread_is_refused_on_another(fault_server: Any) -> None:
+    srv = fault_server([ReadRequest(), Sleep(2)])
+    client = AsyncClient()
+    started = threading.Event()
+
+    async def first() -> None:
+        task = asyncio.ensure_future(client.get(srv.url("/")))
+        await asyncio.sleep(0.05)
+        started.set()
+        await asyncio.sleep(1.0)  # the client's loop runs, on this thread, all along
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    thread = threading.Thread(target=asyncio.run, args=(first(),))
+    thread.start()
+    try:
+        assert started.wait(10)
+
+        async def second() -> None:
+            with pytest.raises(RuntimeError, match="bound to the event loop"):
+                await client.get(srv.url("/"))
+
+        asyncio.run(second())
+    finally:
+        thread.join(10)
+    client.pool.close()
+
+
+def test_a_head_wait_times_out_as_a_read_timeout(fault_server: Any) -> None:
+    srv = fault_server([ReadRequest(), Sleep(3)])
+
+    async def main() -> None:
+        async with AsyncClient(timeout=netwire.Timeout(read=0.2)) as client:
+            with pytest.raises(netwire.ReadTimeout, match=r"no response data from .* for 0\.2 s"):
+                await client.get(srv.url("/"))
+            assert client.pool.open_count() == 0  # the connection was given up, not pooled
+
+    asyncio.run(main())
