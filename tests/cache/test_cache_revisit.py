@@ -25,8 +25,8 @@ pytestmark = pytest.mark.nginx
 class CountingSqlite(SqliteCache):
     """An sqlite store that records which thread each ``get`` ran on."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+    def __init__(self, path: Path, **options: Any) -> None:
+        super().__init__(path, **options)
         self.gets: list[str] = []
 
     def get(self, key: str) -> list[CacheEntry]:
@@ -167,7 +167,7 @@ def test_sqlite_fresh_hits_need_no_get_and_no_cache_thread(
 
 
 def test_sqlite_big_bodies_are_read_by_get(face: Any, cache_nginx: Nginx, tmp_path: Path) -> None:
-    store = CountingSqlite(tmp_path / "big.sqlite")
+    store = CountingSqlite(tmp_path / "big.sqlite", memo_size=0)  # (one in the memo needs no read at all)
     f = face(cache=store)
     url = cache_nginx.url("/fresh/big.bin")
     f.get(url)
@@ -245,7 +245,7 @@ def test_sqlite_file_of_the_first_layout_is_started_afresh(tmp_path: Path) -> No
     assert store.get("http://x/") == [entry]
     store.close()
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone() == (2,)
+    assert db.execute("PRAGMA user_version").fetchone() == (3,)
     assert db.execute("SELECT name FROM sqlite_master WHERE name = 'entries'").fetchall() == []
     db.execute("PRAGMA user_version = 99")
     db.commit()
@@ -317,5 +317,30 @@ def test_sqlite_parsed_rows_are_bounded(tmp_path: Path, monkeypatch: pytest.Monk
         e = CacheEntry(f"http://x/{i}", 200, "OK", "1.1", [("X-Pad", "p" * 300)], b"b", 1.0, 1.0)
         store.put(e.url, e)
         assert store.get(e.url)[0].field("x-pad") == "p" * 300
-    assert store._parsed._size <= 2000 and 0 < len(store._parsed._entries) < 50
+    assert store._memo._size <= 2000 and 0 < len(store._memo._entries) < 50
     store.close()
+
+
+def test_sqlite_memo_answers_a_revisit_with_one_tiny_read(tmp_path: Path) -> None:
+    """A row this store wrote or read is answered from its memo after one read of the file's
+    generation (not the row, not its body); its own writes keep the memo, another's empty it."""
+    path = tmp_path / "memo.sqlite"
+    mine, other = SqliteCache(path), SqliteCache(path)
+    a = CacheEntry("http://x/a", 200, "OK", "1.1", [("Cache-Control", "max-age=60")], b"a" * 50_000, 1.0, 1.0)
+    b = dataclasses.replace(a, url="http://x/b", body=b"b")
+    mine.put(a.url, a)
+    mine.put(b.url, b)  # a write of ours: the memo of a stays good
+    statements: list[str] = []
+    assert mine.peek(a.url) == [a]  # (opens the peek connection)
+    assert mine._peeker is not None
+    mine._peeker.connection.set_trace_callback(statements.append)
+    for _ in range(3):
+        assert [e.body for e in mine.peek(a.url) or []] == [a.body]
+    assert statements == ["SELECT generation FROM total WHERE id = 0"] * 3
+    # Another process writes: the generation moves, the row is read again (and seen changed).
+    other.update(a.url, dataclasses.replace(a, headers=[("Cache-Control", "max-age=99")]))
+    statements.clear()
+    assert [e.field("cache-control") for e in mine.peek(a.url) or []] == ["max-age=99"]
+    assert len(statements) == 2 and "FROM responses" in statements[1]
+    mine.close()
+    other.close()

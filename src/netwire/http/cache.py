@@ -182,7 +182,7 @@ class _Facts:
 
     __slots__ = (
         "cc", "content_length", "date", "encoding", "etag", "expires", "initial_age", "last_modified", "lifetime",
-        "served", "size", "vary_names",
+        "served", "size", "until", "vary_names",
     )
 
     def __init__(self, entry: CacheEntry) -> None:
@@ -222,7 +222,14 @@ class _Facts:
         apparent = max(0.0, response_time - self.date) if self.date is not None else 0.0
         age = get("age")
         age_value = (_seconds(age.split(",")[0].strip()) or 0) if age else 0
-        self.initial_age = max(apparent, age_value + max(0.0, response_time - entry.request_time))
+        self.initial_age = initial_age = max(apparent, age_value + max(0.0, response_time - entry.request_time))
+        # The wall-clock time until which the entry is fresh (RFC 9111 4.2: lifetime > current
+        # age; see current_age) and usable by a request with no Cache-Control of its own: the
+        # revisit's test is then one comparison. Never, when the response says no-cache.
+        if "no-cache" in self.cc or self.lifetime <= initial_age:
+            self.until = -1.0
+        else:
+            self.until = response_time + self.lifetime - initial_age
 
 
 # -- the stores ------------------------------------------------------------------------------------
@@ -336,11 +343,14 @@ _MAX_IDLE_CONNECTIONS = 8
 PEEK_MAX_BODY = 128 * 1024
 #: The file's layout (``PRAGMA user_version``): a file of an older layout is emptied and laid out
 #: anew when opened (it is only a cache); one of a newer layout is refused.
-_LAYOUT = 2
+_LAYOUT = 3
 
 # One row per stored response, its header fields as text ("Name:value" lines: a parsed response's
 # names have no ":" and its values no CR or LF) and its body in a table of its own: a 304 then
-# rewrites a few hundred bytes of fields, never the body's pages.
+# rewrites a few hundred bytes of fields, never the body's pages. ``total.generation`` changes
+# with every row written or removed (the triggers, whoever writes: this process, another, the
+# sqlite3 shell): a store's memo of rows read is good as long as the generation it was read at
+# is the file's (see :class:`_Memo`).
 _SCHEMA = """
 CREATE TABLE responses (
     key TEXT NOT NULL, variant TEXT NOT NULL, stored REAL NOT NULL, size INTEGER NOT NULL,
@@ -349,33 +359,35 @@ CREATE TABLE responses (
     stale INTEGER NOT NULL, body INTEGER NOT NULL, PRIMARY KEY (key, variant));
 CREATE INDEX responses_stored ON responses (stored);
 CREATE TABLE bodies (id INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB NOT NULL);
-CREATE TABLE total (id INTEGER PRIMARY KEY CHECK (id = 0), bytes INTEGER NOT NULL);
-INSERT INTO total VALUES (0, 0);
+CREATE TABLE total (id INTEGER PRIMARY KEY CHECK (id = 0), bytes INTEGER NOT NULL, generation INTEGER NOT NULL);
+INSERT INTO total VALUES (0, 0, 0);
 CREATE TRIGGER responses_in AFTER INSERT ON responses
-    BEGIN UPDATE total SET bytes = bytes + new.size WHERE id = 0; END;
+    BEGIN UPDATE total SET bytes = bytes + new.size, generation = generation + 1 WHERE id = 0; END;
 CREATE TRIGGER responses_out AFTER DELETE ON responses
-    BEGIN UPDATE total SET bytes = bytes - old.size WHERE id = 0; DELETE FROM bodies WHERE id = old.body; END;
-CREATE TRIGGER responses_resized AFTER UPDATE OF size ON responses WHEN new.size != old.size
-    BEGIN UPDATE total SET bytes = bytes + new.size - old.size WHERE id = 0; END;
+    BEGIN UPDATE total SET bytes = bytes - old.size, generation = generation + 1 WHERE id = 0; DELETE FROM bodies WHERE id = old.body; END;
+CREATE TRIGGER responses_changed AFTER UPDATE ON responses
+    BEGIN UPDATE total SET bytes = bytes + new.size - old.size, generation = generation + 1 WHERE id = 0; END;
 """
-_COLUMNS = (
-    "r.url, r.status, r.reason, r.version, r.headers, r.request_time, r.response_time, r.variant, r.stale, r.body"
-)
-_SELECT = f"SELECT {_COLUMNS}, b.data FROM responses r JOIN bodies b ON b.id = r.body WHERE r.key = ?"
+_COLUMNS = "r.url, r.status, r.reason, r.version, r.headers, r.request_time, r.response_time, r.variant, r.stale"
+# The rows of a key with the file's generation, in one statement (one read transaction: they agree).
+_GENERATION = "(SELECT generation FROM total WHERE id = 0)"
+_SELECT = f"SELECT {_COLUMNS}, b.data, {_GENERATION} FROM responses r JOIN bodies b ON b.id = r.body WHERE r.key = ?"
 # The body only when small (SQLite reads a column's pages only when the expression needs them).
 _PEEK = (
-    f"SELECT {_COLUMNS}, CASE WHEN r.size <= ? THEN b.data END FROM responses r JOIN bodies b ON b.id = r.body"
-    " WHERE r.key = ?"
+    f"SELECT {_COLUMNS}, CASE WHEN r.size <= ? THEN b.data END, {_GENERATION}"
+    " FROM responses r JOIN bodies b ON b.id = r.body WHERE r.key = ?"
 )
+_READ_GENERATION = "SELECT generation FROM total WHERE id = 0"
 _UPDATE = (
     "UPDATE responses SET headers = ?, request_time = ?, response_time = ?, stale = ?, size = ?"
     " WHERE key = ? AND variant = ?"
 )
-#: Header bytes of the entries a :class:`SqliteCache` keeps parsed (fields split, Cache-Control
-#: and dates worked out) between reads, least recently read going first; a read still fetches the
-#: row (and body) from the file, and reuses the parsed fields only when every column of the row
-#: is the one it parsed, so another process's writes are always seen.
-PARSED_MEMO_SIZE = 4 * 1024 * 1024
+#: Bytes of rows (header fields and bodies) a :class:`SqliteCache` keeps in memory once read or
+#: written, least recently used going first (``SqliteCache(memo_size=...)``; 0: none). A lookup
+#: then costs one read of the file's generation (a one-row table) instead of the row and its body;
+#: any write to the file (another process's too) changes the generation, and the memo is read
+#: again from the file.
+PARSED_MEMO_SIZE = 64 * 1024 * 1024
 
 
 def _join_fields(headers: list[tuple[str, str]]) -> str:
@@ -396,85 +408,98 @@ def _row_entry(row: tuple[Any, ...], body: bytes) -> CacheEntry:
     )
 
 
-def _raw(entry: CacheEntry, fields: str, body: int) -> tuple[Any, ...]:
-    """The columns a row storing ``entry`` has (as a read returns them, but the body)."""
-    return (
-        entry.url, entry.status, entry.reason, entry.http_version, fields, entry.request_time, entry.response_time,
-        entry.variant, int(entry.stale), body,
-    )
+class _Memo:
+    """The rows of a :class:`SqliteCache`, parsed, as of one generation of the file: key -> its
+    entries (bodies included). Good while the file's generation is ``generation``: a lookup reads
+    the generation (one tiny SELECT) and, when it is unchanged, answers from here; when it moved
+    (anyone wrote), the memo is emptied and rows are read again.
 
+    The store's own writes keep it: a write transaction reads the generation when it starts and
+    before it commits; when the memo was at the first, the write's changes are applied to it and
+    it moves to the second (a write that evicted rows empties it). Rows read are added only when
+    read at the memo's generation. So what it holds is always what the file held at
+    ``generation``. Bounded by ``limit`` bytes (entry sizes), least recently used first out.
+    """
 
-class _Parsed:
-    """The rows a :class:`SqliteCache` read lately, parsed: (key, variant) -> (the row's columns
-    but the body's bytes, the entry); bounded by header bytes (:data:`PARSED_MEMO_SIZE`), least
-    recently used first out."""
-
-    __slots__ = ("_entries", "_lock", "_size", "limit")
+    __slots__ = ("_entries", "_lock", "_size", "generation", "limit")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._entries: OrderedDict[tuple[str, str], tuple[tuple[Any, ...], CacheEntry, int]] = OrderedDict()
+        self.generation = -1
+        self._entries: OrderedDict[str, tuple[list[CacheEntry], int]] = OrderedDict()
         self._lock = threading.Lock()
         self._size = 0
 
-    def entries(self, rows: list[tuple[Any, ...]], key: str) -> list[CacheEntry] | None:
-        """The entries of ``rows`` (a read's: the columns, then the body), parsed now or reused;
-        None when a body is missing (NULL: too big for a peek)."""
-        out = []
-        for row in rows:
-            body = row[10]
-            if body is None:
-                return None
-            memo_key = (key, row[7])
-            with self._lock:
-                got = self._entries.get(memo_key)
-                if got is not None:
-                    self._entries.move_to_end(memo_key)
-            raw = row[:10]
-            if got is not None and got[0] == raw:
-                # The row parsed before, unchanged (its body row too): only the body's bytes are new.
-                template = got[1]
-                entry = CacheEntry(
-                    template.url, template.status, template.reason, template.http_version, template.headers, body,
-                    template.request_time, template.response_time, template.vary, template.stale,
-                )
-                entry._facts = template._facts
-            else:
-                entry = _row_entry(row, body)
-                self.remember(memo_key, raw, entry)
-            out.append(entry)
-        return out
-
-    def body_of(self, memo_key: tuple[str, str]) -> int | None:
-        """The body id of the row last parsed for ``memo_key``, if any."""
+    def get(self, key: str, generation: int) -> list[CacheEntry] | None:
+        """The entries of ``key`` if known at ``generation`` (the file's now), else None."""
         with self._lock:
-            got = self._entries.get(memo_key)
-        return None if got is None else int(got[0][9])
+            if generation != self.generation:
+                self._reset(generation)
+                return None
+            got = self._entries.get(key)
+            if got is None:
+                return None
+            self._entries.move_to_end(key)
+            return got[0]
 
-    def remember(self, memo_key: tuple[str, str], raw: tuple[Any, ...], entry: CacheEntry) -> None:
-        if not self.limit:
-            return
-        cost = entry.size - len(entry.body) + 200  # (works out the facts now: reused from here on)
+    def read(self, key: str, entries: list[CacheEntry], generation: int) -> None:
+        """``entries``, read from the file at ``generation``, remembered if that is the memo's (or newer)."""
+        with self._lock:
+            if generation > self.generation:
+                self._reset(generation)
+            if generation == self.generation:
+                self._set(key, entries)
+
+    def wrote(self, key: str, before: int, after: int, change: Callable[[list[CacheEntry] | None], list[CacheEntry] | None]) -> None:
+        """A write of ours moved the file from ``before`` to ``after``: ``change`` maps the entries
+        the memo had for ``key`` (None: unknown) to those it has now (None: unknown)."""
+        with self._lock:
+            if before != self.generation:
+                self._reset(after)
+                return
+            self.generation = after
+            got = self._entries.get(key)
+            now = change(None if got is None else got[0])
+            if now is None:
+                self._drop(key)
+            else:
+                self._set(key, now)
+
+    def reset(self, generation: int) -> None:
+        with self._lock:
+            self._reset(generation)
+
+    def _reset(self, generation: int) -> None:
+        self._entries.clear()
+        self._size = 0
+        self.generation = generation
+
+    def _drop(self, key: str) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._size -= old[1]
+
+    def _set(self, key: str, entries: list[CacheEntry]) -> None:
+        self._drop(key)
+        cost = sum(e.size for e in entries) + 200  # (works out the facts now: reused from here on)
         if cost > self.limit:
             return
-        with self._lock:
-            old = self._entries.pop(memo_key, None)
-            if old is not None:
-                self._size -= old[2]
-            self._entries[memo_key] = (raw, entry, cost)
-            self._size += cost
-            while self._size > self.limit:
-                _, dropped = self._entries.popitem(last=False)
-                self._size -= dropped[2]
+        self._entries[key] = (entries, cost)
+        self._size += cost
+        while self._size > self.limit:
+            _, dropped = self._entries.popitem(last=False)
+            self._size -= dropped[1]
 
 
 class SqliteCache:
     """A store in one sqlite3 file: it survives restarts and may be shared by threads and processes.
 
     The file is in WAL mode (readers never wait for a writer); a lookup is one indexed
-    ``SELECT`` (no transaction of its own, nothing written), a 304's refresh one ``UPDATE`` of
-    the header fields (the body is not rewritten), a store one short ``BEGIN IMMEDIATE``
-    transaction; a writer waits up to ``busy_timeout`` seconds for another's (another thread's
+    ``SELECT`` (no transaction of its own, nothing written), or, for a row this store read or
+    wrote lately (up to ``memo_size`` bytes, :data:`PARSED_MEMO_SIZE` by default), the read of
+    a one-row generation counter that any write to the file changes (so another process's
+    writes are always seen); a 304's refresh one ``UPDATE`` of the header fields (the body is
+    not rewritten), a store one short ``BEGIN IMMEDIATE`` transaction; a writer waits up to ``busy_timeout`` seconds for another's (another thread's
     or process's). Connections are kept in a small pool: a call takes one, or opens one when all
     are busy, and gives it back, so threads come and go without leaving connections behind.
     Once the entries pass ``max_size`` bytes the oldest stored go first. The calls may block
@@ -491,6 +516,7 @@ class SqliteCache:
         max_size: int = DEFAULT_SQLITE_MAX_SIZE,
         max_entry_size: int = DEFAULT_MAX_ENTRY_SIZE,
         busy_timeout: float = 5.0,
+        memo_size: int | None = None,
     ) -> None:
         _check_sizes(max_entry_size, max_size)
         self.path = os.fspath(path)
@@ -502,7 +528,10 @@ class SqliteCache:
         self._closed = False
         self._peeker: sqlite3.Cursor | None = None
         self._peek_lock = threading.Lock()
-        self._parsed = _Parsed(PARSED_MEMO_SIZE)
+        memo = PARSED_MEMO_SIZE if memo_size is None else memo_size
+        if memo < 0:
+            raise ValueError(f"memo_size must be >= 0, not {memo}")
+        self._memo = _Memo(memo)
         import sqlite3  # here, not at import: a client without a sqlite cache never loads it
 
         self._errors = sqlite3.Error
@@ -564,83 +593,133 @@ class SqliteCache:
                 return
         db.close()
 
+    def _entries(self, rows: list[tuple[Any, ...]], key: str) -> list[CacheEntry] | None:
+        """The entries of ``rows`` (a read's: the columns, the body, the generation), remembered;
+        None when a body is missing (NULL: too big for a peek)."""
+        if not rows:
+            return []
+        entries = []
+        for row in rows:
+            body = row[9]
+            if body is None:
+                return None
+            entries.append(_row_entry(row, body))
+        self._memo.read(key, entries, rows[0][10])
+        return entries
+
     def get(self, key: str) -> list[CacheEntry]:
         db = self._take()
         try:
-            rows = db.execute(_SELECT, (key,)).fetchall()
+            (generation,) = db.execute(_READ_GENERATION).fetchone()
+            got = self._memo.get(key, generation)
+            rows = db.execute(_SELECT, (key,)).fetchall() if got is None else None
         finally:
             self._give(db)
-        entries = self._parsed.entries(rows, key)
+        if got is not None:
+            return got
+        assert rows is not None
+        entries = self._entries(rows, key)
         assert entries is not None  # (a body column is never NULL)
         return entries
 
     def peek(self, key: str) -> list[CacheEntry] | None:
         """:meth:`get` if it can answer at once: None when the file is locked (a writer of another
-        process checkpointing, say), when another thread is peeking, or when a body is bigger
-        than :data:`PEEK_MAX_BODY`; the caller then asks :meth:`get` (off its event loop)."""
+        process checkpointing, say), when another thread is peeking, or when a body not in the
+        memo is bigger than :data:`PEEK_MAX_BODY`; the caller then asks :meth:`get` (off its
+        event loop)."""
         if self._closed or not self._peek_lock.acquire(blocking=False):
             return None
         try:
             cursor = self._peeker
             if cursor is None:  # a lock is an answer at once, never a wait; one cursor, reused
                 cursor = self._peeker = self._open(0.0).cursor()
+            # The common revisit: the row is in the memo and nothing was written since.
+            (generation,) = cursor.execute(_READ_GENERATION).fetchone()
+            got = self._memo.get(key, generation)
+            if got is not None:
+                return got
             rows = cursor.execute(_PEEK, (PEEK_MAX_BODY, key)).fetchall()
         except self._errors:
             return None
         finally:
             self._peek_lock.release()
-        return self._parsed.entries(rows, key)
+        return self._entries(rows, key)
 
     def put(self, key: str, entry: CacheEntry) -> None:
         size = entry.size
         if size > self.max_entry_size:
             return
+        variant = entry.variant
         db = self._take()
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
+                (before,) = db.execute(_READ_GENERATION).fetchone()
                 # DELETE then INSERT (not INSERT OR REPLACE, whose implicit delete fires no trigger).
-                db.execute("DELETE FROM responses WHERE key = ? AND variant = ?", (key, entry.variant))
+                db.execute("DELETE FROM responses WHERE key = ? AND variant = ?", (key, variant))
                 body = db.execute("INSERT INTO bodies (data) VALUES (?)", (entry.body,)).lastrowid
-                fields = _join_fields(entry.headers)
                 db.execute(
                     "INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        key, entry.variant, time.time(), size, entry.url, entry.status, entry.reason,
-                        entry.http_version, fields, entry.request_time, entry.response_time, int(entry.stale), body,
+                        key, variant, time.time(), size, entry.url, entry.status, entry.reason,
+                        entry.http_version, _join_fields(entry.headers), entry.request_time, entry.response_time,
+                        int(entry.stale), body,
                     ),
                 )
+                evicted = False
                 (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
                 while total > self.max_size:
+                    evicted = True
                     db.execute(
                         "DELETE FROM responses WHERE rowid IN (SELECT rowid FROM responses ORDER BY stored LIMIT 16)"
                     )
                     (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
+                (after,) = db.execute(_READ_GENERATION).fetchone()
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
         finally:
             self._give(db)
-        assert body is not None
-        self._parsed.remember((key, entry.variant), _raw(entry, fields, body), entry)
+        if evicted:  # (which rows went is not worth finding out: the memo starts over)
+            self._memo.reset(after)
+            return
+
+        def change(entries: list[CacheEntry] | None) -> list[CacheEntry] | None:
+            if entries is None:
+                # Other variants of ``key`` may be stored: known only for a key without Vary.
+                return [entry] if not variant else None
+            return [*(e for e in entries if e.variant != variant), entry]
+
+        self._memo.wrote(key, before, after, change)
 
     def update(self, key: str, entry: CacheEntry) -> None:
         """Store ``entry``'s header fields, times and mark over those of its variant, in one
         ``UPDATE`` (its body is the one stored: not rewritten). Gone meanwhile: nothing stored."""
         fields = _join_fields(entry.headers)
+        variant = entry.variant
         db = self._take()
         try:
-            db.execute(
-                _UPDATE,
-                (fields, entry.request_time, entry.response_time, int(entry.stale), entry.size, key, entry.variant),
-            )
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                (before,) = db.execute(_READ_GENERATION).fetchone()
+                changed = db.execute(
+                    _UPDATE, (fields, entry.request_time, entry.response_time, int(entry.stale), entry.size, key, variant)
+                ).rowcount
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
         finally:
             self._give(db)
-        memo_key = (key, entry.variant)
-        body = self._parsed.body_of(memo_key)
-        if body is not None:  # the next read reuses this parse if the row is as written (its body too)
-            self._parsed.remember(memo_key, _raw(entry, fields, body), entry)
+
+        def change(entries: list[CacheEntry] | None) -> list[CacheEntry] | None:
+            if entries is None or not changed:
+                return entries
+            return [entry if e.variant == variant else e for e in entries]
+
+        # (The trigger moved the generation once per row changed: one, or none when it was gone.)
+        self._memo.wrote(key, before, before + changed, change)
 
     def delete(self, key: str) -> None:
         db = self._take()
@@ -863,6 +942,8 @@ def usable(entry: CacheEntry, plan: Plan, now: float) -> bool:
     """Whether ``entry`` may answer the request without asking the server (RFC 9111 4.2, 5.2)."""
     rcc = plan.directives
     facts = entry.facts
+    if not rcc:  # the request asks nothing of its own (most do): fresh or not (see _Facts.until)
+        return now < facts.until and not entry.stale
     cc = facts.cc
     if "no-cache" in cc:
         return False  # always validated (no-cache="fields" too: the strict reading)
