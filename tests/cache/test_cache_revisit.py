@@ -344,3 +344,33 @@ def test_sqlite_memo_answers_a_revisit_with_one_tiny_read(tmp_path: Path) -> Non
     assert len(statements) == 2 and "FROM responses" in statements[1]
     mine.close()
     other.close()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_304_revalidation_takes_the_lean_lane_and_keeps_the_connection(
+    face: Any, cache_nginx: Nginx, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """A stale stored page with validators, the client doing nothing else (no auth, retries,
+    robots.txt): one conditional request sent by the driver without the send loop, its 304
+    drained (the connection reused for the next request), the stored body served refreshed."""
+    from netwire.http import flow
+
+    store: Any = MemoryCache() if kind == "memory" else SqliteCache(tmp_path / "lean.sqlite")
+    f = face(cache=store)
+    urls = [cache_nginx.url(f"/etag/a.txt?{i}") for i in range(3)]  # (no-cache: every revisit is a 304)
+    for url in urls:
+        assert f.get(url).extensions["cache"] == "stored"
+    settle(f)
+    loops: list[object] = []
+    real = flow.send_flow
+    monkeypatch.setattr(flow, "send_flow", lambda *a, **k: loops.append(a) or real(*a, **k))
+    offset = cache_nginx.log_size()
+    for url in urls:
+        r = f.get(url)
+        assert r.extensions["cache"] == "revalidated" and r.status == 200 and r.content == b"etag a\n"
+        assert "age" in r.headers and r.headers["cache-control"] == "no-cache"
+        settle(f)
+    assert loops == []  # no generator: the driver's lean lane
+    lines = cache_nginx.log_since(offset, expected_lines=3)
+    assert [line[4] for line in lines] == ["304"] * 3
+    assert len({line[0] for line in lines}) == 1  # one connection: each 304 was drained, not dropped

@@ -88,7 +88,7 @@ _PLAN_HEADERS = _BYPASS_HEADERS | {"cache-control", "pragma"}
 # -- what is stored --------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)  # (no __dict__: a revalidation makes one per request)
 class CacheEntry:
     """One stored response: what a :class:`Cache` keeps under a key (one entry per ``Vary`` variant).
 
@@ -181,8 +181,8 @@ class _Facts:
     place: a 304 makes a new one with :func:`refresh`)."""
 
     __slots__ = (
-        "cc", "content_length", "date", "encoding", "etag", "expires", "initial_age", "last_modified", "lifetime",
-        "served", "size", "until", "vary_names",
+        "age_value", "cc", "content_length", "date", "encoding", "etag", "expires", "initial_age", "last_modified",
+        "lifetime", "served", "size", "until", "vary_names",
     )
 
     def __init__(self, entry: CacheEntry) -> None:
@@ -216,13 +216,39 @@ class _Facts:
         self.expires = get("expires")
         vary = get("vary")
         self.vary_names = [n for v in vary.split(",") if (n := v.strip().lower())] if vary else []
+        age = get("age")
+        self.age_value = (_seconds(age.split(",")[0].strip()) or 0) if age else 0
+        self._timed(entry)
+
+    def refreshed(self, entry: CacheEntry, fields: dict[str, str], served: list[tuple[str, str]]) -> _Facts:
+        """The facts of ``entry``, a :func:`refresh` of this one's entry by the (single) header
+        ``fields`` (lower-cased names) of a 304, none of them Vary or Age; ``served``: its fields
+        but Age. Only what those fields and the new times change is worked out again."""
+        facts = _Facts.__new__(_Facts)
+        facts.served = served
+        facts.size = len(entry.body) + len(entry.url) + sum([len(k) + len(v) + 4 for k, v in entry.headers])
+        facts.content_length = self.content_length
+        facts.encoding = self.encoding
+        facts.vary_names = self.vary_names
+        facts.age_value = self.age_value
+        get = fields.get
+        cc = get("cache-control")
+        facts.cc = self.cc if cc is None else _directives((cc,)) if cc else _NO_DIRECTIVES
+        date = get("date")
+        facts.date = self.date if date is None else _parse_date(date) if date else None
+        facts.etag = get("etag", self.etag)
+        facts.last_modified = get("last-modified", self.last_modified)
+        facts.expires = get("expires", self.expires)
+        facts._timed(entry)
+        return facts
+
+    def _timed(self, entry: CacheEntry) -> None:
+        """The lifetime, initial age and freshness limit, from the fields' facts and the entry's times."""
         self.lifetime = _lifetime(entry, self)
         # RFC 9111 4.2.3's corrected_initial_age: the age when the response arrived.
         response_time = entry.response_time
         apparent = max(0.0, response_time - self.date) if self.date is not None else 0.0
-        age = get("age")
-        age_value = (_seconds(age.split(",")[0].strip()) or 0) if age else 0
-        self.initial_age = initial_age = max(apparent, age_value + max(0.0, response_time - entry.request_time))
+        self.initial_age = initial_age = max(apparent, self.age_value + max(0.0, response_time - entry.request_time))
         # The wall-clock time until which the entry is fresh (RFC 9111 4.2: lifetime > current
         # age; see current_age) and usable by a request with no Cache-Control of its own: the
         # revisit's test is then one comparison. Never, when the response says no-cache.
@@ -419,12 +445,17 @@ class _Memo:
     it moves to the second (a write that evicted rows empties it). Rows read are added only when
     read at the memo's generation. So what it holds is always what the file held at
     ``generation``. Bounded by ``limit`` bytes (entry sizes), least recently used first out.
+
+    While writes of ours are under way (``writing``), a generation that moved may be theirs: a
+    lookup then reads the file without emptying the memo (the writes, once done, move it on),
+    so a lookup racing the async client's cache thread does not throw the memo away.
     """
 
-    __slots__ = ("_entries", "_lock", "_size", "generation", "limit")
+    __slots__ = ("_entries", "_lock", "_size", "generation", "limit", "writing")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
+        self.writing = 0
         self.generation = -1
         self._entries: OrderedDict[str, tuple[list[CacheEntry], int]] = OrderedDict()
         self._lock = threading.Lock()
@@ -434,7 +465,8 @@ class _Memo:
         """The entries of ``key`` if known at ``generation`` (the file's now), else None."""
         with self._lock:
             if generation != self.generation:
-                self._reset(generation)
+                if not self.writing:
+                    self._reset(generation)
                 return None
             got = self._entries.get(key)
             if got is None:
@@ -445,17 +477,28 @@ class _Memo:
     def read(self, key: str, entries: list[CacheEntry], generation: int) -> None:
         """``entries``, read from the file at ``generation``, remembered if that is the memo's (or newer)."""
         with self._lock:
-            if generation > self.generation:
+            if generation > self.generation and not self.writing:
                 self._reset(generation)
             if generation == self.generation:
                 self._set(key, entries)
+
+    def begin(self) -> None:
+        """A write of ours starts (each is ended by :meth:`wrote`, :meth:`reset` or :meth:`failed`)."""
+        with self._lock:
+            self.writing += 1
+
+    def failed(self) -> None:
+        with self._lock:
+            self.writing -= 1
 
     def wrote(self, key: str, before: int, after: int, change: Callable[[list[CacheEntry] | None], list[CacheEntry] | None]) -> None:
         """A write of ours moved the file from ``before`` to ``after``: ``change`` maps the entries
         the memo had for ``key`` (None: unknown) to those it has now (None: unknown)."""
         with self._lock:
+            self.writing -= 1
             if before != self.generation:
-                self._reset(after)
+                if after > self.generation:
+                    self._reset(after)
                 return
             self.generation = after
             got = self._entries.get(key)
@@ -466,7 +509,9 @@ class _Memo:
                 self._set(key, now)
 
     def reset(self, generation: int) -> None:
+        """A write of ours ended at ``generation`` with changes not worth following: start over."""
         with self._lock:
+            self.writing -= 1
             self._reset(generation)
 
     def _reset(self, generation: int) -> None:
@@ -568,9 +613,11 @@ class SqliteCache:
         try:
             # WAL: readers and one writer at once, across processes; NORMAL: no fsync per commit
             # (a crash may lose the last entries, never corrupt the file; it is only a cache).
-            # 16 KiB pages (a new file's): a 50 KB body is 4 pages to chase, not 13. (Mapping the
-            # file in memory, mmap_size, measured no faster for a hit and slower for a 304.)
-            db.execute("PRAGMA page_size=16384")
+            # 4 KiB pages (sqlite's default, said for a new file): a 304's refresh writes two
+            # pages (its row's, the generation's) to the WAL, checksummed: 16 KiB pages made that
+            # twice the cost, while a revisit's body mostly comes from the memo, not the pages.
+            # (Mapping the file in memory, mmap_size, measured no faster for a hit, slower for a 304.)
+            db.execute("PRAGMA page_size=4096")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
         except BaseException:
@@ -650,7 +697,12 @@ class SqliteCache:
         if size > self.max_entry_size:
             return
         variant = entry.variant
-        db = self._take()
+        self._memo.begin()
+        try:
+            db = self._take()
+        except BaseException:
+            self._memo.failed()
+            raise
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -679,6 +731,9 @@ class SqliteCache:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+        except BaseException:
+            self._memo.failed()
+            raise
         finally:
             self._give(db)
         if evicted:  # (which rows went is not worth finding out: the memo starts over)
@@ -698,7 +753,12 @@ class SqliteCache:
         ``UPDATE`` (its body is the one stored: not rewritten). Gone meanwhile: nothing stored."""
         fields = _join_fields(entry.headers)
         variant = entry.variant
-        db = self._take()
+        self._memo.begin()
+        try:
+            db = self._take()
+        except BaseException:
+            self._memo.failed()
+            raise
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -710,6 +770,9 @@ class SqliteCache:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+        except BaseException:
+            self._memo.failed()
+            raise
         finally:
             self._give(db)
 
@@ -897,8 +960,16 @@ class Plan:
 
     def __init__(self, request: Request) -> None:
         headers = request.headers
-        self.key = cache_key(str(request.url))
+        href = str(request.url)
+        self.key = href.split("#", 1)[0] if "#" in href else href  # (cache_key, inline: every lookup)
         # Most requests carry none of the fields that matter here: one pass finds that out.
+        for name, _ in headers._items:
+            if name.lower() in _PLAN_HEADERS:
+                break
+        else:
+            self.bypass = False
+            self.directives = _NO_DIRECTIVES
+            return
         names = {low for name, _ in headers._items if (low := name.lower()) in _PLAN_HEADERS}
         self.bypass = not names.isdisjoint(_BYPASS_HEADERS)
         cc: dict[str, str | None] = _NO_DIRECTIVES  # (read-only, as _directives')
@@ -1053,20 +1124,37 @@ def _stored_headers(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
 def refresh(entry: CacheEntry, headers: Headers, request_time: float, response_time: float) -> CacheEntry:
     """``entry`` updated by a 304's (or a HEAD's) header fields (RFC 9111 3.2, 4.3.4), with the new times."""
     drop = _NOT_UPDATED
-    fresh = []
-    replaced = set()
-    for k, v in headers._items:
-        low = k.lower()
+    lows = [(k.lower(), k, v) for k, v in headers._items]
+    for low, _, v in lows:
         if low == "connection":  # and the fields it names (hop-by-hop, RFC 9110 7.6.1)
             drop = drop | {n.strip().lower() for n in v.split(",")}
-        fresh.append((low, k, v))
-    fresh_items = [(k, v) for low, k, v in fresh if low not in drop]
-    replaced = {low for low, _, _ in fresh if low not in drop}
-    kept = [(k, v) for k, v in entry.headers if k.lower() not in replaced]
-    return CacheEntry(
-        entry.url, entry.status, entry.reason, entry.http_version, kept + fresh_items, entry.body,
+    fresh: list[tuple[str, str]] = []
+    replaced: dict[str, str] = {}
+    repeated = False
+    for low, k, v in lows:
+        if low not in drop:
+            fresh.append((k, v))
+            repeated = repeated or low in replaced
+            replaced[low] = v
+    kept: list[tuple[str, str]] = []
+    served: list[tuple[str, str]] = []  # (what _Facts.served would be: the fields but Age)
+    for item in entry.headers:
+        low = item[0].lower()
+        if low not in replaced:
+            kept.append(item)
+            if low != "age":
+                served.append(item)
+    kept += fresh
+    updated = CacheEntry(
+        entry.url, entry.status, entry.reason, entry.http_version, kept, entry.body,
         request_time, response_time, entry.vary,
     )
+    old = entry._facts
+    if old is not None and not repeated and "vary" not in replaced and "age" not in replaced:
+        # The common 304 (Date, the validators, Cache-Control, Expires again): the stored facts,
+        # with what those fields change worked out again (a revalidation's main cost otherwise).
+        updated._facts = old.refreshed(updated, replaced, served + fresh)
+    return updated
 
 
 def store_refreshed(store: Cache, key: str, entry: CacheEntry) -> None:
@@ -1130,7 +1218,9 @@ def entry_for(request: Request, response: Response, body: bytes, request_time: f
 
 def served_headers(entry: CacheEntry, now: float) -> list[tuple[str, str]]:
     """The stored header fields with ``Age`` set to the entry's current age (RFC 9111 5.1)."""
-    return [*entry.facts.served, ("Age", str(int(current_age(entry, now))))]
+    facts = entry.facts
+    stored_for = now - entry.response_time  # (current_age, inline: this runs on every hit)
+    return [*facts.served, ("Age", str(int(facts.initial_age + stored_for if stored_for > 0 else facts.initial_age)))]
 
 
 def invalidated(request: Request, response: Response) -> list[str]:
