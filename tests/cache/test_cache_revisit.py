@@ -196,6 +196,7 @@ def test_sqlite_304_updates_the_fields_and_leaves_the_body(
     again = f.get(url)
     assert again.extensions["cache"] == "revalidated" and again.content == b"etag a\n"
     settle(f)  # (the async client's write is queued on its cache thread)
+    store.close()  # (writes the refresh it holds back: see test_sqlite_refreshes_are_written_together)
     ((new_id, new_headers, new_time),) = db.execute("SELECT body, headers, response_time FROM responses").fetchall()
     assert new_id == body_id  # the body row was not rewritten
     assert "x-old" not in new_headers  # the 304's Cache-Control replaced the stored one
@@ -374,3 +375,42 @@ def test_a_304_revalidation_takes_the_lean_lane_and_keeps_the_connection(
     lines = cache_nginx.log_since(offset, expected_lines=3)
     assert [line[4] for line in lines] == ["304"] * 3
     assert len({line[0] for line in lines}) == 1  # one connection: each 304 was drained, not dropped
+
+
+def test_sqlite_refreshes_are_written_together(tmp_path: Path) -> None:
+    """304 refreshes of rows the store knows are held back and written in one transaction (seen
+    by the store at once, by another process once written); a stale mark goes out at once; a
+    held refresh never lands on a row another process replaced meanwhile."""
+    path = tmp_path / "batch.sqlite"
+    mine, other = SqliteCache(path, refresh_batch=3), SqliteCache(path)
+    entries = [
+        CacheEntry(f"http://x/{i}", 200, "OK", "1.1", [("ETag", '"a"'), ("Cache-Control", "no-cache")], b"v1", 1.0, 1.0)
+        for i in range(4)
+    ]
+    for e in entries:
+        mine.put(e.url, e)
+    refreshed = [dataclasses.replace(e, request_time=5.0, response_time=5.0) for e in entries]
+    mine.update(entries[0].url, refreshed[0])
+    mine.update(entries[1].url, refreshed[1])
+    assert mine.get(entries[0].url) == [refreshed[0]] == mine.peek(entries[0].url)  # seen by this store
+    assert other.get(entries[0].url) == [entries[0]]  # not yet written
+    # Another process replaces row 1 meanwhile: the held refresh of the old one must not land on it.
+    replaced = dataclasses.replace(entries[1], body=b"v2", response_time=3.0)
+    other.put(replaced.url, replaced)
+    mine.update(entries[2].url, refreshed[2])  # the third: all written, in one transaction
+    assert other.get(entries[0].url) == [refreshed[0]] and other.get(entries[2].url) == [refreshed[2]]
+    assert other.get(entries[1].url) == [replaced] == mine.get(entries[1].url)
+    # A stale mark is for every process at once.
+    mine.update(entries[3].url, rules_marked_stale(entries[3]))
+    assert [e.stale for e in other.get(entries[3].url)] == [True]
+    # Held at close: written.
+    mine.update(entries[0].url, dataclasses.replace(refreshed[0], response_time=9.0))
+    mine.close()
+    assert [e.response_time for e in other.get(entries[0].url)] == [9.0]
+    other.close()
+
+
+def rules_marked_stale(entry: CacheEntry) -> CacheEntry:
+    from netwire.http.cache import marked_stale
+
+    return marked_stale(entry)

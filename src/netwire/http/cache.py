@@ -408,6 +408,17 @@ _UPDATE = (
     "UPDATE responses SET headers = ?, request_time = ?, response_time = ?, stale = ?, size = ?"
     " WHERE key = ? AND variant = ?"
 )
+#: A guarded refresh: only over the row it refreshes (another process may have replaced it since).
+_UPDATE_IF = _UPDATE + " AND response_time = ?"
+#: 304 refreshes (header fields and times, RFC 9111 4.3.4) a :class:`SqliteCache` holds back to
+#: write together, in one transaction (``SqliteCache(refresh_batch=...)``; 1: each at once). A
+#: transaction costs more than the 304's own round trip; held back, the refresh is seen at once
+#: by this store (and its client), by other processes once written: after this many, or
+#: :data:`REFRESH_DELAY` seconds after the first held (checked at the store's next write), or
+#: at ``close``. A crash loses only refreshes (those pages are revalidated again), never an entry.
+REFRESH_BATCH = 64
+#: See :data:`REFRESH_BATCH`.
+REFRESH_DELAY = 1.0
 #: Bytes of rows (header fields and bodies) a :class:`SqliteCache` keeps in memory once read or
 #: written, least recently used going first (``SqliteCache(memo_size=...)``; 0: none). A lookup
 #: then costs one read of the file's generation (a one-row table) instead of the row and its body;
@@ -432,6 +443,21 @@ def _row_entry(row: tuple[Any, ...], body: bytes) -> CacheEntry:
         url, status, reason, version, _split_fields(headers), body, request_time, response_time,
         dict(json.loads(variant)) if variant else {}, bool(stale),
     )
+
+
+_Change = Callable[[list["CacheEntry"] | None], list["CacheEntry"] | None]
+
+
+def _replacing(entry: CacheEntry) -> _Change:
+    """The memo change of a refresh of ``entry``'s variant: the stored one replaced, when known."""
+    variant = entry.variant
+
+    def change(entries: list[CacheEntry] | None) -> list[CacheEntry] | None:
+        if entries is None:
+            return None
+        return [entry if e.variant == variant else e for e in entries]
+
+    return change
 
 
 class _Memo:
@@ -482,6 +508,12 @@ class _Memo:
             if generation == self.generation:
                 self._set(key, entries)
 
+    def peek_entries(self, key: str) -> list[CacheEntry] | None:
+        """The entries the memo has for ``key``, whatever the file's generation now."""
+        with self._lock:
+            got = self._entries.get(key)
+        return None if got is None else got[0]
+
     def begin(self) -> None:
         """A write of ours starts (each is ended by :meth:`wrote`, :meth:`reset` or :meth:`failed`)."""
         with self._lock:
@@ -491,22 +523,23 @@ class _Memo:
         with self._lock:
             self.writing -= 1
 
-    def wrote(self, key: str, before: int, after: int, change: Callable[[list[CacheEntry] | None], list[CacheEntry] | None]) -> None:
-        """A write of ours moved the file from ``before`` to ``after``: ``change`` maps the entries
-        the memo had for ``key`` (None: unknown) to those it has now (None: unknown)."""
+    def wrote(self, before: int, after: int, changes: Iterable[tuple[str, _Change]]) -> None:
+        """A write of ours moved the file from ``before`` to ``after``: each ``(key, change)``
+        maps the entries the memo had for ``key`` (None: unknown) to those it has now (None: unknown)."""
         with self._lock:
             self.writing -= 1
             if before != self.generation:
-                if after > self.generation:
-                    self._reset(after)
-                return
+                if after <= self.generation:
+                    return
+                self._reset(after)  # (another writer came between: only what this write knows is kept)
             self.generation = after
-            got = self._entries.get(key)
-            now = change(None if got is None else got[0])
-            if now is None:
-                self._drop(key)
-            else:
-                self._set(key, now)
+            for key, change in changes:
+                got = self._entries.get(key)
+                now = change(None if got is None else got[0])
+                if now is None:
+                    self._drop(key)
+                else:
+                    self._set(key, now)
 
     def reset(self, generation: int) -> None:
         """A write of ours ended at ``generation`` with changes not worth following: start over."""
@@ -562,6 +595,7 @@ class SqliteCache:
         max_entry_size: int = DEFAULT_MAX_ENTRY_SIZE,
         busy_timeout: float = 5.0,
         memo_size: int | None = None,
+        refresh_batch: int = REFRESH_BATCH,
     ) -> None:
         _check_sizes(max_entry_size, max_size)
         self.path = os.fspath(path)
@@ -577,6 +611,12 @@ class SqliteCache:
         if memo < 0:
             raise ValueError(f"memo_size must be >= 0, not {memo}")
         self._memo = _Memo(memo)
+        self.refresh_batch = max(1, refresh_batch)
+        # Refreshes held back (see REFRESH_BATCH): (key, variant) -> (the entry, the response_time
+        # of the row it refreshes, which guards the UPDATE), and when the first was held.
+        self._held: dict[tuple[str, str], tuple[CacheEntry, float]] = {}
+        self._held_since = 0.0
+        self._held_lock = threading.Lock()
         import sqlite3  # here, not at import: a client without a sqlite cache never loads it
 
         self._errors = sqlite3.Error
@@ -662,12 +702,16 @@ class SqliteCache:
             rows = db.execute(_SELECT, (key,)).fetchall() if got is None else None
         finally:
             self._give(db)
-        if got is not None:
-            return got
-        assert rows is not None
-        entries = self._entries(rows, key)
-        assert entries is not None  # (a body column is never NULL)
-        return entries
+        if got is None:
+            assert rows is not None
+            got = self._entries(rows, key)
+            assert got is not None  # (a body column is never NULL)
+        return self._with_held(key, got) if self._held else got
+
+    def _with_held(self, key: str, entries: list[CacheEntry]) -> list[CacheEntry]:
+        """``entries`` with the refreshes held back for them (this store's writes, not yet in the file)."""
+        held = self._held
+        return [held.get((key, e.variant), (e,))[0] for e in entries]
 
     def peek(self, key: str) -> list[CacheEntry] | None:
         """:meth:`get` if it can answer at once: None when the file is locked (a writer of another
@@ -683,20 +727,25 @@ class SqliteCache:
             # The common revisit: the row is in the memo and nothing was written since.
             (generation,) = cursor.execute(_READ_GENERATION).fetchone()
             got = self._memo.get(key, generation)
-            if got is not None:
-                return got
-            rows = cursor.execute(_PEEK, (PEEK_MAX_BODY, key)).fetchall()
+            if got is None:
+                rows = cursor.execute(_PEEK, (PEEK_MAX_BODY, key)).fetchall()
         except self._errors:
             return None
         finally:
             self._peek_lock.release()
-        return self._entries(rows, key)
+        if got is None:
+            got = self._entries(rows, key)
+            if got is None:
+                return None
+        return self._with_held(key, got) if self._held else got
 
     def put(self, key: str, entry: CacheEntry) -> None:
         size = entry.size
         if size > self.max_entry_size:
             return
         variant = entry.variant
+        if self._held:
+            self._forget_held(key, variant)
         self._memo.begin()
         try:
             db = self._take()
@@ -727,6 +776,7 @@ class SqliteCache:
                     )
                     (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
                 (after,) = db.execute(_READ_GENERATION).fetchone()
+                (variants,) = db.execute("SELECT COUNT(*) FROM responses WHERE key = ?", (key,)).fetchone()
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -742,30 +792,82 @@ class SqliteCache:
 
         def change(entries: list[CacheEntry] | None) -> list[CacheEntry] | None:
             if entries is None:
-                # Other variants of ``key`` may be stored: known only for a key without Vary.
-                return [entry] if not variant else None
+                return [entry] if variants == 1 else None  # (other variants unknown to the memo)
             return [*(e for e in entries if e.variant != variant), entry]
 
-        self._memo.wrote(key, before, after, change)
+        self._memo.wrote(before, after, [(key, change)])
 
     def update(self, key: str, entry: CacheEntry) -> None:
-        """Store ``entry``'s header fields, times and mark over those of its variant, in one
-        ``UPDATE`` (its body is the one stored: not rewritten). Gone meanwhile: nothing stored."""
-        fields = _join_fields(entry.headers)
+        """Store ``entry``'s header fields, times and mark over those of its variant with one
+        ``UPDATE`` (its body is the one stored: not rewritten). Gone meanwhile: nothing stored.
+
+        A refresh of a row this store knows (in its memo) is held back and written with others
+        in one transaction (see :data:`REFRESH_BATCH`); a stale mark is written at once (other
+        processes must not take the entry as fresh)."""
         variant = entry.variant
+        base: float | None = None
+        if self.refresh_batch > 1 and not entry.stale:
+            with self._held_lock:
+                held = self._held.get((key, variant))
+            if held is not None:
+                base = held[1]  # the row in the file is still the one the first held refresh refreshes
+            else:
+                known = self._memo.peek_entries(key)
+                stored = [e for e in known or () if e.variant == variant]
+                base = stored[0].response_time if stored else None
+        if base is None:
+            self._flush_held()  # (in order: an older held refresh must not land after this one)
+            self._write_refreshes([(key, entry, None)])
+            return
+        with self._held_lock:
+            if not self._held:
+                self._held_since = time.monotonic()
+            self._held[(key, variant)] = (entry, base)
+            due = len(self._held) >= self.refresh_batch or time.monotonic() - self._held_since >= REFRESH_DELAY
+        if due:
+            self._flush_held()
+
+    def _forget_held(self, key: str, variant: str | None) -> None:
+        """Drop the refreshes held for ``key`` (one variant, or all): its row is being replaced or removed."""
+        with self._held_lock:
+            for k in [k for k in self._held if k[0] == key and (variant is None or k[1] == variant)]:
+                del self._held[k]
+
+    def _flush_held(self) -> None:
+        """Write the refreshes held back, in one transaction (each only over the row it refreshes)."""
+        with self._held_lock:
+            held = list(self._held.items())
+        if not held:
+            return
+        self._write_refreshes([(key, entry, base) for (key, _), (entry, base) in held])
+        with self._held_lock:  # (those refreshed again meanwhile stay held)
+            for k, value in held:
+                if self._held.get(k) is value:
+                    del self._held[k]
+
+    def _write_refreshes(self, refreshes: list[tuple[str, CacheEntry, float | None]]) -> None:
+        """One transaction of UPDATEs; ``base``: the response_time the row must still have (None: any)."""
         self._memo.begin()
         try:
             db = self._take()
         except BaseException:
             self._memo.failed()
             raise
+        changed = 0
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
                 (before,) = db.execute(_READ_GENERATION).fetchone()
-                changed = db.execute(
-                    _UPDATE, (fields, entry.request_time, entry.response_time, int(entry.stale), entry.size, key, variant)
-                ).rowcount
+                for key, entry, base in refreshes:
+                    columns = (
+                        _join_fields(entry.headers), entry.request_time, entry.response_time, int(entry.stale),
+                        entry.size, key, entry.variant,
+                    )
+                    if base is None:
+                        cursor = db.execute(_UPDATE, columns)
+                    else:
+                        cursor = db.execute(_UPDATE_IF, (*columns, base))
+                    changed += cursor.rowcount  # (0: gone, or replaced by another process since)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -775,16 +877,15 @@ class SqliteCache:
             raise
         finally:
             self._give(db)
-
-        def change(entries: list[CacheEntry] | None) -> list[CacheEntry] | None:
-            if entries is None or not changed:
-                return entries
-            return [entry if e.variant == variant else e for e in entries]
-
-        # (The trigger moved the generation once per row changed: one, or none when it was gone.)
-        self._memo.wrote(key, before, before + changed, change)
+        if changed < len(refreshes):  # (some row was not the one refreshed: start the memo over)
+            self._memo.reset(before + changed)
+            return
+        # (The trigger moved the generation once per row changed.)
+        self._memo.wrote(before, before + changed, [(key, _replacing(entry)) for key, entry, _ in refreshes])
 
     def delete(self, key: str) -> None:
+        if self._held:
+            self._forget_held(key, None)
         db = self._take()
         try:
             db.execute("DELETE FROM responses WHERE key = ?", (key,))
@@ -793,7 +894,8 @@ class SqliteCache:
 
     @property
     def size(self) -> int:
-        """Bytes held now (across every process using the file)."""
+        """Bytes held now (across every process using the file; refreshes held back written first)."""
+        self._flush_held()
         db = self._take()
         try:
             (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
@@ -810,7 +912,13 @@ class SqliteCache:
         return int(n)
 
     def close(self) -> None:
-        """Close the idle connections; those in use close when their call ends. Later calls raise RuntimeError."""
+        """Write the refreshes held back; close the idle connections (those in use close when
+        their call ends). Later calls raise RuntimeError."""
+        if self._held and not self._closed:
+            try:
+                self._flush_held()
+            except self._errors:
+                pass  # (only refreshes are lost: those pages are revalidated again)
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
