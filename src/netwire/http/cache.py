@@ -47,6 +47,8 @@ __all__ = [
     "MAX_HEURISTIC_LIFETIME",
     "PARSED_MEMO_SIZE",
     "PEEK_MAX_BODY",
+    "REFRESH_BATCH",
+    "REFRESH_DELAY",
     "Cache",
     "CacheEntry",
     "MemoryCache",
