@@ -25,8 +25,8 @@ pytestmark = pytest.mark.nginx
 class CountingSqlite(SqliteCache):
     """An sqlite store that records which thread each ``get`` ran on."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+    def __init__(self, path: Path, **options: Any) -> None:
+        super().__init__(path, **options)
         self.gets: list[str] = []
 
     def get(self, key: str) -> list[CacheEntry]:
@@ -167,7 +167,7 @@ def test_sqlite_fresh_hits_need_no_get_and_no_cache_thread(
 
 
 def test_sqlite_big_bodies_are_read_by_get(face: Any, cache_nginx: Nginx, tmp_path: Path) -> None:
-    store = CountingSqlite(tmp_path / "big.sqlite")
+    store = CountingSqlite(tmp_path / "big.sqlite", memo_size=0)  # (one in the memo needs no read at all)
     f = face(cache=store)
     url = cache_nginx.url("/fresh/big.bin")
     f.get(url)
@@ -196,6 +196,7 @@ def test_sqlite_304_updates_the_fields_and_leaves_the_body(
     again = f.get(url)
     assert again.extensions["cache"] == "revalidated" and again.content == b"etag a\n"
     settle(f)  # (the async client's write is queued on its cache thread)
+    store.close()  # (writes the refresh it holds back: see test_sqlite_refreshes_are_written_together)
     ((new_id, new_headers, new_time),) = db.execute("SELECT body, headers, response_time FROM responses").fetchall()
     assert new_id == body_id  # the body row was not rewritten
     assert "x-old" not in new_headers  # the 304's Cache-Control replaced the stored one
@@ -245,7 +246,7 @@ def test_sqlite_file_of_the_first_layout_is_started_afresh(tmp_path: Path) -> No
     assert store.get("http://x/") == [entry]
     store.close()
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone() == (2,)
+    assert db.execute("PRAGMA user_version").fetchone() == (3,)
     assert db.execute("SELECT name FROM sqlite_master WHERE name = 'entries'").fetchall() == []
     db.execute("PRAGMA user_version = 99")
     db.commit()
@@ -317,5 +318,99 @@ def test_sqlite_parsed_rows_are_bounded(tmp_path: Path, monkeypatch: pytest.Monk
         e = CacheEntry(f"http://x/{i}", 200, "OK", "1.1", [("X-Pad", "p" * 300)], b"b", 1.0, 1.0)
         store.put(e.url, e)
         assert store.get(e.url)[0].field("x-pad") == "p" * 300
-    assert store._parsed._size <= 2000 and 0 < len(store._parsed._entries) < 50
+    assert store._memo._size <= 2000 and 0 < len(store._memo._entries) < 50
     store.close()
+
+
+def test_sqlite_memo_answers_a_revisit_with_one_tiny_read(tmp_path: Path) -> None:
+    """A row this store wrote or read is answered from its memo after one read of the file's
+    generation (not the row, not its body); its own writes keep the memo, another's empty it."""
+    path = tmp_path / "memo.sqlite"
+    mine, other = SqliteCache(path), SqliteCache(path)
+    a = CacheEntry("http://x/a", 200, "OK", "1.1", [("Cache-Control", "max-age=60")], b"a" * 50_000, 1.0, 1.0)
+    b = dataclasses.replace(a, url="http://x/b", body=b"b")
+    mine.put(a.url, a)
+    mine.put(b.url, b)  # a write of ours: the memo of a stays good
+    statements: list[str] = []
+    assert mine.peek(a.url) == [a]  # (opens the peek connection)
+    assert mine._peeker is not None
+    mine._peeker.connection.set_trace_callback(statements.append)
+    for _ in range(3):
+        assert [e.body for e in mine.peek(a.url) or []] == [a.body]
+    assert statements == ["SELECT generation FROM total WHERE id = 0"] * 3
+    # Another process writes: the generation moves, the row is read again (and seen changed).
+    other.update(a.url, dataclasses.replace(a, headers=[("Cache-Control", "max-age=99")]))
+    statements.clear()
+    assert [e.field("cache-control") for e in mine.peek(a.url) or []] == ["max-age=99"]
+    assert len(statements) == 2 and "FROM responses" in statements[1]
+    mine.close()
+    other.close()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_304_revalidation_takes_the_lean_lane_and_keeps_the_connection(
+    face: Any, cache_nginx: Nginx, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """A stale stored page with validators, the client doing nothing else (no auth, retries,
+    robots.txt): one conditional request sent by the driver without the send loop, its 304
+    drained (the connection reused for the next request), the stored body served refreshed."""
+    from netwire.http import flow
+
+    store: Any = MemoryCache() if kind == "memory" else SqliteCache(tmp_path / "lean.sqlite")
+    f = face(cache=store)
+    urls = [cache_nginx.url(f"/etag/a.txt?{i}") for i in range(3)]  # (no-cache: every revisit is a 304)
+    for url in urls:
+        assert f.get(url).extensions["cache"] == "stored"
+    settle(f)
+    loops: list[object] = []
+    real = flow.send_flow
+    monkeypatch.setattr(flow, "send_flow", lambda *a, **k: loops.append(a) or real(*a, **k))
+    offset = cache_nginx.log_size()
+    for url in urls:
+        r = f.get(url)
+        assert r.extensions["cache"] == "revalidated" and r.status == 200 and r.content == b"etag a\n"
+        assert "age" in r.headers and r.headers["cache-control"] == "no-cache"
+        settle(f)
+    assert loops == []  # no generator: the driver's lean lane
+    lines = cache_nginx.log_since(offset, expected_lines=3)
+    assert [line[4] for line in lines] == ["304"] * 3
+    assert len({line[0] for line in lines}) == 1  # one connection: each 304 was drained, not dropped
+
+
+def test_sqlite_refreshes_are_written_together(tmp_path: Path) -> None:
+    """304 refreshes of rows the store knows are held back and written in one transaction (seen
+    by the store at once, by another process once written); a stale mark goes out at once; a
+    held refresh never lands on a row another process replaced meanwhile."""
+    path = tmp_path / "batch.sqlite"
+    mine, other = SqliteCache(path, refresh_batch=3), SqliteCache(path)
+    entries = [
+        CacheEntry(f"http://x/{i}", 200, "OK", "1.1", [("ETag", '"a"'), ("Cache-Control", "no-cache")], b"v1", 1.0, 1.0)
+        for i in range(4)
+    ]
+    for e in entries:
+        mine.put(e.url, e)
+    refreshed = [dataclasses.replace(e, request_time=5.0, response_time=5.0) for e in entries]
+    mine.update(entries[0].url, refreshed[0])
+    mine.update(entries[1].url, refreshed[1])
+    assert mine.get(entries[0].url) == [refreshed[0]] == mine.peek(entries[0].url)  # seen by this store
+    assert other.get(entries[0].url) == [entries[0]]  # not yet written
+    # Another process replaces row 1 meanwhile: the held refresh of the old one must not land on it.
+    replaced = dataclasses.replace(entries[1], body=b"v2", response_time=3.0)
+    other.put(replaced.url, replaced)
+    mine.update(entries[2].url, refreshed[2])  # the third: all written, in one transaction
+    assert other.get(entries[0].url) == [refreshed[0]] and other.get(entries[2].url) == [refreshed[2]]
+    assert other.get(entries[1].url) == [replaced] == mine.get(entries[1].url)
+    # A stale mark is for every process at once.
+    mine.update(entries[3].url, rules_marked_stale(entries[3]))
+    assert [e.stale for e in other.get(entries[3].url)] == [True]
+    # Held at close: written.
+    mine.update(entries[0].url, dataclasses.replace(refreshed[0], response_time=9.0))
+    mine.close()
+    assert [e.response_time for e in other.get(entries[0].url)] == [9.0]
+    other.close()
+
+
+def rules_marked_stale(entry: CacheEntry) -> CacheEntry:
+    from netwire.http.cache import marked_stale
+
+    return marked_stale(entry)

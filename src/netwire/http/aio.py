@@ -490,6 +490,9 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
         lane = Lane(self, request, timeout, follow_redirects, auth, proxy, stream)
         if lane.lean:  # flow.Lane: one exchange, no generator; the loop only for a redirect
             done = lane.landed(await self._exchange(lane.request, lane.route))
+            spent = lane.spent  # the 304 of a cache revalidation (flow.Revalidation): drained
+            if spent is not None:
+                await _drain(cast(AsyncResponse, spent))
         else:
             done = lane.done  # a cached one: our _response_from_cache's
         if done is None:

@@ -47,6 +47,8 @@ __all__ = [
     "MAX_HEURISTIC_LIFETIME",
     "PARSED_MEMO_SIZE",
     "PEEK_MAX_BODY",
+    "REFRESH_BATCH",
+    "REFRESH_DELAY",
     "Cache",
     "CacheEntry",
     "MemoryCache",
@@ -88,7 +90,7 @@ _PLAN_HEADERS = _BYPASS_HEADERS | {"cache-control", "pragma"}
 # -- what is stored --------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)  # (no __dict__: a revalidation makes one per request)
 class CacheEntry:
     """One stored response: what a :class:`Cache` keeps under a key (one entry per ``Vary`` variant).
 
@@ -181,8 +183,8 @@ class _Facts:
     place: a 304 makes a new one with :func:`refresh`)."""
 
     __slots__ = (
-        "cc", "content_length", "date", "encoding", "etag", "expires", "initial_age", "last_modified", "lifetime",
-        "served", "size", "vary_names",
+        "age_value", "cc", "content_length", "date", "encoding", "etag", "expires", "initial_age", "last_modified",
+        "lifetime", "served", "size", "until", "vary_names",
     )
 
     def __init__(self, entry: CacheEntry) -> None:
@@ -216,13 +218,46 @@ class _Facts:
         self.expires = get("expires")
         vary = get("vary")
         self.vary_names = [n for v in vary.split(",") if (n := v.strip().lower())] if vary else []
+        age = get("age")
+        self.age_value = (_seconds(age.split(",")[0].strip()) or 0) if age else 0
+        self._timed(entry)
+
+    def refreshed(self, entry: CacheEntry, fields: dict[str, str], served: list[tuple[str, str]]) -> _Facts:
+        """The facts of ``entry``, a :func:`refresh` of this one's entry by the (single) header
+        ``fields`` (lower-cased names) of a 304, none of them Vary or Age; ``served``: its fields
+        but Age. Only what those fields and the new times change is worked out again."""
+        facts = _Facts.__new__(_Facts)
+        facts.served = served
+        facts.size = len(entry.body) + len(entry.url) + sum([len(k) + len(v) + 4 for k, v in entry.headers])
+        facts.content_length = self.content_length
+        facts.encoding = self.encoding
+        facts.vary_names = self.vary_names
+        facts.age_value = self.age_value
+        get = fields.get
+        cc = get("cache-control")
+        facts.cc = self.cc if cc is None else _directives((cc,)) if cc else _NO_DIRECTIVES
+        date = get("date")
+        facts.date = self.date if date is None else _parse_date(date) if date else None
+        facts.etag = get("etag", self.etag)
+        facts.last_modified = get("last-modified", self.last_modified)
+        facts.expires = get("expires", self.expires)
+        facts._timed(entry)
+        return facts
+
+    def _timed(self, entry: CacheEntry) -> None:
+        """The lifetime, initial age and freshness limit, from the fields' facts and the entry's times."""
         self.lifetime = _lifetime(entry, self)
         # RFC 9111 4.2.3's corrected_initial_age: the age when the response arrived.
         response_time = entry.response_time
         apparent = max(0.0, response_time - self.date) if self.date is not None else 0.0
-        age = get("age")
-        age_value = (_seconds(age.split(",")[0].strip()) or 0) if age else 0
-        self.initial_age = max(apparent, age_value + max(0.0, response_time - entry.request_time))
+        self.initial_age = initial_age = max(apparent, self.age_value + max(0.0, response_time - entry.request_time))
+        # The wall-clock time until which the entry is fresh (RFC 9111 4.2: lifetime > current
+        # age; see current_age) and usable by a request with no Cache-Control of its own: the
+        # revisit's test is then one comparison. Never, when the response says no-cache.
+        if "no-cache" in self.cc or self.lifetime <= initial_age:
+            self.until = -1.0
+        else:
+            self.until = response_time + self.lifetime - initial_age
 
 
 # -- the stores ------------------------------------------------------------------------------------
@@ -336,11 +371,14 @@ _MAX_IDLE_CONNECTIONS = 8
 PEEK_MAX_BODY = 128 * 1024
 #: The file's layout (``PRAGMA user_version``): a file of an older layout is emptied and laid out
 #: anew when opened (it is only a cache); one of a newer layout is refused.
-_LAYOUT = 2
+_LAYOUT = 3
 
 # One row per stored response, its header fields as text ("Name:value" lines: a parsed response's
 # names have no ":" and its values no CR or LF) and its body in a table of its own: a 304 then
-# rewrites a few hundred bytes of fields, never the body's pages.
+# rewrites a few hundred bytes of fields, never the body's pages. ``total.generation`` changes
+# with every row written or removed (the triggers, whoever writes: this process, another, the
+# sqlite3 shell): a store's memo of rows read is good as long as the generation it was read at
+# is the file's (see :class:`_Memo`).
 _SCHEMA = """
 CREATE TABLE responses (
     key TEXT NOT NULL, variant TEXT NOT NULL, stored REAL NOT NULL, size INTEGER NOT NULL,
@@ -349,33 +387,46 @@ CREATE TABLE responses (
     stale INTEGER NOT NULL, body INTEGER NOT NULL, PRIMARY KEY (key, variant));
 CREATE INDEX responses_stored ON responses (stored);
 CREATE TABLE bodies (id INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB NOT NULL);
-CREATE TABLE total (id INTEGER PRIMARY KEY CHECK (id = 0), bytes INTEGER NOT NULL);
-INSERT INTO total VALUES (0, 0);
+CREATE TABLE total (id INTEGER PRIMARY KEY CHECK (id = 0), bytes INTEGER NOT NULL, generation INTEGER NOT NULL);
+INSERT INTO total VALUES (0, 0, 0);
 CREATE TRIGGER responses_in AFTER INSERT ON responses
-    BEGIN UPDATE total SET bytes = bytes + new.size WHERE id = 0; END;
+    BEGIN UPDATE total SET bytes = bytes + new.size, generation = generation + 1 WHERE id = 0; END;
 CREATE TRIGGER responses_out AFTER DELETE ON responses
-    BEGIN UPDATE total SET bytes = bytes - old.size WHERE id = 0; DELETE FROM bodies WHERE id = old.body; END;
-CREATE TRIGGER responses_resized AFTER UPDATE OF size ON responses WHEN new.size != old.size
-    BEGIN UPDATE total SET bytes = bytes + new.size - old.size WHERE id = 0; END;
+    BEGIN UPDATE total SET bytes = bytes - old.size, generation = generation + 1 WHERE id = 0; DELETE FROM bodies WHERE id = old.body; END;
+CREATE TRIGGER responses_changed AFTER UPDATE ON responses
+    BEGIN UPDATE total SET bytes = bytes + new.size - old.size, generation = generation + 1 WHERE id = 0; END;
 """
-_COLUMNS = (
-    "r.url, r.status, r.reason, r.version, r.headers, r.request_time, r.response_time, r.variant, r.stale, r.body"
-)
-_SELECT = f"SELECT {_COLUMNS}, b.data FROM responses r JOIN bodies b ON b.id = r.body WHERE r.key = ?"
+_COLUMNS = "r.url, r.status, r.reason, r.version, r.headers, r.request_time, r.response_time, r.variant, r.stale"
+# The rows of a key with the file's generation, in one statement (one read transaction: they agree).
+_GENERATION = "(SELECT generation FROM total WHERE id = 0)"
+_SELECT = f"SELECT {_COLUMNS}, b.data, {_GENERATION} FROM responses r JOIN bodies b ON b.id = r.body WHERE r.key = ?"
 # The body only when small (SQLite reads a column's pages only when the expression needs them).
 _PEEK = (
-    f"SELECT {_COLUMNS}, CASE WHEN r.size <= ? THEN b.data END FROM responses r JOIN bodies b ON b.id = r.body"
-    " WHERE r.key = ?"
+    f"SELECT {_COLUMNS}, CASE WHEN r.size <= ? THEN b.data END, {_GENERATION}"
+    " FROM responses r JOIN bodies b ON b.id = r.body WHERE r.key = ?"
 )
+_READ_GENERATION = "SELECT generation FROM total WHERE id = 0"
 _UPDATE = (
     "UPDATE responses SET headers = ?, request_time = ?, response_time = ?, stale = ?, size = ?"
     " WHERE key = ? AND variant = ?"
 )
-#: Header bytes of the entries a :class:`SqliteCache` keeps parsed (fields split, Cache-Control
-#: and dates worked out) between reads, least recently read going first; a read still fetches the
-#: row (and body) from the file, and reuses the parsed fields only when every column of the row
-#: is the one it parsed, so another process's writes are always seen.
-PARSED_MEMO_SIZE = 4 * 1024 * 1024
+#: A guarded refresh: only over the row it refreshes (another process may have replaced it since).
+_UPDATE_IF = _UPDATE + " AND response_time = ?"
+#: 304 refreshes (header fields and times, RFC 9111 4.3.4) a :class:`SqliteCache` holds back to
+#: write together, in one transaction (``SqliteCache(refresh_batch=...)``; 1: each at once). A
+#: transaction costs more than the 304's own round trip; held back, the refresh is seen at once
+#: by this store (and its client), by other processes once written: after this many, or
+#: :data:`REFRESH_DELAY` seconds after the first held (checked at the store's next write), or
+#: at ``close``. A crash loses only refreshes (those pages are revalidated again), never an entry.
+REFRESH_BATCH = 64
+#: See :data:`REFRESH_BATCH`.
+REFRESH_DELAY = 1.0
+#: Bytes of rows (header fields and bodies) a :class:`SqliteCache` keeps in memory once read or
+#: written, least recently used going first (``SqliteCache(memo_size=...)``; 0: none). A lookup
+#: then costs one read of the file's generation (a one-row table) instead of the row and its body;
+#: any write to the file (another process's too) changes the generation, and the memo is read
+#: again from the file.
+PARSED_MEMO_SIZE = 64 * 1024 * 1024
 
 
 def _join_fields(headers: list[tuple[str, str]]) -> str:
@@ -396,85 +447,139 @@ def _row_entry(row: tuple[Any, ...], body: bytes) -> CacheEntry:
     )
 
 
-def _raw(entry: CacheEntry, fields: str, body: int) -> tuple[Any, ...]:
-    """The columns a row storing ``entry`` has (as a read returns them, but the body)."""
-    return (
-        entry.url, entry.status, entry.reason, entry.http_version, fields, entry.request_time, entry.response_time,
-        entry.variant, int(entry.stale), body,
-    )
+_Change = Callable[[list["CacheEntry"] | None], list["CacheEntry"] | None]
 
 
-class _Parsed:
-    """The rows a :class:`SqliteCache` read lately, parsed: (key, variant) -> (the row's columns
-    but the body's bytes, the entry); bounded by header bytes (:data:`PARSED_MEMO_SIZE`), least
-    recently used first out."""
+def _replacing(entry: CacheEntry) -> _Change:
+    """The memo change of a refresh of ``entry``'s variant: the stored one replaced, when known."""
+    variant = entry.variant
 
-    __slots__ = ("_entries", "_lock", "_size", "limit")
+    def change(entries: list[CacheEntry] | None) -> list[CacheEntry] | None:
+        if entries is None:
+            return None
+        return [entry if e.variant == variant else e for e in entries]
+
+    return change
+
+
+class _Memo:
+    """The rows of a :class:`SqliteCache`, parsed, as of one generation of the file: key -> its
+    entries (bodies included). Good while the file's generation is ``generation``: a lookup reads
+    the generation (one tiny SELECT) and, when it is unchanged, answers from here; when it moved
+    (anyone wrote), the memo is emptied and rows are read again.
+
+    The store's own writes keep it: a write transaction reads the generation when it starts and
+    before it commits; when the memo was at the first, the write's changes are applied to it and
+    it moves to the second (a write that evicted rows empties it). Rows read are added only when
+    read at the memo's generation. So what it holds is always what the file held at
+    ``generation``. Bounded by ``limit`` bytes (entry sizes), least recently used first out.
+
+    While writes of ours are under way (``writing``), a generation that moved may be theirs: a
+    lookup then reads the file without emptying the memo (the writes, once done, move it on),
+    so a lookup racing the async client's cache thread does not throw the memo away.
+    """
+
+    __slots__ = ("_entries", "_lock", "_size", "generation", "limit", "writing")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._entries: OrderedDict[tuple[str, str], tuple[tuple[Any, ...], CacheEntry, int]] = OrderedDict()
+        self.writing = 0
+        self.generation = -1
+        self._entries: OrderedDict[str, tuple[list[CacheEntry], int]] = OrderedDict()
         self._lock = threading.Lock()
         self._size = 0
 
-    def entries(self, rows: list[tuple[Any, ...]], key: str) -> list[CacheEntry] | None:
-        """The entries of ``rows`` (a read's: the columns, then the body), parsed now or reused;
-        None when a body is missing (NULL: too big for a peek)."""
-        out = []
-        for row in rows:
-            body = row[10]
-            if body is None:
-                return None
-            memo_key = (key, row[7])
-            with self._lock:
-                got = self._entries.get(memo_key)
-                if got is not None:
-                    self._entries.move_to_end(memo_key)
-            raw = row[:10]
-            if got is not None and got[0] == raw:
-                # The row parsed before, unchanged (its body row too): only the body's bytes are new.
-                template = got[1]
-                entry = CacheEntry(
-                    template.url, template.status, template.reason, template.http_version, template.headers, body,
-                    template.request_time, template.response_time, template.vary, template.stale,
-                )
-                entry._facts = template._facts
-            else:
-                entry = _row_entry(row, body)
-                self.remember(memo_key, raw, entry)
-            out.append(entry)
-        return out
-
-    def body_of(self, memo_key: tuple[str, str]) -> int | None:
-        """The body id of the row last parsed for ``memo_key``, if any."""
+    def get(self, key: str, generation: int) -> list[CacheEntry] | None:
+        """The entries of ``key`` if known at ``generation`` (the file's now), else None."""
         with self._lock:
-            got = self._entries.get(memo_key)
-        return None if got is None else int(got[0][9])
+            if generation != self.generation:
+                if not self.writing:
+                    self._reset(generation)
+                return None
+            got = self._entries.get(key)
+            if got is None:
+                return None
+            self._entries.move_to_end(key)
+            return got[0]
 
-    def remember(self, memo_key: tuple[str, str], raw: tuple[Any, ...], entry: CacheEntry) -> None:
-        if not self.limit:
-            return
-        cost = entry.size - len(entry.body) + 200  # (works out the facts now: reused from here on)
+    def read(self, key: str, entries: list[CacheEntry], generation: int) -> None:
+        """``entries``, read from the file at ``generation``, remembered if that is the memo's (or newer)."""
+        with self._lock:
+            if generation > self.generation and not self.writing:
+                self._reset(generation)
+            if generation == self.generation:
+                self._set(key, entries)
+
+    def peek_entries(self, key: str) -> list[CacheEntry] | None:
+        """The entries the memo has for ``key``, whatever the file's generation now."""
+        with self._lock:
+            got = self._entries.get(key)
+        return None if got is None else got[0]
+
+    def begin(self) -> None:
+        """A write of ours starts (each is ended by :meth:`wrote`, :meth:`reset` or :meth:`failed`)."""
+        with self._lock:
+            self.writing += 1
+
+    def failed(self) -> None:
+        with self._lock:
+            self.writing -= 1
+
+    def wrote(self, before: int, after: int, changes: Iterable[tuple[str, _Change]]) -> None:
+        """A write of ours moved the file from ``before`` to ``after``: each ``(key, change)``
+        maps the entries the memo had for ``key`` (None: unknown) to those it has now (None: unknown)."""
+        with self._lock:
+            self.writing -= 1
+            if before != self.generation:
+                if after <= self.generation:
+                    return
+                self._reset(after)  # (another writer came between: only what this write knows is kept)
+            self.generation = after
+            for key, change in changes:
+                got = self._entries.get(key)
+                now = change(None if got is None else got[0])
+                if now is None:
+                    self._drop(key)
+                else:
+                    self._set(key, now)
+
+    def reset(self, generation: int) -> None:
+        """A write of ours ended at ``generation`` with changes not worth following: start over."""
+        with self._lock:
+            self.writing -= 1
+            self._reset(generation)
+
+    def _reset(self, generation: int) -> None:
+        self._entries.clear()
+        self._size = 0
+        self.generation = generation
+
+    def _drop(self, key: str) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._size -= old[1]
+
+    def _set(self, key: str, entries: list[CacheEntry]) -> None:
+        self._drop(key)
+        cost = sum(e.size for e in entries) + 200  # (works out the facts now: reused from here on)
         if cost > self.limit:
             return
-        with self._lock:
-            old = self._entries.pop(memo_key, None)
-            if old is not None:
-                self._size -= old[2]
-            self._entries[memo_key] = (raw, entry, cost)
-            self._size += cost
-            while self._size > self.limit:
-                _, dropped = self._entries.popitem(last=False)
-                self._size -= dropped[2]
+        self._entries[key] = (entries, cost)
+        self._size += cost
+        while self._size > self.limit:
+            _, dropped = self._entries.popitem(last=False)
+            self._size -= dropped[1]
 
 
 class SqliteCache:
     """A store in one sqlite3 file: it survives restarts and may be shared by threads and processes.
 
     The file is in WAL mode (readers never wait for a writer); a lookup is one indexed
-    ``SELECT`` (no transaction of its own, nothing written), a 304's refresh one ``UPDATE`` of
-    the header fields (the body is not rewritten), a store one short ``BEGIN IMMEDIATE``
-    transaction; a writer waits up to ``busy_timeout`` seconds for another's (another thread's
+    ``SELECT`` (no transaction of its own, nothing written), or, for a row this store read or
+    wrote lately (up to ``memo_size`` bytes, :data:`PARSED_MEMO_SIZE` by default), the read of
+    a one-row generation counter that any write to the file changes (so another process's
+    writes are always seen); a 304's refresh one ``UPDATE`` of the header fields (the body is
+    not rewritten), a store one short ``BEGIN IMMEDIATE`` transaction; a writer waits up to ``busy_timeout`` seconds for another's (another thread's
     or process's). Connections are kept in a small pool: a call takes one, or opens one when all
     are busy, and gives it back, so threads come and go without leaving connections behind.
     Once the entries pass ``max_size`` bytes the oldest stored go first. The calls may block
@@ -491,6 +596,8 @@ class SqliteCache:
         max_size: int = DEFAULT_SQLITE_MAX_SIZE,
         max_entry_size: int = DEFAULT_MAX_ENTRY_SIZE,
         busy_timeout: float = 5.0,
+        memo_size: int | None = None,
+        refresh_batch: int = REFRESH_BATCH,
     ) -> None:
         _check_sizes(max_entry_size, max_size)
         self.path = os.fspath(path)
@@ -502,7 +609,16 @@ class SqliteCache:
         self._closed = False
         self._peeker: sqlite3.Cursor | None = None
         self._peek_lock = threading.Lock()
-        self._parsed = _Parsed(PARSED_MEMO_SIZE)
+        memo = PARSED_MEMO_SIZE if memo_size is None else memo_size
+        if memo < 0:
+            raise ValueError(f"memo_size must be >= 0, not {memo}")
+        self._memo = _Memo(memo)
+        self.refresh_batch = max(1, refresh_batch)
+        # Refreshes held back (see REFRESH_BATCH): (key, variant) -> (the entry, the response_time
+        # of the row it refreshes, which guards the UPDATE), and when the first was held.
+        self._held: dict[tuple[str, str], tuple[CacheEntry, float]] = {}
+        self._held_since = 0.0
+        self._held_lock = threading.Lock()
         import sqlite3  # here, not at import: a client without a sqlite cache never loads it
 
         self._errors = sqlite3.Error
@@ -539,9 +655,11 @@ class SqliteCache:
         try:
             # WAL: readers and one writer at once, across processes; NORMAL: no fsync per commit
             # (a crash may lose the last entries, never corrupt the file; it is only a cache).
-            # 16 KiB pages (a new file's): a 50 KB body is 4 pages to chase, not 13. (Mapping the
-            # file in memory, mmap_size, measured no faster for a hit and slower for a 304.)
-            db.execute("PRAGMA page_size=16384")
+            # 4 KiB pages (sqlite's default, said for a new file): a 304's refresh writes two
+            # pages (its row's, the generation's) to the WAL, checksummed: 16 KiB pages made that
+            # twice the cost, while a revisit's body mostly comes from the memo, not the pages.
+            # (Mapping the file in memory, mmap_size, measured no faster for a hit, slower for a 304.)
+            db.execute("PRAGMA page_size=4096")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
         except BaseException:
@@ -564,85 +682,212 @@ class SqliteCache:
                 return
         db.close()
 
+    def _entries(self, rows: list[tuple[Any, ...]], key: str) -> list[CacheEntry] | None:
+        """The entries of ``rows`` (a read's: the columns, the body, the generation), remembered;
+        None when a body is missing (NULL: too big for a peek)."""
+        if not rows:
+            return []
+        entries = []
+        for row in rows:
+            body = row[9]
+            if body is None:
+                return None
+            entries.append(_row_entry(row, body))
+        self._memo.read(key, entries, rows[0][10])
+        return entries
+
     def get(self, key: str) -> list[CacheEntry]:
         db = self._take()
         try:
-            rows = db.execute(_SELECT, (key,)).fetchall()
+            (generation,) = db.execute(_READ_GENERATION).fetchone()
+            got = self._memo.get(key, generation)
+            rows = db.execute(_SELECT, (key,)).fetchall() if got is None else None
         finally:
             self._give(db)
-        entries = self._parsed.entries(rows, key)
-        assert entries is not None  # (a body column is never NULL)
-        return entries
+        if got is None:
+            assert rows is not None
+            got = self._entries(rows, key)
+            assert got is not None  # (a body column is never NULL)
+        return self._with_held(key, got) if self._held else got
+
+    def _with_held(self, key: str, entries: list[CacheEntry]) -> list[CacheEntry]:
+        """``entries`` with the refreshes held back for them (this store's writes, not yet in the file)."""
+        held = self._held
+        return [held.get((key, e.variant), (e,))[0] for e in entries]
 
     def peek(self, key: str) -> list[CacheEntry] | None:
         """:meth:`get` if it can answer at once: None when the file is locked (a writer of another
-        process checkpointing, say), when another thread is peeking, or when a body is bigger
-        than :data:`PEEK_MAX_BODY`; the caller then asks :meth:`get` (off its event loop)."""
+        process checkpointing, say), when another thread is peeking, or when a body not in the
+        memo is bigger than :data:`PEEK_MAX_BODY`; the caller then asks :meth:`get` (off its
+        event loop)."""
         if self._closed or not self._peek_lock.acquire(blocking=False):
             return None
         try:
             cursor = self._peeker
             if cursor is None:  # a lock is an answer at once, never a wait; one cursor, reused
                 cursor = self._peeker = self._open(0.0).cursor()
-            rows = cursor.execute(_PEEK, (PEEK_MAX_BODY, key)).fetchall()
+            # The common revisit: the row is in the memo and nothing was written since.
+            (generation,) = cursor.execute(_READ_GENERATION).fetchone()
+            got = self._memo.get(key, generation)
+            if got is None:
+                rows = cursor.execute(_PEEK, (PEEK_MAX_BODY, key)).fetchall()
         except self._errors:
             return None
         finally:
             self._peek_lock.release()
-        return self._parsed.entries(rows, key)
+        if got is None:
+            got = self._entries(rows, key)
+            if got is None:
+                return None
+        return self._with_held(key, got) if self._held else got
 
     def put(self, key: str, entry: CacheEntry) -> None:
         size = entry.size
         if size > self.max_entry_size:
             return
-        db = self._take()
+        variant = entry.variant
+        if self._held:
+            self._forget_held(key, variant)
+        self._memo.begin()
+        try:
+            db = self._take()
+        except BaseException:
+            self._memo.failed()
+            raise
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
+                (before,) = db.execute(_READ_GENERATION).fetchone()
                 # DELETE then INSERT (not INSERT OR REPLACE, whose implicit delete fires no trigger).
-                db.execute("DELETE FROM responses WHERE key = ? AND variant = ?", (key, entry.variant))
+                db.execute("DELETE FROM responses WHERE key = ? AND variant = ?", (key, variant))
                 body = db.execute("INSERT INTO bodies (data) VALUES (?)", (entry.body,)).lastrowid
-                fields = _join_fields(entry.headers)
                 db.execute(
                     "INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        key, entry.variant, time.time(), size, entry.url, entry.status, entry.reason,
-                        entry.http_version, fields, entry.request_time, entry.response_time, int(entry.stale), body,
+                        key, variant, time.time(), size, entry.url, entry.status, entry.reason,
+                        entry.http_version, _join_fields(entry.headers), entry.request_time, entry.response_time,
+                        int(entry.stale), body,
                     ),
                 )
+                evicted = False
                 (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
                 while total > self.max_size:
+                    evicted = True
                     db.execute(
                         "DELETE FROM responses WHERE rowid IN (SELECT rowid FROM responses ORDER BY stored LIMIT 16)"
                     )
                     (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
+                (after,) = db.execute(_READ_GENERATION).fetchone()
+                (variants,) = db.execute("SELECT COUNT(*) FROM responses WHERE key = ?", (key,)).fetchone()
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+        except BaseException:
+            self._memo.failed()
+            raise
         finally:
             self._give(db)
-        assert body is not None
-        self._parsed.remember((key, entry.variant), _raw(entry, fields, body), entry)
+        if evicted:  # (which rows went is not worth finding out: the memo starts over)
+            self._memo.reset(after)
+            return
+
+        def change(entries: list[CacheEntry] | None) -> list[CacheEntry] | None:
+            if entries is None:
+                return [entry] if variants == 1 else None  # (other variants unknown to the memo)
+            return [*(e for e in entries if e.variant != variant), entry]
+
+        self._memo.wrote(before, after, [(key, change)])
 
     def update(self, key: str, entry: CacheEntry) -> None:
-        """Store ``entry``'s header fields, times and mark over those of its variant, in one
-        ``UPDATE`` (its body is the one stored: not rewritten). Gone meanwhile: nothing stored."""
-        fields = _join_fields(entry.headers)
-        db = self._take()
+        """Store ``entry``'s header fields, times and mark over those of its variant with one
+        ``UPDATE`` (its body is the one stored: not rewritten). Gone meanwhile: nothing stored.
+
+        A refresh of a row this store knows (in its memo) is held back and written with others
+        in one transaction (see :data:`REFRESH_BATCH`); a stale mark is written at once (other
+        processes must not take the entry as fresh)."""
+        variant = entry.variant
+        base: float | None = None
+        if self.refresh_batch > 1 and not entry.stale:
+            with self._held_lock:
+                held = self._held.get((key, variant))
+            if held is not None:
+                base = held[1]  # the row in the file is still the one the first held refresh refreshes
+            else:
+                known = self._memo.peek_entries(key)
+                stored = [e for e in known or () if e.variant == variant]
+                base = stored[0].response_time if stored else None
+        if base is None:
+            self._flush_held()  # (in order: an older held refresh must not land after this one)
+            self._write_refreshes([(key, entry, None)])
+            return
+        with self._held_lock:
+            if not self._held:
+                self._held_since = time.monotonic()
+            self._held[(key, variant)] = (entry, base)
+            due = len(self._held) >= self.refresh_batch or time.monotonic() - self._held_since >= REFRESH_DELAY
+        if due:
+            self._flush_held()
+
+    def _forget_held(self, key: str, variant: str | None) -> None:
+        """Drop the refreshes held for ``key`` (one variant, or all): its row is being replaced or removed."""
+        with self._held_lock:
+            for k in [k for k in self._held if k[0] == key and (variant is None or k[1] == variant)]:
+                del self._held[k]
+
+    def _flush_held(self) -> None:
+        """Write the refreshes held back, in one transaction (each only over the row it refreshes)."""
+        with self._held_lock:
+            held = list(self._held.items())
+        if not held:
+            return
+        self._write_refreshes([(key, entry, base) for (key, _), (entry, base) in held])
+        with self._held_lock:  # (those refreshed again meanwhile stay held)
+            for k, value in held:
+                if self._held.get(k) is value:
+                    del self._held[k]
+
+    def _write_refreshes(self, refreshes: list[tuple[str, CacheEntry, float | None]]) -> None:
+        """One transaction of UPDATEs; ``base``: the response_time the row must still have (None: any)."""
+        self._memo.begin()
         try:
-            db.execute(
-                _UPDATE,
-                (fields, entry.request_time, entry.response_time, int(entry.stale), entry.size, key, entry.variant),
-            )
+            db = self._take()
+        except BaseException:
+            self._memo.failed()
+            raise
+        changed = 0
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                (before,) = db.execute(_READ_GENERATION).fetchone()
+                for key, entry, base in refreshes:
+                    columns = (
+                        _join_fields(entry.headers), entry.request_time, entry.response_time, int(entry.stale),
+                        entry.size, key, entry.variant,
+                    )
+                    if base is None:
+                        cursor = db.execute(_UPDATE, columns)
+                    else:
+                        cursor = db.execute(_UPDATE_IF, (*columns, base))
+                    changed += cursor.rowcount  # (0: gone, or replaced by another process since)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        except BaseException:
+            self._memo.failed()
+            raise
         finally:
             self._give(db)
-        memo_key = (key, entry.variant)
-        body = self._parsed.body_of(memo_key)
-        if body is not None:  # the next read reuses this parse if the row is as written (its body too)
-            self._parsed.remember(memo_key, _raw(entry, fields, body), entry)
+        if changed < len(refreshes):  # (some row was not the one refreshed: start the memo over)
+            self._memo.reset(before + changed)
+            return
+        # (The trigger moved the generation once per row changed.)
+        self._memo.wrote(before, before + changed, [(key, _replacing(entry)) for key, entry, _ in refreshes])
 
     def delete(self, key: str) -> None:
+        if self._held:
+            self._forget_held(key, None)
         db = self._take()
         try:
             db.execute("DELETE FROM responses WHERE key = ?", (key,))
@@ -651,7 +896,8 @@ class SqliteCache:
 
     @property
     def size(self) -> int:
-        """Bytes held now (across every process using the file)."""
+        """Bytes held now (across every process using the file; refreshes held back written first)."""
+        self._flush_held()
         db = self._take()
         try:
             (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
@@ -668,7 +914,13 @@ class SqliteCache:
         return int(n)
 
     def close(self) -> None:
-        """Close the idle connections; those in use close when their call ends. Later calls raise RuntimeError."""
+        """Write the refreshes held back; close the idle connections (those in use close when
+        their call ends). Later calls raise RuntimeError."""
+        if self._held and not self._closed:
+            try:
+                self._flush_held()
+            except self._errors:
+                pass  # (only refreshes are lost: those pages are revalidated again)
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
@@ -818,8 +1070,16 @@ class Plan:
 
     def __init__(self, request: Request) -> None:
         headers = request.headers
-        self.key = cache_key(str(request.url))
+        href = str(request.url)
+        self.key = href.split("#", 1)[0] if "#" in href else href  # (cache_key, inline: every lookup)
         # Most requests carry none of the fields that matter here: one pass finds that out.
+        for name, _ in headers._items:
+            if name.lower() in _PLAN_HEADERS:
+                break
+        else:
+            self.bypass = False
+            self.directives = _NO_DIRECTIVES
+            return
         names = {low for name, _ in headers._items if (low := name.lower()) in _PLAN_HEADERS}
         self.bypass = not names.isdisjoint(_BYPASS_HEADERS)
         cc: dict[str, str | None] = _NO_DIRECTIVES  # (read-only, as _directives')
@@ -863,6 +1123,8 @@ def usable(entry: CacheEntry, plan: Plan, now: float) -> bool:
     """Whether ``entry`` may answer the request without asking the server (RFC 9111 4.2, 5.2)."""
     rcc = plan.directives
     facts = entry.facts
+    if not rcc:  # the request asks nothing of its own (most do): fresh or not (see _Facts.until)
+        return now < facts.until and not entry.stale
     cc = facts.cc
     if "no-cache" in cc:
         return False  # always validated (no-cache="fields" too: the strict reading)
@@ -972,20 +1234,37 @@ def _stored_headers(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
 def refresh(entry: CacheEntry, headers: Headers, request_time: float, response_time: float) -> CacheEntry:
     """``entry`` updated by a 304's (or a HEAD's) header fields (RFC 9111 3.2, 4.3.4), with the new times."""
     drop = _NOT_UPDATED
-    fresh = []
-    replaced = set()
-    for k, v in headers._items:
-        low = k.lower()
+    lows = [(k.lower(), k, v) for k, v in headers._items]
+    for low, _, v in lows:
         if low == "connection":  # and the fields it names (hop-by-hop, RFC 9110 7.6.1)
             drop = drop | {n.strip().lower() for n in v.split(",")}
-        fresh.append((low, k, v))
-    fresh_items = [(k, v) for low, k, v in fresh if low not in drop]
-    replaced = {low for low, _, _ in fresh if low not in drop}
-    kept = [(k, v) for k, v in entry.headers if k.lower() not in replaced]
-    return CacheEntry(
-        entry.url, entry.status, entry.reason, entry.http_version, kept + fresh_items, entry.body,
+    fresh: list[tuple[str, str]] = []
+    replaced: dict[str, str] = {}
+    repeated = False
+    for low, k, v in lows:
+        if low not in drop:
+            fresh.append((k, v))
+            repeated = repeated or low in replaced
+            replaced[low] = v
+    kept: list[tuple[str, str]] = []
+    served: list[tuple[str, str]] = []  # (what _Facts.served would be: the fields but Age)
+    for item in entry.headers:
+        low = item[0].lower()
+        if low not in replaced:
+            kept.append(item)
+            if low != "age":
+                served.append(item)
+    kept += fresh
+    updated = CacheEntry(
+        entry.url, entry.status, entry.reason, entry.http_version, kept, entry.body,
         request_time, response_time, entry.vary,
     )
+    old = entry._facts
+    if old is not None and not repeated and "vary" not in replaced and "age" not in replaced:
+        # The common 304 (Date, the validators, Cache-Control, Expires again): the stored facts,
+        # with what those fields change worked out again (a revalidation's main cost otherwise).
+        updated._facts = old.refreshed(updated, replaced, served + fresh)
+    return updated
 
 
 def store_refreshed(store: Cache, key: str, entry: CacheEntry) -> None:
@@ -1049,7 +1328,9 @@ def entry_for(request: Request, response: Response, body: bytes, request_time: f
 
 def served_headers(entry: CacheEntry, now: float) -> list[tuple[str, str]]:
     """The stored header fields with ``Age`` set to the entry's current age (RFC 9111 5.1)."""
-    return [*entry.facts.served, ("Age", str(int(current_age(entry, now))))]
+    facts = entry.facts
+    stored_for = now - entry.response_time  # (current_age, inline: this runs on every hit)
+    return [*facts.served, ("Age", str(int(facts.initial_age + stored_for if stored_for > 0 else facts.initial_age)))]
 
 
 def invalidated(request: Request, response: Response) -> list[str]:

@@ -134,6 +134,8 @@ class Client(BaseClient, Verbs[Response]):
         lane = Lane(self, request, timeout, follow_redirects, auth, proxy, stream)
         # The lean lane (flow.Lane): one exchange, no generator; the loop only for a redirect.
         done = lane.landed(self._exchange(lane.request, lane.route)) if lane.lean else lane.done
+        if lane.spent is not None:  # a 304 the cache answered for (flow.Revalidation): drained
+            _drain(lane.spent)
         if done is None:
             response: Response = drive(lane.flow(), self._perform)
             return response

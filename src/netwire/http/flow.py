@@ -209,22 +209,20 @@ def fresh_hit(client: BaseClient, auth: Auth | None, request: Request) -> Respon
     the store answers without waiting (in memory, or sqlite's ``peek``); None otherwise (then
     :func:`send_flow` decides, as always). What it answers is exactly what :func:`send_flow` would, without the generators (a third of a hit's cost)."""
     store = client.cache
-    if (
-        store is None
-        or auth is not None
-        or client.retries is not None
-        or client.respect_robots
-        or request.method not in rules.LOOKUP_METHODS
-        or request.url.username
-        or request.url.password
-    ):
+    if store is None or auth is not None or client.retries is not None or client.respect_robots:
+        return None
+    method = request.method
+    url = request.url
+    if (method != "GET" and method != "HEAD") or url.username or url.password:
         return None
     plan = rules.Plan(request)
     if plan.bypass:
         return None
-    if plan.key in client._cache_queued:
+    key = plan.key
+    if key in client._cache_queued:
         return None  # a write for it waits on the cache thread: the loop's ordered get sees it
-    entries = rules.lookup_now(store, plan.key)
+    # (lookup_now, inline: a store in memory answers at once, sqlite's peek when it can.)
+    entries = store.get(key) if not store.blocking else rules.lookup_now(store, key)
     if entries is None:
         return None
     found = rules.select(entries, request) if entries else None
@@ -232,14 +230,58 @@ def fresh_hit(client: BaseClient, auth: Auth | None, request: Request) -> Respon
     if found is None or not rules.usable(found, plan, now):
         # The loop comes next, for this very request: it takes this lookup rather than repeat it
         # (a second sqlite read of the body, for a revalidation).
-        _lookups.last = (request, plan, entries)
+        _lookups.last = (request, plan, entries, found, now)
         return None
     return _from_cache(client, request, found, now, "hit")
 
 
-# What fresh_hit found for a request it could not answer, per thread: :func:`_through_cache`, run
-# next for the same request object (on the same thread, with no await in between), uses it.
+# What fresh_hit found for a request it could not answer, per thread: :func:`revalidation` or
+# :func:`_through_cache`, run next for the same request object (on the same thread, with no
+# await in between), uses it.
 _lookups = threading.local()
+
+
+class Revalidation:
+    """The cache's second fast path, for the drivers: a stale stored response with validators,
+    asked about with one conditional request on the lean lane (no generator), as
+    :func:`_through_cache` would (see :func:`revalidation`). ``request``: the conditional one."""
+
+    __slots__ = ("found", "plan", "request", "request_time")
+
+    def __init__(self, plan: rules.Plan, found: CacheEntry, request: Request) -> None:
+        self.plan = plan
+        self.found = found
+        self.request = request
+        self.request_time = time.time()
+
+    def answer(self, client: BaseClient, request: Request, response: Response) -> tuple[Response | None, Response | None]:
+        """(the answer to ``request``, the spent 304 for the driver to drain): the stored response,
+        refreshed, for a 304 about it; the network's response (stored when storable) otherwise;
+        None for a 304 about another representation (then the loop asks again, without validators)."""
+        store = client.cache
+        assert store is not None
+        if response.status == 304:
+            served = _revalidated(client, store, self.plan, request, self.found, response, self.request_time)
+            return served, response
+        return _network_answer(client, store, self.plan, request, self.found, response, self.request_time), None
+
+
+def revalidation(client: BaseClient, request: Request) -> Revalidation | None:
+    """When :func:`fresh_hit` found only a stale response for ``request`` (just now, on this
+    thread) that has validators and is not to be served stale: the :class:`Revalidation` that
+    sends the conditional request on the lean lane. None otherwise (the loop decides, as always)."""
+    last = getattr(_lookups, "last", None)
+    if last is None or last[0] is not request:
+        return None
+    plan: rules.Plan = last[1]
+    found: CacheEntry | None = last[3]
+    if found is None or plan.only_if_cached or rules.stale_while_revalidate(found, plan, last[4]):
+        return None
+    sent = rules.conditional(request, found)
+    if sent is None:
+        return None
+    _lookups.last = None
+    return Revalidation(plan, found, sent)
 
 
 class Lane:
@@ -253,7 +295,9 @@ class Lane:
     the driver runs :meth:`flow`.
     """
 
-    __slots__ = ("auth", "client", "done", "first", "follow", "lean", "original", "request", "route", "stream")
+    __slots__ = (
+        "auth", "check", "client", "done", "first", "follow", "lean", "original", "request", "route", "spent", "stream",
+    )
 
     def __init__(
         self,
@@ -275,6 +319,10 @@ class Lane:
         self.done: Response | None = None
         self.first: Response | None = None
         self.lean = False
+        # The cache's revalidation on the lean lane (its conditional request sent as ``request``),
+        # and the 304 it spent, which the driver drains (see :class:`Revalidation`).
+        self.check: Revalidation | None = None
+        self.spent: Response | None = None
         self.route: Route  # set below unless the cache answers at once (nothing goes out then)
         if client.cache is not None:
             hit = fresh_hit(client, flow_auth, request)
@@ -282,9 +330,13 @@ class Lane:
                 self.done = hit
                 return
             self.first = hit
+            if hit is None:
+                self.check = revalidation(client, request)
         self.route = client._route_for(timeout, stream, proxy, request.extensions)
-        if self.first is None and is_plain(client, flow_auth, request):
+        if self.first is None and (self.check is not None or is_plain(client, flow_auth, request)):
             self.lean = True
+            if self.check is not None:
+                request = self.request = self.check.request
             jar = client.cookies
             if jar is not None:
                 self.request = cookies_out(jar, request)
@@ -295,6 +347,12 @@ class Lane:
         jar = self.client.cookies
         if jar is not None:
             cookies_in(jar, response, self.request)
+        check = self.check
+        if check is not None:  # the cache's revalidation: the stored response (a 304), or this one
+            answer, self.spent = check.answer(self.client, self.original, response)
+            if answer is None:
+                return None  # a 304 about another representation: the loop asks again (first is None)
+            response = answer
         # follows(), inline: this runs on every lean request, and a call costs more than the test.
         if self.follow and response.status in REDIRECT_STATUSES and "location" in response.headers:
             self.first = response
@@ -303,6 +361,11 @@ class Lane:
 
     def flow(self) -> Flow:
         """The send loop for this send (from the first response when the driver has it)."""
+        check = self.check
+        if check is not None and self.first is None:
+            # The revalidation's 304 was about another representation: the loop asks again
+            # without validators (its cache step takes this for its lookup: nothing found).
+            _lookups.last = (self.original, check.plan, [], None, 0.0)
         return send_flow(
             self.client, self.original, self.route, follow=self.follow, auth=self.auth, stream=self.stream,
             first=self.first,
@@ -519,7 +582,7 @@ def _through_cache(client: BaseClient, store: Cache, request: Request, route: Ro
     if last is not None:
         _lookups.last = None
         if last[0] is request:
-            _, plan, entries = last
+            plan, entries = last[1], last[2]
     if entries is None:
         plan = rules.Plan(request)
     found: CacheEntry | None = None
@@ -547,18 +610,41 @@ def _through_cache(client: BaseClient, store: Cache, request: Request, route: Ro
     response = yield from _exchange(client, sent or request, route)
     if sent is not None and response.status == 304:
         assert found is not None
-        if rules.validates(found, response.headers):
-            yield Drain(response)
-            now = time.time()
-            updated = rules.refresh(found, response.headers, request_time, now)
-            _store_later(client, store, plan.key, lambda: rules.store_refreshed(store, plan.key, updated))
-            served = _from_cache(client, request, updated, now, "revalidated")
-            served.elapsed = response.elapsed
+        served = _revalidated(client, store, plan, request, found, response, request_time)
+        yield Drain(response)
+        if served is not None:
             return served
         # A 304 for another representation than the one stored: ask again without validators.
-        yield Drain(response)
         request_time = time.time()
         response = yield from _exchange(client, request, route)
+    return _network_answer(client, store, plan, request, found, response, request_time)
+
+
+def _revalidated(
+    client: BaseClient, store: Cache, plan: rules.Plan, request: Request, found: CacheEntry, response: Response,
+    request_time: float,
+) -> Response | None:
+    """The stored response ``found``, refreshed by ``response`` (a 304 about it: RFC 9111 4.3.4)
+    and served; None when the 304 is about another representation. (The 304 is the caller's to drain.)"""
+    headers = response.headers
+    if not rules.validates(found, headers):
+        return None
+    now = time.time()
+    updated = rules.refresh(found, headers, request_time, now)
+    key = plan.key
+    _store_later(client, store, key, lambda: rules.store_refreshed(store, key, updated))
+    served = _from_cache(client, request, updated, now, "revalidated")
+    served.elapsed = response.elapsed
+    return served
+
+
+def _network_answer(
+    client: BaseClient, store: Cache, plan: rules.Plan, request: Request, found: CacheEntry | None,
+    response: Response, request_time: float,
+) -> Response:
+    """The network's ``response`` to a GET or HEAD (not a 304 about ``found``): what it
+    changes in the store (a HEAD's 200, RFC 9111 4.3.5), and its body recorded for the store
+    when storable."""
     response.extensions["cache"] = "miss"
     if found is not None and request.method == "HEAD" and response.status == 200:
         # RFC 9111 4.3.5: a HEAD's 200 refreshes the stored GET response it describes, or marks
