@@ -242,6 +242,12 @@ ODDITIES = {
     "space before colon": b"HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok",
     "NUL in value": b"HTTP/1.1 200 OK\r\nX: a\x00b\r\nContent-Length: 0\r\n\r\n",
     "CR in reason": b"HTTP/1.1 200 O\rK\r\nContent-Length: 0\r\n\r\n",
+    # _FAST_HEAD lets LF and NUL through in values and the reason; _fast_head's checks refuse them.
+    "bare LF in value": b"HTTP/1.1 200 OK\r\nX: a\nb\r\nContent-Length: 0\r\n\r\n",
+    "bare LF in last value": b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX: a\nb: c\r\n\r\n",
+    "NUL in last value": b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX: a\x00\r\n\r\n",
+    "LF in reason": b"HTTP/1.1 200 O\nK\r\nContent-Length: 0\r\n\r\n",
+    "NUL in reason": b"HTTP/1.1 200 O\x00K\r\nContent-Length: 0\r\n\r\n",
     "interim 100": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
     "101 upgrade": b"HTTP/1.1 101 Switching\r\nUpgrade: x\r\n\r\nrest",
     "HTTP/1.2": b"HTTP/1.2 200 OK\r\nContent-Length: 0\r\n\r\n",
