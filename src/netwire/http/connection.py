@@ -523,7 +523,6 @@ class ResponseBody:
         parser: ResponseParser,
         early: list[Data | EndOfMessage],
         release: Any,
-        *,
         read_timeout: float | None,
         deadline: float | None,
     ) -> None:
@@ -532,15 +531,24 @@ class ResponseBody:
         self._release = release
         self._read_timeout = read_timeout
         self._deadline = deadline
-        self._pending = bytearray()
+        # Body bytes parsed but not read yet: the bytes of a Data event as they are (the usual
+        # case, one piece: no copy), a bytearray once a second piece joins or a read takes a part.
+        self._pending: bytes | bytearray = b""
         self._done = False
         self.trailers: list[tuple[str, str]] = []
-        self._absorb(early)
+        if early:
+            self._absorb(early)
 
     def _absorb(self, events: list[Any]) -> None:
         for event in events:
             if type(event) is Data:
-                self._pending += event.data
+                pending = self._pending
+                if not pending:
+                    self._pending = event.data
+                else:
+                    if isinstance(pending, bytes):
+                        pending = self._pending = bytearray(pending)
+                    pending += event.data
             elif type(event) is EndOfMessage:
                 self.trailers = event.trailers
                 self._finish()
@@ -576,8 +584,10 @@ class ResponseBody:
             self._fill()
         pending = self._pending
         if len(pending) <= n:
-            self._pending = bytearray()
+            self._pending = b""
             return bytes(pending)
+        if isinstance(pending, bytes):
+            pending = self._pending = bytearray(pending)  # taken a part at a time from now on
         chunk = bytes(pending[:n])
         del pending[:n]
         return chunk
@@ -586,13 +596,16 @@ class ResponseBody:
         parser = self._parser
         if not self._done and parser.direct_body_remaining > _SMALL_BODY:
             return self._read_all_direct()
-        parts = [bytes(self._pending)]
-        self._pending = bytearray()
+        pending = bytes(self._pending)  # no copy when it is bytes already
+        self._pending = b""
+        if self._done:
+            return pending  # the usual small body: it came with the head
+        parts = [pending]
         while not self._done:
             self._fill()
             if self._pending:
                 parts.append(bytes(self._pending))
-                self._pending = bytearray()
+                self._pending = b""
         return b"".join(parts)
 
     def _read_all_direct(self) -> bytes:
@@ -608,7 +621,7 @@ class ResponseBody:
         """
         parser = self._parser
         data: bytes | bytearray = self._pending
-        self._pending = bytearray()
+        self._pending = b""
         while True:
             claimed = len(data) + parser.direct_body_remaining
             size = min(claimed, max(_RESERVE_FIRST, len(data) * _RESERVE_GROWTH))
@@ -647,11 +660,16 @@ class ResponseBody:
         pending = self._pending
         n = min(len(pending), len(buffer))
         buffer[:n] = pending[:n]
-        del pending[:n]
+        if n == len(pending):
+            self._pending = b""
+        else:
+            if isinstance(pending, bytes):
+                pending = self._pending = bytearray(pending)
+            del pending[:n]
         return n
 
     def close(self) -> None:
-        self._pending = bytearray()
+        self._pending = b""
         if not self._done:
             self._fail()
 
