@@ -492,6 +492,8 @@ def cookies_out(jar: CookieJar, request: Request) -> Request:
 def cookies_in(jar: CookieJar, response: Response, request: Request) -> None:
     """Store the cookies ``response`` sets (nothing to do, and nothing done, without Set-Cookie)."""
     headers = response.headers
+    if headers._surely_lacks("\r\nset-cookie"):  # both names, in one search of a raw section
+        return
     if "set-cookie" in headers or "set-cookie2" in headers:
         from .policy.cookies import extract_cookies
 
@@ -785,7 +787,10 @@ def response_fields(client: BaseClient, head: ResponseHead, method: str) -> tupl
     """The headers of a response head (with the parser's index), and its content decoder."""
     raw = head.raw_fields  # set when the parser's fast path read the head: fields split lazily
     if raw is not None:
-        headers = Headers._from_raw(raw, head.raw_lower)
+        low = head.raw_lower
+        headers = Headers._from_raw(raw, low)
+        if low is not None and "\r\ncontent-encoding:" not in low:
+            return headers, None  # nothing to decode (decoder_for's answer, without its lookups)
     else:
         headers = Headers._from_list(head.headers, head.index)
     return headers, decoder_for(client, headers.get("content-encoding"), method)
