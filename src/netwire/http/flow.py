@@ -199,7 +199,8 @@ def is_plain(client: BaseClient, auth: Auth | None, request: Request | None = No
         and client.retries is None
         and not client.respect_robots
         and client.cache is None
-        and (request is None or not (request.url.username or request.url.password))
+        # (the URL's fields, not its properties: a property is a call, on every request)
+        and (request is None or not (request.url._username or request.url._password))
     )
 
 
@@ -271,7 +272,12 @@ class Lane:
         self.original = self.request = request
         self.stream = stream
         self.follow = follow = client.follow_redirects if follow_redirects is None else follow_redirects
-        self.auth = flow_auth = client._flow_auth(auth)
+        # The usual send names no auth and the client has none: no call to work that out.
+        if auth is UNSET and client.auth is None and client.netrc is None:
+            flow_auth = None
+        else:
+            flow_auth = client._flow_auth(auth)
+        self.auth = flow_auth
         self.done: Response | None = None
         self.first: Response | None = None
         self.lean = False
@@ -286,7 +292,7 @@ class Lane:
         if self.first is None and is_plain(client, flow_auth, request):
             self.lean = True
             jar = client.cookies
-            if jar is not None:
+            if jar is not None and getattr(jar, "_cookies", True):  # cookies_out's own test, first
                 self.request = cookies_out(jar, request)
 
     def landed(self, response: Response) -> Response | None:
