@@ -356,10 +356,16 @@ class HTTP11Connection:
         deadline: float | None,
     ) -> None:
         sock = self.sock
-        if self._kernel_timeouts and len(data) > _BIG_SEND:
-            self._send_big(data, write_timeout, deadline)
-            return
-        total = self._arm(write_timeout, deadline, True)
+        if self._kernel_timeouts:
+            if len(data) > _BIG_SEND:
+                self._send_big(data, write_timeout, deadline)
+                return
+            # The usual send: no total deadline, the kernel's timer already set (see _arm).
+            total = False if deadline is None and write_timeout == self._snd_timeout else self._arm(
+                write_timeout, deadline, True
+            )
+        else:
+            total = self._arm(write_timeout, deadline, True)
         try:
             sock.sendall(data)
         except (TimeoutError, BlockingIOError, ssl.SSLWantWriteError):
@@ -411,7 +417,10 @@ class HTTP11Connection:
 
     def recv(self, read_timeout: float | None, deadline: float | None, size: int = _RECV_SIZE) -> bytes:
         """Up to ``size`` bytes (b"" at EOF), with the read and total deadlines applied."""
-        total = self._arm(read_timeout, deadline)
+        if deadline is None and self._kernel_timeouts and read_timeout == self._sock_timeout:
+            total = False  # the usual receive: the kernel's timer already set (see _arm)
+        else:
+            total = self._arm(read_timeout, deadline)
         try:
             return self.sock.recv(size)
         except (TimeoutError, BlockingIOError, ssl.SSLWantReadError):
@@ -453,6 +462,8 @@ class HTTP11Connection:
         while True:
             data = self.recv(read_timeout, deadline)
             events = parser.feed(data) if data else parser.feed_eof()
+            if events and type(events[0]) is ResponseHead:  # the usual answer: its head first
+                return events[0], events[1:], interim  # type: ignore[return-value]
             for i, event in enumerate(events):
                 if type(event) is ResponseHead:
                     rest = events[i + 1 :]
