@@ -195,6 +195,15 @@ def test_lazy_headers_answer_like_built_ones(fields: list[tuple[str, str]], name
         b"HTTP/1.1 204 No Content\r\n\r\n",
         b"HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok",
         b"HTTP/1.1 301 Moved\r\nLocation: /x\r\nContent-Length:3\r\n\r\nabcEXTRA",
+        # The framing _common_length decides, and the heads it leaves to _frame:
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nContent-Length: \t0 \r\nConnection: upgrade, close\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: \r\n\r\nok",
+        b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0000000000000000002\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok, and bytes that are not ours",
     ],
 )
 def test_common_heads_take_the_fast_path_with_the_same_outcome(data: bytes) -> None:
@@ -233,6 +242,8 @@ ODDITIES = {
     "obs-fold": b"HTTP/1.1 200 OK\r\nX: a\r\n  b\r\nContent-Length: 0\r\n\r\n",
     "duplicate content-length, same": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok",
     "duplicate content-length, conflicting": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 3\r\n\r\nok",
+    "content-length of a Latin-1 digit": b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\nok",
+    "content-length of 20 digits": b"HTTP/1.1 200 OK\r\nContent-Length: 00000000000000000002\r\n\r\nok",
     "content-length list": b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok",
     "content-length and chunked": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     "two transfer-encodings": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",

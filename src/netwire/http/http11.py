@@ -574,18 +574,19 @@ class ResponseParser:
         if "\n" in reason_text or "\0" in reason_text:  # (on str: ``in`` on bytes first tries an int)
             return False
         low = raw.lower()  # length-preserving on Latin-1 text, so indices match ``raw``
-        content_length = _raw_values(raw, low, "\r\ncontent-length:")
-        transfer_encoding = _raw_values(raw, low, "\r\ntransfer-encoding:")
-        connection = _raw_values(raw, low, "\r\nconnection:") or None
-        if len(content_length) + len(transfer_encoding) > 1 or (connection is not None and len(connection) > 1):
-            # A framing field twice, or both framings (a smuggling pattern): the full path.
-            return False
-        if (content_length and not content_length[0].isdigit()) or (
-            transfer_encoding and transfer_encoding[0].lower() != "chunked"
-        ):
-            return False  # a list, a bad length or another coding: judged by the full path
         head = ResponseHead._lazy(status, reason_text, "1.0" if minor == b"0" else "1.1", raw, low)
-        self._frame(head, content_length, transfer_encoding, connection, events)
+        if not self._common_length(head, raw, low, events):
+            content_length = _raw_values(raw, low, "\r\ncontent-length:")
+            transfer_encoding = _raw_values(raw, low, "\r\ntransfer-encoding:")
+            connection = _raw_values(raw, low, "\r\nconnection:") or None
+            if len(content_length) + len(transfer_encoding) > 1 or (connection is not None and len(connection) > 1):
+                # A framing field twice, or both framings (a smuggling pattern): the full path.
+                return False
+            if (content_length and not content_length[0].isdigit()) or (
+                transfer_encoding and transfer_encoding[0].lower() != "chunked"
+            ):
+                return False  # a list, a bad length or another coding: judged by the full path
+            self._frame(head, content_length, transfer_encoding, connection, events)
         if end < len(data):
             rest = data[end:]
             n = len(rest)
@@ -600,6 +601,56 @@ class ResponseParser:
             else:
                 self._buf += rest
                 self._run(events)
+        return True
+
+    def _common_length(self, head: ResponseHead, raw: str, low: str, events: list[Event]) -> bool:
+        """The framing of the usual response, decided from the fast path's text; False to leave
+        it to :meth:`_frame` (nothing done then).
+
+        Usual: a body framed by one plain Content-Length (digits only, at most 19), no
+        Transfer-Encoding, at most one Connection field holding ``keep-alive`` or ``close``, a
+        status with a body (not 204 or 304) to a request that expects one (not HEAD or CONNECT).
+        For such a head this decides what :meth:`_frame` would (RFC 9112 6.3 point 5, and the
+        connection's fate), without building the field value lists; the split-invariance and
+        fast-path agreement tests hold the two to the same answers.
+        """
+        if self._method_head or self._method_connect or head.status in (204, 304):
+            return False
+        if "\r\ntransfer-encoding:" in low:
+            return False
+        i = low.find("\r\ncontent-length:")
+        if i < 0:
+            return False
+        e = low.find("\r\n", i + 17)
+        if low.find("\r\ncontent-length:", e) >= 0:
+            return False
+        value = raw[i + 17 : e].strip(" \t")
+        if not value.isdigit() or not value.isascii() or len(value) > 19:
+            return False
+        i = low.find("\r\nconnection:")
+        if i < 0:
+            keep_alive = head.http_version == "1.1"
+        else:
+            e = low.find("\r\n", i + 13)
+            if low.find("\r\nconnection:", e) >= 0:
+                return False
+            token = low[i + 13 : e].strip(" \t")
+            if token == "keep-alive":
+                keep_alive = True
+            elif token == "close":
+                keep_alive = False
+            else:
+                return False
+        length = int(value)
+        self._content_length = self._remaining = length
+        self.keep_alive = head.keep_alive = keep_alive
+        self.head = head
+        events.append(head)
+        if length:
+            self._state = _S_LENGTH
+        else:
+            self._state = _S_DONE
+            events.append(EndOfMessage())
         return True
 
     def _find_section_end(self) -> int:
