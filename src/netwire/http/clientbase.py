@@ -506,7 +506,9 @@ class BaseClient:
         """:meth:`_route_of` for a request: a ``Proxy-Authorization`` the caller set, of any
         scheme, goes verbatim to the tunnel's CONNECT (as urllib does); :meth:`_head` keeps it
         from the origin."""
-        route = self._route_of(request.url, proxies)
+        url = request.url
+        cached = self._routes.get((url._href, id(proxies)))  # _route_of's cache hit, without the call
+        route = cached[1] if cached is not None and cached[0] is proxies else self._route_of(url, proxies)
         proxy = route[2]
         if proxy is not None and proxy.kind in ("http", "https") and proxy.tunnels(request.url.scheme):
             value = request.headers.get("proxy-authorization")
