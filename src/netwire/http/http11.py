@@ -822,7 +822,9 @@ class ResponseParser:
     ) -> None:
         """Decide the body's framing and the connection's fate (RFC 9112 6.3) from the values of
         the three framing fields, then emit ``head``. Both the full parser and the fast path
-        end here, so the framing rules exist once."""
+        end here, but for the one usual case the fast path decides itself (:meth:`_common_length`:
+        one plain Content-Length, keep-alive or close); the fast-path tests hold the two to the
+        same answers."""
         status = head.status
         http_version = head.http_version
         transfer_encoding: list[str] = []
