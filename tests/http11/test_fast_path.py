@@ -291,3 +291,21 @@ def test_limits_hold_on_heads_the_fast_path_would_take(limits: ParserLimits, mes
     fast, _ = run([data], slow=False, limits=limits)
     assert fast[0][0] == "error" and message in fast[0][2]
     assert fast == run([data], slow=True, limits=limits)[0]
+
+
+@pytest.mark.parametrize(
+    ("raw", "lacks"),
+    [
+        ("\r\nContent-Length: 2\r\n", True),
+        ("\r\nSet-Cookie: a=1\r\n", False),
+        ("\r\nset-cookie2: a=1\r\n", False),
+        ("\r\nX-Note: no set-cookie here\r\n", True),  # a value, not a field name
+    ],
+)
+def test_surely_lacks_answers_from_the_raw_section_only(raw: str, lacks: bool) -> None:
+    # The client's hot path asks it "no Set-Cookie?" and "no Content-Encoding?" (flow.py).
+    headers = Headers._from_raw(raw)
+    assert headers._surely_lacks("\r\nset-cookie") is lacks
+    headers["X-Added"] = "1"  # split into a list now: the raw text no longer answers
+    assert headers._surely_lacks("\r\nset-cookie") is False
+    assert Headers({"A": "1"})._surely_lacks("\r\nset-cookie") is False
