@@ -195,6 +195,15 @@ def test_lazy_headers_answer_like_built_ones(fields: list[tuple[str, str]], name
         b"HTTP/1.1 204 No Content\r\n\r\n",
         b"HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok",
         b"HTTP/1.1 301 Moved\r\nLocation: /x\r\nContent-Length:3\r\n\r\nabcEXTRA",
+        # The framing _common_length decides, and the heads it leaves to _frame:
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nContent-Length: \t0 \r\nConnection: upgrade, close\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: \r\n\r\nok",
+        b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0000000000000000002\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok, and bytes that are not ours",
     ],
 )
 def test_common_heads_take_the_fast_path_with_the_same_outcome(data: bytes) -> None:
@@ -233,6 +242,8 @@ ODDITIES = {
     "obs-fold": b"HTTP/1.1 200 OK\r\nX: a\r\n  b\r\nContent-Length: 0\r\n\r\n",
     "duplicate content-length, same": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok",
     "duplicate content-length, conflicting": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 3\r\n\r\nok",
+    "content-length of a Latin-1 digit": b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\nok",
+    "content-length of 20 digits": b"HTTP/1.1 200 OK\r\nContent-Length: 00000000000000000002\r\n\r\nok",
     "content-length list": b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok",
     "content-length and chunked": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     "two transfer-encodings": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
@@ -242,6 +253,12 @@ ODDITIES = {
     "space before colon": b"HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok",
     "NUL in value": b"HTTP/1.1 200 OK\r\nX: a\x00b\r\nContent-Length: 0\r\n\r\n",
     "CR in reason": b"HTTP/1.1 200 O\rK\r\nContent-Length: 0\r\n\r\n",
+    # _FAST_HEAD lets LF and NUL through in values and the reason; _fast_head's checks refuse them.
+    "bare LF in value": b"HTTP/1.1 200 OK\r\nX: a\nb\r\nContent-Length: 0\r\n\r\n",
+    "bare LF in last value": b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX: a\nb: c\r\n\r\n",
+    "NUL in last value": b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX: a\x00\r\n\r\n",
+    "LF in reason": b"HTTP/1.1 200 O\nK\r\nContent-Length: 0\r\n\r\n",
+    "NUL in reason": b"HTTP/1.1 200 O\x00K\r\nContent-Length: 0\r\n\r\n",
     "interim 100": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
     "101 upgrade": b"HTTP/1.1 101 Switching\r\nUpgrade: x\r\n\r\nrest",
     "HTTP/1.2": b"HTTP/1.2 200 OK\r\nContent-Length: 0\r\n\r\n",
@@ -274,3 +291,21 @@ def test_limits_hold_on_heads_the_fast_path_would_take(limits: ParserLimits, mes
     fast, _ = run([data], slow=False, limits=limits)
     assert fast[0][0] == "error" and message in fast[0][2]
     assert fast == run([data], slow=True, limits=limits)[0]
+
+
+@pytest.mark.parametrize(
+    ("raw", "lacks"),
+    [
+        ("\r\nContent-Length: 2\r\n", True),
+        ("\r\nSet-Cookie: a=1\r\n", False),
+        ("\r\nset-cookie2: a=1\r\n", False),
+        ("\r\nX-Note: no set-cookie here\r\n", True),  # a value, not a field name
+    ],
+)
+def test_surely_lacks_answers_from_the_raw_section_only(raw: str, lacks: bool) -> None:
+    # The client's hot path asks it "no Set-Cookie?" and "no Content-Encoding?" (flow.py).
+    headers = Headers._from_raw(raw)
+    assert headers._surely_lacks("\r\nset-cookie") is lacks
+    headers["X-Added"] = "1"  # split into a list now: the raw text no longer answers
+    assert headers._surely_lacks("\r\nset-cookie") is False
+    assert Headers({"A": "1"})._surely_lacks("\r\nset-cookie") is False

@@ -271,8 +271,8 @@ class Client(BaseClient, Verbs[Response]):
             break
         conn.requests += 1
         release = pool.release if x.trace is None else x.traced(response_head, pool.release, parser)
-        body = ResponseBody(conn, parser, early, release, read_timeout=t.read, deadline=deadline)
-        return x.response(partial(Response, stream=body), response_head)
+        body = ResponseBody(conn, parser, early, release, t.read, deadline)
+        return x.response(Response, response_head, body)
 
     # -- HTTP/2 (http2=True): the same exchange on a multiplexed stream --------------------------------
 

@@ -397,14 +397,16 @@ class BaseClient:
         files: FilesTypes = None,
     ) -> Request:
         """The Request ``request()`` would send, with the client's headers merged in."""
-        u = self._url(url)
-        if u.scheme not in ("http", "https", "http+unix"):
+        u = self._urls.get(url) if type(url) is str else None  # _url's cache, without the call
+        if u is None:
+            u = self._url(url)
+        if u._scheme not in ("http", "https", "http+unix"):
             raise InvalidURL(f"netwire.Client cannot fetch {u.scheme}: URLs ({u})")
         if params:
             query = params if isinstance(params, str) else form_urlencode(params)
             search = u.search[1:]
             u = u.replace(search=f"{search}&{query}" if search else query)
-        merged = self.headers.copy()
+        merged = Headers._from_list(list(self.headers._items))  # a copy (Headers.copy, one call less)
         if headers is not None:
             for name, value in (headers.multi_items() if isinstance(headers, Headers) else Headers(headers).multi_items()):
                 merged[name] = value
@@ -487,7 +489,7 @@ class BaseClient:
 
     def _route_of(self, url: URL, proxies: _Proxies) -> _RouteOf:
         """Origin, pool key and proxy of ``url`` (cached: the same URLs come back again and again)."""
-        cache_key = (url.href, id(proxies))
+        cache_key = (url._href, id(proxies))
         cached = self._routes.get(cache_key)
         if cached is not None and cached[0] is proxies:
             return cached[1]
@@ -504,7 +506,9 @@ class BaseClient:
         """:meth:`_route_of` for a request: a ``Proxy-Authorization`` the caller set, of any
         scheme, goes verbatim to the tunnel's CONNECT (as urllib does); :meth:`_head` keeps it
         from the origin."""
-        route = self._route_of(request.url, proxies)
+        url = request.url
+        cached = self._routes.get((url._href, id(proxies)))  # _route_of's cache hit, without the call
+        route = cached[1] if cached is not None and cached[0] is proxies else self._route_of(url, proxies)
         proxy = route[2]
         if proxy is not None and proxy.kind in ("http", "https") and proxy.tunnels(request.url.scheme):
             value = request.headers.get("proxy-authorization")
@@ -526,7 +530,7 @@ class BaseClient:
         # Proxy-Authorization depend on which proxy (kind, address, credentials) it goes to, and
         # one proxy's credentials must never reach another proxy or, through a tunnel, the origin.
         pkey = None if proxy is None else (proxy.kind, proxy.host, proxy.port, proxy.auth)
-        key = (request.method, url.href, tuple(items), pkey, override)
+        key = (request.method, url._href, tuple(items), pkey, override)
         head = self._heads.get(key)
         if head is None:
             fields = list(items)

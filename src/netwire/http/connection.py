@@ -356,10 +356,16 @@ class HTTP11Connection:
         deadline: float | None,
     ) -> None:
         sock = self.sock
-        if self._kernel_timeouts and len(data) > _BIG_SEND:
-            self._send_big(data, write_timeout, deadline)
-            return
-        total = self._arm(write_timeout, deadline, True)
+        if self._kernel_timeouts:
+            if len(data) > _BIG_SEND:
+                self._send_big(data, write_timeout, deadline)
+                return
+            # The usual send: no total deadline, the kernel's timer already set (see _arm).
+            total = False if deadline is None and write_timeout == self._snd_timeout else self._arm(
+                write_timeout, deadline, True
+            )
+        else:
+            total = self._arm(write_timeout, deadline, True)
         try:
             sock.sendall(data)
         except (TimeoutError, BlockingIOError, ssl.SSLWantWriteError):
@@ -411,7 +417,10 @@ class HTTP11Connection:
 
     def recv(self, read_timeout: float | None, deadline: float | None, size: int = _RECV_SIZE) -> bytes:
         """Up to ``size`` bytes (b"" at EOF), with the read and total deadlines applied."""
-        total = self._arm(read_timeout, deadline)
+        if deadline is None and self._kernel_timeouts and read_timeout == self._sock_timeout:
+            total = False  # the usual receive: the kernel's timer already set (see _arm)
+        else:
+            total = self._arm(read_timeout, deadline)
         try:
             return self.sock.recv(size)
         except (TimeoutError, BlockingIOError, ssl.SSLWantReadError):
@@ -453,6 +462,8 @@ class HTTP11Connection:
         while True:
             data = self.recv(read_timeout, deadline)
             events = parser.feed(data) if data else parser.feed_eof()
+            if events and type(events[0]) is ResponseHead:  # the usual answer: its head first
+                return events[0], events[1:], interim  # type: ignore[return-value]
             for i, event in enumerate(events):
                 if type(event) is ResponseHead:
                     rest = events[i + 1 :]
@@ -523,7 +534,6 @@ class ResponseBody:
         parser: ResponseParser,
         early: list[Data | EndOfMessage],
         release: Any,
-        *,
         read_timeout: float | None,
         deadline: float | None,
     ) -> None:
@@ -532,15 +542,24 @@ class ResponseBody:
         self._release = release
         self._read_timeout = read_timeout
         self._deadline = deadline
-        self._pending = bytearray()
+        # Body bytes parsed but not read yet: the bytes of a Data event as they are (the usual
+        # case, one piece: no copy), a bytearray once a second piece joins or a read takes a part.
+        self._pending: bytes | bytearray = b""
         self._done = False
         self.trailers: list[tuple[str, str]] = []
-        self._absorb(early)
+        if early:
+            self._absorb(early)
 
     def _absorb(self, events: list[Any]) -> None:
         for event in events:
             if type(event) is Data:
-                self._pending += event.data
+                pending = self._pending
+                if not pending:
+                    self._pending = event.data
+                else:
+                    if isinstance(pending, bytes):
+                        pending = self._pending = bytearray(pending)
+                    pending += event.data
             elif type(event) is EndOfMessage:
                 self.trailers = event.trailers
                 self._finish()
@@ -576,8 +595,10 @@ class ResponseBody:
             self._fill()
         pending = self._pending
         if len(pending) <= n:
-            self._pending = bytearray()
+            self._pending = b""
             return bytes(pending)
+        if isinstance(pending, bytes):
+            pending = self._pending = bytearray(pending)  # taken a part at a time from now on
         chunk = bytes(pending[:n])
         del pending[:n]
         return chunk
@@ -586,13 +607,16 @@ class ResponseBody:
         parser = self._parser
         if not self._done and parser.direct_body_remaining > _SMALL_BODY:
             return self._read_all_direct()
-        parts = [bytes(self._pending)]
-        self._pending = bytearray()
+        pending = bytes(self._pending)  # no copy when it is bytes already
+        self._pending = b""
+        if self._done:
+            return pending  # the usual small body: it came with the head
+        parts = [pending]
         while not self._done:
             self._fill()
             if self._pending:
                 parts.append(bytes(self._pending))
-                self._pending = bytearray()
+                self._pending = b""
         return b"".join(parts)
 
     def _read_all_direct(self) -> bytes:
@@ -608,7 +632,7 @@ class ResponseBody:
         """
         parser = self._parser
         data: bytes | bytearray = self._pending
-        self._pending = bytearray()
+        self._pending = b""
         while True:
             claimed = len(data) + parser.direct_body_remaining
             size = min(claimed, max(_RESERVE_FIRST, len(data) * _RESERVE_GROWTH))
@@ -647,11 +671,16 @@ class ResponseBody:
         pending = self._pending
         n = min(len(pending), len(buffer))
         buffer[:n] = pending[:n]
-        del pending[:n]
+        if n == len(pending):
+            self._pending = b""
+        else:
+            if isinstance(pending, bytes):
+                pending = self._pending = bytearray(pending)
+            del pending[:n]
         return n
 
     def close(self) -> None:
-        self._pending = bytearray()
+        self._pending = b""
         if not self._done:
             self._fail()
 

@@ -199,7 +199,8 @@ def is_plain(client: BaseClient, auth: Auth | None, request: Request | None = No
         and client.retries is None
         and not client.respect_robots
         and client.cache is None
-        and (request is None or not (request.url.username or request.url.password))
+        # (the URL's fields, not its properties: a property is a call, on every request)
+        and (request is None or not (request.url._username or request.url._password))
     )
 
 
@@ -315,7 +316,12 @@ class Lane:
         self.original = self.request = request
         self.stream = stream
         self.follow = follow = client.follow_redirects if follow_redirects is None else follow_redirects
-        self.auth = flow_auth = client._flow_auth(auth)
+        # The usual send names no auth and the client has none: no call to work that out.
+        if auth is UNSET and client.auth is None and client.netrc is None:
+            flow_auth = None
+        else:
+            flow_auth = client._flow_auth(auth)
+        self.auth = flow_auth
         self.done: Response | None = None
         self.first: Response | None = None
         self.lean = False
@@ -338,7 +344,7 @@ class Lane:
             if self.check is not None:
                 request = self.request = self.check.request
             jar = client.cookies
-            if jar is not None:
+            if jar is not None and getattr(jar, "_cookies", True):  # cookies_out's own test, first
                 self.request = cookies_out(jar, request)
 
     def landed(self, response: Response) -> Response | None:
@@ -555,6 +561,8 @@ def cookies_out(jar: CookieJar, request: Request) -> Request:
 def cookies_in(jar: CookieJar, response: Response, request: Request) -> None:
     """Store the cookies ``response`` sets (nothing to do, and nothing done, without Set-Cookie)."""
     headers = response.headers
+    if headers._surely_lacks("\r\nset-cookie"):  # both names, in one search of a raw section
+        return
     if "set-cookie" in headers or "set-cookie2" in headers:
         from .policy.cookies import extract_cookies
 
@@ -871,7 +879,10 @@ def response_fields(client: BaseClient, head: ResponseHead, method: str) -> tupl
     """The headers of a response head (with the parser's index), and its content decoder."""
     raw = head.raw_fields  # set when the parser's fast path read the head: fields split lazily
     if raw is not None:
-        headers = Headers._from_raw(raw, head.raw_lower)
+        low = head.raw_lower
+        headers = Headers._from_raw(raw, low)
+        if low is not None and "\r\ncontent-encoding:" not in low:
+            return headers, None  # nothing to decode (decoder_for's answer, without its lookups)
     else:
         headers = Headers._from_list(head.headers, head.index)
     return headers, decoder_for(client, headers.get("content-encoding"), method)

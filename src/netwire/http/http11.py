@@ -314,10 +314,13 @@ _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _INVALID_VALUE_CHARS = re.compile(r"[\x00\r\n]")
 _CLEAN_SECTION = re.compile(r"(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\n\x00]*\r\n)*\r\n")
 # The common response head in one piece: an HTTP/1.0 or 1.1 status line and CRLF lines of token
-# names and values free of CR, LF and NUL, up to the first blank line. Whatever this refuses goes
-# to the line-by-line parser, which accepts or rejects it with a precise error.
+# names and values free of CR, up to the first blank line. A value class of one excluded byte
+# lets the regex engine scan values with its single-byte loop (a class of three bytes costs it a
+# test per byte, most of the parse); ``_fast_head`` then refuses a head holding a bare LF or a NUL,
+# so what it accepts is exactly "values free of CR, LF and NUL". Whatever it refuses goes to the
+# line-by-line parser, which accepts or rejects it with a precise error.
 _FAST_HEAD = re.compile(
-    rb"HTTP/1\.([01]) ([0-9]{3})(?: ([^\r\n\x00]*))?\r\n((?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\n\x00]*\r\n)*)\r\n"
+    rb"HTTP/1\.([01]) ([0-9]{3})(?: ([^\r]*))?\r\n((?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r]*\r\n)*)\r\n"
 )
 
 _S_HEAD = 0
@@ -556,29 +559,34 @@ class ResponseParser:
         m = _FAST_HEAD.fullmatch(data, 0, end)
         if m is None:
             return False
-        status = int(m[2])
+        minor, code, reason, _ = m.groups()
+        status = int(code)
         if status < 200:
             return False  # interim responses and 101: rare, the full path handles them
         start = m.start(4) - 2  # the CRLF ending the status line
         raw = data[start : end - 2].decode("latin-1")
-        if raw.count("\r\n") - 1 > limits.max_header_count:
+        lines = raw.count("\r\n")
+        # The regex let LF and NUL through in values (see _FAST_HEAD): a bare LF is one more "\n"
+        # than there are CRLFs.
+        if lines - 1 > limits.max_header_count or raw.count("\n") != lines or "\0" in raw:
+            return False
+        reason_text = "" if reason is None else reason.decode("latin-1")
+        if "\n" in reason_text or "\0" in reason_text:  # (on str: ``in`` on bytes first tries an int)
             return False
         low = raw.lower()  # length-preserving on Latin-1 text, so indices match ``raw``
-        content_length = _raw_values(raw, low, "\r\ncontent-length:")
-        transfer_encoding = _raw_values(raw, low, "\r\ntransfer-encoding:")
-        connection = _raw_values(raw, low, "\r\nconnection:")
-        if len(content_length) + len(transfer_encoding) > 1 or len(connection) > 1:
-            # A framing field twice, or both framings (a smuggling pattern): the full path.
-            return False
-        if (content_length and not content_length[0].isdigit()) or (
-            transfer_encoding and transfer_encoding[0].lower() != "chunked"
-        ):
-            return False  # a list, a bad length or another coding: judged by the full path
-        reason = m[3]
-        head = ResponseHead._lazy(
-            status, "" if reason is None else reason.decode("latin-1"), "1.0" if m[1] == b"0" else "1.1", raw, low
-        )
-        self._frame(head, content_length, transfer_encoding, connection or None, events)
+        head = ResponseHead._lazy(status, reason_text, "1.0" if minor == b"0" else "1.1", raw, low)
+        if not self._common_length(head, raw, low, events):
+            content_length = _raw_values(raw, low, "\r\ncontent-length:")
+            transfer_encoding = _raw_values(raw, low, "\r\ntransfer-encoding:")
+            connection = _raw_values(raw, low, "\r\nconnection:") or None
+            if len(content_length) + len(transfer_encoding) > 1 or (connection is not None and len(connection) > 1):
+                # A framing field twice, or both framings (a smuggling pattern): the full path.
+                return False
+            if (content_length and not content_length[0].isdigit()) or (
+                transfer_encoding and transfer_encoding[0].lower() != "chunked"
+            ):
+                return False  # a list, a bad length or another coding: judged by the full path
+            self._frame(head, content_length, transfer_encoding, connection, events)
         if end < len(data):
             rest = data[end:]
             n = len(rest)
@@ -593,6 +601,56 @@ class ResponseParser:
             else:
                 self._buf += rest
                 self._run(events)
+        return True
+
+    def _common_length(self, head: ResponseHead, raw: str, low: str, events: list[Event]) -> bool:
+        """The framing of the usual response, decided from the fast path's text; False to leave
+        it to :meth:`_frame` (nothing done then).
+
+        Usual: a body framed by one plain Content-Length (digits only, at most 19), no
+        Transfer-Encoding, at most one Connection field holding ``keep-alive`` or ``close``, a
+        status with a body (not 204 or 304) to a request that expects one (not HEAD or CONNECT).
+        For such a head this decides what :meth:`_frame` would (RFC 9112 6.3 point 5, and the
+        connection's fate), without building the field value lists; the split-invariance and
+        fast-path agreement tests hold the two to the same answers.
+        """
+        if self._method_head or self._method_connect or head.status in (204, 304):
+            return False
+        if "\r\ntransfer-encoding:" in low:
+            return False
+        i = low.find("\r\ncontent-length:")
+        if i < 0:
+            return False
+        e = low.find("\r\n", i + 17)
+        if low.find("\r\ncontent-length:", e) >= 0:
+            return False
+        value = raw[i + 17 : e].strip(" \t")
+        if not value.isdigit() or not value.isascii() or len(value) > 19:
+            return False
+        i = low.find("\r\nconnection:")
+        if i < 0:
+            keep_alive = head.http_version == "1.1"
+        else:
+            e = low.find("\r\n", i + 13)
+            if low.find("\r\nconnection:", e) >= 0:
+                return False
+            token = low[i + 13 : e].strip(" \t")
+            if token == "keep-alive":
+                keep_alive = True
+            elif token == "close":
+                keep_alive = False
+            else:
+                return False
+        length = int(value)
+        self._content_length = self._remaining = length
+        self.keep_alive = head.keep_alive = keep_alive
+        self.head = head
+        events.append(head)
+        if length:
+            self._state = _S_LENGTH
+        else:
+            self._state = _S_DONE
+            events.append(EndOfMessage())
         return True
 
     def _find_section_end(self) -> int:
@@ -764,7 +822,9 @@ class ResponseParser:
     ) -> None:
         """Decide the body's framing and the connection's fate (RFC 9112 6.3) from the values of
         the three framing fields, then emit ``head``. Both the full parser and the fast path
-        end here, so the framing rules exist once."""
+        end here, but for the one usual case the fast path decides itself (:meth:`_common_length`:
+        one plain Content-Length, keep-alive or close); the fast-path tests hold the two to the
+        same answers."""
         status = head.status
         http_version = head.http_version
         transfer_encoding: list[str] = []

@@ -99,6 +99,18 @@ class Headers(MutableMapping[str, str]):
             return False
         return raw[j:e].strip(" \t")
 
+    def _surely_lacks(self, prefix: str) -> bool:
+        """True when these headers hold a raw section (see ``_from_raw``) with no field whose
+        ``"\\r\\n" + lower-cased name`` starts with ``prefix``; False when unsure (then ask as usual).
+        One search of the text instead of a lookup per name, for the client's hot path."""
+        raw = self._raw
+        if raw is None:
+            return False
+        low = self._low
+        if low is None:
+            low = self._low = raw.lower()
+        return prefix not in low
+
     def _lookup(self) -> dict[str, list[str]]:
         index = self._index
         if index is None:

@@ -119,8 +119,10 @@ class ConnectionPool(WaitingLine[Connection, _ThreadWaiter]):
                     if granted is None:
                         break  # a slot was reserved for this thread
                     candidate = granted
-            # Outside the lock: the liveness check is a syscall.
-            if state.fresh(candidate, time.monotonic()) and candidate.is_alive():
+            # Outside the lock: the liveness check is a syscall. (PoolState.fresh, inline: one
+            # call less on every reuse.)
+            expiry = state.expiry
+            if (expiry is None or time.monotonic() - candidate.idle_since <= expiry) and candidate.is_alive():
                 self.requests_reused += 1
                 return candidate, True
             with lock:
