@@ -190,3 +190,36 @@ def test_a_body_fetched_again_is_not_looked_up_on_disk(web: Web, tmp_path: Path,
     index = [json.loads(line) for line in (tmp_path / "out" / "index-000.jsonl").read_text().splitlines()]
     assert len({e["file"] for e in index}) == 1
     assert len(looked) == 1, looked
+
+
+def _resident(path: Path) -> int:
+    """Bytes of ``path`` in the page cache (util-linux's fincore, which asks mincore(2))."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if shutil.which("fincore") is None or not hasattr(os, "posix_fadvise"):
+        pytest.skip("needs fincore and posix_fadvise")
+    with open("/proc/mounts") as f:
+        mounts = sorted((line.split()[1], line.split()[2]) for line in f)
+    fs = [kind for point, kind in mounts if str(path).startswith(point)][-1]
+    if fs in ("tmpfs", "ramfs"):
+        pytest.skip(f"{path} is on {fs}: its pages are the file itself")
+    out = subprocess.run(["fincore", "--bytes", "--noheadings", "--raw", "--output", "RES", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    return int(out.split()[0])
+
+
+def test_output_on_disk_leaves_the_page_cache(web: Web, tmp_path: Path) -> None:
+    # A crawl writes far more than it reads back: WARC bytes and body files that a checkpoint
+    # has fsynced are dropped from the page cache (new pages for the next writes come from those
+    # freed, and other programs keep their cache). The old engine left every written byte there.
+    urls = [web.url(HOSTS[5], f"/big.bin?{i}") for i in range(12)]  # 300 KB each, stored
+    bulk(urls, tmp_path / "warc", retries=0)
+    [warc] = sorted((tmp_path / "warc").glob("*.warc.gz"))
+    assert warc.stat().st_size > 12 * 300 * 1024
+    assert _resident(warc) <= 64 * 1024, f"{_resident(warc)} of {warc.stat().st_size} bytes still cached"
+    bulk(urls[:1], tmp_path / "files", output_format="files")
+    [body] = [p for p in (tmp_path / "files" / "files").rglob("*") if p.is_file()]
+    assert body.stat().st_size == 300 * 1024 and _resident(body) == 0

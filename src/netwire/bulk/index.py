@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .warc import WarcWriter
+from .warc import WarcWriter, drop_cached
 
 __all__ = ["DEFAULT_CHECKPOINT_INTERVAL", "DoneSet", "Recovered", "ShardIndex", "index_name", "iter_index", "iter_index_lines", "recover", "warc_prefix"]
 
@@ -234,6 +234,7 @@ class ShardIndex:
             fd = os.open(path, os.O_RDONLY)
             try:
                 os.fsync(fd)
+                drop_cached(fd)  # written once, not read again by the crawl (see drop_cached)
             finally:
                 os.close(fd)
         self.unsynced_files.clear()
