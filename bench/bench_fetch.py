@@ -7,15 +7,30 @@ bytes: they do not compress). The URL list spreads over the hosts. Every tool ru
 process (so its CPU time is measured alone), with 2 requests in flight per host where it has
 such a setting:
 
-* ``netwire fetch -w 1`` (robots.txt obeyed, WARC output with its digests, index fsynced), and
-  with ``--format files`` (bodies to files named by their SHA-256, each written once);
-* three aiohttp scripts (per-host semaphores of 2, 64 in flight, no robots.txt, no index, no
-  fsync), from the least to the same output as netwire's: bodies to one file per URL (the plain
-  script the issue names); bodies to files named by their SHA-256, each written once (what
-  ``--format files`` writes); and WARC with warcio (``WARCWriter``: a request and a response
-  record per URL, gzip per record, SHA-1 block and payload digests: what the WARC output writes,
-  the index aside; warcio compresses every record at zlib level 9, netwire at 1 and not at all
-  the bodies that do not compress, as these random ones);
+* ``netwire fetch -w 1``: robots.txt obeyed, WARC output (two records per URL, SHA-1 block and
+  payload digests), an index line per URL (with the body's SHA-256), files and index fsynced at
+  each checkpoint (1 s), resumable; and the same with ``--format files``: 2xx bodies to files
+  named by their SHA-256 (``files/ab/ab12...``), each written once, instead of WARC;
+* aiohttp scripts (per-host semaphores of 2, 64 in flight, no fsync, not resumable), each saying
+  what it writes, so that each netwire row has a peer doing the same work:
+
+  ====================================  ==========  ===================  ===============  =======
+  script                                robots.txt  file per             digest           index
+  ====================================  ==========  ===================  ===============  =======
+  file per URL (the issue's plain one)  no          URL (10,000 files)   SHA-256 of URL   no
+  files by SHA-256                      no          distinct body        SHA-256 of body  no
+  netwire's files output                obeyed      distinct body        SHA-256 of body  JSONL
+  aiohttp + warcio (WARC)               no          one WARC file        SHA-1 x 2        no
+  ====================================  ==========  ===================  ===============  =======
+
+  "netwire's files output" is what ``--format files`` writes (robots.txt fetched once per host
+  with ``urllib.robotparser``, unreachable or 5xx: nothing allowed; ``files/ab/`` names; an index
+  line per URL): the like-for-like peer of ``--format files``. warcio writes what the WARC
+  output writes, the index aside, but compresses every record at zlib level 9 where netwire
+  uses level 1 and stores the bodies that do not compress (these random ones) unchanged.
+  The synthetic web has 20 bodies (20 sizes), so content-named writers write 20 files where the
+  file-per-URL script writes 10,000: ``--distinct`` serves a body per URL instead (as in a crawl,
+  where bodies differ), so that every writer writes every body;
 * a minimal Scrapy spider (robots on, same per-host concurrency, bodies to files);
 * ``wget -i`` (sequential) and ``aria2c -i`` (64 downloads at once; it has no per-host limit
   across files), when installed (``apt-get install wget aria2``; ``--setup`` does it);
@@ -33,7 +48,7 @@ inside the workers (flat as workers grow) is what shows that the fetchers' own w
 ``--quick`` 2,000 over 100.
 
     python bench/run.py fetch --quick
-    python bench/bench_fetch.py --rounds 3 [--setup]
+    python bench/bench_fetch.py --rounds 3 [--setup] [--distinct] [--only WORD...]
 """
 
 from __future__ import annotations
