@@ -7,15 +7,30 @@ bytes: they do not compress). The URL list spreads over the hosts. Every tool ru
 process (so its CPU time is measured alone), with 2 requests in flight per host where it has
 such a setting:
 
-* ``netwire fetch -w 1`` (robots.txt obeyed, WARC output with its digests, index fsynced), and
-  with ``--format files`` (bodies to files named by their SHA-256, each written once);
-* three aiohttp scripts (per-host semaphores of 2, 64 in flight, no robots.txt, no index, no
-  fsync), from the least to the same output as netwire's: bodies to one file per URL (the plain
-  script the issue names); bodies to files named by their SHA-256, each written once (what
-  ``--format files`` writes); and WARC with warcio (``WARCWriter``: a request and a response
-  record per URL, gzip per record, SHA-1 block and payload digests: what the WARC output writes,
-  the index aside; warcio compresses every record at zlib level 9, netwire at 1 and not at all
-  the bodies that do not compress, as these random ones);
+* ``netwire fetch -w 1``: robots.txt obeyed, WARC output (two records per URL, SHA-1 block and
+  payload digests), an index line per URL (with the body's SHA-256), files and index fsynced at
+  each checkpoint (1 s), resumable; and the same with ``--format files``: 2xx bodies to files
+  named by their SHA-256 (``files/ab/ab12...``), each written once, instead of WARC;
+* aiohttp scripts (per-host semaphores of 2, 64 in flight, no fsync, not resumable), each saying
+  what it writes, so that each netwire row has a peer doing the same work:
+
+  ====================================  ==========  ===================  ===============  =======
+  script                                robots.txt  file per             digest           index
+  ====================================  ==========  ===================  ===============  =======
+  file per URL (the issue's plain one)  no          URL (10,000 files)   SHA-256 of URL   no
+  files by SHA-256                      no          distinct body        SHA-256 of body  no
+  netwire's files output                obeyed      distinct body        SHA-256 of body  JSONL
+  aiohttp + warcio (WARC)               no          one WARC file        SHA-1 x 2        no
+  ====================================  ==========  ===================  ===============  =======
+
+  "netwire's files output" is what ``--format files`` writes (robots.txt fetched once per host
+  with ``urllib.robotparser``, unreachable or 5xx: nothing allowed; ``files/ab/`` names; an index
+  line per URL): the like-for-like peer of ``--format files``. warcio writes what the WARC
+  output writes, the index aside, but compresses every record at zlib level 9 where netwire
+  uses level 1 and stores the bodies that do not compress (these random ones) unchanged.
+  The synthetic web has 20 bodies (20 sizes), so content-named writers write 20 files where the
+  file-per-URL script writes 10,000: ``--distinct`` serves a body per URL instead (as in a crawl,
+  where bodies differ), so that every writer writes every body;
 * a minimal Scrapy spider (robots on, same per-host concurrency, bodies to files);
 * ``wget -i`` (sequential) and ``aria2c -i`` (64 downloads at once; it has no per-host limit
   across files), when installed (``apt-get install wget aria2``; ``--setup`` does it);
@@ -33,7 +48,7 @@ inside the workers (flat as workers grow) is what shows that the fetchers' own w
 ``--quick`` 2,000 over 100.
 
     python bench/run.py fetch --quick
-    python bench/bench_fetch.py --rounds 3 [--setup]
+    python bench/bench_fetch.py --rounds 3 [--setup] [--distinct] [--only WORD...]
 """
 
 from __future__ import annotations
@@ -57,36 +72,90 @@ SRC = os.path.join(os.path.dirname(HERE), "src")
 FILES = 20
 
 AIOHTTP_SCRIPT = r'''
-import asyncio, hashlib, os, sys
+import asyncio, hashlib, json, os, sys, time
 from urllib.parse import urlsplit
+from urllib.robotparser import RobotFileParser
 import aiohttp
 
-MODE = sys.argv[3]  # "url": a file per URL; "sha256": files named by the body's SHA-256
+# "url": a file per URL (named by the URL's SHA-256), nothing else.
+# "sha256": files named by the body's SHA-256, each written once.
+# "same": what `netwire fetch --format files` writes: robots.txt fetched once per host and
+# obeyed (unreachable or 5xx: nothing allowed, 4xx: everything), 2xx bodies in files named by
+# their SHA-256 under files/ab/, each written once, and an index line (JSON) per URL.
+MODE = sys.argv[3]
+AGENT = "bench"
 
 async def main(path, out):
     urls = [u.strip() for u in open(path) if u.strip()]
-    sems, glob = {}, asyncio.Semaphore(64)
+    sems, glob, robots, known = {}, asyncio.Semaphore(64), {}, set()
     os.makedirs(out, exist_ok=True)
+    index = open(os.path.join(out, "index.jsonl"), "w") if MODE == "same" else None
     conn = aiohttp.TCPConnector(limit=64, limit_per_host=2)
-    async with aiohttp.ClientSession(connector=conn, auto_decompress=False) as s:
-        async def one(u):
-            host = urlsplit(u).netloc
-            sem = sems.setdefault(host, asyncio.Semaphore(2))
+    async with aiohttp.ClientSession(connector=conn, auto_decompress=False, headers={"User-Agent": AGENT}) as s:
+        async def rules(parts):
+            key = (parts.scheme, parts.netloc)
+            task = robots.get(key)
+            if task is None:
+                async def load():
+                    parser = RobotFileParser()
+                    try:
+                        async with s.get(f"{parts.scheme}://{parts.netloc}/robots.txt") as r:
+                            text = (await r.read()).decode("utf-8", "replace")
+                            status = r.status
+                    except Exception:
+                        status, text = 599, ""
+                    if status >= 500:
+                        parser.disallow_all = True
+                    elif status >= 400:
+                        parser.allow_all = True
+                    else:
+                        parser.parse(text.splitlines())
+                    return parser
+                task = robots[key] = asyncio.ensure_future(load())
+            return await task
+
+        async def one(n, u):
+            parts = urlsplit(u)
+            sem = sems.setdefault(parts.netloc, asyncio.Semaphore(2))
+            started = time.monotonic()
+            entry = {"n": n, "url": u, "status": None}
             async with glob, sem:
                 try:
+                    if MODE == "same" and not (await rules(parts)).can_fetch(AGENT, u):
+                        raise PermissionError("disallowed by robots.txt")
                     async with s.get(u) as r:
                         body = await r.read()
-                except Exception:
+                except Exception as exc:
+                    if index is not None:
+                        entry.update(error=type(exc).__name__, message=str(exc))
+                        index.write(json.dumps(entry) + "\n")
                     return
+            digest = hashlib.sha256(body).hexdigest() if MODE != "url" else ""
             if MODE == "url":
                 name = os.path.join(out, hashlib.sha256(u.encode()).hexdigest())
+            elif MODE == "sha256":
+                name = os.path.join(out, digest)
             else:
-                name = os.path.join(out, hashlib.sha256(body).hexdigest())
-                if os.path.exists(name):
+                name = os.path.join(out, "files", digest[:2], digest)
+            if MODE == "same":
+                entry.update(status=r.status, content_type=r.headers.get("content-type"), length=len(body),
+                             sha256=digest, elapsed=round(time.monotonic() - started, 4), error=None)
+                if 200 <= r.status < 300:
+                    entry["file"] = name
+                index.write(json.dumps(entry) + "\n")
+                if not 200 <= r.status < 300:
                     return
+            if MODE != "url":
+                if name in known or os.path.exists(name):
+                    known.add(name)
+                    return
+                known.add(name)
+                os.makedirs(os.path.dirname(name), exist_ok=True)
             with open(name, "wb") as f:
                 f.write(body)
-        await asyncio.gather(*(one(u) for u in urls))
+        await asyncio.gather(*(one(n, u) for n, u in enumerate(urls)))
+    if index is not None:
+        index.close()
 
 asyncio.run(main(sys.argv[1], sys.argv[2]))
 '''
@@ -204,6 +273,12 @@ def _fetched(out: str) -> int | None:
 
         with open(summary) as f:
             return int(json.load(f)["ok"])
+    index = os.path.join(out, "index.jsonl")  # the aiohttp script writing netwire's output
+    if os.path.exists(index):
+        import json
+
+        with open(index) as f:
+            return sum(1 for line in f if 200 <= (json.loads(line).get("status") or 0) < 300)
     names = [name for _, _, files in os.walk(out) for name in files]
     if names == ["out.warc.gz"]:
         from warcio.archiveiterator import ArchiveIterator
@@ -255,14 +330,23 @@ def run(args: argparse.Namespace) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="netwire-bench-fetch-") as d:
         hosts = _hosts(n_hosts)
         files = {"robots.txt": b"User-agent: *\nDisallow: /private\n"}
-        for i in range(FILES):
-            size = int(2048 * (100 ** (i / (FILES - 1))))  # 2 KB .. 200 KB, log-spaced
-            files[f"f{i}.bin"] = os.urandom(size)
+        sizes = [int(2048 * (100 ** (i / (FILES - 1)))) for i in range(FILES)]  # 2 KB .. 200 KB, log-spaced
+        distinct = getattr(args, "distinct", False)
+        picks = [rng.randrange(FILES) for _ in range(n_urls)]
+        if distinct:  # a body per URL (as in a crawl): content-named files are all written
+            for i, k in enumerate(picks):
+                files[f"d/{i}.bin"] = os.urandom(sizes[k])
+        else:
+            for i in range(FILES):
+                files[f"f{i}.bin"] = os.urandom(sizes[i])
         site = Site(listens=tuple(hosts), files=files, worker_connections=4096, http="sendfile on; tcp_nopush on;")
         os.makedirs(os.path.join(d, "nginx"))
         with nginx_server(site, os.path.join(d, "nginx"), install=True) as server:
             port = server.port
-            urls = [f"http://{rng.choice(hosts)}:{port}/f{rng.randrange(FILES)}.bin?{i}" for i in range(n_urls)]
+            if distinct:
+                urls = [f"http://{rng.choice(hosts)}:{port}/d/{i}.bin" for i in range(n_urls)]
+            else:
+                urls = [f"http://{rng.choice(hosts)}:{port}/f{k}.bin?{i}" for i, k in enumerate(picks)]
             url_file = os.path.join(d, "urls.txt")
             with open(url_file, "w") as f:
                 f.write("\n".join(urls) + "\n")
@@ -288,6 +372,8 @@ def run(args: argparse.Namespace) -> list[Row]:
                               [sys.executable, script, url_file, "OUT", "url"]))
                 tools.append(([to_files], "aiohttp script (files by SHA-256)",
                               [sys.executable, script, url_file, "OUT", "sha256"]))
+                tools.append(([to_files], "aiohttp script (netwire's files output)",
+                              [sys.executable, script, url_file, "OUT", "same"]))
                 import warcio  # noqa: F401
 
                 script = os.path.join(d, "aio_warcio.py")
@@ -365,6 +451,8 @@ if __name__ == "__main__":
     parser.add_argument("--setup", action="store_true", help="apt-get install wget and aria2 when missing")
     parser.add_argument("--only", nargs="+", metavar="WORD", help="only the tools whose name holds one of these")
     parser.add_argument("--pin-server", action="store_true", help="keep nginx on the last CPU")
+    parser.add_argument("--distinct", action="store_true",
+                        help="a distinct body per URL (default: 20 bodies, so content-named files are written once each)")
     result = run(parser.parse_args())
     netwire_ratio(result)
     print_table(result)

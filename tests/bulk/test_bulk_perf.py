@@ -113,3 +113,113 @@ def test_compressible_guess() -> None:
     assert not compressible(text, content_encoding="gzip") and compressible(text, content_encoding="identity")
     assert not compressible(text, content_type="image/png") and compressible(text, content_type="text/html")
     assert compressible(b"short")
+
+
+def _server_head(url: str) -> bytes:
+    """The response head exactly as the server sends it (read off a plain socket)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())  # kept alive, as netwire's
+        data = b""
+        while b"\r\n\r\n" not in data:
+            more = sock.recv(65536)
+            assert more, data
+            data += more
+    return data.split(b"\r\n\r\n", 1)[0]
+
+
+def test_response_head_is_stored_as_the_server_sent_it(web: Web, tmp_path: Path) -> None:
+    # A plain Content-Length response's head goes into the WARC block as it came (fields in the
+    # server's order, Content-Length in its place), not split and re-joined field by field.
+    from warcio.archiveiterator import ArchiveIterator
+
+    url = web.url(HOSTS[3], "/p/1.html")
+    bulk([url], tmp_path / "out", retries=0)
+    [warc] = sorted((tmp_path / "out").glob("*.warc.gz"))
+    with warc.open("rb") as f:
+        blocks = [rec.raw_stream.read() for rec in ArchiveIterator(f, no_record_parse=True)
+                  if rec.rec_type == "response"]
+    [block] = blocks
+    stored = block.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    sent = _server_head(url).split(b"\r\n")
+    assert stored[0] == sent[0]
+    names = [line.split(b":", 1)[0] for line in stored[1:]]
+    assert names == [line.split(b":", 1)[0] for line in sent[1:]]  # Content-Length in the server's place
+    not_dated = [line for line in stored[1:] if not line.startswith(b"Date:")]
+    assert not_dated == [line for line in sent[1:] if not line.startswith(b"Date:")]
+
+
+def test_index_lines_are_the_json_encoders() -> None:
+    from netwire.bulk.index import _ENCODE, encode_entry
+
+    entries: list[dict[str, object]] = [
+        {"n": 0, "url": "http://h/a", "final_url": "http://h/a", "status": 200, "content_type": "text/html",
+         "length": 12, "sha256": "ab" * 32, "elapsed": 0.0123, "attempts": 1, "error": None,
+         "warc": "netwire-000-00000.warc.gz", "offset": 10**12, "record_length": 5},
+        {"n": 7, "url": 'http://h/"q"\\\u00e9\u2028\x01\ud800', "final_url": None, "status": None,
+         "elapsed": 1e-05, "attempts": 0, "error": "InvalidURL", "message": "tab\there\nnewline",
+         "truncated": True, "redirects": 2},
+        {"n": 1, "elapsed": 12345678.5, "big": -(2**80), "flag": False},
+        {"n": 2, "odd": float("nan")}, {"n": 3, "inf": float("inf")}, {"n": 4, "nested": [1, {"a": None}]},
+    ]
+    for entry in entries:
+        assert encode_entry(entry) == _ENCODE(entry)
+
+
+def test_a_body_fetched_again_is_not_looked_up_on_disk(web: Web, tmp_path: Path, monkeypatch: object) -> None:
+    # --format files names bodies by their SHA-256: the same body fetched again (error pages,
+    # mirrors, a page under several URLs) was stat()ed on disk for every URL.
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    looked: list[str] = []
+    real = os.path.exists
+
+    def exists(path: object) -> bool:
+        if "/files/" in str(path):
+            looked.append(str(path))
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os.path, "exists", exists)
+    urls = [web.url(HOSTS[4], f"/p/2.html?{i}") for i in range(12)]
+    summary = bulk(urls, tmp_path / "out", output_format="files")
+    assert summary.ok == 12
+    index = [json.loads(line) for line in (tmp_path / "out" / "index-000.jsonl").read_text().splitlines()]
+    assert len({e["file"] for e in index}) == 1
+    assert len(looked) == 1, looked
+
+
+def _resident(path: Path) -> int:
+    """Bytes of ``path`` in the page cache (util-linux's fincore, which asks mincore(2))."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if shutil.which("fincore") is None or not hasattr(os, "posix_fadvise"):
+        pytest.skip("needs fincore and posix_fadvise")
+    with open("/proc/mounts") as f:
+        mounts = sorted((line.split()[1], line.split()[2]) for line in f)
+    fs = [kind for point, kind in mounts if str(path).startswith(point)][-1]
+    if fs in ("tmpfs", "ramfs"):
+        pytest.skip(f"{path} is on {fs}: its pages are the file itself")
+    out = subprocess.run(["fincore", "--bytes", "--noheadings", "--raw", "--output", "RES", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    return int(out.split()[0])
+
+
+def test_output_on_disk_leaves_the_page_cache(web: Web, tmp_path: Path) -> None:
+    # A crawl writes far more than it reads back: WARC bytes and body files that a checkpoint
+    # has fsynced are dropped from the page cache (new pages for the next writes come from those
+    # freed, and other programs keep their cache). The old engine left every written byte there.
+    urls = [web.url(HOSTS[5], f"/big.bin?{i}") for i in range(12)]  # 300 KB each, stored
+    bulk(urls, tmp_path / "warc", retries=0)
+    [warc] = sorted((tmp_path / "warc").glob("*.warc.gz"))
+    assert warc.stat().st_size > 12 * 300 * 1024
+    assert _resident(warc) <= 64 * 1024, f"{_resident(warc)} of {warc.stat().st_size} bytes still cached"
+    bulk(urls[:1], tmp_path / "files", output_format="files")
+    [body] = [p for p in (tmp_path / "files" / "files").rglob("*") if p.is_file()]
+    assert body.stat().st_size == 300 * 1024 and _resident(body) == 0

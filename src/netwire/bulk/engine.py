@@ -47,7 +47,6 @@ from .warc import (
     compressible,
     exchange_records,
     metadata_record,
-    request_block,
     response_head,
     warc_date,
 )
@@ -126,6 +125,9 @@ class Sink:
         self.stats = stats
         #: Told ``"files/ab/ab12...\n"`` for each body file written (an output URL sends them).
         self.on_new_file = on_new_file
+        self._known: set[str] = set()
+        self._folders: set[str] = set()
+        self._fields_text: dict[tuple[tuple[str, str], ...], tuple[bytes, bool]] = {}
 
     def bad_input(self, item: InputItem) -> None:
         error = item.error or "InvalidURL"
@@ -140,56 +142,73 @@ class Sink:
 
     def result(self, item: InputItem, chain: list[_Exchange], error: _Failed | None, attempts: int,
                elapsed: float) -> None:
-        entry: dict[str, Any] = {"n": item.n, "url": item.url, "final_url": None, "status": None}
+        # Every URL of a run goes through here: the entry is built in one literal, in the order
+        # the index has always listed its fields, and each header is looked up once.
+        writer = self.writer
         records: list[WarcRecord] = []
-        for ex in chain:
-            if self.writer is not None:
-                records.extend(self._exchange_records(ex))
-        last = chain[-1] if chain else None
-        if last is not None:
+        if chain:
+            last = chain[-1]
             r = last.response
-            entry.update(
-                final_url=last.url, status=r.status, content_type=r.headers.get("content-type"),
-                length=len(last.body), sha256=hashlib.sha256(last.body).hexdigest(),
-            )
+            body = last.body
+            headers = r.headers
+            content_type = headers.get("content-type")
+            if writer is not None:
+                for ex in chain:
+                    records.extend(self._exchange_records(ex, content_type if ex is last else None))
+            entry: dict[str, Any] = {
+                "n": item.n, "url": item.url, "final_url": last.url, "status": r.status,
+                "content_type": content_type, "length": len(body), "sha256": hashlib.sha256(body).hexdigest(),
+            }
             if last.truncated:
                 entry["truncated"] = True
             if len(chain) > 1:
                 entry["redirects"] = len(chain) - 1
-        entry.update(elapsed=round(elapsed, 4), attempts=attempts, error=None)
+        else:
+            last = None
+            entry = {"n": item.n, "url": item.url, "final_url": None, "status": None}
+        entry["elapsed"] = round(elapsed, 4)
+        entry["attempts"] = attempts
+        entry["error"] = None
+        stats = self.stats
         if error is not None:
             cls = type(error.error).__name__
-            entry.update(error=cls, message=_error_text(error.error))
+            entry["error"] = cls
+            entry["message"] = _error_text(error.error)
             self._count_error(cls)
-            if self.writer is not None:
+            if writer is not None:
                 uri = str(item.url) if last is None else last.url
                 records.append(metadata_record(uri, [
                     ("error-class", cls), ("error", _error_text(error.error)), ("attempts", str(attempts)),
                     ("via", str(item.url)),
                 ]))
         else:
-            self.stats.done += 1
             assert last is not None
+            stats.done += 1
             status = last.response.status
-            key = f"{status // 100}xx"
-            self.stats.statuses[key] = self.stats.statuses.get(key, 0) + 1
-            self.stats.bytes += len(last.body)
+            key = _STATUS_KEYS.get(status) or f"{status // 100}xx"
+            statuses = stats.statuses
+            statuses[key] = statuses.get(key, 0) + 1
+            stats.bytes += len(last.body)
             if 200 <= status < 300:
-                self.stats.ok += 1
-            if self.writer is None and 200 <= status < 300:
-                entry["file"] = self._write_file(last.body, entry["sha256"])
-        if records and self.writer is not None:
-            name, offset, length = self.writer.write(records)
-            entry.update(warc=name, offset=offset, record_length=length)
+                stats.ok += 1
+                if writer is None:
+                    entry["file"] = self._write_file(last.body, entry["sha256"])
+        if records and writer is not None:
+            entry["warc"], entry["offset"], entry["record_length"] = writer.write(records)
         self.index.add(entry)
 
     def _write_file(self, body: bytes, sha256: str) -> str:
         # Named by content: written once however often it is fetched, and a crash leaves at most
         # a temporary file (renamed into place only when whole).
-        rel = os.path.join("files", sha256[:2], sha256)
+        rel = f"files/{sha256[:2]}/{sha256}"
+        if rel in self._known:
+            return rel  # written (or found) by this run already: no stat of the file system
         path = os.path.join(self.directory, rel)
         if not os.path.exists(path):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+            folder = os.path.dirname(path)
+            if folder not in self._folders:
+                os.makedirs(folder, exist_ok=True)
+                self._folders.add(folder)
             tmp = f"{path}.{os.getpid()}.tmp"
             with open(tmp, "wb") as f:
                 f.write(body)
@@ -197,26 +216,74 @@ class Sink:
             self.index.unsynced_files.append(path)
             if self.on_new_file is not None:
                 self.on_new_file(rel + "\n")
+        if len(self._known) >= KNOWN_FILES:
+            self._known.clear()  # a bound on memory: a name forgotten is only stat()ed again
+        self._known.add(rel)
         return rel
 
-    @staticmethod
-    def _exchange_records(ex: _Exchange) -> tuple[WarcRecord, WarcRecord]:
+    def _exchange_records(self, ex: _Exchange, content_type: str | None = None) -> tuple[WarcRecord, WarcRecord]:
         r = ex.response
         request = r.request
         assert request is not None
-        fields = request.headers.multi_items()
-        if not any(name.lower() == "host" for name, _ in fields):
-            fields.insert(0, ("Host", request.url.host))
-        req_block = request_block(request.method, request.url.request_target, fields)
+        req_block = self._request_block(request.method, request.url.request_target, request.url.host,
+                                        tuple(request.headers.multi_items()))
         headers = r.headers
-        head = response_head(
-            r.status, r.reason or "", str(r.http_version or "HTTP/1.1"), headers.multi_items(), len(ex.body)
-        )
-        packed = compressible(ex.body, headers.get("content-type"), headers.get("content-encoding"))
+        body = ex.body
+        if content_type is None:
+            content_type = headers.get("content-type")
+        head = _head_as_sent(r, len(body))
+        if head is None:
+            head = response_head(
+                r.status, r.reason or "", str(r.http_version or "HTTP/1.1"), headers.multi_items(), len(body)
+            )
+        packed = compressible(body, content_type, headers.get("content-encoding"))
         return exchange_records(
-            ex.url, req_block, head, ex.body, date=ex.date, ip=ex.ip, truncated="length" if ex.truncated else None,
+            ex.url, req_block, head, body, date=ex.date, ip=ex.ip, truncated="length" if ex.truncated else None,
             compress=packed,
         )
+
+    def _request_block(self, method: str, target: str, host: str, fields: tuple[tuple[str, str], ...]) -> bytes:
+        # The client sends the same fields (User-Agent, Accept...) on every request of a run:
+        # they are formatted once. The request line and Host change per URL.
+        done = self._fields_text.get(fields)
+        if done is None:
+            if len(self._fields_text) >= 64:
+                self._fields_text.clear()
+            text = "".join(f"{n}: {v}\r\n" for n, v in fields).encode("latin-1", "replace")
+            has_host = any(name.lower() == "host" for name, _ in fields)
+            done = self._fields_text[fields] = (text, has_host)
+        text, has_host = done
+        line = f"{method} {target} HTTP/1.1\r\n" if has_host else f"{method} {target} HTTP/1.1\r\nHost: {host}\r\n"
+        return line.encode("latin-1", "replace") + text + b"\r\n"
+
+
+#: Status -> its class key in the stats (the common ones, without formatting each time).
+_STATUS_KEYS = {code: f"{code // 100}xx" for code in (200, 201, 204, 206, 301, 302, 303, 304, 307, 308, 400, 401,
+                                                      403, 404, 410, 429, 500, 502, 503, 504)}
+#: Body file names (``--format files``) remembered as present, so that a body fetched again is
+#: not looked up on disk (about 100 bytes each; the set is emptied when full).
+KNOWN_FILES = 100_000
+
+
+def _head_as_sent(r: AsyncResponse, body_length: int) -> bytes | None:
+    """The response head as the server sent it, when it can be stored so: no Transfer-Encoding,
+    and one Content-Length that is the length of the body kept. None: build it field by field
+    (:func:`~.warc.response_head` renames and restates those fields).
+
+    The client's parser keeps a response's validated header section as text until someone
+    lists the fields; reading it here spares splitting and re-joining them for every URL."""
+    headers = r.headers
+    raw = getattr(headers, "_raw", None)
+    if not isinstance(raw, str) or not raw.startswith("\r\n") or not raw.endswith("\r\n"):
+        return None
+    length = headers.get("content-length")
+    if length is None or length.strip() != str(body_length) or "transfer-encoding" in headers:
+        return None
+    version = str(r.http_version or "1.1")
+    if not version.startswith("HTTP/"):
+        version = "HTTP/" + version
+    line = f"{version} {r.status} {r.reason or ''}".rstrip()
+    return (line + raw + "\r\n").encode("latin-1", "replace")
 
 
 class _Host:

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .warc import WarcWriter
+from .warc import WarcWriter, drop_cached
 
 __all__ = ["DEFAULT_CHECKPOINT_INTERVAL", "DoneSet", "Recovered", "ShardIndex", "index_name", "iter_index", "iter_index_lines", "recover", "warc_prefix"]
 
@@ -31,6 +31,32 @@ DEFAULT_CHECKPOINT_INTERVAL = 1.0
 CHECKPOINT_LINES = 1000
 # One encoder for every line: json.dumps with options builds a new one per call.
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_STRING = json.encoder.encode_basestring  # what _ENCODE writes for a str (the C function when there is one)
+
+
+def encode_entry(entry: dict[str, Any]) -> str:
+    """``entry`` as one JSON line's text, as :data:`_ENCODE` writes it. An index entry holds
+    only names, strings, ints, None and finite floats: those are formatted here (the encoder
+    object's set-up per call costs more than the entry); anything else goes to the encoder."""
+    out = []
+    for key, value in entry.items():
+        kind = type(value)
+        if kind is str:
+            text = _STRING(value)
+        elif kind is int:
+            text = int.__repr__(value)
+        elif value is None:
+            text = "null"
+        elif kind is float and value - value == 0.0:  # finite (json writes NaN and Infinity its way)
+            text = float.__repr__(value)
+        elif kind is bool:
+            text = "true" if value else "false"
+        else:
+            return _ENCODE(entry)
+        if type(key) is not str:
+            return _ENCODE(entry)
+        out.append(f"{_STRING(key)}:{text}")
+    return "{" + ",".join(out) + "}"
 
 
 def index_name(shard: int) -> str:
@@ -188,7 +214,7 @@ class ShardIndex:
         self._last = time.monotonic()
 
     def add(self, entry: dict[str, Any]) -> None:
-        self._pending.append(_ENCODE(entry).encode("utf-8") + b"\n")
+        self._pending.append(encode_entry(entry).encode("utf-8") + b"\n")
         if len(self._pending) >= CHECKPOINT_LINES or time.monotonic() - self._last >= self.interval:
             self.checkpoint()
 
@@ -208,6 +234,7 @@ class ShardIndex:
             fd = os.open(path, os.O_RDONLY)
             try:
                 os.fsync(fd)
+                drop_cached(fd)  # written once, not read again by the crawl (see drop_cached)
             finally:
                 os.close(fd)
         self.unsynced_files.clear()
