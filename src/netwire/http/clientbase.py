@@ -75,6 +75,11 @@ _Proxies = dict[str, "Proxy | None"]
 _RouteOf = tuple[Origin, tuple[object, ...], "Proxy | None"]
 
 
+# Entries in each of a client's memos of parsed URLs, routes and encoded request heads (each is
+# emptied when full). Above a revisit crawl's usual page count (a 1,000-page revisit parsed every
+# URL again at 256), and bounded: a few MB at most (SECURITY.md).
+MEMO_ENTRIES = 4096
+
 class _Closable(Protocol):
     def close(self) -> None: ...
 
@@ -379,7 +384,7 @@ class BaseClient:
         cached = self._urls.get(url)
         if cached is None:
             cached = URL(url)
-            if len(self._urls) >= 256:
+            if len(self._urls) >= MEMO_ENTRIES:
                 self._urls.clear()
             self._urls[url] = cached
         return cached
@@ -497,7 +502,7 @@ class BaseClient:
         proxy = select_proxy(url, proxies, self._no_proxy) if proxies else None
         pkey = None if proxy is None else proxy.pool_key
         route = (origin, (origin, self.uds, pkey), proxy)
-        if len(self._routes) >= 256:
+        if len(self._routes) >= MEMO_ENTRIES:
             self._routes.clear()
         self._routes[cache_key] = (proxies, route)
         return route
@@ -550,7 +555,7 @@ class BaseClient:
                 # Tunnelled: the proxy's credentials went to the CONNECT; never to the origin.
                 fields = [(n, v) for n, v in fields if n.lower() != "proxy-authorization"]
             head = encode_request_head(request.method, target, fields)
-            if len(self._heads) >= 256:
+            if len(self._heads) >= MEMO_ENTRIES:
                 self._heads.clear()
             self._heads[key] = head
         return head
