@@ -347,6 +347,27 @@ def test_sqlite_memo_answers_a_revisit_with_one_tiny_read(tmp_path: Path) -> Non
     other.close()
 
 
+def test_a_lookup_that_raced_a_write_of_ours_keeps_the_memo(tmp_path: Path) -> None:
+    """AsyncClient's event loop reads the file's generation, then the cache thread's put of
+    another page commits and ends: the lookup, holding the older generation, misses, but must
+    not start the memo over at that older generation (it did: a 1,000-page revisit right after
+    the crawl then read half its rows from the file, 3x the CPU of a memo hit)."""
+    path = tmp_path / "race.sqlite"
+    store = SqliteCache(path)
+    a = CacheEntry("http://x/a", 200, "OK", "1.1", [("Cache-Control", "max-age=60")], b"a", 1.0, 1.0)
+    store.put(a.url, a)
+    before = store._memo.generation  # what the loop read, before the next write
+    store.put("http://x/b", dataclasses.replace(a, url="http://x/b", body=b"b"))  # the cache thread's
+    assert store._memo.get("http://x/a", before) is None  # a miss, answered from the file
+    statements: list[str] = []
+    assert store.peek(a.url) == [a]  # (opens the peek connection)
+    assert store._peeker is not None
+    store._peeker.connection.set_trace_callback(statements.append)
+    assert store.peek(a.url) == [a] and store.peek("http://x/b") is not None
+    assert statements == ["SELECT generation FROM total WHERE id = 0"] * 2  # both still in the memo
+    store.close()
+
+
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
 def test_a_304_revalidation_takes_the_lean_lane_and_keeps_the_connection(
     face: Any, cache_nginx: Nginx, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str

@@ -493,7 +493,10 @@ class _Memo:
         """The entries of ``key`` if known at ``generation`` (the file's now), else None."""
         with self._lock:
             if generation != self.generation:
-                if not self.writing:
+                # Only a newer file moves the memo on. An older one is a read that began before a
+                # write of ours ended (the async client's cache thread): starting over at it would
+                # throw away every row the memo had, and the next writes would keep only their own.
+                if generation > self.generation and not self.writing:
                     self._reset(generation)
                 return None
             got = self._entries.get(key)
