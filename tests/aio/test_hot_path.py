@@ -63,13 +63,17 @@ def test_a_pooled_get_wakes_its_task_once_and_asks_no_loop(aio_nginx: Any, monke
 def test_a_client_busy_on_one_thread_is_refused_on_another(fault_server: Any) -> None:
     srv = fault_server([ReadRequest(), Sleep(2)])
     client = AsyncClient()
-    started = threading.Event()
+    started, checked = threading.Event(), threading.Event()
 
     async def first() -> None:
         task = asyncio.ensure_future(client.get(srv.url("/")))
         await asyncio.sleep(0.05)
         started.set()
-        await asyncio.sleep(1.0)  # the client's loop runs, on this thread, all along
+        # The client's loop runs, on this thread, until the other thread has tried (10 s at most).
+        for _ in range(1000):
+            if checked.is_set():
+                break
+            await asyncio.sleep(0.01)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -80,8 +84,11 @@ def test_a_client_busy_on_one_thread_is_refused_on_another(fault_server: Any) ->
         assert started.wait(10)
 
         async def second() -> None:
-            with pytest.raises(RuntimeError, match="bound to the event loop"):
-                await client.get(srv.url("/"))
+            try:
+                with pytest.raises(RuntimeError, match="bound to the event loop"):
+                    await client.get(srv.url("/"))
+            finally:
+                checked.set()
 
         asyncio.run(second())
     finally:
