@@ -20,6 +20,7 @@ May import: ``errors``, ``models``, ``url`` (and the standard library); nothing 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -27,7 +28,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from email.utils import mktime_tz, parsedate_tz
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -629,27 +630,18 @@ class SqliteCache:
         # bad path fails here, not in the middle of a request.
         if not os.path.exists(self.path):
             os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
-        db = self._take()
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                (layout,) = db.execute("PRAGMA user_version").fetchone()
-                if layout > _LAYOUT:
-                    raise ValueError(f"{self.path}: a cache file of a newer netwire (layout {layout}, this one reads {_LAYOUT})")
-                if layout < _LAYOUT:
-                    # An older layout (or a new file): start empty. The first layout's tables go.
-                    for table in ("entries", "responses", "bodies", "total"):  # (sqlite_sequence stays: harmless)
-                        db.execute(f"DROP TABLE IF EXISTS {table}")
-                    for statement in _SCHEMA.split(";\n"):
-                        if statement.strip():
-                            db.execute(statement)
-                    db.execute(f"PRAGMA user_version = {_LAYOUT}")
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        finally:
-            self._give(db)
+        with self._transaction(followed=False) as db:
+            (layout,) = db.execute("PRAGMA user_version").fetchone()
+            if layout > _LAYOUT:
+                raise ValueError(f"{self.path}: a cache file of a newer netwire (layout {layout}, this one reads {_LAYOUT})")
+            if layout < _LAYOUT:
+                # An older layout (or a new file): start empty. The first layout's tables go.
+                for table in ("entries", "responses", "bodies", "total"):  # (sqlite_sequence stays: harmless)
+                    db.execute(f"DROP TABLE IF EXISTS {table}")
+                for statement in _SCHEMA.split(";\n"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {_LAYOUT}")
 
     def _open(self, timeout: float) -> sqlite3.Connection:
         import sqlite3
@@ -684,6 +676,35 @@ class SqliteCache:
                 self._idle.append(db)
                 return
         db.close()
+
+
+    @contextlib.contextmanager
+    def _transaction(self, *, followed: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction on a pooled connection: ``BEGIN IMMEDIATE``, ``COMMIT`` at the end
+        of the block, ``ROLLBACK`` on any error. ``followed``: a write the memo follows, begun
+        here; an error ends it as failed, else the caller ends it (``wrote`` or ``reset``)."""
+        if followed:
+            self._memo.begin()
+        try:
+            db = self._take()
+        except BaseException:
+            if followed:
+                self._memo.failed()
+            raise
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        except BaseException:
+            if followed:
+                self._memo.failed()
+            raise
+        finally:
+            self._give(db)
 
     def _entries(self, rows: list[tuple[Any, ...]], key: str) -> list[CacheEntry] | None:
         """The entries of ``rows`` (a read's: the columns, the body, the generation), remembered;
@@ -751,46 +772,29 @@ class SqliteCache:
         variant = entry.variant
         if self._held:
             self._forget_held(key, variant)
-        self._memo.begin()
-        try:
-            db = self._take()
-        except BaseException:
-            self._memo.failed()
-            raise
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                (before,) = db.execute(_READ_GENERATION).fetchone()
-                # DELETE then INSERT (not INSERT OR REPLACE, whose implicit delete fires no trigger).
-                db.execute("DELETE FROM responses WHERE key = ? AND variant = ?", (key, variant))
-                body = db.execute("INSERT INTO bodies (data) VALUES (?)", (entry.body,)).lastrowid
+        with self._transaction() as db:
+            (before,) = db.execute(_READ_GENERATION).fetchone()
+            # DELETE then INSERT (not INSERT OR REPLACE, whose implicit delete fires no trigger).
+            db.execute("DELETE FROM responses WHERE key = ? AND variant = ?", (key, variant))
+            body = db.execute("INSERT INTO bodies (data) VALUES (?)", (entry.body,)).lastrowid
+            db.execute(
+                "INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key, variant, time.time(), size, entry.url, entry.status, entry.reason,
+                    entry.http_version, _join_fields(entry.headers), entry.request_time, entry.response_time,
+                    int(entry.stale), body,
+                ),
+            )
+            evicted = False
+            (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
+            while total > self.max_size:
+                evicted = True
                 db.execute(
-                    "INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        key, variant, time.time(), size, entry.url, entry.status, entry.reason,
-                        entry.http_version, _join_fields(entry.headers), entry.request_time, entry.response_time,
-                        int(entry.stale), body,
-                    ),
+                    "DELETE FROM responses WHERE rowid IN (SELECT rowid FROM responses ORDER BY stored LIMIT 16)"
                 )
-                evicted = False
                 (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
-                while total > self.max_size:
-                    evicted = True
-                    db.execute(
-                        "DELETE FROM responses WHERE rowid IN (SELECT rowid FROM responses ORDER BY stored LIMIT 16)"
-                    )
-                    (total,) = db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()
-                (after,) = db.execute(_READ_GENERATION).fetchone()
-                (variants,) = db.execute("SELECT COUNT(*) FROM responses WHERE key = ?", (key,)).fetchone()
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        except BaseException:
-            self._memo.failed()
-            raise
-        finally:
-            self._give(db)
+            (after,) = db.execute(_READ_GENERATION).fetchone()
+            (variants,) = db.execute("SELECT COUNT(*) FROM responses WHERE key = ?", (key,)).fetchone()
         if evicted:  # (which rows went is not worth finding out: the memo starts over)
             self._memo.reset(after)
             return
@@ -852,36 +856,19 @@ class SqliteCache:
 
     def _write_refreshes(self, refreshes: list[tuple[str, CacheEntry, float | None]]) -> None:
         """One transaction of UPDATEs; ``base``: the response_time the row must still have (None: any)."""
-        self._memo.begin()
-        try:
-            db = self._take()
-        except BaseException:
-            self._memo.failed()
-            raise
         changed = 0
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                (before,) = db.execute(_READ_GENERATION).fetchone()
-                for key, entry, base in refreshes:
-                    columns = (
-                        _join_fields(entry.headers), entry.request_time, entry.response_time, int(entry.stale),
-                        entry.size, key, entry.variant,
-                    )
-                    if base is None:
-                        cursor = db.execute(_UPDATE, columns)
-                    else:
-                        cursor = db.execute(_UPDATE_IF, (*columns, base))
-                    changed += cursor.rowcount  # (0: gone, or replaced by another process since)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        except BaseException:
-            self._memo.failed()
-            raise
-        finally:
-            self._give(db)
+        with self._transaction() as db:
+            (before,) = db.execute(_READ_GENERATION).fetchone()
+            for key, entry, base in refreshes:
+                columns = (
+                    _join_fields(entry.headers), entry.request_time, entry.response_time, int(entry.stale),
+                    entry.size, key, entry.variant,
+                )
+                if base is None:
+                    cursor = db.execute(_UPDATE, columns)
+                else:
+                    cursor = db.execute(_UPDATE_IF, (*columns, base))
+                changed += cursor.rowcount  # (0: gone, or replaced by another process since)
         if changed < len(refreshes):  # (some row was not the one refreshed: start the memo over)
             self._memo.reset(before + changed)
             return
