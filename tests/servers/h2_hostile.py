@@ -18,6 +18,8 @@ What a request gets depends on its path:
 * ``/huge-headers``: a 200 KB header block (HEADERS + CONTINUATION frames).
 * ``/settings-flood`` / ``/ping-flood``: thousands of SETTINGS / PING frames.
 * ``/big-frame``: a 200 head, then a DATA frame above the default MAX_FRAME_SIZE (16384).
+* ``/hold``: never answered (the stream stays open); ``/late``: 200 "late" after 1 s;
+  ``/drop-later``: never answered, and 0.3 s later the connection is dropped (no GOAWAY).
 
 ``initial_window`` sets the stream window the server advertises; with ``ack=False`` it never
 opens it again (a request body stalls: the client's write deadline must fire). ``connections`` counts the
@@ -118,6 +120,8 @@ class _Conn:
                 client=False, initial_values={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: server.initial_window}
             )
         self.slow: list[tuple[float, int]] = []  # (due, stream id)
+        self.late: list[tuple[float, int]] = []  # /late: (due, stream id)
+        self.drop_at: float | None = None  # /drop-later: when to drop the connection
         self.trickle: set[int] = set()
         self.uploads: dict[int, int] = {}  # /upload streams: bytes received so far
         self.close_after_slow = False
@@ -192,6 +196,13 @@ class _Conn:
                     if self.close_after_slow and not self.slow:
                         time.sleep(0.05)
                         return
+            for due, sid in list(self.late):
+                if now >= due:
+                    self.late.remove((due, sid))
+                    self.respond(sid, b"late")
+                    self.send()
+            if self.drop_at is not None and now >= self.drop_at:
+                return  # closed without a word
             if self.bye is not None and now >= self.bye[0]:
                 self.send(_frame(_GOAWAY, 0, 0, struct.pack(">II", self.bye[1], 0)))
                 return
@@ -210,6 +221,12 @@ class _Conn:
             self.uploads[sid] = 0  # answered once the whole body is in
         elif path == "/slow":
             self.slow.append((time.monotonic() + 0.3, sid))
+        elif path == "/late":
+            self.late.append((time.monotonic() + 1.0, sid))
+        elif path == "/hold":
+            pass  # never answered
+        elif path == "/drop-later":
+            self.drop_at = time.monotonic() + 0.3
         elif path == "/goaway-others" and self.slow:
             # A raw GOAWAY: h2 would refuse to send the /slow answer after its own.
             self.send(_frame(_GOAWAY, 0, 0, struct.pack(">II", self.slow[0][1], 0)))

@@ -1,11 +1,15 @@
 """HTTP/2 for the sync client: a thin threaded driver of :class:`~netwire.http.h2_core.H2Core`.
 
 Threads sharing a :class:`~netwire.client.Client` multiplex their requests on one connection:
-every use of the protocol state and of the socket happens under one lock (a condition); a
-thread waiting for its stream either becomes *the* reader (it waits for the socket to become
-readable without the lock, then reads and feeds the core under it, and wakes the others) or,
-when another thread reads already, waits on the condition. Frames for every stream are
-demultiplexed by whoever reads, into per-stream buffers (:class:`~netwire.http.h2_core.H2Stream`).
+every use of the protocol state and of the socket happens under one lock; a thread waiting for
+its stream either becomes *the* reader (it waits for the socket to become readable without the
+lock, then reads and feeds the core under it) or, when another thread reads already, parks on
+a condition of its own (:class:`_Waiter`). Frames for every stream are demultiplexed by
+whoever reads, into per-stream buffers (:class:`~netwire.http.h2_core.H2Stream`), and the reader
+then wakes only the parked threads whose stream moved (a response head, data, its end, an error),
+not all of them: with 20 threads on one connection, waking every one on every read cost most of
+the CPU of a small GET. A reader leaving with threads still parked hands the reading over to one
+of them (the *successor*), so a parked thread never waits for a reader that is gone.
 
 Socket reads never block under the lock (the socket is polled first, then read with a zero
 timeout), so a thread sending a request is never stuck behind a reader waiting for data.
@@ -60,6 +64,19 @@ def _limit(timeout: float | None, deadline: float | None) -> tuple[float | None,
     return timeout, False
 
 
+class _Waiter:
+    """A thread parked on a connection: its own condition (on the connection's lock), woken when
+    ``stream`` moved (``stream.progress`` is no longer ``seen``), after any read when ``stream`` is
+    None (a thread waiting for a flow-control window), or to take over the reading."""
+
+    __slots__ = ("cond", "seen", "stream")
+
+    def __init__(self, lock: threading.RLock, stream: H2Stream | None) -> None:
+        self.cond = threading.Condition(lock)
+        self.stream = stream
+        self.seen = stream.progress if stream is not None else 0
+
+
 class SyncH2Connection:
     """One HTTP/2 connection shared by threads (see the module docstring)."""
 
@@ -69,8 +86,11 @@ class SyncH2Connection:
         self.origin = conn.origin
         self.core = H2Core(str(conn.origin), limits)
         self.core.lend_views()  # H2Body copies pieces out as it goes (see _DirectPieces)
-        self.cond = threading.Condition()
+        self.lock = threading.RLock()
+        self.cond = threading.Condition(self.lock)  # held for every use of the core and the socket
         self.reading = False
+        self._waiters: list[_Waiter] = []
+        self._successor: _Waiter | None = None  # woken to take over the reading, not yet running
         self.alive = True
         self.write_timeout = write_timeout
         self.key: Hashable = None
@@ -105,7 +125,7 @@ class SyncH2Connection:
         if self.alive:
             self.alive = False
             self.core.lost(reason)
-            self.cond.notify_all()
+            self._wake_all()
             try:
                 self.sock.close()
             except OSError:
@@ -158,7 +178,7 @@ class SyncH2Connection:
             pass
         if eof is not None:
             self._die(eof)
-        self.cond.notify_all()
+        self._wake_moved()
         if self.core.goaway is not None and self.on_free is not None:
             self.on_free(self)
         return True
@@ -179,11 +199,60 @@ class SyncH2Connection:
         finally:
             self.cond.acquire()
 
+    # -- parking and waking (under the lock) ----------------------------------------------------
+
+    def _park(self, stream: H2Stream | None, timeout: float | None) -> None:
+        """Wait, the lock released, until woken (see :class:`_Waiter`) or ``timeout``."""
+        waiter = _Waiter(self.lock, stream)
+        waiters = self._waiters
+        waiters.append(waiter)
+        try:
+            waiter.cond.wait(timeout)
+        finally:
+            waiters.remove(waiter)
+            if self._successor is waiter:
+                self._successor = None
+
+    def _wake_moved(self) -> None:
+        """After a read: wake the parked threads whose stream moved (and those waiting for a window)."""
+        for waiter in self._waiters:
+            stream = waiter.stream
+            if stream is None or stream.progress != waiter.seen:
+                waiter.cond.notify()
+
+    def _wake_all(self) -> None:
+        for waiter in self._waiters:
+            waiter.cond.notify()
+
+    def _hand_over(self) -> None:
+        """A thread stops waiting here: if nobody reads and threads are parked, one of them is
+        woken to read next (only one, and not again while it has not run)."""
+        if not self.reading and self._successor is None and self._waiters:
+            successor = self._successor = self._waiters[0]
+            successor.cond.notify()
+
+    def _read_turn(self, timeout: float | None) -> None:
+        """Be the reader once: wait (lock released) up to ``timeout`` for the socket, read, wake."""
+        self.reading = True
+        try:
+            if self._readable(timeout):
+                self._read_once()
+        finally:
+            self.reading = False
+
     def wait(
         self, stream: H2Stream, until: Callable[[], bool], read_timeout: float | None, deadline: float | None
     ) -> None:
         """Under the lock: read (or let another thread read) until ``until()`` holds, the stream
         fails, or the read timeout passes with no progress on this stream (or the deadline)."""
+        try:
+            self._wait(stream, until, read_timeout, deadline)
+        finally:
+            self._hand_over()
+
+    def _wait(
+        self, stream: H2Stream, until: Callable[[], bool], read_timeout: float | None, deadline: float | None
+    ) -> None:
         seen = stream.progress
         last = time.monotonic()
         while not until():
@@ -200,15 +269,9 @@ class SyncH2Connection:
             if not self.alive:
                 raise self.core.error or ReadError(f"HTTP/2 connection to {self.origin} closed")
             if self.reading:
-                self.cond.wait(timeout)
-                continue
-            self.reading = True
-            try:
-                if self._readable(timeout):
-                    self._read_once()
-            finally:
-                self.reading = False
-                self.cond.notify_all()
+                self._park(stream, timeout)
+            else:
+                self._read_turn(timeout)
 
     # -- the connection -------------------------------------------------------------------------------
 
@@ -231,6 +294,7 @@ class SyncH2Connection:
         with self.cond:
             if self.alive and not self.reading and self._readable_now():
                 self._read_once()
+                self._hand_over()
 
     def _readable_now(self) -> bool:
         sock = self.sock
@@ -294,11 +358,15 @@ class SyncH2Connection:
 class SyncH2Stream:
     """One request's stream on a :class:`SyncH2Connection`."""
 
-    __slots__ = ("conn", "stream")
+    __slots__ = ("clean", "conn", "stream", "taken")
 
     def __init__(self, conn: SyncH2Connection, stream: H2Stream) -> None:
         self.conn = conn
         self.stream = stream
+        # A response that came whole with its head: its body pieces, taken by wait_head (and the
+        # stream given back there, ``clean`` saying how it ended), so reading it needs no lock.
+        self.taken: list[bytes | memoryview] | None = None
+        self.clean: bool | None = None
 
     def send_body(self, data: bytes | bytearray | memoryview, write_timeout: float | None, deadline: float | None) -> None:
         """Send ``data`` as the flow-control windows open (the write timeout fires if they stay shut)."""
@@ -335,16 +403,13 @@ class SyncH2Stream:
     def _wait_window(self, timeout: float | None) -> None:
         """Under the lock: one read (or one wait for the reader), at most ``timeout``."""
         conn = self.conn
-        if conn.reading:
-            conn.cond.wait(timeout)
-            return
-        conn.reading = True
         try:
-            if conn._readable(timeout):
-                conn._read_once()
+            if conn.reading:
+                conn._park(None, timeout)
+            else:
+                conn._read_turn(timeout)
         finally:
-            conn.reading = False
-            conn.cond.notify_all()
+            conn._hand_over()
 
     def end_body(self, write_timeout: float | None, deadline: float | None) -> None:
         conn = self.conn
@@ -357,14 +422,52 @@ class SyncH2Stream:
         stream = self.stream
         with conn.cond:
             conn.wait(stream, lambda: stream.head is not None, read_timeout, deadline)
+            if stream.done and stream.error is None:
+                # The whole response is here (a small one mostly is, with its head): take its
+                # body and give the stream back now, in this one hold of the lock, instead of
+                # two more (next_chunks, finish) that 20 threads on one connection queue for.
+                self.taken = self._take()
+                self.clean = self._release()
         assert stream.head is not None
         return stream.head
+
+    def _take(self) -> list[bytes | memoryview]:
+        """Under the lock: the body pieces received so far, their window given back."""
+        conn = self.conn
+        stream = self.stream
+        data = stream.chunks
+        stream.chunks = []
+        stream.buffered = 0
+        if stream.unacked and conn.alive:
+            conn.core.consumed(stream, stream.unacked)
+            try:
+                conn._flush()
+            except (WriteError, WriteTimeout, TotalTimeout):
+                pass
+        return data
+
+    def _release(self) -> bool:
+        """Under the lock: give the stream up (RST_STREAM CANCEL if unfinished)."""
+        conn = self.conn
+        clean = conn.core.release(self.stream)
+        if not conn.core.streams:
+            conn.idle_since = time.monotonic()
+        if conn.alive:
+            try:
+                conn._flush()
+            except (WriteError, WriteTimeout, TotalTimeout):
+                pass
+        return clean
 
     def next_chunks(
         self, read_timeout: float | None, deadline: float | None, whole: bool
     ) -> list[bytes | memoryview]:
         """The body pieces received so far (waiting for some), [] at the end. ``whole``: the
         caller reads the whole body, so wait for more at a time (fewer wake-ups, no joins)."""
+        taken = self.taken
+        if taken is not None:  # the whole response, taken with its head (wait_head)
+            self.taken = []
+            return taken
         conn = self.conn
         stream = self.stream
         with conn.cond:
@@ -372,29 +475,15 @@ class SyncH2Stream:
                 conn.wait(stream, lambda: stream.done or stream.buffered >= _WHOLE_STEP, read_timeout, deadline)
             else:
                 conn.wait(stream, lambda: bool(stream.chunks) or stream.done, read_timeout, deadline)
-            data = stream.chunks
-            stream.chunks = []
-            stream.buffered = 0
-            if stream.unacked and conn.alive:
-                conn.core.consumed(stream, stream.unacked)
-                try:
-                    conn._flush()
-                except (WriteError, WriteTimeout, TotalTimeout):
-                    pass
-            return data
+            return self._take()
 
     def finish(self) -> bool:
         """Give the stream up (RST_STREAM CANCEL if unfinished); True if it ended cleanly."""
         conn = self.conn
-        with conn.cond:
-            clean = conn.core.release(self.stream)
-            if not conn.core.streams:
-                conn.idle_since = time.monotonic()
-            if conn.alive:
-                try:
-                    conn._flush()
-                except (WriteError, WriteTimeout, TotalTimeout):
-                    pass
+        clean = self.clean
+        if clean is None:
+            with conn.cond:
+                clean = self.clean = self._release()
         if conn.on_free is not None:
             conn.on_free(conn)
         return clean
@@ -587,6 +676,9 @@ class SyncH2Pool:
         self._cond = threading.Condition()
         self.h1_only: set[Hashable] = set()
         self.connections_opened = 0
+        # Threads inside stream() (counted under the lock, before they look for room): a stream
+        # given back on a connection that stays usable wakes nobody, without the lock, when none is.
+        self._looking = 0
 
     def connections(self, key: Hashable | None = None) -> list[SyncH2Connection]:
         with self._cond:
@@ -596,6 +688,8 @@ class SyncH2Pool:
             return [c for s in self._keys.values() for c in s.conns]
 
     def _free(self, conn: SyncH2Connection) -> None:
+        if not self._looking and conn.usable:
+            return  # nobody to wake, nothing to retire: no lock taken (one per request otherwise)
         with self._cond:
             state = self._keys.get(conn.key)
             if not conn.usable and state is not None and conn in state.conns:
@@ -626,29 +720,33 @@ class SyncH2Pool:
             state = self._keys.get(key)
             if state is None:
                 state = self._keys[key] = _KeyState()
-            while True:
-                if key in self.h1_only:
-                    return None, None, False
-                for conn in state.conns:
-                    if conn.has_capacity():
-                        return conn, None, conn.requests > 0
-                per_host = self.pool.limits.max_connections_per_host
-                full = state.conns and per_host is not None and len(state.conns) >= per_host
-                if state.connecting or full:
-                    attempt = state.attempts
-                    timeout, total = _limit(
-                        None if wait_until is None else wait_until - time.monotonic(), deadline
-                    )
-                    if timeout is not None and timeout <= 0:
-                        if total:
-                            raise TotalTimeout("total deadline passed waiting for a free HTTP/2 stream")
-                        raise PoolTimeout(f"no HTTP/2 stream to {key!r} became free within the pool timeout")
-                    cond.wait(timeout if timeout is not None else 1.0)
-                    if state.attempts != attempt and state.failure is not None:
-                        raise state.failure
-                    continue
-                state.connecting = True
-                break
+            self._looking += 1  # before looking for room: see _free
+            try:
+                while True:
+                    if key in self.h1_only:
+                        return None, None, False
+                    for conn in state.conns:
+                        if conn.has_capacity():
+                            return conn, None, conn.requests > 0
+                    per_host = self.pool.limits.max_connections_per_host
+                    full = state.conns and per_host is not None and len(state.conns) >= per_host
+                    if state.connecting or full:
+                        attempt = state.attempts
+                        timeout, total = _limit(
+                            None if wait_until is None else wait_until - time.monotonic(), deadline
+                        )
+                        if timeout is not None and timeout <= 0:
+                            if total:
+                                raise TotalTimeout("total deadline passed waiting for a free HTTP/2 stream")
+                            raise PoolTimeout(f"no HTTP/2 stream to {key!r} became free within the pool timeout")
+                        cond.wait(timeout if timeout is not None else 1.0)
+                        if state.attempts != attempt and state.failure is not None:
+                            raise state.failure
+                        continue
+                    state.connecting = True
+                    break
+            finally:
+                self._looking -= 1
         failure: BaseException | None = None
         try:
             record, _ = self.pool.acquire(key, connect, pool_timeout=pool_timeout, deadline=deadline, fresh=True)
@@ -685,7 +783,10 @@ class SyncH2Pool:
         server closed meanwhile. Connections are touched without the pool's lock held (a thread
         reading a connection takes the pool's lock when it sees a GOAWAY: never the other way)."""
         expiry = self.pool.limits.keepalive_expiry
-        for conn in self.connections(key):
+        state = self._keys.get(key)
+        # A snapshot without the pool's lock (list() of a list is one step under the GIL): this
+        # runs on every request, and the lock is taken below only to retire one.
+        for conn in list(state.conns) if state is not None else ():
             if conn.core.streams:
                 continue
             if expiry is None or time.monotonic() - conn.idle_since <= expiry:
