@@ -7,6 +7,12 @@ nginx on loopback with ``listen ... ssl http2`` (a trustme certificate), 128-byt
   pycurl's multi interface with CURLPIPE_MULTIPLEX (libcurl + nghttp2 in C) when installed.
   Each keeps 20 requests outstanding; the figures are requests per second and the client
   process's CPU time per request (steadier on a loaded machine).
+* The floor: what pure Python can reach on this workload at all. A bare asyncio Protocol over
+  TLS (asyncio, and uvloop) writes one pre-encoded HEADERS frame per request (the same bytes for
+  every stream but the id: no HPACK, no h2, no objects), keeps 20 streams open, and only counts
+  END_STREAM flags in the frames that come back (a SETTINGS ack, a window big enough up
+  front): the cost of the loop, the TLS and the syscalls alone. A client doing real work sits
+  above it; pycurl's row beside it says whether ">= 1.0x pycurl" is reachable in Python here.
 * 64 MiB in one GET: netwire over HTTP/2 against netwire over HTTP/1.1-over-TLS (the same
   nginx, the client offering only http/1.1 by ALPN), MB/s.
 * HPACK decoding, CPU microseconds per header block: netwire's decoder against the ``hpack``
@@ -242,6 +248,111 @@ def pycurl_multiplexed(url: str, ca: str, n: int) -> tuple[float, float, int]:
     return rate, cpu, 1
 
 
+def _floor_request(authority: str, path: str) -> bytes:
+    """The HPACK block of a GET, without the dynamic table (so one block serves every stream):
+    static-table indexes for the method and scheme, the path and authority as literals."""
+
+    def literal(index: int, value: str) -> bytes:  # literal without indexing, indexed name (RFC 7541 6.2.2)
+        raw = value.encode()
+        assert index < 15 and len(raw) < 127
+        return bytes([index, len(raw)]) + raw
+
+    return b"\x82\x87" + literal(4, path) + literal(1, authority)  # :method GET, :scheme https
+
+
+def floor_async(url: str, ca: str, n: int, loop: str) -> tuple[float, float, int]:
+    """A bare asyncio Protocol speaking just enough HTTP/2 (see the module docstring)."""
+    import ssl
+    import struct
+    from urllib.parse import urlsplit  # the bench, not netwire: netwire never uses urllib.parse
+
+    parts = urlsplit(url)
+    host, port = parts.hostname or "localhost", parts.port or 443
+    block = _floor_request(parts.netloc, parts.path)
+    head = struct.Struct(">BHBBL")
+    frame_head = struct.Struct(">HBBBL")  # length as 16+8 bits, type, flags, stream id
+    preface = (
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+        # SETTINGS: ENABLE_PUSH 0, INITIAL_WINDOW_SIZE 16 MiB; then the connection window +1 GiB.
+        + head.pack(0, 12, 4, 0, 0) + struct.pack(">HIHI", 2, 0, 4, 16 << 20)
+        + head.pack(0, 4, 8, 0, 0) + struct.pack(">I", 1 << 30)
+    )
+    settings_ack = head.pack(0, 0, 4, 1, 0)
+
+    class Floor(asyncio.Protocol):
+        def __init__(self, total: int, done: asyncio.Future[None]) -> None:
+            self.buf = bytearray()
+            self.total = total
+            self.started = 0
+            self.finished = 0
+            self.body = 0  # DATA payload bytes: checked against 128 per response
+            self.next_id = 1
+            self.done = done
+            self.transport: Any = None
+
+        def connection_made(self, transport: Any) -> None:
+            self.transport = transport
+            transport.write(preface)
+
+        def go(self, total: int, done: asyncio.Future[None]) -> None:
+            self.total, self.done, self.started, self.finished, self.body = total, done, 0, 0, 0
+            out = [self._request() for _ in range(min(IN_FLIGHT, total))]
+            self.transport.write(b"".join(out))
+
+        def _request(self) -> bytes:
+            sid = self.next_id
+            self.next_id += 2
+            self.started += 1
+            return head.pack(0, len(block), 1, 0x05, sid) + block  # HEADERS, END_HEADERS|END_STREAM
+
+        def data_received(self, data: bytes) -> None:
+            buf = self.buf
+            buf += data
+            pos, size = 0, len(buf)
+            out = []
+            while size - pos >= 9:
+                high, low, kind, flags, _sid = frame_head.unpack_from(buf, pos)
+                length = (high << 8) + low
+                if size - pos - 9 < length:
+                    break
+                pos += 9 + length
+                if kind == 0:
+                    self.body += length
+                if kind == 4 and not flags & 1:
+                    out.append(settings_ack)
+                elif kind in (0, 1) and flags & 1:  # END_STREAM on DATA or HEADERS
+                    self.finished += 1
+                    if self.started < self.total:
+                        out.append(self._request())
+            del buf[:pos]
+            if out:
+                self.transport.write(b"".join(out))
+            if self.finished >= self.total and not self.done.done():
+                self.done.set_result(None)
+
+    async def main() -> tuple[float, float, int]:
+        context = ssl.create_default_context(cafile=ca)
+        context.set_alpn_protocols(["h2"])
+        running = asyncio.get_running_loop()
+        first: asyncio.Future[None] = running.create_future()
+        transport, proto = await running.create_connection(lambda: Floor(0, first), host, port, ssl=context)
+        assert transport.get_extra_info("ssl_object").selected_alpn_protocol() == "h2"
+        warm: asyncio.Future[None] = running.create_future()
+        proto.go(IN_FLIGHT * 5, warm)
+        await warm
+        gc.collect()
+        done: asyncio.Future[None] = running.create_future()
+        wall, cpu = time.perf_counter(), time.process_time()
+        proto.go(n, done)
+        await done
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        transport.close()
+        assert proto.body == n * 128, f"expected {n * 128} body bytes, got {proto.body}"
+        return n / wall, cpu / n * 1e6, 1
+
+    return _on(loop, main())  # type: ignore[no-any-return]
+
+
 def big_body(url: str, ca: str, http2: bool, loop: str | None) -> tuple[float, float]:
     """One 64 MiB GET (after a warm-up GET): (MB/s, CPU s)."""
     import netwire
@@ -322,6 +433,9 @@ def run(args: argparse.Namespace) -> list[Row]:
             name = "netwire.AsyncClient (asyncio)" if loop == "asyncio" else f"  same, on {loop}"
             clients.append((name, lambda loop=loop: netwire_async(url, ca, n, loop)))  # type: ignore[misc]
         clients.append(("  netwire's Client, 20 threads", lambda: netwire_threads(url, ca, n)))
+        for loop in loops:
+            name = f"floor: bare Protocol ({loop})"
+            clients.append((name, lambda loop=loop: floor_async(url, ca, n, loop)))  # type: ignore[misc]
         if _have("httpx") and _have("h2"):
             clients.append((f"httpx http2 ({n_slow:,} GETs)", lambda: httpx_async(url, ca, n_slow)))
         if _have("rnet"):
