@@ -156,3 +156,41 @@ def test_threads_get_whole_responses_read_by_each_other(h2_nginx: Nginx, ca_file
             t.join(50)
         assert not errors, errors[0]
         assert client._h2pool is not None and client._h2pool.connections_opened == 1
+
+
+def test_threads_opening_streams_share_their_writes(h2_nginx: Nginx, ca_file: str) -> None:
+    """A thread opening a stream while another writes leaves its HEADERS to that writer, which
+    sends what was queued meanwhile before it stops: fewer TLS writes than requests."""
+    url = f"https://localhost:{h2_nginx.port}/small"
+    with netwire.Client(http2=True, verify=ca_file) as client:
+        client.get(url)
+        assert client._h2pool is not None
+        (conn,) = client._h2pool.connections()
+        sock = conn.sock
+        writes = [0]
+        send = sock.sendall
+
+        def counting(data: object, *args: object) -> None:
+            writes[0] += 1
+            send(data, *args)  # type: ignore[arg-type]
+
+        sock.sendall = counting  # type: ignore[method-assign]
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                for _ in range(10):
+                    assert client.get(url).content == SMALL
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work) for _ in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(50)
+        assert not errors, errors[0]
+        assert client._h2pool.connections_opened == 1
+    # One write (at least) per request before; now a write carries the HEADERS of the
+    # threads that opened their streams while it was being sent.
+    assert writes[0] < 200 * 3 // 4, writes[0]

@@ -14,6 +14,12 @@ of them (the *successor*), so a parked thread never waits for a reader that is g
 Socket reads never block under the lock (the socket is polled first, then read with a zero
 timeout), so a thread sending a request is never stuck behind a reader waiting for data.
 
+Requests' writes are coalesced: the thread that opens a stream while nobody writes becomes the
+*writer*: it sends what is queued with the lock released, then looks again and sends what
+other threads queued meanwhile (their HEADERS), until nothing is left. A thread opening a
+stream while the writer writes only queues its frames. The TLS object is never used by two
+threads at once: reads and writes hold a second lock (``_io``) around each use of it.
+
 :class:`SyncH2Pool` keeps the connections per pool key, as the async one does: a stream on a
 connection with room under the server's SETTINGS_MAX_CONCURRENT_STREAMS, else a new connection
 (one at a time per key); the connections hold slots of the client's ordinary pool.
@@ -91,6 +97,11 @@ class SyncH2Connection:
         self.reading = False
         self._waiters: list[_Waiter] = []
         self._successor: _Waiter | None = None  # woken to take over the reading, not yet running
+        # One user of the TLS object at a time (OpenSSL's rule): a read, or the writer's send.
+        # Taken with the lock held, or (the writer) alone: never the lock while holding it.
+        self._io = threading.Lock()
+        self._writing = False  # a thread sends with the lock released (see _flush_coalesced)
+        self._close_later = False  # closed while the writer sends: it closes the socket after
         self.alive = True
         self.write_timeout = write_timeout
         self.key: Hashable = None
@@ -105,31 +116,83 @@ class SyncH2Connection:
     # -- under the lock -----------------------------------------------------------------------------
 
     def _flush(self, write_timeout: float | None = None, deadline: float | None = None) -> None:
+        if self._writing:
+            return  # the writer sends these bytes too: it looks again before it stops
         out = self.core.data_to_send()
         if not out or not self.alive:
             return
+        with self._io:
+            failed = self._send(out, write_timeout, deadline)
+        if failed is not None:
+            self._die(failed[0])
+            raise failed[1]
+
+    def _flush_coalesced(self, write_timeout: float | None, deadline: float | None) -> None:
+        """Under the lock, held once: :meth:`_flush`, the sending done with the lock released,
+        and what other threads queue meanwhile sent by this thread as well (see the module
+        docstring)."""
+        if self._writing:
+            return
+        self._writing = True
+        try:
+            while True:
+                out = self.core.data_to_send()
+                if not out or self._close_later:
+                    break
+                io = self._io
+                io.acquire()
+                self.cond.release()
+                try:
+                    failed = self._send(out, write_timeout, deadline)
+                finally:
+                    io.release()
+                    self.cond.acquire()  # never the lock while holding _io (a reader holds it, waiting for _io)
+                if failed is not None:
+                    self._die(failed[0])
+                    raise failed[1]
+        finally:
+            self._writing = False
+            if self._close_later:
+                self._close_later = False
+                self._close_socket()
+
+    def _send(
+        self, out: bytes, write_timeout: float | None, deadline: float | None
+    ) -> tuple[str, BaseException] | None:
+        """Send ``out``, ``_io`` held (and the lock, or not: see _flush_coalesced); on failure,
+        the connection's epitaph and the error to raise, for the caller to apply under the lock."""
         timeout, total = _limit(write_timeout if write_timeout is not None else self.write_timeout, deadline)
         try:
             self.sock.settimeout(timeout)
             self.sock.sendall(out)
         except (TimeoutError, ssl.SSLWantWriteError, BlockingIOError):
-            self._die(f"stalled sending for more than {timeout} s")
+            error: BaseException
             if total:
-                raise TotalTimeout(f"total deadline passed sending to {self.origin}") from None
-            raise WriteTimeout(f"sending to {self.origin} stalled for more than {timeout} s") from None
+                error = TotalTimeout(f"total deadline passed sending to {self.origin}")
+            else:
+                error = WriteTimeout(f"sending to {self.origin} stalled for more than {timeout} s")
+            return f"stalled sending for more than {timeout} s", error
         except OSError as exc:
-            self._die(f"failed: {exc}")
-            raise WriteError(f"sending to {self.origin} failed: {getattr(exc, 'strerror', None) or exc}") from exc
+            error = WriteError(f"sending to {self.origin} failed: {getattr(exc, 'strerror', None) or exc}")
+            error.__cause__ = exc
+            return f"failed: {exc}", error
+        return None
+
+    def _close_socket(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
 
     def _die(self, reason: str) -> None:
         if self.alive:
             self.alive = False
             self.core.lost(reason)
             self._wake_all()
-            try:
-                self.sock.close()
-            except OSError:
-                pass
+            if self._writing:
+                self._close_later = True  # the writer may be sending on it right now
+            else:
+                self._close_socket()
 
     def _read_once(self) -> bool:
         """Read what is there (never blocking, up to :data:`_BATCH` bytes: one feed for many TLS
@@ -138,11 +201,14 @@ class SyncH2Connection:
         core = self.core
         size = 0
         eof: str | None = None
-        sock.settimeout(0.0)
         # Decrypted straight into the frame reader's buffer, one TLS record per call (a bytes
         # object per record, or a scratch buffer copied into the reader, cost a fifth more CPU
         # on 64 MiB), all committed at once.
-        with core.read_into(_BATCH) as room:
+        with self._io, core.read_into(_BATCH) as room:
+            try:
+                sock.settimeout(0.0)
+            except OSError:
+                pass  # closed meanwhile: the read says so
             while size < _BATCH:
                 try:
                     n = sock.recv_into(room[size:])
@@ -183,10 +249,20 @@ class SyncH2Connection:
             self.on_free(self)
         return True
 
+    def _pending(self) -> bool:
+        """Whether TLS holds decrypted bytes not read yet (asked with ``_io`` held)."""
+        sock = self.sock
+        assert isinstance(sock, ssl.SSLSocket)
+        with self._io:
+            try:
+                return sock.pending() > 0
+            except (OSError, ValueError):
+                return True  # closed meanwhile: the read says so
+
     def _readable(self, timeout: float | None) -> bool:
         """Wait (without the lock) until the socket has something to read."""
         sock = self.sock
-        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        if isinstance(sock, ssl.SSLSocket) and self._pending():
             return True
         self.cond.release()
         try:
@@ -298,7 +374,7 @@ class SyncH2Connection:
 
     def _readable_now(self) -> bool:
         sock = self.sock
-        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        if isinstance(sock, ssl.SSLSocket) and self._pending():
             return True
         try:
             if self._poller is not None:
@@ -334,7 +410,7 @@ class SyncH2Connection:
             self.requests += 1
             handle = SyncH2Stream(self, stream)
             try:
-                self._flush(write_timeout, deadline)
+                self._flush_coalesced(write_timeout, deadline)
             except BaseException:
                 handle.finish()
                 raise
