@@ -30,9 +30,16 @@ Face = Callable[..., Driver]
 pytestmark = pytest.mark.timeout(60)
 
 
-def _timed(driver: Driver, calls: list[tuple[str, float]]) -> list[tuple[object, float]]:
+def _timed(
+    driver: Driver, calls: list[tuple[str, float]], gate: Callable[[], bool] | None = None
+) -> list[tuple[object, float]]:
     """GET each (url, read timeout) at once (threads, or tasks), started in this order 0.05 s
-    apart; per call its result (or exception) and the seconds it took."""
+    apart (the last one only once ``gate()`` holds, if given); per call its result (or
+    exception) and the seconds it took."""
+
+    def opened() -> bool:
+        return gate is None or gate()
+
     if isinstance(driver, AsyncDriver):
         client = driver.client
 
@@ -46,7 +53,12 @@ def _timed(driver: Driver, calls: list[tuple[str, float]]) -> list[tuple[object,
 
         async def go() -> list[tuple[object, float]]:
             tasks = []
-            for url, read in calls:
+            for i, (url, read) in enumerate(calls):
+                if i == len(calls) - 1:
+                    for _ in range(1000):
+                        if opened():
+                            break
+                        await asyncio.sleep(0.01)
                 tasks.append(asyncio.ensure_future(one(url, read)))
                 await asyncio.sleep(0.05)
             return list(await asyncio.gather(*tasks))
@@ -65,6 +77,11 @@ def _timed(driver: Driver, calls: list[tuple[str, float]]) -> list[tuple[object,
 
     threads = []
     for i, (url, read) in enumerate(calls):
+        if i == len(calls) - 1:
+            for _ in range(1000):
+                if opened():
+                    break
+                time.sleep(0.01)
         threads.append(threading.Thread(target=run, args=(i, url, read)))
         threads[-1].start()
         time.sleep(0.05)
@@ -108,10 +125,12 @@ def test_a_dropped_connection_fails_every_waiting_thread(face: Face, hostile: H2
     driver = _h2c(face)
     driver.get(hostile.url("/ok"))
     calls = [(hostile.url("/hold"), 8.0)] * 4 + [(hostile.url("/drop-later"), 8.0)]
-    results = _timed(driver, calls)
-    for result, took in results:
+    # The drop comes once the four streams are open (a request sent after it would go on a
+    # new connection, where /hold is never answered either: its own read timeout, rightly).
+    results = _timed(driver, calls, gate=lambda: hostile.paths.count("/hold") == 4)
+    for i, (result, took) in enumerate(results):
         # Each fails with the connection (not its read timeout: 8 s), reader or parked.
-        assert isinstance(result, RequestError) and not isinstance(result, ReadTimeout), result
+        assert isinstance(result, RequestError) and not isinstance(result, ReadTimeout), (i, result)
         assert took < 6.0
     assert driver.get(hostile.url("/ok")).content == b"ok"  # a new connection serves the next
 
