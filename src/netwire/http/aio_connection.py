@@ -23,6 +23,7 @@ import select
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
@@ -86,9 +87,15 @@ class AsyncConnection(asyncio.Protocol):
     def __init__(self, origin: Origin, limits: ParserLimits = DEFAULT_LIMITS) -> None:
         self.origin = origin
         self.limits = limits
-        self.loop = asyncio.get_running_loop()
+        self.loop = loop = asyncio.get_running_loop()
+        # The loop's clock, read on every request (arm, data arriving during a read timeout): on
+        # asyncio's own loop ``loop.time()`` is a Python method returning ``time.monotonic()``;
+        # call the C function itself. Any other loop (uvloop) keeps its own clock: its timers use it.
+        self._now: Callable[[], float] = time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time
         self.transport: Any = None
-        self._poller: Any = None
+        #: A poll object on the socket (made by the first :meth:`peer_still_there`): the pool
+        #: polls it itself on every checkout, without a call into this class.
+        self.poller: Any = None
         self.alive = False
         self.requests = 0
         self.idle_since = 0.0
@@ -153,9 +160,9 @@ class AsyncConnection(asyncio.Protocol):
                     self._waiter = self._want = self._span = None  # the wait is over: nothing to undo
                     waiter.set_result(True)
                 elif self._span is not None:
-                    self._want = self.loop.time() + self._span
+                    self._want = self._now() + self._span
         elif self._span is not None and self._waiter is not None:
-            self._want = self.loop.time() + self._span
+            self._want = self._now() + self._span
 
     def _absorb(self, events: list[Any]) -> None:
         for event in events:
@@ -184,13 +191,13 @@ class AsyncConnection(asyncio.Protocol):
         """
         if not _HAVE_POLL:
             return self.alive
-        poller = self._poller
+        poller = self.poller
         try:
             if poller is None:
                 sock = self.transport.get_extra_info("socket")
                 if sock is None:
                     return self.alive
-                poller = self._poller = select.poll()
+                poller = self.poller = select.poll()
                 poller.register(sock.fileno(), select.POLLIN)
             if poller.poll(0):
                 self.alive = False
@@ -347,7 +354,7 @@ class AsyncConnection(asyncio.Protocol):
             self._reading_paused = False
             self.transport.resume_reading()
         if timeout is not None:
-            want = self.loop.time() + timeout
+            want = self._now() + timeout
             self._want = want
             self._span = timeout if extend else None
             if self._timer is None or self._timer_at > want:
@@ -365,7 +372,7 @@ class AsyncConnection(asyncio.Protocol):
         waiter = self._waiter
         if want is None or waiter is None or waiter.done():
             return
-        if self.loop.time() >= want - _EARLY:
+        if self._now() >= want - _EARLY:
             self._waiter = self._want = self._span = None
             waiter.set_result(False)
         else:

@@ -89,10 +89,12 @@ class AsyncConnectionPool(WaitingLine[AsyncConnection, _TaskWaiter]):
         expiry = self._state.expiry  # PoolState.fresh, inline: this runs on every request
         while idle:
             conn = idle.pop()
+            # conn.peer_still_there(), its poll(0) inline once the connection has its poll object.
+            poller = conn.poller
             if (
                 conn.alive
                 and (expiry is None or time.monotonic() - conn.idle_since <= expiry)
-                and conn.peer_still_there()
+                and (conn.peer_still_there() if poller is None else not poller.poll(0))
             ):
                 self.requests_reused += 1
                 return conn
