@@ -75,6 +75,8 @@ SALVAGE_LIMIT = HIGH_WATER
 
 
 _HAVE_POLL = hasattr(select, "poll")
+# The future type asyncio's own loop makes (a module global: tests count what it makes).
+_Future = asyncio.Future
 
 
 class AsyncConnection(asyncio.Protocol):
@@ -92,6 +94,7 @@ class AsyncConnection(asyncio.Protocol):
         # asyncio's own loop ``loop.time()`` is a Python method returning ``time.monotonic()``;
         # call the C function itself. Any other loop (uvloop) keeps its own clock: its timers use it.
         self._now: Callable[[], float] = time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time
+        self._stock = type(loop).create_future is asyncio.BaseEventLoop.create_future
         self.transport: Any = None
         #: A poll object on the socket (made by the first :meth:`peer_still_there`): the pool
         #: polls it itself on every checkout, without a call into this class.
@@ -108,7 +111,6 @@ class AsyncConnection(asyncio.Protocol):
         self.done = False
         self.trailers: list[tuple[str, str]] = []
         self.error: BaseException | None = None
-        self.interim: list[Informational] = []
         self.got_continue = False
         self._waiter: asyncio.Future[bool] | None = None
         # Deadline of the current wait (loop time) and, for a read timeout, its length: data
@@ -175,10 +177,8 @@ class AsyncConnection(asyncio.Protocol):
             elif kind is EndOfMessage:
                 self.done = True
                 self.trailers = event.trailers
-            elif kind is Informational:
-                if event.status == 100:
-                    self.got_continue = True
-                self.interim.append(event)
+            elif kind is Informational and event.status == 100:
+                self.got_continue = True  # other 1xx heads are skipped: the final one matters
         if self.buffered > HIGH_WATER and not self.done and not self._reading_paused:
             self._reading_paused = True
             self.transport.pause_reading()
@@ -289,12 +289,12 @@ class AsyncConnection(asyncio.Protocol):
         self.parser = parser
         self.until_done = until_done
         self.head = None
-        self.chunks = []
-        self.buffered = 0
+        if self.chunks:  # left by an exchange given up mid-body (a finished one took them)
+            self.chunks = []
+            self.buffered = 0
         self.done = False
-        self.trailers = []
+        # ``trailers`` is not reset: only read once ``done``, when this response's end set it.
         self.error = None
-        self.interim = []
         self.got_continue = False
 
     def finish(self) -> bool:
@@ -348,7 +348,8 @@ class AsyncConnection(asyncio.Protocol):
         A caller cancelled while awaiting it leaves a cancelled future, which nothing resolves;
         it gives the connection up (it is mid-exchange), as after any cancellation.
         """
-        fut: asyncio.Future[bool] = self.loop.create_future()
+        # On asyncio's own loop, its create_future (a Python method) inline: the future made in C.
+        fut: asyncio.Future[bool] = _Future(loop=self.loop) if self._stock else self.loop.create_future()
         self._waiter = fut
         if self._reading_paused:
             self._reading_paused = False
@@ -380,7 +381,7 @@ class AsyncConnection(asyncio.Protocol):
             self._timer_at = want
 
     async def wait_head(self, read_timeout: float | None, deadline: float | None) -> ResponseHead:
-        """Wait for the final response head (1xx heads are kept in ``interim``)."""
+        """Wait for the final response head (past any 1xx heads)."""
         while True:
             head = self.head
             if head is not None:
