@@ -234,12 +234,33 @@ class AsyncResponse(Response):
         request: Request | None = None,
         url: URL | None = None,
     ) -> None:
-        # Keywords spelled out (no **kwargs): no dict packed and unpacked on every response.
         # ``stream`` (the body), as Response's keyword: ``Exchanging.response`` passes it along,
         # with no ``functools.partial`` made per request to bind it.
-        super().__init__(
-            status, reason=reason, http_version=http_version, headers=headers, stream=stream, request=request, url=url
-        )
+        if request is None or headers is None:  # made by hand: Response's defaults
+            super().__init__(
+                status, reason=reason, http_version=http_version, headers=headers, stream=stream, request=request,
+                url=url,
+            )
+        else:
+            # What Response.__init__ sets (no decoder: this class decodes), set here: a response is
+            # made on every request, and this saves a frame, a super() and the defaults' tests.
+            # tests/aio/test_async_response_api.py checks that every slot of Response is set.
+            self.status = status
+            self.reason = reason
+            self.http_version = http_version
+            self.headers = headers
+            self.request = request
+            self.url = request.url if url is None else url
+            self.history = []
+            self.elapsed = 0.0
+            self.attempts = 1
+            self.extensions = {}
+            self._content = None
+            self._encoding = None
+            self.raw = self._stream = stream
+            self.closed = False
+            self._eof = False
+            self._failed = None
         self._abody = stream
         self._adecoder = decoder
         self._sink: BodySink | None = None
