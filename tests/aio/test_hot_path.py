@@ -158,3 +158,18 @@ def test_a_head_wait_times_out_as_a_read_timeout(fault_server: Any) -> None:
             assert client.pool.open_count() == 0  # the connection was given up, not pooled
 
     asyncio.run(main())
+
+
+def test_a_returned_connection_beyond_max_idle_per_host_is_closed(aio_nginx: Any) -> None:
+    # The release's inline idle keeping (nobody waiting) applies max_idle_per_host as PoolState does.
+    url = aio_nginx.url("/small")
+    limits = netwire.Limits(max_connections=CONCURRENT, max_connections_per_host=CONCURRENT, max_idle_per_host=2)
+
+    async def main() -> None:
+        async with AsyncClient(limits=limits) as client:
+            responses = await asyncio.gather(*(client.get(url) for _ in range(CONCURRENT)))
+            assert all(r.content == b"s" * 128 for r in responses)
+            assert client.pool.connections_opened == CONCURRENT
+            assert client.pool.idle_count() == 2 and client.pool.open_count() == 2
+
+    asyncio.run(main())

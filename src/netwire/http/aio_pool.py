@@ -195,18 +195,26 @@ class AsyncConnectionPool(WaitingLine[AsyncConnection, _TaskWaiter]):
         """Take ``conn`` back: reuse it if ``reusable`` (and alive), else close it."""
         key = conn.pool_key
         if reusable and conn.alive and not self._closed:
-            if self._waiters:
+            if not self._waiters:
+                # The usual return (nobody waiting): PoolState.put_idle, inline (as the sync pool's).
+                idle = self._idle.get(key)
+                if idle is None:
+                    idle = self._idle[key] = []
+                if len(idle) < self._state.max_idle:
+                    conn.idle_since = time.monotonic()
+                    idle.append(conn)
+                    return
+            else:
                 for waiter in self._waiters:
                     if waiter.key == key and not waiter.fut.done():
                         self._waiters.remove(waiter)
                         waiter.fut.set_result(conn)
                         return
-            if self._state.put_idle(key, conn, time.monotonic()):
-                if self._waiters:
+                if self._state.put_idle(key, conn, time.monotonic()):
                     # Someone waits for another key at the total limit: this idle one can go.
                     self._serve_waiters()
-                return
-        conn.close()
+                    return
+        conn.close()  # not reusable, or max_idle_per_host reached
         self._forget(key)
 
     def discard(self, conn: AsyncConnection) -> None:
