@@ -70,6 +70,7 @@ def test_a_pooled_get_wakes_its_task_once_and_asks_no_loop(aio_nginx: Any, monke
         loop.close()
 
 
+@pytest.mark.skipif(netwire.__compiled__, reason="compiled functions make no profile events")
 def test_a_pooled_get_calls_no_python_helper_it_can_do_inline(aio_nginx: Any) -> None:
     """On asyncio's own loop, the per-request path of a pooled GET calls none of these Python
     functions (each a frame per request): the loop's ``create_future`` and ``time`` (the C
