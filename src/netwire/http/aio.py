@@ -125,19 +125,18 @@ class _AsyncBody:
         conn = self._conn
         if conn is None:
             return b""
-        # conn.take() and _end(), inline: every request that reads its body whole ends here.
-        chunks = conn.chunks
-        if not chunks:
-            data = b""
-        elif len(chunks) == 1:
-            data = chunks[0]
+        # conn.take() and _end(), inline: every request that reads its body whole ends here. (Not
+        # on an HTTP/2 stream, whose take() makes bytes of its pieces, nor when reading paused.)
+        if type(conn) is AsyncConnection and not conn._reading_paused:
+            chunks = conn.chunks
+            if not chunks:
+                data = b""
+            else:
+                data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                conn.chunks = []
+                conn.buffered = 0
         else:
-            data = b"".join(chunks)
-        if conn._reading_paused:
-            conn.take()  # lets reading resume
-        else:
-            conn.chunks = []
-            conn.buffered = 0
+            data = conn.take() if conn.chunks else b""
         self._conn = None
         self.trailers = conn.trailers
         self._release(conn, conn.finish())
