@@ -1,7 +1,9 @@
 """Async HTTP under concurrency: 20 connections, 30,000 GETs of a 128-byte file from nginx.
 
 netwire.AsyncClient against aiohttp, httpx.AsyncClient and pycurl's multi interface (C, no event
-loop: the ceiling), on asyncio's own loop and on uvloop. Each client runs 20 tasks that loop over
+loop: the ceiling), on asyncio's own loop and on uvloop; beside them the loop's own floor: a bare
+``asyncio.Protocol`` sending a fixed request and counting the bytes of the answer (no parsing, no
+pool, no policy): what any client on that loop pays at least. Each client runs 20 tasks that loop over
 GETs on a pool of 20 connections; the figure is requests per second over the whole run, and the
 client process's CPU time per request (less sensitive to a busy machine than wall time).
 With ``--instructions`` (valgrind), the user-space instructions per GET too: a round of 20
@@ -98,6 +100,60 @@ async def _httpx(url: str, n: int) -> tuple[float, float]:
         return await _workers(n, one)
 
 
+class _Bare(asyncio.Protocol):
+    """The floor: one fixed GET at a time, the answer's end found by its length (a 128-byte
+    body after a head), no parsing."""
+
+    def __init__(self, request: bytes) -> None:
+        self.request = request
+        self.buf = bytearray()
+        self.transport: Any = None
+        self.fut: asyncio.Future[int] | None = None
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        buf = self.buf
+        buf += data
+        end = buf.find(b"\r\n\r\n")
+        if end >= 0 and len(buf) >= end + 4 + 128 and self.fut is not None:
+            self.fut.set_result(len(buf) - end - 4)
+
+    def get(self) -> asyncio.Future[int]:
+        self.buf = bytearray()
+        self.fut = fut = asyncio.get_running_loop().create_future()
+        self.transport.write(self.request)
+        return fut
+
+
+async def bare_get(url: str) -> tuple[Callable[[], Awaitable[int]], list[_Bare]]:
+    """``one()`` GETs ``url`` on one of CONCURRENCY bare connections; and the connections."""
+    host, _, port = url.split("/")[2].partition(":")
+    request = f"GET /{url.split('/', 3)[3]} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: */*\r\n\r\n".encode()
+    loop = asyncio.get_running_loop()
+    conns = [(await loop.create_connection(lambda: _Bare(request), host, int(port)))[1] for _ in range(CONCURRENCY)]
+    idle = list(conns)
+
+    async def one() -> int:
+        conn = idle.pop()
+        try:
+            return await conn.get()
+        finally:
+            idle.append(conn)
+
+    return one, conns
+
+
+async def _floor(url: str, n: int) -> tuple[float, float]:
+    one, conns = await bare_get(url)
+    try:
+        return await _workers(n, one)
+    finally:
+        for conn in conns:
+            conn.transport.close()
+
+
 def _pycurl(url: str, n: int) -> tuple[float, float]:
     import pycurl
 
@@ -159,7 +215,10 @@ if {loop!r} == "uvloop":
 else:
     loop = asyncio.new_event_loop()
 asyncio.set_event_loop(loop)
-if {client!r} == "aiohttp":
+if {client!r} == "floor":
+    from bench_aio import bare_get
+    one, _ = loop.run_until_complete(bare_get(URL))
+elif {client!r} == "aiohttp":
     import aiohttp
     async def _open():
         c = aiohttp.TCPConnector(limit={n}, limit_per_host={n})
@@ -217,13 +276,16 @@ def run(args: argparse.Namespace) -> list[Row]:
                 clients.append(("aiohttp", lambda: _aiohttp(url, n)))
             if _have("httpx"):
                 clients.append((f"httpx.AsyncClient ({n_httpx:,} GETs)", lambda: _httpx(url, n_httpx)))
+            clients.append(("bare asyncio.Protocol (floor)", lambda: _floor(url, n)))
             for name, make in clients:
                 rate, cpu = _on(loop, make())
                 print(f"   {loop:8} {name:28} {rate:10.0f} req/s {cpu:8.1f} us CPU/req", file=sys.stderr)
                 rows.append({"group": group, "name": name, "value": rate, "unit": "req/s", "higher": True})
                 rows.append({"group": cpu_group, "name": name, "value": cpu, "unit": "us", "higher": False})
             if getattr(args, "instructions", False) and instructions.available():
-                for name, which in (("netwire.AsyncClient", "netwire"), ("aiohttp", "aiohttp")):
+                for name, which in (
+                    ("netwire.AsyncClient", "netwire"), ("aiohttp", "aiohttp"), ("bare asyncio.Protocol (floor)", "floor"),
+                ):
                     if which == "aiohttp" and not _have("aiohttp"):
                         continue
                     ir = instructions_per_get(url, loop, which)

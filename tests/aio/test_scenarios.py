@@ -260,6 +260,20 @@ def test_chunked_body_with_trailers(face: Make, fault_server: Any) -> None:
     assert b"".join(chunks) == b"hello world" and r.trailers["x-checksum"] == "abc"
 
 
+def test_trailers_belong_to_their_own_response_on_a_reused_connection(face: Make, fault_server: Any) -> None:
+    # The async connection keeps a response's trailers until the next one ends: a response
+    # without trailers on the same connection must not show the previous one's.
+    chunked = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"5\r\nhello\r\n0\r\nX-Checksum: abc\r\n\r\n")
+    srv = fault_server([ReadRequest(), Send(chunked), ReadRequest(), Send(response(b"plain"))])
+    c = face()
+    first = c.get(srv.url("/a"))
+    assert first.content == b"hello" and first.trailers["x-checksum"] == "abc"
+    second = c.get(srv.url("/b"))
+    assert second.content == b"plain" and len(second.trailers) == 0
+    assert srv.connections == 1
+
+
 def test_interim_responses_are_skipped(face: Make, fault_server: Any) -> None:
     raw = b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n" + response(b"final")
     srv = fault_server([ReadRequest(), Send(raw)])

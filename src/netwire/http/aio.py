@@ -28,7 +28,6 @@ from collections.abc import (
 )
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from functools import partial
 from threading import get_ident
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack, cast
 
@@ -126,8 +125,18 @@ class _AsyncBody:
         conn = self._conn
         if conn is None:
             return b""
-        data = conn.take() if conn.chunks else b""
-        # _end(), inline (every request that reads its body whole ends here).
+        # conn.take() and _end(), inline: every request that reads its body whole ends here. (Not
+        # on an HTTP/2 stream, whose take() makes bytes of its pieces, nor when reading paused.)
+        if type(conn) is AsyncConnection and not conn._reading_paused:
+            chunks = conn.chunks
+            if not chunks:
+                data = b""
+            else:
+                data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                conn.chunks = []
+                conn.buffered = 0
+        else:
+            data = conn.take() if conn.chunks else b""
         self._conn = None
         self.trailers = conn.trailers
         self._release(conn, conn.finish())
@@ -216,7 +225,7 @@ class AsyncResponse(Response):
         self,
         status: int,
         *,
-        body: _AsyncBody,
+        stream: _AsyncBody,
         decoder: Decoder | None = None,
         reason: str = "",
         http_version: str = "1.1",
@@ -224,11 +233,34 @@ class AsyncResponse(Response):
         request: Request | None = None,
         url: URL | None = None,
     ) -> None:
-        # Keywords spelled out (no **kwargs): no dict packed and unpacked on every response.
-        super().__init__(
-            status, reason=reason, http_version=http_version, headers=headers, stream=body, request=request, url=url
-        )
-        self._abody = body
+        # ``stream`` (the body), as Response's keyword: ``Exchanging.response`` passes it along,
+        # with no ``functools.partial`` made per request to bind it.
+        if request is None or headers is None:  # made by hand: Response's defaults
+            super().__init__(
+                status, reason=reason, http_version=http_version, headers=headers, stream=stream, request=request,
+                url=url,
+            )
+        else:
+            # What Response.__init__ sets (no decoder: this class decodes), set here: a response is
+            # made on every request, and this saves a frame, a super() and the defaults' tests.
+            # tests/aio/test_async_response_api.py checks that every slot of Response is set.
+            self.status = status
+            self.reason = reason
+            self.http_version = http_version
+            self.headers = headers
+            self.request = request
+            self.url = request.url if url is None else url
+            self.history = []
+            self.elapsed = 0.0
+            self.attempts = 1
+            self.extensions = {}
+            self._content = None
+            self._encoding = None
+            self.raw = self._stream = stream
+            self.closed = False
+            self._eof = False
+            self._failed = None
+        self._abody = stream
         self._adecoder = decoder
         self._sink: BodySink | None = None
 
@@ -498,7 +530,7 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
         if done is None:
             response: AsyncResponse = await self._drive(lane.flow())
             return response
-        answer = cast(AsyncResponse, done)
+        answer: AsyncResponse = done  # type: ignore[assignment]  # this driver's (no cast(): a call)
         if not stream and not answer._read_now():
             await answer.aread()  # to its end, or failed: closed either way
         return answer
@@ -654,7 +686,7 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
     def _response_from_cache(self, request: Request, entry: CacheEntry, headers: Headers, body: bytes) -> AsyncResponse:
         return AsyncResponse(
             entry.status,
-            body=_StoredBody(body),
+            stream=_StoredBody(body),
             decoder=decoder_for(self, entry.facts.encoding, request.method),
             reason=entry.reason,
             http_version=entry.http_version,
@@ -729,7 +761,10 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
             conn.start(parser, whole)
             try:
                 if request.content is None and not conn.write_paused:
-                    conn.write(head)
+                    transport = conn.transport  # conn.write(head), inline (its checks first)
+                    if not conn.alive or transport.is_closing():
+                        conn.write(head)  # raises the WriteError
+                    transport.write(head)
                     response_head = None
                 else:
                     response_head = await self._send_body(conn, head, request, t, deadline)
@@ -754,7 +789,7 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
         assert response_head is not None
         conn.requests += 1
         release = pool.release if x.trace is None else x.traced(response_head, pool.release, parser)
-        return x.response(partial(AsyncResponse, body=_AsyncBody(conn, release, t.read, deadline)), response_head)
+        return x.response(AsyncResponse, response_head, _AsyncBody(conn, release, t.read, deadline))
 
     # -- HTTP/2 (http2=True): the same exchange on a multiplexed stream --------------------------------
 
@@ -788,7 +823,7 @@ class AsyncClient(BaseClient, Verbs[Coroutine[Any, Any, AsyncResponse]]):
         # The stream has the reading interface of an HTTP/1.1 connection (AsyncH2Stream's docstring).
         release = _h2_released if x.trace is None else x.traced(response_head, _h2_released, None)
         body = _AsyncBody(handle, release, x.timeout.read, x.deadline)  # type: ignore[arg-type]
-        return x.response(partial(AsyncResponse, body=body), response_head)
+        return x.response(AsyncResponse, response_head, body)
 
     @staticmethod
     async def _h2_body(handle: AsyncH2Stream, content: Any, t: Timeout, deadline: float | None) -> None:

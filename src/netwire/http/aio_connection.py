@@ -23,6 +23,7 @@ import select
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
@@ -74,6 +75,8 @@ SALVAGE_LIMIT = HIGH_WATER
 
 
 _HAVE_POLL = hasattr(select, "poll")
+# The future type asyncio's own loop makes (a module global: tests count what it makes).
+_Future = asyncio.Future
 
 
 class AsyncConnection(asyncio.Protocol):
@@ -86,9 +89,16 @@ class AsyncConnection(asyncio.Protocol):
     def __init__(self, origin: Origin, limits: ParserLimits = DEFAULT_LIMITS) -> None:
         self.origin = origin
         self.limits = limits
-        self.loop = asyncio.get_running_loop()
+        self.loop = loop = asyncio.get_running_loop()
+        # The loop's clock, read on every request (arm, data arriving during a read timeout): on
+        # asyncio's own loop ``loop.time()`` is a Python method returning ``time.monotonic()``;
+        # call the C function itself. Any other loop (uvloop) keeps its own clock: its timers use it.
+        self._now: Callable[[], float] = time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time
+        self._stock = type(loop).create_future is asyncio.BaseEventLoop.create_future
         self.transport: Any = None
-        self._poller: Any = None
+        #: A poll object on the socket (made by the first :meth:`peer_still_there`): the pool
+        #: polls it itself on every checkout, without a call into this class.
+        self.poller: Any = None
         self.alive = False
         self.requests = 0
         self.idle_since = 0.0
@@ -101,7 +111,6 @@ class AsyncConnection(asyncio.Protocol):
         self.done = False
         self.trailers: list[tuple[str, str]] = []
         self.error: BaseException | None = None
-        self.interim: list[Informational] = []
         self.got_continue = False
         self._waiter: asyncio.Future[bool] | None = None
         # Deadline of the current wait (loop time) and, for a read timeout, its length: data
@@ -153,9 +162,9 @@ class AsyncConnection(asyncio.Protocol):
                     self._waiter = self._want = self._span = None  # the wait is over: nothing to undo
                     waiter.set_result(True)
                 elif self._span is not None:
-                    self._want = self.loop.time() + self._span
+                    self._want = self._now() + self._span
         elif self._span is not None and self._waiter is not None:
-            self._want = self.loop.time() + self._span
+            self._want = self._now() + self._span
 
     def _absorb(self, events: list[Any]) -> None:
         for event in events:
@@ -168,10 +177,8 @@ class AsyncConnection(asyncio.Protocol):
             elif kind is EndOfMessage:
                 self.done = True
                 self.trailers = event.trailers
-            elif kind is Informational:
-                if event.status == 100:
-                    self.got_continue = True
-                self.interim.append(event)
+            elif kind is Informational and event.status == 100:
+                self.got_continue = True  # other 1xx heads are skipped: the final one matters
         if self.buffered > HIGH_WATER and not self.done and not self._reading_paused:
             self._reading_paused = True
             self.transport.pause_reading()
@@ -184,13 +191,13 @@ class AsyncConnection(asyncio.Protocol):
         """
         if not _HAVE_POLL:
             return self.alive
-        poller = self._poller
+        poller = self.poller
         try:
             if poller is None:
                 sock = self.transport.get_extra_info("socket")
                 if sock is None:
                     return self.alive
-                poller = self._poller = select.poll()
+                poller = self.poller = select.poll()
                 poller.register(sock.fileno(), select.POLLIN)
             if poller.poll(0):
                 self.alive = False
@@ -282,12 +289,12 @@ class AsyncConnection(asyncio.Protocol):
         self.parser = parser
         self.until_done = until_done
         self.head = None
-        self.chunks = []
-        self.buffered = 0
+        if self.chunks:  # left by an exchange given up mid-body (a finished one took them)
+            self.chunks = []
+            self.buffered = 0
         self.done = False
-        self.trailers = []
+        # ``trailers`` is not reset: only read once ``done``, when this response's end set it.
         self.error = None
-        self.interim = []
         self.got_continue = False
 
     def finish(self) -> bool:
@@ -341,13 +348,14 @@ class AsyncConnection(asyncio.Protocol):
         A caller cancelled while awaiting it leaves a cancelled future, which nothing resolves;
         it gives the connection up (it is mid-exchange), as after any cancellation.
         """
-        fut: asyncio.Future[bool] = self.loop.create_future()
+        # On asyncio's own loop, its create_future (a Python method) inline: the future made in C.
+        fut: asyncio.Future[bool] = _Future(loop=self.loop) if self._stock else self.loop.create_future()
         self._waiter = fut
         if self._reading_paused:
             self._reading_paused = False
             self.transport.resume_reading()
         if timeout is not None:
-            want = self.loop.time() + timeout
+            want = self._now() + timeout
             self._want = want
             self._span = timeout if extend else None
             if self._timer is None or self._timer_at > want:
@@ -365,7 +373,7 @@ class AsyncConnection(asyncio.Protocol):
         waiter = self._waiter
         if want is None or waiter is None or waiter.done():
             return
-        if self.loop.time() >= want - _EARLY:
+        if self._now() >= want - _EARLY:
             self._waiter = self._want = self._span = None
             waiter.set_result(False)
         else:
@@ -373,7 +381,7 @@ class AsyncConnection(asyncio.Protocol):
             self._timer_at = want
 
     async def wait_head(self, read_timeout: float | None, deadline: float | None) -> ResponseHead:
-        """Wait for the final response head (1xx heads are kept in ``interim``)."""
+        """Wait for the final response head (past any 1xx heads)."""
         while True:
             head = self.head
             if head is not None:

@@ -89,10 +89,12 @@ class AsyncConnectionPool(WaitingLine[AsyncConnection, _TaskWaiter]):
         expiry = self._state.expiry  # PoolState.fresh, inline: this runs on every request
         while idle:
             conn = idle.pop()
+            # conn.peer_still_there(), its poll(0) inline once the connection has its poll object.
+            poller = conn.poller
             if (
                 conn.alive
                 and (expiry is None or time.monotonic() - conn.idle_since <= expiry)
-                and conn.peer_still_there()
+                and (conn.peer_still_there() if poller is None else not poller.poll(0))
             ):
                 self.requests_reused += 1
                 return conn
@@ -193,18 +195,26 @@ class AsyncConnectionPool(WaitingLine[AsyncConnection, _TaskWaiter]):
         """Take ``conn`` back: reuse it if ``reusable`` (and alive), else close it."""
         key = conn.pool_key
         if reusable and conn.alive and not self._closed:
-            if self._waiters:
+            if not self._waiters:
+                # The usual return (nobody waiting): PoolState.put_idle, inline (as the sync pool's).
+                idle = self._idle.get(key)
+                if idle is None:
+                    idle = self._idle[key] = []
+                if len(idle) < self._state.max_idle:
+                    conn.idle_since = time.monotonic()
+                    idle.append(conn)
+                    return
+            else:
                 for waiter in self._waiters:
                     if waiter.key == key and not waiter.fut.done():
                         self._waiters.remove(waiter)
                         waiter.fut.set_result(conn)
                         return
-            if self._state.put_idle(key, conn, time.monotonic()):
-                if self._waiters:
+                if self._state.put_idle(key, conn, time.monotonic()):
                     # Someone waits for another key at the total limit: this idle one can go.
                     self._serve_waiters()
-                return
-        conn.close()
+                    return
+        conn.close()  # not reusable, or max_idle_per_host reached
         self._forget(key)
 
     def discard(self, conn: AsyncConnection) -> None:
