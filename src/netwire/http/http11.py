@@ -377,6 +377,7 @@ class ResponseParser:
     __slots__ = (
         "_blank_lines",
         "_buf",
+        "_common_keep_alive",
         "_content_length",
         "_informational",
         "_limits",
@@ -402,6 +403,7 @@ class ResponseParser:
         self._scan_from = 0
         self._remaining = 0
         self._content_length: int | None = None
+        self._common_keep_alive = False  # _common_length's second answer
         self._received_body = 0
         self._informational = 0
         self.head: ResponseHead | None = None
@@ -563,19 +565,48 @@ class ResponseParser:
         status = int(code)
         if status < 200:
             return False  # interim responses and 101: rare, the full path handles them
-        start = m.start(4) - 2  # the CRLF ending the status line
-        raw = data[start : end - 2].decode("latin-1")
+        raw = data[m.start(4) - 2 : end - 2].decode("latin-1")  # from the CRLF ending the status line
         lines = raw.count("\r\n")
         # The regex let LF and NUL through in values (see _FAST_HEAD): a bare LF is one more "\n"
         # than there are CRLFs.
         if lines - 1 > limits.max_header_count or raw.count("\n") != lines or "\0" in raw:
             return False
-        reason_text = "" if reason is None else reason.decode("latin-1")
-        if "\n" in reason_text or "\0" in reason_text:  # (on str: ``in`` on bytes first tries an int)
-            return False
+        if reason is None:
+            reason_text = ""
+        else:
+            reason_text = reason.decode("latin-1")
+            if "\n" in reason_text or "\0" in reason_text:  # (on str: ``in`` on bytes first tries an int)
+                return False
         low = raw.lower()  # length-preserving on Latin-1 text, so indices match ``raw``
-        head = ResponseHead._lazy(status, reason_text, "1.0" if minor == b"0" else "1.1", raw, low)
-        if not self._common_length(head, raw, low, events):
+        # ResponseHead._lazy, inline (one call less on every response).
+        head = ResponseHead.__new__(ResponseHead)
+        head.raw_fields = raw
+        head.raw_lower = low
+        head.status = status
+        head.reason = reason_text
+        head.http_version = version = "1.0" if minor == b"0" else "1.1"
+        length = self._common_length(status, version, raw, low)
+        if length >= 0:
+            # The usual framing (see _common_length), applied here: no value lists, no _frame.
+            self._content_length = self._remaining = length
+            self.keep_alive = head.keep_alive = self._common_keep_alive
+            self.head = head
+            events.append(head)
+            n = len(data) - end
+            if n == length:
+                # The usual small response: its whole body came in the same read.
+                self._received_body = n
+                self._remaining = 0
+                self._state = _S_DONE
+                if n:
+                    events.append(Data(data[end:] if type(data) is bytes else bytes(data[end:])))
+                events.append(EndOfMessage())
+                return True
+            self._state = _S_LENGTH if length else _S_DONE
+            if not length:
+                events.append(EndOfMessage())
+        else:
+            head.keep_alive = False
             content_length = _raw_values(raw, low, "\r\ncontent-length:")
             transfer_encoding = _raw_values(raw, low, "\r\ntransfer-encoding:")
             connection = _raw_values(raw, low, "\r\nconnection:") or None
@@ -591,7 +622,7 @@ class ResponseParser:
             rest = data[end:]
             n = len(rest)
             if self._state == _S_LENGTH and n <= self._remaining:
-                # The usual small response: its body came in the same read.
+                # A body that came in part with its head.
                 events.append(Data(bytes(rest)))
                 self._remaining -= n
                 self._received_body += n
@@ -603,9 +634,9 @@ class ResponseParser:
                 self._run(events)
         return True
 
-    def _common_length(self, head: ResponseHead, raw: str, low: str, events: list[Event]) -> bool:
-        """The framing of the usual response, decided from the fast path's text; False to leave
-        it to :meth:`_frame` (nothing done then).
+    def _common_length(self, status: int, version: str, raw: str, low: str) -> int:
+        """The Content-Length of the usual response, decided from the fast path's text (its
+        keep-alive left in ``_common_keep_alive``); -1 to leave the framing to :meth:`_frame`.
 
         Usual: a body framed by one plain Content-Length (digits only, at most 19), no
         Transfer-Encoding, at most one Connection field holding ``keep-alive`` or ``close``, a
@@ -614,44 +645,32 @@ class ResponseParser:
         connection's fate), without building the field value lists; the split-invariance and
         fast-path agreement tests hold the two to the same answers.
         """
-        if self._method_head or self._method_connect or head.status in (204, 304):
-            return False
-        if "\r\ntransfer-encoding:" in low:
-            return False
+        if self._method_head or self._method_connect or status == 204 or status == 304:
+            return -1
         i = low.find("\r\ncontent-length:")
-        if i < 0:
-            return False
+        if i < 0 or "\r\ntransfer-encoding:" in low:
+            return -1
         e = low.find("\r\n", i + 17)
         if low.find("\r\ncontent-length:", e) >= 0:
-            return False
+            return -1
         value = raw[i + 17 : e].strip(" \t")
         if not value.isdigit() or not value.isascii() or len(value) > 19:
-            return False
+            return -1
         i = low.find("\r\nconnection:")
         if i < 0:
-            keep_alive = head.http_version == "1.1"
+            self._common_keep_alive = version == "1.1"
         else:
             e = low.find("\r\n", i + 13)
             if low.find("\r\nconnection:", e) >= 0:
-                return False
+                return -1
             token = low[i + 13 : e].strip(" \t")
             if token == "keep-alive":
-                keep_alive = True
+                self._common_keep_alive = True
             elif token == "close":
-                keep_alive = False
+                self._common_keep_alive = False
             else:
-                return False
-        length = int(value)
-        self._content_length = self._remaining = length
-        self.keep_alive = head.keep_alive = keep_alive
-        self.head = head
-        events.append(head)
-        if length:
-            self._state = _S_LENGTH
-        else:
-            self._state = _S_DONE
-            events.append(EndOfMessage())
-        return True
+                return -1
+        return int(value)
 
     def _find_section_end(self) -> int:
         """Index just past the blank line ending a header section, or -1 if not there yet."""
