@@ -220,11 +220,17 @@ class Exchanging(Generic[P, K]):
         self.deadline = route.deadline
         self.trace: TraceHook | None = route.trace
         self.whole = route.whole  # the caller reads the whole body (not streaming)
-        origin, key, proxy = client._route(request, route.proxies)
+        proxies = route.proxies
+        # client._plan's memo hit, without the call (the hot path); a miss works it out.
+        cached = client._plans.get(
+            (request.method, request.url._href, tuple(request.headers._items), id(proxies),
+             request.extensions.get("target"))
+        )
+        plan = cached[1] if cached is not None and cached[0] is proxies else client._plan(request, proxies)
+        origin, key, proxy, self.head = plan
         self.origin = origin
         self.key = key
         self.proxy = proxy
-        self.head = client._head(request, proxy)
         # The HTTP/2 pool when the exchange goes that way: the client speaks HTTP/2 and the
         # origin was not found to pick HTTP/1.1 by ALPN. None: HTTP/1.1.
         self.h2: P | None = None
