@@ -598,6 +598,10 @@ class ResponseBody:
 
     def read(self, n: int = -1) -> bytes:
         if n < 0:
+            if self._done:  # the usual small body, whole already: _read_all's first answer
+                pending = self._pending
+                self._pending = b""
+                return bytes(pending)  # no copy when it is bytes already
             return self._read_all()
         while not self._pending and not self._done:
             self._fill()

@@ -365,7 +365,11 @@ class Lane:
         it is a redirect to follow (then :meth:`flow` goes on from it)."""
         jar = self.client.cookies
         if jar is not None:
-            cookies_in(jar, response, self.request)
+            # cookies_in's first test, inline: a raw head without "Set-Cookie" (the usual
+            # response) needs no call. (``_raw`` first: ``_low`` is set only with it.)
+            headers = response.headers
+            if headers._raw is None or headers._low is None or "\r\nset-cookie" in headers._low:
+                cookies_in(jar, response, self.request)
         check = self.check
         if check is not None:  # the cache's revalidation: the stored response (a 304), or this one
             answer, self.spent = check.answer(self.client, self.original, response)
