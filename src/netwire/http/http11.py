@@ -319,8 +319,11 @@ _CLEAN_SECTION = re.compile(r"(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\n\x00]*\r\n)*
 # test per byte, most of the parse); ``_fast_head`` then refuses a head holding a bare LF or a NUL,
 # so what it accepts is exactly "values free of CR, LF and NUL". Whatever it refuses goes to the
 # line-by-line parser, which accepts or rejects it with a precise error.
+# Possessive repeats (``*+``, ``++``): no repeat here ever needs to give back what it took (a value
+# stops at CR, a name at the colon, a field at the CR of the blank line), and without the
+# backtracking bookkeeping the match costs about a third less.
 _FAST_HEAD = re.compile(
-    rb"HTTP/1\.([01]) ([0-9]{3})(?: ([^\r]*))?\r\n((?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r]*\r\n)*)\r\n"
+    rb"HTTP/1\.([01]) ([0-9]{3})(?: ([^\r]*+))?\r\n((?:[!#$%&'*+\-.^_`|~0-9A-Za-z]++:[^\r]*+\r\n)*+)\r\n"
 )
 
 _S_HEAD = 0
