@@ -26,7 +26,6 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partialmethod
 from typing import Final
 
 from .._mypyc import python_class
@@ -100,7 +99,7 @@ class Informational:
         return f"Informational({self.status}, {self.reason!r})"
 
 
-@python_class  # compiled build: built by cls.__new__ with slots filled lazily by __getattr__
+@python_class  # compiled build: built by cls.__new__ (see _lazy)
 class ResponseHead:
     """The status line and header section of the final response.
 
@@ -110,8 +109,7 @@ class ResponseHead:
     ``raw_fields`` to ``Headers``, which answers lookups from it without building the list.
     """
 
-    __slots__ = ("headers", "http_version", "index", "keep_alive", "raw_fields", "raw_lower", "reason", "status")
-    headers: list[tuple[str, str]]
+    __slots__ = ("_headers", "http_version", "index", "keep_alive", "raw_fields", "raw_lower", "reason", "status")
     index: dict[str, list[str]] | None
 
     def __init__(
@@ -123,13 +121,15 @@ class ResponseHead:
         self.status = status
         self.reason = reason
         self.http_version = http_version
-        self.headers = headers
+        self._headers: list[tuple[str, str]] | None = headers
         self.keep_alive = keep_alive
 
     @classmethod
     def _lazy(cls, status: int, reason: str, http_version: str, raw_fields: str, raw_lower: str) -> ResponseHead:
-        # ``headers`` and ``index`` stay unset slots until read (see __getattr__).
+        # ``headers`` is split from ``raw_fields`` when first read.
         head = cls.__new__(cls)
+        head._headers = None
+        head.index = None
         head.raw_fields = raw_fields
         head.raw_lower = raw_lower
         head.status = status
@@ -137,6 +137,19 @@ class ResponseHead:
         head.http_version = http_version
         head.keep_alive = False
         return head
+
+    # A property, not a __getattr__ for an unset slot: a class with __getattr__ pays a hook on
+    # every attribute read (the interpreter cannot specialise them), and heads are read often.
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = split_raw_fields(self.raw_fields or "")
+        return headers
+
+    @headers.setter
+    def headers(self, value: list[tuple[str, str]]) -> None:
+        self._headers = value
 
     def __repr__(self) -> str:
         return f"ResponseHead({self.status}, {self.reason!r}, HTTP/{self.http_version}, {len(self.headers)} headers)"
@@ -147,24 +160,6 @@ class ResponseHead:
         ) == (other.status, other.reason, other.http_version, other.headers, other.keep_alive)
 
     __hash__ = None  # type: ignore[assignment]
-
-
-def _head_getattr(self: ResponseHead, name: str) -> object:
-    # Only called for an unset slot: a head from the fast path, read for the first time.
-    if name == "headers":
-        self.headers = split_raw_fields(self.raw_fields or "")
-        return self.headers
-    if name == "index":
-        self.index = None
-        return None
-    raise AttributeError(name)
-
-
-# Installed after the class rather than written in it: mypy must not see a __getattr__ (every
-# misspelt attribute would type-check), and the compiled build (mypyc) compiles no conditional
-# statement in a class body. partialmethod, not the bare function: a compiled function is no
-# descriptor, so set on a class it would not bind ``self``.
-setattr(ResponseHead, "__getattr__", partialmethod(_head_getattr))  # noqa: B010
 
 
 class Data:
@@ -583,6 +578,8 @@ class ResponseParser:
         low = raw.lower()  # length-preserving on Latin-1 text, so indices match ``raw``
         # ResponseHead._lazy, inline (one call less on every response).
         head = ResponseHead.__new__(ResponseHead)
+        head._headers = None  # split from raw when first read
+        head.index = None
         head.raw_fields = raw
         head.raw_lower = low
         head.status = status
