@@ -406,6 +406,20 @@ class BaseClient:
         files: FilesTypes = None,
     ) -> Request:
         """The Request ``request()`` would send, with the client's headers merged in."""
+        return self._build(method, url, params, headers, content, data, json, files)
+
+    def _build(
+        self,
+        method: str,
+        url: URLTypes,
+        params: ParamTypes,
+        headers: HeaderTypes,
+        content: ContentTypes,
+        data: DataTypes,
+        json: JSON,
+        files: FilesTypes,
+    ) -> Request:
+        """:meth:`build_request`, its arguments positional (the hot path's: no keyword binding)."""
         u = self._urls.get(url) if type(url) is str else None  # _url's cache, without the call
         if u is None:
             u = self._url(url)

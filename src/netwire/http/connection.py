@@ -351,7 +351,6 @@ class HTTP11Connection:
     def send(
         self,
         data: bytes,
-        *,
         write_timeout: float | None,
         deadline: float | None,
     ) -> None:
@@ -453,7 +452,6 @@ class HTTP11Connection:
     def receive_head(
         self,
         parser: ResponseParser,
-        *,
         read_timeout: float | None,
         deadline: float | None,
     ) -> tuple[ResponseHead, list[Data | EndOfMessage], list[Informational]]:

@@ -81,7 +81,6 @@ class ConnectionPool(WaitingLine[Connection, _ThreadWaiter]):
         self,
         key: Hashable,
         connect: Callable[[], Connection],
-        *,
         pool_timeout: float | None = None,
         deadline: float | None = None,
         fresh: bool = False,
