@@ -140,16 +140,14 @@ class ResponseHead:
 
     # A property, not a __getattr__ for an unset slot: a class with __getattr__ pays a hook on
     # every attribute read (the interpreter cannot specialise them), and heads are read often.
+    # Read-only (a python_class cannot have a property setter in the compiled build): the list
+    # is given to __init__, or split from raw_fields.
     @property
     def headers(self) -> list[tuple[str, str]]:
         headers = self._headers
         if headers is None:
             headers = self._headers = split_raw_fields(self.raw_fields or "")
         return headers
-
-    @headers.setter
-    def headers(self, value: list[tuple[str, str]]) -> None:
-        self._headers = value
 
     def __repr__(self) -> str:
         return f"ResponseHead({self.status}, {self.reason!r}, HTTP/{self.http_version}, {len(self.headers)} headers)"
