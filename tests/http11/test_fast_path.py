@@ -309,3 +309,43 @@ def test_surely_lacks_answers_from_the_raw_section_only(raw: str, lacks: bool) -
     headers["X-Added"] = "1"  # split into a list now: the raw text no longer answers
     assert headers._surely_lacks("\r\nset-cookie") is False
     assert Headers({"A": "1"})._surely_lacks("\r\nset-cookie") is False
+
+
+# -- the whole small response in one read (the client's usual case) ------------------------------
+
+
+@pytest.mark.parametrize("extra", [b"", b"HTTP/1.1 200 OK\r\n"])
+def test_a_whole_small_response_gives_its_events_at_once_and_the_parser_ends(extra: bytes) -> None:
+    parser = ResponseParser()
+    events = parser.feed(NGINX_HEAD + b"z" * 128 + extra)
+    assert [type(e) for e in events] == [ResponseHead, Data, EndOfMessage]
+    assert events[1].data == b"z" * 128  # type: ignore[union-attr]
+    assert parser.done and parser.keep_alive and parser.direct_body_remaining == 0
+    assert parser.trailing_data == extra  # bytes past the body are not ours: the connection is not reused
+    assert parser.feed(b"more") == [] and parser.trailing_data == extra + b"more"
+    assert run([NGINX_HEAD + b"z" * 128 + extra], slow=False)[0] == run([NGINX_HEAD + b"z" * 128 + extra], slow=True)[0]
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        # Names of every token character, values holding colons, tabs and obs-text: no repeat of
+        # the (possessive) fast regex has to give anything back for these to match.
+        b"HTTP/1.1 200 OK\r\n!#$%&'*+-.^_`|~09AZaz: a:b:\tc\xff\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 \r\nX:\r\nContent-Length:2\r\n\r\nok",
+        b"HTTP/1.1 200 OK: fine\r\nContent-Length: 2\r\nX: \r\n\r\nok",
+    ],
+)
+def test_the_fast_regex_takes_heads_that_look_like_backtracking(head: bytes) -> None:
+    fast, parser = run([head], slow=False)
+    assert parser.head is not None and parser.head.raw_fields is not None  # fast path taken
+    assert fast == run([head], slow=True)[0]
+
+
+def test_response_head_fields_split_on_first_read_only() -> None:
+    parser = ResponseParser()
+    head = parser.feed(NGINX_HEAD)[0]
+    assert isinstance(head, ResponseHead) and head._headers is None  # nothing split yet
+    assert head.headers[3] == ("Content-Length", "128") and head.headers is head.headers
+    built = ResponseHead(200, "OK", "1.1", [("A", "1")], True)
+    assert built.headers == [("A", "1")] and built == ResponseHead(200, "OK", "1.1", [("A", "1")], True)

@@ -105,6 +105,18 @@ class Verbs(Generic[R]):
             files: FilesTypes = None,
         ) -> Request: ...
 
+        def _build(
+            self,
+            method: str,
+            url: URLTypes,
+            params: ParamTypes,
+            headers: HeaderTypes,
+            content: ContentTypes,
+            data: DataTypes,
+            json: JSON,
+            files: FilesTypes,
+        ) -> Request: ...
+
         def _sending(
             self,
             method: str,
@@ -154,10 +166,9 @@ class Verbs(Generic[R]):
             return self._sending(
                 method, url, params, headers, content, data, json, files, timeout, follow_redirects, auth, proxy, False
             )
-        # Sync: build and send here, one call layer less on every request (``_sending`` is that too).
-        request = self.build_request(
-            method, url, params=params, headers=headers, content=content, data=data, json=json, files=files
-        )
+        # Sync: build and send here, one call layer less on every request (``_sending`` is that too);
+        # ``_build`` is ``build_request`` with positional arguments (keywords cost on every call).
+        request = self._build(method, url, params, headers, content, data, json, files)
         return self.send(request, timeout=timeout, follow_redirects=follow_redirects, auth=auth, proxy=proxy)
 
     def stream(
@@ -187,6 +198,8 @@ class Verbs(Generic[R]):
 
     def get(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> R:
         """Send a GET request; the keywords are :meth:`request`'s (``params``, ``headers``, ``timeout``, ``auth``...)."""
+        if not kwargs:  # the usual call: passing an empty ``**kwargs`` on costs a dict merge
+            return self.request("GET", url)
         return self.request("GET", url, **kwargs)
 
     def head(self, url: URLTypes, **kwargs: Unpack[RequestOptions]) -> R:

@@ -239,14 +239,14 @@ class Client(BaseClient, Verbs[Response]):
         connect = x.connect
         for attempt in (0, 1):
             if first is None:
-                conn, reused = pool.acquire(x.key, connect, pool_timeout=t.pool, deadline=deadline, fresh=attempt > 0)
+                conn, reused = pool.acquire(x.key, connect, t.pool, deadline, attempt > 0)  # (positional: no keyword binding)
             else:
                 conn, first, reused = first, None, False
             parser = x.begin(reused)
             try:
                 try:
                     if request.content is None:
-                        conn.send(head, write_timeout=t.write, deadline=deadline)
+                        conn.send(head, t.write, deadline)
                         answer = None
                     else:
                         answer = _send_body(conn, plan_body(head, request), parser, t.write, deadline)
@@ -261,7 +261,7 @@ class Client(BaseClient, Verbs[Response]):
                 if x.trace is not None:
                     x.sent()
                 if answer is None:
-                    answer = conn.receive_head(parser, read_timeout=t.read, deadline=deadline)
+                    answer = conn.receive_head(parser, t.read, deadline)
                 response_head, early, _interim = answer
             except BaseException as exc:
                 pool.release(conn, False)

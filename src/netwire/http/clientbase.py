@@ -73,6 +73,7 @@ DEFAULT_EXPECT_THRESHOLD = 1024 * 1024
 _Proxies = dict[str, "Proxy | None"]
 # Where a request goes: its origin, its pool key (origin, uds, proxy identity), its proxy.
 _RouteOf = tuple[Origin, tuple[object, ...], "Proxy | None"]
+_Plan = tuple[Origin, tuple[object, ...], "Proxy | None", bytes]  # _RouteOf and the serialised head
 
 
 # Entries in each of a client's memos of parsed URLs, routes and encoded request heads (each is
@@ -230,6 +231,9 @@ class BaseClient:
         # identity, so a per-request settings dict whose id a later one reuses cannot hit.
         self._routes: dict[tuple[str, int], tuple[_Proxies, _RouteOf]] = {}
         self._heads: dict[tuple[object, ...], bytes] = {}
+        # (method, href, header fields, id(proxies), target) -> (proxies, plan): _route and _head
+        # in one lookup for a request sent again (see _plan).
+        self._plans: dict[tuple[object, ...], tuple[_Proxies, _Plan]] = {}
         self._closed = False
         self._lean_routes: list[Route | None] = [None, None]  # see _route_for
         self._make_pool()
@@ -402,6 +406,20 @@ class BaseClient:
         files: FilesTypes = None,
     ) -> Request:
         """The Request ``request()`` would send, with the client's headers merged in."""
+        return self._build(method, url, params, headers, content, data, json, files)
+
+    def _build(
+        self,
+        method: str,
+        url: URLTypes,
+        params: ParamTypes,
+        headers: HeaderTypes,
+        content: ContentTypes,
+        data: DataTypes,
+        json: JSON,
+        files: FilesTypes,
+    ) -> Request:
+        """:meth:`build_request`, its arguments positional (the hot path's: no keyword binding)."""
         u = self._urls.get(url) if type(url) is str else None  # _url's cache, without the call
         if u is None:
             u = self._url(url)
@@ -521,6 +539,23 @@ class BaseClient:
                 proxy = proxy.with_authorization(value)
                 return route[0], (route[0], self.uds, proxy.pool_key), proxy
         return route
+
+    def _plan(self, request: Request, proxies: _Proxies) -> _Plan:
+        """:meth:`_route` and :meth:`_head` of ``request`` in one, remembered per (method, URL,
+        header fields, proxies, request-target): a request sent again costs one lookup, no
+        route, no head key, no head rebuild. Everything the two answers depend on is in the key
+        (the proxies by identity, kept and compared as :meth:`_route_of` does)."""
+        key = (request.method, request.url._href, tuple(request.headers._items), id(proxies),
+               request.extensions.get("target"))
+        cached = self._plans.get(key)
+        if cached is not None and cached[0] is proxies:
+            return cached[1]
+        origin, pkey, proxy = self._route(request, proxies)
+        plan = (origin, pkey, proxy, self._head(request, proxy))
+        if len(self._plans) >= MEMO_ENTRIES:
+            self._plans.clear()
+        self._plans[key] = (proxies, plan)
+        return plan
 
     def _head(self, request: Request, proxy: Proxy | None) -> bytes:
         """The serialised request head, cached by (method, URL, header fields, proxy, target).

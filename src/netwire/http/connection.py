@@ -351,7 +351,6 @@ class HTTP11Connection:
     def send(
         self,
         data: bytes,
-        *,
         write_timeout: float | None,
         deadline: float | None,
     ) -> None:
@@ -453,7 +452,6 @@ class HTTP11Connection:
     def receive_head(
         self,
         parser: ResponseParser,
-        *,
         read_timeout: float | None,
         deadline: float | None,
     ) -> tuple[ResponseHead, list[Data | EndOfMessage], list[Informational]]:
@@ -537,16 +535,24 @@ class ResponseBody:
         read_timeout: float | None,
         deadline: float | None,
     ) -> None:
-        self._conn: HTTP11Connection | None = conn
         self._parser = parser
         self._release = release
         self._read_timeout = read_timeout
         self._deadline = deadline
+        self.trailers: list[tuple[str, str]] = []
+        if len(early) == 2 and type(early[1]) is EndOfMessage and type(early[0]) is Data:
+            # The usual small response, whole in the head's read: _absorb and _finish, inline.
+            # Body bytes parsed but not read yet are kept as they came (no copy).
+            self._pending: bytes | bytearray = early[0].data
+            self._done = True
+            self._conn: HTTP11Connection | None = None
+            release(conn, parser.keep_alive and not parser.trailing_data)
+            return
+        self._conn = conn
         # Body bytes parsed but not read yet: the bytes of a Data event as they are (the usual
         # case, one piece: no copy), a bytearray once a second piece joins or a read takes a part.
-        self._pending: bytes | bytearray = b""
+        self._pending = b""
         self._done = False
-        self.trailers: list[tuple[str, str]] = []
         if early:
             self._absorb(early)
 
@@ -590,6 +596,10 @@ class ResponseBody:
 
     def read(self, n: int = -1) -> bytes:
         if n < 0:
+            if self._done:  # the usual small body, whole already: _read_all's first answer
+                pending = self._pending
+                self._pending = b""
+                return bytes(pending)  # no copy when it is bytes already
             return self._read_all()
         while not self._pending and not self._done:
             self._fill()

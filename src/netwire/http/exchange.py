@@ -29,7 +29,7 @@ from .connection import Origin
 from .content import iter_file
 from .flow import COALESCE_LIMIT, IDEMPOTENT_METHODS, response_fields
 from .http11 import IncompleteResponse, ResponseHead, ResponseParser
-from .models import Headers
+from .models import Headers, Response
 from .policy.proxies import Proxy, proxy_authorization
 from .policy.redirects import rewind_body
 from .trace import acquired, h2_request_sent, request_sent, response_received, traced_release
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     from .clientbase import BaseClient
     from .flow import Route
-    from .models import Request, Response, Timeout
+    from .models import Request, Timeout
     from .trace import TraceHook
 
 __all__ = ["BodyPlan", "ConnectPlan", "Exchanging", "plan_body", "plan_connect", "stale_retry"]
@@ -220,11 +220,17 @@ class Exchanging(Generic[P, K]):
         self.deadline = route.deadline
         self.trace: TraceHook | None = route.trace
         self.whole = route.whole  # the caller reads the whole body (not streaming)
-        origin, key, proxy = client._route(request, route.proxies)
+        proxies = route.proxies
+        # client._plan's memo hit, without the call (the hot path); a miss works it out.
+        cached = client._plans.get(
+            (request.method, request.url._href, tuple(request.headers._items), id(proxies),
+             request.extensions.get("target"))
+        )
+        plan = cached[1] if cached is not None and cached[0] is proxies else client._plan(request, proxies)
+        origin, key, proxy, self.head = plan
         self.origin = origin
         self.key = key
         self.proxy = proxy
-        self.head = client._head(request, proxy)
         # The HTTP/2 pool when the exchange goes that way: the client speaks HTTP/2 and the
         # origin was not found to pick HTTP/1.1 by ALPN. None: HTTP/1.1.
         self.h2: P | None = None
@@ -315,6 +321,10 @@ class Exchanging(Generic[P, K]):
         if raw is not None and low is not None and "\r\ncontent-encoding:" not in low:
             # The usual head (the parser's fast path, nothing to decode): response_fields' answer inline.
             headers: Headers = Headers._from_raw(raw, low)
+            if make is Response and stream is not None:  # the sync driver's: the fields set at once
+                elapsed = time.monotonic() - self.started
+                body: Any = stream  # (the driver's ResponseBody)
+                return make._received(head, headers, request, body, elapsed, self.reused)  # type: ignore[return-value]
             decoder = None
         else:
             headers, decoder = response_fields(self.client, head, request.method)

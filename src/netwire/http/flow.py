@@ -330,7 +330,19 @@ class Lane:
         self.check: Revalidation | None = None
         self.spent: Response | None = None
         self.route: Route  # set below unless the cache answers at once (nothing goes out then)
-        if client.cache is not None:
+        if client.cache is None:
+            self.route = client._route_for(timeout, stream, proxy, request.extensions)
+            # is_plain, inline (the cache known absent): the usual send, on every request.
+            url = request.url
+            if (
+                flow_auth is not None
+                or client.retries is not None
+                or client.respect_robots
+                or url._username
+                or url._password
+            ):
+                return
+        else:
             hit = fresh_hit(client, flow_auth, request)
             if hit is not None and not follows(hit, follow):
                 self.done = hit
@@ -338,21 +350,26 @@ class Lane:
             self.first = hit
             if hit is None:
                 self.check = revalidation(client, request)
-        self.route = client._route_for(timeout, stream, proxy, request.extensions)
-        if self.first is None and (self.check is not None or is_plain(client, flow_auth, request)):
-            self.lean = True
-            if self.check is not None:
-                request = self.request = self.check.request
-            jar = client.cookies
-            if jar is not None and getattr(jar, "_cookies", True):  # cookies_out's own test, first
-                self.request = cookies_out(jar, request)
+            self.route = client._route_for(timeout, stream, proxy, request.extensions)
+            if self.first is not None or (self.check is None and not is_plain(client, flow_auth, request)):
+                return
+        self.lean = True
+        if self.check is not None:
+            request = self.request = self.check.request
+        jar = client.cookies
+        if jar is not None and getattr(jar, "_cookies", True):  # cookies_out's own test, first
+            self.request = cookies_out(jar, request)
 
     def landed(self, response: Response) -> Response | None:
         """The lean lane's response: its cookies stored; itself when it is the answer, None when
         it is a redirect to follow (then :meth:`flow` goes on from it)."""
         jar = self.client.cookies
         if jar is not None:
-            cookies_in(jar, response, self.request)
+            # cookies_in's first test, inline: a raw head without "Set-Cookie" (the usual
+            # response) needs no call. (``_raw`` first: ``_low`` is set only with it.)
+            headers = response.headers
+            if headers._raw is None or headers._low is None or "\r\nset-cookie" in headers._low:
+                cookies_in(jar, response, self.request)
         check = self.check
         if check is not None:  # the cache's revalidation: the stored response (a 304), or this one
             answer, self.spent = check.answer(self.client, self.original, response)

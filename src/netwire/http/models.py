@@ -551,6 +551,31 @@ class Response:
         self._eof = False
         self._failed: BaseException | None = None
 
+    @classmethod
+    def _received(
+        cls, head: Any, headers: Headers, request: Request, stream: BodyStream, elapsed: float, reused: bool
+    ) -> Response:
+        # What __init__ makes of a response read from a connection with nothing to decode (the
+        # client's hot path): the same fields, without the keyword and default handling.
+        r = cls.__new__(cls)
+        r.status = head.status
+        r.reason = head.reason
+        r.http_version = head.http_version
+        r.headers = headers
+        r.request = request
+        r.url = request.url
+        r.history = []
+        r.elapsed = elapsed
+        r.attempts = 1
+        r.extensions = {"connection_reused": reused}
+        r._content = None
+        r._encoding = None
+        r.raw = r._stream = stream
+        r.closed = False
+        r._eof = False
+        r._failed = None
+        return r
+
     # -- body -------------------------------------------------------------------------------
 
     def read(self, n: int = -1) -> bytes:

@@ -81,7 +81,6 @@ class ConnectionPool(WaitingLine[Connection, _ThreadWaiter]):
         self,
         key: Hashable,
         connect: Callable[[], Connection],
-        *,
         pool_timeout: float | None = None,
         deadline: float | None = None,
         fresh: bool = False,
@@ -92,11 +91,10 @@ class ConnectionPool(WaitingLine[Connection, _ThreadWaiter]):
         Waits in line for a free slot up to ``pool_timeout`` (and the total ``deadline``).
         """
         state = self._state
-        wait_until = None if pool_timeout is None else time.monotonic() + pool_timeout
-        total_binds = False
-        if deadline is not None and (wait_until is None or deadline < wait_until):
-            wait_until, total_binds = deadline, True
         lock = self._lock
+        timed = False  # wait_until worked out (once, on the first wait: most acquires never wait)
+        wait_until: float | None = None
+        total_binds = False
         while True:
             candidate: Connection | None = None
             with lock:
@@ -115,6 +113,11 @@ class ConnectionPool(WaitingLine[Connection, _ThreadWaiter]):
                     self._drop(key, idle.pop(0))
                     continue
                 else:
+                    if not timed:
+                        timed = True
+                        wait_until = None if pool_timeout is None else time.monotonic() + pool_timeout
+                        if deadline is not None and (wait_until is None or deadline < wait_until):
+                            wait_until, total_binds = deadline, True
                     granted = self._wait(key, fresh, wait_until, total_binds, pool_timeout)
                     if granted is None:
                         break  # a slot was reserved for this thread
@@ -165,8 +168,19 @@ class ConnectionPool(WaitingLine[Connection, _ThreadWaiter]):
         """Take back ``conn``: hand it to the oldest thread waiting for it, or keep it idle if
         ``reusable``; else close it."""
         with self._lock:
-            if reusable and not self._closed and self._give_back(conn):
-                return
+            if reusable and not self._closed:
+                if not self._waiters:
+                    # The usual return (nobody waiting): PoolState.put_idle, inline.
+                    key = conn.pool_key
+                    idle = self._idle.get(key)
+                    if idle is None:
+                        idle = self._idle[key] = []
+                    if len(idle) < self._state.max_idle:
+                        conn.idle_since = time.monotonic()
+                        idle.append(conn)
+                        return
+                elif self._give_back(conn):
+                    return
             self._forget(conn.pool_key)
         conn.close()
 
