@@ -539,16 +539,18 @@ class ResponseBody:
         self._release = release
         self._read_timeout = read_timeout
         self._deadline = deadline
-        self.trailers: list[tuple[str, str]] = []
         if len(early) == 2 and type(early[1]) is EndOfMessage and type(early[0]) is Data:
-            # The usual small response, whole in the head's read: _absorb and _finish, inline.
-            # Body bytes parsed but not read yet are kept as they came (no copy).
+            # The usual small response, whole in the head's read: _absorb and _finish, inline
+            # (a chunked one's trailers included). Body bytes parsed but not read yet are kept
+            # as they came (no copy).
+            self.trailers: list[tuple[str, str]] = early[1].trailers
             self._pending: bytes | bytearray = early[0].data
             self._done = True
             self._conn: HTTP11Connection | None = None
             release(conn, parser.keep_alive and not parser.trailing_data)
             return
         self._conn = conn
+        self.trailers = []
         # Body bytes parsed but not read yet: the bytes of a Data event as they are (the usual
         # case, one piece: no copy), a bytearray once a second piece joins or a read takes a part.
         self._pending = b""
