@@ -30,7 +30,7 @@ from typing import IO, Any, TextIO
 
 from ..errors import NetwireError
 from .engine import ShardStats, Sink, run_shard
-from .hosts import shard_of
+from .hosts import quick_hostname, shard_of
 from .index import ShardIndex, index_name, iter_index, iter_index_lines, recover, warc_prefix
 from .inputs import InputItem, read_items
 from .options import BulkOptions, parse_rate
@@ -187,17 +187,29 @@ def _items_of_shard(
     done: Container[int],
 ) -> Iterator[InputItem]:
     homes: dict[str, int] = {}  # host -> shard: a URL list names the same hosts again and again
-    for item in read_items(source, url_column=url_column, fmt=input_format):
+
+    def home_of(host: str) -> int:
+        home = homes.get(host, -1)
+        if home < 0:
+            if len(homes) >= HOME_CACHE:
+                homes.clear()
+            home = homes[host] = shard_of(host, shards)
+        return home
+
+    def keep(n: int, text: str) -> bool:
+        # Decided before the URL is parsed where its host can be read off the text: a worker
+        # parses only its own share of the input (each of N workers reads all of it).
+        if n in done:
+            return False
+        if shards == 1:
+            return True
+        host = quick_hostname(text)
+        return host is None or home_of(host) == shard
+
+    for item in read_items(source, url_column=url_column, fmt=input_format, keep=keep):
         if item.n in done:
             continue
-        if item.url is None:
-            home = item.n % shards
-        else:
-            home = homes.get(item.host, -1)
-            if home < 0:
-                if len(homes) >= HOME_CACHE:
-                    homes.clear()
-                home = homes[item.host] = shard_of(item.host, shards)
+        home = item.n % shards if item.url is None else home_of(item.host)
         if home == shard:
             yield item
 
@@ -229,7 +241,7 @@ def _run_one_shard(
         if options.output_format == "warc":
             writer = WarcWriter(directory, warc_prefix(shard), max_size=options.warc_max_size, seq=found.next_seq,
                                 on_rotate=send_closed if remote is not None else None, level=options.gzip_level)
-        index = ShardIndex(directory, shard, writer, interval=options.checkpoint_interval)
+        index = ShardIndex(directory, shard, writer, interval=options.checkpoint_interval, background=True)
         stats = ShardStats(skipped=len(found.done))
         spool_path = os.path.join(directory, f".to-send-{shard:03d}.txt")
         spool = open(spool_path, "a", encoding="utf-8") if remote is not None else None  # noqa: SIM115
