@@ -4,6 +4,7 @@ the fetching, and the robots.txt check does not parse the URL again."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -151,3 +152,60 @@ def test_the_robots_check_does_not_parse_the_url_again(web: Web, tmp_path: Path,
     summary = bulk(urls, tmp_path / "out")
     assert summary.ok == len(urls)
     assert calls == []  # old: robots_url(href) for every request, a parse of the URL each time
+
+
+def test_workers_are_forked_when_no_other_thread_runs(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.bulk.synthweb import CountingServer
+
+    # A spawned worker starts an interpreter and imports netwire again (0.2 s of CPU each): a
+    # run's cost per URL then grew with its workers. Forked, a worker is the parent's image.
+    slow = CountingServer("127.0.0.43", 2.0)
+    urls = tmp_path / "urls.txt"
+    urls.write_text("".join(slow.url(f"/{i}") + "\n" for i in range(4)))
+    cmd = [sys.executable, "-m", "netwire", "fetch", str(urls), "-o", str(tmp_path / "out"), "-w", "2", "-q"]
+    p = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        children: list[str] = []
+        for _ in range(500):
+            try:
+                children = (Path(f"/proc/{p.pid}/task/{p.pid}/children").read_text()).split()
+            except OSError:
+                break
+            if len(children) == 2:
+                break
+            time.sleep(0.02)
+        lines = []
+        for child in children:
+            with contextlib.suppress(OSError):
+                lines.append(Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[:-1])
+        assert p.wait(60) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+        slow.close()
+    assert lines, children
+    assert all(line[1:3] == [b"-m", b"netwire"] for line in lines), lines  # spawn: "-c from multiprocessing..."
+
+
+def test_start_method_spawns_beside_other_threads() -> None:
+    from netwire.bulk.run import _start_method
+
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert _start_method() == "spawn"  # a fork could copy a lock another thread holds
+    finally:
+        stop.set()
+        t.join()
+
+
+def test_a_shard_says_how_cpu_bound_it_was(web: Web, tmp_path: Path) -> None:
+    urls = [web.url(h, f"/p/{i}.html") for i in range(PAGES) for h in HOSTS[:2]]
+    summary = bulk(urls, tmp_path / "out")
+    data = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert data["cpu_wait_seconds"] == summary.cpu_wait_seconds >= 0.0
+    assert 0.0 < summary.cpu_seconds <= data["shard_seconds"] * 1.5 and data["shard_seconds"] <= summary.elapsed
