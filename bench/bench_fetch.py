@@ -34,7 +34,11 @@ such a setting:
 * a minimal Scrapy spider (robots on, same per-host concurrency, bodies to files);
 * ``wget -i`` (sequential) and ``aria2c -i`` (64 downloads at once; it has no per-host limit
   across files), when installed (``apt-get install wget aria2``; ``--setup`` does it);
-* scaling: ``netwire fetch`` with 1 worker and with one per CPU.
+* scaling: ``netwire fetch`` with 1 worker and with one per CPU (``--scaling``: those alone):
+  URLs/s, the efficiency (URLs/s at N / (N x URLs/s at 1)), the CPU per URL in the workers
+  (flat: no coordination overhead) and the workers' CPU-bound share (time running or ready to
+  run but waiting for a CPU, from Linux's schedstat, over their wall time: near 100%, the CPU
+  the machine gave them set the pace, not the network, the server or the politeness limits).
 
 img2dataset is not in the table: its downloader decodes every body as an image (and drops what
 does not decode), so it cannot be pointed at HTML or other files.
@@ -230,16 +234,23 @@ def _hosts(n: int) -> list[str]:
     return [f"127.0.{1 + i // 250}.{1 + i % 250}" for i in range(n)]
 
 
-def _worker_cpu(out: str) -> float | None:
-    """CPU seconds netwire's workers spent fetching (summary.json), start-up not counted."""
+def _worker_cpu(out: str) -> tuple[float, float] | None:
+    """CPU seconds netwire's workers spent fetching (summary.json), start-up not counted, and the
+    share of their time they spent either running or ready to run but waiting for a CPU (1.0:
+    CPU-bound throughout, on a machine that may not have given them the CPU)."""
     summary = os.path.join(out, "summary.json")
     if not os.path.exists(summary):
         return None
     import json
 
     with open(summary) as f:
-        value = json.load(f).get("cpu_seconds")
-    return float(value) if value else None
+        data = json.load(f)
+    value = data.get("cpu_seconds")
+    if not value:
+        return None
+    shard_time = float(data.get("shard_seconds") or 0.0)
+    busy = (float(value) + float(data.get("cpu_wait_seconds") or 0.0)) / shard_time if shard_time else 0.0
+    return float(value), busy
 
 
 def _server_cpu(pids: list[int]) -> float:
@@ -401,6 +412,8 @@ def run(args: argparse.Namespace) -> list[Row]:
                 tools.append(([one], "aria2c -i (-j 64)", ["aria2c", "-q", "-j", "64", "-i", aria_input, "-d", "OUT"]))
             else:
                 print("   aria2c not installed (--setup installs it): skipped", file=sys.stderr)
+            if getattr(args, "scaling", False):  # the workers' rows alone (more rounds in the time)
+                tools = [t for t in tools if scaling in t[0]]
             only = getattr(args, "only", None)
             if only:
                 tools = [t for t in tools if any(word in t[1] for word in only)]
@@ -411,6 +424,7 @@ def run(args: argparse.Namespace) -> list[Row]:
             # name -> rounds of (URLs/s, CPU us/URL, server CPU us/URL)
             measured: dict[str, list[tuple[float, float, float]]] = {name: [] for _, name, _ in tools}
             in_workers: dict[str, list[float]] = {}
+            busy_share: dict[str, list[float]] = {}
             for _ in range(rounds):
                 for _, name, cmd in tools:
                     out = tempfile.mkdtemp(dir=d)
@@ -423,7 +437,8 @@ def run(args: argparse.Namespace) -> list[Row]:
                     measured[name].append((n_urls / wall, cpu / n_urls * 1e6, served / n_urls * 1e6))
                     inside = _worker_cpu(out)
                     if inside is not None:
-                        in_workers.setdefault(name, []).append(inside / n_urls * 1e6)
+                        in_workers.setdefault(name, []).append(inside[0] / n_urls * 1e6)
+                        busy_share.setdefault(name, []).append(inside[1])
                     shutil.rmtree(out, ignore_errors=True)
             for groups, name, _ in tools:
                 rate = _median([m[0] for m in measured[name]])
@@ -438,6 +453,17 @@ def run(args: argparse.Namespace) -> list[Row]:
                 if scaling in groups and name in in_workers:
                     rows.append({"group": f"{scaling}: CPU in the workers", "name": name,
                                  "value": _median(in_workers[name]), "unit": "us/URL", "higher": False})
+                    # Running or waiting for a CPU, of the workers' time: near 100%, the workers
+                    # were CPU-bound (the machine, not the network or politeness, set the pace).
+                    rows.append({"group": f"{scaling}: CPU-bound share", "name": name,
+                                 "value": 100 * _median(busy_share[name]), "unit": "%", "higher": True})
+            one_rate = [m[0] for m in measured.get("netwire fetch -w 1", [])]
+            for _, name, _ in tools:
+                if name.startswith("netwire fetch -w ") and name[17:].isdigit() and name != "netwire fetch -w 1" and one_rate:
+                    n = int(name[17:])
+                    rows.append({"group": f"{scaling}: efficiency (URLs/s at N / (N x at 1))", "name": name,
+                                 "value": _median([m[0] for m in measured[name]]) / (n * _median(one_rate)),
+                                 "unit": "x", "higher": True})
     rows.sort(key=lambda r: ("CPU" in r["group"], r["group"]))
     return rows
 
@@ -451,6 +477,7 @@ if __name__ == "__main__":
     parser.add_argument("--setup", action="store_true", help="apt-get install wget and aria2 when missing")
     parser.add_argument("--only", nargs="+", metavar="WORD", help="only the tools whose name holds one of these")
     parser.add_argument("--pin-server", action="store_true", help="keep nginx on the last CPU")
+    parser.add_argument("--scaling", action="store_true", help="only netwire fetch -w 1 and -w <CPUs>")
     parser.add_argument("--distinct", action="store_true",
                         help="a distinct body per URL (default: 20 bodies, so content-named files are written once each)")
     result = run(parser.parse_args())

@@ -68,12 +68,17 @@ class ShardStats:
     hosts_active: int = 0
     skipped: int = 0  # done by an earlier run
     cpu: float = 0.0  # CPU seconds of the shard's run (its process's start-up not counted), at its end
+    # Seconds the shard's event loop was ready to run but waited for a CPU (Linux's schedstat;
+    # 0 elsewhere), and the run's wall-clock seconds, at its end. cpu + cpu_wait close to wall:
+    # the shard was bound by the CPU it got; well under: by the network, the server, its limits.
+    cpu_wait: float = 0.0
+    wall: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "done": self.done, "ok": self.ok, "bytes": self.bytes, "errors": dict(self.errors),
             "statuses": dict(self.statuses), "hosts_active": self.hosts_active, "skipped": self.skipped,
-            "cpu": round(self.cpu, 3),
+            "cpu": round(self.cpu, 3), "cpu_wait": round(self.cpu_wait, 3), "wall": round(self.wall, 3),
         }
 
 

@@ -12,8 +12,17 @@ puts more hosts together, never splits a site across shards). IP addresses are t
 from __future__ import annotations
 
 import hashlib
+import re
 
-__all__ = ["registrable_domain", "shard_of"]
+__all__ = ["quick_hostname", "registrable_domain", "shard_of"]
+
+# "http(s)://" then a host of plain lower-case LDH labels (or a dotted quad), an optional port,
+# then the path, query, fragment or the end. What it captures is the host the URL parser gives
+# (such a host is already in its canonical form); anything else (upper case, user info, IDNA,
+# percent signs, a trailing dot, a number the IPv4 parser would rewrite...) is not matched.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_QUICK_HOST = re.compile(rf"https?://({_LABEL}(?:\.{_LABEL})*)(?::(\d{{1,5}}))?(?:[/?#]|\Z)")
+_QUAD = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\Z")
 
 
 def registrable_domain(host: str) -> str:
@@ -34,6 +43,28 @@ def registrable_domain(host: str) -> str:
     if not host or host.replace(".", "").isdigit() or "." not in host:
         return host  # an IPv4 address, or a single label such as localhost
     return psl_registrable(host) or host
+
+
+def quick_hostname(url: str) -> str | None:
+    """The host name of ``url`` when it is a plain ``http(s)://host[:port]/...`` URL whose host
+    needs no rewriting, read off the text without parsing it; None when it may need the parser.
+
+    A worker reads the whole input and keeps its shard's share: this spares parsing the URLs it
+    will not fetch (with N workers, N - 1 of every N) just to learn their host. A name given is
+    the one :class:`~netwire.url.URL` would give, so the shard is the same either way.
+    """
+    m = _QUICK_HOST.match(url)
+    if m is None:
+        return None
+    host, port = m.group(1, 2)
+    if port is not None and int(port) > 65535:
+        return None  # not a URL: the parser says why
+    last = host[host.rfind(".") + 1:]
+    if last[0].isdigit() and _QUAD.match(host) is None:
+        return None  # a number the IPv4 parser reads (and may rewrite, or refuse)
+    if "xn--" in host:
+        return None  # punycode: the parser checks it
+    return host
 
 
 def shard_of(host: str, shards: int) -> int:

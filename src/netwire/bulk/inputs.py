@@ -15,7 +15,7 @@ import gzip
 import io
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
@@ -97,7 +97,12 @@ def _open_text(source: str) -> IO[str]:
     return open(source, encoding="utf-8", errors="replace", newline="")
 
 
-def _text_items(lines: Iterable[str | None]) -> Iterator[InputItem]:
+#: Says whether record ``n`` (the URL text given) is wanted at all: those it refuses are not
+#: parsed (a worker reads the whole input and keeps its shard's share; see :func:`read_items`).
+Keep = Callable[[int, str], bool]
+
+
+def _text_items(lines: Iterable[str | None], keep: Keep | None = None) -> Iterator[InputItem]:
     n = 0
     for line in lines:
         if line is None:
@@ -107,11 +112,12 @@ def _text_items(lines: Iterable[str | None]) -> Iterator[InputItem]:
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        yield parse_url(n, text)
+        if keep is None or keep(n, text):
+            yield parse_url(n, text)
         n += 1
 
 
-def _jsonl_items(lines: Iterable[str | None], column: str) -> Iterator[InputItem]:
+def _jsonl_items(lines: Iterable[str | None], column: str, keep: Keep | None = None) -> Iterator[InputItem]:
     n = 0
     for line in lines:
         if line is None:
@@ -127,13 +133,14 @@ def _jsonl_items(lines: Iterable[str | None], column: str) -> Iterator[InputItem
         else:
             value = record.get(column) if isinstance(record, dict) else None
             if isinstance(value, str):
-                yield parse_url(n, value)
+                if keep is None or keep(n, value):
+                    yield parse_url(n, value)
             else:
                 yield InputItem(n, line[:200], None, "", f"BadRecord: no string field {column!r}")
         n += 1
 
 
-def _csv_items(f: IO[str], column: str, delimiter: str) -> Iterator[InputItem]:
+def _csv_items(f: IO[str], column: str, delimiter: str, keep: Keep | None = None) -> Iterator[InputItem]:
     csv.field_size_limit(MAX_LINE)
     reader = csv.reader(f, delimiter=delimiter)
     try:
@@ -159,30 +166,36 @@ def _csv_items(f: IO[str], column: str, delimiter: str) -> Iterator[InputItem]:
         if not row:
             continue
         if at < len(row):
-            yield parse_url(n, row[at])
+            if keep is None or keep(n, row[at]):
+                yield parse_url(n, row[at])
         else:
             yield InputItem(n, ",".join(row)[:200], None, "", f"BadRecord: no column {column!r} in this row")
         n += 1
 
 
-def read_items(source: str | Iterable[str], *, url_column: str | None = None, fmt: str | None = None) -> Iterator[InputItem]:
+def read_items(
+    source: str | Iterable[str], *, url_column: str | None = None, fmt: str | None = None, keep: Keep | None = None,
+) -> Iterator[InputItem]:
     """The records of ``source``: a path (``.gz`` allowed), ``"-"`` for stdin, or an iterable of
     URL strings. ``fmt`` ("text", "csv", "jsonl") defaults to what the file name says, or to
     "csv"/"jsonl"... only by name: stdin is text unless ``fmt`` says otherwise.
+
+    ``keep(n, text)``: records it refuses are skipped before their URL is parsed (records that
+    are bad before any URL, such as an over-long line, are yielded whatever it says).
 
     :raises ValueError: a CSV without the ``url_column`` column.
     :raises OSError: the file cannot be opened.
     """
     if not isinstance(source, str):
-        yield from _text_items(source)
+        yield from _text_items(source, keep)
         return
     kind = fmt or ("text" if source == "-" else detect_format(source))
     column = url_column or "url"
     with _open_text(source) as f:
         if kind == "csv":
             delimiter = "\t" if source.lower().removesuffix(".gz").endswith(".tsv") else ","
-            yield from _csv_items(f, column, delimiter)
+            yield from _csv_items(f, column, delimiter, keep)
         elif kind == "jsonl":
-            yield from _jsonl_items(_bounded_lines(f), column)
+            yield from _jsonl_items(_bounded_lines(f), column, keep)
         else:
-            yield from _text_items(_bounded_lines(f))
+            yield from _text_items(_bounded_lines(f), keep)

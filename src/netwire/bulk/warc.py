@@ -30,6 +30,7 @@ from .. import __version__
 __all__ = [
     "DEFAULT_MAX_WARC_SIZE",
     "GZIP_LEVEL",
+    "SyncJob",
     "WarcRecord",
     "WarcWriter",
     "compressible",
@@ -416,6 +417,25 @@ def drop_cached(fd: int, start: int = 0, end: int | None = None) -> None:
 _PAGE = mmap.PAGESIZE
 
 
+class SyncJob:
+    """An fsync of one WARC file, then its written range dropped from the page cache; run
+    once (it closes its descriptor, a ``dup`` of the writer's, whatever happens)."""
+
+    __slots__ = ("end", "fd", "start")
+
+    def __init__(self, fd: int, start: int, end: int) -> None:
+        self.fd = fd
+        self.start = start
+        self.end = end
+
+    def run(self) -> None:
+        try:
+            os.fsync(self.fd)
+            drop_cached(self.fd, self.start, self.end)
+        finally:
+            os.close(self.fd)
+
+
 class WarcWriter:
     """Appends gzip-compressed records to ``{prefix}-{seq:05d}.warc.gz`` files in ``directory``.
 
@@ -511,11 +531,22 @@ class WarcWriter:
     def sync(self) -> None:
         """fsync the current file (only when something was written since the last sync), then
         let the page cache drop what is now on disk (see :func:`drop_cached`)."""
-        if self._fd is not None and self._dirty:
-            os.fsync(self._fd)
-            self._dirty = False
-            drop_cached(self._fd, self._synced, self.size)
-            self._synced = self.size
+        handle = self.sync_handle()
+        if handle is not None:
+            handle.run()
+
+    def sync_handle(self) -> SyncJob | None:
+        """What :meth:`sync` would do, to be run later, in another thread if need be (None:
+        nothing written since the last one). The job holds its own descriptor of the file
+        (a ``dup``), so that the writer may go on appending, or rotate and close the file,
+        while the fsync runs: the job makes durable at least every byte written before this
+        call, which is what the index lines handed over with it claim."""
+        if self._fd is None or not self._dirty:
+            return None
+        job = SyncJob(os.dup(self._fd), self._synced, self.size)
+        self._dirty = False
+        self._synced = self.size
+        return job
 
     def close(self) -> None:
         if self._fd is not None:

@@ -779,7 +779,10 @@ def _obey_robots(client: BaseClient, request: Request, route: Route) -> Generato
     if path_of(href) == "/robots.txt":
         return  # always allowed, and never delayed
     agent = client.user_agent
-    target = robots_url(href)
+    # The request's URL is parsed already: its origin names the robots.txt (robots_url would
+    # parse the text again, per request; it is kept for the error an origin-less URL gets).
+    origin = request.url.origin
+    target = origin + "/robots.txt" if origin != "null" else robots_url(href)
     entry = client._robots_rules.entry(target)
     if entry is None:
         entry = yield FetchRobots(target)
@@ -798,7 +801,6 @@ def _obey_robots(client: BaseClient, request: Request, route: Route) -> Generato
     if delay:
         # Capped, and refused at once if it would outlast the total deadline (see
         # BaseClient._book_crawl_slot); the driver books the slot again when the request goes out.
-        origin = request.url.origin
         try:
             wait = client._book_crawl_slot(origin, delay, route.deadline)
         except TotalTimeout as exc:
