@@ -98,3 +98,17 @@ def test_a_lazily_split_response_head_binds_itself() -> None:
     events = parser.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-A: 1\r\n\r\n")
     head = next(e for e in events if isinstance(e, http11.ResponseHead))
     assert ("X-A", "1") in head.headers
+
+
+def test_ci_runs_the_compiled_lane_by_default() -> None:
+    """scripts/test (what CI runs) ends with the compiled lane unless NETWIRE_TEST_COMPILED=0 says no.
+
+    The lane used to be opt-in (NETWIRE_TEST_COMPILED=1), so CI never built the compiled wheel.
+    """
+    lines = [line.strip() for line in (ROOT / "scripts" / "test").read_text().splitlines()]
+    calls = [line for line in lines if "scripts/test-compiled" in line and not line.startswith("#")]
+    assert calls == ['scripts/test-compiled "$PY"'], calls
+    lane = (ROOT / "scripts" / "test-compiled").read_text()
+    assert 'NETWIRE_TEST_COMPILED:-1}" = 0' in lane  # on unless turned off
+    assert "NETWIRE_COMPILE=require" in lane and "tests/client" in lane
+    assert 'if [ -n "${CI:-}" ]' in lane  # no compiler under CI: a failure, not a skip
