@@ -107,7 +107,7 @@ def test_ci_runs_the_compiled_lane_by_default() -> None:
     """
     lines = [line.strip() for line in (ROOT / "scripts" / "test").read_text().splitlines()]
     calls = [line for line in lines if "scripts/test-compiled" in line and not line.startswith("#")]
-    assert calls == ['scripts/test-compiled "$PY"'], calls
+    assert [call.split(" ||")[0] for call in calls] == ['scripts/test-compiled "$PY"'], calls
     lane = (ROOT / "scripts" / "test-compiled").read_text()
     assert 'NETWIRE_TEST_COMPILED:-1}" = 0' in lane  # on unless turned off
     assert "NETWIRE_COMPILE=require" in lane and "tests/client" in lane
