@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import random
 import sys
 import time
@@ -151,7 +152,8 @@ def _conformance() -> list[Row]:
 
 
 def run(args: argparse.Namespace | None = None) -> list[Row]:
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent / "src"))
+    if os.environ.get("NETWIRE_BENCH_INSTALLED") != "1":  # =1: the installed netwire (run.py --build)
+        sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent / "src"))
     from netwire.robotparser import RobotFileParser
 
     quick = bool(getattr(args, "quick", False))

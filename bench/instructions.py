@@ -38,7 +38,9 @@ def available() -> bool:
 def _total_ir(setup: str, call: str, n: int, warmup: int) -> int:
     with tempfile.TemporaryDirectory(prefix="netwire-ir-") as tmp:
         out = os.path.join(tmp, "callgrind.out")
-        script = _TEMPLATE.format(bench=str(HERE), src=str(HERE.parent / "src"), setup=setup, call=call, n=n, warmup=warmup)
+        # NETWIRE_BENCH_INSTALLED=1 (run.py --build compiled): the installed netwire, not src/.
+        src = HERE if os.environ.get("NETWIRE_BENCH_INSTALLED") == "1" else HERE.parent / "src"
+        script = _TEMPLATE.format(bench=str(HERE), src=str(src), setup=setup, call=call, n=n, warmup=warmup)
         subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, "-c", script],
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=1800,

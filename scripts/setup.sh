@@ -122,5 +122,26 @@ _nw_setup() {
   echo "$want" > "$stamp"
 }
 
-_nw_setup || exit 1
-export PY
+# The compiled build's needs (scripts/test-compiled): a C compiler and the headers of the Python in
+# $1. Installs them with apt-get when missing and possible (gcc; python3.X-dev for a Debian/Ubuntu
+# system Python; pyenv and python.org builds ship their headers). Returns 1, saying what is
+# missing, when they cannot be had.
+nw_c_build_ready() {
+  local py="$1" cc inc ver
+  cc="${CC:-$("$py" -c 'import sysconfig; print((sysconfig.get_config_var("CC") or "cc").split()[0])')}"
+  cc="${cc%% *}"
+  inc="$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+  ver="$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+  if ! command -v "$cc" >/dev/null 2>&1; then _nw_apt_install gcc libc6-dev || true; fi
+  if [ ! -f "$inc/Python.h" ] && [ "${inc#/usr/include/}" != "$inc" ]; then
+    _nw_apt_install "python$ver-dev" || true
+  fi
+  if ! command -v "$cc" >/dev/null 2>&1; then _nw_say "no C compiler ($cc) for the compiled build"; return 1; fi
+  if [ ! -f "$inc/Python.h" ]; then _nw_say "no Python headers ($inc/Python.h) for the compiled build"; return 1; fi
+}
+
+# NETWIRE_SETUP_FUNCTIONS=1: define the functions above only (scripts/test-compiled, given its Python).
+if [ -z "${NETWIRE_SETUP_FUNCTIONS:-}" ]; then
+  _nw_setup || exit 1
+  export PY
+fi

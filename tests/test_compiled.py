@@ -98,3 +98,77 @@ def test_a_lazily_split_response_head_binds_itself() -> None:
     events = parser.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-A: 1\r\n\r\n")
     head = next(e for e in events if isinstance(e, http11.ResponseHead))
     assert ("X-A", "1") in head.headers
+
+
+def test_ci_runs_the_compiled_lane_by_default() -> None:
+    """scripts/test (what CI runs) ends with the compiled lane unless NETWIRE_TEST_COMPILED=0 says no.
+
+    The lane used to be opt-in (NETWIRE_TEST_COMPILED=1), so CI never built the compiled wheel.
+    """
+    lines = [line.strip() for line in (ROOT / "scripts" / "test").read_text().splitlines()]
+    calls = [line for line in lines if "scripts/test-compiled" in line and not line.startswith("#")]
+    assert [call.split(" ||")[0] for call in calls] == ['scripts/test-compiled "$PY"'], calls
+    lane = (ROOT / "scripts" / "test-compiled").read_text()
+    assert 'NETWIRE_TEST_COMPILED:-1}" = 0' in lane  # on unless turned off
+    assert "NETWIRE_COMPILE=require" in lane and "tests/client" in lane
+    assert 'if [ -n "${CI:-}" ]' in lane  # no compiler under CI: a failure, not a skip
+
+
+def _setup_namespace() -> dict[str, object]:
+    """setup.py's definitions, without running its setup() call (its last statement)."""
+    pytest.importorskip("setuptools")
+    source = (ROOT / "setup.py").read_text()
+    head, sep, _ = source.rpartition("\nsetup(")
+    assert sep, "setup.py should end with its setup() call"
+    namespace: dict[str, object] = {"__file__": str(ROOT / "setup.py"), "__name__": "netwire_setup"}
+    exec(compile(head, str(ROOT / "setup.py"), "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None, reason="no C compiler")
+def test_the_build_compiles_the_c_files_of_one_extension_side_by_side(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """mypyc writes one C file per module into ONE extension module; build_ext alone compiles them
+    one after another (its `parallel` option spreads whole extensions only). setup.py's
+    ParallelBuildExt hands each file to the compiler on its own, NETWIRE_BUILD_JOBS at once."""
+    import sysconfig
+
+    from setuptools import Distribution, Extension
+
+    if not (pathlib.Path(sysconfig.get_paths()["include"]) / "Python.h").exists():
+        pytest.skip("no Python headers")
+    (tmp_path / "one.c").write_text("int one(void) { return 1; }\n")
+    (tmp_path / "two.c").write_text(
+        "#include <Python.h>\nint one(void);\n"
+        "static PyObject *f(PyObject *s, PyObject *a) { return PyLong_FromLong(one() + 1); }\n"
+        "static PyMethodDef m[] = {{\"f\", f, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};\n"
+        "static struct PyModuleDef d = {PyModuleDef_HEAD_INIT, \"pair\", NULL, -1, m};\n"
+        "PyMODINIT_FUNC PyInit_pair(void) { return PyModule_Create(&d); }\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NETWIRE_BUILD_JOBS", "2")
+    namespace = _setup_namespace()
+    dist = Distribution({"name": "pair", "ext_modules": [Extension("pair", ["one.c", "two.c"])]})
+    dist.cmdclass["build_ext"] = namespace["ParallelBuildExt"]  # type: ignore[assignment]
+    command = dist.get_command_obj("build_ext")
+    command.build_lib = str(tmp_path / "lib")  # type: ignore[attr-defined]
+    command.build_temp = str(tmp_path / "tmp")  # type: ignore[attr-defined]
+    command.ensure_finalized()
+    command.run()
+    assert "built pair (2 C files, 2 at once" in capsys.readouterr().err
+    out = subprocess.run([sys.executable, "-c", "import pair; print(pair.f())"], cwd=tmp_path / "lib",
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "2"
+
+
+def test_the_c_optimisation_level_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    opt_level = _setup_namespace()["_opt_level"]
+    assert callable(opt_level)
+    monkeypatch.delenv("NETWIRE_COMPILE_OPT", raising=False)
+    assert opt_level() == "3"  # releases and the bench: -O3
+    monkeypatch.setenv("NETWIRE_COMPILE_OPT", "1")
+    assert opt_level() == "1"
+    monkeypatch.setenv("NETWIRE_COMPILE_OPT", "fast")
+    with pytest.raises(SystemExit, match="NETWIRE_COMPILE_OPT must be"):
+        opt_level()

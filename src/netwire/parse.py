@@ -33,7 +33,7 @@ import re
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, AnyStr, Final, Generic, NamedTuple, cast, overload
+from typing import Any, AnyStr, Final, Generic, NamedTuple, Protocol, cast, overload
 
 from ._mypyc import python_class
 
@@ -409,25 +409,28 @@ def _urlsplit(url: Any, scheme: Any = "", allow_fragments: bool = True) -> Any:
 _tuple_new = tuple.__new__
 
 
-if TYPE_CHECKING:
+class _CachedSplit(Protocol):
+    """The type of :func:`urlsplit`: the overloads, and the cache's ``cache_clear``."""
 
     @overload
-    def urlsplit(url: str, scheme: str = "", allow_fragments: bool = True) -> SplitResult: ...
+    def __call__(self, url: str, scheme: str = "", allow_fragments: bool = True) -> SplitResult: ...
     @overload
-    def urlsplit(url: bytes | bytearray, scheme: bytes | bytearray | str = "",
+    def __call__(self, url: bytes | bytearray, scheme: bytes | bytearray | str = "",
                  allow_fragments: bool = True) -> SplitResultBytes: ...
-    def urlsplit(url: Any, scheme: Any = "", allow_fragments: bool = True) -> Any: ...
+    def __call__(self, url: Any, scheme: Any = "", allow_fragments: bool = True) -> Any: ...
+    def cache_clear(self) -> None: ...
 
-else:
-    # The cache wraps the public function itself (as in urllib), so a hit costs one C call.
-    urlsplit = functools.lru_cache(typed=True)(_urlsplit)
 
+# The cache wraps the public function itself (as in urllib), so a hit costs one C call. Typed
+# through a Protocol rather than an `if TYPE_CHECKING:` stub: the compiled build (mypyc) compiles
+# only the type checker's branch.
+urlsplit: Final[_CachedSplit] = cast(_CachedSplit, functools.lru_cache(typed=True)(_urlsplit))
 _split = urlsplit
 
 
 def clear_cache() -> None:
     """Empty the caches of :func:`urlsplit` and :func:`quote` (urllib has the same helper)."""
-    urlsplit.cache_clear()  # type: ignore[attr-defined]
+    urlsplit.cache_clear()
     _QUOTERS.clear()
 
 
@@ -705,7 +708,9 @@ def parse_qsl(
     encoding: str = "utf-8",
     errors: str = "replace",
     max_num_fields: int | None = None,
-    separator: str | bytes = "&",
+    # Any: a separator of another type is a ValueError below, as in urllib (the compiled build
+    # would refuse it with a TypeError at the call if the annotation named the types).
+    separator: Any = "&",
 ) -> list[tuple[Any, Any]]:
     """Parse a query string into a list of ``(name, value)`` pairs, in order.
 
@@ -979,6 +984,7 @@ def splitvalue(attr: str) -> tuple[str, str | None]:
     return name, (value if eq else None)
 
 
+@python_class  # compiled build: a dict subclass stays a Python class
 class _LegacyQuoter(dict[int, str]):
     """A byte value -> its quoted text (the character itself when safe, else ``%XX``), filled on demand.
 
@@ -1001,14 +1007,17 @@ class _LegacyQuoter(dict[int, str]):
 _QUOTER_REMOVED: Final = sys.version_info >= (3, 14)
 
 
-if not TYPE_CHECKING:
-    # Hidden from type checkers: a module-level __getattr__ would make every misspelt
-    # ``netwire.parse.name`` type-check as Any.
+def _module_getattr(name: str) -> Any:
+    # Deprecated in 3.11 and removed in 3.14, as in urllib.parse on each version.
+    if name == "Quoter" and not _QUOTER_REMOVED:
+        warnings.warn("Deprecated in 3.11. urllib.parse.Quoter will be removed in Python 3.14. "
+                      "It was not intended to be a public API.", DeprecationWarning, stacklevel=2)
+        return _LegacyQuoter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    def __getattr__(name: str) -> Any:
-        # Deprecated in 3.11 and removed in 3.14, as in urllib.parse on each version.
-        if name == "Quoter" and not _QUOTER_REMOVED:
-            warnings.warn("Deprecated in 3.11. urllib.parse.Quoter will be removed in Python 3.14. "
-                          "It was not intended to be a public API.", DeprecationWarning, stacklevel=2)
-            return _LegacyQuoter
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+# The module's __getattr__, hidden from type checkers (a module-level __getattr__ would make every
+# misspelt ``netwire.parse.name`` type-check as Any) by setting it through globals(): an
+# `if not TYPE_CHECKING:` def would be left out of the compiled build (mypyc compiles the checker's
+# branch only).
+globals()["__getattr__"] = _module_getattr
