@@ -95,6 +95,20 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+def fd_identities() -> set[str]:
+    """This process's open file descriptors, each as "fd -> what it is" ("7 -> socket:[1234]").
+
+    Unlike a count, comparing two such sets tells a descriptor opened and kept (a leak) from an
+    unrelated one closed meanwhile (a socket of an earlier test reaped by its server thread or the
+    collector), which a count would net against each other in either direction.
+    """
+    found = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor is gone by now
+            found.add(f"{fd} -> {os.readlink(f'/proc/self/fd/{fd}')}")
+    return found
+
+
 @contextmanager
 def no_fd_leak(grace: float = 2.0) -> Iterator[None]:
     """Fail (AssertionError) if the block leaves more file descriptors open than it found.
